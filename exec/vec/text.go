@@ -1,0 +1,140 @@
+package vec
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// AppendText appends row i in PostgreSQL's text format, the form psql
+// prints and drivers parse. NULL has no text form; callers check IsNull.
+func (v *Vec) AppendText(buf []byte, i int) []byte {
+	switch v.Type.Kind {
+	case types.Bool:
+		if v.Bool[i] {
+			return append(buf, 't')
+		}
+		return append(buf, 'f')
+	case types.Int32, types.Int64:
+		return strconv.AppendInt(buf, v.I64[i], 10)
+	case types.Float64:
+		return AppendFloat(buf, v.F64[i])
+	case types.Decimal:
+		return AppendDecimal(buf, v.I64[i], v.Type.Scale)
+	case types.String:
+		return append(buf, v.Str[i]...)
+	case types.Timestamp:
+		return AppendTimestamp(buf, v.I64[i])
+	case types.Interval:
+		return AppendInterval(buf, v.I64[i])
+	}
+	return buf
+}
+
+// Text returns row i as text, "NULL" for NULL; for messages and tests.
+func (v *Vec) Text(i int) string {
+	if v.IsNull(i) {
+		return "NULL"
+	}
+	return string(v.AppendText(nil, i))
+}
+
+// AppendFloat formats f as PostgreSQL 12+ does: the shortest text that
+// reads back exactly, in exponent form only for very large or small values.
+func AppendFloat(buf []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(buf, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(buf, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(buf, "-Infinity"...)
+	case f == 0:
+		return append(buf, '0')
+	}
+	exp := math.Floor(math.Log10(math.Abs(f)))
+	if exp < -4 || exp >= 15 {
+		return strconv.AppendFloat(buf, f, 'e', -1, 64)
+	}
+	return strconv.AppendFloat(buf, f, 'f', -1, 64)
+}
+
+// AppendDecimal formats a scaled integer with exactly scale fraction digits.
+func AppendDecimal(buf []byte, x int64, scale int) []byte {
+	if scale == 0 {
+		return strconv.AppendInt(buf, x, 10)
+	}
+	u := uint64(x)
+	if x < 0 {
+		buf = append(buf, '-')
+		u = uint64(-x)
+	}
+	p := uint64(types.Pow10[scale])
+	buf = strconv.AppendUint(buf, u/p, 10)
+	buf = append(buf, '.')
+	frac := strconv.AppendUint(nil, u%p, 10)
+	for i := len(frac); i < scale; i++ {
+		buf = append(buf, '0')
+	}
+	return append(buf, frac...)
+}
+
+// AppendTimestamp formats microseconds since the epoch as PostgreSQL prints
+// a timestamp without time zone: fraction digits only as far as needed.
+func AppendTimestamp(buf []byte, us int64) []byte {
+	t := time.UnixMicro(us).UTC()
+	buf = t.AppendFormat(buf, "2006-01-02 15:04:05")
+	if frac := us % 1e6; frac != 0 {
+		if frac < 0 {
+			frac += 1e6
+		}
+		digits := strconv.AppendInt(nil, frac+1e6, 10)[1:]
+		n := len(digits)
+		for n > 0 && digits[n-1] == '0' {
+			n--
+		}
+		buf = append(buf, '.')
+		buf = append(buf, digits[:n]...)
+	}
+	return buf
+}
+
+// AppendInterval formats microseconds as PostgreSQL's HH:MM:SS[.ffffff],
+// with a day count for long intervals.
+func AppendInterval(buf []byte, us int64) []byte {
+	if us < 0 {
+		buf = append(buf, '-')
+		us = -us
+	}
+	days := us / (86400 * 1e6)
+	us -= days * 86400 * 1e6
+	if days > 0 {
+		buf = strconv.AppendInt(buf, days, 10)
+		buf = append(buf, " days "...)
+	}
+	secs := us / 1e6
+	buf = append(buf, two(secs/3600)...)
+	buf = append(buf, ':')
+	buf = append(buf, two(secs/60%60)...)
+	buf = append(buf, ':')
+	buf = append(buf, two(secs%60)...)
+	if frac := us % 1e6; frac != 0 {
+		digits := strconv.AppendInt(nil, frac+1e6, 10)[1:]
+		n := len(digits)
+		for digits[n-1] == '0' {
+			n--
+		}
+		buf = append(buf, '.')
+		buf = append(buf, digits[:n]...)
+	}
+	return buf
+}
+
+func two(x int64) string {
+	if x < 10 {
+		return "0" + strconv.FormatInt(x, 10)
+	}
+	return strconv.FormatInt(x, 10)
+}

@@ -1,0 +1,237 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Stmt is one statement of the streaming dialect. Positions (Pos fields and
+// Query.Pos) are 1-based byte offsets into the whole query string given to
+// Parse, ready for an ErrorResponse.
+type Stmt interface {
+	fmt.Stringer
+	stmt()
+}
+
+// RelKind tells the kinds of named relations apart.
+type RelKind uint8
+
+const (
+	KindTable RelKind = iota
+	KindSource
+	KindMaterializedView
+	KindView
+	KindSink
+)
+
+func (k RelKind) String() string {
+	return [...]string{"TABLE", "SOURCE", "MATERIALIZED VIEW", "VIEW", "SINK"}[k]
+}
+
+// ColumnDef is one column of CREATE TABLE or CREATE SOURCE.
+type ColumnDef struct {
+	Name    string
+	Type    types.T
+	NotNull bool
+	Pos     int
+}
+
+// Watermark is `WATERMARK FOR col AS expr`.
+type Watermark struct {
+	Column string
+	Expr   *Expr
+	Pos    int
+}
+
+// Option is one `key = value` of a WITH clause; values keep their text.
+type Option struct {
+	Key, Value string
+	Pos        int
+}
+
+// Expr is an expression parsed by TiDB with a map back to the user's text.
+type Expr struct {
+	Node ast.ExprNode
+	Text string // the user's text of the expression
+	pos  posMap
+}
+
+// Pos maps a TiDB node's offset to a position in the query string.
+func (e *Expr) Pos(n ast.Node) int { return e.pos.orig(n.OriginTextPosition()) }
+
+// Query is a SELECT (or UNION) parsed by TiDB from rewritten text.
+type Query struct {
+	Node ast.StmtNode
+	Text string // the user's text of the query
+	pos  posMap
+}
+
+// Pos maps a TiDB node's offset to a position in the query string.
+func (q *Query) Pos(n ast.Node) int { return q.pos.orig(n.OriginTextPosition()) }
+
+// CreateRelation is CREATE TABLE or CREATE SOURCE.
+type CreateRelation struct {
+	Kind        RelKind // KindTable or KindSource
+	Name        string
+	IfNotExists bool
+	Columns     []ColumnDef
+	Watermark   *Watermark
+	PrimaryKey  []string
+	Options     []Option
+	Pos         int
+}
+
+// CreateView is CREATE [MATERIALIZED] VIEW.
+type CreateView struct {
+	Name         string
+	Materialized bool
+	IfNotExists  bool
+	// EmitOnClose holds each window's row back until the window closes.
+	EmitOnClose bool
+	Options     []Option
+	Query       *Query
+	Pos         int
+}
+
+// Insert is INSERT INTO ... VALUES, parsed by TiDB.
+type Insert struct {
+	Node *ast.InsertStmt
+	q    Query
+}
+
+// Pos maps a TiDB node's offset to a position in the query string.
+func (s *Insert) Pos(n ast.Node) int { return s.q.Pos(n) }
+
+// Select is a query to answer now.
+type Select struct{ Query *Query }
+
+// Drop is DROP kind [IF EXISTS] name.
+type Drop struct {
+	Kind     RelKind
+	Name     string
+	IfExists bool
+	Pos      int
+}
+
+// Show is SHOW of a catalog listing (Sources, Tables, ...) or of a setting.
+type Show struct {
+	// What is "sources", "tables", "materialized views", "views", "sinks",
+	// or "" for a setting named by Name.
+	What string
+	Name string
+}
+
+// Describe is DESCRIBE name.
+type Describe struct {
+	Name string
+	Pos  int
+}
+
+// Explain is EXPLAIN of another statement.
+type Explain struct{ Stmt Stmt }
+
+// Flush waits until every accepted row is reflected in every view.
+type Flush struct{}
+
+// Set is SET name = value.
+type Set struct{ Name, Value string }
+
+// Tx is BEGIN, COMMIT or ROLLBACK, accepted for clients that send them;
+// streamsql statements are each atomic on their own.
+type Tx struct{ Verb string }
+
+func (*CreateRelation) stmt() {}
+func (*CreateView) stmt()     {}
+func (*Insert) stmt()         {}
+func (*Select) stmt()         {}
+func (*Drop) stmt()           {}
+func (*Show) stmt()           {}
+func (*Describe) stmt()       {}
+func (*Explain) stmt()        {}
+func (*Flush) stmt()          {}
+func (*Set) stmt()            {}
+func (*Tx) stmt()             {}
+
+func (s *CreateRelation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE %s", s.Kind)
+	if s.IfNotExists {
+		b.WriteString(" IF NOT EXISTS")
+	}
+	fmt.Fprintf(&b, " %s (", s.Name)
+	for i, c := range s.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s %s", c.Name, c.Type)
+		if c.NotNull {
+			b.WriteString(" NOT NULL")
+		}
+	}
+	if s.Watermark != nil {
+		fmt.Fprintf(&b, ", WATERMARK FOR %s AS %s", s.Watermark.Column, restore(s.Watermark.Expr.Node))
+	}
+	if len(s.PrimaryKey) > 0 {
+		fmt.Fprintf(&b, ", PRIMARY KEY (%s)", strings.Join(s.PrimaryKey, ", "))
+	}
+	b.WriteString(")")
+	writeOptions(&b, s.Options)
+	return b.String()
+}
+
+func (s *CreateView) String() string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if s.Materialized {
+		b.WriteString("MATERIALIZED ")
+	}
+	b.WriteString("VIEW ")
+	if s.IfNotExists {
+		b.WriteString("IF NOT EXISTS ")
+	}
+	b.WriteString(s.Name)
+	writeOptions(&b, s.Options)
+	if s.EmitOnClose {
+		b.WriteString(" EMIT ON WINDOW CLOSE")
+	}
+	fmt.Fprintf(&b, " AS %s", restore(s.Query.Node))
+	return b.String()
+}
+
+func writeOptions(b *strings.Builder, opts []Option) {
+	if len(opts) == 0 {
+		return
+	}
+	b.WriteString(" WITH (")
+	for i, o := range opts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(b, "%s = '%s'", o.Key, strings.ReplaceAll(o.Value, "'", "''"))
+	}
+	b.WriteString(")")
+}
+
+func (s *Insert) String() string { return restore(s.Node) }
+func (s *Select) String() string { return restore(s.Query.Node) }
+func (s *Drop) String() string {
+	ie := ""
+	if s.IfExists {
+		ie = "IF EXISTS "
+	}
+	return fmt.Sprintf("DROP %s %s%s", s.Kind, ie, s.Name)
+}
+func (s *Show) String() string {
+	if s.What == "" {
+		return "SHOW " + s.Name
+	}
+	return "SHOW " + strings.ToUpper(s.What)
+}
+func (s *Describe) String() string { return "DESCRIBE " + s.Name }
+func (s *Explain) String() string  { return "EXPLAIN " + s.Stmt.String() }
+func (*Flush) String() string      { return "FLUSH" }
+func (s *Set) String() string      { return fmt.Sprintf("SET %s = '%s'", s.Name, s.Value) }
+func (s *Tx) String() string       { return s.Verb }

@@ -1,0 +1,68 @@
+package parser
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/streamsql/streamsql/parser/sqlerr"
+)
+
+// ParseInterval reads an interval written as "5 SECOND", "5 seconds",
+// "1 minute 30 seconds" or "1.5 hours" and returns microseconds.
+func ParseInterval(s string) (int64, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 || len(fields)%2 != 0 {
+		return 0, sqlerr.New(sqlerr.InvalidText, "invalid interval %q: want a number and a unit, like '5 seconds'", s)
+	}
+	var total int64
+	for i := 0; i < len(fields); i += 2 {
+		n, err := strconv.ParseFloat(fields[i], 64)
+		if err != nil {
+			return 0, sqlerr.New(sqlerr.InvalidText, "invalid interval %q: %q is not a number", s, fields[i])
+		}
+		unit, ok := unitMicros(fields[i+1])
+		if !ok {
+			return 0, sqlerr.New(sqlerr.InvalidText, "invalid interval %q: unknown unit %q", s, fields[i+1])
+		}
+		total += int64(n * float64(unit))
+	}
+	return total, nil
+}
+
+// unitMicros returns the length of a time unit in microseconds.
+func unitMicros(u string) (int64, bool) {
+	l := strings.ToLower(u)
+	switch l {
+	case "us":
+		return 1, true
+	case "ms":
+		return 1000, true
+	}
+	switch strings.TrimSuffix(l, "s") {
+	case "microsecond":
+		return 1, true
+	case "millisecond":
+		return 1000, true
+	case "second", "sec":
+		return 1e6, true
+	case "minute", "min":
+		return 60e6, true
+	case "hour", "h":
+		return 3600e6, true
+	case "day":
+		return 86400e6, true
+	case "week":
+		return 7 * 86400e6, true
+	}
+	return 0, false
+}
+
+// withPos gives a position to a positionless *sqlerr.Error.
+func withPos(err error, pos int) error {
+	if e, ok := sqlerr.As(err); ok && e.Pos == 0 {
+		c := *e
+		c.Pos = pos
+		return &c
+	}
+	return err
+}

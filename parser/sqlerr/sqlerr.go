@@ -1,0 +1,80 @@
+// Package sqlerr declares the kinds of errors a user's SQL can cause. Every
+// stage (parser, planner, executor) returns *Error for user mistakes; the
+// wire maps a Kind to a SQLSTATE in exactly one place. Anything that is not
+// an *Error is an internal error.
+package sqlerr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a user-facing error.
+type Kind uint8
+
+const (
+	Internal Kind = iota
+	Syntax
+	UndefinedTable
+	UndefinedColumn
+	UndefinedFunction
+	// UndefinedObject is an unknown type or other non-relation object.
+	UndefinedObject
+	DuplicateObject
+	AmbiguousColumn
+	Grouping
+	DatatypeMismatch
+	WrongObjectType
+	FeatureNotSupported
+	InvalidParameter
+	InvalidText
+	DivisionByZero
+	NumericOutOfRange
+	DependentObjects
+	QueryCanceled
+	ProtocolViolation
+)
+
+// Error is a user-facing error. Pos, when non-zero, is the 1-based byte
+// offset in the statement text that the error points at.
+type Error struct {
+	Kind Kind
+	Msg  string
+	Pos  int
+	// Err is an underlying cause, if any.
+	Err error
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an error of kind k without a position.
+func New(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
+
+// At returns an error of kind k pointing at the 1-based byte offset pos.
+func At(k Kind, pos int, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...), Pos: pos}
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Shift moves err's position by off bytes, for statements that are part of
+// a longer query string. Errors without a position are returned unchanged.
+func Shift(err error, off int) error {
+	e, ok := As(err)
+	if !ok || e.Pos == 0 || off == 0 {
+		return err
+	}
+	c := *e
+	c.Pos += off
+	return &c
+}

@@ -1,0 +1,109 @@
+// Package types is the SQL type system shared by the planner, the executor
+// and the wire: a small closed set of scalar types, each with one physical
+// representation in a column vector.
+package types
+
+import "fmt"
+
+// Kind is a scalar type's family. The physical representation of each kind
+// in exec/vec is fixed: Bool in Bool, Float64 in F64, String in Str, every
+// other kind in I64.
+type Kind uint8
+
+const (
+	// Null is the type of the NULL literal before it meets a context.
+	Null Kind = iota
+	Bool
+	Int32
+	Int64
+	Float64
+	// Decimal is fixed point: an int64 scaled by 10^Scale (precision ≤ 18).
+	Decimal
+	String
+	// Timestamp is microseconds since the Unix epoch, without time zone.
+	Timestamp
+	// Interval is microseconds; it appears only in expressions, never as a
+	// column type.
+	Interval
+)
+
+// T is a full type: a kind plus its modifiers.
+type T struct {
+	Kind Kind
+	// Width is VARCHAR's length limit (0 = unlimited).
+	Width int
+	// Prec and Scale are DECIMAL's precision and scale; Prec is also
+	// TIMESTAMP's fractional-second precision.
+	Prec, Scale int
+}
+
+// Common types.
+var (
+	Unknown = T{Kind: Null}
+	Boolean = T{Kind: Bool}
+	Int     = T{Kind: Int32}
+	BigInt  = T{Kind: Int64}
+	Double  = T{Kind: Float64}
+	Varchar = T{Kind: String}
+	Ts      = T{Kind: Timestamp, Prec: 6}
+	Ival    = T{Kind: Interval}
+)
+
+// DecimalOf returns DECIMAL(prec, scale).
+func DecimalOf(prec, scale int) T { return T{Kind: Decimal, Prec: prec, Scale: scale} }
+
+// MaxDecimalPrec is the largest precision an int64 holds exactly.
+const MaxDecimalPrec = 18
+
+// String prints the type as it is written in SQL.
+func (t T) String() string {
+	switch t.Kind {
+	case Null:
+		return "NULL"
+	case Bool:
+		return "BOOLEAN"
+	case Int32:
+		return "INT"
+	case Int64:
+		return "BIGINT"
+	case Float64:
+		return "DOUBLE"
+	case Decimal:
+		return fmt.Sprintf("DECIMAL(%d,%d)", t.Prec, t.Scale)
+	case String:
+		if t.Width > 0 {
+			return fmt.Sprintf("VARCHAR(%d)", t.Width)
+		}
+		return "VARCHAR"
+	case Timestamp:
+		return fmt.Sprintf("TIMESTAMP(%d)", t.Prec)
+	case Interval:
+		return "INTERVAL"
+	}
+	return fmt.Sprintf("kind(%d)", t.Kind)
+}
+
+// Numeric reports whether arithmetic applies to t.
+func (t T) Numeric() bool {
+	switch t.Kind {
+	case Int32, Int64, Float64, Decimal:
+		return true
+	}
+	return false
+}
+
+// Integer reports whether t is an integer kind.
+func (t T) Integer() bool { return t.Kind == Int32 || t.Kind == Int64 }
+
+// InI64 reports whether values of t live in a vector's I64 slice.
+func (t T) InI64() bool {
+	switch t.Kind {
+	case Int32, Int64, Decimal, Timestamp, Interval:
+		return true
+	}
+	return false
+}
+
+// Pow10 holds 10^i for i in [0, 18].
+var Pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
