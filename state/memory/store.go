@@ -1,0 +1,210 @@
+package memory
+
+import (
+	"bytes"
+
+	"github.com/google/btree"
+
+	"github.com/streamsql/streamsql/state"
+)
+
+// degree of the B-trees: nodes of up to 63 items keep a million keys within
+// four levels, and every level costs key-pointer chasing.
+const degree = 32
+
+// item is one key-value pair. key and value share one allocation and are
+// never modified after insertion, which is what lets Get and iterators hand
+// them out without copying and lets an iterator's snapshot outlive writes.
+type item struct {
+	key, value []byte
+}
+
+func lessItem(a, b item) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+func newTree() *btree.BTreeG[item] { return btree.NewG(degree, lessItem) }
+
+// store is one namespace. It is used by one goroutine at a time, so it has no
+// lock of its own; the Backend's closed flag is atomic because Close may come
+// from another goroutine once the engine has stopped the operator.
+type store struct {
+	b     *Backend
+	tree  *btree.BTreeG[item]
+	stats state.Stats
+}
+
+var _ state.Store = (*store)(nil)
+
+func (s *store) Get(key []byte) ([]byte, bool, error) {
+	if s.b.closed.Load() {
+		return nil, false, state.ErrClosed
+	}
+	it, ok := s.tree.Get(item{key: key})
+	return it.value, ok, nil
+}
+
+func (s *store) Put(key, value []byte) error {
+	if s.b.closed.Load() {
+		return state.ErrClosed
+	}
+	buf := make([]byte, len(key)+len(value))
+	n := copy(buf, key)
+	copy(buf[n:], value)
+	if old, ok := s.tree.ReplaceOrInsert(item{key: buf[:n:n], value: buf[n:]}); ok {
+		s.stats.Bytes -= int64(len(old.key) + len(old.value))
+	} else {
+		s.stats.Keys++
+	}
+	s.stats.Bytes += int64(len(buf))
+	return nil
+}
+
+func (s *store) Delete(key []byte) error {
+	if s.b.closed.Load() {
+		return state.ErrClosed
+	}
+	if old, ok := s.tree.Delete(item{key: key}); ok {
+		s.stats.Keys--
+		s.stats.Bytes -= int64(len(old.key) + len(old.value))
+	}
+	return nil
+}
+
+func (s *store) DeleteRange(start, end []byte) error {
+	if s.b.closed.Load() {
+		return state.ErrClosed
+	}
+	if len(start) == 0 && end == nil {
+		s.tree, s.stats = newTree(), state.Stats{}
+		return nil
+	}
+	// The btree cannot delete while ascending, so collect the victims first;
+	// their keys are immutable, so holding them across deletes is safe.
+	var victims []item
+	ascend(s.tree, start, end, func(it item) bool {
+		victims = append(victims, it)
+		return true
+	})
+	for _, it := range victims {
+		s.tree.Delete(it)
+		s.stats.Keys--
+		s.stats.Bytes -= int64(len(it.key) + len(it.value))
+	}
+	return nil
+}
+
+func (s *store) NewIter(start, end []byte) state.Iterator {
+	if s.b.closed.Load() {
+		return &iterator{b: s.b, err: state.ErrClosed}
+	}
+	// Clone is O(1): both trees share nodes copy-on-write, which gives the
+	// iterator a snapshot and leaves the Store free to be mutated.
+	return &iterator{b: s.b, tree: s.tree.Clone(), start: clone(start), end: clone(end)}
+}
+
+func (s *store) Stats() state.Stats { return s.stats }
+
+// ascend calls fn for the items in [start, end) in order until fn returns
+// false. A nil end is unbounded; a nil start is the smallest key.
+func ascend(t *btree.BTreeG[item], start, end []byte, fn func(item) bool) {
+	if end != nil && bytes.Compare(start, end) >= 0 {
+		return
+	}
+	t.AscendGreaterOrEqual(item{key: start}, func(it item) bool {
+		if end != nil && bytes.Compare(it.key, end) >= 0 {
+			return false
+		}
+		return fn(it)
+	})
+}
+
+// clone copies a bound, keeping nil (unbounded) distinct from empty.
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// The btree package only iterates by callback, so a pull iterator re-enters
+// the tree at its last key and copies out a batch of items per descent. The
+// batch starts small, because most scans (one window, one group) are short,
+// and doubles up to maxBatch so that long scans amortize the O(log n)
+// descent, whose comparisons each chase a key pointer.
+const (
+	minBatch = 16
+	maxBatch = 1024
+)
+
+// iterator pulls items out of a snapshot of a store in batches.
+type iterator struct {
+	b          *Backend
+	tree       *btree.BTreeG[item] // private clone, never mutated
+	start, end []byte
+	buf        []item
+	batch      int // items to fetch per descent
+	pos        int
+	exhausted  bool // buf holds the last items of the range
+	positioned bool
+	err        error
+}
+
+var _ state.Iterator = (*iterator)(nil)
+
+// fill loads the next batch starting at from, skipping from itself unless
+// inclusive.
+func (it *iterator) fill(from []byte, inclusive bool) {
+	if it.b.closed.Load() {
+		it.err = state.ErrClosed
+	}
+	it.buf, it.pos = it.buf[:0], 0
+	if it.err != nil {
+		return
+	}
+	skip := !inclusive // only the first item can be from itself
+	ascend(it.tree, from, it.end, func(x item) bool {
+		if skip {
+			skip = false
+			if bytes.Equal(x.key, from) {
+				return true
+			}
+		}
+		it.buf = append(it.buf, x)
+		return len(it.buf) < it.batch
+	})
+	it.exhausted = len(it.buf) < it.batch
+}
+
+func (it *iterator) First() bool {
+	it.positioned = true
+	it.batch = minBatch
+	it.fill(it.start, true)
+	return it.Valid()
+}
+
+func (it *iterator) Next() bool {
+	if !it.positioned {
+		return it.First()
+	}
+	if !it.Valid() {
+		return false
+	}
+	it.pos++
+	if it.pos == len(it.buf) && !it.exhausted {
+		it.batch = min(2*it.batch, maxBatch)
+		it.fill(it.buf[len(it.buf)-1].key, false)
+	}
+	return it.Valid()
+}
+
+func (it *iterator) Valid() bool {
+	return it.err == nil && it.positioned && it.pos < len(it.buf)
+}
+
+func (it *iterator) Key() []byte   { return it.buf[it.pos].key }
+func (it *iterator) Value() []byte { return it.buf[it.pos].value }
+func (it *iterator) Error() error  { return it.err }
+
+func (it *iterator) Close() error {
+	it.tree, it.buf = nil, nil
+	return it.err
+}
