@@ -31,6 +31,7 @@ const (
 	DivisionByZero
 	NumericOutOfRange
 	DependentObjects
+	NotNullViolation
 	QueryCanceled
 	ProtocolViolation
 )

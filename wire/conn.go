@@ -1,0 +1,302 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// writeBufferSize is the size of a connection's output buffer: large
+// enough that streaming a big result costs few write syscalls.
+const writeBufferSize = 64 << 10
+
+// extendedUnsupported is the message sent for extended-protocol messages
+// until that protocol is implemented.
+const extendedUnsupported = "extended query protocol is not supported yet; " +
+	"use the simple protocol (psql, or pgx with QueryExecModeSimpleProtocol)"
+
+// conn is one client connection. Its goroutine (serve) owns everything
+// but mu's fields, which CancelRequests from other goroutines touch.
+type conn struct {
+	s  *Server
+	nc net.Conn
+	be *pgproto3.Backend
+	// bw buffers all output. Protocol messages go through be.Send and are
+	// moved into bw at once (see send); DataRows are written to bw
+	// directly. bw reaches the socket at ReadyForQuery, on Flush, or when
+	// full.
+	bw   *bufio.Writer
+	res  results
+	sess Session
+
+	pid    uint32
+	secret []byte
+
+	mu sync.Mutex
+	// cancel cancels the running query's context; nil when idle.
+	cancel context.CancelFunc
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	c := &conn{s: s, nc: nc, bw: bufio.NewWriterSize(nc, writeBufferSize)}
+	c.be = pgproto3.NewBackend(nc, c.bw)
+	c.be.SetMaxBodyLen(s.cfg.MaxMessageSize)
+	c.res = results{c: c, bw: c.bw}
+	return c
+}
+
+// serve runs the connection until the client leaves, breaks the protocol
+// or the server closes. A panic (in the Session, most likely) ends only
+// this connection: the client gets XX000 with the panic's text.
+func (c *conn) serve() {
+	defer c.s.remove(c)
+	defer c.nc.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.log.Error("wire: panic in connection", "pid", c.pid, "panic", p, "stack", string(debug.Stack()))
+			c.fatal(&pgproto3.ErrorResponse{
+				Severity:            "FATAL",
+				SeverityUnlocalized: "FATAL",
+				Code:                codeInternal,
+				Message:             fmt.Sprintf("internal error: %v", p),
+			})
+		}
+	}()
+	if !c.startup() {
+		return
+	}
+	defer c.sess.Close()
+	c.loop()
+}
+
+// startup handles the messages before the session starts; it reports
+// whether the connection is ready for queries.
+func (c *conn) startup() bool {
+	c.nc.SetReadDeadline(time.Now().Add(c.s.cfg.StartupTimeout))
+	// A client may ask for SSL and then GSS encryption before starting.
+	for range 3 {
+		msg, err := c.be.ReceiveStartupMessage()
+		if err != nil {
+			if !isDisconnect(err) {
+				c.fatal(protocolError("invalid startup packet: %v", err))
+			}
+			return false
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+			c.bw.WriteByte('N') // not supported: continue unencrypted
+			if c.bw.Flush() != nil {
+				return false
+			}
+		case *pgproto3.CancelRequest:
+			c.s.cancel(m.ProcessID, m.SecretKey)
+			return false
+		case *pgproto3.StartupMessage:
+			c.nc.SetReadDeadline(time.Time{})
+			return c.start(m)
+		default:
+			c.fatal(protocolError("unexpected startup message %T", msg))
+			return false
+		}
+	}
+	c.fatal(protocolError("too many encryption requests"))
+	return false
+}
+
+// start authenticates the client, opens its session and reports the
+// parameters clients expect.
+func (c *conn) start(m *pgproto3.StartupMessage) bool {
+	user := m.Parameters["user"]
+	if user == "" {
+		c.fatal(&pgproto3.ErrorResponse{
+			Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeInvalidAuthSpec,
+			Message: "no PostgreSQL user name specified in startup packet",
+		})
+		return false
+	}
+	db := m.Parameters["database"]
+	if db == "" {
+		db = user
+	}
+	// We speak 3.0 only; a client asking for a newer minor version or for
+	// protocol options (_pq_.*) is told so and continues with 3.0.
+	var unknown []string
+	for k := range m.Parameters {
+		if strings.HasPrefix(k, "_pq_.") {
+			unknown = append(unknown, k)
+		}
+	}
+	if m.ProtocolVersion != pgproto3.ProtocolVersion30 || len(unknown) > 0 {
+		slices.Sort(unknown)
+		c.send(&pgproto3.NegotiateProtocolVersion{
+			NewestMinorProtocol: pgproto3.ProtocolVersion30,
+			UnrecognizedOptions: unknown,
+		})
+	}
+	// Trust authentication for now.
+	c.send(&pgproto3.AuthenticationOk{})
+	sess, err := c.s.eng.NewSession(user, db)
+	if err != nil {
+		c.fatal(errorResponse("FATAL", err, ""))
+		return false
+	}
+	c.sess = sess
+	c.s.register(c)
+	for _, p := range [...][2]string{
+		{"server_version", "15.0"},
+		{"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},
+		{"DateStyle", "ISO, MDY"},
+		{"IntervalStyle", "postgres"},
+		{"integer_datetimes", "on"},
+		{"standard_conforming_strings", "on"},
+		{"TimeZone", "UTC"},
+		{"application_name", m.Parameters["application_name"]},
+		{"is_superuser", "on"},
+		{"session_authorization", user},
+	} {
+		c.send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
+	}
+	c.send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret})
+	return c.ready() == nil
+}
+
+// loop reads and answers messages until the connection ends.
+func (c *conn) loop() {
+	// skipping is set after an error in an extended-protocol message:
+	// everything up to the next Sync is discarded, as PostgreSQL does.
+	skipping := false
+	for {
+		msg, err := c.be.Receive()
+		if err != nil {
+			if !isDisconnect(err) {
+				c.fatal(protocolError("invalid message: %v", err))
+			}
+			return
+		}
+		switch msg.(type) {
+		case *pgproto3.Sync:
+			skipping = false
+			if c.ready() != nil {
+				return
+			}
+			continue
+		case *pgproto3.Terminate:
+			return
+		case *pgproto3.Flush:
+			if c.flush() != nil {
+				return
+			}
+			continue
+		case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+			// Outside COPY FROM these are ignored, per the protocol.
+			continue
+		}
+		if skipping {
+			continue
+		}
+		switch m := msg.(type) {
+		case *pgproto3.Query:
+			if !c.query(m.String) {
+				return
+			}
+		case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute:
+			c.send(&pgproto3.ErrorResponse{
+				Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeature,
+				Message: extendedUnsupported,
+			})
+			skipping = true
+		case *pgproto3.Close:
+			// Nothing is ever prepared, and closing what does not exist
+			// is not an error in PostgreSQL.
+			c.send(&pgproto3.CloseComplete{})
+		case *pgproto3.FunctionCall:
+			c.send(&pgproto3.ErrorResponse{
+				Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeature,
+				Message: "function call protocol is not supported",
+			})
+			if c.ready() != nil {
+				return
+			}
+		default:
+			c.fatal(protocolError("unexpected message %T", msg))
+			return
+		}
+	}
+}
+
+// query runs one simple Query message; false means the connection broke.
+func (c *conn) query(sql string) bool {
+	ctx, cancel := context.WithCancel(c.s.ctx)
+	c.mu.Lock()
+	c.cancel = cancel
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.cancel = nil
+		c.mu.Unlock()
+		cancel()
+	}()
+
+	c.res.reset()
+	err := c.sess.Query(ctx, sql, &c.res)
+	switch {
+	case err != nil:
+		c.send(errorResponse("ERROR", err, sql))
+	case c.res.open:
+		c.send(errorResponse("ERROR", fmt.Errorf("%w: result not completed", errResultOrder), sql))
+	case !c.res.wrote:
+		c.send(&pgproto3.EmptyQueryResponse{})
+	}
+	return c.ready() == nil
+}
+
+// cancelQuery cancels the running query, if any. Safe from any goroutine.
+func (c *conn) cancelQuery() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+// send queues m in the output buffer. Write errors are sticky in bw and
+// surface at the next flush.
+func (c *conn) send(m pgproto3.BackendMessage) error {
+	c.be.Send(m)
+	return c.be.Flush()
+}
+
+// ready sends ReadyForQuery (always idle: there are no transactions yet)
+// and flushes the output to the client.
+func (c *conn) ready() error {
+	c.send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	return c.flush()
+}
+
+func (c *conn) flush() error { return c.bw.Flush() }
+
+// fatal sends a last error to a connection about to be closed.
+func (c *conn) fatal(r *pgproto3.ErrorResponse) {
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.send(r)
+	c.flush()
+}
+
+// isDisconnect reports whether a read error means the client is gone (or
+// the server closed the connection) rather than that it sent garbage.
+func isDisconnect(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
+}
