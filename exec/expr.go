@@ -1,0 +1,599 @@
+// Package exec runs plans: vectorized expressions, operators that pass
+// columnar changelog batches, and the dataflows that drive them.
+package exec
+
+import (
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Evaluator computes an expression for every row of a batch. The returned
+// vector is owned by the evaluator (or is a column of b) and is valid
+// until the next Eval; evaluators are not safe for concurrent use.
+type Evaluator interface {
+	Eval(b *vec.Batch) *vec.Vec
+}
+
+// Compile turns a planned expression into an evaluator. Expressions never
+// fail per row: as in MySQL, division by zero and failed conversions
+// give NULL, so one bad event cannot stop a stream.
+func Compile(e planner.Expr) Evaluator {
+	switch e := e.(type) {
+	case *planner.ColRef:
+		return colEval(e.Idx)
+	case *planner.Const:
+		return &constEval{c: e, out: vec.New(e.T, 0)}
+	case *planner.Cast:
+		return &castEval{x: Compile(e.X), out: vec.New(e.T, 0)}
+	case *planner.Case:
+		c := &caseEval{out: vec.New(e.T, 0)}
+		for _, w := range e.Whens {
+			c.conds = append(c.conds, Compile(w.Cond))
+			c.thens = append(c.thens, Compile(w.Then))
+		}
+		if e.Else != nil {
+			c.els = Compile(e.Else)
+		}
+		return c
+	case *planner.Call:
+		c := &callEval{fn: e.Fn, out: vec.New(e.T, 0)}
+		for _, a := range e.Args {
+			c.args = append(c.args, Compile(a))
+		}
+		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
+			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
+				c.like = compileLike(p.S)
+			}
+		}
+		return c
+	}
+	panic("exec: unknown expression type")
+}
+
+type colEval int
+
+func (c colEval) Eval(b *vec.Batch) *vec.Vec { return &b.Cols[c] }
+
+type constEval struct {
+	c   *planner.Const
+	out vec.Vec
+}
+
+func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
+	if c.out.Len() == b.N {
+		return &c.out
+	}
+	c.out.Reset()
+	for i := 0; i < b.N; i++ {
+		switch {
+		case c.c.Null:
+			c.out.AppendNull()
+		case c.c.T.Kind == types.Bool:
+			c.out.AppendBool(c.c.B)
+		case c.c.T.Kind == types.Float64:
+			c.out.AppendF64(c.c.F)
+		case c.c.T.Kind == types.String:
+			c.out.AppendStr(c.c.S)
+		default:
+			c.out.AppendI64(c.c.I)
+		}
+	}
+	return &c.out
+}
+
+type castEval struct {
+	x   Evaluator
+	out vec.Vec
+}
+
+func (c *castEval) Eval(b *vec.Batch) *vec.Vec {
+	x := c.x.Eval(b)
+	c.out.Reset()
+	for i := 0; i < b.N; i++ {
+		if !planner.CastValue(x, i, &c.out) {
+			c.out.AppendNull()
+		}
+	}
+	return &c.out
+}
+
+type caseEval struct {
+	conds, thens []Evaluator
+	els          Evaluator
+	out          vec.Vec
+}
+
+func (c *caseEval) Eval(b *vec.Batch) *vec.Vec {
+	conds := make([]*vec.Vec, len(c.conds))
+	thens := make([]*vec.Vec, len(c.thens))
+	for i := range c.conds {
+		conds[i] = c.conds[i].Eval(b)
+		thens[i] = c.thens[i].Eval(b)
+	}
+	var els *vec.Vec
+	if c.els != nil {
+		els = c.els.Eval(b)
+	}
+	c.out.Reset()
+rows:
+	for r := 0; r < b.N; r++ {
+		for i, cv := range conds {
+			if !cv.IsNull(r) && cv.Bool[r] {
+				c.out.AppendFrom(thens[i], r)
+				continue rows
+			}
+		}
+		if els != nil {
+			c.out.AppendFrom(els, r)
+		} else {
+			c.out.AppendNull()
+		}
+	}
+	return &c.out
+}
+
+type callEval struct {
+	fn   planner.Func
+	args []Evaluator
+	out  vec.Vec
+	like *likeMatcher
+	vals []*vec.Vec
+}
+
+// resize makes out n rows long with a fresh null mask, reusing memory.
+func resize(out *vec.Vec, n int) {
+	out.Null = nil
+	switch out.Type.Kind {
+	case types.Bool:
+		out.Bool = grow(out.Bool, n)
+	case types.Float64:
+		out.F64 = grow(out.F64, n)
+	case types.String:
+		out.Str = grow(out.Str, n)
+	default:
+		out.I64 = grow(out.I64, n)
+	}
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// nullsFrom sets out's null mask to the union of the inputs' masks.
+func nullsFrom(out *vec.Vec, n int, in ...*vec.Vec) {
+	for _, v := range in {
+		if v.Null == nil {
+			continue
+		}
+		if out.Null == nil {
+			out.Null = make([]bool, n)
+		}
+		for i, isNull := range v.Null[:n] {
+			out.Null[i] = out.Null[i] || isNull
+		}
+	}
+}
+
+func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
+	c.vals = c.vals[:0]
+	for _, a := range c.args {
+		c.vals = append(c.vals, a.Eval(b))
+	}
+	n := b.N
+	out := &c.out
+	resize(out, n)
+	args := c.vals
+	switch c.fn {
+	case planner.FnAnd, planner.FnOr:
+		logic(c.fn, out, args[0], args[1], n)
+		return out
+	case planner.FnIsNull, planner.FnIsNotNull:
+		want := c.fn == planner.FnIsNull
+		for i := 0; i < n; i++ {
+			out.Bool[i] = args[0].IsNull(i) == want
+		}
+		return out
+	case planner.FnCoalesce:
+		for i := 0; i < n; i++ {
+			set := false
+			for _, a := range args {
+				if !a.IsNull(i) {
+					copyValue(out, i, a, i)
+					set = true
+					break
+				}
+			}
+			if !set {
+				out.SetNull(i)
+			}
+		}
+		return out
+	case planner.FnIn, planner.FnNotIn:
+		in(c.fn == planner.FnNotIn, out, args, n)
+		return out
+	}
+	nullsFrom(out, n, args...)
+	switch c.fn {
+	case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod:
+		arith(c.fn, out, args[0], args[1], n)
+	case planner.FnNeg:
+		if out.Type.Kind == types.Float64 {
+			for i := 0; i < n; i++ {
+				out.F64[i] = -args[0].F64[i]
+			}
+		} else {
+			for i := 0; i < n; i++ {
+				out.I64[i] = -args[0].I64[i]
+			}
+		}
+	case planner.FnEq, planner.FnNe, planner.FnLt, planner.FnLe, planner.FnGt, planner.FnGe:
+		compare(c.fn, out, args[0], args[1], n)
+	case planner.FnNot:
+		for i := 0; i < n; i++ {
+			out.Bool[i] = !args[0].Bool[i]
+		}
+	case planner.FnLike, planner.FnNotLike:
+		want := c.fn == planner.FnLike
+		for i := 0; i < n; i++ {
+			m := c.like
+			if m == nil {
+				m = compileLike(args[1].Str[i])
+			}
+			out.Bool[i] = m.match(args[0].Str[i]) == want
+		}
+	case planner.FnConcat:
+		for i := 0; i < n; i++ {
+			out.Str[i] = args[0].Str[i] + args[1].Str[i]
+		}
+	case planner.FnLower, planner.FnUpper, planner.FnTrim:
+		f := map[planner.Func]func(string) string{planner.FnLower: strings.ToLower, planner.FnUpper: strings.ToUpper, planner.FnTrim: strings.TrimSpace}[c.fn]
+		for i := 0; i < n; i++ {
+			out.Str[i] = f(args[0].Str[i])
+		}
+	case planner.FnLength:
+		for i := 0; i < n; i++ {
+			out.I64[i] = int64(utf8.RuneCountInString(args[0].Str[i]))
+		}
+	case planner.FnSubstr:
+		for i := 0; i < n; i++ {
+			count := int64(-1)
+			if len(args) > 2 {
+				count = args[2].I64[i]
+			}
+			out.Str[i] = substr(args[0].Str[i], args[1].I64[i], count)
+		}
+	case planner.FnAbs, planner.FnFloor, planner.FnCeil, planner.FnRound:
+		numeric(c.fn, out, args, n)
+	case planner.FnGreatest, planner.FnLeast:
+		out.Null = nil
+		greatest := c.fn == planner.FnGreatest
+		for i := 0; i < n; i++ {
+			best := -1
+			for k, a := range args {
+				if a.IsNull(i) {
+					continue
+				}
+				if best < 0 {
+					best = k
+					continue
+				}
+				d := cmpAt(a, i, args[best], i)
+				if d > 0 && greatest || d < 0 && !greatest {
+					best = k
+				}
+			}
+			if best < 0 {
+				out.SetNull(i)
+			} else {
+				copyValue(out, i, args[best], i)
+			}
+		}
+	case planner.FnNullIf:
+		for i := 0; i < n; i++ {
+			if args[0].IsNull(i) {
+				out.SetNull(i)
+				continue
+			}
+			if out.Null != nil {
+				out.Null[i] = false
+			}
+			if !args[1].IsNull(i) && cmpAt(args[0], i, args[1], i) == 0 {
+				out.SetNull(i)
+			} else {
+				copyValue(out, i, args[0], i)
+			}
+		}
+	default:
+		panic("exec: function not implemented")
+	}
+	return out
+}
+
+// copyValue sets out[i] = src[j] (not its null flag).
+func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
+	switch out.Type.Kind {
+	case types.Bool:
+		out.Bool[i] = src.Bool[j]
+	case types.Float64:
+		out.F64[i] = src.F64[j]
+	case types.String:
+		out.Str[i] = src.Str[j]
+	default:
+		out.I64[i] = src.I64[j]
+	}
+}
+
+// cmpAt compares a[i] with b[j] (same type, both non-NULL).
+func cmpAt(a *vec.Vec, i int, b *vec.Vec, j int) int {
+	switch a.Type.Kind {
+	case types.Bool:
+		x, y := a.Bool[i], b.Bool[j]
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case types.Float64:
+		x, y := a.F64[i], b.F64[j]
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case types.String:
+		return strings.Compare(a.Str[i], b.Str[j])
+	}
+	x, y := a.I64[i], b.I64[j]
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func compare(fn planner.Func, out, a, b *vec.Vec, n int) {
+	if a.Type.InI64() {
+		x, y, o := a.I64[:n], b.I64[:n], out.Bool[:n]
+		switch fn {
+		case planner.FnEq:
+			for i := range o {
+				o[i] = x[i] == y[i]
+			}
+		case planner.FnNe:
+			for i := range o {
+				o[i] = x[i] != y[i]
+			}
+		case planner.FnLt:
+			for i := range o {
+				o[i] = x[i] < y[i]
+			}
+		case planner.FnLe:
+			for i := range o {
+				o[i] = x[i] <= y[i]
+			}
+		case planner.FnGt:
+			for i := range o {
+				o[i] = x[i] > y[i]
+			}
+		case planner.FnGe:
+			for i := range o {
+				o[i] = x[i] >= y[i]
+			}
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		c := cmpAt(a, i, b, i)
+		var r bool
+		switch fn {
+		case planner.FnEq:
+			r = c == 0
+		case planner.FnNe:
+			r = c != 0
+		case planner.FnLt:
+			r = c < 0
+		case planner.FnLe:
+			r = c <= 0
+		case planner.FnGt:
+			r = c > 0
+		case planner.FnGe:
+			r = c >= 0
+		}
+		out.Bool[i] = r
+	}
+}
+
+// logic is SQL's three-valued AND/OR.
+func logic(fn planner.Func, out, a, b *vec.Vec, n int) {
+	for i := 0; i < n; i++ {
+		an, bn := a.IsNull(i), b.IsNull(i)
+		av, bv := a.Bool[i] && !an, b.Bool[i] && !bn
+		if fn == planner.FnAnd {
+			switch {
+			case !an && !av || !bn && !bv:
+				out.Bool[i] = false
+			case an || bn:
+				out.SetNull(i)
+			default:
+				out.Bool[i] = true
+			}
+			continue
+		}
+		switch {
+		case av || bv:
+			out.Bool[i] = true
+		case an || bn:
+			out.SetNull(i)
+		default:
+			out.Bool[i] = false
+		}
+	}
+}
+
+func in(not bool, out *vec.Vec, args []*vec.Vec, n int) {
+	x := args[0]
+	for i := 0; i < n; i++ {
+		if x.IsNull(i) {
+			out.SetNull(i)
+			continue
+		}
+		found, sawNull := false, false
+		for _, a := range args[1:] {
+			if a.IsNull(i) {
+				sawNull = true
+			} else if cmpAt(x, i, a, i) == 0 {
+				found = true
+				break
+			}
+		}
+		switch {
+		case found:
+			out.Bool[i] = !not
+		case sawNull:
+			out.SetNull(i)
+		default:
+			out.Bool[i] = not
+		}
+	}
+}
+
+func arith(fn planner.Func, out, a, b *vec.Vec, n int) {
+	if out.Type.Kind == types.Float64 {
+		x, y, o := a.F64[:n], b.F64[:n], out.F64[:n]
+		for i := range o {
+			switch fn {
+			case planner.FnAdd:
+				o[i] = x[i] + y[i]
+			case planner.FnSub:
+				o[i] = x[i] - y[i]
+			case planner.FnMul:
+				o[i] = x[i] * y[i]
+			case planner.FnDiv, planner.FnMod:
+				if y[i] == 0 {
+					out.SetNull(i)
+				} else if fn == planner.FnDiv {
+					o[i] = x[i] / y[i]
+				} else {
+					o[i] = math.Mod(x[i], y[i])
+				}
+			}
+		}
+		return
+	}
+	x, y, o := a.I64[:n], b.I64[:n], out.I64[:n]
+	switch fn {
+	case planner.FnAdd:
+		for i := range o {
+			o[i] = x[i] + y[i]
+		}
+	case planner.FnSub:
+		for i := range o {
+			o[i] = x[i] - y[i]
+		}
+	case planner.FnMul:
+		for i := range o {
+			o[i] = x[i] * y[i]
+		}
+	case planner.FnDiv, planner.FnMod:
+		for i := range o {
+			switch {
+			case y[i] == 0:
+				out.SetNull(i)
+			case fn == planner.FnDiv:
+				o[i] = x[i] / y[i]
+			default:
+				o[i] = x[i] % y[i]
+			}
+		}
+	}
+}
+
+func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int) {
+	x := args[0]
+	switch out.Type.Kind {
+	case types.Float64:
+		for i := 0; i < n; i++ {
+			v := x.F64[i]
+			switch fn {
+			case planner.FnAbs:
+				v = math.Abs(v)
+			case planner.FnFloor:
+				v = math.Floor(v)
+			case planner.FnCeil:
+				v = math.Ceil(v)
+			case planner.FnRound:
+				p := 1.0
+				if len(args) > 1 {
+					p = math.Pow(10, float64(args[1].I64[i]))
+				}
+				v = math.Round(v*p) / p
+			}
+			out.F64[i] = v
+		}
+	default:
+		scale := 0
+		if x.Type.Kind == types.Decimal {
+			scale = x.Type.Scale
+		}
+		unit := types.Pow10[scale]
+		for i := 0; i < n; i++ {
+			v := x.I64[i]
+			switch fn {
+			case planner.FnAbs:
+				if v < 0 {
+					v = -v
+				}
+			case planner.FnFloor:
+				q := v / unit
+				if v%unit < 0 {
+					q--
+				}
+				v = q
+			case planner.FnCeil:
+				q := v / unit
+				if v%unit > 0 {
+					q++
+				}
+				v = q
+			case planner.FnRound:
+				q, r := v/unit, v%unit
+				if 2*r >= unit {
+					q++
+				} else if 2*r <= -unit {
+					q--
+				}
+				v = q
+			}
+			out.I64[i] = v
+		}
+	}
+}
+
+// substr is SQL's 1-based SUBSTRING(s FROM start [FOR count]) on characters.
+func substr(s string, start, count int64) string {
+	r := []rune(s)
+	from := start - 1
+	to := int64(len(r))
+	if count >= 0 {
+		to = min(to, from+count)
+	}
+	from = max(from, 0)
+	if from >= to || from >= int64(len(r)) {
+		return ""
+	}
+	return string(r[from:to])
+}

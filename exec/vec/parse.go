@@ -1,0 +1,161 @@
+package vec
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// tsLayouts are the timestamp spellings accepted from SQL text and CSV:
+// ISO 8601 with a space or a T, optional fraction, optional zone (which is
+// converted to UTC, since TIMESTAMP has no zone).
+var tsLayouts = []string{
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// ParseTimestamp reads a timestamp as microseconds since the epoch.
+func ParseTimestamp(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range tsLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UnixMicro(), true
+		}
+	}
+	return 0, false
+}
+
+// ParseDecimal reads a decimal number as an integer scaled by 10^scale.
+// With scale < 0 the scale is the number of fraction digits written.
+// Extra fraction digits are rounded half away from zero. It fails on
+// overflow past 18 digits.
+func ParseDecimal(s string, scale int) (int64, int, bool) {
+	s = strings.TrimSpace(s)
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" && frac == "" || strings.ContainsAny(intPart+frac, "+-eE") {
+		return 0, 0, false
+	}
+	if scale < 0 {
+		scale = len(frac)
+	}
+	if scale > types.MaxDecimalPrec {
+		return 0, 0, false
+	}
+	round := false
+	if len(frac) > scale {
+		round = frac[scale] >= '5'
+		frac = frac[:scale]
+	}
+	frac += strings.Repeat("0", scale-len(frac))
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if len(digits) > types.MaxDecimalPrec {
+		return 0, 0, false
+	}
+	var x int64
+	if digits != "" {
+		v, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		x = v
+	}
+	if round {
+		x++
+	}
+	if neg {
+		x = -x
+	}
+	return x, scale, true
+}
+
+// ParseBool reads PostgreSQL's boolean spellings.
+func ParseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "t", "true", "yes", "y", "on", "1":
+		return true, true
+	case "f", "false", "no", "n", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// AppendParsed parses text s as a value of v's type and appends it,
+// reporting false (and appending nothing) when s does not parse.
+func (v *Vec) AppendParsed(s string) bool {
+	switch v.Type.Kind {
+	case types.Bool:
+		b, ok := ParseBool(s)
+		if ok {
+			v.AppendBool(b)
+		}
+		return ok
+	case types.Int32, types.Int64:
+		x, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || v.Type.Kind == types.Int32 && (x < -1<<31 || x >= 1<<31) {
+			return false
+		}
+		v.AppendI64(x)
+	case types.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil {
+			return false
+		}
+		v.AppendF64(f)
+	case types.Decimal:
+		x, _, ok := ParseDecimal(s, v.Type.Scale)
+		if !ok || !FitsPrecision(x, v.Type.Prec) {
+			return false
+		}
+		v.AppendI64(x)
+	case types.String:
+		if v.Type.Width > 0 && len([]rune(s)) > v.Type.Width {
+			return false
+		}
+		v.AppendStr(s)
+	case types.Timestamp:
+		us, ok := ParseTimestamp(s)
+		if !ok {
+			return false
+		}
+		v.AppendI64(TruncateMicros(us, v.Type.Prec))
+	default:
+		return false
+	}
+	return true
+}
+
+// FitsPrecision reports whether a scaled decimal has at most prec digits.
+func FitsPrecision(x int64, prec int) bool {
+	if prec >= types.MaxDecimalPrec {
+		return true
+	}
+	if x < 0 {
+		x = -x
+	}
+	return x < types.Pow10[prec]
+}
+
+// TruncateMicros drops fraction digits past a timestamp precision.
+func TruncateMicros(us int64, prec int) int64 {
+	if prec >= 6 || prec < 0 {
+		return us
+	}
+	unit := types.Pow10[6-prec]
+	r := us % unit
+	if r < 0 {
+		r += unit
+	}
+	return us - r
+}

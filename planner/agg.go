@@ -1,0 +1,199 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// aggScope binds the expressions above a GROUP BY (select list, HAVING,
+// ORDER BY): aggregates and grouped expressions become references to the
+// Aggregate node's output columns; anything else ungrouped is an error.
+type aggScope struct {
+	input  *binder // binds over the Aggregate's input columns
+	window *Window
+	keys   []Expr
+	keyStr []string
+	aggStr []string
+	// node receives the aggregate calls as binding finds them.
+	node *Aggregate
+}
+
+func (a *aggScope) winCols() int {
+	if a.window != nil {
+		return 2
+	}
+	return 0
+}
+
+func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
+	switch n := n.(type) {
+	case *ast.AggregateFuncExpr:
+		e, err := a.aggregate(n)
+		return e, true, err
+	case *ast.FuncCallExpr:
+		switch name := n.FnName.L; name {
+		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
+			if a.window == nil {
+				return nil, true, b.errAt(sqlerr.Grouping, n, "%s requires a GROUP BY with a window", strings.ToUpper(name))
+			}
+			if strings.HasSuffix(name, "_start") {
+				return &ColRef{Idx: 0, Name: "window_start", T: types.Ts}, true, nil
+			}
+			return &ColRef{Idx: 1, Name: "window_end", T: types.Ts}, true, nil
+		}
+	case *ast.ParenthesesExpr:
+		return nil, false, nil
+	}
+	e, err := a.input.expr(n)
+	if err == nil {
+		s := e.String()
+		for i, k := range a.keyStr {
+			if k == s {
+				return &ColRef{Idx: a.winCols() + i, Name: colName(a.keys[i], i), T: a.keys[i].Type()}, true, nil
+			}
+		}
+		switch e.(type) {
+		case *Const:
+			return e, true, nil
+		case *ColRef:
+			return nil, true, b.errAt(sqlerr.Grouping, n, "column %q must appear in the GROUP BY clause or be used in an aggregate function", e.String())
+		}
+		return nil, false, nil
+	}
+	if col, ok := n.(*ast.ColumnNameExpr); ok {
+		switch name := col.Name.Name.L; {
+		case a.window != nil && (name == "window_start" || name == "window_end"):
+			idx := 0
+			if name == "window_end" {
+				idx = 1
+			}
+			return &ColRef{Idx: idx, Name: name, T: types.Ts}, true, nil
+		}
+		return nil, true, err
+	}
+	return nil, false, nil
+}
+
+// aggregate registers an aggregate call and returns a reference to its
+// output column. Identical calls share one column.
+func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
+	b := a.input
+	name := strings.ToLower(n.F)
+	call := AggCall{Distinct: n.Distinct}
+	inner := *b
+	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
+	var arg Expr
+	star := name == "count" && len(n.Args) == 1 && isStar(n.Args[0])
+	if !star {
+		if len(n.Args) != 1 {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", name, len(n.Args))
+		}
+		var err error
+		if arg, err = inner.expr(n.Args[0]); err != nil {
+			return nil, err
+		}
+		if c, ok := arg.(*Const); ok && c.T.Kind == types.Null {
+			arg = &Const{T: types.Int, Null: true}
+		}
+	}
+	at := arg
+	switch name {
+	case "count":
+		call.Func, call.T = AggCount, types.BigInt
+		if star {
+			call.Func = AggCountStar
+		}
+	case "sum":
+		call.Func = AggSum
+		switch t := at.Type(); {
+		case t.Integer():
+			call.T = types.BigInt
+		case t.Kind == types.Decimal:
+			call.T = types.DecimalOf(types.MaxDecimalPrec, t.Scale)
+		case t.Kind == types.Float64:
+			call.T = types.Double
+		default:
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function sum(%s) does not exist", t)
+		}
+	case "avg":
+		call.Func = AggAvg
+		switch t := at.Type(); {
+		case t.Numeric():
+			call.T = types.Double
+		default:
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function avg(%s) does not exist", t)
+		}
+	case "min", "max":
+		call.Func = AggMin
+		if name == "max" {
+			call.Func = AggMax
+		}
+		if at.Type().Kind == types.Interval {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, at.Type())
+		}
+		call.T = at.Type()
+		call.Distinct = false // DISTINCT does not change MIN or MAX
+	default:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "aggregate function %s is not supported yet", name)
+	}
+	if call.Func == AggCountStar && call.Distinct {
+		return nil, b.errAt(sqlerr.Syntax, n, "COUNT(DISTINCT *) is not valid")
+	}
+	call.Arg = arg
+	s := call.String()
+	idx := -1
+	for i, x := range a.aggStr {
+		if x == s {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		idx = len(a.aggStr)
+		a.node.Aggs = append(a.node.Aggs, call)
+		a.aggStr = append(a.aggStr, s)
+	}
+	return &ColRef{Idx: a.winCols() + len(a.keys) + idx, Name: call.Func.String(), T: call.T}, nil
+}
+
+func isStar(n ast.ExprNode) bool {
+	// TiDB parses COUNT(*) as COUNT(1).
+	if v, ok := n.(interface{ GetValue() any }); ok {
+		if x, ok := v.GetValue().(int64); ok && x == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// colName names an expression's output column as PostgreSQL would.
+func colName(e Expr, i int) string {
+	if c, ok := e.(*ColRef); ok {
+		return c.Name
+	}
+	return "?column?"
+}
+
+// hasAggregate reports whether n contains an aggregate call.
+func hasAggregate(n ast.Node) bool {
+	v := &aggFinder{}
+	n.Accept(v)
+	return v.found
+}
+
+type aggFinder struct{ found bool }
+
+func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *ast.AggregateFuncExpr:
+		v.found = true
+		return n, true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, v.found
+}
+
+func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -1,0 +1,58 @@
+// Package catalog describes the named relations a server knows: tables,
+// sources, views and materialized views, with their schemas and the plans
+// that feed them. It is plain data; exec owns the running dataflows.
+package catalog
+
+import (
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Column is one column of a relation or a result.
+type Column struct {
+	Name    string
+	Type    types.T
+	NotNull bool
+}
+
+// Relation is a named stream or view.
+type Relation struct {
+	ID      uint64
+	Name    string
+	Kind    parser.RelKind
+	Columns []Column
+	// EventTime is the index of the event-time column that the stream's
+	// watermark applies to, or -1 when the stream has none.
+	EventTime int
+	// WatermarkDelay is how far the watermark trails the largest event time
+	// seen, in microseconds (tables and sources).
+	WatermarkDelay int64
+	PrimaryKey     []int
+	Options        map[string]string
+	// AppendOnly streams never retract a row; operators over them take
+	// faster paths.
+	AppendOnly bool
+	// SQL is the statement that created the relation, for DESCRIBE and
+	// the durable catalog.
+	SQL string
+	// Query is the plan of a view (nil otherwise); for a plain VIEW it is
+	// inlined into every query that reads it.
+	Query any
+	// EmitOnClose is set for materialized views that emit final rows only.
+	EmitOnClose bool
+}
+
+// ColumnIndex returns the index of the named column, or -1.
+func (r *Relation) ColumnIndex(name string) int {
+	for i, c := range r.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Lookup resolves relation names for the planner.
+type Lookup interface {
+	Relation(name string) (*Relation, bool)
+}

@@ -1,0 +1,412 @@
+package planner
+
+import (
+	"math"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// sameType reports whether a and b have one physical meaning.
+func sameType(a, b types.T) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	return a.Kind != types.Decimal || a.Scale == b.Scale
+}
+
+// coerce converts x to t where SQL allows it implicitly: numeric widening,
+// NULL to anything, and literals of unknown intent (strings, 0/1) parsed
+// into the context's type at plan time, as PostgreSQL types an untyped
+// literal by its context.
+func (b *binder) coerce(x Expr, t types.T, at ast.Node) (Expr, error) {
+	xt := x.Type()
+	if sameType(xt, t) {
+		return x, nil
+	}
+	if c, ok := x.(*Const); ok {
+		if c.Null {
+			return &Const{T: t, Null: true}, nil
+		}
+		if c.T.Kind == types.String || c.T.Kind == types.Int32 && t.Kind == types.Bool {
+			return b.castConst(c, t, at)
+		}
+	}
+	if widens(xt, t) {
+		if c, ok := x.(*Const); ok {
+			return b.castConst(c, t, at)
+		}
+		return &Cast{X: x, T: t}, nil
+	}
+	return nil, b.errAt(sqlerr.DatatypeMismatch, at, "expression has type %s, but %s is expected here", xt, t)
+}
+
+// widens reports an implicit, lossless-enough numeric conversion.
+func widens(from, to types.T) bool {
+	switch from.Kind {
+	case types.Null:
+		return true
+	case types.Int32:
+		return to.Kind == types.Int64 || to.Kind == types.Float64 || to.Kind == types.Decimal
+	case types.Int64:
+		return to.Kind == types.Float64 || to.Kind == types.Decimal
+	case types.Decimal:
+		return to.Kind == types.Float64 || to.Kind == types.Decimal && to.Scale >= from.Scale
+	}
+	return false
+}
+
+// castConst converts a constant at plan time; a literal that does not
+// parse is the user's error (22P02), reported where it stands.
+func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
+	if c.Null {
+		return &Const{T: t, Null: true}, nil
+	}
+	v := vec.New(c.T, 1)
+	appendConst(&v, c)
+	out := vec.New(t, 1)
+	if !CastValue(&v, 0, &out) {
+		return nil, b.errAt(sqlerr.InvalidText, at, "invalid input syntax for type %s: %q", t, v.Text(0))
+	}
+	r := &Const{T: t}
+	switch t.Kind {
+	case types.Bool:
+		r.B = out.Bool[0]
+	case types.Float64:
+		r.F = out.F64[0]
+	case types.String:
+		r.S = out.Str[0]
+	default:
+		r.I = out.I64[0]
+	}
+	if out.IsNull(0) {
+		r.Null = true
+	}
+	return r, nil
+}
+
+// appendConst appends a constant's value to v.
+func appendConst(v *vec.Vec, c *Const) {
+	switch {
+	case c.Null:
+		v.AppendNull()
+	case c.T.Kind == types.Bool:
+		v.AppendBool(c.B)
+	case c.T.Kind == types.Float64:
+		v.AppendF64(c.F)
+	case c.T.Kind == types.String:
+		v.AppendStr(c.S)
+	default:
+		v.AppendI64(c.I)
+	}
+}
+
+// CastValue converts row i of src to out's type and appends it, reporting
+// false when the value does not convert. It is the one definition of
+// conversions, used for constants here and for columns by exec.
+func CastValue(src *vec.Vec, i int, out *vec.Vec) bool {
+	if src.IsNull(i) {
+		out.AppendNull()
+		return true
+	}
+	from, to := src.Type, out.Type
+	switch {
+	case to.Kind == types.String:
+		s := src.Text(i)
+		if to.Width > 0 {
+			if r := []rune(s); len(r) > to.Width {
+				s = string(r[:to.Width])
+			}
+		}
+		out.AppendStr(s)
+	case from.Kind == types.String:
+		return out.AppendParsed(src.Str[i])
+	case to.Kind == types.Bool:
+		switch {
+		case from.Integer():
+			out.AppendBool(src.I64[i] != 0)
+		default:
+			return false
+		}
+	case from.Kind == types.Bool:
+		if !to.Integer() {
+			return false
+		}
+		x := int64(0)
+		if src.Bool[i] {
+			x = 1
+		}
+		out.AppendI64(x)
+	case from.Kind == types.Timestamp || to.Kind == types.Timestamp:
+		if from.Kind != to.Kind {
+			return false
+		}
+		out.AppendI64(vec.TruncateMicros(src.I64[i], to.Prec))
+	case to.Kind == types.Float64:
+		out.AppendF64(toFloat(src, i))
+	case to.Kind == types.Decimal:
+		var x int64
+		switch from.Kind {
+		case types.Int32, types.Int64:
+			if !fitsScaled(float64(src.I64[i]), to.Scale) {
+				return false
+			}
+			x = src.I64[i] * types.Pow10[to.Scale]
+		case types.Decimal:
+			x = rescale(src.I64[i], from.Scale, to.Scale)
+		case types.Float64:
+			f := src.F64[i] * float64(types.Pow10[to.Scale])
+			if math.IsNaN(f) || !fitsScaled(src.F64[i], to.Scale) {
+				return false
+			}
+			x = int64(math.Round(f))
+		}
+		if !vec.FitsPrecision(x, to.Prec) {
+			return false
+		}
+		out.AppendI64(x)
+	case to.Integer():
+		var x int64
+		switch from.Kind {
+		case types.Int32, types.Int64:
+			x = src.I64[i]
+		case types.Decimal:
+			x = rescale(src.I64[i], from.Scale, 0)
+		case types.Float64:
+			f := math.Round(src.F64[i])
+			if math.IsNaN(f) || f >= 1<<63 || f < -1<<63 {
+				return false
+			}
+			x = int64(f)
+		}
+		if to.Kind == types.Int32 && (x < -1<<31 || x >= 1<<31) {
+			return false
+		}
+		out.AppendI64(x)
+	default:
+		return false
+	}
+	return true
+}
+
+func fitsScaled(f float64, scale int) bool {
+	return math.Abs(f)*float64(types.Pow10[scale]) < 9.2e18
+}
+
+// rescale changes a decimal's scale, rounding half away from zero.
+func rescale(x int64, from, to int) int64 {
+	switch {
+	case to > from:
+		return x * types.Pow10[to-from]
+	case to < from:
+		p := types.Pow10[from-to]
+		q, r := x/p, x%p
+		if r*2 >= p {
+			q++
+		} else if r*2 <= -p {
+			q--
+		}
+		return q
+	}
+	return x
+}
+
+func toFloat(v *vec.Vec, i int) float64 {
+	switch v.Type.Kind {
+	case types.Float64:
+		return v.F64[i]
+	case types.Decimal:
+		return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale])
+	}
+	return float64(v.I64[i])
+}
+
+// commonType is the type several expressions meet at (CASE arms, IN lists,
+// COALESCE, comparison operands).
+func (b *binder) commonType(xs []Expr, nodes []ast.Node, at ast.Node) (types.T, error) {
+	t := types.Unknown
+	for i, x := range xs {
+		xt := x.Type()
+		if _, isConst := x.(*Const); isConst && xt.Kind == types.String && t.Kind != types.Null && t.Kind != types.String {
+			continue // an untyped literal takes the others' type
+		}
+		switch {
+		case xt.Kind == types.Null:
+		case t.Kind == types.Null:
+			t = xt
+		case t.Kind == types.String && xt.Kind != types.String && isStringConsts(xs[:i]):
+			t = xt
+		case sameType(t, xt):
+			if t.Kind == types.String && (t.Width == 0 || xt.Width == 0 || xt.Width > t.Width) {
+				t.Width = max(t.Width, xt.Width)
+				if xt.Width == 0 {
+					t.Width = 0
+				}
+			}
+		case t.Numeric() && xt.Numeric():
+			t = numericJoin(t, xt)
+		default:
+			return types.T{}, b.errAt(sqlerr.DatatypeMismatch, nodes[i], "types %s and %s cannot be matched", t, xt)
+		}
+	}
+	if t.Kind == types.Null {
+		t = types.Varchar
+	}
+	return t, nil
+}
+
+func isStringConsts(xs []Expr) bool {
+	for _, x := range xs {
+		if c, ok := x.(*Const); !ok || c.T.Kind != types.String && c.T.Kind != types.Null {
+			return false
+		}
+	}
+	return true
+}
+
+// numericJoin is the numeric type two operands are computed in.
+func numericJoin(a, b types.T) types.T {
+	switch {
+	case a.Kind == types.Float64 || b.Kind == types.Float64:
+		return types.Double
+	case a.Kind == types.Decimal || b.Kind == types.Decimal:
+		scale := max(a.Scale, b.Scale)
+		return types.DecimalOf(types.MaxDecimalPrec, scale)
+	case a.Kind == types.Int64 || b.Kind == types.Int64:
+		return types.BigInt
+	}
+	return types.Int
+}
+
+// binary binds arithmetic, comparison and logic operators.
+func (b *binder) binary(n *ast.BinaryOperationExpr) (Expr, error) {
+	switch n.Op {
+	case opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE:
+		x, err := b.expr(n.L)
+		if err != nil {
+			return nil, err
+		}
+		fn := map[opcode.Op]Func{opcode.EQ: FnEq, opcode.NE: FnNe, opcode.LT: FnLt, opcode.LE: FnLe, opcode.GT: FnGt, opcode.GE: FnGe}[n.Op]
+		return b.compare(fn, x, n.R, n.L, n)
+	case opcode.LogicAnd, opcode.LogicOr:
+		x, err := b.boolOperand(n.L)
+		if err != nil {
+			return nil, err
+		}
+		y, err := b.boolOperand(n.R)
+		if err != nil {
+			return nil, err
+		}
+		fn := FnAnd
+		if n.Op == opcode.LogicOr {
+			fn = FnOr
+		}
+		return &Call{Fn: fn, Args: []Expr{x, y}, T: types.Boolean}, nil
+	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.Mod, opcode.IntDiv:
+		x, err := b.expr(n.L)
+		if err != nil {
+			return nil, err
+		}
+		y, err := b.expr(n.R)
+		if err != nil {
+			return nil, err
+		}
+		return b.arith(n.Op, x, y, n)
+	}
+	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", n.Op)
+}
+
+func (b *binder) boolOperand(n ast.ExprNode) (Expr, error) {
+	x, err := b.expr(n)
+	if err != nil {
+		return nil, err
+	}
+	return b.coerce(x, types.Boolean, n)
+}
+
+// arith types an arithmetic operator. Integer division truncates, as in
+// PostgreSQL; any DOUBLE operand makes the result DOUBLE; DECIMAL division
+// is done in DOUBLE.
+func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
+	fn := map[opcode.Op]Func{opcode.Plus: FnAdd, opcode.Minus: FnSub, opcode.Mul: FnMul, opcode.Div: FnDiv, opcode.Mod: FnMod, opcode.IntDiv: FnDiv}[op]
+	xt, yt := x.Type(), y.Type()
+	if xt.Kind == types.Null {
+		xt = yt
+	}
+	if yt.Kind == types.Null {
+		yt = xt
+	}
+	if xt.Kind == types.Timestamp && yt.Kind == types.Interval && (fn == FnAdd || fn == FnSub) {
+		return &Call{Fn: fn, Args: []Expr{x, y}, T: xt}, nil
+	}
+	if c, ok := x.(*Const); ok && c.T.Kind == types.String && yt.Numeric() {
+		xt = yt
+	}
+	if c, ok := y.(*Const); ok && c.T.Kind == types.String && xt.Numeric() {
+		yt = xt
+	}
+	if !xt.Numeric() || !yt.Numeric() {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), funcInfo[fn].infix, y.Type())
+	}
+	t := numericJoin(xt, yt)
+	if op == opcode.IntDiv {
+		t = types.BigInt
+	}
+	if t.Kind == types.Decimal && fn == FnDiv {
+		t = types.Double
+	}
+	if t.Kind == types.Decimal && fn == FnMul {
+		// Multiply the scaled integers: the product's scale is the sum.
+		xs, ys := xt.Scale, yt.Scale
+		if xs+ys > types.MaxDecimalPrec {
+			t = types.Double
+		} else {
+			var err error
+			if x, err = b.coerce(x, types.DecimalOf(types.MaxDecimalPrec, xs), n); err != nil {
+				return nil, err
+			}
+			if y, err = b.coerce(y, types.DecimalOf(types.MaxDecimalPrec, ys), n); err != nil {
+				return nil, err
+			}
+			return &Call{Fn: fn, Args: []Expr{x, y}, T: types.DecimalOf(types.MaxDecimalPrec, xs+ys)}, nil
+		}
+	}
+	operand := t
+	if op == opcode.IntDiv && (xt.Kind == types.Float64 || yt.Kind == types.Float64 || xt.Kind == types.Decimal || yt.Kind == types.Decimal) {
+		operand = types.Double
+	}
+	var err error
+	if x, err = b.coerce(x, operand, n); err != nil {
+		return nil, err
+	}
+	if y, err = b.coerce(y, operand, n); err != nil {
+		return nil, err
+	}
+	e := Expr(&Call{Fn: fn, Args: []Expr{x, y}, T: operand})
+	if operand != t {
+		e = &Cast{X: e, T: t}
+	}
+	return e, nil
+}
+
+// compare binds a comparison of x with the expression at yNode.
+func (b *binder) compare(fn Func, x Expr, yNode ast.ExprNode, xNode ast.Node, n ast.Node) (Expr, error) {
+	y, err := b.expr(yNode)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.commonType([]Expr{x, y}, []ast.Node{xNode, yNode}, n)
+	if err != nil {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), funcInfo[fn].infix, y.Type())
+	}
+	if x, err = b.coerce(x, t, xNode); err != nil {
+		return nil, err
+	}
+	if y, err = b.coerce(y, t, yNode); err != nil {
+		return nil, err
+	}
+	return &Call{Fn: fn, Args: []Expr{x, y}, T: types.Boolean}, nil
+}

@@ -1,0 +1,199 @@
+package planner
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Relation plans CREATE TABLE / CREATE SOURCE into a catalog entry (its ID
+// is assigned by the caller).
+func (p *Planner) Relation(st *parser.CreateRelation) (*catalog.Relation, error) {
+	rel := &catalog.Relation{Name: st.Name, Kind: st.Kind, EventTime: -1, Options: map[string]string{}}
+	for _, c := range st.Columns {
+		if rel.ColumnIndex(c.Name) >= 0 {
+			return nil, sqlerr.At(sqlerr.DuplicateObject, c.Pos, "column %q specified more than once", c.Name)
+		}
+		rel.Columns = append(rel.Columns, catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull})
+	}
+	for _, o := range st.Options {
+		rel.Options[o.Key] = o.Value
+	}
+	if st.Kind == parser.KindTable && len(st.Options) > 0 {
+		return nil, sqlerr.At(sqlerr.InvalidParameter, st.Options[0].Pos, "unknown table option %q (a table takes no WITH options; use CREATE SOURCE for a connector)", st.Options[0].Key)
+	}
+	for _, k := range st.PrimaryKey {
+		i := rel.ColumnIndex(k)
+		if i < 0 {
+			return nil, sqlerr.At(sqlerr.UndefinedColumn, st.Pos, "column %q named in key does not exist", k)
+		}
+		rel.PrimaryKey = append(rel.PrimaryKey, i)
+		rel.Columns[i].NotNull = true
+	}
+	if len(rel.PrimaryKey) > 0 && st.Kind == parser.KindSource {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "PRIMARY KEY on a source is not supported yet")
+	}
+	rel.AppendOnly = len(rel.PrimaryKey) == 0
+	if wm := st.Watermark; wm != nil {
+		idx, delay, err := watermark(wm, rel.Columns)
+		if err != nil {
+			return nil, err
+		}
+		rel.EventTime, rel.WatermarkDelay = idx, delay
+	}
+	return rel, nil
+}
+
+// watermark reads WATERMARK FOR col AS col [- INTERVAL ...]: the watermark
+// trails the largest event time seen by a constant delay.
+func watermark(wm *parser.Watermark, cols []catalog.Column) (int, int64, error) {
+	idx := -1
+	for i, c := range cols {
+		if c.Name == wm.Column {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, 0, sqlerr.At(sqlerr.UndefinedColumn, wm.Pos, "column %q named in WATERMARK FOR does not exist", wm.Column)
+	}
+	if cols[idx].Type.Kind != types.Timestamp {
+		return 0, 0, sqlerr.At(sqlerr.DatatypeMismatch, wm.Pos, "WATERMARK FOR column %q must be a TIMESTAMP, not %s", wm.Column, cols[idx].Type)
+	}
+	b := &binder{q: wm.Expr, cols: cols, noAggs: "WATERMARK FOR"}
+	e, err := b.expr(wm.Expr.Node)
+	if err != nil {
+		return 0, 0, err
+	}
+	bad := sqlerr.At(sqlerr.FeatureNotSupported, wm.Expr.Pos(wm.Expr.Node),
+		"a watermark must be %s or %s - INTERVAL '...' (got %s)", wm.Column, wm.Column, e)
+	switch e := e.(type) {
+	case *ColRef:
+		if e.Idx != idx {
+			return 0, 0, bad
+		}
+		return idx, 0, nil
+	case *Call:
+		col, ok := e.Args[0].(*ColRef)
+		delay, ok2 := e.Args[1].(*Const)
+		if !ok || !ok2 || col.Idx != idx || delay.T.Kind != types.Interval || e.Fn != FnSub && e.Fn != FnAdd {
+			return 0, 0, bad
+		}
+		d := delay.I
+		if e.Fn == FnAdd {
+			d = -d
+		}
+		if d < 0 {
+			return 0, 0, sqlerr.At(sqlerr.InvalidParameter, wm.Pos, "a watermark may not run ahead of event time")
+		}
+		return idx, d, nil
+	}
+	return 0, 0, bad
+}
+
+// View plans CREATE [MATERIALIZED] VIEW into a catalog entry whose Query
+// is the plan.
+func (p *Planner) View(st *parser.CreateView) (*catalog.Relation, error) {
+	plan, err := p.Query(st.Query, Streaming, st.EmitOnClose)
+	if err != nil {
+		return nil, err
+	}
+	kind := parser.KindView
+	if st.Materialized {
+		kind = parser.KindMaterializedView
+	}
+	if len(st.Options) > 0 {
+		return nil, sqlerr.At(sqlerr.InvalidParameter, st.Options[0].Pos, "unknown view option %q", st.Options[0].Key)
+	}
+	return &catalog.Relation{
+		Name: st.Name, Kind: kind, Columns: plan.Columns(), EventTime: plan.EventTime(),
+		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: map[string]string{},
+	}, nil
+}
+
+// Insert is a planned INSERT: constant rows in the table's column order.
+type Insert struct {
+	Rel  *catalog.Relation
+	Rows [][]Expr
+}
+
+// Insert plans INSERT INTO table [(cols)] VALUES (...), ...
+func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
+	n := st.Node
+	tn, ok := n.Table.TableRefs.Left.(*ast.TableSource)
+	var name *ast.TableName
+	if ok {
+		name, _ = tn.Source.(*ast.TableName)
+	}
+	if name == nil {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos(n), "INSERT needs a table name")
+	}
+	rel, ok := p.Cat.Relation(name.Name.L)
+	if !ok {
+		return nil, sqlerr.At(sqlerr.UndefinedTable, st.Pos(name), "relation %q does not exist", name.Name.O)
+	}
+	if rel.Kind != parser.KindTable {
+		return nil, sqlerr.At(sqlerr.WrongObjectType, st.Pos(name), "cannot insert into %s %q: only tables take INSERT", kindName(rel.Kind), rel.Name)
+	}
+	switch {
+	case n.Select != nil:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos(n.Select), "INSERT ... SELECT is not supported yet")
+	case n.Setlist || len(n.OnDuplicate) > 0 || n.IsReplace:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos(n), "only INSERT INTO ... VALUES is supported")
+	}
+	target := make([]int, 0, len(rel.Columns))
+	if len(n.Columns) == 0 {
+		for i := range rel.Columns {
+			target = append(target, i)
+		}
+	}
+	for _, c := range n.Columns {
+		i := rel.ColumnIndex(c.Name.L)
+		if i < 0 {
+			return nil, sqlerr.At(sqlerr.UndefinedColumn, st.Pos(n), "column %q of relation %q does not exist", c.Name.O, rel.Name)
+		}
+		target = append(target, i)
+	}
+	b := &binder{q: st, noAggs: "VALUES"}
+	out := &Insert{Rel: rel}
+	for _, row := range n.Lists {
+		if len(row) != len(target) {
+			return nil, sqlerr.At(sqlerr.Syntax, st.Pos(n), "INSERT has %d target columns but %d expressions", len(target), len(row))
+		}
+		vals := make([]Expr, len(rel.Columns))
+		for i, x := range row {
+			e, err := b.expr(x)
+			if err != nil {
+				return nil, err
+			}
+			col := rel.Columns[target[i]]
+			ce, err := b.coerce(e, col.Type, x)
+			if err != nil {
+				// A computed value converts as an assignment cast would.
+				if _, isConst := e.(*Const); isConst {
+					return nil, err
+				}
+				if ce, err = b.cast(e, col.Type, x); err != nil {
+					return nil, err
+				}
+			}
+			vals[target[i]] = ce
+		}
+		for i, c := range rel.Columns {
+			if vals[i] == nil {
+				vals[i] = &Const{T: c.Type, Null: true}
+			}
+			if k, ok := vals[i].(*Const); ok && k.Null && c.NotNull {
+				return nil, sqlerr.At(sqlerr.NotNullViolation, st.Pos(n), "null value in column %q of relation %q violates not-null constraint", c.Name, rel.Name)
+			}
+		}
+		out.Rows = append(out.Rows, vals)
+	}
+	return out, nil
+}
+
+func kindName(k parser.RelKind) string {
+	return map[parser.RelKind]string{parser.KindTable: "table", parser.KindSource: "source",
+		parser.KindMaterializedView: "materialized view", parser.KindView: "view", parser.KindSink: "sink"}[k]
+}

@@ -1,0 +1,188 @@
+package planner
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Expr is a typed scalar expression over one input row: pure data that
+// exec compiles into vectorized evaluators.
+type Expr interface {
+	Type() types.T
+	String() string
+}
+
+// ColRef reads input column Idx.
+type ColRef struct {
+	Idx  int
+	Name string
+	T    types.T
+}
+
+// Const is a literal. The value lives in the field its type's kind uses
+// (see types.Kind).
+type Const struct {
+	T    types.T
+	Null bool
+	I    int64
+	F    float64
+	S    string
+	B    bool
+}
+
+// Call applies a built-in function or operator.
+type Call struct {
+	Fn   Func
+	Args []Expr
+	T    types.T
+}
+
+// Case is CASE WHEN c1 THEN r1 ... ELSE e END; Else may be nil (NULL).
+type Case struct {
+	Whens []When
+	Else  Expr
+	T     types.T
+}
+
+// When is one arm of a Case.
+type When struct{ Cond, Then Expr }
+
+// Cast converts X to T.
+type Cast struct {
+	X Expr
+	T types.T
+}
+
+func (e *ColRef) Type() types.T { return e.T }
+func (e *Const) Type() types.T  { return e.T }
+func (e *Call) Type() types.T   { return e.T }
+func (e *Case) Type() types.T   { return e.T }
+func (e *Cast) Type() types.T   { return e.T }
+
+func (e *ColRef) String() string { return e.Name }
+
+func (e *Const) String() string {
+	if e.Null {
+		return "NULL"
+	}
+	switch e.T.Kind {
+	case types.String:
+		return "'" + strings.ReplaceAll(e.S, "'", "''") + "'"
+	case types.Bool:
+		return strings.ToUpper(strconv.FormatBool(e.B))
+	case types.Float64:
+		return string(vec.AppendFloat(nil, e.F))
+	case types.Decimal:
+		return string(vec.AppendDecimal(nil, e.I, e.T.Scale))
+	case types.Timestamp:
+		return "TIMESTAMP '" + string(vec.AppendTimestamp(nil, e.I)) + "'"
+	case types.Interval:
+		return "INTERVAL '" + string(vec.AppendInterval(nil, e.I)) + "'"
+	}
+	return strconv.FormatInt(e.I, 10)
+}
+
+func (e *Call) String() string {
+	info := funcInfo[e.Fn]
+	if info.infix != "" && len(e.Args) == 2 {
+		return "(" + e.Args[0].String() + " " + info.infix + " " + e.Args[1].String() + ")"
+	}
+	if info.infix != "" && len(e.Args) == 1 {
+		if info.postfix {
+			return "(" + e.Args[0].String() + " " + info.infix + ")"
+		}
+		return "(" + info.infix + " " + e.Args[0].String() + ")"
+	}
+	args := make([]string, len(e.Args))
+	for i, a := range e.Args {
+		args[i] = a.String()
+	}
+	return info.name + "(" + strings.Join(args, ", ") + ")"
+}
+
+func (e *Case) String() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, w := range e.Whens {
+		fmt.Fprintf(&b, " WHEN %s THEN %s", w.Cond, w.Then)
+	}
+	if e.Else != nil {
+		fmt.Fprintf(&b, " ELSE %s", e.Else)
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+func (e *Cast) String() string { return fmt.Sprintf("CAST(%s AS %s)", e.X, e.T) }
+
+// Func names a built-in scalar function or operator.
+type Func uint8
+
+const (
+	FnAdd Func = iota
+	FnSub
+	FnMul
+	FnDiv
+	FnMod
+	FnNeg
+	FnEq
+	FnNe
+	FnLt
+	FnLe
+	FnGt
+	FnGe
+	FnAnd
+	FnOr
+	FnNot
+	FnIsNull
+	FnIsNotNull
+	FnLike
+	FnNotLike
+	FnConcat
+	FnLower
+	FnUpper
+	FnLength
+	FnSubstr
+	FnTrim
+	FnAbs
+	FnRound
+	FnFloor
+	FnCeil
+	FnCoalesce
+	FnNullIf
+	FnGreatest
+	FnLeast
+	FnIn
+	FnNotIn
+	FnDateTrunc
+	FnExtract
+	FnVersion
+	numFuncs
+)
+
+// funcDesc says how a Func prints.
+type funcDesc struct {
+	name    string
+	infix   string
+	postfix bool
+}
+
+var funcInfo = [numFuncs]funcDesc{
+	FnAdd: {infix: "+"}, FnSub: {infix: "-"}, FnMul: {infix: "*"}, FnDiv: {infix: "/"},
+	FnMod: {infix: "%"}, FnNeg: {infix: "-"},
+	FnEq: {infix: "="}, FnNe: {infix: "<>"}, FnLt: {infix: "<"}, FnLe: {infix: "<="},
+	FnGt: {infix: ">"}, FnGe: {infix: ">="}, FnAnd: {infix: "AND"}, FnOr: {infix: "OR"},
+	FnNot: {infix: "NOT"}, FnIsNull: {infix: "IS NULL", postfix: true},
+	FnIsNotNull: {infix: "IS NOT NULL", postfix: true},
+	FnLike: {infix: "LIKE"}, FnNotLike: {infix: "NOT LIKE"}, FnConcat: {infix: "||"},
+	FnLower: {name: "lower"}, FnUpper: {name: "upper"}, FnLength: {name: "char_length"},
+	FnSubstr: {name: "substring"}, FnTrim: {name: "trim"}, FnAbs: {name: "abs"},
+	FnRound: {name: "round"}, FnFloor: {name: "floor"}, FnCeil: {name: "ceil"},
+	FnCoalesce: {name: "coalesce"}, FnNullIf: {name: "nullif"}, FnGreatest: {name: "greatest"},
+	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},
+	FnDateTrunc: {name: "date_trunc"}, FnExtract: {name: "extract"}, FnVersion: {name: "version"},
+}

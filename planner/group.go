@@ -1,0 +1,178 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// groupBy plans GROUP BY (windows and keys) and returns the scope that
+// binds expressions above it, plus the Aggregate node. Its aggregate list
+// fills in as the select list, HAVING and ORDER BY are bound.
+func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input Node, fields []field, emitOnClose bool) (*aggScope, *Aggregate, error) {
+	in := *b
+	in.noAggs = "GROUP BY"
+	scope := &aggScope{input: &in}
+	agg := &Aggregate{Input: input, EmitOnClose: emitOnClose}
+	var items []*ast.ByItem
+	if sel.GroupBy != nil {
+		items = sel.GroupBy.Items
+	}
+	for _, item := range items {
+		if fc, ok := item.Expr.(*ast.FuncCallExpr); ok && isWindowFunc(fc.FnName.L) {
+			if scope.window != nil {
+				return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(fc), "only one window per GROUP BY is supported")
+			}
+			w, err := p.window(q, &in, fc, input)
+			if err != nil {
+				return nil, nil, err
+			}
+			scope.window = w
+			continue
+		}
+		key, name, err := groupKey(q, &in, item.Expr, fields)
+		if err != nil {
+			return nil, nil, err
+		}
+		scope.keys = append(scope.keys, key)
+		scope.keyStr = append(scope.keyStr, key.String())
+		agg.KeyNames = append(agg.KeyNames, name)
+	}
+	if sel.Distinct {
+		for i, f := range fields {
+			if f.ref != nil {
+				scope.keys = append(scope.keys, f.ref)
+				scope.keyStr = append(scope.keyStr, f.ref.String())
+				agg.KeyNames = append(agg.KeyNames, f.name)
+				continue
+			}
+			if hasAggregate(f.expr) {
+				continue
+			}
+			key, err := in.expr(f.expr)
+			if err != nil {
+				return nil, nil, err
+			}
+			scope.keys = append(scope.keys, key)
+			scope.keyStr = append(scope.keyStr, key.String())
+			agg.KeyNames = append(agg.KeyNames, fields[i].name)
+		}
+	}
+	if emitOnClose {
+		switch {
+		case scope.window == nil:
+			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
+		case input.EventTime() != scope.window.Time:
+			col := input.Columns()[scope.window.Time].Name
+			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel),
+				"EMIT ON WINDOW CLOSE needs a watermark on %q, or windows would never close: declare WATERMARK FOR %s in the table or source", col, col)
+		}
+	}
+	agg.Window = scope.window
+	agg.Keys = scope.keys
+	scope.node = agg
+	return scope, agg, nil
+}
+
+func isWindowFunc(name string) bool {
+	switch name {
+	case "tumble", "hop", parser.SessionFunc, "cumulate":
+		return true
+	}
+	return false
+}
+
+// groupKey binds one GROUP BY key: a position in the select list, an input
+// expression, or (as PostgreSQL allows) a select-list alias.
+func groupKey(q *parser.Query, b *binder, n ast.ExprNode, fields []field) (Expr, string, error) {
+	if v, ok := n.(*test_driver.ValueExpr); ok {
+		if k, ok := v.Datum.GetValue().(int64); ok {
+			if k < 1 || int(k) > len(fields) {
+				return nil, "", sqlerr.At(sqlerr.InvalidParameter, q.Pos(v), "GROUP BY position %d is not in select list", k)
+			}
+			f := fields[k-1]
+			if f.ref != nil {
+				return f.ref, f.name, nil
+			}
+			if hasAggregate(f.expr) {
+				return nil, "", sqlerr.At(sqlerr.Grouping, q.Pos(v), "aggregate functions are not allowed in GROUP BY")
+			}
+			e, err := b.expr(f.expr)
+			return e, f.name, err
+		}
+	}
+	e, err := b.expr(n)
+	if err == nil {
+		return e, colName(e, 0), nil
+	}
+	if col, ok := n.(*ast.ColumnNameExpr); ok && col.Name.Table.L == "" {
+		for _, f := range fields {
+			if f.expr != nil && f.name == col.Name.Name.L && !hasAggregate(f.expr) {
+				e, err2 := b.expr(f.expr)
+				if err2 == nil {
+					return e, f.name, nil
+				}
+			}
+		}
+	}
+	return nil, "", err
+}
+
+// window plans TUMBLE(ts, size) or HOP(ts, slide, size).
+func (p *Planner) window(q *parser.Query, b *binder, fc *ast.FuncCallExpr, input Node) (*Window, error) {
+	name := fc.FnName.L
+	switch name {
+	case parser.SessionFunc, "cumulate":
+		shown := strings.ToUpper(name)
+		if name == parser.SessionFunc {
+			shown = "SESSION"
+		}
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(fc), "%s windows are not supported yet; use TUMBLE or HOP", shown)
+	}
+	want := map[string]int{"tumble": 2, "hop": 3}[name]
+	if len(fc.Args) != want {
+		usage := map[string]string{"tumble": "TUMBLE(time_col, size)", "hop": "HOP(time_col, slide, size)"}[name]
+		return nil, sqlerr.At(sqlerr.UndefinedFunction, q.Pos(fc), "%s takes %d arguments: %s", strings.ToUpper(name), want, usage)
+	}
+	ts, err := b.expr(fc.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	col, ok := ts.(*ColRef)
+	if !ok || col.T.Kind != types.Timestamp {
+		return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(fc.Args[0]), "the first argument of %s must be a TIMESTAMP column, not %s", strings.ToUpper(name), ts)
+	}
+	var sizes []int64
+	for _, a := range fc.Args[1:] {
+		v, ok := a.(*test_driver.ValueExpr)
+		if !ok {
+			return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(a), "window sizes must be interval constants such as INTERVAL '1' MINUTE")
+		}
+		text := v.Datum.GetString()
+		if text == "" {
+			return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(a), "window sizes must be interval constants such as INTERVAL '1' MINUTE")
+		}
+		us, err := parser.ParseInterval(text)
+		if err != nil {
+			return nil, sqlerr.At(sqlerr.InvalidText, q.Pos(a), "%v", err)
+		}
+		if us <= 0 {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(a), "window sizes must be positive")
+		}
+		sizes = append(sizes, us)
+	}
+	w := &Window{Time: col.Idx}
+	if name == "tumble" {
+		w.Kind, w.Size, w.Slide = Tumble, sizes[0], sizes[0]
+	} else {
+		w.Kind, w.Slide, w.Size = Hop, sizes[0], sizes[1]
+		if w.Slide > w.Size {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "HOP slide (%s) must not exceed its size (%s)", ival(w.Slide), ival(w.Size))
+		}
+	}
+	return w, nil
+}

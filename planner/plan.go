@@ -1,0 +1,290 @@
+// Package planner turns parsed statements into pure-data plans: a tree of
+// nodes (scan → filter/project → window aggregate → view) that EXPLAIN
+// prints and exec runs. It resolves names and types and rejects what
+// cannot run, with a SQLSTATE-carrying error, before anything starts.
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Node is a plan operator. Its output is a changelog stream of rows with
+// the columns Columns.
+type Node interface {
+	Columns() []catalog.Column
+	Inputs() []Node
+	// EventTime is the output column the stream's watermark applies to,
+	// or -1.
+	EventTime() int
+	// AppendOnly reports that the output never retracts a row.
+	AppendOnly() bool
+	String() string
+}
+
+// Scan reads a relation's stream (or, for an ad-hoc query, its contents).
+type Scan struct {
+	Rel *catalog.Relation
+}
+
+// Filter keeps the rows for which Pred is true.
+type Filter struct {
+	Input Node
+	Pred  Expr
+}
+
+// Project computes a new row from each input row.
+type Project struct {
+	Input Node
+	Exprs []Expr
+	Names []string
+	// Time is the output column that carries the input's event time, or -1.
+	Time int
+}
+
+// WindowKind is the kind of a group window.
+type WindowKind uint8
+
+const (
+	Tumble WindowKind = iota
+	Hop
+)
+
+func (k WindowKind) String() string { return [...]string{"TUMBLE", "HOP"}[k] }
+
+// Window assigns rows to time windows by the input column Time.
+type Window struct {
+	Kind WindowKind
+	Time int
+	// Size is the window length and Slide the distance between starts
+	// (Slide == Size for TUMBLE), both in microseconds.
+	Size, Slide int64
+}
+
+// AggFunc is an aggregate function.
+type AggFunc uint8
+
+const (
+	AggCount AggFunc = iota // COUNT(x): non-NULL x
+	AggCountStar
+	AggSum
+	AggAvg
+	AggMin
+	AggMax
+)
+
+func (f AggFunc) String() string {
+	return [...]string{"count", "count", "sum", "avg", "min", "max"}[f]
+}
+
+// AggCall is one aggregate in an Aggregate node.
+type AggCall struct {
+	Func     AggFunc
+	Distinct bool
+	Arg      Expr // nil for COUNT(*)
+	T        types.T
+}
+
+func (a AggCall) String() string {
+	if a.Func == AggCountStar {
+		return "count(*)"
+	}
+	d := ""
+	if a.Distinct {
+		d = "DISTINCT "
+	}
+	return fmt.Sprintf("%s(%s%s)", a.Func, d, a.Arg)
+}
+
+// Aggregate groups its input by an optional window and key expressions.
+// Output columns: [window_start, window_end,] keys..., aggregates...
+type Aggregate struct {
+	Input  Node
+	Window *Window
+	Keys   []Expr
+	// KeyNames name the key output columns.
+	KeyNames []string
+	Aggs     []AggCall
+	// EmitOnClose holds each window's rows back until the watermark
+	// passes the window's end, then emits them once.
+	EmitOnClose bool
+}
+
+// Sort orders an ad-hoc query's result.
+type Sort struct {
+	Input Node
+	Keys  []SortKey
+}
+
+// SortKey is one ORDER BY term.
+type SortKey struct {
+	Col  int
+	Desc bool
+}
+
+// Limit keeps Count rows after skipping Offset (Count < 0: no limit).
+type Limit struct {
+	Input         Node
+	Offset, Count int64
+}
+
+// Values is a constant relation, for SELECT without FROM.
+type Values struct {
+	Cols []catalog.Column
+	Rows [][]Expr
+}
+
+var (
+	_ Node = (*Scan)(nil)
+	_ Node = (*Filter)(nil)
+	_ Node = (*Project)(nil)
+	_ Node = (*Aggregate)(nil)
+	_ Node = (*Sort)(nil)
+	_ Node = (*Limit)(nil)
+	_ Node = (*Values)(nil)
+)
+
+func (n *Scan) Columns() []catalog.Column      { return n.Rel.Columns }
+func (n *Filter) Columns() []catalog.Column    { return n.Input.Columns() }
+func (n *Sort) Columns() []catalog.Column      { return n.Input.Columns() }
+func (n *Limit) Columns() []catalog.Column     { return n.Input.Columns() }
+func (n *Values) Columns() []catalog.Column    { return n.Cols }
+func (n *Project) Columns() []catalog.Column {
+	cols := make([]catalog.Column, len(n.Exprs))
+	for i, e := range n.Exprs {
+		cols[i] = catalog.Column{Name: n.Names[i], Type: e.Type()}
+	}
+	return cols
+}
+
+func (n *Aggregate) Columns() []catalog.Column {
+	var cols []catalog.Column
+	if n.Window != nil {
+		cols = append(cols, catalog.Column{Name: "window_start", Type: types.Ts, NotNull: true},
+			catalog.Column{Name: "window_end", Type: types.Ts, NotNull: true})
+	}
+	for i, k := range n.Keys {
+		cols = append(cols, catalog.Column{Name: n.KeyNames[i], Type: k.Type()})
+	}
+	for _, a := range n.Aggs {
+		cols = append(cols, catalog.Column{Name: a.Func.String(), Type: a.T})
+	}
+	return cols
+}
+
+func (n *Scan) Inputs() []Node      { return nil }
+func (n *Filter) Inputs() []Node    { return []Node{n.Input} }
+func (n *Project) Inputs() []Node   { return []Node{n.Input} }
+func (n *Aggregate) Inputs() []Node { return []Node{n.Input} }
+func (n *Sort) Inputs() []Node      { return []Node{n.Input} }
+func (n *Limit) Inputs() []Node     { return []Node{n.Input} }
+func (n *Values) Inputs() []Node    { return nil }
+
+func (n *Scan) EventTime() int    { return n.Rel.EventTime }
+func (n *Filter) EventTime() int  { return n.Input.EventTime() }
+func (n *Project) EventTime() int { return n.Time }
+func (n *Sort) EventTime() int    { return -1 }
+func (n *Limit) EventTime() int   { return -1 }
+func (n *Values) EventTime() int  { return -1 }
+
+// EventTime of a windowed aggregate is window_end: once the watermark
+// passes W, no row with window_end <= W changes again.
+func (n *Aggregate) EventTime() int {
+	if n.Window != nil {
+		return 1
+	}
+	return -1
+}
+
+func (n *Scan) AppendOnly() bool      { return n.Rel.AppendOnly }
+func (n *Filter) AppendOnly() bool    { return n.Input.AppendOnly() }
+func (n *Project) AppendOnly() bool   { return n.Input.AppendOnly() }
+func (n *Aggregate) AppendOnly() bool { return n.EmitOnClose }
+func (n *Sort) AppendOnly() bool      { return true }
+func (n *Limit) AppendOnly() bool     { return true }
+func (n *Values) AppendOnly() bool    { return true }
+
+func (n *Scan) String() string   { return fmt.Sprintf("Scan %s", n.Rel.Name) }
+func (n *Filter) String() string { return fmt.Sprintf("Filter %s", n.Pred) }
+func (n *Project) String() string {
+	parts := make([]string, len(n.Exprs))
+	for i, e := range n.Exprs {
+		parts[i] = e.String()
+		if s := e.String(); s != n.Names[i] {
+			parts[i] = s + " AS " + n.Names[i]
+		}
+	}
+	return "Project " + strings.Join(parts, ", ")
+}
+
+func (n *Aggregate) String() string {
+	var b strings.Builder
+	b.WriteString("Aggregate")
+	if n.Window != nil {
+		w := n.Window
+		col := n.Input.Columns()[w.Time].Name
+		if w.Kind == Tumble {
+			fmt.Fprintf(&b, " window=TUMBLE(%s, %s)", col, ival(w.Size))
+		} else {
+			fmt.Fprintf(&b, " window=HOP(%s, %s, %s)", col, ival(w.Slide), ival(w.Size))
+		}
+	}
+	if len(n.Keys) > 0 {
+		keys := make([]string, len(n.Keys))
+		for i, k := range n.Keys {
+			keys[i] = k.String()
+		}
+		fmt.Fprintf(&b, " keys=[%s]", strings.Join(keys, ", "))
+	}
+	aggs := make([]string, len(n.Aggs))
+	for i, a := range n.Aggs {
+		aggs[i] = a.String()
+	}
+	fmt.Fprintf(&b, " aggs=[%s]", strings.Join(aggs, ", "))
+	if n.EmitOnClose {
+		b.WriteString(" emit=on-window-close")
+	} else {
+		b.WriteString(" emit=on-update")
+	}
+	if !n.Input.AppendOnly() {
+		b.WriteString(" retracting")
+	}
+	return b.String()
+}
+
+func (n *Sort) String() string {
+	cols := n.Input.Columns()
+	keys := make([]string, len(n.Keys))
+	for i, k := range n.Keys {
+		keys[i] = cols[k.Col].Name
+		if k.Desc {
+			keys[i] += " DESC"
+		}
+	}
+	return "Sort " + strings.Join(keys, ", ")
+}
+
+func (n *Limit) String() string {
+	return fmt.Sprintf("Limit %d offset %d", n.Count, n.Offset)
+}
+
+func (n *Values) String() string { return fmt.Sprintf("Values %d row(s)", len(n.Rows)) }
+
+func ival(us int64) string { return (&Const{T: types.Ival, I: us}).String() }
+
+// Explain prints a plan tree, one node a line, children indented.
+func Explain(n Node) string {
+	var b strings.Builder
+	var walk func(n Node, depth int)
+	walk = func(n Node, depth int) {
+		fmt.Fprintf(&b, "%s%s\n", strings.Repeat("  ", depth), n)
+		for _, in := range n.Inputs() {
+			walk(in, depth+1)
+		}
+	}
+	walk(n, 0)
+	return b.String()
+}

@@ -1,0 +1,334 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Mode says what a query is planned for.
+type Mode uint8
+
+const (
+	// Streaming plans a view's continuous query.
+	Streaming Mode = iota
+	// AdHoc plans a SELECT answered once from current contents.
+	AdHoc
+)
+
+// Planner plans queries against a catalog.
+type Planner struct {
+	Cat catalog.Lookup
+}
+
+// Query plans a SELECT. For a view, emitOnClose asks for final rows only.
+func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, error) {
+	sel, ok := q.Node.(*ast.SelectStmt)
+	if !ok {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(q.Node), "UNION, INTERSECT and EXCEPT are not supported yet")
+	}
+	return p.selectStmt(q, sel, mode, emitOnClose)
+}
+
+func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, emitOnClose bool) (Node, error) {
+	switch {
+	case sel.With != nil:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WITH (common table expressions) is not supported yet")
+	case len(sel.WindowSpecs) > 0:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WINDOW clauses are not supported yet")
+	}
+	input, table, err := p.from(q, sel, mode)
+	if err != nil {
+		return nil, err
+	}
+	b := &binder{q: q, cols: input.Columns(), table: table}
+	if sel.Where != nil {
+		w := *b
+		w.noAggs = "WHERE"
+		pred, err := w.expr(sel.Where)
+		if err != nil {
+			return nil, err
+		}
+		if pred, err = w.coerce(pred, types.Boolean, sel.Where); err != nil {
+			return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(sel.Where), "argument of WHERE must be type boolean, not type %s", pred.Type())
+		}
+		input = &Filter{Input: input, Pred: pred}
+	}
+	fields, err := expandStar(sel, input, q)
+	if err != nil {
+		return nil, err
+	}
+	grouped := sel.GroupBy != nil || sel.Having != nil || sel.Distinct
+	for _, f := range fields {
+		grouped = grouped || f.expr != nil && hasAggregate(f.expr)
+	}
+	out := b
+	if grouped {
+		scope, a, err := p.groupBy(q, sel, b, input, fields, emitOnClose)
+		if err != nil {
+			return nil, err
+		}
+		input = a
+		out = &binder{q: q, agg: scope}
+	} else if emitOnClose {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
+	}
+	if sel.Having != nil {
+		pred, err := out.expr(sel.Having.Expr)
+		if err != nil {
+			return nil, err
+		}
+		if pred, err = out.coerce(pred, types.Boolean, sel.Having.Expr); err != nil {
+			return nil, err
+		}
+		input = &Filter{Input: input, Pred: pred}
+	}
+	proj := &Project{Input: input, Time: -1}
+	for _, f := range fields {
+		e := f.ref
+		if e == nil {
+			var err error
+			if e, err = out.expr(f.expr); err != nil {
+				return nil, err
+			}
+		}
+		if c, ok := e.(*ColRef); ok && c.Idx == input.EventTime() && proj.Time < 0 {
+			proj.Time = len(proj.Exprs)
+		}
+		if c, ok := e.(*Const); ok && c.T.Kind == types.Null {
+			e = &Const{T: types.Varchar, Null: true}
+		}
+		proj.Exprs = append(proj.Exprs, e)
+		proj.Names = append(proj.Names, f.name)
+	}
+	if mode == Streaming {
+		if sel.OrderBy != nil || sel.Limit != nil {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "ORDER BY and LIMIT are not supported in views; use them when you SELECT from the view")
+		}
+		seen := map[string]bool{}
+		for i, n := range proj.Names {
+			if seen[n] {
+				return nil, sqlerr.At(sqlerr.DuplicateObject, fields[i].pos, "column %q specified more than once; give it an alias with AS", n)
+			}
+			seen[n] = true
+		}
+		return proj, nil
+	}
+	return p.orderLimit(q, sel, proj, out)
+}
+
+// field is one select-list entry before binding.
+type field struct {
+	expr ast.ExprNode
+	ref  Expr // set for expanded * columns
+	name string
+	pos  int
+}
+
+// expandStar lists the select fields, expanding * into the input columns.
+func expandStar(sel *ast.SelectStmt, input Node, q *parser.Query) ([]field, error) {
+	var out []field
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			for i, c := range input.Columns() {
+				out = append(out, field{ref: &ColRef{Idx: i, Name: c.Name, T: c.Type}, name: c.Name, pos: q.Pos(f)})
+			}
+			continue
+		}
+		name := f.AsName.L
+		if f.AsName.O != "" {
+			name = f.AsName.O
+		}
+		if name == "" {
+			name = exprName(f.Expr)
+		}
+		out = append(out, field{expr: f.Expr, name: name, pos: q.Pos(f.Expr)})
+	}
+	return out, nil
+}
+
+// exprName names an unaliased select expression as PostgreSQL does.
+func exprName(n ast.ExprNode) string {
+	switch n := n.(type) {
+	case *ast.ColumnNameExpr:
+		return n.Name.Name.L
+	case *ast.AggregateFuncExpr:
+		return strings.ToLower(n.F)
+	case *ast.FuncCallExpr:
+		switch name := n.FnName.L; name {
+		case parser.CastFunc:
+			if len(n.Args) == 2 {
+				if c, ok := n.Args[0].(*ast.ColumnNameExpr); ok {
+					return c.Name.Name.L
+				}
+				if v, ok := n.Args[1].(*test_driver.ValueExpr); ok {
+					t := strings.ToLower(v.Datum.GetString())
+					if i := strings.IndexAny(t, "("); i >= 0 {
+						t = t[:i]
+					}
+					return t
+				}
+			}
+		case "tumble_start", "hop_start", "session_start":
+			return "window_start"
+		case "tumble_end", "hop_end", "session_end":
+			return "window_end"
+		default:
+			return name
+		}
+	case *ast.ParenthesesExpr:
+		return exprName(n.Expr)
+	case *ast.CaseExpr:
+		return "case"
+	}
+	return "?column?"
+}
+
+// from plans the FROM clause: one relation (a join is not supported yet).
+func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, string, error) {
+	if sel.From == nil {
+		if mode == Streaming {
+			return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "a view needs a FROM clause")
+		}
+		return &Values{Rows: [][]Expr{{}}}, "", nil
+	}
+	j := sel.From.TableRefs
+	if j.Right != nil {
+		return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Right), "joins are not supported yet")
+	}
+	ts, ok := j.Left.(*ast.TableSource)
+	if !ok {
+		if inner, ok := j.Left.(*ast.Join); ok && inner.Right == nil {
+			if ts, ok = inner.Left.(*ast.TableSource); !ok {
+				return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "joins are not supported yet")
+			}
+		} else {
+			return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "joins are not supported yet")
+		}
+	}
+	alias := ts.AsName.L
+	switch src := ts.Source.(type) {
+	case *ast.TableName:
+		name := src.Name.L
+		rel, ok := p.Cat.Relation(name)
+		if !ok {
+			return nil, "", sqlerr.At(sqlerr.UndefinedTable, q.Pos(src), "relation %q does not exist", src.Name.O)
+		}
+		if alias == "" {
+			alias = name
+		}
+		if rel.Kind == parser.KindView {
+			n, ok := rel.Query.(Node)
+			if !ok {
+				return nil, "", sqlerr.New(sqlerr.Internal, "view %q has no plan", name)
+			}
+			return n, alias, nil
+		}
+		if mode == AdHoc && rel.Kind == parser.KindSource {
+			return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(src),
+				"source %q is not materialized, so it cannot be queried directly; CREATE MATERIALIZED VIEW over it and SELECT from that", name)
+		}
+		if rel.Kind == parser.KindSink {
+			return nil, "", sqlerr.At(sqlerr.WrongObjectType, q.Pos(src), "%q is a sink, not a relation", name)
+		}
+		return &Scan{Rel: rel}, alias, nil
+	case *ast.SelectStmt:
+		n, err := p.selectStmt(q, src, mode, false)
+		return n, alias, err
+	}
+	return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(ts), "this FROM item is not supported yet")
+}
+
+// orderLimit plans ORDER BY and LIMIT/OFFSET of an ad-hoc query. Sort keys
+// are output columns (by position, name, or equal expression) or, as in
+// PostgreSQL, hidden columns computed for the sort and dropped after it.
+func (p *Planner) orderLimit(q *parser.Query, sel *ast.SelectStmt, proj *Project, scope *binder) (Node, error) {
+	var n Node = proj
+	visible := len(proj.Exprs)
+	if sel.OrderBy != nil {
+		sort := &Sort{Input: proj}
+		for _, item := range sel.OrderBy.Items {
+			col := -1
+			switch e := item.Expr.(type) {
+			case *test_driver.ValueExpr:
+				if k, ok := e.Datum.GetValue().(int64); ok {
+					if k < 1 || int(k) > visible {
+						return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(e), "ORDER BY position %d is not in select list", k)
+					}
+					col = int(k) - 1
+				}
+			case *ast.ColumnNameExpr:
+				if e.Name.Table.L == "" {
+					for i := 0; i < visible; i++ {
+						if proj.Names[i] == e.Name.Name.L || proj.Names[i] == e.Name.Name.O {
+							col = i
+							break
+						}
+					}
+				}
+			}
+			if col < 0 {
+				x, err := scope.expr(item.Expr)
+				if err != nil {
+					return nil, err
+				}
+				for i, pe := range proj.Exprs {
+					if pe.String() == x.String() {
+						col = i
+					}
+				}
+				if col < 0 {
+					col = len(proj.Exprs)
+					proj.Exprs = append(proj.Exprs, x)
+					proj.Names = append(proj.Names, "?sort?")
+				}
+			}
+			sort.Keys = append(sort.Keys, SortKey{Col: col, Desc: item.Desc})
+		}
+		n = sort
+	}
+	if sel.Limit != nil {
+		lim := &Limit{Input: n, Count: -1}
+		var err error
+		if sel.Limit.Count != nil {
+			if lim.Count, err = constInt(q, sel.Limit.Count); err != nil {
+				return nil, err
+			}
+		}
+		if sel.Limit.Offset != nil {
+			if lim.Offset, err = constInt(q, sel.Limit.Offset); err != nil {
+				return nil, err
+			}
+		}
+		n = lim
+	}
+	if len(proj.Exprs) > visible {
+		cols := n.Columns()
+		drop := &Project{Input: n, Time: -1}
+		for i := 0; i < visible; i++ {
+			drop.Exprs = append(drop.Exprs, &ColRef{Idx: i, Name: cols[i].Name, T: cols[i].Type})
+			drop.Names = append(drop.Names, cols[i].Name)
+		}
+		n = drop
+	}
+	return n, nil
+}
+
+func constInt(q *parser.Query, e ast.ExprNode) (int64, error) {
+	if v, ok := e.(*test_driver.ValueExpr); ok {
+		switch x := v.Datum.GetValue().(type) {
+		case int64:
+			if x >= 0 {
+				return x, nil
+			}
+		case uint64:
+			return int64(x), nil
+		}
+	}
+	return 0, sqlerr.At(sqlerr.InvalidParameter, q.Pos(e), "LIMIT and OFFSET must be non-negative integer constants")
+}
