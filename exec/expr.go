@@ -332,38 +332,7 @@ func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
 }
 
 // cmpAt compares a[i] with b[j] (same type, both non-NULL).
-func cmpAt(a *vec.Vec, i int, b *vec.Vec, j int) int {
-	switch a.Type.Kind {
-	case types.Bool:
-		x, y := a.Bool[i], b.Bool[j]
-		switch {
-		case x == y:
-			return 0
-		case !x:
-			return -1
-		}
-		return 1
-	case types.Float64:
-		x, y := a.F64[i], b.F64[j]
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
-	case types.String:
-		return strings.Compare(a.Str[i], b.Str[j])
-	}
-	x, y := a.I64[i], b.I64[j]
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
+func cmpAt(a *vec.Vec, i int, b *vec.Vec, j int) int { return vec.Compare(a, i, b, j) }
 
 func compare(fn planner.Func, out, a, b *vec.Vec, n int) {
 	if a.Type.InI64() {

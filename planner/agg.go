@@ -139,6 +139,9 @@ func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
 	default:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "aggregate function %s is not supported yet", name)
 	}
+	if call.Distinct && call.Func != AggCount && call.Func != AggCountStar {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(DISTINCT ...) is not supported yet", name)
+	}
 	if call.Func == AggCountStar && call.Distinct {
 		return nil, b.errAt(sqlerr.Syntax, n, "COUNT(DISTINCT *) is not valid")
 	}

@@ -1,0 +1,113 @@
+// Command streamsql is the streaming SQL engine: `streamsql serve` runs the
+// server psql connects to, `streamsql test` runs sqllogictest files.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/wire"
+)
+
+const usage = `streamsql: a streaming SQL engine you reach with psql.
+
+Usage:
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state memory]
+  streamsql test [--addr host:port] [-v] [--rewrite] PATH...   run .slt files (each on a fresh server unless --addr)
+  streamsql version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "test":
+		err = test(os.Args[2:], os.Stdout)
+	case "version":
+		fmt.Println("streamsql 0.1 (speaks PostgreSQL 15 wire)")
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "streamsql: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "streamsql:", err)
+		os.Exit(1)
+	}
+}
+
+// openBackend opens the state backend the flags ask for.
+func openBackend(kind, dir string) (state.Backend, error) {
+	switch kind {
+	case "memory":
+		return memory.Open("")
+	case "pebble":
+		return nil, errors.New("--state pebble is not available yet; use --state memory")
+	}
+	return nil, fmt.Errorf("unknown --state %q (want memory or pebble)", kind)
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", wire.DefaultAddr, "address to listen on")
+	dataDir := fs.String("data-dir", "./streamsql-data", "directory for state and catalog")
+	stateKind := fs.String("state", "memory", "state backend: memory or pebble")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	backend, err := openBackend(*stateKind, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	eng := engine.New(backend)
+	defer eng.Close()
+	srv := wire.NewServer(eng, wire.Config{Addr: *listen})
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	slog.Info("streamsql listening", "addr", ln.Addr().String(), "state", *stateKind,
+		"connect", fmt.Sprintf("psql -h %s -p %d -U streamsql", host(ln.Addr()), port(ln.Addr())))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return srv.Serve(ln)
+}
+
+func host(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
+	}
+	return a.String()
+}
+
+func port(a net.Addr) int {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.Port
+	}
+	return 0
+}
+
+// discard is a logger for test servers.
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,0 +1,177 @@
+// Package datagen is the built-in generator source: typed random rows,
+// deterministic from a seed, so a user can watch a view fill without a
+// Kafka and tests can replay the same stream.
+//
+// Options (CREATE SOURCE ... WITH (...)):
+//
+//	connector = 'datagen'
+//	rows_per_second = N   pace of generation (default 10; 0 = as fast as possible)
+//	seed = N              random seed (default 1)
+//	max_rows = N          stop after N rows (default: never)
+//	start_time = 'ts'     event time of the first row (default 2024-01-01 00:00:00)
+//	fields.<col>.kind = 'sequence' | 'random'
+//	fields.<col>.min / .max      range of numbers (default 0 / 1000)
+//	fields.<col>.length          length of random strings (default 8)
+//
+// TIMESTAMP columns carry event time: row n is stamped start_time + n/rate
+// seconds (1 ms apart when unpaced), so event time advances by the data,
+// never by the wall clock.
+package datagen
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Generator produces a source's rows.
+type Generator struct {
+	cols   []catalog.Column
+	fields []field
+	rng    *rand.Rand
+	// Rate is rows per second (0: unpaced); MaxRows is 0 for unbounded.
+	Rate    int64
+	MaxRows int64
+	start   int64
+	step    int64
+	// Pos is the number of rows generated so far.
+	Pos int64
+}
+
+type field struct {
+	sequence bool
+	min, max int64
+	length   int
+}
+
+// New validates a datagen source's options and returns its generator.
+func New(rel *catalog.Relation) (*Generator, error) {
+	g := &Generator{cols: rel.Columns, Rate: 10}
+	seed := int64(1)
+	g.start = 1704067200 * 1e6 // 2024-01-01 00:00:00
+	g.fields = make([]field, len(rel.Columns))
+	for i := range g.fields {
+		g.fields[i] = field{min: 0, max: 1000, length: 8}
+	}
+	for k, v := range rel.Options {
+		var err error
+		switch {
+		case k == "connector":
+		case k == "rows_per_second" || k == "rate":
+			g.Rate, err = nonNegative(k, v)
+		case k == "seed":
+			seed, err = strconv.ParseInt(v, 10, 64)
+		case k == "max_rows":
+			g.MaxRows, err = nonNegative(k, v)
+		case k == "start_time":
+			var ok bool
+			if g.start, ok = vec.ParseTimestamp(v); !ok {
+				return nil, sqlerr.New(sqlerr.InvalidParameter, "datagen option start_time: %q is not a timestamp", v)
+			}
+		case strings.HasPrefix(k, "fields."):
+			err = g.fieldOption(rel, k, v)
+		default:
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "unknown datagen option %q", k)
+		}
+		if err != nil {
+			if _, ok := sqlerr.As(err); ok {
+				return nil, err
+			}
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "datagen option %s = %q: %v", k, v, err)
+		}
+	}
+	g.step = 1000
+	if g.Rate > 0 {
+		g.step = max(1e6/g.Rate, 1)
+	}
+	g.rng = rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	return g, nil
+}
+
+func nonNegative(k, v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err == nil && n < 0 {
+		return 0, sqlerr.New(sqlerr.InvalidParameter, "datagen option %s must not be negative", k)
+	}
+	return n, err
+}
+
+func (g *Generator) fieldOption(rel *catalog.Relation, k, v string) error {
+	parts := strings.Split(k, ".")
+	if len(parts) != 3 {
+		return sqlerr.New(sqlerr.InvalidParameter, "datagen option %q: want fields.<column>.<setting>", k)
+	}
+	i := rel.ColumnIndex(parts[1])
+	if i < 0 {
+		return sqlerr.New(sqlerr.UndefinedColumn, "datagen option %q names no column of %s", k, rel.Name)
+	}
+	f := &g.fields[i]
+	var err error
+	switch parts[2] {
+	case "kind":
+		switch v {
+		case "sequence":
+			f.sequence = true
+		case "random":
+		default:
+			return sqlerr.New(sqlerr.InvalidParameter, "datagen option %q must be 'sequence' or 'random'", k)
+		}
+	case "min":
+		f.min, err = strconv.ParseInt(v, 10, 64)
+	case "max":
+		f.max, err = strconv.ParseInt(v, 10, 64)
+	case "length":
+		f.length, err = strconv.Atoi(v)
+	default:
+		return sqlerr.New(sqlerr.InvalidParameter, "unknown datagen field setting %q", parts[2])
+	}
+	return err
+}
+
+// Done reports whether MaxRows have been generated.
+func (g *Generator) Done() bool { return g.MaxRows > 0 && g.Pos >= g.MaxRows }
+
+const letters = "abcdefghijklmnopqrstuvwxyz"
+
+// Fill appends up to n rows to b (fewer when MaxRows is reached).
+func (g *Generator) Fill(b *vec.Batch, n int) {
+	if g.MaxRows > 0 {
+		n = int(min(int64(n), g.MaxRows-g.Pos))
+	}
+	for r := 0; r < n; r++ {
+		for c, col := range g.cols {
+			f := &g.fields[c]
+			v := &b.Cols[c]
+			span := max(f.max-f.min+1, 1)
+			switch col.Type.Kind {
+			case types.Timestamp:
+				v.AppendI64(g.start + g.Pos*g.step)
+			case types.Bool:
+				v.AppendBool(g.rng.IntN(2) == 1)
+			case types.Float64:
+				v.AppendF64(float64(f.min) + g.rng.Float64()*float64(span-1))
+			case types.String:
+				var s strings.Builder
+				for range f.length {
+					s.WriteByte(letters[g.rng.IntN(len(letters))])
+				}
+				v.AppendStr(s.String())
+			case types.Decimal:
+				v.AppendI64((f.min + g.rng.Int64N(span)) * types.Pow10[col.Type.Scale])
+			default:
+				x := f.min + g.rng.Int64N(span)
+				if f.sequence {
+					x = f.min + g.Pos
+				}
+				v.AppendI64(x)
+			}
+		}
+		b.EndRow(1)
+		g.Pos++
+	}
+}

@@ -1,0 +1,331 @@
+package exec
+
+import (
+	"math"
+	"sync/atomic"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/keys"
+)
+
+// Aggregate is a grouped, optionally windowed aggregation whose groups live
+// in a state namespace.
+//
+// Key layout (see state/keys for the encodings):
+//
+//	group   = [window_end int64] key_1 ... key_n       (each key: null marker + value)
+//	group|0x00                      → accumulators
+//	group|0x01|agg|value            → count of value (COUNT DISTINCT; MIN and
+//	                                  MAX over a retracting input; MAX's
+//	                                  value bytes inverted so the largest
+//	                                  sorts first)
+//
+// Window end leads the key, so the groups of every window closed by a
+// watermark W form the one range [-inf, W+1): closing is a bounded scan
+// (for EMIT ON WINDOW CLOSE) and a DeleteRange, never a full scan.
+//
+// Each batch is first pre-aggregated in memory, so the state is read and
+// written once per group per batch, not once per row.
+type Aggregate struct {
+	plan       *planner.Aggregate
+	store      state.Store
+	keyEv      []Evaluator
+	argEv      []Evaluator
+	argTypes   []types.T
+	multiset   []bool
+	appendOnly bool
+	global     bool
+	out        Operator
+	outB       *vec.Batch
+	wm         int64
+	late       atomic.Int64
+
+	groups  map[string]int32
+	parts   []part
+	vals    []aggVal
+	deltas  []delta
+	keyBuf  []byte
+	accBuf  []byte
+	keyVecs []*vec.Vec
+	argVecs []*vec.Vec
+	scratch *vec.Batch
+}
+
+// part is one group's pre-aggregated changes within a batch.
+type part struct {
+	key        string
+	row        int32
+	start, end int64
+	rows       int64
+}
+
+// aggVal is one aggregate's accumulator: a count, an integer or float sum,
+// and the MIN/MAX value.
+type aggVal struct {
+	n, i int64
+	f    float64
+	s    string
+	b    bool
+	has  bool
+}
+
+// delta is a change to a multiset aggregate's value counts.
+type delta struct {
+	part, agg int32
+	row       int32
+	d         int64
+}
+
+// NewAggregate builds the operator for a planned Aggregate.
+func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggregate {
+	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64,
+		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{}}
+	a.global = p.Window == nil && len(p.Keys) == 0
+	for _, k := range p.Keys {
+		a.keyEv = append(a.keyEv, Compile(k))
+	}
+	for _, c := range p.Aggs {
+		var ev Evaluator
+		t := types.BigInt
+		if c.Arg != nil {
+			ev = Compile(c.Arg)
+			t = c.Arg.Type()
+		}
+		a.argEv = append(a.argEv, ev)
+		a.argTypes = append(a.argTypes, t)
+		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax)
+		a.multiset = append(a.multiset, ms)
+	}
+	cols := p.Columns()
+	ts := make([]types.T, len(cols))
+	for i, c := range cols {
+		ts[i] = c.Type
+	}
+	a.outB = vec.NewBatch(ts, 64)
+	keyTypes := make([]types.T, len(p.Keys))
+	for i, k := range p.Keys {
+		keyTypes[i] = k.Type()
+	}
+	a.scratch = vec.NewBatch(keyTypes, 1)
+	return a
+}
+
+// Late is the number of rows dropped because all their windows had closed.
+func (a *Aggregate) Late() int64 { return a.late.Load() }
+
+// Stats reports the operator's state size.
+func (a *Aggregate) Stats() state.Stats { return a.store.Stats() }
+
+// Start emits the initial row of a global aggregate (no GROUP BY keys):
+// like SELECT COUNT(*) over an empty table, it has one row from the start.
+func (a *Aggregate) Start() error {
+	if !a.global {
+		return nil
+	}
+	_, ok, err := a.store.Get([]byte{0})
+	if err != nil || ok {
+		return err
+	}
+	a.outB.Reset()
+	a.appendRow(nil, 0, 0, 0, make([]aggVal, len(a.plan.Aggs)), 1)
+	return a.out.Push(a.outB)
+}
+
+func (a *Aggregate) Push(b *vec.Batch) error {
+	a.keyVecs = a.keyVecs[:0]
+	for _, e := range a.keyEv {
+		a.keyVecs = append(a.keyVecs, e.Eval(b))
+	}
+	a.argVecs = a.argVecs[:0]
+	for _, e := range a.argEv {
+		var v *vec.Vec
+		if e != nil {
+			v = e.Eval(b)
+		}
+		a.argVecs = append(a.argVecs, v)
+	}
+	clear(a.groups)
+	a.parts, a.vals, a.deltas = a.parts[:0], a.vals[:0], a.deltas[:0]
+	w := a.plan.Window
+	for r := 0; r < b.N; r++ {
+		d := b.DiffAt(r)
+		if w == nil {
+			a.add(r, d, 0, 0)
+			continue
+		}
+		tv := &b.Cols[w.Time]
+		if tv.IsNull(r) {
+			continue
+		}
+		t := tv.I64[r]
+		open := false
+		for s := floorDiv(t, w.Slide) * w.Slide; s > t-w.Size; s -= w.Slide {
+			if s+w.Size <= a.wm {
+				continue
+			}
+			open = true
+			a.add(r, d, s, s+w.Size)
+		}
+		if !open {
+			a.late.Add(1)
+		}
+	}
+	return a.flush()
+}
+
+func floorDiv(x, y int64) int64 {
+	q := x / y
+	if x%y != 0 && (x < 0) != (y < 0) {
+		q--
+	}
+	return q
+}
+
+// add folds row r (with diff d) into its group's pre-aggregate.
+func (a *Aggregate) add(r int, d int64, start, end int64) {
+	k := a.keyBuf[:0]
+	if a.plan.Window != nil {
+		k = keys.AppendInt64(k, end)
+	}
+	for _, v := range a.keyVecs {
+		k = encodeValue(k, v, r)
+	}
+	a.keyBuf = k
+	pi, ok := a.groups[string(k)]
+	if !ok {
+		pi = int32(len(a.parts))
+		s := string(k)
+		a.groups[s] = pi
+		a.parts = append(a.parts, part{key: s, row: int32(r), start: start, end: end})
+		for range a.plan.Aggs {
+			a.vals = append(a.vals, aggVal{})
+		}
+	}
+	p := &a.parts[pi]
+	p.rows += d
+	nAggs := len(a.plan.Aggs)
+	vals := a.vals[int(pi)*nAggs : int(pi+1)*nAggs]
+	for j, c := range a.plan.Aggs {
+		v := &vals[j]
+		if c.Func == planner.AggCountStar {
+			v.n += d
+			continue
+		}
+		x := a.argVecs[j]
+		if x.IsNull(r) {
+			continue
+		}
+		if a.multiset[j] {
+			a.deltas = append(a.deltas, delta{part: pi, agg: int32(j), row: int32(r), d: d})
+			continue
+		}
+		switch c.Func {
+		case planner.AggCount:
+			v.n += d
+		case planner.AggSum, planner.AggAvg:
+			v.n += d
+			if x.Type.Kind == types.Float64 {
+				v.f += float64(d) * x.F64[r]
+			} else {
+				v.i += d * x.I64[r]
+			}
+		case planner.AggMin, planner.AggMax:
+			// Append-only input: d > 0, keep the extreme value.
+			if !v.has || better(c.Func, x, r, v) {
+				setVal(v, x, r)
+			}
+		}
+	}
+}
+
+// better reports whether x[r] should replace v as the MIN or MAX.
+func better(f planner.AggFunc, x *vec.Vec, r int, v *aggVal) bool {
+	var c int
+	switch x.Type.Kind {
+	case types.Float64:
+		c = cmpFloat(x.F64[r], v.f)
+	case types.String:
+		c = cmpString(x.Str[r], v.s)
+	case types.Bool:
+		c = cmpBool(x.Bool[r], v.b)
+	default:
+		c = cmpInt(x.I64[r], v.i)
+	}
+	if f == planner.AggMin {
+		return c < 0
+	}
+	return c > 0
+}
+
+func setVal(v *aggVal, x *vec.Vec, r int) {
+	v.has = true
+	switch x.Type.Kind {
+	case types.Float64:
+		v.f = x.F64[r]
+	case types.String:
+		v.s = x.Str[r]
+	case types.Bool:
+		v.b = x.Bool[r]
+	default:
+		v.i = x.I64[r]
+	}
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+func (a *Aggregate) OnWatermark(wm int64) error {
+	if wm <= a.wm {
+		return nil
+	}
+	a.wm = wm
+	if a.plan.Window != nil {
+		if err := a.closeWindows(wm); err != nil {
+			return err
+		}
+	}
+	return a.out.OnWatermark(wm)
+}
+
+func (a *Aggregate) OnBarrier(id uint64) error { return a.out.OnBarrier(id) }
+func (a *Aggregate) Close() error              { return nil }

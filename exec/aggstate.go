@@ -1,0 +1,373 @@
+package exec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state/keys"
+)
+
+const (
+	tagAcc      = 0x00
+	tagMultiset = 0x01
+)
+
+var errCorruptAcc = errors.New("exec: corrupt aggregate state")
+
+// flush merges the batch's pre-aggregates into state and emits changes.
+func (a *Aggregate) flush() error {
+	a.outB.Reset()
+	nAggs := len(a.plan.Aggs)
+	acc := make([]aggVal, nAggs)
+	// Group the multiset deltas by part, keeping row order within a part.
+	slices.SortStableFunc(a.deltas, func(x, y delta) int { return int(x.part) - int(y.part) })
+	di := 0
+	for pi := range a.parts {
+		p := &a.parts[pi]
+		a.keyBuf = append(append(a.keyBuf[:0], p.key...), tagAcc)
+		old, ok, err := a.store.Get(a.keyBuf)
+		if err != nil {
+			return err
+		}
+		rows := int64(0)
+		if ok {
+			if rows, err = decodeAcc(old, acc); err != nil {
+				return err
+			}
+		} else {
+			clear(acc)
+		}
+		existed := ok || a.global
+		emit := !a.plan.EmitOnClose
+		if existed && emit {
+			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, acc, -1)
+		}
+		rows += p.rows
+		part := a.vals[pi*nAggs : (pi+1)*nAggs]
+		for j, c := range a.plan.Aggs {
+			if !a.multiset[j] {
+				mergeVal(c.Func, a.argTypes[j].Kind, &acc[j], &part[j])
+			}
+		}
+		lo := di
+		for di < len(a.deltas) && int(a.deltas[di].part) == pi {
+			di++
+		}
+		if err := a.applyDeltas(p, a.deltas[lo:di], acc); err != nil {
+			return err
+		}
+		if rows <= 0 && !a.global {
+			if err := a.store.Delete(a.keyBuf); err != nil {
+				return err
+			}
+			lo := append([]byte(p.key), tagMultiset)
+			if err := a.store.DeleteRange(lo, keys.PrefixEnd(lo)); err != nil {
+				return err
+			}
+			continue
+		}
+		a.accBuf = encodeAcc(a.accBuf[:0], rows, acc)
+		a.keyBuf = append(append(a.keyBuf[:0], p.key...), tagAcc)
+		if err := a.store.Put(a.keyBuf, a.accBuf); err != nil {
+			return err
+		}
+		if emit {
+			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, acc, 1)
+		}
+	}
+	if a.outB.N == 0 {
+		return nil
+	}
+	return a.out.Push(a.outB)
+}
+
+// applyDeltas updates the value counts of the multiset aggregates of one
+// group and recomputes their results.
+func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	touched := uint64(0)
+	for _, dl := range deltas {
+		j := int(dl.agg)
+		k := a.multisetKey(p.key, j)
+		k = a.appendMultisetValue(k, j, int(dl.row))
+		old, _, err := a.store.Get(k)
+		if err != nil {
+			return err
+		}
+		var c int64
+		if len(old) > 0 {
+			c, _ = binary.Varint(old)
+		}
+		n := c + dl.d
+		if n <= 0 {
+			err = a.store.Delete(k)
+		} else {
+			err = a.store.Put(k, binary.AppendVarint(nil, n))
+		}
+		if err != nil {
+			return err
+		}
+		if a.plan.Aggs[j].Distinct {
+			switch {
+			case c <= 0 && n > 0:
+				acc[j].n++
+			case c > 0 && n <= 0:
+				acc[j].n--
+			}
+		}
+		touched |= 1 << uint(j%64)
+	}
+	for j, c := range a.plan.Aggs {
+		if !a.multiset[j] || c.Distinct || touched&(1<<uint(j%64)) == 0 {
+			continue
+		}
+		// MIN/MAX: the first key of the value range is the answer.
+		lo := a.multisetKey(p.key, j)
+		it := a.store.NewIter(lo, keys.PrefixEnd(lo))
+		acc[j].has = false
+		if it.First() {
+			v := vec.New(a.argTypes[j], 1)
+			b := it.Key()[len(lo):]
+			if c.Func == planner.AggMax {
+				b = invert(b)
+			}
+			if _, err := decodeValue(b, &v); err != nil {
+				it.Close()
+				return err
+			}
+			setVal(&acc[j], &v, 0)
+		}
+		if err := it.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Aggregate) multisetKey(group string, j int) []byte {
+	k := make([]byte, 0, len(group)+16)
+	k = append(k, group...)
+	return append(k, tagMultiset, byte(j))
+}
+
+func (a *Aggregate) appendMultisetValue(k []byte, j, row int) []byte {
+	start := len(k)
+	k = encodeValue(k, a.argVecs[j], row)
+	if a.plan.Aggs[j].Func == planner.AggMax {
+		copy(k[start:], invert(k[start:]))
+	}
+	return k
+}
+
+// invert flips every bit, reversing the order of prefix-free encodings.
+func invert(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		out[i] = ^c
+	}
+	return out
+}
+
+// mergeVal adds a partial accumulator into a stored one.
+func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
+	switch f {
+	case planner.AggMin, planner.AggMax:
+		if p.has && (!acc.has || betterVal(f, kind, p, acc)) {
+			*acc = *p
+		}
+	default:
+		acc.n += p.n
+		acc.i += p.i
+		acc.f += p.f
+	}
+}
+
+func betterVal(f planner.AggFunc, kind types.Kind, p, acc *aggVal) bool {
+	var c int
+	switch kind {
+	case types.String:
+		c = cmpString(p.s, acc.s)
+	case types.Float64:
+		c = cmpFloat(p.f, acc.f)
+	case types.Bool:
+		c = cmpBool(p.b, acc.b)
+	default:
+		c = cmpInt(p.i, acc.i)
+	}
+	if f == planner.AggMin {
+		return c < 0
+	}
+	return c > 0
+}
+
+// appendRow appends one output row with diff d: window bounds, key values
+// taken from keyVecs at row r (or the scratch batch when keyVecs is nil),
+// and the aggregates' results.
+func (a *Aggregate) appendRow(keyVecs []*vec.Vec, r int, start, end int64, acc []aggVal, d int64) {
+	c := 0
+	if a.plan.Window != nil {
+		a.outB.Cols[0].AppendI64(start)
+		a.outB.Cols[1].AppendI64(end)
+		c = 2
+	}
+	for i := range a.plan.Keys {
+		if keyVecs != nil {
+			a.outB.Cols[c].AppendFrom(keyVecs[i], r)
+		} else {
+			a.outB.Cols[c].AppendFrom(&a.scratch.Cols[i], r)
+		}
+		c++
+	}
+	for j, call := range a.plan.Aggs {
+		aggResult(call, a.argTypes[j], &acc[j], &a.outB.Cols[c])
+		c++
+	}
+	a.outB.EndRow(d)
+}
+
+// aggResult appends an aggregate's current result.
+func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec) {
+	switch c.Func {
+	case planner.AggCount, planner.AggCountStar:
+		out.AppendI64(v.n)
+	case planner.AggSum:
+		switch {
+		case v.n == 0:
+			out.AppendNull()
+		case out.Type.Kind == types.Float64:
+			out.AppendF64(v.f)
+		default:
+			out.AppendI64(v.i)
+		}
+	case planner.AggAvg:
+		switch {
+		case v.n == 0:
+			out.AppendNull()
+		case arg.Kind == types.Float64:
+			out.AppendF64(v.f / float64(v.n))
+		case arg.Kind == types.Decimal:
+			out.AppendF64(float64(v.i) / float64(types.Pow10[arg.Scale]) / float64(v.n))
+		default:
+			out.AppendF64(float64(v.i) / float64(v.n))
+		}
+	case planner.AggMin, planner.AggMax:
+		if !v.has {
+			out.AppendNull()
+			return
+		}
+		switch out.Type.Kind {
+		case types.Float64:
+			out.AppendF64(v.f)
+		case types.String:
+			out.AppendStr(v.s)
+		case types.Bool:
+			out.AppendBool(v.b)
+		default:
+			out.AppendI64(v.i)
+		}
+	}
+}
+
+// closeWindows drops the state of every window ending at or before wm,
+// first emitting their final rows under EMIT ON WINDOW CLOSE.
+func (a *Aggregate) closeWindows(wm int64) error {
+	hi := keys.AppendInt64(nil, wm+1)
+	if a.plan.EmitOnClose {
+		a.outB.Reset()
+		acc := make([]aggVal, len(a.plan.Aggs))
+		it := a.store.NewIter(nil, hi)
+		for ok := it.First(); ok; ok = it.Next() {
+			k := it.Key()
+			end, rest, err := keys.DecodeInt64(k)
+			if err != nil {
+				it.Close()
+				return fmt.Errorf("%w: %v", errCorruptAcc, err)
+			}
+			a.scratch.Reset()
+			if rest, err = decodeRow(rest, a.scratch.Cols); err != nil {
+				it.Close()
+				return err
+			}
+			if len(rest) == 0 || rest[0] != tagAcc {
+				continue
+			}
+			if _, err := decodeAcc(it.Value(), acc); err != nil {
+				it.Close()
+				return err
+			}
+			a.appendRow(nil, 0, end-a.plan.Window.Size, end, acc, 1)
+		}
+		if err := it.Close(); err != nil {
+			return err
+		}
+		if a.outB.N > 0 {
+			if err := a.out.Push(a.outB); err != nil {
+				return err
+			}
+		}
+	}
+	return a.store.DeleteRange(nil, hi)
+}
+
+// encodeAcc writes a group's row count and accumulators.
+func encodeAcc(b []byte, rows int64, acc []aggVal) []byte {
+	b = binary.AppendVarint(b, rows)
+	for _, v := range acc {
+		b = binary.AppendVarint(b, v.n)
+		b = binary.AppendVarint(b, v.i)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.f))
+		flags := byte(0)
+		if v.has {
+			flags |= 1
+		}
+		if v.b {
+			flags |= 2
+		}
+		b = append(b, flags)
+		b = binary.AppendUvarint(b, uint64(len(v.s)))
+		b = append(b, v.s...)
+	}
+	return b
+}
+
+// decodeAcc reads what encodeAcc wrote into acc.
+func decodeAcc(b []byte, acc []aggVal) (int64, error) {
+	rows, n := binary.Varint(b)
+	if n <= 0 {
+		return 0, errCorruptAcc
+	}
+	b = b[n:]
+	for i := range acc {
+		v := &acc[i]
+		var k int
+		if v.n, k = binary.Varint(b); k <= 0 {
+			return 0, errCorruptAcc
+		}
+		b = b[k:]
+		if v.i, k = binary.Varint(b); k <= 0 {
+			return 0, errCorruptAcc
+		}
+		b = b[k:]
+		if len(b) < 9 {
+			return 0, errCorruptAcc
+		}
+		v.f = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		v.has, v.b = b[8]&1 != 0, b[8]&2 != 0
+		b = b[9:]
+		l, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < l {
+			return 0, errCorruptAcc
+		}
+		v.s = string(b[k : k+int(l)])
+		b = b[k+int(l):]
+	}
+	return rows, nil
+}

@@ -1,0 +1,84 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/state"
+)
+
+// Pipeline is the operators built for one plan, from the entry operator
+// (attached to the scanned relation's changelog) down to the output.
+type Pipeline struct {
+	Entry Operator
+	// Source is the relation the plan reads, or nil for a VALUES plan.
+	Source *catalog.Relation
+	Aggs   []*Aggregate
+}
+
+// Start runs the operators' start-up work (a global aggregate's first row).
+func (p *Pipeline) Start() error {
+	for _, a := range p.Aggs {
+		if err := a.Start(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Late sums the rows the pipeline's windows dropped as late.
+func (p *Pipeline) Late() int64 {
+	var n int64
+	for _, a := range p.Aggs {
+		n += a.Late()
+	}
+	return n
+}
+
+// StateStats sums the pipeline's operator state.
+func (p *Pipeline) StateStats() state.Stats {
+	var s state.Stats
+	for _, a := range p.Aggs {
+		x := a.Stats()
+		s.Keys += x.Keys
+		s.Bytes += x.Bytes
+	}
+	return s
+}
+
+// Build constructs the streaming operators for plan n feeding out. ns
+// returns the state store of the k-th stateful operator, so namespaces
+// are stable for a given plan.
+func Build(n planner.Node, ns func(k int) state.Store, out Operator) (*Pipeline, error) {
+	p := &Pipeline{}
+	entry, err := p.build(n, ns, out)
+	if err != nil {
+		return nil, err
+	}
+	p.Entry = entry
+	return p, nil
+}
+
+func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operator) (Operator, error) {
+	switch n := n.(type) {
+	case *planner.Scan:
+		p.Source = n.Rel
+		return out, nil
+	case *planner.Filter:
+		return p.build(n.Input, ns, NewFilter(Compile(n.Pred), out))
+	case *planner.Project:
+		exprs := make([]Evaluator, len(n.Exprs))
+		for i, e := range n.Exprs {
+			exprs[i] = Compile(e)
+		}
+		return p.build(n.Input, ns, NewProject(exprs, out))
+	case *planner.Aggregate:
+		a := NewAggregate(n, ns(len(p.Aggs)+1), out)
+		p.Aggs = append(p.Aggs, a)
+		return p.build(n.Input, ns, a)
+	case *planner.Values:
+		return out, nil
+	}
+	return nil, fmt.Errorf("exec: cannot stream plan node %T", n)
+}

@@ -1,0 +1,369 @@
+// Package engine runs statements: it owns the catalog of live relations,
+// the dataflow each relation runs in, and the sessions clients open over
+// the wire.
+//
+// Every relation belongs to exactly one dataflow, rooted at the table or
+// source that feeds it: a view runs in the dataflow of the relation it
+// reads. A dataflow's operators run under its lock, one batch at a time, so
+// a view's contents are consistent whenever the lock is free: an INSERT
+// returns after its rows reached every view, and FLUSH has nothing to wait
+// for beyond the lock.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/streamsql/streamsql/connectors/datagen"
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state"
+)
+
+// Engine is one server's catalog and running dataflows.
+type Engine struct {
+	backend state.Backend
+
+	mu     sync.RWMutex // guards rels and nextID
+	rels   map[string]*entry
+	nextID uint64
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // generator goroutines
+}
+
+// New returns an engine keeping operator state in backend.
+func New(backend state.Backend) *Engine {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel}
+}
+
+// Close stops every generator and waits for them.
+func (e *Engine) Close() error {
+	e.cancel()
+	e.wg.Wait()
+	return nil
+}
+
+// entry is a live relation.
+type entry struct {
+	rel *catalog.Relation
+	df  *dataflow
+	// mat stores the rows of tables and materialized views.
+	mat *exec.Materialize
+	// out is where readers of this relation attach.
+	out *exec.Tee
+	// pipe and upstream are set for materialized views.
+	pipe     *exec.Pipeline
+	upstream *entry
+	// stop ends a generator source.
+	stop context.CancelFunc
+	gen  *datagen.Generator
+}
+
+// dataflow is the unit of execution: a root stream and everything that
+// reads it, run under mu.
+type dataflow struct {
+	mu sync.Mutex
+	// root is the table or source whose rows enter here.
+	root *entry
+	// maxTime is the largest event time seen; wm trails it by the delay.
+	maxTime, wm int64
+	rows, late  atomic.Int64
+	wmShown     atomic.Int64
+}
+
+func newDataflow() *dataflow {
+	df := &dataflow{maxTime: math.MinInt64, wm: math.MinInt64}
+	df.wmShown.Store(math.MinInt64)
+	return df
+}
+
+// ingest pushes rows into the root relation and advances the watermark.
+// The caller holds df.mu.
+func (df *dataflow) ingest(b *vec.Batch) error {
+	rel := df.root.rel
+	df.rows.Add(int64(b.N))
+	if t := rel.EventTime; t >= 0 {
+		col := &b.Cols[t]
+		for i := 0; i < b.N; i++ {
+			if col.IsNull(i) {
+				continue
+			}
+			ts := col.I64[i]
+			if ts < df.wm {
+				df.late.Add(1)
+			}
+			df.maxTime = max(df.maxTime, ts)
+		}
+	}
+	var err error
+	if df.root.mat != nil {
+		err = df.root.mat.Push(b)
+	} else {
+		err = df.root.out.Push(b)
+	}
+	if err != nil {
+		return err
+	}
+	if rel.EventTime >= 0 && df.maxTime != math.MinInt64 {
+		if wm := df.maxTime - rel.WatermarkDelay; wm > df.wm {
+			df.wm = wm
+			df.wmShown.Store(wm)
+			if df.root.mat != nil {
+				return df.root.mat.OnWatermark(wm)
+			}
+			return df.root.out.OnWatermark(wm)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) lookup(name string) (*entry, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	x, ok := e.rels[name]
+	return x, ok
+}
+
+// Relation implements catalog.Lookup for the planner.
+func (e *Engine) Relation(name string) (*catalog.Relation, bool) {
+	x, ok := e.lookup(name)
+	if !ok {
+		return nil, false
+	}
+	return x.rel, true
+}
+
+func (e *Engine) planner() *planner.Planner { return &planner.Planner{Cat: e} }
+
+// ns returns the state store k of relation id: 0 holds the relation's rows,
+// 1.. its operators.
+func (e *Engine) ns(id uint64, k int) state.Store { return e.backend.Namespace(id<<8 | uint64(k)) }
+
+// register adds a relation under a fresh id, failing if the name is taken.
+func (e *Engine) register(x *entry, ifNotExists bool) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.rels[x.rel.Name]; ok {
+		if ifNotExists {
+			return false, nil
+		}
+		return false, sqlerr.New(sqlerr.DuplicateObject, "relation %q already exists", x.rel.Name)
+	}
+	x.rel.ID = e.nextID
+	e.nextID++
+	e.rels[x.rel.Name] = x
+	return true, nil
+}
+
+func (e *Engine) unregister(name string) {
+	e.mu.Lock()
+	delete(e.rels, name)
+	e.mu.Unlock()
+}
+
+// createRelation runs CREATE TABLE / CREATE SOURCE.
+func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
+	rel, err := e.planner().Relation(st)
+	if err != nil {
+		return "", err
+	}
+	rel.SQL = st.String()
+	x := &entry{rel: rel, df: newDataflow(), out: &exec.Tee{}}
+	x.df.root = x
+	if st.Kind == parser.KindSource {
+		switch c := rel.Options["connector"]; c {
+		case "datagen":
+			if x.gen, err = datagen.New(rel); err != nil {
+				return "", withPos(err, st.Pos)
+			}
+		case "":
+			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
+		case "kafka", "nexmark":
+			return "", sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "connector %q is not supported yet; use 'datagen'", c)
+		default:
+			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown connector %q", c)
+		}
+	}
+	created, err := e.register(x, st.IfNotExists)
+	if err != nil || !created {
+		return "", err
+	}
+	if st.Kind == parser.KindTable {
+		ts := columnTypes(rel.Columns)
+		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), ts, rel.PrimaryKey)
+		x.out = &x.mat.Out
+		return "CREATE_TABLE", nil
+	}
+	e.startGenerator(x)
+	return "CREATE_SOURCE", nil
+}
+
+func withPos(err error, pos int) error {
+	if se, ok := sqlerr.As(err); ok && se.Pos == 0 {
+		c := *se
+		c.Pos = pos
+		return &c
+	}
+	return err
+}
+
+func columnTypes(cols []catalog.Column) []types.T {
+	ts := make([]types.T, len(cols))
+	for i, c := range cols {
+		ts[i] = c.Type
+	}
+	return ts
+}
+
+// createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
+// backfilled from its input's current rows, then follows its changes.
+func (e *Engine) createView(st *parser.CreateView) (string, error) {
+	rel, err := e.planner().View(st)
+	if err != nil {
+		return "", err
+	}
+	rel.SQL = st.String()
+	if !st.Materialized {
+		if _, err := e.register(&entry{rel: rel}, st.IfNotExists); err != nil {
+			return "", err
+		}
+		return "CREATE_VIEW", nil
+	}
+	x := &entry{rel: rel}
+	created, err := e.register(x, st.IfNotExists)
+	if err != nil || !created {
+		return "", err
+	}
+	x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), columnTypes(rel.Columns), nil)
+	x.out = &x.mat.Out
+	id := rel.ID
+	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, x.mat)
+	if err == nil && pipe.Source == nil {
+		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")
+	}
+	if err != nil {
+		e.unregister(rel.Name)
+		return "", err
+	}
+	x.pipe = pipe
+	up, ok := e.lookup(pipe.Source.Name)
+	if !ok {
+		e.unregister(rel.Name)
+		return "", sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", pipe.Source.Name)
+	}
+	x.upstream, x.df = up, up.df
+	df := up.df
+	df.mu.Lock()
+	defer df.mu.Unlock()
+	err = pipe.Start()
+	if err == nil && up.mat != nil {
+		err = up.mat.Scan(pipe.Entry.Push)
+	}
+	if err == nil && df.wm != math.MinInt64 {
+		err = pipe.Entry.OnWatermark(df.wm)
+	}
+	if err != nil {
+		e.unregister(rel.Name)
+		e.dropState(x)
+		return "", err
+	}
+	up.out.Attach(pipe.Entry)
+	return "CREATE_MATERIALIZED_VIEW", nil
+}
+
+// dependents lists the relations that read name, sorted.
+func (e *Engine) dependents(name string) []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []string
+	for n, x := range e.rels {
+		if x.upstream != nil && x.upstream.rel.Name == name {
+			out = append(out, n)
+			continue
+		}
+		if x.rel.Kind == parser.KindView {
+			if reads(x.rel.Query.(planner.Node), name) {
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func reads(n planner.Node, name string) bool {
+	if s, ok := n.(*planner.Scan); ok {
+		return s.Rel.Name == name
+	}
+	for _, in := range n.Inputs() {
+		if reads(in, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// drop runs DROP kind [IF EXISTS] name.
+func (e *Engine) drop(st *parser.Drop) (string, string, error) {
+	tag := "DROP_" + map[parser.RelKind]string{parser.KindTable: "TABLE", parser.KindSource: "SOURCE",
+		parser.KindMaterializedView: "MATERIALIZED_VIEW", parser.KindView: "VIEW", parser.KindSink: "SINK"}[st.Kind]
+	x, ok := e.lookup(st.Name)
+	if !ok {
+		if st.IfExists {
+			return tag, fmt.Sprintf("%s %q does not exist, skipping", kindWord(st.Kind), st.Name), nil
+		}
+		return "", "", sqlerr.At(sqlerr.UndefinedTable, st.Pos, "%s %q does not exist", kindWord(st.Kind), st.Name)
+	}
+	if x.rel.Kind != st.Kind {
+		return "", "", sqlerr.At(sqlerr.WrongObjectType, st.Pos, "%q is a %s, not a %s: use DROP %s", st.Name, kindWord(x.rel.Kind), kindWord(st.Kind), x.rel.Kind)
+	}
+	if deps := e.dependents(st.Name); len(deps) > 0 {
+		return "", "", sqlerr.At(sqlerr.DependentObjects, st.Pos, "cannot drop %s %q because other objects depend on it: %v; drop them first", kindWord(st.Kind), st.Name, deps)
+	}
+	if x.stop != nil {
+		x.stop()
+	}
+	if x.df != nil {
+		x.df.mu.Lock()
+		if x.upstream != nil && x.pipe != nil {
+			x.upstream.out.Detach(x.pipe.Entry)
+		}
+		x.df.mu.Unlock()
+	}
+	e.unregister(st.Name)
+	if err := e.dropState(x); err != nil {
+		return "", "", err
+	}
+	return tag, "", nil
+}
+
+// dropState deletes every namespace of a relation.
+func (e *Engine) dropState(x *entry) error {
+	n := 1
+	if x.pipe != nil {
+		n += len(x.pipe.Aggs)
+	}
+	for k := 0; k < n; k++ {
+		if err := e.backend.DropNamespace(x.rel.ID<<8 | uint64(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func kindWord(k parser.RelKind) string {
+	return map[parser.RelKind]string{parser.KindTable: "table", parser.KindSource: "source",
+		parser.KindMaterializedView: "materialized view", parser.KindView: "view", parser.KindSink: "sink"}[k]
+}

@@ -1,0 +1,296 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/wire"
+)
+
+// query answers an ad-hoc SELECT from the current contents of tables and
+// materialized views. The plan runs on the same operators as a view, over
+// a scratch memory backend, fed one snapshot of its input.
+func (e *Engine) query(ctx context.Context, q *parser.Query, w wire.ResultWriter) error {
+	plan, err := e.planner().Query(q, planner.AdHoc, false)
+	if err != nil {
+		return err
+	}
+	b, err := e.run(ctx, plan)
+	if err != nil {
+		return err
+	}
+	return writeResult(w, plan.Columns(), b)
+}
+
+// run evaluates a plan to a batch of rows, each with diff 1.
+func (e *Engine) run(ctx context.Context, n planner.Node) (*vec.Batch, error) {
+	switch n := n.(type) {
+	case *planner.Limit:
+		b, err := e.run(ctx, n.Input)
+		if err != nil {
+			return nil, err
+		}
+		lo := min(n.Offset, int64(b.N))
+		hi := int64(b.N)
+		if n.Count >= 0 {
+			hi = min(hi, lo+n.Count)
+		}
+		return pick(b, seq(int(lo), int(hi))), nil
+	case *planner.Sort:
+		b, err := e.run(ctx, n.Input)
+		if err != nil {
+			return nil, err
+		}
+		idx := seq(0, b.N)
+		sort.SliceStable(idx, func(x, y int) bool { return less(b, n.Keys, idx[x], idx[y]) })
+		return pick(b, idx), nil
+	case *planner.Project:
+		if _, ok := n.Input.(*planner.Scan); !ok && !streamable(n.Input) {
+			in, err := e.run(ctx, n.Input)
+			if err != nil {
+				return nil, err
+			}
+			out := vec.NewBatch(columnTypes(n.Columns()), in.N)
+			for i, x := range n.Exprs {
+				out.Cols[i] = *exec.Compile(x).Eval(in)
+			}
+			out.N = in.N
+			return out, nil
+		}
+	}
+	return e.stream(ctx, n)
+}
+
+// streamable reports whether a subtree has no Sort or Limit.
+func streamable(n planner.Node) bool {
+	switch n.(type) {
+	case *planner.Sort, *planner.Limit:
+		return false
+	}
+	for _, in := range n.Inputs() {
+		if !streamable(in) {
+			return false
+		}
+	}
+	return true
+}
+
+// stream runs a streamable subtree over its input's current rows.
+func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error) {
+	scratch, err := memory.Open("")
+	if err != nil {
+		return nil, err
+	}
+	defer scratch.Close()
+	coll := exec.NewCollect(vec.NewBatch(columnTypes(n.Columns()), 0))
+	pipe, err := exec.Build(n, func(k int) state.Store { return scratch.Namespace(uint64(k)) }, coll)
+	if err != nil {
+		return nil, err
+	}
+	if err := pipe.Start(); err != nil {
+		return nil, err
+	}
+	if pipe.Source == nil {
+		if err := pipe.Entry.Push(&vec.Batch{N: 1}); err != nil {
+			return nil, err
+		}
+	} else {
+		x, ok := e.lookup(pipe.Source.Name)
+		if !ok || x.mat == nil {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "relation %q is not materialized and cannot be queried directly", pipe.Source.Name)
+		}
+		x.df.mu.Lock()
+		err = x.mat.Scan(func(b *vec.Batch) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return pipe.Entry.Push(b)
+		})
+		x.df.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Expand multiplicities into plain rows.
+	rows := coll.Rows
+	var idx []int
+	for i := 0; i < rows.N; i++ {
+		for d := rows.DiffAt(i); d > 0; d-- {
+			idx = append(idx, i)
+		}
+	}
+	return pick(rows, idx), nil
+}
+
+func seq(lo, hi int) []int {
+	s := make([]int, 0, max(hi-lo, 0))
+	for i := lo; i < hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+// pick returns the rows of b at idx, in that order.
+func pick(b *vec.Batch, idx []int) *vec.Batch {
+	out := vec.NewBatch(b.Types(), len(idx))
+	for _, i := range idx {
+		out.AppendRow(b, i, 1)
+	}
+	return out
+}
+
+// less orders rows by sort keys; NULLs sort last ascending and first
+// descending, as in PostgreSQL.
+func less(b *vec.Batch, keys []planner.SortKey, x, y int) bool {
+	for _, k := range keys {
+		v := &b.Cols[k.Col]
+		xn, yn := v.IsNull(x), v.IsNull(y)
+		var c int
+		switch {
+		case xn && yn:
+			c = 0
+		case xn:
+			c = 1
+		case yn:
+			c = -1
+		default:
+			c = vec.Compare(v, x, v, y)
+		}
+		if k.Desc {
+			c = -c
+		}
+		if c != 0 {
+			return c < 0
+		}
+	}
+	return false
+}
+
+// rowsOf builds a typed result one row at a time.
+type rowsOf struct {
+	cols []catalog.Column
+	b    *vec.Batch
+}
+
+func newRows(cols ...catalog.Column) *rowsOf {
+	return &rowsOf{cols: cols, b: vec.NewBatch(columnTypes(cols), 8)}
+}
+
+// add appends a row; values are string, int64, or nil for NULL, and
+// timestamps are int64 microseconds (math.MinInt64 for NULL).
+func (r *rowsOf) add(vals ...any) {
+	for i, v := range vals {
+		c := &r.b.Cols[i]
+		switch v := v.(type) {
+		case nil:
+			c.AppendNull()
+		case string:
+			c.AppendStr(v)
+		case int64:
+			if v == math.MinInt64 {
+				c.AppendNull()
+			} else {
+				c.AppendI64(v)
+			}
+		}
+	}
+	r.b.EndRow(1)
+}
+
+func col(name string, t types.T) catalog.Column { return catalog.Column{Name: name, Type: t} }
+
+// showRelations answers SHOW SOURCES | TABLES | MATERIALIZED VIEWS | VIEWS | SINKS.
+func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
+	e.mu.RLock()
+	var xs []*entry
+	for _, x := range e.rels {
+		xs = append(xs, x)
+	}
+	e.mu.RUnlock()
+	sort.Slice(xs, func(i, j int) bool { return xs[i].rel.Name < xs[j].rel.Name })
+	var r *rowsOf
+	switch what {
+	case "sources":
+		r = newRows(col("name", types.Varchar), col("connector", types.Varchar), col("rows", types.BigInt),
+			col("late_rows", types.BigInt), col("watermark", types.Ts))
+	case "tables":
+		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts))
+	case "materialized views":
+		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
+			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("emit", types.Varchar))
+	case "views":
+		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
+	default:
+		r = newRows(col("name", types.Varchar))
+	}
+	for _, x := range xs {
+		rel := x.rel
+		switch {
+		case what == "sources" && rel.Kind == parser.KindSource:
+			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
+		case what == "tables" && rel.Kind == parser.KindTable:
+			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
+		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
+			x.df.mu.Lock()
+			st := x.pipe.StateStats()
+			rows := x.mat.Stats().Keys
+			x.df.mu.Unlock()
+			emit := "on update"
+			if rel.EmitOnClose {
+				emit = "on window close"
+			}
+			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, emit)
+		case what == "views" && rel.Kind == parser.KindView:
+			r.add(rel.Name, rel.SQL)
+		}
+	}
+	return r.cols, r.b
+}
+
+// describe answers DESCRIBE name: its columns and what is special about them.
+func (e *Engine) describe(st *parser.Describe, w wire.ResultWriter) error {
+	x, ok := e.lookup(st.Name)
+	if !ok {
+		return sqlerr.At(sqlerr.UndefinedTable, st.Pos, "relation %q does not exist", st.Name)
+	}
+	rel := x.rel
+	r := newRows(col("column_name", types.Varchar), col("data_type", types.Varchar),
+		col("is_nullable", types.Varchar), col("description", types.Varchar))
+	for i, c := range rel.Columns {
+		var notes []string
+		if i == rel.EventTime {
+			if rel.Kind == parser.KindTable || rel.Kind == parser.KindSource {
+				notes = append(notes, fmt.Sprintf("event time, watermark %s - %s", c.Name, (&planner.Const{T: types.Ival, I: rel.WatermarkDelay}).String()))
+			} else {
+				notes = append(notes, "carries the input's watermark")
+			}
+		}
+		for _, k := range rel.PrimaryKey {
+			if k == i {
+				notes = append(notes, "primary key")
+			}
+		}
+		nullable := "YES"
+		if c.NotNull {
+			nullable = "NO"
+		}
+		var desc any
+		if len(notes) > 0 {
+			desc = strings.Join(notes, "; ")
+		}
+		r.add(c.Name, strings.ToLower(c.Type.String()), nullable, desc)
+	}
+	return writeResult(w, r.cols, r.b)
+}

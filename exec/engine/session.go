@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/wire"
+)
+
+var _ wire.Engine = (*Engine)(nil)
+
+// NewSession opens a client session.
+func (e *Engine) NewSession(user, database string) (wire.Session, error) {
+	s := &Session{e: e, settings: map[string]string{}}
+	for k, v := range defaultSettings {
+		s.settings[k] = v
+	}
+	s.settings["session_authorization"] = user
+	return s, nil
+}
+
+// defaultSettings are the session settings SET and SHOW know, with the
+// values PostgreSQL clients expect.
+var defaultSettings = map[string]string{
+	"application_name": "", "client_encoding": "UTF8", "datestyle": "ISO, MDY",
+	"timezone": "UTC", "search_path": "public", "extra_float_digits": "1",
+	"statement_timeout": "0", "intervalstyle": "postgres", "client_min_messages": "notice",
+	"standard_conforming_strings": "on", "server_version": "15.0", "server_encoding": "UTF8",
+	"integer_datetimes": "on", "transaction_isolation": "serializable",
+}
+
+// readOnly settings cannot be SET.
+var readOnly = map[string]bool{"server_version": true, "server_encoding": true, "integer_datetimes": true, "session_authorization": true}
+
+// Session is one client's connection state.
+type Session struct {
+	e        *Engine
+	settings map[string]string
+}
+
+// Close ends the session.
+func (s *Session) Close() {}
+
+// Query runs every statement of a simple query in order, stopping at the
+// first error; all statements are parsed before any runs.
+func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	stmts, err := parser.Parse(sql)
+	if err != nil {
+		return err
+	}
+	for _, st := range stmts {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.exec(ctx, st, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter) error {
+	e := s.e
+	switch st := st.(type) {
+	case *parser.CreateRelation:
+		tag, err := e.createRelation(st)
+		if err != nil {
+			return err
+		}
+		if tag == "" {
+			tag = "CREATE_" + strings.ToUpper(st.Kind.String())
+			if err := w.Notice(fmt.Sprintf("relation %q already exists, skipping", st.Name)); err != nil {
+				return err
+			}
+		}
+		return w.Complete(tag)
+	case *parser.CreateView:
+		tag, err := e.createView(st)
+		if err != nil {
+			return err
+		}
+		if tag == "" {
+			tag = "CREATE_VIEW"
+			if st.Materialized {
+				tag = "CREATE_MATERIALIZED_VIEW"
+			}
+			if err := w.Notice(fmt.Sprintf("relation %q already exists, skipping", st.Name)); err != nil {
+				return err
+			}
+		}
+		return w.Complete(tag)
+	case *parser.Drop:
+		tag, notice, err := e.drop(st)
+		if err != nil {
+			return err
+		}
+		if notice != "" {
+			if err := w.Notice(notice); err != nil {
+				return err
+			}
+		}
+		return w.Complete(tag)
+	case *parser.Insert:
+		n, err := e.insert(st)
+		if err != nil {
+			return err
+		}
+		return w.Complete(fmt.Sprintf("INSERT 0 %d", n))
+	case *parser.Select:
+		return e.query(ctx, st.Query, w)
+	case *parser.Explain:
+		return e.explain(st, w)
+	case *parser.Show:
+		return s.show(st, w)
+	case *parser.Describe:
+		return e.describe(st, w)
+	case *parser.Flush:
+		e.flush()
+		return w.Complete("FLUSH")
+	case *parser.Set:
+		name := strings.ToLower(st.Name)
+		if _, ok := s.settings[name]; !ok || readOnly[name] {
+			if readOnly[name] {
+				return sqlerr.New(sqlerr.InvalidParameter, "parameter %q cannot be changed", name)
+			}
+			return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
+		}
+		s.settings[name] = st.Value
+		return w.Complete("SET")
+	case *parser.Tx:
+		return w.Complete(st.Verb)
+	}
+	return sqlerr.New(sqlerr.FeatureNotSupported, "statement %s is not supported", st)
+}
+
+// flush waits until every row accepted so far is reflected in every view.
+// Ingestion is synchronous under each dataflow's lock, so taking each lock
+// once is enough.
+func (e *Engine) flush() {
+	e.mu.RLock()
+	var dfs []*dataflow
+	for _, x := range e.rels {
+		if x.df != nil && x.df.root == x {
+			dfs = append(dfs, x.df)
+		}
+	}
+	e.mu.RUnlock()
+	for _, df := range dfs {
+		df.mu.Lock()
+		df.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+	}
+}
+
+// insert runs INSERT INTO table VALUES ...
+func (e *Engine) insert(st *parser.Insert) (int, error) {
+	plan, err := e.planner().Insert(st)
+	if err != nil {
+		return 0, err
+	}
+	x, ok := e.lookup(plan.Rel.Name)
+	if !ok {
+		return 0, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", plan.Rel.Name)
+	}
+	b := vec.NewBatch(columnTypes(x.rel.Columns), len(plan.Rows))
+	one := &vec.Batch{N: 1}
+	for _, row := range plan.Rows {
+		for c, ex := range row {
+			v := exec.Compile(ex).Eval(one)
+			if v.IsNull(0) && x.rel.Columns[c].NotNull {
+				return 0, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
+			}
+			b.Cols[c].AppendFrom(v, 0)
+		}
+		b.EndRow(1)
+	}
+	x.df.mu.Lock()
+	defer x.df.mu.Unlock()
+	if err := x.df.ingest(b); err != nil {
+		return 0, err
+	}
+	return b.N, nil
+}
+
+// writeResult sends a result set: columns, rows, and the SELECT tag.
+func writeResult(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch) error {
+	wc := make([]wire.Column, len(cols))
+	for i, c := range cols {
+		wc[i] = wire.Column{Name: c.Name, Type: c.Type}
+	}
+	if err := w.Columns(wc); err != nil {
+		return err
+	}
+	n := int64(0)
+	if b != nil && b.N > 0 {
+		for i := 0; i < b.N; i++ {
+			n += max(b.DiffAt(i), 0)
+		}
+		if err := w.Rows(b); err != nil {
+			return err
+		}
+	}
+	return w.Complete(fmt.Sprintf("SELECT %d", n))
+}
+
+// textRows builds a result of VARCHAR columns from strings.
+func textRows(names []string, rows [][]string) ([]catalog.Column, *vec.Batch) {
+	cols := make([]catalog.Column, len(names))
+	ts := make([]types.T, len(names))
+	for i, n := range names {
+		cols[i] = catalog.Column{Name: n, Type: types.Varchar}
+		ts[i] = types.Varchar
+	}
+	b := vec.NewBatch(ts, len(rows))
+	for _, r := range rows {
+		for i, v := range r {
+			b.Cols[i].AppendStr(v)
+		}
+		b.EndRow(1)
+	}
+	return cols, b
+}
+
+func (s *Session) show(st *parser.Show, w wire.ResultWriter) error {
+	if st.What != "" {
+		cols, b := s.e.showRelations(st.What)
+		return writeResult(w, cols, b)
+	}
+	name := strings.ToLower(st.Name)
+	if name == "all" {
+		var rows [][]string
+		for k, v := range s.settings {
+			rows = append(rows, []string{k, v})
+		}
+		sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+		cols, b := textRows([]string{"name", "setting"}, rows)
+		return writeResult(w, cols, b)
+	}
+	v, ok := s.settings[name]
+	if !ok {
+		return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
+	}
+	cols, b := textRows([]string{name}, [][]string{{v}})
+	return writeResult(w, cols, b)
+}
+
+// explain prints a statement's plan, one node a line.
+func (e *Engine) explain(st *parser.Explain, w wire.ResultWriter) error {
+	var plan planner.Node
+	var err error
+	switch in := st.Stmt.(type) {
+	case *parser.Select:
+		plan, err = e.planner().Query(in.Query, planner.AdHoc, false)
+	case *parser.CreateView:
+		var rel *catalog.Relation
+		if rel, err = e.planner().View(in); err == nil {
+			plan = rel.Query.(planner.Node)
+			if in.Materialized {
+				text := "Materialize " + in.Name + "\n" + indent(planner.Explain(plan))
+				return e.explainText(text, w)
+			}
+		}
+	default:
+		return sqlerr.New(sqlerr.FeatureNotSupported, "EXPLAIN supports SELECT and CREATE [MATERIALIZED] VIEW")
+	}
+	if err != nil {
+		return err
+	}
+	return e.explainText(planner.Explain(plan), w)
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := range lines {
+		lines[i] = "  " + lines[i]
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func (e *Engine) explainText(text string, w wire.ResultWriter) error {
+	var rows [][]string
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		rows = append(rows, []string{l})
+	}
+	cols, b := textRows([]string{"QUERY PLAN"}, rows)
+	return writeResult(w, cols, b)
+}

@@ -1,0 +1,80 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state/keys"
+)
+
+// encodeValue appends row i of v as an order-preserving key part: a NULL
+// marker, then the value in its kind's encoding.
+func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
+	if v.IsNull(i) {
+		return keys.AppendNull(buf)
+	}
+	buf = keys.AppendNotNull(buf)
+	switch v.Type.Kind {
+	case types.Bool:
+		return keys.AppendBool(buf, v.Bool[i])
+	case types.Float64:
+		return keys.AppendFloat64(buf, v.F64[i])
+	case types.String:
+		return keys.AppendString(buf, v.Str[i])
+	}
+	return keys.AppendInt64(buf, v.I64[i])
+}
+
+// decodeValue reads one key part written by encodeValue into out.
+func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
+	null, b, err := keys.DecodeNull(b)
+	if err != nil {
+		return nil, err
+	}
+	if null {
+		out.AppendNull()
+		return b, nil
+	}
+	switch out.Type.Kind {
+	case types.Bool:
+		var x bool
+		x, b, err = keys.DecodeBool(b)
+		out.AppendBool(x)
+	case types.Float64:
+		var x float64
+		x, b, err = keys.DecodeFloat64(b)
+		out.AppendF64(x)
+	case types.String:
+		var x string
+		x, b, err = keys.DecodeString(b)
+		out.AppendStr(x)
+	default:
+		var x int64
+		x, b, err = keys.DecodeInt64(b)
+		out.AppendI64(x)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("exec: decoding %s key part: %w", out.Type, err)
+	}
+	return b, nil
+}
+
+// encodeRow appends every column of row i.
+func encodeRow(buf []byte, cols []vec.Vec, i int) []byte {
+	for c := range cols {
+		buf = encodeValue(buf, &cols[c], i)
+	}
+	return buf
+}
+
+// decodeRow reads a row written by encodeRow, appending to cols.
+func decodeRow(b []byte, cols []vec.Vec) ([]byte, error) {
+	var err error
+	for c := range cols {
+		if b, err = decodeValue(b, &cols[c]); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}

@@ -1,0 +1,41 @@
+package vec
+
+import (
+	"strings"
+
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Compare orders a[i] against b[j]; both must be non-NULL and of one kind.
+func Compare(a *Vec, i int, b *Vec, j int) int {
+	switch a.Type.Kind {
+	case types.Bool:
+		x, y := a.Bool[i], b.Bool[j]
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case types.Float64:
+		x, y := a.F64[i], b.F64[j]
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case types.String:
+		return strings.Compare(a.Str[i], b.Str[j])
+	}
+	x, y := a.I64[i], b.I64[j]
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
