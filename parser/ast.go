@@ -72,6 +72,27 @@ type Query struct {
 // Pos maps a TiDB node's offset to a position in the query string.
 func (q *Query) Pos(n ast.Node) int { return q.pos.orig(n.OriginTextPosition()) }
 
+// NamePos finds where a relation name n stands in the query: TiDB gives
+// table names no offset, so it looks for the name as a whole word after
+// FROM (or INTO), falling back to n's own position.
+func (q *Query) NamePos(n ast.Node, name string) int {
+	base := q.pos.orig(0)
+	toks, err := lex(q.Text)
+	if err != nil {
+		return q.Pos(n)
+	}
+	after := false
+	for _, t := range toks {
+		switch {
+		case t.is("from") || t.is("into") || t.is("join"):
+			after = true
+		case after && (t.kind == tIdent || t.kind == tQuoted) && strings.EqualFold(t.val, name):
+			return base + t.pos
+		}
+	}
+	return q.Pos(n)
+}
+
 // CreateRelation is CREATE TABLE or CREATE SOURCE.
 type CreateRelation struct {
 	Kind        RelKind // KindTable or KindSource
@@ -104,6 +125,9 @@ type Insert struct {
 
 // Pos maps a TiDB node's offset to a position in the query string.
 func (s *Insert) Pos(n ast.Node) int { return s.q.Pos(n) }
+
+// NamePos finds where a relation name stands (see Query.NamePos).
+func (s *Insert) NamePos(n ast.Node, name string) int { return s.q.NamePos(n, name) }
 
 // Select is a query to answer now.
 type Select struct{ Query *Query }

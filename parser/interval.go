@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 // ParseInterval reads an interval written as "5 SECOND", "5 seconds",
@@ -65,4 +66,19 @@ func withPos(err error, pos int) error {
 		return &c
 	}
 	return err
+}
+
+// ParseType reads a type as written in SQL ("BIGINT", "VARCHAR(20)",
+// "DECIMAL(10,2)", "TIMESTAMP(3)"), for the planner's casts.
+func ParseType(s string) (types.T, error) {
+	toks, err := lex(s)
+	if err != nil {
+		return types.T{}, err
+	}
+	c := &cursor{s: span{text: s, toks: toks}}
+	t, err := c.colType()
+	if err != nil {
+		return types.T{}, err
+	}
+	return t, c.end()
 }

@@ -3,6 +3,8 @@ package parser
 import (
 	"sort"
 	"strings"
+
+	"github.com/streamsql/streamsql/parser/sqlerr"
 )
 
 // posMap maps byte offsets in text we rewrote for TiDB back to 1-based
@@ -54,6 +56,12 @@ func (r *rewriter) insert(text string, at int) {
 	r.out.WriteString(text)
 }
 
+// edit replaces src[from:to] with text (an insertion when from == to).
+type edit struct {
+	from, to int
+	text     string
+}
+
 // windowFuncs are the window functions whose interval arguments TiDB cannot
 // read; their arguments are rewritten to interval strings.
 var windowFuncs = map[string]bool{
@@ -66,21 +74,40 @@ var windowFuncs = map[string]bool{
 // keyword to TiDB.
 const SessionFunc = "session_window"
 
+// CastFunc is the function CAST(x AS type) and x::type are rewritten to,
+// as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
+const CastFunc = "streamsql_cast"
+
 // rewriteTokens copies toks[from:to] of the statement into r, rewriting what
-// TiDB cannot parse: interval arguments of window functions become interval
-// strings ('5 SECOND'), SESSION( becomes SESSION_WINDOW(, and INTERVAL
-// 'n unit' without a unit keyword becomes INTERVAL micros MICROSECOND.
+// TiDB cannot parse:
+//   - interval arguments of window functions become strings ('5 SECOND');
+//   - SESSION( becomes SESSION_WINDOW(;
+//   - INTERVAL 'n unit' without a unit keyword becomes INTERVAL µs MICROSECOND;
+//   - CAST(x AS type) and x::type become streamsql_cast(x, 'type').
 func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	if from >= to {
 		return nil
 	}
-	cursor := toks[from].pos
-	depth := 0
-	windowDepth := []int{} // paren depths of open window-function calls
-	for i := from; i < to; i++ {
+	toks = toks[from:to]
+	var edits []edit
+	// match[i] is the index of the parenthesis matching toks[i].
+	match := make(map[int]int)
+	var stack []int
+	for i, t := range toks {
+		switch {
+		case t.is("("):
+			stack = append(stack, i)
+		case t.is(")") && len(stack) > 0:
+			open := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			match[open], match[i] = i, open
+		}
+	}
+	var windowArgs []int // token indexes where window-function arguments start
+	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		next := func(k int) token {
-			if i+k < to {
+			if i+k < len(toks) {
 				return toks[i+k]
 			}
 			return token{}
@@ -88,65 +115,164 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 		switch {
 		case t.kind == tIdent && windowFuncs[strings.ToLower(t.text)] && next(1).is("("):
 			if strings.EqualFold(t.text, "session") {
-				r.copy(cursor, t.pos)
-				r.insert(SessionFunc, t.pos)
-				cursor = t.end
+				edits = append(edits, edit{t.pos, t.end, SessionFunc})
 			}
-			windowDepth = append(windowDepth, depth+1)
-		case t.is("("):
-			depth++
-		case t.is(")"):
-			if n := len(windowDepth); n > 0 && windowDepth[n-1] == depth {
-				windowDepth = windowDepth[:n-1]
+			if end, ok := match[i+1]; ok {
+				depth := 0
+				windowArgs = append(windowArgs, i+2)
+				for k := i + 2; k < end; k++ {
+					switch {
+					case toks[k].is("("):
+						depth++
+					case toks[k].is(")"):
+						depth--
+					case toks[k].is(",") && depth == 0:
+						windowArgs = append(windowArgs, k+1)
+					}
+				}
 			}
-			depth--
-		case t.is("interval"):
-			lit, n, err := intervalLiteral(toks[i:to])
+		case t.is("cast") && next(1).is("("):
+			end, ok := match[i+1]
+			if !ok {
+				continue
+			}
+			as := -1
+			depth := 0
+			for k := i + 2; k < end; k++ {
+				switch {
+				case toks[k].is("("):
+					depth++
+				case toks[k].is(")"):
+					depth--
+				case toks[k].is("as") && depth == 0:
+					as = k
+				}
+			}
+			if as < 0 {
+				continue
+			}
+			typ, err := typeText(toks[as+1 : end])
 			if err != nil {
 				return err
 			}
+			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "("},
+				edit{toks[as].pos, toks[end].pos, ", '" + typ + "'"})
+		case t.is("::"):
+			start := castOperand(toks, i, match)
+			if start < 0 {
+				return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near \"::\"")
+			}
+			tc := &cursor{s: span{toks: toks[i+1:]}}
+			typ, err := tc.colType()
+			if err != nil {
+				return withPos(err, r.base+toks[min(i+1, len(toks)-1)].pos+1)
+			}
+			k := i + 1 + tc.i
+			edits = append(edits, edit{toks[start].pos, toks[start].pos, CastFunc + "("},
+				edit{t.pos, toks[k-1].end, ", '" + typ.String() + "')"})
+			i = k - 1
+		case t.is("interval"):
+			lit, n := intervalLiteral(toks[i:])
 			if n == 0 {
 				continue
 			}
-			inWindow := len(windowDepth) > 0 && windowDepth[len(windowDepth)-1] == depth
 			micros, err := ParseInterval(lit)
 			if err != nil {
-				return withPos(err, t.pos+1+r.base)
+				return withPos(err, r.base+t.pos+1)
+			}
+			inWindow := false
+			for _, a := range windowArgs {
+				inWindow = inWindow || a == i
 			}
 			switch {
 			case inWindow:
-				r.copy(cursor, t.pos)
-				r.insert("'"+lit+"'", t.pos)
-				cursor = toks[i+n-1].end
+				edits = append(edits, edit{t.pos, toks[i+n-1].end, "'" + lit + "'"})
 			case n == 2: // INTERVAL 'n unit' with no unit keyword
-				r.copy(cursor, t.pos)
-				r.insert("INTERVAL "+itoa(micros)+" MICROSECOND", t.pos)
-				cursor = toks[i+n-1].end
+				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + itoa(micros) + " MICROSECOND"})
 			}
 			i += n - 1
 		}
 	}
-	r.copy(cursor, toks[to-1].end)
+	sort.SliceStable(edits, func(a, b int) bool { return edits[a].from < edits[b].from })
+	cursor := toks[0].pos
+	for _, e := range edits {
+		r.copy(cursor, e.from)
+		r.insert(e.text, e.from)
+		cursor = e.to
+	}
+	r.copy(cursor, toks[len(toks)-1].end)
 	return nil
+}
+
+// castOperand finds where the operand of the :: at toks[i] starts: a name
+// (possibly qualified), a literal, or a parenthesised group with an
+// optional function name before it. It returns -1 when there is none.
+func castOperand(toks []token, i int, match map[int]int) int {
+	if i == 0 {
+		return -1
+	}
+	k := i - 1
+	switch t := toks[k]; {
+	case t.is(")"):
+		open, ok := match[k]
+		if !ok {
+			return -1
+		}
+		if open > 0 && toks[open-1].kind == tIdent {
+			return open - 1
+		}
+		return open
+	case t.kind == tIdent && reserved[strings.ToLower(t.text)]:
+		return -1
+	case t.kind == tIdent || t.kind == tQuoted:
+		for k >= 2 && toks[k-1].is(".") && (toks[k-2].kind == tIdent || toks[k-2].kind == tQuoted) {
+			k -= 2
+		}
+		return k
+	case t.kind == tString || t.kind == tNumber:
+		return k
+	}
+	return -1
+}
+
+// reserved words cannot be the operand of ::.
+var reserved = map[string]bool{"select": true, "from": true, "where": true, "and": true, "or": true,
+	"not": true, "by": true, "on": true, "as": true, "when": true, "then": true, "else": true,
+	"case": true, "in": true, "is": true, "having": true, "group": true, "order": true, "like": true}
+
+// typeText checks a type written in SQL and returns its canonical text.
+func typeText(toks []token) (string, error) {
+	if len(toks) == 0 {
+		return "", sqlerr.New(sqlerr.Syntax, "syntax error: expected a type")
+	}
+	c := &cursor{s: span{toks: toks}}
+	t, err := c.colType()
+	if err != nil {
+		return "", err
+	}
+	if !c.atEnd() {
+		return "", sqlerr.New(sqlerr.Syntax, "syntax error at or near %q in type", c.peek().text)
+	}
+	return t.String(), nil
 }
 
 // intervalLiteral reads INTERVAL 'n' UNIT, INTERVAL n UNIT or INTERVAL
 // 'n unit' at toks[0], returning the interval as "n unit" text and how many
 // tokens it used (0 when toks do not start an interval literal we handle).
-func intervalLiteral(toks []token) (string, int, error) {
+func intervalLiteral(toks []token) (string, int) {
 	if len(toks) < 2 || toks[1].kind != tString && toks[1].kind != tNumber {
-		return "", 0, nil
+		return "", 0
 	}
 	val := strings.TrimSpace(toks[1].val)
 	if len(toks) >= 3 && toks[2].kind == tIdent {
 		if _, ok := unitMicros(toks[2].text); ok {
-			return val + " " + strings.ToUpper(toks[2].text), 3, nil
+			return val + " " + strings.ToUpper(toks[2].text), 3
 		}
 	}
 	if toks[1].kind == tString && strings.ContainsAny(val, " \t") {
-		return val, 2, nil
+		return val, 2
 	}
-	return "", 0, nil
+	return "", 0
 }
 
 func itoa(x int64) string {

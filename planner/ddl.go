@@ -131,10 +131,10 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 	}
 	rel, ok := p.Cat.Relation(name.Name.L)
 	if !ok {
-		return nil, sqlerr.At(sqlerr.UndefinedTable, st.Pos(name), "relation %q does not exist", name.Name.O)
+		return nil, sqlerr.At(sqlerr.UndefinedTable, st.NamePos(name, name.Name.O), "relation %q does not exist", name.Name.O)
 	}
 	if rel.Kind != parser.KindTable {
-		return nil, sqlerr.At(sqlerr.WrongObjectType, st.Pos(name), "cannot insert into %s %q: only tables take INSERT", kindName(rel.Kind), rel.Name)
+		return nil, sqlerr.At(sqlerr.WrongObjectType, st.NamePos(name, name.Name.O), "cannot insert into %s %q: only tables take INSERT", kindName(rel.Kind), rel.Name)
 	}
 	switch {
 	case n.Select != nil:

@@ -89,21 +89,26 @@ func isWindowFunc(name string) bool {
 // groupKey binds one GROUP BY key: a position in the select list, an input
 // expression, or (as PostgreSQL allows) a select-list alias.
 func groupKey(q *parser.Query, b *binder, n ast.ExprNode, fields []field) (Expr, string, error) {
+	k, isPos := int64(0), false
+	if p, ok := n.(*ast.PositionExpr); ok {
+		k, isPos = int64(p.N), true
+	}
 	if v, ok := n.(*test_driver.ValueExpr); ok {
-		if k, ok := v.Datum.GetValue().(int64); ok {
-			if k < 1 || int(k) > len(fields) {
-				return nil, "", sqlerr.At(sqlerr.InvalidParameter, q.Pos(v), "GROUP BY position %d is not in select list", k)
-			}
-			f := fields[k-1]
-			if f.ref != nil {
-				return f.ref, f.name, nil
-			}
-			if hasAggregate(f.expr) {
-				return nil, "", sqlerr.At(sqlerr.Grouping, q.Pos(v), "aggregate functions are not allowed in GROUP BY")
-			}
-			e, err := b.expr(f.expr)
-			return e, f.name, err
+		k, isPos = v.Datum.GetValue().(int64)
+	}
+	if isPos {
+		if k < 1 || int(k) > len(fields) {
+			return nil, "", sqlerr.At(sqlerr.InvalidParameter, q.Pos(n), "GROUP BY position %d is not in select list", k)
 		}
+		f := fields[k-1]
+		if f.ref != nil {
+			return f.ref, f.name, nil
+		}
+		if hasAggregate(f.expr) {
+			return nil, "", sqlerr.At(sqlerr.Grouping, q.Pos(n), "aggregate functions are not allowed in GROUP BY")
+		}
+		e, err := b.expr(f.expr)
+		return e, f.name, err
 	}
 	e, err := b.expr(n)
 	if err == nil {

@@ -54,8 +54,11 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if err != nil {
 			return nil, err
 		}
-		if pred, err = w.coerce(pred, types.Boolean, sel.Where); err != nil {
+		if pred.Type().Kind != types.Bool && pred.Type().Kind != types.Null {
 			return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(sel.Where), "argument of WHERE must be type boolean, not type %s", pred.Type())
+		}
+		if pred, err = w.coerce(pred, types.Boolean, sel.Where); err != nil {
+			return nil, err
 		}
 		input = &Filter{Input: input, Pred: pred}
 	}
@@ -217,7 +220,7 @@ func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, s
 		name := src.Name.L
 		rel, ok := p.Cat.Relation(name)
 		if !ok {
-			return nil, "", sqlerr.At(sqlerr.UndefinedTable, q.Pos(src), "relation %q does not exist", src.Name.O)
+			return nil, "", sqlerr.At(sqlerr.UndefinedTable, q.NamePos(src, src.Name.O), "relation %q does not exist", src.Name.O)
 		}
 		if alias == "" {
 			alias = name
@@ -255,6 +258,11 @@ func (p *Planner) orderLimit(q *parser.Query, sel *ast.SelectStmt, proj *Project
 		for _, item := range sel.OrderBy.Items {
 			col := -1
 			switch e := item.Expr.(type) {
+			case *ast.PositionExpr:
+				if e.N < 1 || e.N > visible {
+					return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(e), "ORDER BY position %d is not in select list", e.N)
+				}
+				col = e.N - 1
 			case *test_driver.ValueExpr:
 				if k, ok := e.Datum.GetValue().(int64); ok {
 					if k < 1 || int(k) > visible {

@@ -69,6 +69,8 @@ type entry struct {
 	// stop ends a generator source.
 	stop context.CancelFunc
 	gen  *datagen.Generator
+	// done closes when a generator goroutine ends.
+	done chan struct{}
 }
 
 // dataflow is the unit of execution: a root stream and everything that
@@ -206,7 +208,8 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		x.out = &x.mat.Out
 		return "CREATE_TABLE", nil
 	}
-	e.startGenerator(x)
+	// A source is read only once a materialized view reads it (see
+	// createView), so no row is generated that no view could see.
 	return "CREATE_SOURCE", nil
 }
 
@@ -280,6 +283,9 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", err
 	}
 	up.out.Attach(pipe.Entry)
+	if up.gen != nil && up.done == nil {
+		e.startGenerator(up)
+	}
 	return "CREATE_MATERIALIZED_VIEW", nil
 }
 

@@ -17,9 +17,11 @@ const genTick = 100 * time.Millisecond
 func (e *Engine) startGenerator(x *entry) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	x.stop = cancel
+	x.done = make(chan struct{})
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		defer close(x.done)
 		g := x.gen
 		b := vec.NewBatch(columnTypes(x.rel.Columns), 1024)
 		tick := time.NewTicker(genTick)

@@ -124,7 +124,9 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 	case *parser.Describe:
 		return e.describe(st, w)
 	case *parser.Flush:
-		e.flush()
+		if err := e.flush(ctx); err != nil {
+			return err
+		}
 		return w.Complete("FLUSH")
 	case *parser.Set:
 		name := strings.ToLower(st.Name)
@@ -144,20 +146,35 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 
 // flush waits until every row accepted so far is reflected in every view.
 // Ingestion is synchronous under each dataflow's lock, so taking each lock
-// once is enough.
-func (e *Engine) flush() {
+// once is enough. A bounded generator that is not paced (rows_per_second =
+// 0, max_rows > 0) has all its rows available at once, so FLUSH waits for
+// it to finish: that makes such sources deterministic in tests.
+func (e *Engine) flush(ctx context.Context) error {
 	e.mu.RLock()
 	var dfs []*dataflow
+	var gens []chan struct{}
 	for _, x := range e.rels {
 		if x.df != nil && x.df.root == x {
 			dfs = append(dfs, x.df)
 		}
+		if x.gen != nil && x.gen.Rate == 0 && x.gen.MaxRows > 0 {
+			gens = append(gens, x.done)
+		}
 	}
 	e.mu.RUnlock()
+	for _, done := range gens {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for _, df := range dfs {
 		df.mu.Lock()
-		df.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+		//lint:ignore SA2001 waiting for the batch in flight is the point
+		df.mu.Unlock()
 	}
+	return nil
 }
 
 // insert runs INSERT INTO table VALUES ...

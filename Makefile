@@ -1,0 +1,40 @@
+# streamsql — `make run` starts the engine, `make test` runs every test.
+GO          ?= go
+BIN         := bin/streamsql
+LISTEN      ?= 127.0.0.1:4566
+DATA_DIR    ?= ./streamsql-data
+STATE       ?= memory
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Packages that run goroutines: tested again under the race detector.
+RACE_PKGS   := ./wire/... ./exec/... ./state/... ./connectors/...
+
+.PHONY: all build run test vet staticcheck unit race slt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/streamsql
+
+run: build
+	./$(BIN) serve --listen $(LISTEN) --data-dir $(DATA_DIR) --state $(STATE)
+
+test: vet staticcheck unit race slt
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
+
+# The .slt suites once more through the CLI a user runs.
+slt: build
+	./$(BIN) test testdata/sql
+
+clean:
+	rm -rf bin

@@ -1,0 +1,46 @@
+package engine_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/wire"
+)
+
+// startServer runs a fresh engine behind a real wire server on loopback
+// and returns its address; everything stops when the test ends.
+func startServer(t testing.TB) string {
+	t.Helper()
+	backend, err := memory.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(backend)
+	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		eng.Close()
+		backend.Close()
+	})
+	return srv.Addr().String()
+}
+
+// connect opens a pgx connection to addr.
+func connect(t testing.TB, addr string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, "postgres://streamsql@"+addr+"/streamsql?sslmode=disable&default_query_exec_mode=simple_protocol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	return conn
+}
