@@ -178,7 +178,7 @@ var funcInfo = [numFuncs]funcDesc{
 	FnGt: {infix: ">"}, FnGe: {infix: ">="}, FnAnd: {infix: "AND"}, FnOr: {infix: "OR"},
 	FnNot: {infix: "NOT"}, FnIsNull: {infix: "IS NULL", postfix: true},
 	FnIsNotNull: {infix: "IS NOT NULL", postfix: true},
-	FnLike: {infix: "LIKE"}, FnNotLike: {infix: "NOT LIKE"}, FnConcat: {infix: "||"},
+	FnLike:      {infix: "LIKE"}, FnNotLike: {infix: "NOT LIKE"}, FnConcat: {infix: "||"},
 	FnLower: {name: "lower"}, FnUpper: {name: "upper"}, FnLength: {name: "char_length"},
 	FnSubstr: {name: "substring"}, FnTrim: {name: "trim"}, FnAbs: {name: "abs"},
 	FnRound: {name: "round"}, FnFloor: {name: "floor"}, FnCeil: {name: "ceil"},

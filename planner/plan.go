@@ -147,11 +147,11 @@ var (
 	_ Node = (*Values)(nil)
 )
 
-func (n *Scan) Columns() []catalog.Column      { return n.Rel.Columns }
-func (n *Filter) Columns() []catalog.Column    { return n.Input.Columns() }
-func (n *Sort) Columns() []catalog.Column      { return n.Input.Columns() }
-func (n *Limit) Columns() []catalog.Column     { return n.Input.Columns() }
-func (n *Values) Columns() []catalog.Column    { return n.Cols }
+func (n *Scan) Columns() []catalog.Column   { return n.Rel.Columns }
+func (n *Filter) Columns() []catalog.Column { return n.Input.Columns() }
+func (n *Sort) Columns() []catalog.Column   { return n.Input.Columns() }
+func (n *Limit) Columns() []catalog.Column  { return n.Input.Columns() }
+func (n *Values) Columns() []catalog.Column { return n.Cols }
 func (n *Project) Columns() []catalog.Column {
 	cols := make([]catalog.Column, len(n.Exprs))
 	for i, e := range n.Exprs {
