@@ -21,6 +21,7 @@ run: build
 test: vet staticcheck unit race slt
 
 vet:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
 staticcheck:
