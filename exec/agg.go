@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"cmp"
 	"math"
 	"sync/atomic"
 
@@ -246,13 +247,13 @@ func better(f planner.AggFunc, x *vec.Vec, r int, v *aggVal) bool {
 	var c int
 	switch x.Type.Kind {
 	case types.Float64:
-		c = cmpFloat(x.F64[r], v.f)
+		c = cmp.Compare(x.F64[r], v.f)
 	case types.String:
-		c = cmpString(x.Str[r], v.s)
+		c = cmp.Compare(x.Str[r], v.s)
 	case types.Bool:
 		c = cmpBool(x.Bool[r], v.b)
 	default:
-		c = cmpInt(x.I64[r], v.i)
+		c = cmp.Compare(x.I64[r], v.i)
 	}
 	if f == planner.AggMin {
 		return c < 0
@@ -272,36 +273,6 @@ func setVal(v *aggVal, x *vec.Vec, r int) {
 	default:
 		v.i = x.I64[r]
 	}
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpBool(a, b bool) int {

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -194,13 +195,13 @@ func betterVal(f planner.AggFunc, kind types.Kind, p, acc *aggVal) bool {
 	var c int
 	switch kind {
 	case types.String:
-		c = cmpString(p.s, acc.s)
+		c = cmp.Compare(p.s, acc.s)
 	case types.Float64:
-		c = cmpFloat(p.f, acc.f)
+		c = cmp.Compare(p.f, acc.f)
 	case types.Bool:
 		c = cmpBool(p.b, acc.b)
 	default:
-		c = cmpInt(p.i, acc.i)
+		c = cmp.Compare(p.i, acc.i)
 	}
 	if f == planner.AggMin {
 		return c < 0

@@ -58,16 +58,6 @@ func unitMicros(u string) (int64, bool) {
 	return 0, false
 }
 
-// withPos gives a position to a positionless *sqlerr.Error.
-func withPos(err error, pos int) error {
-	if e, ok := sqlerr.As(err); ok && e.Pos == 0 {
-		c := *e
-		c.Pos = pos
-		return &c
-	}
-	return err
-}
-
 // ParseType reads a type as written in SQL ("BIGINT", "VARCHAR(20)",
 // "DECIMAL(10,2)", "TIMESTAMP(3)"), for the planner's casts.
 func ParseType(s string) (types.T, error) {

@@ -118,18 +118,8 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				edits = append(edits, edit{t.pos, t.end, SessionFunc})
 			}
 			if end, ok := match[i+1]; ok {
-				depth := 0
 				windowArgs = append(windowArgs, i+2)
-				for k := i + 2; k < end; k++ {
-					switch {
-					case toks[k].is("("):
-						depth++
-					case toks[k].is(")"):
-						depth--
-					case toks[k].is(",") && depth == 0:
-						windowArgs = append(windowArgs, k+1)
-					}
-				}
+				topLevel(toks[:end], i+2, ",", func(k int) { windowArgs = append(windowArgs, k+1) })
 			}
 		case t.is("cast") && next(1).is("("):
 			end, ok := match[i+1]
@@ -137,17 +127,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				continue
 			}
 			as := -1
-			depth := 0
-			for k := i + 2; k < end; k++ {
-				switch {
-				case toks[k].is("("):
-					depth++
-				case toks[k].is(")"):
-					depth--
-				case toks[k].is("as") && depth == 0:
-					as = k
-				}
-			}
+			topLevel(toks[:end], i+2, "as", func(k int) { as = k })
 			if as < 0 {
 				continue
 			}
@@ -165,7 +145,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			tc := &cursor{s: span{toks: toks[i+1:]}}
 			typ, err := tc.colType()
 			if err != nil {
-				return withPos(err, r.base+toks[min(i+1, len(toks)-1)].pos+1)
+				return sqlerr.WithPos(err, r.base+toks[min(i+1, len(toks)-1)].pos+1)
 			}
 			k := i + 1 + tc.i
 			edits = append(edits, edit{toks[start].pos, toks[start].pos, CastFunc + "("},
@@ -178,7 +158,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			}
 			micros, err := ParseInterval(lit)
 			if err != nil {
-				return withPos(err, r.base+t.pos+1)
+				return sqlerr.WithPos(err, r.base+t.pos+1)
 			}
 			inWindow := false
 			for _, a := range windowArgs {
@@ -202,6 +182,22 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	}
 	r.copy(cursor, toks[len(toks)-1].end)
 	return nil
+}
+
+// topLevel calls fn with the index of every token from `from` on that is
+// the keyword or punctuation kw outside any parentheses.
+func topLevel(toks []token, from int, kw string, fn func(k int)) {
+	depth := 0
+	for k := from; k < len(toks); k++ {
+		switch {
+		case toks[k].is("("):
+			depth++
+		case toks[k].is(")"):
+			depth--
+		case depth == 0 && toks[k].is(kw):
+			fn(k)
+		}
+	}
 }
 
 // castOperand finds where the operand of the :: at toks[i] starts: a name

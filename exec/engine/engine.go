@@ -188,7 +188,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		switch c := rel.Options["connector"]; c {
 		case "datagen":
 			if x.gen, err = datagen.New(rel); err != nil {
-				return "", withPos(err, st.Pos)
+				return "", sqlerr.WithPos(err, st.Pos)
 			}
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
@@ -211,15 +211,6 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	// A source is read only once a materialized view reads it (see
 	// createView), so no row is generated that no view could see.
 	return "CREATE_SOURCE", nil
-}
-
-func withPos(err error, pos int) error {
-	if se, ok := sqlerr.As(err); ok && se.Pos == 0 {
-		c := *se
-		c.Pos = pos
-		return &c
-	}
-	return err
 }
 
 func columnTypes(cols []catalog.Column) []types.T {

@@ -1,6 +1,7 @@
 package vec
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/streamsql/streamsql/planner/types"
@@ -19,23 +20,9 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 		}
 		return 1
 	case types.Float64:
-		x, y := a.F64[i], b.F64[j]
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.F64[i], b.F64[j])
 	case types.String:
 		return strings.Compare(a.Str[i], b.Str[j])
 	}
-	x, y := a.I64[i], b.I64[j]
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.I64[i], b.I64[j])
 }

@@ -79,3 +79,15 @@ func Shift(err error, off int) error {
 	c.Pos += off
 	return &c
 }
+
+// WithPos gives a position to an *Error that has none; other errors are
+// returned unchanged.
+func WithPos(err error, pos int) error {
+	e, ok := As(err)
+	if !ok || e.Pos != 0 {
+		return err
+	}
+	c := *e
+	c.Pos = pos
+	return &c
+}
