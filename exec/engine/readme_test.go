@@ -1,0 +1,49 @@
+package engine_test
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestReadmeSession runs the README's psql session with the real psql, as
+// a new user would, and checks the rows the README shows. It keeps the
+// README true: a statement that stops working fails here.
+func TestReadmeSession(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Fatal("psql not found: apt-get install postgresql-client")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql strings.Builder
+	for _, m := range regexp.MustCompile("(?s)```sql\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		sql.WriteString(m[1])
+	}
+	if sql.Len() == 0 {
+		t.Fatal("no ```sql blocks in README.md")
+	}
+	addr := startServer(t)
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(psql, "-h", host, "-p", port, "-U", "streamsql", "-X", "-v", "ON_ERROR_STOP=1", "-f", "-")
+	cmd.Stdin = strings.NewReader(sql.String())
+	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |       1 | 2 | 2024-01-01 10:00:30",
+		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |       2 | 1 | 2024-01-01 10:00:31",
+		" 2024-01-01 10:01:00 | 2024-01-01 10:02:00 |       1 | 1 | 2024-01-01 10:01:05",
+		"DROP_SOURCE",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("psql output lacks %q:\n%s", want, out)
+		}
+	}
+}
