@@ -117,6 +117,15 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggreg
 // Late is the number of rows dropped because all their windows had closed.
 func (a *Aggregate) Late() int64 { return a.late.Load() }
 
+// Watermark is the last watermark the operator saw.
+func (a *Aggregate) Watermark() int64 { return a.wm }
+
+// Restore sets the counters and watermark saved by a checkpoint.
+func (a *Aggregate) Restore(late, wm int64) {
+	a.late.Store(late)
+	a.wm = wm
+}
+
 // Stats reports the operator's state size.
 func (a *Aggregate) Stats() state.Stats { return a.store.Stats() }
 

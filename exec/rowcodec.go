@@ -78,3 +78,11 @@ func decodeRow(b []byte, cols []vec.Vec) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// EncodeRow appends row i of cols in the order-preserving key encoding,
+// for logs and state that need a row's bytes.
+func EncodeRow(buf []byte, cols []vec.Vec, i int) []byte { return encodeRow(buf, cols, i) }
+
+// DecodeRow reads one row written by EncodeRow, appending to cols, and
+// returns the bytes after it.
+func DecodeRow(b []byte, cols []vec.Vec) ([]byte, error) { return decodeRow(b, cols) }

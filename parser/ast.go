@@ -103,6 +103,8 @@ type CreateRelation struct {
 	PrimaryKey  []string
 	Options     []Option
 	Pos         int
+	// SQL is the statement as the user wrote it.
+	SQL string
 }
 
 // CreateView is CREATE [MATERIALIZED] VIEW.
@@ -115,6 +117,8 @@ type CreateView struct {
 	Options     []Option
 	Query       *Query
 	Pos         int
+	// SQL is the statement as the user wrote it.
+	SQL string
 }
 
 // Insert is INSERT INTO ... VALUES, parsed by TiDB.

@@ -86,6 +86,12 @@ func (c *cursor) ident(what string) (string, int, error) {
 	return "", 0, c.errHere("expected " + what)
 }
 
+// text returns the statement's text from its first to its last token.
+func (c *cursor) text() string {
+	toks := c.s.toks
+	return c.s.text[toks[0].pos:toks[len(toks)-1].end]
+}
+
 // rest returns the remaining tokens as a statement of their own.
 func (c *cursor) rest() span {
 	return span{text: c.s.text, off: c.s.off, toks: c.s.toks[c.i:]}

@@ -56,6 +56,7 @@ func (p *parser) createRelation(c *cursor, kind RelKind, start token) (Stmt, err
 	if kind == KindSource && len(st.Options) == 0 {
 		return nil, c.errHere("expected WITH (connector = '...', ...)")
 	}
+	st.SQL = c.text()
 	return st, c.end()
 }
 
@@ -255,6 +256,7 @@ func (p *parser) createView(c *cursor, materialized bool, start token) (Stmt, er
 	if st.Query, err = p.query(c.s, c.i, to); err != nil {
 		return nil, err
 	}
+	st.SQL = c.text()
 	return st, nil
 }
 

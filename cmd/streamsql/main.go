@@ -12,7 +12,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/state"
@@ -23,7 +28,7 @@ import (
 const usage = `streamsql: a streaming SQL engine you reach with psql.
 
 Usage:
-  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state memory]
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state memory] [--checkpoint-interval 1s]
   streamsql test [--addr host:port] [-v] [--rewrite] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql version
 `
@@ -53,11 +58,15 @@ func main() {
 	}
 }
 
-// openBackend opens the state backend the flags ask for.
+// openBackend opens the state backend the flags ask for, keeping its
+// checkpoints under dir.
 func openBackend(kind, dir string) (state.Backend, error) {
 	switch kind {
 	case "memory":
-		return memory.Open("")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		return memory.Open(dir)
 	case "pebble":
 		return nil, errors.New("--state pebble is not available yet; use --state memory")
 	}
@@ -69,19 +78,26 @@ func serve(args []string) error {
 	listen := fs.String("listen", wire.DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", "./streamsql-data", "directory for state and catalog")
 	stateKind := fs.String("state", "memory", "state backend: memory or pebble")
+	interval := fs.Duration("checkpoint-interval", time.Second, "how often to checkpoint state")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	backend, err := openBackend(*stateKind, *dataDir)
+	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+		return err
+	}
+	backend, err := openBackend(*stateKind, filepath.Join(*dataDir, "state"))
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	eng := engine.New(backend)
-	defer eng.Close()
+	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, Crash: crashPoint()})
+	if err != nil {
+		return err
+	}
 	srv := wire.NewServer(eng, wire.Config{Addr: *listen})
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
+		eng.Close()
 		return err
 	}
 	slog.Info("streamsql listening", "addr", ln.Addr().String(), "state", *stateKind,
@@ -92,7 +108,43 @@ func serve(args []string) error {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	return srv.Serve(ln)
+	err = srv.Serve(ln)
+	// SIGTERM or SIGINT: a final checkpoint, so a restart replays nothing.
+	if cerr := eng.Close(); err == nil {
+		err = cerr
+	}
+	slog.Info("streamsql stopped", "err", err)
+	return err
+}
+
+// crashPoint reads STREAMSQL_CRASH=point:n (crash tests only): the n-th
+// time the engine passes the named point, the process kills itself with
+// SIGKILL, as an outside kill at exactly that moment would.
+func crashPoint() func(string) {
+	spec := os.Getenv("STREAMSQL_CRASH")
+	if spec == "" {
+		return nil
+	}
+	point, nStr, _ := strings.Cut(spec, ":")
+	n, err := strconv.Atoi(nStr)
+	if err != nil || n < 1 {
+		n = 1
+	}
+	var mu sync.Mutex
+	seen := 0
+	return func(p string) {
+		if p != point {
+			return
+		}
+		mu.Lock()
+		seen++
+		hit := seen == n
+		mu.Unlock()
+		if hit {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // wait for the signal to land
+		}
+	}
 }
 
 func host(a net.Addr) string {

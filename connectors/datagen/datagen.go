@@ -15,7 +15,9 @@
 //
 // TIMESTAMP columns carry event time: row n is stamped start_time + n/rate
 // seconds (1 ms apart when unpaced), so event time advances by the data,
-// never by the wall clock.
+// never by the wall clock. Each row's random values are drawn from a
+// generator seeded with (seed, n), so a source restored at position n
+// produces exactly the rows it would have produced without the restart.
 package datagen
 
 import (
@@ -33,6 +35,8 @@ import (
 type Generator struct {
 	cols   []catalog.Column
 	fields []field
+	seed   uint64
+	pcg    *rand.PCG
 	rng    *rand.Rand
 	// Rate is rows per second (0: unpaced); MaxRows is 0 for unbounded.
 	Rate    int64
@@ -89,7 +93,9 @@ func New(rel *catalog.Relation) (*Generator, error) {
 	if g.Rate > 0 {
 		g.step = max(1e6/g.Rate, 1)
 	}
-	g.rng = rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	g.seed = uint64(seed)
+	g.pcg = rand.NewPCG(g.seed, 0)
+	g.rng = rand.New(g.pcg)
 	return g, nil
 }
 
@@ -144,6 +150,7 @@ func (g *Generator) Fill(b *vec.Batch, n int) {
 		n = int(min(int64(n), g.MaxRows-g.Pos))
 	}
 	for r := 0; r < n; r++ {
+		g.pcg.Seed(g.seed, uint64(g.Pos))
 		for c, col := range g.cols {
 			f := &g.fields[c]
 			v := &b.Cols[c]

@@ -32,6 +32,17 @@ import (
 // Engine is one server's catalog and running dataflows.
 type Engine struct {
 	backend state.Backend
+	opts    Options
+
+	// ddl serializes DDL with checkpoints, so a checkpoint never sees a
+	// half-created relation.
+	ddl    sync.Mutex
+	ckptID uint64
+	log    *insertLog // nil when not durable
+	// restoring is set while Open rebuilds relations from a checkpoint:
+	// ids come from restoreID, and nothing is backfilled or started.
+	restoring bool
+	restoreID uint64
 
 	mu     sync.RWMutex // guards rels and nextID
 	rels   map[string]*entry
@@ -48,11 +59,19 @@ func New(backend state.Backend) *Engine {
 	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel}
 }
 
-// Close stops every generator and waits for them.
+// Close stops every source and, when durable, takes a final checkpoint, so
+// a restart replays nothing.
 func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
-	return nil
+	if !e.durable() {
+		return nil
+	}
+	err := e.Checkpoint()
+	if cerr := e.log.close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // entry is a live relation.
@@ -163,8 +182,13 @@ func (e *Engine) register(x *entry, ifNotExists bool) (bool, error) {
 		}
 		return false, sqlerr.New(sqlerr.DuplicateObject, "relation %q already exists", x.rel.Name)
 	}
-	x.rel.ID = e.nextID
-	e.nextID++
+	if e.restoring {
+		x.rel.ID = e.restoreID
+		e.nextID = max(e.nextID, e.restoreID+1)
+	} else {
+		x.rel.ID = e.nextID
+		e.nextID++
+	}
 	e.rels[x.rel.Name] = x
 	return true, nil
 }
@@ -181,7 +205,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rel.SQL = st.String()
+	rel.SQL = st.SQL
 	x := &entry{rel: rel, df: newDataflow(), out: &exec.Tee{}}
 	x.df.root = x
 	if st.Kind == parser.KindSource {
@@ -228,7 +252,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rel.SQL = st.String()
+	rel.SQL = st.SQL
 	if !st.Materialized {
 		if _, err := e.register(&entry{rel: rel}, st.IfNotExists); err != nil {
 			return "", err
@@ -261,6 +285,11 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	df := up.df
 	df.mu.Lock()
 	defer df.mu.Unlock()
+	if e.restoring {
+		// The checkpoint holds this view's state; just reconnect it.
+		up.out.Attach(pipe.Entry)
+		return "CREATE_MATERIALIZED_VIEW", nil
+	}
 	err = pipe.Start()
 	if err == nil && up.mat != nil {
 		err = up.mat.Scan(pipe.Entry.Push)

@@ -26,7 +26,7 @@ func (e *Engine) startGenerator(x *entry) {
 		b := vec.NewBatch(columnTypes(x.rel.Columns), 1024)
 		tick := time.NewTicker(genTick)
 		defer tick.Stop()
-		start := time.Now()
+		start, startPos := time.Now(), g.Pos
 		for !g.Done() {
 			n := 1024
 			if g.Rate > 0 {
@@ -34,7 +34,7 @@ func (e *Engine) startGenerator(x *entry) {
 				case <-ctx.Done():
 					return
 				case now := <-tick.C:
-					due := int64(now.Sub(start).Seconds() * float64(g.Rate))
+					due := startPos + int64(now.Sub(start).Seconds()*float64(g.Rate))
 					n = int(min(max(due-g.Pos, 0), 8192))
 				}
 			} else if ctx.Err() != nil {
@@ -52,6 +52,7 @@ func (e *Engine) startGenerator(x *entry) {
 				slog.Error("datagen source stopped", "source", x.rel.Name, "err", err)
 				return
 			}
+			e.crash("source-batch")
 		}
 	}()
 }

@@ -72,7 +72,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 	e := s.e
 	switch st := st.(type) {
 	case *parser.CreateRelation:
-		tag, err := e.createRelation(st)
+		tag, err := e.doDDL(func() (string, error) { return e.createRelation(st) })
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 		}
 		return w.Complete(tag)
 	case *parser.CreateView:
-		tag, err := e.createView(st)
+		tag, err := e.doDDL(func() (string, error) { return e.createView(st) })
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,12 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 		}
 		return w.Complete(tag)
 	case *parser.Drop:
-		tag, notice, err := e.drop(st)
+		var notice string
+		tag, err := e.doDDL(func() (string, error) {
+			tag, n, err := e.drop(st)
+			notice = n
+			return tag, err
+		})
 		if err != nil {
 			return err
 		}
@@ -201,10 +206,29 @@ func (e *Engine) insert(st *parser.Insert) (int, error) {
 	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	if e.log != nil {
+		// Durable before acknowledged: a crash after this replays the rows.
+		if err := e.log.append(x.rel.ID, b); err != nil {
+			return 0, err
+		}
+		e.crash("insert-after-log")
+	}
 	if err := x.df.ingest(b); err != nil {
 		return 0, err
 	}
 	return b.N, nil
+}
+
+// doDDL runs a catalog change, serialized with checkpoints, and makes it
+// durable with a checkpoint before it returns.
+func (e *Engine) doDDL(f func() (string, error)) (string, error) {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	tag, err := f()
+	if err != nil || !e.durable() {
+		return tag, err
+	}
+	return tag, e.checkpointLocked()
 }
 
 // writeResult sends a result set: columns, rows, and the SELECT tag.

@@ -1,0 +1,331 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/keys"
+)
+
+// Options make an engine durable.
+type Options struct {
+	// Dir holds the insert log; "" makes the engine non-durable (tests).
+	Dir string
+	// CheckpointInterval is how often state is checkpointed (0: only after
+	// DDL and at Close).
+	CheckpointInterval time.Duration
+	// Crash, when set, is called at named points of the checkpoint and
+	// insert protocols, so crash tests can kill the process exactly there.
+	Crash func(point string)
+}
+
+// The meta namespace (id 0; relation ids start at 1) holds what a restart
+// needs besides operator state, committed in the same checkpoint:
+//
+//	'c' id      → the CREATE statement of relation id, as written
+//	'n'         → the next relation id
+//	'd' root id → dataflow: max event time, watermark, rows, late rows, source position
+//	'm' id      → late rows dropped by each aggregate of materialized view id
+const metaNS = 0
+
+// Open starts a durable engine: it restores the backend's last checkpoint,
+// rebuilds every relation from the catalog stored in it, replays the
+// inserts logged after it, and resumes the sources.
+func Open(backend state.Backend, opts Options) (*Engine, error) {
+	e := New(backend)
+	e.opts = opts
+	id, err := backend.Restore()
+	if err != nil {
+		return nil, fmt.Errorf("engine: restoring checkpoint: %w", err)
+	}
+	e.ckptID = id
+	if err := e.restore(); err != nil {
+		return nil, err
+	}
+	if opts.Dir != "" {
+		replayed := 0
+		err := replayLog(opts.Dir, id, func(table, rows uint64, data []byte) error {
+			replayed++
+			return e.replayInsert(table, rows, data)
+		})
+		if err != nil {
+			return nil, err
+		}
+		e.log = &insertLog{dir: opts.Dir}
+		if err := e.checkpointLocked(); err != nil {
+			return nil, err
+		}
+		if replayed > 0 {
+			slog.Info("replayed logged inserts", "records", replayed, "checkpoint", id)
+		}
+	}
+	e.mu.RLock()
+	for _, x := range e.rels {
+		if x.gen != nil && x.out.Len() > 0 {
+			e.startGenerator(x)
+		}
+	}
+	e.mu.RUnlock()
+	if opts.CheckpointInterval > 0 {
+		e.wg.Add(1)
+		go e.checkpointLoop(opts.CheckpointInterval)
+	}
+	return e, nil
+}
+
+func (e *Engine) crash(point string) {
+	if e.opts.Crash != nil {
+		e.opts.Crash(point)
+	}
+}
+
+// durable reports whether checkpoints are kept.
+func (e *Engine) durable() bool { return e.log != nil }
+
+func (e *Engine) checkpointLoop(every time.Duration) {
+	defer e.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Checkpoint(); err != nil {
+				slog.Error("checkpoint failed", "err", err)
+			}
+		}
+	}
+}
+
+// Checkpoint commits every operator's state, the catalog, source positions
+// and watermarks atomically. It pauses every dataflow between batches:
+// operators run synchronously under their dataflow's lock, so holding all
+// the locks is an aligned barrier.
+func (e *Engine) Checkpoint() error {
+	if !e.durable() {
+		return nil
+	}
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	return e.checkpointLocked()
+}
+
+// checkpointLocked checkpoints while the caller holds e.ddl (or is the
+// only goroutine, during Open).
+func (e *Engine) checkpointLocked() error {
+	e.mu.RLock()
+	xs := make([]*entry, 0, len(e.rels))
+	for _, x := range e.rels {
+		xs = append(xs, x)
+	}
+	next := e.nextID
+	e.mu.RUnlock()
+	sort.Slice(xs, func(i, j int) bool { return xs[i].rel.ID < xs[j].rel.ID })
+	var roots []*dataflow
+	for _, x := range xs {
+		if x.df != nil && x.df.root == x {
+			roots = append(roots, x.df)
+		}
+	}
+	for _, df := range roots {
+		df.mu.Lock()
+	}
+	defer func() {
+		for _, df := range roots {
+			df.mu.Unlock()
+		}
+	}()
+	e.crash("checkpoint-begin")
+	if err := e.writeMeta(xs, next); err != nil {
+		return err
+	}
+	e.crash("checkpoint-before-commit")
+	id := e.ckptID + 1
+	if err := e.backend.Checkpoint(id); err != nil {
+		return fmt.Errorf("engine: checkpoint %d: %w", id, err)
+	}
+	e.ckptID = id
+	e.crash("checkpoint-after-commit")
+	if e.log != nil {
+		return e.log.rotate(id)
+	}
+	return nil
+}
+
+// writeMeta rewrites the meta namespace from the live engine.
+func (e *Engine) writeMeta(xs []*entry, next uint64) error {
+	meta := e.backend.Namespace(metaNS)
+	if err := meta.DeleteRange(nil, nil); err != nil {
+		return err
+	}
+	if err := meta.Put([]byte{'n'}, binary.AppendUvarint(nil, next)); err != nil {
+		return err
+	}
+	for _, x := range xs {
+		id := x.rel.ID
+		if err := meta.Put(keys.AppendUint64([]byte{'c'}, id), []byte(x.rel.SQL)); err != nil {
+			return err
+		}
+		if df := x.df; df != nil && df.root == x {
+			v := binary.AppendVarint(nil, df.maxTime)
+			v = binary.AppendVarint(v, df.wm)
+			v = binary.AppendVarint(v, df.rows.Load())
+			v = binary.AppendVarint(v, df.late.Load())
+			pos := int64(0)
+			if x.gen != nil {
+				pos = x.gen.Pos
+			}
+			v = binary.AppendVarint(v, pos)
+			if err := meta.Put(keys.AppendUint64([]byte{'d'}, id), v); err != nil {
+				return err
+			}
+		}
+		if x.pipe != nil {
+			var v []byte
+			for _, a := range x.pipe.Aggs {
+				v = binary.AppendVarint(v, a.Late())
+			}
+			if err := meta.Put(keys.AppendUint64([]byte{'m'}, id), v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// restore rebuilds the catalog and dataflow positions from the meta
+// namespace of the restored checkpoint.
+func (e *Engine) restore() error {
+	meta := e.backend.Namespace(metaNS)
+	it := meta.NewIter(nil, nil)
+	type rec struct {
+		kind byte
+		id   uint64
+		val  []byte
+	}
+	var recs []rec
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		r := rec{kind: k[0], val: append([]byte(nil), it.Value()...)}
+		if len(k) > 1 {
+			id, _, err := keys.DecodeUint64(k[1:])
+			if err != nil {
+				it.Close()
+				return fmt.Errorf("engine: corrupt meta key: %w", err)
+			}
+			r.id = id
+		}
+		recs = append(recs, r)
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	e.restoring = true
+	defer func() { e.restoring = false }()
+	// 'c' records come first in key order, by id: creation order.
+	for _, r := range recs {
+		if r.kind != 'c' {
+			continue
+		}
+		st, err := parser.ParseOne(string(r.val))
+		if err != nil {
+			return fmt.Errorf("engine: restoring relation %d: %w", r.id, err)
+		}
+		e.restoreID = r.id
+		switch st := st.(type) {
+		case *parser.CreateRelation:
+			_, err = e.createRelation(st)
+		case *parser.CreateView:
+			_, err = e.createView(st)
+		default:
+			err = fmt.Errorf("unexpected statement %T", st)
+		}
+		if err != nil {
+			return fmt.Errorf("engine: restoring relation %d (%s): %w", r.id, r.val, err)
+		}
+	}
+	byID := map[uint64]*entry{}
+	e.mu.RLock()
+	for _, x := range e.rels {
+		byID[x.rel.ID] = x
+	}
+	e.mu.RUnlock()
+	for _, r := range recs {
+		x := byID[r.id]
+		switch r.kind {
+		case 'n':
+			n, _ := binary.Uvarint(r.val)
+			e.nextID = max(e.nextID, n)
+		case 'd':
+			if x == nil || x.df == nil {
+				continue
+			}
+			v := varints(r.val, 5)
+			df := x.df
+			df.maxTime, df.wm = v[0], v[1]
+			df.rows.Store(v[2])
+			df.late.Store(v[3])
+			if df.wm != math.MinInt64 {
+				df.wmShown.Store(df.wm)
+			}
+			if x.gen != nil {
+				x.gen.Pos = v[4]
+			}
+		case 'm':
+			if x == nil || x.pipe == nil {
+				continue
+			}
+			v := varints(r.val, len(x.pipe.Aggs))
+			for i, a := range x.pipe.Aggs {
+				a.Restore(v[i], x.df.wm)
+			}
+		}
+	}
+	return nil
+}
+
+// varints decodes n varints, zero-filling what is missing.
+func varints(b []byte, n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		x, k := binary.Varint(b)
+		if k <= 0 {
+			break
+		}
+		out[i], b = x, b[k:]
+	}
+	return out
+}
+
+// replayInsert re-applies one logged INSERT.
+func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
+	e.mu.RLock()
+	var x *entry
+	for _, r := range e.rels {
+		if r.rel.ID == table {
+			x = r
+		}
+	}
+	e.mu.RUnlock()
+	if x == nil {
+		return nil // the table was dropped after the insert
+	}
+	b := vec.NewBatch(columnTypes(x.rel.Columns), int(rows))
+	for i := uint64(0); i < rows; i++ {
+		var err error
+		if data, err = decodeLoggedRow(data, b); err != nil {
+			return fmt.Errorf("engine: corrupt insert log: %w", err)
+		}
+	}
+	x.df.mu.Lock()
+	defer x.df.mu.Unlock()
+	return x.df.ingest(b)
+}
