@@ -3,7 +3,7 @@ GO          ?= go
 BIN         := bin/streamsql
 LISTEN      ?= 127.0.0.1:4566
 DATA_DIR    ?= ./streamsql-data
-STATE       ?= memory
+STATE       ?= pebble
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages that run goroutines: tested again under the race detector.
 RACE_PKGS   := ./wire/... ./exec/... ./state/... ./connectors/...

@@ -19,7 +19,11 @@ import (
 // crashPoints are the places a crash test kills the server: inside the
 // checkpoint protocol, between logging and applying an INSERT, and between
 // source batches.
-var crashPoints = []string{"checkpoint-begin", "checkpoint-before-commit", "checkpoint-after-commit", "insert-after-log", "source-batch"}
+//
+// They are listed in the order a scenario can pass them: the generator runs
+// only in the first lives, INSERTs until they are all in, and checkpoints
+// happen in every life (at start-up, after DDL, and every interval).
+var crashPoints = []string{"source-batch", "insert-after-log", "checkpoint-begin", "checkpoint-before-commit", "checkpoint-after-commit"}
 
 // crashDDL gives each view its own generator: a source is not stored, so
 // a second view over one generator would see only rows generated after it
@@ -61,7 +65,15 @@ func TestCrashRecovery(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	want := runScenario(t, bin, nil)
+	for _, backend := range []string{"memory", "pebble"} {
+		t.Run(backend, func(t *testing.T) { crashScenario(t, bin, backend) })
+	}
+}
+
+// crashScenario compares a failure-free run with a run crashed at every
+// crash point on one state backend.
+func crashScenario(t *testing.T, bin, backend string) {
+	want, _ := runScenario(t, bin, backend, nil)
 	checkInvariants(t, want)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("CRASH_SEED"); s != "" {
@@ -76,7 +88,17 @@ func TestCrashRecovery(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		plan = append(plan, fmt.Sprintf("%s:%d", crashPoints[rng.IntN(len(crashPoints))], 1+rng.IntN(8)))
 	}
-	got := runScenario(t, bin, plan)
+	got, crashed := runScenario(t, bin, backend, plan)
+	t.Logf("crash plan %v: killed at %v", plan, crashed)
+	fired := map[string]bool{}
+	for _, c := range crashed {
+		fired[strings.Split(c, ":")[0]] = true
+	}
+	for _, p := range crashPoints {
+		if !fired[p] {
+			t.Errorf("crash point %s never fired (killed at %v); the scenario must pass every point", p, crashed)
+		}
+	}
 	for i := range want {
 		if want[i] != got[i] {
 			t.Errorf("seed %d (rerun with CRASH_SEED=%d), crash plan %v:\n%s\nfailure-free:\n%s\nafter crashes:\n%s",
@@ -95,9 +117,9 @@ type server struct {
 // start runs `streamsql serve` on dir, crashing at crash ("" = never), and
 // returns once it listens, or nil when it crashed while starting (its
 // start-up checkpoint passes the crash points too).
-func start(t *testing.T, bin, dir, crash string) *server {
+func start(t *testing.T, bin, backend, dir, crash string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--checkpoint-interval", "20ms")
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--state", backend, "--checkpoint-interval", "20ms")
 	cmd.Env = append(os.Environ(), "STREAMSQL_CRASH="+crash)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -137,20 +159,23 @@ func (s *server) connect(ctx context.Context) (*pgx.Conn, error) {
 }
 
 // runScenario feeds the views through as many server lives as the crash
-// plan asks for, and returns the final query results.
-func runScenario(t *testing.T, bin string, plan []string) []string {
+// plan asks for, and returns the final query results and the crash specs
+// that actually killed the server.
+func runScenario(t *testing.T, bin, backend string, plan []string) ([]string, []string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	life := 0
 	ddlDone := false
+	var crashed []string
 	for {
 		crash := ""
 		if life < len(plan) {
 			crash = plan[life]
 		}
 		life++
-		s := start(t, bin, dir, crash)
+		s := start(t, bin, backend, dir, crash)
 		if s == nil {
+			crashed = append(crashed, crash)
 			continue
 		}
 		finished, err := drive(ctx, s, &ddlDone)
@@ -161,7 +186,7 @@ func runScenario(t *testing.T, bin string, plan []string) []string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return res
+			return res, crashed
 		}
 		if crash == "" {
 			s.cmd.Process.Kill()
@@ -170,6 +195,7 @@ func runScenario(t *testing.T, bin string, plan []string) []string {
 		// The server must die by its own crash point (SIGKILL), not hang.
 		select {
 		case <-s.done:
+			crashed = append(crashed, crash)
 		case <-time.After(30 * time.Second):
 			s.cmd.Process.Kill()
 			t.Fatalf("server with STREAMSQL_CRASH=%s neither finished nor crashed", crash)

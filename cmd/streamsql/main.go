@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,15 +18,13 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/wire"
 )
 
 const usage = `streamsql: a streaming SQL engine you reach with psql.
 
 Usage:
-  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state memory] [--checkpoint-interval 1s]
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s]
   streamsql test [--addr host:port] [-v] [--rewrite] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql version
 `
@@ -58,26 +54,11 @@ func main() {
 	}
 }
 
-// openBackend opens the state backend the flags ask for, keeping its
-// checkpoints under dir.
-func openBackend(kind, dir string) (state.Backend, error) {
-	switch kind {
-	case "memory":
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		return memory.Open(dir)
-	case "pebble":
-		return nil, errors.New("--state pebble is not available yet; use --state memory")
-	}
-	return nil, fmt.Errorf("unknown --state %q (want memory or pebble)", kind)
-}
-
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", wire.DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", "./streamsql-data", "directory for state and catalog")
-	stateKind := fs.String("state", "memory", "state backend: memory or pebble")
+	stateKind := fs.String("state", "pebble", "state backend: pebble (on disk) or memory")
 	interval := fs.Duration("checkpoint-interval", time.Second, "how often to checkpoint state")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -85,7 +66,7 @@ func serve(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
-	backend, err := openBackend(*stateKind, filepath.Join(*dataDir, "state"))
+	backend, err := openBackend(*stateKind, *dataDir)
 	if err != nil {
 		return err
 	}
