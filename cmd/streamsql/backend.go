@@ -85,8 +85,9 @@ func memoryToPebble(b *pebble.Backend, ckpt string) error {
 	if err != nil {
 		return err
 	}
+	// Commit the imported state as Pebble's own, next, checkpoint.
 	slog.Info("converted memory checkpoint to pebble", "checkpoint", id)
-	return b.Checkpoint(id)
+	return b.Checkpoint(id + 1)
 }
 
 func pebbleToMemory(pdir, mdir string) (err error) {

@@ -62,7 +62,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("builds and runs server processes")
 	}
 	bin := filepath.Join(t.TempDir(), "streamsql")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := execCommand("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, backend := range []string{"memory", "pebble"} {
@@ -106,6 +106,8 @@ func crashScenario(t *testing.T, bin, backend string) {
 		}
 	}
 }
+
+var execCommand = exec.Command
 
 // server is one child process.
 type server struct {
@@ -253,14 +255,17 @@ func drive(ctx context.Context, s *server, ddlDone *bool) (bool, error) {
 	return true, nil
 }
 
-func results(ctx context.Context, s *server) ([]string, error) {
+func results(ctx context.Context, s *server, queries ...string) ([]string, error) {
+	if len(queries) == 0 {
+		queries = finalQueries
+	}
 	conn, err := s.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(ctx)
 	var out []string
-	for _, q := range finalQueries {
+	for _, q := range queries {
 		rows, err := conn.Query(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", q, err)
