@@ -44,6 +44,17 @@ type Aggregate struct {
 	wm         int64
 	late       atomic.Int64
 
+	// windows caches decoded groups by window end (0 when unwindowed):
+	// the state is read once per group, not once per batch, and written
+	// back only at a flush, a window's close, or when cached exceeds
+	// maxCached groups.
+	windows   map[int64]map[string]*group
+	cached    int
+	maxCached int
+	// fresh marks cached windows with nothing in state: a miss there needs
+	// no state read, and closing it needs no state scan.
+	fresh map[int64]bool
+
 	groups  map[string]int32
 	parts   []part
 	vals    []aggVal
@@ -54,6 +65,19 @@ type Aggregate struct {
 	argVecs []*vec.Vec
 	scratch *vec.Batch
 }
+
+// group is one cached group: its row count and accumulators. A group that
+// is not present (rows gone to zero) stays cached as a tombstone until it
+// is written back, so state is never read stale.
+type group struct {
+	rows    int64
+	acc     []aggVal
+	present bool
+	dirty   bool
+}
+
+// DefaultCacheGroups bounds an aggregate's cache of decoded groups.
+const DefaultCacheGroups = 1 << 20
 
 // part is one group's pre-aggregated changes within a batch.
 type part struct {
@@ -83,7 +107,8 @@ type delta struct {
 // NewAggregate builds the operator for a planned Aggregate.
 func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggregate {
 	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64,
-		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{}}
+		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
+		windows: map[int64]map[string]*group{}, maxCached: DefaultCacheGroups, fresh: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
 	for _, k := range p.Keys {
 		a.keyEv = append(a.keyEv, Compile(k))
@@ -135,10 +160,11 @@ func (a *Aggregate) Start() error {
 	if !a.global {
 		return nil
 	}
-	_, ok, err := a.store.Get([]byte{0})
-	if err != nil || ok {
+	g, err := a.group(0, "")
+	if err != nil || g.present {
 		return err
 	}
+	g.present, g.dirty = true, true
 	a.outB.Reset()
 	a.appendRow(nil, 0, 0, 0, make([]aggVal, len(a.plan.Aggs)), 1)
 	return a.out.Push(a.outB)
@@ -307,5 +333,13 @@ func (a *Aggregate) OnWatermark(wm int64) error {
 	return a.out.OnWatermark(wm)
 }
 
-func (a *Aggregate) OnBarrier(id uint64) error { return a.out.OnBarrier(id) }
+// SetCacheSize bounds the cache of decoded groups (state_cache_size).
+func (a *Aggregate) SetCacheSize(groups int) { a.maxCached = max(groups, 1) }
+
+func (a *Aggregate) OnBarrier(id uint64) error {
+	if err := a.Flush(); err != nil {
+		return err
+	}
+	return a.out.OnBarrier(id)
+}
 func (a *Aggregate) Close() error              { return nil }

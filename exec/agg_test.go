@@ -27,6 +27,12 @@ func scanOf(appendOnly bool, cols ...catalog.Column) *planner.Scan {
 // every group's COUNT, SUM, MIN, MAX and COUNT(DISTINCT) against a
 // reference computed from the surviving multiset.
 func TestAggregateRetractions(t *testing.T) {
+	for _, cache := range []int{DefaultCacheGroups, 2} {
+		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) { testRetractions(t, cache) })
+	}
+}
+
+func testRetractions(t *testing.T, cache int) {
 	seed := uint64(1)
 	if s := os.Getenv("EXEC_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
@@ -45,6 +51,7 @@ func TestAggregateRetractions(t *testing.T) {
 	backend, _ := memory.Open("")
 	out := NewCollect(vec.NewBatch([]types.T{types.BigInt, types.BigInt, types.BigInt, types.BigInt, types.BigInt, types.BigInt}, 0))
 	op := NewAggregate(agg, backend.Namespace(1), out)
+	op.SetCacheSize(cache)
 	live := map[int64][]int64{} // k → values present
 	for round := 0; round < 200; round++ {
 		b := vec.NewBatch([]types.T{types.BigInt, types.BigInt}, 64)

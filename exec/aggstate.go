@@ -21,65 +21,58 @@ const (
 
 var errCorruptAcc = errors.New("exec: corrupt aggregate state")
 
-// flush merges the batch's pre-aggregates into state and emits changes.
+// flush merges the batch's pre-aggregates into the cached groups and emits
+// the changes. State is written back later (see writeBack).
 func (a *Aggregate) flush() error {
 	a.outB.Reset()
 	nAggs := len(a.plan.Aggs)
-	acc := make([]aggVal, nAggs)
 	// Group the multiset deltas by part, keeping row order within a part.
 	slices.SortStableFunc(a.deltas, func(x, y delta) int { return int(x.part) - int(y.part) })
 	di := 0
+	emit := !a.plan.EmitOnClose
 	for pi := range a.parts {
 		p := &a.parts[pi]
-		a.keyBuf = append(append(a.keyBuf[:0], p.key...), tagAcc)
-		old, ok, err := a.store.Get(a.keyBuf)
+		g, err := a.group(p.end, p.key)
 		if err != nil {
 			return err
 		}
-		rows := int64(0)
-		if ok {
-			if rows, err = decodeAcc(old, acc); err != nil {
-				return err
-			}
-		} else {
-			clear(acc)
+		if (g.present || a.global) && emit {
+			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, -1)
 		}
-		existed := ok || a.global
-		emit := !a.plan.EmitOnClose
-		if existed && emit {
-			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, acc, -1)
-		}
-		rows += p.rows
+		g.rows += p.rows
 		part := a.vals[pi*nAggs : (pi+1)*nAggs]
 		for j, c := range a.plan.Aggs {
 			if !a.multiset[j] {
-				mergeVal(c.Func, a.argTypes[j].Kind, &acc[j], &part[j])
+				mergeVal(c.Func, a.argTypes[j].Kind, &g.acc[j], &part[j])
 			}
 		}
 		lo := di
 		for di < len(a.deltas) && int(a.deltas[di].part) == pi {
 			di++
 		}
-		if err := a.applyDeltas(p, a.deltas[lo:di], acc); err != nil {
+		if err := a.applyDeltas(p, a.deltas[lo:di], g.acc); err != nil {
 			return err
 		}
-		if rows <= 0 && !a.global {
-			if err := a.store.Delete(a.keyBuf); err != nil {
-				return err
-			}
+		g.dirty = true
+		if g.rows <= 0 && !a.global {
+			// The group is gone: a tombstone until written back.
+			g.present = false
+			clear(g.acc)
+			g.rows = 0
 			lo := append([]byte(p.key), tagMultiset)
 			if err := a.store.DeleteRange(lo, keys.PrefixEnd(lo)); err != nil {
 				return err
 			}
 			continue
 		}
-		a.accBuf = encodeAcc(a.accBuf[:0], rows, acc)
-		a.keyBuf = append(append(a.keyBuf[:0], p.key...), tagAcc)
-		if err := a.store.Put(a.keyBuf, a.accBuf); err != nil {
-			return err
-		}
+		g.present = true
 		if emit {
-			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, acc, 1)
+			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, 1)
+		}
+	}
+	if a.cached > a.maxCached {
+		if err := a.writeBack(math.MaxInt64, true); err != nil {
+			return err
 		}
 	}
 	if a.outB.N == 0 {
@@ -87,6 +80,97 @@ func (a *Aggregate) flush() error {
 	}
 	return a.out.Push(a.outB)
 }
+
+// group returns the cached group of a key, loading it from state on a
+// miss.
+func (a *Aggregate) group(end int64, key string) (*group, error) {
+	w := a.windows[end]
+	if w == nil {
+		w = map[string]*group{}
+		a.windows[end] = w
+		fresh, err := a.windowEmpty(end)
+		if err != nil {
+			return nil, err
+		}
+		a.fresh[end] = fresh
+	}
+	if g := w[key]; g != nil {
+		return g, nil
+	}
+	g := &group{acc: make([]aggVal, len(a.plan.Aggs))}
+	w[key] = g
+	a.cached++
+	if a.fresh[end] {
+		return g, nil
+	}
+	a.keyBuf = append(append(a.keyBuf[:0], key...), tagAcc)
+	old, ok, err := a.store.Get(a.keyBuf)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if g.rows, err = decodeAcc(old, g.acc); err != nil {
+			return nil, err
+		}
+		g.present = true
+	}
+	return g, nil
+}
+
+// windowEmpty reports whether state holds nothing of the window ending at
+// end (of anything, for an unwindowed aggregate): one seek per window.
+func (a *Aggregate) windowEmpty(end int64) (bool, error) {
+	var lo, hi []byte
+	if a.plan.Window != nil {
+		lo = keys.AppendInt64(nil, end)
+		hi = keys.PrefixEnd(lo)
+	}
+	it := a.store.NewIter(lo, hi)
+	found := it.First()
+	return !found, it.Close()
+}
+
+// writeBack writes the dirty cached groups of windows ending at or before
+// upTo to state, and with drop also forgets them, which bounds the cache.
+func (a *Aggregate) writeBack(upTo int64, drop bool) error {
+	for end, w := range a.windows {
+		if end > upTo {
+			continue
+		}
+		for key, g := range w {
+			if !g.dirty {
+				continue
+			}
+			a.keyBuf = append(append(a.keyBuf[:0], key...), tagAcc)
+			var err error
+			if g.present || a.global {
+				a.accBuf = encodeAcc(a.accBuf[:0], g.rows, g.acc)
+				err = a.store.Put(a.keyBuf, a.accBuf)
+			} else {
+				err = a.store.Delete(a.keyBuf)
+			}
+			if err != nil {
+				return err
+			}
+			g.dirty = false
+			a.fresh[end] = false
+		}
+		if drop {
+			a.dropWindow(end)
+		}
+	}
+	return nil
+}
+
+func (a *Aggregate) dropWindow(end int64) {
+	a.cached -= len(a.windows[end])
+	delete(a.windows, end)
+	delete(a.fresh, end)
+}
+
+// Flush writes every cached change to state, so a checkpoint taken next
+// holds the operator's whole state.
+func (a *Aggregate) Flush() error { return a.writeBack(math.MaxInt64, false) }
 
 // applyDeltas updates the value counts of the multiset aggregates of one
 // group and recomputes their results.
@@ -278,44 +362,88 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec) {
 }
 
 // closeWindows drops the state of every window ending at or before wm,
-// first emitting their final rows under EMIT ON WINDOW CLOSE.
+// first emitting their final rows under EMIT ON WINDOW CLOSE. A window that
+// never reached state is emitted straight from the cache; one that did is
+// written back and read in one bounded scan.
 func (a *Aggregate) closeWindows(wm int64) error {
 	hi := keys.AppendInt64(nil, wm+1)
-	if a.plan.EmitOnClose {
-		a.outB.Reset()
-		acc := make([]aggVal, len(a.plan.Aggs))
-		it := a.store.NewIter(nil, hi)
-		for ok := it.First(); ok; ok = it.Next() {
-			k := it.Key()
-			end, rest, err := keys.DecodeInt64(k)
-			if err != nil {
-				it.Close()
-				return fmt.Errorf("%w: %v", errCorruptAcc, err)
+	if !a.plan.EmitOnClose {
+		for end := range a.windows {
+			if end <= wm {
+				a.dropWindow(end)
 			}
-			a.scratch.Reset()
-			if rest, err = decodeRow(rest, a.scratch.Cols); err != nil {
-				it.Close()
-				return err
-			}
-			if len(rest) == 0 || rest[0] != tagAcc {
-				continue
-			}
-			if _, err := decodeAcc(it.Value(), acc); err != nil {
-				it.Close()
-				return err
-			}
-			a.appendRow(nil, 0, end-a.plan.Window.Size, end, acc, 1)
 		}
-		if err := it.Close(); err != nil {
+		return a.store.DeleteRange(nil, hi)
+	}
+	a.outB.Reset()
+	for end, w := range a.windows {
+		if end > wm || !a.fresh[end] {
+			continue
+		}
+		for key, g := range w {
+			if g.present {
+				if err := a.appendClosed([]byte(key), g.acc); err != nil {
+					return err
+				}
+			}
+		}
+		a.dropWindow(end)
+	}
+	if err := a.writeBack(wm, true); err != nil {
+		return err
+	}
+	acc := make([]aggVal, len(a.plan.Aggs))
+	it := a.store.NewIter(nil, hi)
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if k[len(k)-1] != tagAcc || !a.isAccKey(k) {
+			continue
+		}
+		if _, err := decodeAcc(it.Value(), acc); err != nil {
+			it.Close()
 			return err
 		}
-		if a.outB.N > 0 {
-			if err := a.out.Push(a.outB); err != nil {
-				return err
-			}
+		if err := a.appendClosed(k[:len(k)-1], acc); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if a.outB.N > 0 {
+		if err := a.out.Push(a.outB); err != nil {
+			return err
 		}
 	}
 	return a.store.DeleteRange(nil, hi)
+}
+
+// isAccKey reports whether a state key is a group's accumulator key (not a
+// multiset value key that happens to end in the same byte).
+func (a *Aggregate) isAccKey(k []byte) bool {
+	_, rest, err := keys.DecodeInt64(k)
+	if err != nil {
+		return false
+	}
+	a.scratch.Reset()
+	rest, err = decodeRow(rest, a.scratch.Cols)
+	return err == nil && len(rest) == 1 && rest[0] == tagAcc
+}
+
+// appendClosed appends the final row of a closed window's group, decoding
+// the window end and key values from the group key.
+func (a *Aggregate) appendClosed(group []byte, acc []aggVal) error {
+	end, rest, err := keys.DecodeInt64(group)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errCorruptAcc, err)
+	}
+	a.scratch.Reset()
+	if _, err := decodeRow(rest, a.scratch.Cols); err != nil {
+		return err
+	}
+	a.appendRow(nil, 0, end-a.plan.Window.Size, end, acc, 1)
+	return nil
 }
 
 // encodeAcc writes a group's row count and accumulators.

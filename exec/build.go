@@ -27,6 +27,17 @@ func (p *Pipeline) Start() error {
 	return nil
 }
 
+// Flush writes every operator's cached state to the backend; the engine
+// calls it before a checkpoint.
+func (p *Pipeline) Flush() error {
+	for _, a := range p.Aggs {
+		if err := a.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Late sums the rows the pipeline's windows dropped as late.
 func (p *Pipeline) Late() int64 {
 	var n int64

@@ -144,6 +144,13 @@ func (e *Engine) checkpointLocked() error {
 		}
 	}()
 	e.crash("checkpoint-begin")
+	for _, x := range xs {
+		if x.pipe != nil {
+			if err := x.pipe.Flush(); err != nil {
+				return err
+			}
+		}
+	}
 	if err := e.writeMeta(xs, next); err != nil {
 		return err
 	}

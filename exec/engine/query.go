@@ -244,6 +244,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
 			x.df.mu.Lock()
+			x.pipe.Flush() // state sizes as of now, not the last write-back
 			st := x.pipe.StateStats()
 			rows := x.mat.Stats().Keys
 			x.df.mu.Unlock()
