@@ -51,9 +51,11 @@ type Aggregate struct {
 	windows   map[int64]map[string]*group
 	cached    int
 	maxCached int
-	// fresh marks cached windows with nothing in state: a miss there needs
-	// no state read, and closing it needs no state scan.
-	fresh map[int64]bool
+	// complete marks cached windows whose every group in state is also in
+	// the cache (the window began empty and was never evicted; writing
+	// back keeps this): a miss there needs no state read, and closing it
+	// needs no state scan.
+	complete map[int64]bool
 
 	groups  map[string]int32
 	parts   []part
@@ -108,7 +110,7 @@ type delta struct {
 func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggregate {
 	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64,
 		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
-		windows: map[int64]map[string]*group{}, maxCached: DefaultCacheGroups, fresh: map[int64]bool{}}
+		windows: map[int64]map[string]*group{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
 	for _, k := range p.Keys {
 		a.keyEv = append(a.keyEv, Compile(k))

@@ -201,3 +201,61 @@ func (discardOp) Push(*vec.Batch) error   { return nil }
 func (discardOp) OnWatermark(int64) error { return nil }
 func (discardOp) OnBarrier(uint64) error  { return nil }
 func (discardOp) Close() error            { return nil }
+
+// TestEmitOnCloseAfterFlush flushes the cache (as a checkpoint does) while
+// windows are open, then closes them: each window's row must be emitted
+// exactly once, with its full count, whether the window stayed cached or
+// was evicted.
+func TestEmitOnCloseAfterFlush(t *testing.T) {
+	for _, cache := range []int{DefaultCacheGroups, 3} {
+		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) {
+			scan := &planner.Scan{Rel: &catalog.Relation{Name: "in", EventTime: 1, AppendOnly: true, Columns: []catalog.Column{
+				{Name: "k", Type: types.BigInt}, {Name: "ts", Type: types.Ts}}}}
+			agg := &planner.Aggregate{Input: scan, Window: &planner.Window{Kind: planner.Tumble, Time: 1, Size: 10, Slide: 10},
+				Keys: []planner.Expr{&planner.ColRef{Idx: 0, Name: "k", T: types.BigInt}}, KeyNames: []string{"k"},
+				Aggs: []planner.AggCall{{Func: planner.AggCountStar, T: types.BigInt}}, EmitOnClose: true}
+			backend, _ := memory.Open("")
+			out := NewCollect(vec.NewBatch([]types.T{types.Ts, types.Ts, types.BigInt, types.BigInt}, 0))
+			op := NewAggregate(agg, backend.Namespace(1), out)
+			op.SetCacheSize(cache)
+			want := map[string]int64{}
+			for ts := int64(0); ts < 100; ts++ {
+				b := vec.NewBatch([]types.T{types.BigInt, types.Ts}, 2)
+				for k := int64(0); k < 2; k++ {
+					b.Cols[0].AppendI64(k)
+					b.Cols[1].AppendI64(ts)
+					b.EndRow(1)
+					want[fmt.Sprintf("%d %d", ts/10*10, k)] += 1
+				}
+				if err := op.Push(b); err != nil {
+					t.Fatal(err)
+				}
+				if ts%7 == 3 {
+					if err := op.Flush(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := op.OnWatermark(ts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := op.OnWatermark(1000); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int64{}
+			for i := 0; i < out.Rows.N; i++ {
+				if d := out.Rows.DiffAt(i); d != 1 {
+					t.Errorf("row %d emitted with net diff %d", i, d)
+				}
+				key := fmt.Sprintf("%d %d", out.Rows.Cols[0].I64[i], out.Rows.Cols[2].I64[i])
+				if _, dup := got[key]; dup {
+					t.Errorf("window %s emitted twice", key)
+				}
+				got[key] = out.Rows.Cols[3].I64[i]
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("got %v\nwant %v", got, want)
+			}
+		})
+	}
+}

@@ -88,11 +88,11 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 	if w == nil {
 		w = map[string]*group{}
 		a.windows[end] = w
-		fresh, err := a.windowEmpty(end)
+		empty, err := a.windowEmpty(end)
 		if err != nil {
 			return nil, err
 		}
-		a.fresh[end] = fresh
+		a.complete[end] = empty
 	}
 	if g := w[key]; g != nil {
 		return g, nil
@@ -100,7 +100,7 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 	g := &group{acc: make([]aggVal, len(a.plan.Aggs))}
 	w[key] = g
 	a.cached++
-	if a.fresh[end] {
+	if a.complete[end] {
 		return g, nil
 	}
 	a.keyBuf = append(append(a.keyBuf[:0], key...), tagAcc)
@@ -153,7 +153,6 @@ func (a *Aggregate) writeBack(upTo int64, drop bool) error {
 				return err
 			}
 			g.dirty = false
-			a.fresh[end] = false
 		}
 		if drop {
 			a.dropWindow(end)
@@ -165,7 +164,7 @@ func (a *Aggregate) writeBack(upTo int64, drop bool) error {
 func (a *Aggregate) dropWindow(end int64) {
 	a.cached -= len(a.windows[end])
 	delete(a.windows, end)
-	delete(a.fresh, end)
+	delete(a.complete, end)
 }
 
 // Flush writes every cached change to state, so a checkpoint taken next
@@ -362,8 +361,8 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec) {
 }
 
 // closeWindows drops the state of every window ending at or before wm,
-// first emitting their final rows under EMIT ON WINDOW CLOSE. A window that
-// never reached state is emitted straight from the cache; one that did is
+// first emitting their final rows under EMIT ON WINDOW CLOSE. A complete
+// window is emitted straight from the cache; one that was evicted is
 // written back and read in one bounded scan.
 func (a *Aggregate) closeWindows(wm int64) error {
 	hi := keys.AppendInt64(nil, wm+1)
@@ -377,7 +376,7 @@ func (a *Aggregate) closeWindows(wm int64) error {
 	}
 	a.outB.Reset()
 	for end, w := range a.windows {
-		if end > wm || !a.fresh[end] {
+		if end > wm || !a.complete[end] {
 			continue
 		}
 		for key, g := range w {
@@ -386,6 +385,12 @@ func (a *Aggregate) closeWindows(wm int64) error {
 					return err
 				}
 			}
+		}
+		// A checkpoint may have written this window back: its state is
+		// now emitted from the cache, so the scan below must not see it.
+		lo := keys.AppendInt64(nil, end)
+		if err := a.store.DeleteRange(lo, keys.PrefixEnd(lo)); err != nil {
+			return err
 		}
 		a.dropWindow(end)
 	}
