@@ -181,6 +181,18 @@ func runScenario(t *testing.T, bin, backend string, plan []string) ([]string, []
 			continue
 		}
 		finished, err := drive(ctx, s, &ddlDone)
+		if err == nil && finished && strings.HasPrefix(crash, "checkpoint-") {
+			// Checkpoints recur every interval: wait for this one to fire,
+			// so the plan's crash happens even when the work ran out first.
+			select {
+			case <-s.done:
+				crashed = append(crashed, crash)
+				continue
+			case <-time.After(30 * time.Second):
+				s.cmd.Process.Kill()
+				t.Fatalf("crash point %s did not fire within 30s", crash)
+			}
+		}
 		if err == nil && finished {
 			res, err := results(ctx, s)
 			s.cmd.Process.Kill()
