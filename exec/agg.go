@@ -344,4 +344,4 @@ func (a *Aggregate) OnBarrier(id uint64) error {
 	}
 	return a.out.OnBarrier(id)
 }
-func (a *Aggregate) Close() error              { return nil }
+func (a *Aggregate) Close() error { return nil }
