@@ -335,6 +335,9 @@ func (a *Aggregate) OnWatermark(wm int64) error {
 	return a.out.OnWatermark(wm)
 }
 
+// Cached is the number of groups in the cache (tombstones included).
+func (a *Aggregate) Cached() int { return a.cached }
+
 // SetCacheSize bounds the cache of decoded groups (state_cache_size).
 func (a *Aggregate) SetCacheSize(groups int) { a.maxCached = max(groups, 1) }
 

@@ -38,6 +38,22 @@ func (p *Pipeline) Flush() error {
 	return nil
 }
 
+// SetCacheSize bounds each stateful operator's cache of decoded groups.
+func (p *Pipeline) SetCacheSize(groups int) {
+	for _, a := range p.Aggs {
+		a.SetCacheSize(groups)
+	}
+}
+
+// Cached sums the groups the operators hold in their caches.
+func (p *Pipeline) Cached() int {
+	n := 0
+	for _, a := range p.Aggs {
+		n += a.Cached()
+	}
+	return n
+}
+
 // Late sums the rows the pipeline's windows dropped as late.
 func (p *Pipeline) Late() int64 {
 	var n int64

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/wire"
 )
@@ -24,7 +25,7 @@ import (
 const usage = `streamsql: a streaming SQL engine you reach with psql.
 
 Usage:
-  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s]
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N]
   streamsql test [--addr host:port] [-v] [--rewrite] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql version
 `
@@ -60,6 +61,7 @@ func serve(args []string) error {
 	dataDir := fs.String("data-dir", "./streamsql-data", "directory for state and catalog")
 	stateKind := fs.String("state", "pebble", "state backend: pebble (on disk) or memory")
 	interval := fs.Duration("checkpoint-interval", time.Second, "how often to checkpoint state")
+	cacheGroups := fs.Int("state-cache-size", exec.DefaultCacheGroups, "groups each stateful operator caches in front of the state backend")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +73,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer backend.Close()
-	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, Crash: crashPoint()})
+	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, Crash: crashPoint()})
 	if err != nil {
 		return err
 	}

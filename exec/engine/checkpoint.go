@@ -21,6 +21,9 @@ type Options struct {
 	// CheckpointInterval is how often state is checkpointed (0: only after
 	// DDL and at Close).
 	CheckpointInterval time.Duration
+	// CacheGroups bounds each stateful operator's cache of decoded groups
+	// in front of the state backend (0: exec.DefaultCacheGroups).
+	CacheGroups int
 	// Crash, when set, is called at named points of the checkpoint and
 	// insert protocols, so crash tests can kill the process exactly there.
 	Crash func(point string)

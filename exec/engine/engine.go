@@ -276,6 +276,9 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", err
 	}
 	x.pipe = pipe
+	if e.opts.CacheGroups > 0 {
+		pipe.SetCacheSize(e.opts.CacheGroups)
+	}
 	up, ok := e.lookup(pipe.Source.Name)
 	if !ok {
 		e.unregister(rel.Name)

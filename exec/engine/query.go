@@ -229,7 +229,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts))
 	case "materialized views":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
-			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("emit", types.Varchar))
+			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar))
 	case "views":
 		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
 	default:
@@ -247,12 +247,13 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			x.pipe.Flush() // state sizes as of now, not the last write-back
 			st := x.pipe.StateStats()
 			rows := x.mat.Stats().Keys
+			cached := int64(x.pipe.Cached())
 			x.df.mu.Unlock()
 			emit := "on update"
 			if rel.EmitOnClose {
 				emit = "on window close"
 			}
-			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, emit)
+			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit)
 		case what == "views" && rel.Kind == parser.KindView:
 			r.add(rel.Name, rel.SQL)
 		}
