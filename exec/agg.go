@@ -24,6 +24,8 @@ import (
 //	                                  value bytes inverted so the largest
 //	                                  sorts first)
 //
+// The layout is pinned, with examples, in testdata/state_keys.
+//
 // Window end leads the key, so the groups of every window closed by a
 // watermark W form the one range [-inf, W+1): closing is a bounded scan
 // (for EMIT ON WINDOW CLOSE) and a DeleteRange, never a full scan.
