@@ -114,4 +114,3 @@ func describeKey(k, v []byte) string {
 	n, _ := binary.Varint(v)
 	return fmt.Sprintf("%s | multiset agg=%d value=%s count=%d", head, agg, x.Text(0), n)
 }
-
