@@ -6,7 +6,6 @@ import (
 
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/state/pebble"
-	"github.com/streamsql/streamsql/wire"
 )
 
 // TestStateTenTimesTheCache runs a view whose state is ten times the
@@ -21,16 +20,7 @@ func TestStateTenTimesTheCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0"})
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-		backend.Close()
-	})
-	conn := connect(t, srv.Addr().String())
+	conn := connect(t, serve(t, backend, eng))
 	ctx := context.Background()
 	for _, q := range []string{
 		`CREATE SOURCE gen (id BIGINT, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/wire"
 )
@@ -20,7 +21,13 @@ func startServer(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(backend)
+	return serve(t, backend, engine.New(backend))
+}
+
+// serve puts eng behind a wire server on loopback; the server, the engine
+// and its backend stop when the test ends.
+func serve(t testing.TB, backend state.Backend, eng *engine.Engine) string {
+	t.Helper()
 	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

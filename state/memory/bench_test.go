@@ -1,85 +1,19 @@
 package memory
 
 import (
-	"encoding/binary"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/statetest"
 )
 
-// benchKeys is the working set of the benchmarks: 100k distinct 16-byte keys
-// in random order, the size of a typical group key with a window end.
-const benchKeys = 100_000
-
-func makeKeys() [][]byte {
-	r := rand.New(rand.NewPCG(1, 1))
-	keys := make([][]byte, benchKeys)
-	for i := range keys {
-		k := binary.BigEndian.AppendUint64(nil, r.Uint64())
-		keys[i] = binary.BigEndian.AppendUint64(k, uint64(i))
-	}
-	return keys
-}
-
-func loaded(b *testing.B, keys [][]byte) state.Store {
-	be, err := Open("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { be.Close() })
-	s := be.Namespace(1)
-	value := make([]byte, 16)
-	for _, k := range keys {
-		if err := s.Put(k, value); err != nil {
+// BenchmarkStore runs the backend benchmarks shared with state/pebble.
+func BenchmarkStore(b *testing.B) {
+	statetest.Bench(b, func(b *testing.B) state.Backend {
+		be, err := Open(b.TempDir())
+		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	return s
-}
-
-// BenchmarkPut overwrites keys of a store holding 100k keys.
-func BenchmarkPut(b *testing.B) {
-	keys := makeKeys()
-	s := loaded(b, keys)
-	value := make([]byte, 16)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if err := s.Put(keys[i%benchKeys], value); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-// BenchmarkGet looks up random keys of a store holding 100k keys.
-func BenchmarkGet(b *testing.B) {
-	keys := makeKeys()
-	s := loaded(b, keys)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, ok, err := s.Get(keys[i%benchKeys]); !ok || err != nil {
-			b.Fatal("missing key", err)
-		}
-		i++
-	}
-}
-
-// BenchmarkScan iterates all 100k keys per operation.
-func BenchmarkScan(b *testing.B) {
-	s := loaded(b, makeKeys())
-	b.ReportAllocs()
-	for b.Loop() {
-		it := s.NewIter(nil, nil)
-		n := 0
-		for ok := it.First(); ok; ok = it.Next() {
-			n++
-		}
-		if err := it.Close(); err != nil || n != benchKeys {
-			b.Fatal(n, err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchKeys), "ns/key")
+		return be
+	})
 }
