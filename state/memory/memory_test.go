@@ -26,25 +26,6 @@ func TestConformance(t *testing.T) {
 	statetest.Run(t, open)
 }
 
-func mustPut(t *testing.T, s state.Store, k, v string) {
-	t.Helper()
-	if err := s.Put([]byte(k), []byte(v)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustGet(t *testing.T, s state.Store, k string) string {
-	t.Helper()
-	v, ok, err := s.Get([]byte(k))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		return "<absent>"
-	}
-	return string(v)
-}
-
 // TestNoDir checks the non-durable mode: checkpoints succeed without writing
 // and Restore finds nothing.
 func TestNoDir(t *testing.T) {
@@ -53,14 +34,14 @@ func TestNoDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	mustPut(t, b.Namespace(1), "k", "v")
+	statetest.MustPut(t, b.Namespace(1), "k", "v")
 	if err := b.Checkpoint(1); err != nil {
 		t.Fatal(err)
 	}
 	if id, err := b.Restore(); err != nil || id != 0 {
 		t.Fatalf("Restore = %d, %v; want 0, nil", id, err)
 	}
-	if got := mustGet(t, b.Namespace(1), "k"); got != "<absent>" {
+	if got := statetest.MustGet(t, b.Namespace(1), "k"); got != "<absent>" {
 		t.Errorf("Restore kept %q", got)
 	}
 }
@@ -71,7 +52,7 @@ func TestNoDir(t *testing.T) {
 func TestInterruptedCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, dir).(*Backend)
-	mustPut(t, b.Namespace(1), "k", "committed")
+	statetest.MustPut(t, b.Namespace(1), "k", "committed")
 	if err := b.Checkpoint(1); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +66,7 @@ func TestInterruptedCheckpoint(t *testing.T) {
 	if _, err := os.Stat(torn); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("leftover %s not removed: %v", torn, err)
 	}
-	if id, err := b.Restore(); err != nil || id != 1 || mustGet(t, b.Namespace(1), "k") != "committed" {
+	if id, err := b.Restore(); err != nil || id != 1 || statetest.MustGet(t, b.Namespace(1), "k") != "committed" {
 		t.Fatalf("Restore = %d, %v", id, err)
 	}
 }
@@ -96,19 +77,19 @@ func TestFailedCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, dir).(*Backend)
 	defer b.Close()
-	mustPut(t, b.Namespace(1), "k", "one")
+	statetest.MustPut(t, b.Namespace(1), "k", "one")
 	if err := b.Checkpoint(1); err != nil {
 		t.Fatal(err)
 	}
-	mustPut(t, b.Namespace(1), "k", "two")
+	statetest.MustPut(t, b.Namespace(1), "k", "two")
 	if err := os.Mkdir(filepath.Join(dir, "state-2.tmp"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Checkpoint(2); err == nil {
 		t.Fatal("Checkpoint succeeded over a directory")
 	}
-	if id, err := b.Restore(); err != nil || id != 1 || mustGet(t, b.Namespace(1), "k") != "one" {
-		t.Fatalf("Restore = %d, %v, k = %q", id, err, mustGet(t, b.Namespace(1), "k"))
+	if id, err := b.Restore(); err != nil || id != 1 || statetest.MustGet(t, b.Namespace(1), "k") != "one" {
+		t.Fatalf("Restore = %d, %v, k = %q", id, err, statetest.MustGet(t, b.Namespace(1), "k"))
 	}
 }
 
@@ -117,11 +98,11 @@ func TestCorruptRestoreKeepsContents(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, dir).(*Backend)
 	defer b.Close()
-	mustPut(t, b.Namespace(1), "k", "checkpointed")
+	statetest.MustPut(t, b.Namespace(1), "k", "checkpointed")
 	if err := b.Checkpoint(1); err != nil {
 		t.Fatal(err)
 	}
-	mustPut(t, b.Namespace(1), "k", "live")
+	statetest.MustPut(t, b.Namespace(1), "k", "live")
 	path := filepath.Join(dir, CheckpointFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -133,7 +114,7 @@ func TestCorruptRestoreKeepsContents(t *testing.T) {
 	if _, err := b.Restore(); !errors.Is(err, state.ErrCorrupt) {
 		t.Fatalf("Restore of a torn file: %v", err)
 	}
-	if got := mustGet(t, b.Namespace(1), "k"); got != "live" {
+	if got := statetest.MustGet(t, b.Namespace(1), "k"); got != "live" {
 		t.Errorf("failed Restore changed contents to %q", got)
 	}
 }
@@ -157,9 +138,9 @@ func TestFileIsSnapshot(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, dir)
 	defer b.Close()
-	mustPut(t, b.Namespace(2), "b", "2")
-	mustPut(t, b.Namespace(2), "a", "1")
-	mustPut(t, b.Namespace(1), "z", "0")
+	statetest.MustPut(t, b.Namespace(2), "b", "2")
+	statetest.MustPut(t, b.Namespace(2), "a", "1")
+	statetest.MustPut(t, b.Namespace(1), "z", "0")
 	if err := b.Checkpoint(9); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/state/statetest"
 	"io/fs"
 	"maps"
 	"math/rand/v2"
@@ -92,7 +93,7 @@ func runCrash(t *testing.T, seed uint64) {
 		switch n := r.IntN(100); {
 		case n < 60:
 			v := strings.Repeat(strconv.Itoa(i), 1+r.IntN(40))
-			mustPut(t, b.Namespace(ns), k, v)
+			statetest.MustPut(t, b.Namespace(ns), k, v)
 			if model[ns] == nil {
 				model[ns] = map[string]string{}
 			}
@@ -224,11 +225,11 @@ func TestCrashCopy(t *testing.T) {
 	b := open(t, dir, Options{FS: tfs, MemTableSize: tinyMemTable})
 	defer b.Close()
 	for i := range 3000 {
-		mustPut(t, b.Namespace(uint64(i%2)), fmt.Sprintf("k%05d", i), "checkpointed")
+		statetest.MustPut(t, b.Namespace(uint64(i%2)), fmt.Sprintf("k%05d", i), "checkpointed")
 	}
 	mustCheckpoint(t, b, 1)
 	for i := range 3000 {
-		mustPut(t, b.Namespace(uint64(i%2)), fmt.Sprintf("k%05d", i), "uncheckpointed")
+		statetest.MustPut(t, b.Namespace(uint64(i%2)), fmt.Sprintf("k%05d", i), "uncheckpointed")
 	}
 	killed := t.TempDir()
 	copyDir(t, dir, killed)
@@ -248,7 +249,7 @@ func TestCrashCopy(t *testing.T) {
 		if id, err := c.Restore(); err != nil || id != 1 {
 			t.Errorf("%s: Restore = %d, %v; want 1", name, id, err)
 		}
-		if got := mustGet(t, c.Namespace(1), "k00001"); got != "checkpointed" {
+		if got := statetest.MustGet(t, c.Namespace(1), "k00001"); got != "checkpointed" {
 			t.Errorf("%s: k00001 = %q", name, got)
 		}
 		if st := c.Namespace(0).Stats(); st.Keys != 1500 {

@@ -70,25 +70,6 @@ func open(t *testing.T, dir string, opts Options) *Backend {
 	return b
 }
 
-func mustPut(t *testing.T, s state.Store, k, v string) {
-	t.Helper()
-	if err := s.Put([]byte(k), []byte(v)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustGet(t *testing.T, s state.Store, k string) string {
-	t.Helper()
-	v, ok, err := s.Get([]byte(k))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		return "<absent>"
-	}
-	return string(v)
-}
-
 func mustCheckpoint(t *testing.T, b state.Backend, id uint64) {
 	t.Helper()
 	if err := b.Checkpoint(id); err != nil {
@@ -117,7 +98,7 @@ func TestLayout(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, dir, Options{})
 	for id := uint64(1); id <= 3; id++ {
-		mustPut(t, b.Namespace(1), fmt.Sprint(id), "v")
+		statetest.MustPut(t, b.Namespace(1), fmt.Sprint(id), "v")
 		mustCheckpoint(t, b, id*10)
 	}
 	if got := entries(t, dir); fmt.Sprint(got) != "[000002-30]" {
@@ -140,7 +121,7 @@ func TestLayout(t *testing.T) {
 	if got := entries(t, dir); fmt.Sprint(got) != "[000002-30]" {
 		t.Errorf("after Open, checkpoints/ = %v", got)
 	}
-	if id, err := b.Restore(); err != nil || id != 30 || mustGet(t, b.Namespace(1), "3") != "v" {
+	if id, err := b.Restore(); err != nil || id != 30 || statetest.MustGet(t, b.Namespace(1), "3") != "v" {
 		t.Fatalf("Restore = %d, %v", id, err)
 	}
 	mustCheckpoint(t, b, 31)
@@ -160,10 +141,10 @@ func TestFailedCheckpoint(t *testing.T) {
 			b := open(t, dir, Options{FS: fs, MemTableSize: tinyMemTable})
 			defer b.Close()
 			for i := range 2000 { // enough for sstables to link
-				mustPut(t, b.Namespace(1), fmt.Sprintf("k%05d", i), "one")
+				statetest.MustPut(t, b.Namespace(1), fmt.Sprintf("k%05d", i), "one")
 			}
 			mustCheckpoint(t, b, 1)
-			mustPut(t, b.Namespace(1), "k00000", "two")
+			statetest.MustPut(t, b.Namespace(1), "k00000", "two")
 			fs.setHook(func(o, path string) error {
 				if o == op && strings.Contains(path, checkpointsDir) {
 					return &os.PathError{Op: "injected " + op, Path: path, Err: os.ErrPermission}
@@ -174,15 +155,15 @@ func TestFailedCheckpoint(t *testing.T) {
 				t.Fatal("Checkpoint succeeded despite the injected failure")
 			}
 			fs.setHook(nil)
-			if id, err := b.Restore(); err != nil || id != 1 || mustGet(t, b.Namespace(1), "k00000") != "one" {
+			if id, err := b.Restore(); err != nil || id != 1 || statetest.MustGet(t, b.Namespace(1), "k00000") != "one" {
 				t.Fatalf("Restore = %d, %v", id, err)
 			}
-			mustPut(t, b.Namespace(1), "k00000", "three")
+			statetest.MustPut(t, b.Namespace(1), "k00000", "three")
 			mustCheckpoint(t, b, 2)
 			if got := entries(t, dir); len(got) != 1 {
 				t.Errorf("checkpoints/ = %v", got)
 			}
-			if id, err := b.Restore(); err != nil || id != 2 || mustGet(t, b.Namespace(1), "k00000") != "three" {
+			if id, err := b.Restore(); err != nil || id != 2 || statetest.MustGet(t, b.Namespace(1), "k00000") != "three" {
 				t.Fatalf("Restore = %d, %v", id, err)
 			}
 		})
@@ -196,7 +177,7 @@ func TestCorruptRestoreKeepsContents(t *testing.T) {
 	dir := t.TempDir()
 	b := open(t, dir, Options{MemTableSize: tinyMemTable})
 	for i := range 2000 {
-		mustPut(t, b.Namespace(uint64(i%2)), fmt.Sprintf("k%05d", i), "checkpointed")
+		statetest.MustPut(t, b.Namespace(uint64(i%2)), fmt.Sprintf("k%05d", i), "checkpointed")
 	}
 	mustCheckpoint(t, b, 1)
 	b.Close()
@@ -245,11 +226,11 @@ func TestCorruptRestoreKeepsContents(t *testing.T) {
 				}
 			}
 			b := open(t, dir, Options{})
-			mustPut(t, b.Namespace(1), "k00001", "live")
+			statetest.MustPut(t, b.Namespace(1), "k00001", "live")
 			if _, err := b.Restore(); !errors.Is(err, state.ErrCorrupt) {
 				t.Errorf("%s %s: Restore = %v, want ErrCorrupt", name, de.Name(), err)
 			}
-			if got := mustGet(t, b.Namespace(1), "k00001"); got != "live" {
+			if got := statetest.MustGet(t, b.Namespace(1), "k00001"); got != "live" {
 				t.Errorf("%s %s: failed Restore changed contents to %q", name, de.Name(), got)
 			}
 			b.Close()
@@ -265,7 +246,7 @@ func TestCorruptRestoreKeepsContents(t *testing.T) {
 	}
 	b = open(t, dir, Options{})
 	defer b.Close()
-	if id, err := b.Restore(); err != nil || id != 1 || mustGet(t, b.Namespace(1), "k00001") != "checkpointed" {
+	if id, err := b.Restore(); err != nil || id != 1 || statetest.MustGet(t, b.Namespace(1), "k00001") != "checkpointed" {
 		t.Errorf("Restore of the repaired checkpoint = %d, %v", id, err)
 	}
 }
@@ -302,11 +283,11 @@ func TestIteratorAcrossRestore(t *testing.T) {
 	defer b.Close()
 	s := b.Namespace(1)
 	for _, ckpt := range []bool{false, true} {
-		mustPut(t, s, "a", "1")
-		mustPut(t, s, "b", "2")
+		statetest.MustPut(t, s, "a", "1")
+		statetest.MustPut(t, s, "b", "2")
 		if ckpt {
 			mustCheckpoint(t, b, 1)
-			mustPut(t, s, "c", "3")
+			statetest.MustPut(t, s, "c", "3")
 		}
 		it := s.NewIter(nil, nil)
 		if !it.First() {
@@ -329,7 +310,7 @@ func TestGetValuesStable(t *testing.T) {
 	s := b.Namespace(1)
 	big := strings.Repeat("x", arenaChunk)
 	for _, kv := range [][2]string{{"a", "1"}, {"b", big}, {"c", "3"}} {
-		mustPut(t, s, kv[0], kv[1])
+		statetest.MustPut(t, s, kv[0], kv[1])
 	}
 	var got []string
 	var vals [][]byte
@@ -355,28 +336,28 @@ func TestLastNamespace(t *testing.T) {
 	defer b.Close()
 	last, before := b.Namespace(math.MaxUint64), b.Namespace(math.MaxUint64-1)
 	for _, k := range []string{"a", "b", "\xff\xff"} {
-		mustPut(t, last, k, "v")
-		mustPut(t, before, k, "v")
+		statetest.MustPut(t, last, k, "v")
+		statetest.MustPut(t, before, k, "v")
 	}
 	if err := last.DeleteRange([]byte("b"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if st := last.Stats(); st.Keys != 1 || mustGet(t, last, "a") != "v" {
+	if st := last.Stats(); st.Keys != 1 || statetest.MustGet(t, last, "a") != "v" {
 		t.Errorf("after DeleteRange(b, nil): %+v", st)
 	}
 	mustCheckpoint(t, b, 1)
 	if err := b.DropNamespace(math.MaxUint64); err != nil {
 		t.Fatal(err)
 	}
-	if mustGet(t, last, "a") != "<absent>" || before.Stats().Keys != 3 {
-		t.Errorf("drop of the last namespace: %q, neighbour %+v", mustGet(t, last, "a"), before.Stats())
+	if statetest.MustGet(t, last, "a") != "<absent>" || before.Stats().Keys != 3 {
+		t.Errorf("drop of the last namespace: %q, neighbour %+v", statetest.MustGet(t, last, "a"), before.Stats())
 	}
 	// Rolling back the drop restores an unbounded range too.
-	mustPut(t, last, "\xff\xff\xff", "after the checkpoint")
+	statetest.MustPut(t, last, "\xff\xff\xff", "after the checkpoint")
 	if id, err := b.Restore(); err != nil || id != 1 {
 		t.Fatalf("Restore = %d, %v", id, err)
 	}
-	if got := mustGet(t, last, "a"); got != "v" || last.Stats().Keys != 1 || mustGet(t, last, "\xff\xff\xff") != "<absent>" {
+	if got := statetest.MustGet(t, last, "a"); got != "v" || last.Stats().Keys != 1 || statetest.MustGet(t, last, "\xff\xff\xff") != "<absent>" {
 		t.Errorf("after Restore: a=%q, %+v", got, last.Stats())
 	}
 }

@@ -141,6 +141,16 @@ func (s *store) mutated() {
 	}
 }
 
+// priorSize returns the size of key's current value and whether it exists,
+// from the keys touched since the last checkpoint when it can, else from
+// Pebble (k is key encoded).
+func (s *store) priorSize(db *pebble.DB, key, k []byte) (int, bool, error) {
+	if old, ok, known := s.knownSize(key); known {
+		return old, ok, nil
+	}
+	return size(db, k)
+}
+
 // size returns len(value) of the encoded key k, and whether it exists.
 func size(db *pebble.DB, k []byte) (int, bool, error) {
 	v, closer, err := db.Get(k)
@@ -160,11 +170,9 @@ func (s *store) Put(key, value []byte) error {
 		return err
 	}
 	k := s.encode(key)
-	old, ok, known := s.knownSize(key)
-	if !known {
-		if old, ok, err = size(db, k); err != nil {
-			return fmt.Errorf("pebble: put: %w", err)
-		}
+	old, ok, err := s.priorSize(db, key, k)
+	if err != nil {
+		return fmt.Errorf("pebble: put: %w", err)
 	}
 	if err := db.Set(k, value, noSync); err != nil {
 		return fmt.Errorf("pebble: put: %w", err)
@@ -186,11 +194,9 @@ func (s *store) Delete(key []byte) error {
 		return err
 	}
 	k := s.encode(key)
-	old, ok, known := s.knownSize(key)
-	if !known {
-		if old, ok, err = size(db, k); err != nil {
-			return fmt.Errorf("pebble: delete: %w", err)
-		}
+	old, ok, err := s.priorSize(db, key, k)
+	if err != nil {
+		return fmt.Errorf("pebble: delete: %w", err)
 	}
 	if !ok {
 		s.note(key, absent)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/state/statetest"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,11 +20,11 @@ func fill(t *testing.T, b state.Backend) {
 	t.Helper()
 	for _, ns := range []uint64{0, 7, math.MaxUint64} {
 		s := b.Namespace(ns)
-		mustPut(t, s, "", "empty key")
-		mustPut(t, s, "empty value", "")
-		mustPut(t, s, "\x00\xff", "binary")
+		statetest.MustPut(t, s, "", "empty key")
+		statetest.MustPut(t, s, "empty value", "")
+		statetest.MustPut(t, s, "\x00\xff", "binary")
 		for i := range 500 {
-			mustPut(t, s, fmt.Sprintf("k%04d", i), fmt.Sprintf("value %d of ns %d", i, ns))
+			statetest.MustPut(t, s, fmt.Sprintf("k%04d", i), fmt.Sprintf("value %d of ns %d", i, ns))
 		}
 	}
 }
@@ -63,7 +64,7 @@ func TestMemoryToPebble(t *testing.T) {
 
 	dir := t.TempDir()
 	b := open(t, dir, Options{MemTableSize: tinyMemTable})
-	mustPut(t, b.Namespace(8), "stale", "dropped by the import")
+	statetest.MustPut(t, b.Namespace(8), "stale", "dropped by the import")
 	f, err := os.Open(filepath.Join(memDir, memory.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +100,7 @@ func TestPebbleToMemory(t *testing.T) {
 	fill(t, b)
 	mustCheckpoint(t, b, 9)
 	want := contents(t, b, transferIDs...)
-	mustPut(t, b.Namespace(7), "after", "not in the checkpoint")
+	statetest.MustPut(t, b.Namespace(7), "after", "not in the checkpoint")
 	b.Close()
 	b = open(t, dir, Options{})
 	defer b.Close()
@@ -146,7 +147,7 @@ func TestImportCorrupt(t *testing.T) {
 
 	b := open(t, t.TempDir(), Options{})
 	defer b.Close()
-	mustPut(t, b.Namespace(1), "k", "live")
+	statetest.MustPut(t, b.Namespace(1), "k", "live")
 	for name, data := range map[string][]byte{
 		"truncated": snap.Bytes()[:snap.Len()/2],
 		"flipped":   append(append([]byte{}, snap.Bytes()[:100]...), append([]byte{snap.Bytes()[100] ^ 1}, snap.Bytes()[101:]...)...),
@@ -154,7 +155,7 @@ func TestImportCorrupt(t *testing.T) {
 		if _, err := b.ImportSnapshot(bytes.NewReader(data)); !errors.Is(err, state.ErrCorrupt) {
 			t.Errorf("%s: ImportSnapshot = %v, want ErrCorrupt", name, err)
 		}
-		if got := mustGet(t, b.Namespace(1), "k"); got != "live" || b.Namespace(7).Stats().Keys != 0 {
+		if got := statetest.MustGet(t, b.Namespace(1), "k"); got != "live" || b.Namespace(7).Stats().Keys != 0 {
 			t.Errorf("%s: failed import changed the contents", name)
 		}
 	}

@@ -32,19 +32,19 @@ func checkpoint(t *testing.T, h *harness, id uint64) {
 }
 
 func testCheckpointRestore(t *testing.T, h *harness) {
-	put(t, h.ns(1), "a", "1")
-	put(t, h.ns(1), "b", "2")
-	put(t, h.ns(1), "", "empty key")
-	put(t, h.ns(2), "a", "")
-	put(t, h.ns(1<<40), "\x00\xff", "binary")
+	MustPut(t, h.ns(1), "a", "1")
+	MustPut(t, h.ns(1), "b", "2")
+	MustPut(t, h.ns(1), "", "empty key")
+	MustPut(t, h.ns(2), "a", "")
+	MustPut(t, h.ns(1<<40), "\x00\xff", "binary")
 	checkpoint(t, h, 5)
 	want := dump(t, h, 1, 2, 3, 1<<40)
 
 	// Writes after the checkpoint, in old and new namespaces, must not survive.
-	put(t, h.ns(1), "a", "changed")
+	MustPut(t, h.ns(1), "a", "changed")
 	del(t, h.ns(1), "b")
-	put(t, h.ns(1), "c", "new")
-	put(t, h.ns(3), "x", "new namespace")
+	MustPut(t, h.ns(1), "c", "new")
+	MustPut(t, h.ns(3), "x", "new namespace")
 	if err := h.b.DropNamespace(2); err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +58,17 @@ func testCheckpointRestore(t *testing.T, h *harness) {
 
 	// Restore on a live backend also discards later writes, and a restored
 	// backend keeps checkpointing.
-	put(t, h.ns(3), "x", "y")
-	put(t, h.ns(1), "a", "z")
+	MustPut(t, h.ns(3), "x", "y")
+	MustPut(t, h.ns(1), "a", "z")
 	if id, err := h.b.Restore(); err != nil || id != 5 {
 		t.Fatalf("Restore = %d, %v, want 5", id, err)
 	}
 	if got := dump(t, h, 1, 2, 3, 1<<40); got != want {
 		t.Errorf("restored in place:\n%s\nwant:\n%s", got, want)
 	}
-	put(t, h.ns(3), "after", "restore")
+	MustPut(t, h.ns(3), "after", "restore")
 	checkpoint(t, h, 6)
-	if id := h.reopen(); id != 6 || get(t, h.ns(3), "after") != "restore" {
+	if id := h.reopen(); id != 6 || MustGet(t, h.ns(3), "after") != "restore" {
 		t.Errorf("checkpoint after restore: id %d, ns 3 %q", id, scan(t, h.ns(3), nil, nil))
 	}
 }
@@ -77,13 +77,13 @@ func testRestoreWithoutCheckpoint(t *testing.T, h *harness) {
 	if id, err := h.b.Restore(); err != nil || id != 0 {
 		t.Fatalf("Restore on a fresh dir = %d, %v, want 0, nil", id, err)
 	}
-	put(t, h.ns(1), "k", "v")
+	MustPut(t, h.ns(1), "k", "v")
 	if id := h.reopen(); id != 0 {
 		t.Fatalf("Restore without checkpoint = %d", id)
 	}
 	expectScan(t, h.ns(1), nil, nil)
 	// Checkpoint 0 is the empty state: Restore empties a live backend too.
-	put(t, h.ns(1), "k", "v")
+	MustPut(t, h.ns(1), "k", "v")
 	if id, err := h.b.Restore(); err != nil || id != 0 {
 		t.Fatalf("Restore = %d, %v", id, err)
 	}
@@ -91,15 +91,15 @@ func testRestoreWithoutCheckpoint(t *testing.T, h *harness) {
 }
 
 func testLatestCheckpointWins(t *testing.T, h *harness) {
-	put(t, h.ns(1), "k", "first")
-	put(t, h.ns(1), "gone", "x")
+	MustPut(t, h.ns(1), "k", "first")
+	MustPut(t, h.ns(1), "gone", "x")
 	checkpoint(t, h, 1)
-	put(t, h.ns(1), "k", "second")
+	MustPut(t, h.ns(1), "k", "second")
 	del(t, h.ns(1), "gone")
-	put(t, h.ns(2), "k", "v")
+	MustPut(t, h.ns(2), "k", "v")
 	checkpoint(t, h, 2)
 	want := dump(t, h, 1, 2)
-	put(t, h.ns(1), "k", "third")
+	MustPut(t, h.ns(1), "k", "third")
 	if id := h.reopen(); id != 2 {
 		t.Fatalf("Restore = %d, want 2", id)
 	}
@@ -123,7 +123,7 @@ func testCorruptCheckpoint(t *testing.T, h *harness) {
 		t.Run(damage.name, func(t *testing.T) {
 			h := newHarness(t, h.open)
 			for i := range 100 {
-				put(t, h.ns(uint64(i%3)), fmt.Sprintf("key%03d", i), "value")
+				MustPut(t, h.ns(uint64(i%3)), fmt.Sprintf("key%03d", i), "value")
 			}
 			checkpoint(t, h, 1)
 			h.close()
@@ -152,7 +152,7 @@ func testCorruptCheckpoint(t *testing.T, h *harness) {
 
 func testClosed(t *testing.T, h *harness) {
 	s := h.ns(1)
-	put(t, s, "k", "v")
+	MustPut(t, s, "k", "v")
 	it := s.NewIter(nil, nil)
 	h.close()
 	for name, err := range map[string]error{

@@ -9,26 +9,26 @@ import (
 
 func testGetPutDelete(t *testing.T, h *harness) {
 	s := h.ns(1)
-	if got := get(t, s, "missing"); got != "<absent>" {
+	if got := MustGet(t, s, "missing"); got != "<absent>" {
 		t.Errorf("Get(missing) = %q", got)
 	}
-	put(t, s, "k", "v1")
-	put(t, s, "k", "v2")
-	if got := get(t, s, "k"); got != "v2" {
+	MustPut(t, s, "k", "v1")
+	MustPut(t, s, "k", "v2")
+	if got := MustGet(t, s, "k"); got != "v2" {
 		t.Errorf("Get after overwrite = %q, want v2", got)
 	}
-	put(t, s, "", "empty key")
-	put(t, s, "empty value", "")
+	MustPut(t, s, "", "empty key")
+	MustPut(t, s, "empty value", "")
 	v, ok, err := s.Get(b("empty value"))
 	if err != nil || !ok || len(v) != 0 {
 		t.Errorf("Get(empty value) = %q, %v, %v", v, ok, err)
 	}
-	if got := get(t, s, ""); got != "empty key" {
+	if got := MustGet(t, s, ""); got != "empty key" {
 		t.Errorf("Get(\"\") = %q", got)
 	}
 	del(t, s, "k")
 	del(t, s, "k") // absent: not an error
-	if got := get(t, s, "k"); got != "<absent>" {
+	if got := MustGet(t, s, "k"); got != "<absent>" {
 		t.Errorf("Get after Delete = %q", got)
 	}
 	expectScan(t, s, nil, nil, "=empty key", "empty value=")
@@ -42,13 +42,13 @@ func testPutCopies(t *testing.T, h *harness) {
 	}
 	copy(k, "XXX")
 	copy(v, "XXXXX")
-	if got := get(t, s, "key"); got != "value" {
+	if got := MustGet(t, s, "key"); got != "value" {
 		t.Errorf("value changed with the caller's buffer: %q", got)
 	}
 	expectScan(t, s, nil, nil, "key=value")
 
 	// Bounds are copied by NewIter too.
-	put(t, s, "a", "1")
+	MustPut(t, s, "a", "1")
 	start, end := b("a"), b("b")
 	it := s.NewIter(start, end)
 	copy(start, "z")
@@ -64,7 +64,7 @@ func testPutCopies(t *testing.T, h *harness) {
 func testScanBounds(t *testing.T, h *harness) {
 	s := h.ns(1)
 	for _, k := range []string{"b", "a", "d", "c", "bb", "\xff"} {
-		put(t, s, k, "v"+k)
+		MustPut(t, s, k, "v"+k)
 	}
 	all := []string{"a=va", "b=vb", "bb=vbb", "c=vc", "d=vd", "\xff=v\xff"}
 	expectScan(t, s, nil, nil, all...)
@@ -83,7 +83,7 @@ func testScanBounds(t *testing.T, h *harness) {
 func testIteratorPositioning(t *testing.T, h *harness) {
 	s := h.ns(1)
 	for _, k := range []string{"a", "b", "c"} {
-		put(t, s, k, k)
+		MustPut(t, s, k, k)
 	}
 	it := s.NewIter(nil, nil)
 	if it.Valid() {
@@ -107,7 +107,7 @@ func testIteratorPositioning(t *testing.T, h *harness) {
 	var want []string
 	for i := range 1000 {
 		k := fmt.Sprintf("k%04d", i)
-		put(t, s, k, k)
+		MustPut(t, s, k, k)
 		want = append(want, k+"="+k)
 	}
 	expectScan(t, s, b("k"), b("l"), want...)
@@ -120,7 +120,7 @@ func testIteratorSnapshot(t *testing.T, h *harness) {
 	var want []string
 	for i := range 300 {
 		k := fmt.Sprintf("%03d", i)
-		put(t, s, k, "old")
+		MustPut(t, s, k, "old")
 		want = append(want, k+"=old")
 	}
 	it := s.NewIter(nil, nil)
@@ -129,8 +129,8 @@ func testIteratorSnapshot(t *testing.T, h *harness) {
 		got = append(got, fmt.Sprintf("%s=%s", it.Key(), it.Value()))
 		// Emit-and-delete, plus writes ahead of and behind the cursor.
 		del(t, s, string(it.Key()))
-		put(t, s, "999", "new")
-		put(t, s, "000", "new")
+		MustPut(t, s, "999", "new")
+		MustPut(t, s, "000", "new")
 		delRange(t, s, b("150"), b("160"))
 	}
 	if err := it.Close(); err != nil {
@@ -146,7 +146,7 @@ func testDeleteRange(t *testing.T, h *harness) {
 	s := h.ns(1)
 	fill := func() {
 		for _, k := range []string{"", "a", "b", "bb", "c", "d"} {
-			put(t, s, k, "v")
+			MustPut(t, s, k, "v")
 		}
 	}
 	for _, tc := range []struct {
@@ -170,10 +170,10 @@ func testDeleteRange(t *testing.T, h *harness) {
 
 func testNamespaceIsolation(t *testing.T, h *harness) {
 	s1, s2 := h.ns(1), h.ns(2)
-	put(t, s1, "k", "one")
-	put(t, s2, "k", "two")
-	put(t, s2, "only2", "x")
-	if a, b := get(t, s1, "k"), get(t, s2, "k"); a != "one" || b != "two" {
+	MustPut(t, s1, "k", "one")
+	MustPut(t, s2, "k", "two")
+	MustPut(t, s2, "only2", "x")
+	if a, b := MustGet(t, s1, "k"), MustGet(t, s2, "k"); a != "one" || b != "two" {
 		t.Errorf("same key in two namespaces: %q, %q", a, b)
 	}
 	expectScan(t, s1, nil, nil, "k=one")
@@ -181,16 +181,16 @@ func testNamespaceIsolation(t *testing.T, h *harness) {
 	expectScan(t, s1, nil, nil)
 	expectScan(t, s2, nil, nil, "k=two", "only2=x")
 	// Namespace returns the same store for the same id.
-	put(t, h.ns(1), "again", "y")
+	MustPut(t, h.ns(1), "again", "y")
 	expectScan(t, s1, nil, nil, "again=y")
 	expectScan(t, h.ns(1<<63), nil, nil)
 }
 
 func testDropNamespace(t *testing.T, h *harness) {
 	s1, s2 := h.ns(1), h.ns(2)
-	put(t, s1, "a", "1")
-	put(t, s1, "b", "2")
-	put(t, s2, "a", "3")
+	MustPut(t, s1, "a", "1")
+	MustPut(t, s1, "b", "2")
+	MustPut(t, s2, "a", "3")
 	if err := h.b.DropNamespace(1); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func testDropNamespace(t *testing.T, h *harness) {
 		t.Errorf("Stats after drop = %+v", st)
 	}
 	expectScan(t, s2, nil, nil, "a=3")
-	put(t, s1, "c", "4") // still usable
+	MustPut(t, s1, "c", "4") // still usable
 	expectScan(t, h.ns(1), nil, nil, "c=4")
 }
 
@@ -215,16 +215,16 @@ func testStats(t *testing.T, h *harness) {
 		}
 	}
 	check("nothing", 0, 0)
-	put(t, s, "aa", "123")
-	put(t, s, "b", "")
+	MustPut(t, s, "aa", "123")
+	MustPut(t, s, "b", "")
 	check("puts", 2, 6)
-	put(t, s, "aa", "1")
+	MustPut(t, s, "aa", "1")
 	check("overwrite", 2, 4)
 	del(t, s, "b")
 	del(t, s, "b")
 	check("delete", 1, 3)
-	put(t, s, "c", "xy")
-	put(t, s, "d", "xyz")
+	MustPut(t, s, "c", "xy")
+	MustPut(t, s, "d", "xyz")
 	delRange(t, s, b("b"), b("d"))
 	check("range delete", 2, 7)
 	if st := h.ns(2).Stats(); st != (state.Stats{}) {

@@ -90,7 +90,8 @@ func (h *harness) reopen() uint64 {
 
 func (h *harness) ns(id uint64) state.Store { return h.b.Namespace(id) }
 
-func put(t *testing.T, s state.Store, k, v string) {
+// MustPut puts k = v or fails the test.
+func MustPut(t *testing.T, s state.Store, k, v string) {
 	t.Helper()
 	if err := s.Put([]byte(k), []byte(v)); err != nil {
 		t.Fatalf("Put(%q): %v", k, err)
@@ -111,8 +112,8 @@ func delRange(t *testing.T, s state.Store, start, end []byte) {
 	}
 }
 
-// get returns the value of k, or "<absent>".
-func get(t *testing.T, s state.Store, k string) string {
+// MustGet returns the value of k, or "<absent>", or fails the test.
+func MustGet(t *testing.T, s state.Store, k string) string {
 	t.Helper()
 	v, ok, err := s.Get([]byte(k))
 	if err != nil {
