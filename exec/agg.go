@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"cmp"
 	"math"
 	"sync/atomic"
 
@@ -274,30 +273,13 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 			}
 		case planner.AggMin, planner.AggMax:
 			// Append-only input: d > 0, keep the extreme value.
-			if !v.has || better(c.Func, x, r, v) {
-				setVal(v, x, r)
+			var cand aggVal
+			setVal(&cand, x, r)
+			if !v.has || betterVal(c.Func, x.Type.Kind, &cand, v) {
+				*v = cand
 			}
 		}
 	}
-}
-
-// better reports whether x[r] should replace v as the MIN or MAX.
-func better(f planner.AggFunc, x *vec.Vec, r int, v *aggVal) bool {
-	var c int
-	switch x.Type.Kind {
-	case types.Float64:
-		c = cmp.Compare(x.F64[r], v.f)
-	case types.String:
-		c = cmp.Compare(x.Str[r], v.s)
-	case types.Bool:
-		c = cmpBool(x.Bool[r], v.b)
-	default:
-		c = cmp.Compare(x.I64[r], v.i)
-	}
-	if f == planner.AggMin {
-		return c < 0
-	}
-	return c > 0
 }
 
 func setVal(v *aggVal, x *vec.Vec, r int) {

@@ -31,6 +31,9 @@ func (k RelKind) String() string {
 	return [...]string{"TABLE", "SOURCE", "MATERIALIZED VIEW", "VIEW", "SINK"}[k]
 }
 
+// Noun is the kind as messages name it ("materialized view").
+func (k RelKind) Noun() string { return strings.ToLower(k.String()) }
+
 // ColumnDef is one column of CREATE TABLE or CREATE SOURCE.
 type ColumnDef struct {
 	Name    string

@@ -134,7 +134,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		return nil, sqlerr.At(sqlerr.UndefinedTable, st.NamePos(name, name.Name.O), "relation %q does not exist", name.Name.O)
 	}
 	if rel.Kind != parser.KindTable {
-		return nil, sqlerr.At(sqlerr.WrongObjectType, st.NamePos(name, name.Name.O), "cannot insert into %s %q: only tables take INSERT", kindName(rel.Kind), rel.Name)
+		return nil, sqlerr.At(sqlerr.WrongObjectType, st.NamePos(name, name.Name.O), "cannot insert into %s %q: only tables take INSERT", rel.Kind.Noun(), rel.Name)
 	}
 	switch {
 	case n.Select != nil:
@@ -191,9 +191,4 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		out.Rows = append(out.Rows, vals)
 	}
 	return out, nil
-}
-
-func kindName(k parser.RelKind) string {
-	return map[parser.RelKind]string{parser.KindTable: "table", parser.KindSource: "source",
-		parser.KindMaterializedView: "materialized view", parser.KindView: "view", parser.KindSink: "sink"}[k]
 }

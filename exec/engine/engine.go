@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -346,20 +347,19 @@ func reads(n planner.Node, name string) bool {
 
 // drop runs DROP kind [IF EXISTS] name.
 func (e *Engine) drop(st *parser.Drop) (string, string, error) {
-	tag := "DROP_" + map[parser.RelKind]string{parser.KindTable: "TABLE", parser.KindSource: "SOURCE",
-		parser.KindMaterializedView: "MATERIALIZED_VIEW", parser.KindView: "VIEW", parser.KindSink: "SINK"}[st.Kind]
+	tag := "DROP_" + strings.ReplaceAll(st.Kind.String(), " ", "_")
 	x, ok := e.lookup(st.Name)
 	if !ok {
 		if st.IfExists {
-			return tag, fmt.Sprintf("%s %q does not exist, skipping", kindWord(st.Kind), st.Name), nil
+			return tag, fmt.Sprintf("%s %q does not exist, skipping", st.Kind.Noun(), st.Name), nil
 		}
-		return "", "", sqlerr.At(sqlerr.UndefinedTable, st.Pos, "%s %q does not exist", kindWord(st.Kind), st.Name)
+		return "", "", sqlerr.At(sqlerr.UndefinedTable, st.Pos, "%s %q does not exist", st.Kind.Noun(), st.Name)
 	}
 	if x.rel.Kind != st.Kind {
-		return "", "", sqlerr.At(sqlerr.WrongObjectType, st.Pos, "%q is a %s, not a %s: use DROP %s", st.Name, kindWord(x.rel.Kind), kindWord(st.Kind), x.rel.Kind)
+		return "", "", sqlerr.At(sqlerr.WrongObjectType, st.Pos, "%q is a %s, not a %s: use DROP %s", st.Name, x.rel.Kind.Noun(), st.Kind.Noun(), x.rel.Kind)
 	}
 	if deps := e.dependents(st.Name); len(deps) > 0 {
-		return "", "", sqlerr.At(sqlerr.DependentObjects, st.Pos, "cannot drop %s %q because other objects depend on it: %v; drop them first", kindWord(st.Kind), st.Name, deps)
+		return "", "", sqlerr.At(sqlerr.DependentObjects, st.Pos, "cannot drop %s %q because other objects depend on it: %v; drop them first", st.Kind.Noun(), st.Name, deps)
 	}
 	if x.stop != nil {
 		x.stop()
@@ -390,9 +390,4 @@ func (e *Engine) dropState(x *entry) error {
 		}
 	}
 	return nil
-}
-
-func kindWord(k parser.RelKind) string {
-	return map[parser.RelKind]string{parser.KindTable: "table", parser.KindSource: "source",
-		parser.KindMaterializedView: "materialized view", parser.KindView: "view", parser.KindSink: "sink"}[k]
 }
