@@ -62,7 +62,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("builds and runs server processes")
 	}
 	bin := filepath.Join(t.TempDir(), "streamsql")
-	if out, err := execCommand("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, backend := range []string{"memory", "pebble"} {
@@ -106,8 +106,6 @@ func crashScenario(t *testing.T, bin, backend string) {
 		}
 	}
 }
-
-var execCommand = exec.Command
 
 // server is one child process.
 type server struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -17,7 +18,7 @@ func TestStopAndSwitchBackends(t *testing.T) {
 		t.Skip("builds and runs server processes")
 	}
 	bin := filepath.Join(t.TempDir(), "streamsql")
-	if out, err := execCommand("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	ctx := context.Background()
