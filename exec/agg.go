@@ -64,6 +64,7 @@ type Aggregate struct {
 	deltas  []delta
 	keyBuf  []byte
 	accBuf  []byte
+	batch   state.Batch // writeBack's
 	keyVecs []*vec.Vec
 	argVecs []*vec.Vec
 	scratch *vec.Batch

@@ -133,6 +133,7 @@ func (a *Aggregate) windowEmpty(end int64) (bool, error) {
 // writeBack writes the dirty cached groups of windows ending at or before
 // upTo to state, and with drop also forgets them, which bounds the cache.
 func (a *Aggregate) writeBack(upTo int64, drop bool) error {
+	a.batch.Reset()
 	for end, w := range a.windows {
 		if end > upTo {
 			continue
@@ -142,20 +143,23 @@ func (a *Aggregate) writeBack(upTo int64, drop bool) error {
 				continue
 			}
 			a.keyBuf = append(append(a.keyBuf[:0], key...), tagAcc)
-			var err error
 			if g.present || a.global {
 				a.accBuf = encodeAcc(a.accBuf[:0], g.rows, g.acc)
-				err = a.store.Put(a.keyBuf, a.accBuf)
+				a.batch.Put(a.keyBuf, a.accBuf)
 			} else {
-				err = a.store.Delete(a.keyBuf)
-			}
-			if err != nil {
-				return err
+				a.batch.Delete(a.keyBuf)
 			}
 			g.dirty = false
 		}
-		if drop {
-			a.dropWindow(end)
+	}
+	if err := a.store.Apply(&a.batch); err != nil {
+		return err
+	}
+	if drop {
+		for end := range a.windows {
+			if end <= upTo {
+				a.dropWindow(end)
+			}
 		}
 	}
 	return nil

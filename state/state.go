@@ -83,6 +83,11 @@ type Store interface {
 	Delete(key []byte) error
 	// DeleteRange removes every key in [start, end).
 	DeleteRange(start, end []byte) error
+	// Apply performs the batch's operations as if by Put and Delete in
+	// order (it is not atomic: a failure may leave a prefix applied, which
+	// a Restore undoes like any other uncheckpointed write). The batch is
+	// not modified and may be reset afterwards.
+	Apply(b *Batch) error
 	// NewIter returns an unpositioned iterator over [start, end) in ascending
 	// order. The iterator reads a snapshot of the Store taken by NewIter:
 	// mutating the Store while the iterator is open is allowed and invisible

@@ -92,6 +92,21 @@ func (s *store) DeleteRange(start, end []byte) error {
 	return nil
 }
 
+func (s *store) Apply(b *state.Batch) error {
+	for _, op := range b.Ops() {
+		var err error
+		if op.Delete {
+			err = s.Delete(op.Key)
+		} else {
+			err = s.Put(op.Key, op.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *store) NewIter(start, end []byte) state.Iterator {
 	if s.b.closed.Load() {
 		return &iterator{b: s.b, err: state.ErrClosed}

@@ -168,6 +168,23 @@ func randomOp(r *rand.Rand, key func() []byte, bound func() []byte, nextID *uint
 		return metaOp{fmt.Sprintf("deleteRange ns%d [%q, %q)", ns, start, end), ns, func(b state.Backend) string {
 			return fmt.Sprint(st(b).DeleteRange(start, end))
 		}}
+	case n < 60:
+		var sb state.Batch
+		var desc []string
+		for range 1 + r.IntN(8) {
+			k := key()
+			if r.IntN(3) == 0 {
+				sb.Delete(k)
+				desc = append(desc, fmt.Sprintf("-%q", k))
+				continue
+			}
+			v := strings.Repeat(string(rune('a'+r.IntN(26))), r.IntN(300))
+			sb.Put(k, []byte(v))
+			desc = append(desc, fmt.Sprintf("%q=(%d bytes)", k, len(v)))
+		}
+		return metaOp{fmt.Sprintf("apply ns%d %s", ns, strings.Join(desc, " ")), ns, func(b state.Backend) string {
+			return fmt.Sprint(st(b).Apply(&sb))
+		}}
 	case n < 65:
 		k := key()
 		return metaOp{fmt.Sprintf("get ns%d %q", ns, k), ns, func(b state.Backend) string {

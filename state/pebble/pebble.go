@@ -62,6 +62,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/streamsql/streamsql/state"
@@ -240,14 +241,19 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 			}
 		}
 	}
-	db, err := pebble.Open(path, &pebble.Options{
+	po := &pebble.Options{
 		FS:                 fs,
 		Cache:              b.cache,
 		MemTableSize:       b.opts.MemTableSize,
 		DisableWAL:         true,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             b.opts.Logger,
-	})
+	}
+	// Bloom filters on every level (the others inherit L0's): an operator
+	// whose cache evicted a window looks up keys that are mostly absent, and
+	// a filter answers those without reading a block.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	db, err := pebble.Open(path, po)
 	if err != nil {
 		fs.RemoveAll(path)
 		if errors.Is(err, pebble.ErrCorruption) {

@@ -75,6 +75,7 @@ type store struct {
 	// are reused only once a mutation has released them.
 	arena []byte
 	stats state.Stats
+	order []int32 // Apply's scratch
 
 	// What the Store touched since the base; see undo.go.
 	touched   map[string]*sizeEntry

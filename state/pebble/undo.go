@@ -24,7 +24,7 @@ import (
 // stops recording, and Restore goes back to the disk copy. (Backend.limits
 // holds them, so that tests can exercise that path.)
 const (
-	maxTouched = 1 << 18
+	maxTouched = 1 << 16
 	maxSpans   = 1 << 12
 )
 

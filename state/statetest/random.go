@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/streamsql/streamsql/state"
 )
 
 // SeedEnv names the environment variable that reruns the randomized test with
@@ -134,6 +136,27 @@ func runLog(t *testing.T, h *harness, seed uint64, ops int) {
 			want, _ := m.scan(ns, start, end)
 			for _, kv := range want {
 				delete(m.ns(ns), kv[:strings.LastIndexByte(kv, '=')])
+			}
+		case n < 55:
+			// A batch, often naming one key twice: the last write wins.
+			var sb state.Batch
+			var desc []string
+			for range 1 + r.IntN(6) {
+				k := key()
+				if r.IntN(3) == 0 {
+					sb.Delete(k)
+					delete(m.ns(ns), string(k))
+					desc = append(desc, fmt.Sprintf("-%q", k))
+					continue
+				}
+				v := fmt.Sprintf("%03d", r.IntN(1000))[:r.IntN(4)]
+				sb.Put(k, []byte(v))
+				m.ns(ns)[string(k)] = v
+				desc = append(desc, fmt.Sprintf("%q=%q", k, v))
+			}
+			op = fmt.Sprintf("apply ns%d %s", ns, strings.Join(desc, " "))
+			if err := s.Apply(&sb); err != nil {
+				fail("%s: %v", op, err)
 			}
 		case n < 65:
 			k := key()
