@@ -36,6 +36,7 @@ type Options struct {
 //	'n'         → the next relation id
 //	'd' root id → dataflow: max event time, watermark, rows, late rows, source position
 //	'm' id      → late rows dropped by each aggregate of materialized view id
+//	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
 
 // Open starts a durable engine: it restores the backend's last checkpoint,
@@ -44,6 +45,7 @@ const metaNS = 0
 func Open(backend state.Backend, opts Options) (*Engine, error) {
 	e := New(backend)
 	e.opts = opts
+	e.sys.interval, e.sys.cache = opts.CheckpointInterval, opts.CacheGroups
 	id, err := backend.Restore()
 	if err != nil {
 		return nil, fmt.Errorf("engine: restoring checkpoint: %w", err)
@@ -76,9 +78,9 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		}
 	}
 	e.mu.RUnlock()
-	if opts.CheckpointInterval > 0 {
+	if e.durable() {
 		e.wg.Add(1)
-		go e.checkpointLoop(opts.CheckpointInterval)
+		go e.checkpointLoop()
 	}
 	return e, nil
 }
@@ -91,22 +93,6 @@ func (e *Engine) crash(point string) {
 
 // durable reports whether checkpoints are kept.
 func (e *Engine) durable() bool { return e.log != nil }
-
-func (e *Engine) checkpointLoop(every time.Duration) {
-	defer e.wg.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-e.ctx.Done():
-			return
-		case <-t.C:
-			if err := e.Checkpoint(); err != nil {
-				slog.Error("checkpoint failed", "err", err)
-			}
-		}
-	}
-}
 
 // Checkpoint commits every operator's state, the catalog, source positions
 // and watermarks atomically. It pauses every dataflow between batches:
@@ -179,6 +165,14 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 	if err := meta.Put([]byte{'n'}, binary.AppendUvarint(nil, next)); err != nil {
 		return err
 	}
+	e.sys.mu.Lock()
+	for name, v := range e.sys.set {
+		if err := meta.Put(append([]byte{'s'}, name...), []byte(v)); err != nil {
+			e.sys.mu.Unlock()
+			return err
+		}
+	}
+	e.sys.mu.Unlock()
 	for _, x := range xs {
 		id := x.rel.ID
 		if err := meta.Put(keys.AppendUint64([]byte{'c'}, id), []byte(x.rel.SQL)); err != nil {
@@ -224,6 +218,12 @@ func (e *Engine) restore() error {
 	var recs []rec
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
+		if k[0] == 's' {
+			if err := e.restoreSystem(string(k[1:]), string(it.Value())); err != nil {
+				slog.Warn("ignoring a stored setting", "name", string(k[1:]), "err", err)
+			}
+			continue
+		}
 		r := rec{kind: k[0], val: append([]byte(nil), it.Value()...)}
 		if len(k) > 1 {
 			id, _, err := keys.DecodeUint64(k[1:])

@@ -49,6 +49,8 @@ type Engine struct {
 	rels   map[string]*entry
 	nextID uint64
 
+	sys system
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // generator goroutines
@@ -57,7 +59,8 @@ type Engine struct {
 // New returns an engine keeping operator state in backend.
 func New(backend state.Backend) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel}
+	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel,
+		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}}
 }
 
 // Close stops every source and, when durable, takes a final checkpoint, so
@@ -277,9 +280,9 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", err
 	}
 	x.pipe = pipe
-	if e.opts.CacheGroups > 0 {
-		pipe.SetCacheSize(e.opts.CacheGroups)
-	}
+	e.sys.mu.Lock()
+	pipe.SetCacheSize(e.cacheGroups())
+	e.sys.mu.Unlock()
 	up, ok := e.lookup(pipe.Source.Name)
 	if !ok {
 		e.unregister(rel.Name)

@@ -28,15 +28,22 @@ func startServer(t testing.TB) string {
 // and its backend stop when the test ends.
 func serve(t testing.TB, backend state.Backend, eng *engine.Engine) string {
 	t.Helper()
+	t.Cleanup(func() {
+		eng.Close()
+		backend.Close()
+	})
+	return serveEngine(t, eng)
+}
+
+// serveEngine puts eng behind a wire server that stops when the test ends;
+// the engine is the caller's to close.
+func serveEngine(t testing.TB, eng *engine.Engine) string {
+	t.Helper()
 	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-		backend.Close()
-	})
+	t.Cleanup(func() { srv.Close() })
 	return srv.Addr().String()
 }
 

@@ -135,6 +135,13 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 		return w.Complete("FLUSH")
 	case *parser.Set:
 		name := strings.ToLower(st.Name)
+		if isSystemSetting(name) {
+			_, err := e.doDDL(func() (string, error) { return "SET", e.setSystem(name, st.Value) })
+			if err != nil {
+				return err
+			}
+			return w.Complete("SET")
+		}
 		if _, ok := s.settings[name]; !ok || readOnly[name] {
 			if readOnly[name] {
 				return sqlerr.New(sqlerr.InvalidParameter, "parameter %q cannot be changed", name)
@@ -281,11 +288,17 @@ func (s *Session) show(st *parser.Show, w wire.ResultWriter) error {
 		for k, v := range s.settings {
 			rows = append(rows, []string{k, v})
 		}
+		for _, k := range systemSettings {
+			rows = append(rows, []string{k, s.e.systemValue(k)})
+		}
 		sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 		cols, b := textRows([]string{"name", "setting"}, rows)
 		return writeResult(w, cols, b)
 	}
 	v, ok := s.settings[name]
+	if isSystemSetting(name) {
+		v, ok = s.e.systemValue(name), true
+	}
 	if !ok {
 		return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
 	}

@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+)
+
+// systemSettings are the settings of the whole server rather than of one
+// session: SET changes them for every session and every view, and they are
+// stored in checkpoints with the catalog, so they survive a restart (a
+// stored value overrides the command line's default, as PostgreSQL's
+// ALTER SYSTEM overrides its configuration file).
+var systemSettings = []string{"checkpoint_interval", "state_cache_size"}
+
+// system holds the current values of the system settings.
+type system struct {
+	mu       sync.Mutex
+	interval time.Duration // 0: no periodic checkpoints
+	cache    int           // 0: exec.DefaultCacheGroups
+	// set holds the values SET by users, the ones checkpoints store.
+	set map[string]string
+	// wake tells the checkpoint loop that the interval changed.
+	wake chan struct{}
+}
+
+func isSystemSetting(name string) bool { return slices.Contains(systemSettings, name) }
+
+// systemValue is the current value of a system setting, as SHOW prints it.
+func (e *Engine) systemValue(name string) string {
+	e.sys.mu.Lock()
+	defer e.sys.mu.Unlock()
+	switch name {
+	case "checkpoint_interval":
+		if e.sys.interval == 0 {
+			return "off"
+		}
+		return e.sys.interval.String()
+	case "state_cache_size":
+		return strconv.Itoa(e.cacheGroups())
+	}
+	return ""
+}
+
+// cacheGroups is the effective state_cache_size. e.sys.mu is held.
+func (e *Engine) cacheGroups() int {
+	if e.sys.cache > 0 {
+		return e.sys.cache
+	}
+	return exec.DefaultCacheGroups
+}
+
+// parseSystem validates a value for a system setting.
+func parseSystem(name, value string) (time.Duration, int, error) {
+	v := strings.TrimSpace(value)
+	switch name {
+	case "checkpoint_interval":
+		// A duration ('500ms', '2s'), an interval ('2 seconds'), or a
+		// number of milliseconds, as PostgreSQL reads time settings.
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			if ms, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+				d, err = time.Duration(ms)*time.Millisecond, nil
+			} else if us, ierr := parser.ParseInterval(v); ierr == nil {
+				d, err = time.Duration(us)*time.Microsecond, nil
+			}
+		}
+		if err != nil || d < 10*time.Millisecond || d > 24*time.Hour {
+			return 0, 0, sqlerr.New(sqlerr.InvalidParameter,
+				"invalid value for parameter \"checkpoint_interval\": %q (want a duration from 10ms to 24h, like '1s')", value)
+		}
+		return d, 0, nil
+	case "state_cache_size":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, sqlerr.New(sqlerr.InvalidParameter,
+				"invalid value for parameter \"state_cache_size\": %q (want a positive number of groups)", value)
+		}
+		return 0, n, nil
+	}
+	return 0, 0, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+}
+
+// setSystem applies a system setting to the running engine; the caller
+// checkpoints afterwards to make it durable.
+func (e *Engine) setSystem(name, value string) error {
+	d, n, err := parseSystem(name, value)
+	if err != nil {
+		return err
+	}
+	e.sys.mu.Lock()
+	e.sys.set[name] = strings.TrimSpace(value)
+	e.sys.mu.Unlock()
+	switch name {
+	case "checkpoint_interval":
+		e.sys.mu.Lock()
+		e.sys.interval = d
+		e.sys.mu.Unlock()
+		select {
+		case e.sys.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	case "state_cache_size":
+		e.sys.mu.Lock()
+		e.sys.cache = n
+		e.sys.mu.Unlock()
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		for _, x := range e.rels {
+			if x.pipe != nil {
+				x.df.mu.Lock()
+				x.pipe.SetCacheSize(n)
+				x.df.mu.Unlock()
+			}
+		}
+	}
+	return nil
+}
+
+// restoreSystem applies a setting stored in a checkpoint.
+func (e *Engine) restoreSystem(name, value string) error {
+	d, n, err := parseSystem(name, value)
+	if err != nil {
+		return err
+	}
+	e.sys.set[name] = value
+	switch name {
+	case "checkpoint_interval":
+		e.sys.interval = d
+	case "state_cache_size":
+		e.sys.cache = n
+	}
+	return nil
+}
+
+// checkpointLoop checkpoints every checkpoint_interval until the engine
+// stops, picking up a changed interval at once.
+func (e *Engine) checkpointLoop() {
+	defer e.wg.Done()
+	var t *time.Ticker
+	var tick <-chan time.Time
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	reset := func() {
+		e.sys.mu.Lock()
+		d := e.sys.interval
+		e.sys.mu.Unlock()
+		switch {
+		case d == 0 && t != nil:
+			t.Stop()
+			t, tick = nil, nil
+		case d > 0 && t == nil:
+			t = time.NewTicker(d)
+			tick = t.C
+		case d > 0:
+			t.Reset(d)
+		}
+	}
+	reset()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-e.sys.wake:
+			reset()
+		case <-tick:
+			if err := e.Checkpoint(); err != nil {
+				slog.Error("checkpoint failed", "err", err)
+			}
+		}
+	}
+}

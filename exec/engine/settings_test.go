@@ -1,0 +1,88 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/memory"
+)
+
+// TestSystemSettings: checkpoint_interval and state_cache_size are set for
+// the whole server, take effect at once, and survive a restart, overriding
+// the options the server was started with.
+func TestSystemSettings(t *testing.T) {
+	stateDir, logDir := t.TempDir(), t.TempDir()
+	ctx := context.Background()
+	open := func(opts engine.Options) (*engine.Engine, func()) {
+		backend, err := memory.Open(stateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Dir = logDir
+		eng, err := engine.Open(backend, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng, func() { eng.Close(); backend.Close() }
+	}
+	show := func(eng *engine.Engine, name string) string {
+		t.Helper()
+		conn := connect(t, serveEngine(t, eng))
+		var v string
+		if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	// Periodic checkpoints start when the interval is set: wait for one.
+	committed := make(chan struct{}, 100)
+	eng, stop := open(engine.Options{Crash: func(point string) {
+		if point == "checkpoint-after-commit" {
+			select {
+			case committed <- struct{}{}:
+			default:
+			}
+		}
+	}})
+	conn := connect(t, serveEngine(t, eng))
+	if got := show(eng, "checkpoint_interval"); got != "off" {
+		t.Errorf("checkpoint_interval = %q before SET, want off", got)
+	}
+	for _, q := range []string{`SET checkpoint_interval = '20ms'`, `SET state_cache_size = 5000`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for len(committed) > 0 { // the checkpoints the SETs themselves took
+		<-committed
+	}
+	select {
+	case <-committed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no periodic checkpoint after SET checkpoint_interval = '20ms'")
+	}
+	for _, bad := range []string{`SET checkpoint_interval = 'soon'`, `SET checkpoint_interval = '1us'`, `SET state_cache_size = 0`} {
+		_, err := conn.Exec(ctx, bad)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "22023" {
+			t.Errorf("%s: got %v, want SQLSTATE 22023", bad, err)
+		}
+	}
+	stop()
+
+	// The stored values win over the options of the restarted server.
+	eng, stop = open(engine.Options{CheckpointInterval: time.Hour, CacheGroups: 7})
+	defer stop()
+	if got := show(eng, "checkpoint_interval"); got != "20ms" {
+		t.Errorf("checkpoint_interval after restart = %q, want 20ms", got)
+	}
+	if got := show(eng, "state_cache_size"); got != "5000" {
+		t.Errorf("state_cache_size after restart = %q, want 5000", got)
+	}
+}
