@@ -187,9 +187,12 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 		}
 		a.argVecs = append(a.argVecs, v)
 	}
+	w := a.plan.Window
+	if w != nil && w.Kind == planner.Session {
+		return a.pushSession(b)
+	}
 	clear(a.groups)
 	a.parts, a.vals, a.deltas = a.parts[:0], a.vals[:0], a.deltas[:0]
-	w := a.plan.Window
 	for r := 0; r < b.N; r++ {
 		d := b.DiffAt(r)
 		if w == nil {
@@ -202,26 +205,28 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 		}
 		t := tv.I64[r]
 		open := false
-		for s := floorDiv(t, w.Slide) * w.Slide; s > t-w.Size; s -= w.Slide {
-			if s+w.Size <= a.wm {
-				continue
+		if w.Kind == planner.Cumulate {
+			// One start; ends every step after t up to the max size.
+			s := planner.FloorDiv(t, w.Size) * w.Size
+			for e := s + (planner.FloorDiv(t-s, w.Slide)+1)*w.Slide; e <= s+w.Size; e += w.Slide {
+				if e+w.Grace > a.wm {
+					open = true
+					a.add(r, d, s, e)
+				}
 			}
-			open = true
-			a.add(r, d, s, s+w.Size)
+		} else {
+			for s := planner.FloorDiv(t, w.Slide) * w.Slide; s > t-w.Size; s -= w.Slide {
+				if s+w.Size+w.Grace > a.wm {
+					open = true
+					a.add(r, d, s, s+w.Size)
+				}
+			}
 		}
 		if !open {
 			a.late.Add(1)
 		}
 	}
 	return a.flush()
-}
-
-func floorDiv(x, y int64) int64 {
-	q := x / y
-	if x%y != 0 && (x < 0) != (y < 0) {
-		q--
-	}
-	return q
 }
 
 // add folds row r (with diff d) into its group's pre-aggregate.
@@ -313,7 +318,14 @@ func (a *Aggregate) OnWatermark(wm int64) error {
 	}
 	a.wm = wm
 	if a.plan.Window != nil {
-		if err := a.closeWindows(wm); err != nil {
+		// Rows of windows within their grace may still change: downstream
+		// sees the watermark held back by it.
+		wm -= a.plan.Window.Grace
+		closeFn := a.closeWindows
+		if a.plan.Window.Kind == planner.Session {
+			closeFn = a.closeSessions
+		}
+		if err := closeFn(wm); err != nil {
 			return err
 		}
 	}

@@ -451,7 +451,7 @@ func (a *Aggregate) appendClosed(group []byte, acc []aggVal) error {
 	if _, err := decodeRow(rest, a.scratch.Cols); err != nil {
 		return err
 	}
-	a.appendRow(nil, 0, end-a.plan.Window.Size, end, acc, 1)
+	a.appendRow(nil, 0, a.plan.Window.Start(end), end, acc, 1)
 	return nil
 }
 

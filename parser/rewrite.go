@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -74,6 +75,10 @@ var windowFuncs = map[string]bool{
 // keyword to TiDB.
 const SessionFunc = "session_window"
 
+// GraceFunc is what `GRACE <interval>` inside a window function's
+// arguments becomes: grace('10 SECOND').
+const GraceFunc = "grace"
+
 // CastFunc is the function CAST(x AS type) and x::type are rewritten to,
 // as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
 const CastFunc = "streamsql_cast"
@@ -120,6 +125,22 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if end, ok := match[i+1]; ok {
 				windowArgs = append(windowArgs, i+2)
 				topLevel(toks[:end], i+2, ",", func(k int) { windowArgs = append(windowArgs, k+1) })
+			}
+		case t.is("grace") && slices.Contains(windowArgs, i):
+			switch {
+			case next(1).is("interval"):
+				lit, n := intervalLiteral(toks[i+1:])
+				if n == 0 {
+					continue
+				}
+				if _, err := ParseInterval(lit); err != nil {
+					return sqlerr.WithPos(err, r.base+toks[i+1].pos+1)
+				}
+				edits = append(edits, edit{t.pos, toks[i+n].end, GraceFunc + "('" + lit + "')"})
+				i += n
+			case next(1).kind == tString:
+				edits = append(edits, edit{t.pos, toks[i+1].end, GraceFunc + "(" + toks[i+1].text + ")"})
+				i++
 			}
 		case t.is("cast") && next(1).is("("):
 			end, ok := match[i+1]

@@ -65,7 +65,7 @@ func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input
 	if emitOnClose {
 		switch {
 		case scope.window == nil:
-			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
+			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE, HOP, CUMULATE or SESSION)")
 		case input.EventTime() != scope.window.Time:
 			col := input.Columns()[scope.window.Time].Name
 			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel),
@@ -127,57 +127,97 @@ func groupKey(q *parser.Query, b *binder, n ast.ExprNode, fields []field) (Expr,
 	return nil, "", err
 }
 
-// window plans TUMBLE(ts, size) or HOP(ts, slide, size).
+// windowUsage is each window function's signature, for errors.
+var windowUsage = map[string]string{
+	"tumble":           "TUMBLE(time_col, size [, GRACE interval])",
+	"hop":              "HOP(time_col, slide, size [, GRACE interval])",
+	"cumulate":         "CUMULATE(time_col, step, max_size [, GRACE interval])",
+	parser.SessionFunc: "SESSION(time_col, gap [, GRACE interval])",
+}
+
+// window plans TUMBLE, HOP, CUMULATE or SESSION, each with an optional
+// GRACE (allowed lateness) as its last argument.
 func (p *Planner) window(q *parser.Query, b *binder, fc *ast.FuncCallExpr, input Node) (*Window, error) {
 	name := fc.FnName.L
-	switch name {
-	case parser.SessionFunc, "cumulate":
-		shown := strings.ToUpper(name)
-		if name == parser.SessionFunc {
-			shown = "SESSION"
+	shown := strings.ToUpper(name)
+	if name == parser.SessionFunc {
+		shown = "SESSION"
+	}
+	args := fc.Args
+	var grace int64
+	if n := len(args); n > 0 {
+		if g, ok := args[n-1].(*ast.FuncCallExpr); ok && g.FnName.L == parser.GraceFunc {
+			us, err := intervalArg(q, g.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			grace, args = us, args[:n-1]
 		}
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(fc), "%s windows are not supported yet; use TUMBLE or HOP", shown)
 	}
-	want := map[string]int{"tumble": 2, "hop": 3}[name]
-	if len(fc.Args) != want {
-		usage := map[string]string{"tumble": "TUMBLE(time_col, size)", "hop": "HOP(time_col, slide, size)"}[name]
-		return nil, sqlerr.At(sqlerr.UndefinedFunction, q.Pos(fc), "%s takes %d arguments: %s", strings.ToUpper(name), want, usage)
+	want := map[string]int{"tumble": 2, "hop": 3, "cumulate": 3, parser.SessionFunc: 2}[name]
+	if len(args) != want {
+		return nil, sqlerr.At(sqlerr.UndefinedFunction, q.Pos(fc), "%s takes %d arguments: %s", shown, want, windowUsage[name])
 	}
-	ts, err := b.expr(fc.Args[0])
+	ts, err := b.expr(args[0])
 	if err != nil {
 		return nil, err
 	}
 	col, ok := ts.(*ColRef)
 	if !ok || col.T.Kind != types.Timestamp {
-		return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(fc.Args[0]), "the first argument of %s must be a TIMESTAMP column, not %s", strings.ToUpper(name), ts)
+		return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(args[0]), "the first argument of %s must be a TIMESTAMP column, not %s", shown, ts)
 	}
 	var sizes []int64
-	for _, a := range fc.Args[1:] {
-		v, ok := a.(*test_driver.ValueExpr)
-		if !ok {
-			return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(a), "window sizes must be interval constants such as INTERVAL '1' MINUTE")
-		}
-		text := v.Datum.GetString()
-		if text == "" {
-			return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(a), "window sizes must be interval constants such as INTERVAL '1' MINUTE")
-		}
-		us, err := parser.ParseInterval(text)
+	for _, a := range args[1:] {
+		us, err := intervalArg(q, a)
 		if err != nil {
-			return nil, sqlerr.At(sqlerr.InvalidText, q.Pos(a), "%v", err)
+			return nil, err
 		}
 		if us <= 0 {
 			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(a), "window sizes must be positive")
 		}
 		sizes = append(sizes, us)
 	}
-	w := &Window{Time: col.Idx}
-	if name == "tumble" {
+	w := &Window{Time: col.Idx, Grace: grace}
+	switch name {
+	case "tumble":
 		w.Kind, w.Size, w.Slide = Tumble, sizes[0], sizes[0]
-	} else {
+	case parser.SessionFunc:
+		w.Kind, w.Size, w.Slide = Session, sizes[0], sizes[0]
+		if !input.AppendOnly() {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(fc),
+				"SESSION windows need an append-only input (a source, a table fed only by INSERT, or an EMIT ON WINDOW CLOSE view)")
+		}
+	case "hop":
 		w.Kind, w.Slide, w.Size = Hop, sizes[0], sizes[1]
 		if w.Slide > w.Size {
 			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "HOP slide (%s) must not exceed its size (%s)", ival(w.Slide), ival(w.Size))
 		}
+	case "cumulate":
+		w.Kind, w.Slide, w.Size = Cumulate, sizes[0], sizes[1]
+		if w.Size%w.Slide != 0 {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "CUMULATE max size (%s) must be a multiple of its step (%s)", ival(w.Size), ival(w.Slide))
+		}
 	}
 	return w, nil
+}
+
+// intervalArg reads a window-size argument: the parser front end has turned
+// INTERVAL literals into strings such as '5 SECOND'.
+func intervalArg(q *parser.Query, a ast.ExprNode) (int64, error) {
+	v, ok := a.(*test_driver.ValueExpr)
+	text := ""
+	if ok {
+		text = v.Datum.GetString()
+	}
+	if text == "" {
+		return 0, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(a), "window sizes must be interval constants such as INTERVAL '1' MINUTE")
+	}
+	us, err := parser.ParseInterval(text)
+	if err != nil {
+		return 0, sqlerr.At(sqlerr.InvalidText, q.Pos(a), "%v", err)
+	}
+	if us < 0 {
+		return 0, sqlerr.At(sqlerr.InvalidParameter, q.Pos(a), "intervals must not be negative")
+	}
+	return us, nil
 }

@@ -51,17 +51,47 @@ type WindowKind uint8
 const (
 	Tumble WindowKind = iota
 	Hop
+	Cumulate
+	Session
 )
 
-func (k WindowKind) String() string { return [...]string{"TUMBLE", "HOP"}[k] }
+func (k WindowKind) String() string { return [...]string{"TUMBLE", "HOP", "CUMULATE", "SESSION"}[k] }
 
-// Window assigns rows to time windows by the input column Time.
+// Window assigns rows to time windows by the input column Time. Times are
+// in microseconds.
+//
+//   - TUMBLE: Size == Slide.
+//   - HOP: windows of Size starting every Slide.
+//   - CUMULATE: windows starting every Size, each cut into ends every Slide
+//     (the step): [s, s+Slide), [s, s+2*Slide), ... [s, s+Size).
+//   - SESSION: per group key, rows less than Size (the gap) apart share a
+//     window [first row, last row + Size).
+//
+// A window closes when the watermark reaches its end plus Grace; until
+// then a late row still updates it.
 type Window struct {
-	Kind WindowKind
-	Time int
-	// Size is the window length and Slide the distance between starts
-	// (Slide == Size for TUMBLE), both in microseconds.
+	Kind        WindowKind
+	Time        int
 	Size, Slide int64
+	Grace       int64
+}
+
+// Start returns the start of a fixed (not SESSION) window from its end.
+func (w *Window) Start(end int64) int64 {
+	if w.Kind == Cumulate {
+		return FloorDiv(end-1, w.Size) * w.Size
+	}
+	return end - w.Size
+}
+
+// FloorDiv divides rounding toward negative infinity, which is how window
+// starts align for times before the epoch.
+func FloorDiv(x, y int64) int64 {
+	q := x / y
+	if x%y != 0 && (x < 0) != (y < 0) {
+		q--
+	}
+	return q
 }
 
 // AggFunc is an aggregate function.
@@ -226,11 +256,16 @@ func (n *Aggregate) String() string {
 	if n.Window != nil {
 		w := n.Window
 		col := n.Input.Columns()[w.Time].Name
-		if w.Kind == Tumble {
-			fmt.Fprintf(&b, " window=TUMBLE(%s, %s)", col, ival(w.Size))
-		} else {
-			fmt.Fprintf(&b, " window=HOP(%s, %s, %s)", col, ival(w.Slide), ival(w.Size))
+		switch w.Kind {
+		case Tumble, Session:
+			fmt.Fprintf(&b, " window=%s(%s, %s", w.Kind, col, ival(w.Size))
+		default:
+			fmt.Fprintf(&b, " window=%s(%s, %s, %s", w.Kind, col, ival(w.Slide), ival(w.Size))
 		}
+		if w.Grace > 0 {
+			fmt.Fprintf(&b, ", GRACE %s", ival(w.Grace))
+		}
+		b.WriteString(")")
 	}
 	if len(n.Keys) > 0 {
 		keys := make([]string, len(n.Keys))
