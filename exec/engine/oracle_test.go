@@ -74,6 +74,10 @@ func TestOracleWindows(t *testing.T) {
 		oracleWindowView("hop5_15", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, false, 0),
 		oracleWindowView("eowc_tumble7", "TUMBLE(ts, INTERVAL '7' SECOND)", 7, 7, true, 0),
 		oracleWindowView("eowc_hop_backfilled", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 1),
+		oracleCumulateView("cumulate5_20", 5, 20, false),
+		oracleCumulateView("eowc_cumulate3_12", 3, 12, true),
+		oracleSessionView("session2", 2, false),
+		oracleSessionView("eowc_session1", 1, true),
 		{
 			name: "per_key",
 			create: `CREATE MATERIALIZED VIEW per_key AS SELECT k, COUNT(*) AS n, COUNT(DISTINCT g) AS dg,
@@ -398,6 +402,54 @@ WHERE ws + %[1]d > ts GROUP BY ws, k`, size, slide, (size+slide-1)/slide)
 		create: fmt.Sprintf("CREATE MATERIALIZED VIEW %s%s AS SELECT %s FROM t GROUP BY %s, k", name, emit, oracleAggs, window),
 		oracle: q, header: oracleHeader, kinds: oracleKinds, nkey: 3, from: from,
 		slide: slide, size: size, eowc: eowc,
+	}
+}
+
+// oracleCumulateView is a view of oracleAggs grouped by CUMULATE(ts, step,
+// size) and k (seconds): a row belongs to the windows of its size-aligned
+// start whose ends, every step, lie after it.
+func oracleCumulateView(name string, step, size int64, eowc bool) oracleView {
+	emit := ""
+	if eowc {
+		emit = " EMIT ON WINDOW CLOSE"
+	}
+	step, size = step*1e6, size*1e6
+	q := fmt.Sprintf(`SELECT ws, we, k, COUNT(*), COUNT(v), COUNT(DISTINCT g), SUM(v), AVG(d), MIN(v), MAX(d)
+FROM (SELECT ts / %[1]d * %[1]d AS ws, ts / %[1]d * %[1]d + (j + 1) * %[2]d AS we, p.* FROM p JOIN nums ON j < %[3]d)
+WHERE we > ts GROUP BY ws, we, k`, size, step, size/step)
+	if eowc {
+		q += fmt.Sprintf("\nHAVING we <= (SELECT max(ts) FROM p) - %d", oracleDelay)
+	}
+	return oracleView{
+		name: name,
+		create: fmt.Sprintf("CREATE MATERIALIZED VIEW %s%s AS SELECT %s FROM t GROUP BY CUMULATE(ts, INTERVAL '%d' SECOND, INTERVAL '%d' SECOND), k",
+			name, emit, oracleAggs, step/1e6, size/1e6),
+		oracle: q, header: oracleHeader, kinds: oracleKinds, nkey: 3,
+	}
+}
+
+// oracleSessionView is a view of oracleAggs grouped by SESSION(ts, gap) and
+// k (seconds). SQLite numbers each key's sessions with window functions: a
+// row starts a new session when it is gap or more after the key's previous
+// row.
+func oracleSessionView(name string, gap int64, eowc bool) oracleView {
+	emit := ""
+	if eowc {
+		emit = " EMIT ON WINDOW CLOSE"
+	}
+	gap *= 1e6
+	q := fmt.Sprintf(`SELECT MIN(ts), MAX(ts) + %[1]d, k, COUNT(*), COUNT(v), COUNT(DISTINCT g), SUM(v), AVG(d), MIN(v), MAX(d)
+FROM (SELECT q.*, SUM(brk) OVER (PARTITION BY k ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS sid
+      FROM (SELECT p.*, CASE WHEN ts - LAG(ts) OVER (PARTITION BY k ORDER BY ts, seq) < %[1]d THEN 0 ELSE 1 END AS brk FROM p) q)
+GROUP BY k, sid`, gap)
+	if eowc {
+		q += fmt.Sprintf("\nHAVING MAX(ts) + %d <= (SELECT max(ts) FROM p) - %d", gap, oracleDelay)
+	}
+	return oracleView{
+		name: name,
+		create: fmt.Sprintf("CREATE MATERIALIZED VIEW %s%s AS SELECT %s FROM t GROUP BY SESSION(ts, INTERVAL '%d' SECOND), k",
+			name, emit, oracleAggs, gap/1e6),
+		oracle: q, header: oracleHeader, kinds: oracleKinds, nkey: 3,
 	}
 }
 
