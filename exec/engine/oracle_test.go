@@ -188,6 +188,8 @@ func TestOracleLateRows(t *testing.T) {
 		oracleWindowView("late_hop", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, false, 0),
 		oracleWindowView("late_eowc", "TUMBLE(ts, INTERVAL '10' SECOND)", 10, 10, true, 0),
 		oracleWindowView("late_eowc_hop", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0),
+		withGrace(oracleWindowView("late_tumble_grace", "TUMBLE(ts, INTERVAL '10' SECOND, GRACE INTERVAL '8' SECOND)", 10, 10, false, 0), 8),
+		withGrace(oracleWindowView("late_eowc_hop_grace", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND, GRACE '12 seconds')", 5, 15, true, 0), 12),
 	}
 
 	conn := connect(t, startServer(t))
@@ -376,9 +378,15 @@ type oracleView struct {
 	kinds                string // column kinds, see oracleCanon
 	nkey                 int    // the leading columns that identify a row
 	from                 int    // the checkpoint before which it is created
-	// slide and size (µs) and eowc describe a windowed view's window.
-	slide, size int64
-	eowc        bool
+	// slide, size and grace (µs) and eowc describe a windowed view's window.
+	slide, size, grace int64
+	eowc               bool
+}
+
+// withGrace records a view's GRACE (seconds) for oracleSimulate.
+func withGrace(v oracleView, grace int64) oracleView {
+	v.grace = grace * 1e6
+	return v
 }
 
 // oracleWindowView is a view of oracleAggs grouped by a window and k.
@@ -476,7 +484,7 @@ func oracleSimulate(rows []oracleRow, ends []int, v oracleView) ([][]string, int
 			kept := false
 			first := r.ts - r.ts%v.slide // event times are positive
 			for s := first; s+v.size > r.ts; s -= v.slide {
-				if s+v.size <= wm {
+				if s+v.size+v.grace <= wm {
 					continue // closed
 				}
 				kept = true
@@ -498,7 +506,7 @@ func oracleSimulate(rows []oracleRow, ends []int, v oracleView) ([][]string, int
 	}
 	var out [][]string
 	for key, a := range groups {
-		if v.eowc && key.start+v.size > wm {
+		if v.eowc && key.start+v.size+v.grace > wm {
 			continue
 		}
 		k := strconv.FormatInt(key.k, 10)
