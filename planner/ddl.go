@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -19,10 +21,18 @@ func (p *Planner) Relation(st *parser.CreateRelation) (*catalog.Relation, error)
 		rel.Columns = append(rel.Columns, catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull})
 	}
 	for _, o := range st.Options {
+		known, err := timeOption(&rel.Time, o)
+		if err != nil {
+			return nil, err
+		}
+		if known {
+			continue
+		}
+		if st.Kind == parser.KindTable {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos,
+				"unknown table option %q (a table takes only late_rows, max_future and future_rows; use CREATE SOURCE for a connector)", o.Key)
+		}
 		rel.Options[o.Key] = o.Value
-	}
-	if st.Kind == parser.KindTable && len(st.Options) > 0 {
-		return nil, sqlerr.At(sqlerr.InvalidParameter, st.Options[0].Pos, "unknown table option %q (a table takes no WITH options; use CREATE SOURCE for a connector)", st.Options[0].Key)
 	}
 	for _, k := range st.PrimaryKey {
 		i := rel.ColumnIndex(k)
@@ -191,4 +201,41 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		out.Rows = append(out.Rows, vals)
 	}
 	return out, nil
+}
+
+// timeOption reads one of the event-time options tables and sources share,
+// reporting whether o is one.
+func timeOption(t *catalog.TimeOptions, o parser.Option) (bool, error) {
+	bad := func(want string) error {
+		return sqlerr.At(sqlerr.InvalidParameter, o.Pos, "invalid value for option %s: %q (want %s)", o.Key, o.Value, want)
+	}
+	switch o.Key {
+	case "late_rows":
+		switch strings.ToLower(o.Value) {
+		case "drop":
+			t.KeepLate = false
+		case "keep":
+			t.KeepLate = true
+		default:
+			return true, bad("'drop' or 'keep'")
+		}
+	case "max_future":
+		us, err := parser.ParseInterval(o.Value)
+		if err != nil || us <= 0 {
+			return true, bad("a positive interval such as '1 hour'")
+		}
+		t.MaxFuture = us
+	case "future_rows":
+		switch strings.ToLower(o.Value) {
+		case "drop":
+			t.FutureClamp = false
+		case "clamp":
+			t.FutureClamp = true
+		default:
+			return true, bad("'drop' or 'clamp'")
+		}
+	default:
+		return false, nil
+	}
+	return true, nil
 }

@@ -174,6 +174,9 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 	}
 	e.sys.mu.Unlock()
 	for _, x := range xs {
+		if x.rel.LateOf != "" {
+			continue // recreated by its table's or source's CREATE
+		}
 		id := x.rel.ID
 		if err := meta.Put(keys.AppendUint64([]byte{'c'}, id), []byte(x.rel.SQL)); err != nil {
 			return err
@@ -265,7 +268,9 @@ func (e *Engine) restore() error {
 	byID := map[uint64]*entry{}
 	e.mu.RLock()
 	for _, x := range e.rels {
-		byID[x.rel.ID] = x
+		if x.rel.LateOf == "" {
+			byID[x.rel.ID] = x
+		}
 	}
 	e.mu.RUnlock()
 	for _, r := range recs {
@@ -320,7 +325,7 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 	e.mu.RLock()
 	var x *entry
 	for _, r := range e.rels {
-		if r.rel.ID == table {
+		if r.rel.ID == table && r.rel.LateOf == "" {
 			x = r
 		}
 	}

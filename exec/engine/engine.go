@@ -89,6 +89,9 @@ type entry struct {
 	// pipe and upstream are set for materialized views.
 	pipe     *exec.Pipeline
 	upstream *entry
+	// lateTable keeps the rows that arrived behind the watermark
+	// (late_rows = 'keep').
+	lateTable *entry
 	// stop ends a generator source.
 	stop context.CancelFunc
 	gen  *datagen.Generator
@@ -106,6 +109,9 @@ type dataflow struct {
 	maxTime, wm int64
 	rows, late  atomic.Int64
 	wmShown     atomic.Int64
+	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
+	lateIdx []int
+	lateBuf *vec.Batch
 }
 
 func newDataflow() *dataflow {
@@ -119,6 +125,7 @@ func newDataflow() *dataflow {
 func (df *dataflow) ingest(b *vec.Batch) error {
 	rel := df.root.rel
 	df.rows.Add(int64(b.N))
+	df.lateIdx = df.lateIdx[:0]
 	if t := rel.EventTime; t >= 0 {
 		col := &b.Cols[t]
 		for i := 0; i < b.N; i++ {
@@ -128,6 +135,7 @@ func (df *dataflow) ingest(b *vec.Batch) error {
 			ts := col.I64[i]
 			if ts < df.wm {
 				df.late.Add(1)
+				df.lateIdx = append(df.lateIdx, i)
 			}
 			df.maxTime = max(df.maxTime, ts)
 		}
@@ -139,6 +147,9 @@ func (df *dataflow) ingest(b *vec.Batch) error {
 		err = df.root.out.Push(b)
 	}
 	if err != nil {
+		return err
+	}
+	if err := df.keepLate(b, df.lateIdx, df.wm); err != nil {
 		return err
 	}
 	if rel.EventTime >= 0 && df.maxTime != math.MinInt64 {
@@ -229,6 +240,12 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	created, err := e.register(x, st.IfNotExists)
 	if err != nil || !created {
 		return "", err
+	}
+	if rel.Time.KeepLate {
+		if err := e.createLateTable(x); err != nil {
+			e.unregister(rel.Name)
+			return "", err
+		}
 	}
 	if st.Kind == parser.KindTable {
 		ts := columnTypes(rel.Columns)
@@ -361,7 +378,15 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 	if x.rel.Kind != st.Kind {
 		return "", "", sqlerr.At(sqlerr.WrongObjectType, st.Pos, "%q is a %s, not a %s: use DROP %s", st.Name, x.rel.Kind.Noun(), st.Kind.Noun(), x.rel.Kind)
 	}
-	if deps := e.dependents(st.Name); len(deps) > 0 {
+	if x.rel.LateOf != "" {
+		return "", "", sqlerr.At(sqlerr.WrongObjectType, st.Pos, "%q holds the late rows of %s and is dropped with it", st.Name, x.rel.LateOf)
+	}
+	deps := e.dependents(st.Name)
+	if x.lateTable != nil {
+		deps = append(deps, e.dependents(x.lateTable.rel.Name)...)
+		sort.Strings(deps)
+	}
+	if len(deps) > 0 {
 		return "", "", sqlerr.At(sqlerr.DependentObjects, st.Pos, "cannot drop %s %q because other objects depend on it: %v; drop them first", st.Kind.Noun(), st.Name, deps)
 	}
 	if x.stop != nil {
@@ -375,6 +400,12 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 		x.df.mu.Unlock()
 	}
 	e.unregister(st.Name)
+	if x.lateTable != nil {
+		e.unregister(x.lateTable.rel.Name)
+		if err := e.backend.DropNamespace(x.rel.ID<<8 | lateNS); err != nil {
+			return "", "", err
+		}
+	}
 	if err := e.dropState(x); err != nil {
 		return "", "", err
 	}

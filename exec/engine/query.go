@@ -240,6 +240,9 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		switch {
 		case what == "sources" && rel.Kind == parser.KindSource:
 			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
+		case what == "tables" && rel.Kind == parser.KindTable && rel.LateOf != "":
+			// Every row behind the source's watermark is kept here.
+			r.add(rel.Name, x.df.late.Load(), int64(0), nil)
 		case what == "tables" && rel.Kind == parser.KindTable:
 			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:

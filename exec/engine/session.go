@@ -199,6 +199,9 @@ func (e *Engine) insert(st *parser.Insert) (int, error) {
 	if !ok {
 		return 0, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", plan.Rel.Name)
 	}
+	if x.rel.LateOf != "" {
+		return 0, sqlerr.New(sqlerr.WrongObjectType, "cannot insert into %q: it holds the late rows of %s", x.rel.Name, x.rel.LateOf)
+	}
 	b := vec.NewBatch(columnTypes(x.rel.Columns), len(plan.Rows))
 	one := &vec.Batch{N: 1}
 	for _, row := range plan.Rows {

@@ -40,6 +40,25 @@ type Relation struct {
 	Query any
 	// EmitOnClose is set for materialized views that emit final rows only.
 	EmitOnClose bool
+	// Time holds a table's or source's event-time options.
+	Time TimeOptions
+	// LateOf names the table or source whose late rows this system table
+	// keeps (late_rows = 'keep'); such a table is created and dropped with
+	// it and is not in the stored catalog itself.
+	LateOf string
+}
+
+// TimeOptions are the WITH options of a table or source that govern its
+// event time. Durations are in microseconds.
+type TimeOptions struct {
+	// KeepLate copies every row that arrives behind the watermark into the
+	// system table <name>_late (late_rows = 'keep').
+	KeepLate bool
+	// MaxFuture, when positive, bounds how far ahead of the clock an event
+	// time may be; FutureClamp clamps such rows to the bound instead of
+	// dropping them (future_rows = 'clamp' | 'drop').
+	MaxFuture   int64
+	FutureClamp bool
 }
 
 // ColumnIndex returns the index of the named column, or -1.
