@@ -27,6 +27,9 @@ type Options struct {
 	// Crash, when set, is called at named points of the checkpoint and
 	// insert protocols, so crash tests can kill the process exactly there.
 	Crash func(point string)
+	// Clock is processing time, read only by rules that ask for it
+	// (max_future); default time.Now. Tests inject their own.
+	Clock func() time.Time
 }
 
 // The meta namespace (id 0; relation ids start at 1) holds what a restart
@@ -34,7 +37,7 @@ type Options struct {
 //
 //	'c' id      → the CREATE statement of relation id, as written
 //	'n'         → the next relation id
-//	'd' root id → dataflow: max event time, watermark, rows, late rows, source position
+//	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows
 //	'm' id      → late rows dropped by each aggregate of materialized view id
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
@@ -191,6 +194,7 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 				pos = x.gen.Pos
 			}
 			v = binary.AppendVarint(v, pos)
+			v = binary.AppendVarint(v, df.future.Load())
 			if err := meta.Put(keys.AppendUint64([]byte{'d'}, id), v); err != nil {
 				return err
 			}
@@ -283,11 +287,12 @@ func (e *Engine) restore() error {
 			if x == nil || x.df == nil {
 				continue
 			}
-			v := varints(r.val, 5)
+			v := varints(r.val, 6)
 			df := x.df
 			df.maxTime, df.wm = v[0], v[1]
 			df.rows.Store(v[2])
 			df.late.Store(v[3])
+			df.future.Store(v[5])
 			if df.wm != math.MinInt64 {
 				df.wmShown.Store(df.wm)
 			}

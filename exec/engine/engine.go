@@ -11,6 +11,7 @@
 package engine
 
 import (
+	"time"
 	"context"
 	"fmt"
 	"math"
@@ -109,6 +110,9 @@ type dataflow struct {
 	maxTime, wm int64
 	rows, late  atomic.Int64
 	wmShown     atomic.Int64
+	// future counts rows beyond max_future; clock reads processing time.
+	future atomic.Int64
+	clock  func() time.Time
 	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
 	lateIdx []int
 	lateBuf *vec.Batch
@@ -124,6 +128,9 @@ func newDataflow() *dataflow {
 // The caller holds df.mu.
 func (df *dataflow) ingest(b *vec.Batch) error {
 	rel := df.root.rel
+	if rel.Time.MaxFuture > 0 && rel.EventTime >= 0 {
+		b = df.limitFuture(b)
+	}
 	df.rows.Add(int64(b.N))
 	df.lateIdx = df.lateIdx[:0]
 	if t := rel.EventTime; t >= 0 {
@@ -223,6 +230,10 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	rel.SQL = st.SQL
 	x := &entry{rel: rel, df: newDataflow(), out: &exec.Tee{}}
 	x.df.root = x
+	x.df.clock = time.Now
+	if e.opts.Clock != nil {
+		x.df.clock = e.opts.Clock
+	}
 	if st.Kind == parser.KindSource {
 		switch c := rel.Options["connector"]; c {
 		case "datagen":

@@ -68,3 +68,41 @@ func (df *dataflow) keepLate(b *vec.Batch, late []int, wm int64) error {
 	}
 	return lt.mat.Push(out)
 }
+
+// limitFuture applies max_future: a row whose event time is more than
+// max_future ahead of the clock is counted, then dropped or clamped to the
+// bound (future_rows), so that one bad timestamp cannot push the watermark
+// past every row still to come. Processing time makes this the one rule
+// that a replay after a crash may judge differently. The caller holds df.mu.
+func (df *dataflow) limitFuture(b *vec.Batch) *vec.Batch {
+	rel := df.root.rel
+	bound := df.clock().UnixMicro() + rel.Time.MaxFuture
+	col := &b.Cols[rel.EventTime]
+	future := func(i int) bool { return !col.IsNull(i) && col.I64[i] > bound }
+	dropped := 0
+	for i := 0; i < b.N; i++ {
+		if !future(i) {
+			continue
+		}
+		df.future.Add(1)
+		if rel.Time.FutureClamp {
+			col.I64[i] = bound
+		} else {
+			dropped++
+		}
+	}
+	if dropped == 0 {
+		return b
+	}
+	out := vec.NewBatch(columnTypes(rel.Columns), b.N-dropped)
+	for r := 0; r < b.N; r++ {
+		if future(r) {
+			continue
+		}
+		for c := range b.Cols {
+			out.Cols[c].AppendFrom(&b.Cols[c], r)
+		}
+		out.EndRow(b.DiffAt(r))
+	}
+	return out
+}

@@ -2,9 +2,14 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/state/pebble"
 )
 
@@ -57,5 +62,56 @@ func TestLateRowsSurviveRestart(t *testing.T) {
 	got = run(`SELECT k FROM t_late ORDER BY k`)
 	if len(got) != 2 || got[0][0] != int32(2) || got[1][0] != int32(3) {
 		t.Errorf("t_late after restarts: %v, want [[2] [3]]", got)
+	}
+}
+
+// TestMaxFuture: rows more than max_future ahead of the (injected) clock
+// are counted in future_rows, then dropped or clamped, so they cannot drag
+// the watermark past every row still to come.
+func TestMaxFuture(t *testing.T) {
+	var now atomic.Int64 // the clock, in Unix microseconds
+	now.Store(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro())
+	backend, err := memory.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Open(backend, engine.Options{Clock: func() time.Time { return time.UnixMicro(now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, serve(t, backend, eng))
+	ctx := context.Background()
+	for _, q := range []string{
+		`CREATE TABLE d (k INT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (max_future = '1 hour')`,
+		`CREATE TABLE c (k INT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (max_future = '1 hour', future_rows = 'clamp')`,
+		`INSERT INTO d VALUES (1, '2024-01-01 00:30:00'), (2, '2031-01-01 00:00:00'), (3, '2024-01-01 00:59:00')`,
+		`INSERT INTO c VALUES (1, '2024-01-01 00:30:00'), (2, '2031-01-01 00:00:00'), (3, '2024-01-01 00:59:00')`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	show := oracleQuery(t, conn, "SHOW TABLES")
+	want := [][]string{
+		{"c", "3", "0", "2024-01-01 01:00:00", "1"}, // clamped to now + 1 hour
+		{"d", "2", "0", "2024-01-01 00:59:00", "1"}, // dropped
+	}
+	if fmt.Sprint(show) != fmt.Sprint(want) {
+		t.Errorf("SHOW TABLES = %v, want %v", show, want)
+	}
+	if got := oracleQuery(t, conn, "SELECT k, ts FROM c WHERE k = 2"); fmt.Sprint(got) != "[[2 2024-01-01 01:00:00]]" {
+		t.Errorf("clamped row = %v", got)
+	}
+	// Time passes: the same row is no longer too far ahead.
+	now.Add(int64(24 * 365 * 8 * time.Hour / time.Microsecond))
+	if _, err := conn.Exec(ctx, `INSERT INTO d VALUES (4, '2031-01-01 00:00:00')`); err != nil {
+		t.Fatal(err)
+	}
+	if got := oracleQuery(t, conn, "SELECT COUNT(*) FROM d"); fmt.Sprint(got) != "[[3]]" {
+		t.Errorf("rows of d = %v, want 3", got)
+	}
+	_, err = conn.Exec(ctx, `CREATE TABLE bad (ts TIMESTAMP) WITH (future_rows = 'wrap')`)
+	if err == nil || !strings.Contains(err.Error(), "want 'drop' or 'clamp'") {
+		t.Errorf("future_rows = 'wrap': %v", err)
 	}
 }

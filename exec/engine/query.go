@@ -224,9 +224,10 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 	switch what {
 	case "sources":
 		r = newRows(col("name", types.Varchar), col("connector", types.Varchar), col("rows", types.BigInt),
-			col("late_rows", types.BigInt), col("watermark", types.Ts))
+			col("late_rows", types.BigInt), col("watermark", types.Ts), col("future_rows", types.BigInt))
 	case "tables":
-		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts))
+		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts),
+			col("future_rows", types.BigInt))
 	case "materialized views":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
 			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar))
@@ -239,12 +240,12 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		rel := x.rel
 		switch {
 		case what == "sources" && rel.Kind == parser.KindSource:
-			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
+			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load())
 		case what == "tables" && rel.Kind == parser.KindTable && rel.LateOf != "":
 			// Every row behind the source's watermark is kept here.
-			r.add(rel.Name, x.df.late.Load(), int64(0), nil)
+			r.add(rel.Name, x.df.late.Load(), int64(0), nil, int64(0))
 		case what == "tables" && rel.Kind == parser.KindTable:
-			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load())
+			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load())
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
 			x.df.mu.Lock()
 			x.pipe.Flush() // state sizes as of now, not the last write-back
