@@ -11,7 +11,6 @@
 package engine
 
 import (
-	"time"
 	"context"
 	"fmt"
 	"math"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/streamsql/streamsql/connectors/datagen"
 	"github.com/streamsql/streamsql/exec"
