@@ -54,19 +54,8 @@ func TestStateTenTimesTheCache(t *testing.T) {
 		t.Errorf("groups=%d rows=%d groups with a wrong count=%d, with a wrong sum=%d", groups, n, badN, badS)
 	}
 	var cached, stateKeys int64
-	rows, err := conn.Query(ctx, "SHOW MATERIALIZED VIEWS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range queryValues(t, conn, "SHOW MATERIALIZED VIEWS") {
 		stateKeys, cached = vals[3].(int64), vals[5].(int64)
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
 	}
 	if stateKeys < 20000 || cached > 2000+1024 {
 		t.Errorf("state keys %d (want ≥ 20000), cached groups %d (want ≤ cache 2000 + one batch)", stateKeys, cached)
@@ -131,15 +120,7 @@ func TestMemoryStaysNearCache(t *testing.T) {
 		if n != batches*perBatch {
 			t.Fatalf("%d groups with n = 1, want %d", n, batches*perBatch)
 		}
-		rows, err := conn.Query(ctx, "SHOW MATERIALIZED VIEWS")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, vals := range queryValues(t, conn, "SHOW MATERIALIZED VIEWS") {
 			stateBytes = vals[4].(int64)
 		}
 		return growth, stateBytes

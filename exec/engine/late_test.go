@@ -24,31 +24,15 @@ func TestLateRowsSurviveRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, err := engine.Open(backend, engine.Options{Dir: logDir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { eng.Close(); backend.Close() }()
+		eng, stop := openDurable(t, backend, logDir, engine.Options{})
+		defer stop()
 		conn := connect(t, serveEngine(t, eng))
 		for _, q := range stmts[:len(stmts)-1] {
 			if _, err := conn.Exec(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		rows, err := conn.Query(ctx, stmts[len(stmts)-1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out [][]any
-		for rows.Next() {
-			v, err := rows.Values()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, v)
-		}
-		return out
+		return queryValues(t, conn, stmts[len(stmts)-1])
 	}
 	run(`CREATE TABLE t (k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (late_rows = 'keep')`,
 		`CREATE MATERIALIZED VIEW n_late AS SELECT COUNT(*) AS n FROM t_late`,

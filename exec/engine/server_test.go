@@ -58,3 +58,37 @@ func connect(t testing.TB, addr string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(ctx) })
 	return conn
 }
+
+// openDurable opens an engine over state and an insert log kept in the
+// given directories, as a restarted server would; stop closes both.
+func openDurable(t testing.TB, backend state.Backend, logDir string, opts engine.Options) (eng *engine.Engine, stop func()) {
+	t.Helper()
+	opts.Dir = logDir
+	eng, err := engine.Open(backend, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, func() { eng.Close(); backend.Close() }
+}
+
+// queryValues runs a query and returns its rows as pgx decodes them.
+func queryValues(t testing.TB, conn *pgx.Conn, sql string) [][]any {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}

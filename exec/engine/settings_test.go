@@ -23,12 +23,7 @@ func TestSystemSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts.Dir = logDir
-		eng, err := engine.Open(backend, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return eng, func() { eng.Close(); backend.Close() }
+		return openDurable(t, backend, logDir, opts)
 	}
 	show := func(eng *engine.Engine, name string) string {
 		t.Helper()
