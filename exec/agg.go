@@ -267,23 +267,29 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 			a.deltas = append(a.deltas, delta{part: pi, agg: int32(j), row: int32(r), d: d})
 			continue
 		}
-		switch c.Func {
-		case planner.AggCount:
-			v.n += d
-		case planner.AggSum, planner.AggAvg:
-			v.n += d
-			if x.Type.Kind == types.Float64 {
-				v.f += float64(d) * x.F64[r]
-			} else {
-				v.i += d * x.I64[r]
-			}
-		case planner.AggMin, planner.AggMax:
-			// Append-only input: d > 0, keep the extreme value.
-			var cand aggVal
-			setVal(&cand, x, r)
-			if !v.has || betterVal(c.Func, x.Type.Kind, &cand, v) {
-				*v = cand
-			}
+		foldVal(c.Func, v, x, r, d)
+	}
+}
+
+// foldVal adds the non-NULL value x[r], with diff d, into the accumulator
+// of an aggregate that keeps no multiset (COUNT, SUM, AVG, and MIN and MAX
+// over an append-only input, where d > 0 and the extreme value suffices).
+func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
+	switch f {
+	case planner.AggCount:
+		v.n += d
+	case planner.AggSum, planner.AggAvg:
+		v.n += d
+		if x.Type.Kind == types.Float64 {
+			v.f += float64(d) * x.F64[r]
+		} else {
+			v.i += d * x.I64[r]
+		}
+	case planner.AggMin, planner.AggMax:
+		var cand aggVal
+		setVal(&cand, x, r)
+		if !v.has || betterVal(f, x.Type.Kind, &cand, v) {
+			*v = cand
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
-	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/keys"
 )
@@ -135,21 +134,7 @@ func (a *Aggregate) sessionRow(r int, t int64) error {
 			}
 			continue
 		}
-		var one aggVal
-		switch c.Func {
-		case planner.AggCount:
-			one.n = 1
-		case planner.AggSum, planner.AggAvg:
-			one.n = 1
-			if x.Type.Kind == types.Float64 {
-				one.f = x.F64[r]
-			} else {
-				one.i = x.I64[r]
-			}
-		case planner.AggMin, planner.AggMax:
-			setVal(&one, x, r)
-		}
-		mergeVal(c.Func, a.argTypes[j].Kind, &m.acc[j], &one)
+		foldVal(c.Func, &m.acc[j], x, r, 1)
 	}
 	m.key = keys.AppendInt64(append([]byte(nil), prefix...), m.start)
 	a.accBuf = binary.AppendVarint(a.accBuf[:0], m.last)
