@@ -27,9 +27,17 @@ func (s *store) Apply(b *state.Batch) error {
 	for i := range ops {
 		order = append(order, int32(i))
 	}
-	// Stable, so the last operation on a key is the last of its run.
+	// Stable, so the last operation on a key is the last of its run: keep
+	// only that one, as if the batch were applied in order.
 	slices.SortStableFunc(order, func(x, y int32) int { return bytes.Compare(ops[x].Key, ops[y].Key) })
+	last := order[:0]
+	for n, i := range order {
+		if n+1 == len(order) || !bytes.Equal(ops[order[n+1]].Key, ops[i].Key) {
+			last = append(last, i)
+		}
+	}
 	s.order = order
+	order = last
 
 	var it *pebble.Iterator
 	defer func() {
@@ -40,11 +48,8 @@ func (s *store) Apply(b *state.Batch) error {
 	pb := db.NewBatch()
 	defer pb.Close()
 	stats := s.stats
-	for n, i := range order {
+	for _, i := range order {
 		op := &ops[i]
-		if n+1 < len(order) && bytes.Equal(ops[order[n+1]].Key, op.Key) {
-			continue // overridden by a later operation on the same key
-		}
 		old, ok, known := s.knownSize(op.Key)
 		k := s.encode(op.Key)
 		if !known {
@@ -83,11 +88,8 @@ func (s *store) Apply(b *state.Batch) error {
 	}
 	s.mutated()
 	s.stats = stats
-	for n, i := range order {
+	for _, i := range order {
 		op := &ops[i]
-		if n+1 < len(order) && bytes.Equal(ops[order[n+1]].Key, op.Key) {
-			continue
-		}
 		if op.Delete {
 			s.note(op.Key, absent)
 		} else {
