@@ -96,13 +96,9 @@ func (df *dataflow) limitFuture(b *vec.Batch) *vec.Batch {
 	}
 	out := vec.NewBatch(columnTypes(rel.Columns), b.N-dropped)
 	for r := 0; r < b.N; r++ {
-		if future(r) {
-			continue
+		if !future(r) {
+			out.AppendRow(b, r, b.DiffAt(r))
 		}
-		for c := range b.Cols {
-			out.Cols[c].AppendFrom(&b.Cols[c], r)
-		}
-		out.EndRow(b.DiffAt(r))
 	}
 	return out
 }

@@ -91,25 +91,18 @@ func parseSystem(name, value string) (time.Duration, int, error) {
 // setSystem applies a system setting to the running engine; the caller
 // checkpoints afterwards to make it durable.
 func (e *Engine) setSystem(name, value string) error {
-	d, n, err := parseSystem(name, value)
-	if err != nil {
+	if err := e.restoreSystem(name, value); err != nil {
 		return err
 	}
-	e.sys.mu.Lock()
-	e.sys.set[name] = strings.TrimSpace(value)
-	e.sys.mu.Unlock()
 	switch name {
 	case "checkpoint_interval":
-		e.sys.mu.Lock()
-		e.sys.interval = d
-		e.sys.mu.Unlock()
 		select {
 		case e.sys.wake <- struct{}{}:
 		default: // a wake-up is already pending
 		}
 	case "state_cache_size":
 		e.sys.mu.Lock()
-		e.sys.cache = n
+		n := e.cacheGroups()
 		e.sys.mu.Unlock()
 		e.mu.RLock()
 		defer e.mu.RUnlock()
@@ -124,13 +117,17 @@ func (e *Engine) setSystem(name, value string) error {
 	return nil
 }
 
-// restoreSystem applies a setting stored in a checkpoint.
+// restoreSystem records a setting, SET by a user or stored in a
+// checkpoint, as the value in force; setSystem then applies it to what is
+// already running.
 func (e *Engine) restoreSystem(name, value string) error {
 	d, n, err := parseSystem(name, value)
 	if err != nil {
 		return err
 	}
-	e.sys.set[name] = value
+	e.sys.mu.Lock()
+	defer e.sys.mu.Unlock()
+	e.sys.set[name] = strings.TrimSpace(value)
 	switch name {
 	case "checkpoint_interval":
 		e.sys.interval = d
