@@ -30,7 +30,7 @@ func (p *Planner) Relation(st *parser.CreateRelation) (*catalog.Relation, error)
 		}
 		if st.Kind == parser.KindTable {
 			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos,
-				"unknown table option %q (a table takes only late_rows, max_future and future_rows; use CREATE SOURCE for a connector)", o.Key)
+				"unknown table option %q (a table takes only late_rows, max_future, future_rows, idle_timeout and idle_watermark; use CREATE SOURCE for a connector)", o.Key)
 		}
 		rel.Options[o.Key] = o.Value
 	}
@@ -52,6 +52,12 @@ func (p *Planner) Relation(st *parser.CreateRelation) (*catalog.Relation, error)
 			return nil, err
 		}
 		rel.EventTime, rel.WatermarkDelay = idx, delay
+	}
+	if t := rel.Time; t.IdleAdvance && t.IdleTimeout == 0 {
+		return nil, sqlerr.At(sqlerr.InvalidParameter, st.Pos, "idle_watermark = 'advance' needs idle_timeout: the watermark moves on only once every partition is idle")
+	}
+	if rel.Time.IdleTimeout > 0 && rel.EventTime < 0 {
+		return nil, sqlerr.At(sqlerr.InvalidParameter, st.Pos, "idle_timeout needs a watermark: add WATERMARK FOR <column>")
 	}
 	return rel, nil
 }
@@ -225,6 +231,21 @@ func timeOption(t *catalog.TimeOptions, o parser.Option) (bool, error) {
 			return true, bad("a positive interval such as '1 hour'")
 		}
 		t.MaxFuture = us
+	case "idle_timeout":
+		us, err := parser.ParseInterval(o.Value)
+		if err != nil || us <= 0 {
+			return true, bad("a positive interval such as '5 seconds'")
+		}
+		t.IdleTimeout = us
+	case "idle_watermark":
+		switch strings.ToLower(o.Value) {
+		case "hold":
+			t.IdleAdvance = false
+		case "advance":
+			t.IdleAdvance = true
+		default:
+			return true, bad("'hold' or 'advance'")
+		}
 	case "future_rows":
 		switch strings.ToLower(o.Value) {
 		case "drop":

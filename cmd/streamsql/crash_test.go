@@ -27,14 +27,16 @@ var crashPoints = []string{"source-batch", "insert-after-log", "checkpoint-begin
 
 // crashDDL gives each view its own generator: a source is not stored, so
 // a second view over one generator would see only rows generated after it
-// was created, which depends on timing.
+// was created, which depends on timing. gen2 has four partitions of
+// unequal length, read in turns, with a zero watermark delay: a row would
+// be late unless each partition's position and watermark come back.
 const crashDDL = `
 CREATE SOURCE gen (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
   WITH (connector = 'datagen', rows_per_second = 0, max_rows = 60000, seed = 3, fields.id.kind = 'sequence');
 CREATE MATERIALIZED VIEW gen_keys AS
   SELECT id % 7 AS k, COUNT(*) AS n, MAX(id / 7) + 1 AS mx, COUNT(DISTINCT id) AS d FROM gen GROUP BY id % 7;
-CREATE SOURCE gen2 (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
-  WITH (connector = 'datagen', rows_per_second = 0, max_rows = 60000, seed = 3, fields.id.kind = 'sequence');
+CREATE SOURCE gen2 (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+  WITH (connector = 'datagen', rows_per_second = 0, max_rows = 60001, seed = 3, fields.id.kind = 'sequence', partitions = 4);
 CREATE MATERIALIZED VIEW gen_secs EMIT ON WINDOW CLOSE AS
   SELECT window_start, COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM gen2 GROUP BY TUMBLE(ts, INTERVAL '1' SECOND);
 CREATE TABLE t (seq BIGINT, k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts);
@@ -49,6 +51,7 @@ var finalQueries = []string{
 	"SELECT * FROM t_keys ORDER BY k",
 	"SELECT * FROM t_mins ORDER BY window_start",
 	"SELECT COUNT(*), COUNT(DISTINCT seq), MAX(seq) FROM t",
+	"SHOW SOURCES",
 }
 
 const crashInserts, insertBatch = 3000, 50
@@ -310,5 +313,8 @@ func checkInvariants(t *testing.T, res []string) {
 	}
 	if !strings.HasPrefix(res[4], fmt.Sprintf("%d %d %d", crashInserts, crashInserts, crashInserts-1)) {
 		t.Errorf("table t: %q, want %d rows", res[4], crashInserts)
+	}
+	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0") {
+		t.Errorf("SHOW SOURCES: %q, want gen2's 60001 rows, none late, watermark at the earliest last row of a partition (partition 1)", res[5])
 	}
 }

@@ -9,6 +9,7 @@
 //	seed = N              random seed (default 1)
 //	max_rows = N          stop after N rows (default: never)
 //	start_time = 'ts'     event time of the first row (default 2024-01-01 00:00:00)
+//	partitions = N        split the rows over N partitions (default 1)
 //	fields.<col>.kind = 'sequence' | 'random'
 //	fields.<col>.min / .max      range of numbers (default 0 / 1000)
 //	fields.<col>.length          length of random strings (default 8)
@@ -18,6 +19,14 @@
 // never by the wall clock. Each row's random values are drawn from a
 // generator seeded with (seed, n), so a source restored at position n
 // produces exactly the rows it would have produced without the restart.
+//
+// With partitions = N, row n belongs to partition n mod N, and the source
+// is read as a Kafka topic is: a chunk from one partition, then a chunk
+// from the next. Rows of one partition thus arrive behind rows of another
+// with later event times, and only a watermark kept per partition (the
+// minimum over them) judges them on time. When max_rows is not a multiple
+// of N, the last partitions get fewer rows; with max_rows < N some get
+// none, as an empty Kafka partition.
 package datagen
 
 import (
@@ -43,8 +52,8 @@ type Generator struct {
 	MaxRows int64
 	start   int64
 	step    int64
-	// Pos is the number of rows generated so far.
-	Pos int64
+	// Parts holds how many rows each partition has generated.
+	Parts []int64
 }
 
 type field struct {
@@ -56,7 +65,7 @@ type field struct {
 // New validates a datagen source's options and returns its generator.
 func New(rel *catalog.Relation) (*Generator, error) {
 	g := &Generator{cols: rel.Columns, Rate: 10}
-	seed := int64(1)
+	seed, parts := int64(1), int64(1)
 	g.start = 1704067200 * 1e6 // 2024-01-01 00:00:00
 	g.fields = make([]field, len(rel.Columns))
 	for i := range g.fields {
@@ -72,6 +81,10 @@ func New(rel *catalog.Relation) (*Generator, error) {
 			seed, err = strconv.ParseInt(v, 10, 64)
 		case k == "max_rows":
 			g.MaxRows, err = nonNegative(k, v)
+		case k == "partitions":
+			if parts, err = nonNegative(k, v); err == nil && (parts < 1 || parts > 1024) {
+				return nil, sqlerr.New(sqlerr.InvalidParameter, "datagen option partitions must be between 1 and 1024")
+			}
 		case k == "start_time":
 			var ok bool
 			if g.start, ok = vec.ParseTimestamp(v); !ok {
@@ -93,6 +106,7 @@ func New(rel *catalog.Relation) (*Generator, error) {
 	if g.Rate > 0 {
 		g.step = max(1e6/g.Rate, 1)
 	}
+	g.Parts = make([]int64, parts)
 	g.seed = uint64(seed)
 	g.pcg = rand.NewPCG(g.seed, 0)
 	g.rng = rand.New(g.pcg)
@@ -139,25 +153,71 @@ func (g *Generator) fieldOption(rel *catalog.Relation, k, v string) error {
 	return err
 }
 
+// Pos is the number of rows generated so far.
+func (g *Generator) Pos() int64 {
+	n := int64(0)
+	for _, k := range g.Parts {
+		n += k
+	}
+	return n
+}
+
+// quota is how many rows partition p generates in all (-1: no limit).
+func (g *Generator) quota(p int) int64 {
+	if g.MaxRows == 0 {
+		return -1
+	}
+	n := int64(len(g.Parts))
+	return max((g.MaxRows-int64(p)+n-1)/n, 0)
+}
+
+func (g *Generator) partDone(p int) bool {
+	q := g.quota(p)
+	return q >= 0 && g.Parts[p] >= q
+}
+
 // Done reports whether MaxRows have been generated.
-func (g *Generator) Done() bool { return g.MaxRows > 0 && g.Pos >= g.MaxRows }
+func (g *Generator) Done() bool {
+	for p := range g.Parts {
+		if !g.partDone(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// Next is the partition to read next: the one with the fewest rows
+// generated that has rows left, so partitions take turns. It is -1 when
+// the generator is done.
+func (g *Generator) Next() int {
+	next := -1
+	for p, k := range g.Parts {
+		if !g.partDone(p) && (next < 0 || k < g.Parts[next]) {
+			next = p
+		}
+	}
+	return next
+}
 
 const letters = "abcdefghijklmnopqrstuvwxyz"
 
-// Fill appends up to n rows to b (fewer when MaxRows is reached).
-func (g *Generator) Fill(b *vec.Batch, n int) {
-	if g.MaxRows > 0 {
-		n = int(min(int64(n), g.MaxRows-g.Pos))
+// Fill appends up to n rows of partition p to b (fewer when its share of
+// MaxRows runs out) and returns how many.
+func (g *Generator) Fill(b *vec.Batch, p, n int) int {
+	if q := g.quota(p); q >= 0 {
+		n = int(min(int64(n), q-g.Parts[p]))
 	}
+	stride := int64(len(g.Parts))
 	for r := 0; r < n; r++ {
-		g.pcg.Seed(g.seed, uint64(g.Pos))
+		pos := int64(p) + g.Parts[p]*stride
+		g.pcg.Seed(g.seed, uint64(pos))
 		for c, col := range g.cols {
 			f := &g.fields[c]
 			v := &b.Cols[c]
 			span := max(f.max-f.min+1, 1)
 			switch col.Type.Kind {
 			case types.Timestamp:
-				v.AppendI64(g.start + g.Pos*g.step)
+				v.AppendI64(g.start + pos*g.step)
 			case types.Bool:
 				v.AppendBool(g.rng.IntN(2) == 1)
 			case types.Float64:
@@ -173,12 +233,13 @@ func (g *Generator) Fill(b *vec.Batch, n int) {
 			default:
 				x := f.min + g.rng.Int64N(span)
 				if f.sequence {
-					x = f.min + g.Pos
+					x = f.min + pos
 				}
 				v.AppendI64(x)
 			}
 		}
 		b.EndRow(1)
-		g.Pos++
+		g.Parts[p]++
 	}
+	return max(n, 0)
 }

@@ -37,7 +37,8 @@ type Options struct {
 //
 //	'c' id      → the CREATE statement of relation id, as written
 //	'n'         → the next relation id
-//	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows
+//	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows,
+//	              partitions n, then n × (max event time, source position) of each partition
 //	'm' id      → late rows dropped by each aggregate of materialized view id
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
@@ -185,16 +186,25 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 			return err
 		}
 		if df := x.df; df != nil && df.root == x {
-			v := binary.AppendVarint(nil, df.maxTime)
+			v := binary.AppendVarint(nil, df.parts.maxTime)
 			v = binary.AppendVarint(v, df.wm)
 			v = binary.AppendVarint(v, df.rows.Load())
 			v = binary.AppendVarint(v, df.late.Load())
 			pos := int64(0)
 			if x.gen != nil {
-				pos = x.gen.Pos
+				pos = x.gen.Pos()
 			}
 			v = binary.AppendVarint(v, pos)
 			v = binary.AppendVarint(v, df.future.Load())
+			v = binary.AppendVarint(v, int64(len(df.parts.parts)))
+			for p, pt := range df.parts.parts {
+				pos := int64(0)
+				if x.gen != nil && p < len(x.gen.Parts) {
+					pos = x.gen.Parts[p]
+				}
+				v = binary.AppendVarint(v, pt.maxTime)
+				v = binary.AppendVarint(v, pos)
+			}
 			if err := meta.Put(keys.AppendUint64([]byte{'d'}, id), v); err != nil {
 				return err
 			}
@@ -287,18 +297,26 @@ func (e *Engine) restore() error {
 			if x == nil || x.df == nil {
 				continue
 			}
-			v := varints(r.val, 6)
+			v := varints(r.val, 7)
+			n := int(min(max(v[6], 0), 1<<16))
+			v = varints(r.val, 7+2*n)
 			df := x.df
-			df.maxTime, df.wm = v[0], v[1]
+			df.parts.maxTime, df.wm = v[0], v[1]
 			df.rows.Store(v[2])
 			df.late.Store(v[3])
 			df.future.Store(v[5])
 			if df.wm != math.MinInt64 {
 				df.wmShown.Store(df.wm)
 			}
-			if x.gen != nil {
-				x.gen.Pos = v[4]
+			now := df.now()
+			df.parts.grow(n, now)
+			for p := 0; p < n; p++ {
+				df.parts.parts[p].maxTime = v[7+2*p]
+				if x.gen != nil && p < len(x.gen.Parts) {
+					x.gen.Parts[p] = v[8+2*p]
+				}
 			}
+			df.parts.lastRow = now
 		case 'm':
 			if x == nil || x.pipe == nil {
 				continue
@@ -347,5 +365,5 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
-	return x.df.ingest(b)
+	return x.df.ingest(b, 0)
 }

@@ -52,9 +52,10 @@ type Engine struct {
 
 	sys system
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // generator goroutines
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // generator, checkpoint and idle goroutines
+	idleOnce sync.Once
 }
 
 // New returns an engine keeping operator state in backend.
@@ -106,10 +107,12 @@ type dataflow struct {
 	mu sync.Mutex
 	// root is the table or source whose rows enter here.
 	root *entry
-	// maxTime is the largest event time seen; wm trails it by the delay.
-	maxTime, wm int64
-	rows, late  atomic.Int64
-	wmShown     atomic.Int64
+	// parts tracks event time per partition; wm is the watermark, the
+	// largest parts has given.
+	parts      partitions
+	wm         int64
+	rows, late atomic.Int64
+	wmShown    atomic.Int64
 	// future counts rows beyond max_future; clock reads processing time.
 	future atomic.Int64
 	clock  func() time.Time
@@ -118,21 +121,33 @@ type dataflow struct {
 	lateBuf *vec.Batch
 }
 
-func newDataflow() *dataflow {
-	df := &dataflow{maxTime: math.MinInt64, wm: math.MinInt64}
+func newDataflow(rel *catalog.Relation, clock func() time.Time) *dataflow {
+	df := &dataflow{wm: math.MinInt64, clock: clock,
+		parts: newPartitions(rel.WatermarkDelay, rel.Time.IdleTimeout, rel.Time.IdleAdvance)}
 	df.wmShown.Store(math.MinInt64)
+	df.parts.grow(1, df.now())
 	return df
 }
 
-// ingest pushes rows into the root relation and advances the watermark.
-// The caller holds df.mu.
-func (df *dataflow) ingest(b *vec.Batch) error {
+// now is processing time in µs for the idle rules, and 0 for a stream
+// without them: a batch then costs no clock read.
+func (df *dataflow) now() int64 {
+	if df.parts.idle == 0 {
+		return 0
+	}
+	return df.clock().UnixMicro()
+}
+
+// ingest pushes rows of partition p into the root relation and advances
+// the watermark. The caller holds df.mu.
+func (df *dataflow) ingest(b *vec.Batch, p int) error {
 	rel := df.root.rel
 	if rel.Time.MaxFuture > 0 && rel.EventTime >= 0 {
 		b = df.limitFuture(b)
 	}
 	df.rows.Add(int64(b.N))
 	df.lateIdx = df.lateIdx[:0]
+	maxTs := int64(math.MinInt64)
 	if t := rel.EventTime; t >= 0 {
 		col := &b.Cols[t]
 		for i := 0; i < b.N; i++ {
@@ -144,7 +159,7 @@ func (df *dataflow) ingest(b *vec.Batch) error {
 				df.late.Add(1)
 				df.lateIdx = append(df.lateIdx, i)
 			}
-			df.maxTime = max(df.maxTime, ts)
+			maxTs = max(maxTs, ts)
 		}
 	}
 	var err error
@@ -159,17 +174,27 @@ func (df *dataflow) ingest(b *vec.Batch) error {
 	if err := df.keepLate(b, df.lateIdx, df.wm); err != nil {
 		return err
 	}
-	if rel.EventTime >= 0 && df.maxTime != math.MinInt64 {
-		if wm := df.maxTime - rel.WatermarkDelay; wm > df.wm {
-			df.wm = wm
-			df.wmShown.Store(wm)
-			if df.root.mat != nil {
-				return df.root.mat.OnWatermark(wm)
-			}
-			return df.root.out.OnWatermark(wm)
-		}
+	if rel.EventTime < 0 || b.N == 0 {
+		return nil
 	}
-	return nil
+	now := df.now()
+	df.parts.observe(p, maxTs, now)
+	return df.advance(now)
+}
+
+// advance moves the watermark to what the partitions give at now, if that
+// is further, and tells the operators. The caller holds df.mu.
+func (df *dataflow) advance(now int64) error {
+	wm := df.parts.watermark(now)
+	if wm <= df.wm {
+		return nil
+	}
+	df.wm = wm
+	df.wmShown.Store(wm)
+	if df.root.mat != nil {
+		return df.root.mat.OnWatermark(wm)
+	}
+	return df.root.out.OnWatermark(wm)
 }
 
 func (e *Engine) lookup(name string) (*entry, bool) {
@@ -228,18 +253,19 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		return "", err
 	}
 	rel.SQL = st.SQL
-	x := &entry{rel: rel, df: newDataflow(), out: &exec.Tee{}}
-	x.df.root = x
-	x.df.clock = time.Now
+	clock := time.Now
 	if e.opts.Clock != nil {
-		x.df.clock = e.opts.Clock
+		clock = e.opts.Clock
 	}
+	x := &entry{rel: rel, df: newDataflow(rel, clock), out: &exec.Tee{}}
+	x.df.root = x
 	if st.Kind == parser.KindSource {
 		switch c := rel.Options["connector"]; c {
 		case "datagen":
 			if x.gen, err = datagen.New(rel); err != nil {
 				return "", sqlerr.WithPos(err, st.Pos)
 			}
+			x.df.parts.grow(len(x.gen.Parts), x.df.now())
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
 		case "kafka", "nexmark":
@@ -251,6 +277,9 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	created, err := e.register(x, st.IfNotExists)
 	if err != nil || !created {
 		return "", err
+	}
+	if rel.Time.IdleTimeout > 0 {
+		e.startIdleLoop()
 	}
 	if rel.Time.KeepLate {
 		if err := e.createLateTable(x); err != nil {

@@ -11,6 +11,9 @@ import (
 // genTick is how often a paced generator emits a batch.
 const genTick = 100 * time.Millisecond
 
+// genChunk is the most rows a generator ingests in one batch.
+const genChunk = 1024
+
 // startGenerator runs a datagen source in a goroutine the engine owns. The
 // wall clock only paces generation; the rows and their event times depend
 // on the seed and the row number alone.
@@ -23,10 +26,10 @@ func (e *Engine) startGenerator(x *entry) {
 		defer e.wg.Done()
 		defer close(x.done)
 		g := x.gen
-		b := vec.NewBatch(columnTypes(x.rel.Columns), 1024)
+		b := vec.NewBatch(columnTypes(x.rel.Columns), genChunk)
 		tick := time.NewTicker(genTick)
 		defer tick.Stop()
-		start, startPos := time.Now(), g.Pos
+		start, startPos := time.Now(), g.Pos()
 		for !g.Done() {
 			n := 1024
 			if g.Rate > 0 {
@@ -35,24 +38,29 @@ func (e *Engine) startGenerator(x *entry) {
 					return
 				case now := <-tick.C:
 					due := startPos + int64(now.Sub(start).Seconds()*float64(g.Rate))
-					n = int(min(max(due-g.Pos, 0), 8192))
+					n = int(min(max(due-g.Pos(), 0), 8192))
 				}
 			} else if ctx.Err() != nil {
 				return
 			}
-			if n == 0 {
-				continue
+			// Partitions take turns, a chunk of at most genChunk rows each.
+			for n > 0 {
+				p := g.Next()
+				if p < 0 {
+					break
+				}
+				b.Reset()
+				x.df.mu.Lock()
+				k := g.Fill(b, p, min(n, genChunk))
+				err := x.df.ingest(b, p)
+				x.df.mu.Unlock()
+				if err != nil {
+					slog.Error("datagen source stopped", "source", x.rel.Name, "err", err)
+					return
+				}
+				n -= k
+				e.crash("source-batch")
 			}
-			b.Reset()
-			x.df.mu.Lock()
-			g.Fill(b, n)
-			err := x.df.ingest(b)
-			x.df.mu.Unlock()
-			if err != nil {
-				slog.Error("datagen source stopped", "source", x.rel.Name, "err", err)
-				return
-			}
-			e.crash("source-batch")
 		}
 	}()
 }

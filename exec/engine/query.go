@@ -224,7 +224,8 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 	switch what {
 	case "sources":
 		r = newRows(col("name", types.Varchar), col("connector", types.Varchar), col("rows", types.BigInt),
-			col("late_rows", types.BigInt), col("watermark", types.Ts), col("future_rows", types.BigInt))
+			col("late_rows", types.BigInt), col("watermark", types.Ts), col("future_rows", types.BigInt),
+			col("partitions", types.Int), col("idle_partitions", types.Int))
 	case "tables":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts),
 			col("future_rows", types.BigInt))
@@ -240,7 +241,11 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		rel := x.rel
 		switch {
 		case what == "sources" && rel.Kind == parser.KindSource:
-			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load())
+			x.df.mu.Lock()
+			parts, idle := int64(len(x.df.parts.parts)), int64(x.df.parts.idleCount(x.df.now()))
+			x.df.mu.Unlock()
+			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load(),
+				parts, idle)
 		case what == "tables" && rel.Kind == parser.KindTable && rel.LateOf != "":
 			// Every row behind the source's watermark is kept here.
 			r.add(rel.Name, x.df.late.Load(), int64(0), nil, int64(0))

@@ -191,28 +191,9 @@ func (e *Engine) flush(ctx context.Context) error {
 
 // insert runs INSERT INTO table VALUES ...
 func (e *Engine) insert(st *parser.Insert) (int, error) {
-	plan, err := e.planner().Insert(st)
+	x, b, err := e.insertRows(st)
 	if err != nil {
 		return 0, err
-	}
-	x, ok := e.lookup(plan.Rel.Name)
-	if !ok {
-		return 0, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", plan.Rel.Name)
-	}
-	if x.rel.LateOf != "" {
-		return 0, sqlerr.New(sqlerr.WrongObjectType, "cannot insert into %q: it holds the late rows of %s", x.rel.Name, x.rel.LateOf)
-	}
-	b := vec.NewBatch(columnTypes(x.rel.Columns), len(plan.Rows))
-	one := &vec.Batch{N: 1}
-	for _, row := range plan.Rows {
-		for c, ex := range row {
-			v := exec.Compile(ex).Eval(one)
-			if v.IsNull(0) && x.rel.Columns[c].NotNull {
-				return 0, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
-			}
-			b.Cols[c].AppendFrom(v, 0)
-		}
-		b.EndRow(1)
 	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
@@ -223,10 +204,38 @@ func (e *Engine) insert(st *parser.Insert) (int, error) {
 		}
 		e.crash("insert-after-log")
 	}
-	if err := x.df.ingest(b); err != nil {
+	if err := x.df.ingest(b, 0); err != nil {
 		return 0, err
 	}
 	return b.N, nil
+}
+
+// insertRows evaluates the rows of an INSERT into a batch for its table.
+func (e *Engine) insertRows(st *parser.Insert) (*entry, *vec.Batch, error) {
+	plan, err := e.planner().Insert(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, ok := e.lookup(plan.Rel.Name)
+	if !ok {
+		return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", plan.Rel.Name)
+	}
+	if x.rel.LateOf != "" {
+		return nil, nil, sqlerr.New(sqlerr.WrongObjectType, "cannot insert into %q: it holds the late rows of %s", x.rel.Name, x.rel.LateOf)
+	}
+	b := vec.NewBatch(columnTypes(x.rel.Columns), len(plan.Rows))
+	one := &vec.Batch{N: 1}
+	for _, row := range plan.Rows {
+		for c, ex := range row {
+			v := exec.Compile(ex).Eval(one)
+			if v.IsNull(0) && x.rel.Columns[c].NotNull {
+				return nil, nil, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
+			}
+			b.Cols[c].AppendFrom(v, 0)
+		}
+		b.EndRow(1)
+	}
+	return x, b, nil
 }
 
 // doDDL runs a catalog change, serialized with checkpoints, and makes it

@@ -12,7 +12,12 @@ import (
 	"github.com/streamsql/streamsql/wire/slt"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite expected results in testdata/sql")
+// rewriting reports -rewrite, the flag the datadriven package defines (its
+// tests share this binary), which rewrites testdata/sql too.
+func rewriting() bool {
+	f := flag.Lookup("rewrite")
+	return f != nil && f.Value.String() == "true"
+}
 
 // TestSLT runs every testdata/sql/**/*.slt file over the real wire, each
 // against a fresh server. Files under include/ directories are fragments.
@@ -46,7 +51,7 @@ func TestSLT(t *testing.T) {
 				Connect: func(ctx context.Context) (*pgx.Conn, error) {
 					return pgx.Connect(ctx, "postgres://streamsql@"+addr+"/streamsql?sslmode=disable")
 				},
-				Rewrite: *rewrite,
+				Rewrite: rewriting(),
 			}
 			if err := r.RunFile(context.Background(), f); err != nil {
 				t.Fatal(err)

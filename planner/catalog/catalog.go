@@ -59,6 +59,13 @@ type TimeOptions struct {
 	// dropping them (future_rows = 'clamp' | 'drop').
 	MaxFuture   int64
 	FutureClamp bool
+	// IdleTimeout, when positive, is how long a partition may go without
+	// a row before it stops holding the watermark back (idle_timeout).
+	IdleTimeout int64
+	// IdleAdvance moves the watermark on with processing time while every
+	// partition is idle, so the last windows close when traffic stops
+	// (idle_watermark = 'advance'; the default, 'hold', keeps it still).
+	IdleAdvance bool
 }
 
 // ColumnIndex returns the index of the named column, or -1.
