@@ -40,6 +40,9 @@ type ColumnDef struct {
 	Type    types.T
 	NotNull bool
 	Pos     int
+	// Metadata names the record metadata a source column is filled from
+	// (`METADATA FROM 'timestamp'`), as in Flink; "" for a value column.
+	Metadata string
 }
 
 // Watermark is `WATERMARK FOR col AS expr`.
@@ -200,6 +203,9 @@ func (s *CreateRelation) String() string {
 		fmt.Fprintf(&b, "%s %s", c.Name, c.Type)
 		if c.NotNull {
 			b.WriteString(" NOT NULL")
+		}
+		if c.Metadata != "" {
+			fmt.Fprintf(&b, " METADATA FROM '%s'", c.Metadata)
 		}
 	}
 	if s.Watermark != nil {

@@ -116,6 +116,12 @@ func (p *parser) tableElem(s span, e [2]int, st *CreateRelation) error {
 		case c.accept("not", "null"):
 			col.NotNull = true
 		case c.accept("null"):
+		case c.accept("metadata", "from"):
+			t := c.next()
+			if t.kind != tString {
+				return sqlerr.At(sqlerr.Syntax, c.pos(t), "expected a quoted metadata name after METADATA FROM, such as 'timestamp'")
+			}
+			col.Metadata = t.val
 		case c.accept("primary", "key"):
 			if st.PrimaryKey != nil {
 				return sqlerr.At(sqlerr.Syntax, pos, "multiple primary keys are not allowed")
@@ -123,7 +129,7 @@ func (p *parser) tableElem(s span, e [2]int, st *CreateRelation) error {
 			st.PrimaryKey = []string{name}
 			col.NotNull = true
 		default:
-			return c.errHere("expected NOT NULL, NULL, PRIMARY KEY, or , between columns")
+			return c.errHere("expected NOT NULL, NULL, PRIMARY KEY, METADATA FROM, or , between columns")
 		}
 	}
 	st.Columns = append(st.Columns, col)

@@ -18,7 +18,10 @@ func (p *Planner) Relation(st *parser.CreateRelation) (*catalog.Relation, error)
 		if rel.ColumnIndex(c.Name) >= 0 {
 			return nil, sqlerr.At(sqlerr.DuplicateObject, c.Pos, "column %q specified more than once", c.Name)
 		}
-		rel.Columns = append(rel.Columns, catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull})
+		if c.Metadata != "" && st.Kind == parser.KindTable {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.Pos, "METADATA FROM is for the columns of a source, not a table")
+		}
+		rel.Columns = append(rel.Columns, catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull, Metadata: c.Metadata})
 	}
 	for _, o := range st.Options {
 		known, err := timeOption(&rel.Time, o)

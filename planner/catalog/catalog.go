@@ -13,6 +13,9 @@ type Column struct {
 	Name    string
 	Type    types.T
 	NotNull bool
+	// Metadata names the record metadata a source column is filled from
+	// (METADATA FROM '...'), or is "" for a column of the record's value.
+	Metadata string
 }
 
 // Relation is a named stream or view.

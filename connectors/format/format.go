@@ -1,0 +1,226 @@
+// Package format turns the records of a message queue into rows and rows
+// into records: the json, csv and raw formats of Kafka sources and sinks.
+//
+// Decoders are schema-driven: they parse a record straight into the typed
+// columns of a batch, with no intermediate map or interface values, and
+// allocate only for the strings they keep.
+package format
+
+import (
+	"fmt"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Meta is what a record carries besides its value, for the columns
+// declared METADATA FROM 'timestamp' | 'key' | 'partition' | 'offset' |
+// 'topic'.
+type Meta struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Timestamp int64 // µs since the epoch
+	Key       []byte
+}
+
+// Decoder appends the row of one record to a batch. A Decoder is not safe
+// for concurrent use; each partition reader has its own.
+type Decoder interface {
+	// Decode appends the row of a record with value v to b, or returns
+	// why it cannot and leaves b as it was. v is only read during the call.
+	Decode(v []byte, m *Meta, b *vec.Batch) error
+}
+
+// metaKinds are the metadata a column can be filled from, with the type
+// kinds it may have.
+var metaKinds = map[string][]types.Kind{
+	"timestamp": {types.Timestamp},
+	"key":       {types.String},
+	"partition": {types.Int32, types.Int64},
+	"offset":    {types.Int64},
+	"topic":     {types.String},
+}
+
+// NewDecoder returns the decoder of format for cols. opts are the source's
+// options; the ones it uses are removed, so that the caller can reject
+// the rest as unknown.
+func NewDecoder(format string, cols []catalog.Column, opts map[string]string) (Decoder, error) {
+	r := rowShape{cols: cols, slots: make([]slot, len(cols))}
+	for i, c := range cols {
+		if c.Metadata == "" {
+			r.value = append(r.value, i)
+			continue
+		}
+		kinds, ok := metaKinds[c.Metadata]
+		if !ok {
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "column %s: unknown metadata %q (want 'timestamp', 'key', 'partition', 'offset' or 'topic')", c.Name, c.Metadata)
+		}
+		fits := false
+		for _, k := range kinds {
+			fits = fits || c.Type.Kind == k
+		}
+		if !fits {
+			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %s: METADATA FROM '%s' cannot be %s", c.Name, c.Metadata, c.Type)
+		}
+	}
+	switch format {
+	case "json":
+		return newJSON(r, opts)
+	case "csv":
+		return newCSV(r, opts)
+	case "raw":
+		if len(r.value) != 1 || cols[r.value[0]].Type.Kind != types.String {
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "format 'raw' needs exactly one VARCHAR column besides METADATA columns, for the record's value")
+		}
+		return &rawDecoder{r}, nil
+	case "":
+		return nil, sqlerr.New(sqlerr.InvalidParameter, "a Kafka source needs a format option: 'json', 'csv' or 'raw'")
+	}
+	return nil, sqlerr.New(sqlerr.InvalidParameter, "unknown format %q (want 'json', 'csv' or 'raw')", format)
+}
+
+// takeOption removes and returns opts[k].
+func takeOption(opts map[string]string, k string) (string, bool) {
+	v, ok := opts[k]
+	delete(opts, k)
+	return v, ok
+}
+
+// slot holds one column's value while a record is parsed, so that a bad
+// record leaves the batch untouched.
+type slot struct {
+	set, null bool
+	i         int64
+	f         float64
+	b         bool
+	s         string
+}
+
+// rowShape is what every decoder shares: the columns, which of them come
+// from the value (in order), and the slots of the record being parsed.
+type rowShape struct {
+	cols  []catalog.Column
+	value []int
+	slots []slot
+}
+
+func (r *rowShape) reset() {
+	for i := range r.slots {
+		r.slots[i] = slot{}
+	}
+}
+
+// finish fills the metadata slots, checks NOT NULL, and appends the row.
+func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
+	for i, c := range r.cols {
+		s := &r.slots[i]
+		switch c.Metadata {
+		case "":
+		case "timestamp":
+			*s = slot{set: true, i: vec.TruncateMicros(m.Timestamp, c.Type.Prec)}
+		case "key":
+			*s = slot{set: true, null: m.Key == nil, s: string(m.Key)}
+		case "partition":
+			*s = slot{set: true, i: int64(m.Partition)}
+		case "offset":
+			*s = slot{set: true, i: m.Offset}
+		case "topic":
+			*s = slot{set: true, s: m.Topic}
+		}
+		if (!s.set || s.null) && c.NotNull {
+			return fmt.Errorf("column %s is NOT NULL and the record has no value for it", c.Name)
+		}
+	}
+	for i, c := range r.cols {
+		s, v := &r.slots[i], &b.Cols[i]
+		switch {
+		case !s.set || s.null:
+			v.AppendNull()
+		case c.Type.Kind == types.Bool:
+			v.AppendBool(s.b)
+		case c.Type.Kind == types.Float64:
+			v.AppendF64(s.f)
+		case c.Type.Kind == types.String:
+			v.AppendStr(s.s)
+		default:
+			v.AppendI64(s.i)
+		}
+	}
+	b.EndRow(1)
+	return nil
+}
+
+// parseText sets slot s from the text of a value for column c: a JSON
+// string's contents or number, or a CSV field. str is called only for
+// VARCHAR columns, to make the string the slot keeps.
+func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error {
+	t := c.Type
+	bad := func(want string) error {
+		return fmt.Errorf("column %s: %q is not %s", c.Name, truncate(text), want)
+	}
+	switch t.Kind {
+	case types.String:
+		s.s = str()
+		if t.Width > 0 && len(s.s) > t.Width && len([]rune(s.s)) > t.Width {
+			return fmt.Errorf("column %s: value longer than %s", c.Name, t)
+		}
+	case types.Int32, types.Int64:
+		x, ok := parseInt(text)
+		if !ok || t.Kind == types.Int32 && (x < -1<<31 || x >= 1<<31) {
+			return bad("an integer of type " + t.String())
+		}
+		s.i = x
+	case types.Float64:
+		f, ok := parseFloat(text)
+		if !ok {
+			return bad("a number")
+		}
+		s.f = f
+	case types.Decimal:
+		x, _, ok := vec.ParseDecimal(string(text), t.Scale)
+		if !ok || !vec.FitsPrecision(x, t.Prec) {
+			return bad("a number of type " + t.String())
+		}
+		s.i = x
+	case types.Bool:
+		b, ok := vec.ParseBool(string(text))
+		if !ok {
+			return bad("a boolean")
+		}
+		s.b = b
+	case types.Timestamp:
+		us, ok := parseTimestamp(text)
+		if !ok {
+			return bad("a timestamp")
+		}
+		s.i = vec.TruncateMicros(us, t.Prec)
+	default:
+		return fmt.Errorf("column %s: type %s cannot be read from a record", c.Name, t)
+	}
+	s.set = true
+	return nil
+}
+
+// truncate shortens a value quoted in an error.
+func truncate(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "..."
+	}
+	return string(b)
+}
+
+// rawDecoder puts the whole value in the one value column.
+type rawDecoder struct{ rowShape }
+
+func (d *rawDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
+	d.reset()
+	s := &d.slots[d.value[0]]
+	*s = slot{set: true, null: v == nil, s: string(v)}
+	if c := d.cols[d.value[0]]; c.Type.Width > 0 && len([]rune(s.s)) > c.Type.Width {
+		return fmt.Errorf("column %s: value longer than %s", c.Name, c.Type)
+	}
+	return d.finish(m, b)
+}

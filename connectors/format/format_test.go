@@ -1,0 +1,98 @@
+package format
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/datadriven"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// TestDecode runs testdata/decode. Commands:
+//
+//	source                 a CREATE SOURCE statement: its columns and WITH
+//	                       options (format = ...) make the decoder
+//	decode [key=K]         each input line is one record's value; prints
+//	                       the row or the error (a line "<tombstone>" is a
+//	                       record without a value)
+func TestDecode(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		var dec Decoder
+		var cols []catalog.Column
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			switch d.Cmd {
+			case "source":
+				st, err := parser.ParseOne(d.Input)
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				rel, err := (&planner.Planner{}).Relation(st.(*parser.CreateRelation))
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				opts := map[string]string{}
+				for k, v := range rel.Options {
+					opts[k] = v
+				}
+				format := opts["format"]
+				delete(opts, "format")
+				delete(opts, "connector")
+				dec, err = NewDecoder(format, rel.Columns, opts)
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				cols = rel.Columns
+				if len(opts) > 0 {
+					return fmt.Sprintf("unused options: %v\n", opts)
+				}
+				return "ok\n"
+			case "decode":
+				var out strings.Builder
+				m := &Meta{Topic: "topic", Partition: 3, Offset: 41, Timestamp: 1_704_067_200_123_000}
+				if d.HasArg("key") {
+					var k string
+					d.ScanArgs(t, "key", &k)
+					m.Key = []byte(k)
+				}
+				var ts []types.T
+				for _, c := range cols {
+					ts = append(ts, c.Type)
+				}
+				b := vec.NewBatch(ts, 4)
+				for _, line := range strings.Split(d.Input, "\n") {
+					v := []byte(line)
+					if line == "<tombstone>" {
+						v = nil
+					}
+					before := b.N
+					if err := dec.Decode(v, m, b); err != nil {
+						fmt.Fprintf(&out, "error: %v\n", err)
+						for c := range b.Cols {
+							if b.Cols[c].Len() != before {
+								t.Fatalf("%s: a bad record left column %d with %d rows, want %d", line, c, b.Cols[c].Len(), before)
+							}
+						}
+						continue
+					}
+					var vals []string
+					for c := range b.Cols {
+						if b.Cols[c].IsNull(b.N - 1) {
+							vals = append(vals, "NULL")
+						} else {
+							vals = append(vals, b.Cols[c].Text(b.N-1))
+						}
+					}
+					fmt.Fprintf(&out, "%s\n", strings.Join(vals, " | "))
+				}
+				return out.String()
+			}
+			d.Fatalf(t, "unknown command %s", d.Cmd)
+			return ""
+		})
+	})
+}
