@@ -42,6 +42,7 @@ var kindCodes = [...]string{
 	sqlerr.NotNullViolation:    "23502",
 	sqlerr.QueryCanceled:       codeQueryCanceled,
 	sqlerr.ProtocolViolation:   codeProtocolViolation,
+	sqlerr.ExternalSystem:      "58000",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

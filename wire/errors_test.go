@@ -35,6 +35,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.NotNullViolation, "23502"},
 		{sqlerr.QueryCanceled, "57014"},
 		{sqlerr.ProtocolViolation, "08P01"},
+		{sqlerr.ExternalSystem, "58000"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

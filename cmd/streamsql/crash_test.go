@@ -314,7 +314,7 @@ func checkInvariants(t *testing.T, res []string) {
 	if !strings.HasPrefix(res[4], fmt.Sprintf("%d %d %d", crashInserts, crashInserts, crashInserts-1)) {
 		t.Errorf("table t: %q, want %d rows", res[4], crashInserts)
 	}
-	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0") {
+	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0 0 done") {
 		t.Errorf("SHOW SOURCES: %q, want gen2's 60001 rows, none late, watermark at the earliest last row of a partition (partition 1)", res[5])
 	}
 }

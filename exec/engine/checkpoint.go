@@ -38,7 +38,7 @@ type Options struct {
 //	'c' id      → the CREATE statement of relation id, as written
 //	'n'         → the next relation id
 //	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows,
-//	              partitions n, then n × (max event time, source position) of each partition
+//	              partitions n, then n × (max event time, source position) of each partition, bad records
 //	'm' id      → late rows dropped by each aggregate of materialized view id
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
@@ -77,8 +77,8 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 	}
 	e.mu.RLock()
 	for _, x := range e.rels {
-		if x.gen != nil && x.out.Len() > 0 {
-			e.startGenerator(x)
+		if x.out != nil && x.out.Len() > 0 {
+			e.startSource(x)
 		}
 	}
 	e.mu.RUnlock()
@@ -198,13 +198,14 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 			v = binary.AppendVarint(v, df.future.Load())
 			v = binary.AppendVarint(v, int64(len(df.parts.parts)))
 			for p, pt := range df.parts.parts {
-				pos := int64(0)
+				pos := pt.pos
 				if x.gen != nil && p < len(x.gen.Parts) {
 					pos = x.gen.Parts[p]
 				}
 				v = binary.AppendVarint(v, pt.maxTime)
 				v = binary.AppendVarint(v, pos)
 			}
+			v = binary.AppendVarint(v, df.bad.Load())
 			if err := meta.Put(keys.AppendUint64([]byte{'d'}, id), v); err != nil {
 				return err
 			}
@@ -299,7 +300,7 @@ func (e *Engine) restore() error {
 			}
 			v := varints(r.val, 7)
 			n := int(min(max(v[6], 0), 1<<16))
-			v = varints(r.val, 7+2*n)
+			v = varints(r.val, 8+2*n)
 			df := x.df
 			df.parts.maxTime, df.wm = v[0], v[1]
 			df.rows.Store(v[2])
@@ -315,7 +316,11 @@ func (e *Engine) restore() error {
 				if x.gen != nil && p < len(x.gen.Parts) {
 					x.gen.Parts[p] = v[8+2*p]
 				}
+				if x.kafka != nil {
+					df.parts.parts[p].pos = v[8+2*p]
+				}
 			}
+			df.bad.Store(v[7+2*n])
 			df.parts.lastRow = now
 		case 'm':
 			if x == nil || x.pipe == nil {

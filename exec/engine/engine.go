@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/connectors/datagen"
+	"github.com/streamsql/streamsql/connectors/kafka"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
@@ -70,6 +71,11 @@ func New(backend state.Backend) *Engine {
 func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
+	e.mu.RLock()
+	for _, x := range e.rels {
+		x.close()
+	}
+	e.mu.RUnlock()
 	if !e.durable() {
 		return nil
 	}
@@ -94,10 +100,11 @@ type entry struct {
 	// lateTable keeps the rows that arrived behind the watermark
 	// (late_rows = 'keep').
 	lateTable *entry
-	// stop ends a generator source.
-	stop context.CancelFunc
-	gen  *datagen.Generator
-	// done closes when a generator goroutine ends.
+	// stop ends a generator or Kafka source.
+	stop  context.CancelFunc
+	gen   *datagen.Generator
+	kafka *kafka.Source
+	// done closes when a source's goroutine ends.
 	done chan struct{}
 }
 
@@ -113,8 +120,11 @@ type dataflow struct {
 	wm         int64
 	rows, late atomic.Int64
 	wmShown    atomic.Int64
-	// future counts rows beyond max_future; clock reads processing time.
-	future atomic.Int64
+	// future counts rows beyond max_future; bad counts a source's records
+	// that did not decode; clock reads processing time.
+	future, bad atomic.Int64
+	// moved is signalled (with mu) when a Kafka partition's offset moves.
+	moved *sync.Cond
 	clock  func() time.Time
 	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
 	lateIdx []int
@@ -125,6 +135,7 @@ func newDataflow(rel *catalog.Relation, clock func() time.Time) *dataflow {
 	df := &dataflow{wm: math.MinInt64, clock: clock,
 		parts: newPartitions(rel.WatermarkDelay, rel.Time.IdleTimeout, rel.Time.IdleAdvance)}
 	df.wmShown.Store(math.MinInt64)
+	df.moved = sync.NewCond(&df.mu)
 	df.parts.grow(1, df.now())
 	return df
 }
@@ -268,14 +279,27 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 			x.df.parts.grow(len(x.gen.Parts), x.df.now())
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
-		case "kafka", "nexmark":
-			return "", sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "connector %q is not supported yet; use 'datagen'", c)
+		case "kafka":
+			if x.kafka, err = kafka.NewSource(rel); err != nil {
+				return "", sqlerr.WithPos(err, st.Pos)
+			}
+			if !e.restoring {
+				// A restart must come up even while Kafka is away: the
+				// source then retries, and SHOW SOURCES says so.
+				if err := x.kafka.Check(context.Background()); err != nil {
+					x.kafka.Close()
+					return "", sqlerr.WithPos(err, st.Pos)
+				}
+			}
+		case "nexmark":
+			return "", sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "connector %q is not supported yet; use 'datagen' or 'kafka'", c)
 		default:
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown connector %q", c)
 		}
 	}
 	created, err := e.register(x, st.IfNotExists)
 	if err != nil || !created {
+		x.close()
 		return "", err
 	}
 	if rel.Time.IdleTimeout > 0 {
@@ -284,6 +308,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	if rel.Time.KeepLate {
 		if err := e.createLateTable(x); err != nil {
 			e.unregister(rel.Name)
+			x.close()
 			return "", err
 		}
 	}
@@ -367,9 +392,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", err
 	}
 	up.out.Attach(pipe.Entry)
-	if up.gen != nil && up.done == nil {
-		e.startGenerator(up)
-	}
+	e.startSource(up)
 	return "CREATE_MATERIALIZED_VIEW", nil
 }
 
@@ -431,7 +454,9 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 	}
 	if x.stop != nil {
 		x.stop()
+		<-x.done // no batch of a dropped source lands after DROP returns
 	}
+	x.close()
 	if x.df != nil {
 		x.df.mu.Lock()
 		if x.upstream != nil && x.pipe != nil {

@@ -160,17 +160,26 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 // Ingestion is synchronous under each dataflow's lock, so taking each lock
 // once is enough. A bounded generator that is not paced (rows_per_second =
 // 0, max_rows > 0) has all its rows available at once, so FLUSH waits for
-// it to finish: that makes such sources deterministic in tests.
+// it to finish: that makes such sources deterministic in tests. A Kafka
+// source is waited for until it has read what its topic held when FLUSH
+// began.
 func (e *Engine) flush(ctx context.Context) error {
 	e.mu.RLock()
 	var dfs []*dataflow
 	var gens []chan struct{}
+	var topics []*entry
 	for _, x := range e.rels {
 		if x.df != nil && x.df.root == x {
 			dfs = append(dfs, x.df)
 		}
+		if x.done == nil {
+			continue // not started: no view reads it
+		}
 		if x.gen != nil && x.gen.Rate == 0 && x.gen.MaxRows > 0 {
 			gens = append(gens, x.done)
+		}
+		if x.kafka != nil {
+			topics = append(topics, x)
 		}
 	}
 	e.mu.RUnlock()
@@ -179,6 +188,11 @@ func (e *Engine) flush(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			return ctx.Err()
+		}
+	}
+	for _, x := range topics {
+		if err := e.catchUp(ctx, x); err != nil {
+			return err
 		}
 	}
 	for _, df := range dfs {

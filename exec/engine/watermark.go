@@ -32,6 +32,9 @@ type partitions struct {
 type partition struct {
 	maxTime int64 // math.MinInt64 until a row with an event time arrives
 	lastRow int64 // processing time (µs) of its newest row, or of its start
+	// pos is where a Kafka partition resumes: the next offset to read, or
+	// -1 before the first has been chosen.
+	pos int64
 }
 
 func newPartitions(delay, idle int64, advance bool) partitions {
@@ -41,7 +44,7 @@ func newPartitions(delay, idle int64, advance bool) partitions {
 // grow makes sure partitions 0..n-1 exist; a new one starts active at now.
 func (ps *partitions) grow(n int, now int64) {
 	for len(ps.parts) < n {
-		ps.parts = append(ps.parts, partition{maxTime: math.MinInt64, lastRow: now})
+		ps.parts = append(ps.parts, partition{maxTime: math.MinInt64, lastRow: now, pos: -1})
 	}
 }
 

@@ -34,6 +34,9 @@ const (
 	NotNullViolation
 	QueryCanceled
 	ProtocolViolation
+	// ExternalSystem is a failure of a system outside streamsql, such as
+	// Kafka brokers that cannot be reached.
+	ExternalSystem
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte

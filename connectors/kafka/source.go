@@ -1,0 +1,420 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kgo "github.com/segmentio/kafka-go"
+	"github.com/streamsql/streamsql/connectors/format"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Output receives what a source reads. The engine implements it.
+type Output interface {
+	// Partitions says the topic has n partitions (it never shrinks), so
+	// that empty ones hold the watermark back from the start.
+	Partitions(n int)
+	// Deliver takes the rows partition p produced from its records up to
+	// offset next (exclusive), bad of which were skipped. rows is reused
+	// once Deliver returns. Partitions deliver concurrently.
+	Deliver(p int, rows *vec.Batch, next, bad int64) error
+}
+
+// Source is a Kafka topic read as a stream.
+type Source struct {
+	cfg     config
+	cols    []catalog.Column
+	opts    map[string]string // the format's options, for each partition's decoder
+	format  string
+	latest  bool
+	dlq     string
+	refresh time.Duration // how often new partitions are looked for
+	client  *kgo.Client
+	tr      *kgo.Transport
+	status  atomic.Pointer[string]
+}
+
+// batchRows is the most rows one delivery carries.
+const batchRows = 1024
+
+// NewSource validates a Kafka source's options (connector = 'kafka').
+func NewSource(rel *catalog.Relation) (*Source, error) {
+	opts := map[string]string{}
+	for k, v := range rel.Options {
+		opts[k] = v
+	}
+	delete(opts, "connector")
+	cfg, err := parseCommon(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{cfg: cfg, cols: rel.Columns, refresh: 5 * time.Second}
+	s.format, _ = take(opts, "format")
+	switch v, _ := take(opts, "startup"); v {
+	case "", "earliest":
+	case "latest":
+		s.latest = true
+	default:
+		return nil, sqlerr.New(sqlerr.InvalidParameter, "startup = %q: want 'earliest' or 'latest'", v)
+	}
+	s.dlq, _ = take(opts, "dlq_topic")
+	if v, ok := take(opts, "partition_discovery"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "partition_discovery = %q: want a duration such as '5s'", v)
+		}
+		s.refresh = d
+	}
+	// One decoder now, to check the format options; each partition
+	// makes its own from s.opts.
+	s.opts = map[string]string{}
+	for k, v := range opts {
+		s.opts[k] = v
+	}
+	if _, err := format.NewDecoder(s.format, rel.Columns, opts); err != nil {
+		return nil, err
+	}
+	if err := unknownOptions("Kafka source", opts); err != nil {
+		return nil, err
+	}
+	s.client, s.tr = cfg.client()
+	s.setStatus("not started: no materialized view reads it yet")
+	return s, nil
+}
+
+// Check makes sure, within connect_timeout, that the brokers answer and
+// the topic exists (and the dead-letter topic, when there is one).
+func (s *Source) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	topics := []string{s.cfg.topic}
+	if s.dlq != "" {
+		topics = append(topics, s.dlq)
+	}
+	for _, t := range topics {
+		if _, err := s.cfg.partitions(ctx, t); err != nil {
+			if errors.Is(err, kgo.UnknownTopicOrPartition) {
+				return sqlerr.New(sqlerr.UndefinedObject, "Kafka topic %q does not exist on %s", t, strings.Join(s.cfg.brokers, ","))
+			}
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w: %v", errTimeout, err)
+			}
+			return reachError(s.cfg, err)
+		}
+	}
+	return nil
+}
+
+// Close releases the source's connections; call it once Run has returned.
+func (s *Source) Close() { s.tr.CloseIdleConnections() }
+
+// Status is what SHOW SOURCES prints: running, or why not.
+func (s *Source) Status() string { return *s.status.Load() }
+
+func (s *Source) setStatus(st string) { s.status.Store(&st) }
+
+// Run reads every partition in parallel until ctx ends, each from
+// from[p] (or the startup position when it has none), and picks up
+// partitions added to the topic. Errors are retried with backoff and
+// shown in Status; Run returns only when ctx ends or out fails.
+func (s *Source) Run(ctx context.Context, from map[int]int64, out Output) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	running := 0
+	bo := backoff{}
+	for {
+		n, err := s.partitions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.setStatus("retrying: " + err.Error())
+			slog.Warn("kafka source: reading metadata", "topic", s.cfg.topic, "err", err)
+		case err == nil && n > running:
+			out.Partitions(n)
+			for p := running; p < n; p++ {
+				start, ok := from[p]
+				if !ok {
+					start = -1
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := s.readPartition(ctx, p, start, out); err != nil && ctx.Err() == nil {
+						cancel(err)
+					}
+				}()
+			}
+			running = n
+			s.setStatus("running")
+		}
+		wait := s.refresh
+		if err != nil {
+			wait = bo.next()
+		} else {
+			bo.reset()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.setStatus("stopped: " + err.Error())
+				return err
+			}
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// partitions asks a broker how many partitions the topic has. It asks
+// over a connection of its own: the transport answers metadata requests
+// from a cache, which would hide new partitions for a while.
+func (s *Source) partitions(ctx context.Context) (int, error) {
+	return s.cfg.partitions(ctx, s.cfg.topic)
+}
+
+// Ends returns each partition's end offset now, so that FLUSH can wait
+// until everything produced before it has been read.
+func (s *Source) Ends(ctx context.Context) (map[int]int64, error) {
+	n, err := s.partitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reqs := make([]kgo.OffsetRequest, n)
+	for p := range reqs {
+		reqs[p] = kgo.LastOffsetOf(p)
+	}
+	resp, err := s.client.ListOffsets(ctx, &kgo.ListOffsetsRequest{Topics: map[string][]kgo.OffsetRequest{s.cfg.topic: reqs}})
+	if err != nil {
+		return nil, err
+	}
+	ends := map[int]int64{}
+	for _, po := range resp.Topics[s.cfg.topic] {
+		if po.Error != nil {
+			return nil, po.Error
+		}
+		ends[po.Partition] = po.LastOffset
+	}
+	return ends, nil
+}
+
+// startOffset resolves the startup position of a partition.
+func (s *Source) startOffset(ctx context.Context, p int) (int64, error) {
+	req := kgo.FirstOffsetOf(p)
+	if s.latest {
+		req = kgo.LastOffsetOf(p)
+	}
+	resp, err := s.client.ListOffsets(ctx, &kgo.ListOffsetsRequest{Topics: map[string][]kgo.OffsetRequest{s.cfg.topic: {req}}})
+	if err != nil {
+		return 0, err
+	}
+	for _, po := range resp.Topics[s.cfg.topic] {
+		if po.Partition != p {
+			continue
+		}
+		if po.Error != nil {
+			return 0, po.Error
+		}
+		if s.latest {
+			return po.LastOffset, nil
+		}
+		return po.FirstOffset, nil
+	}
+	return 0, fmt.Errorf("no offsets for partition %d", p)
+}
+
+// readPartition reads partition p from offset pos (-1: the startup
+// position), delivering batches of rows with the offset they reach.
+func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output) error {
+	dec, err := format.NewDecoder(s.format, s.cols, copyOpts(s.opts))
+	if err != nil {
+		return err
+	}
+	ts := make([]types.T, len(s.cols))
+	for i, c := range s.cols {
+		ts[i] = c.Type
+	}
+	b := vec.NewBatch(ts, batchRows)
+	var dlq *deadLetters
+	if s.dlq != "" {
+		dlq = newDeadLetters(s.cfg, s.dlq, s.cfg.topic, p)
+		defer dlq.close()
+	}
+	bo := backoff{}
+	retry := func(what string, err error) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		s.setStatus(fmt.Sprintf("retrying partition %d: %s: %v", p, what, err))
+		t := time.NewTimer(bo.next())
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for pos < 0 {
+		if pos, err = s.startOffset(ctx, p); err != nil && !retry("finding the start offset", err) {
+			return nil
+		}
+		if err == nil {
+			if err := out.Deliver(p, b, pos, 0); err != nil {
+				return err
+			}
+		}
+	}
+	m := format.Meta{Topic: s.cfg.topic, Partition: p}
+	var key, val []byte
+	for ctx.Err() == nil {
+		resp, err := s.client.Fetch(ctx, &kgo.FetchRequest{Topic: s.cfg.topic, Partition: p, Offset: pos,
+			MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 250 * time.Millisecond})
+		if err == nil && resp.Error != nil {
+			err = resp.Error
+		}
+		if errors.Is(err, kgo.OffsetOutOfRange) {
+			// Retention deleted what the checkpoint points at: say so and
+			// resume at the startup position.
+			slog.Warn("kafka source: offset out of range; resuming at the startup position", "topic", s.cfg.topic, "partition", p, "offset", pos)
+			pos = -1
+			for pos < 0 {
+				if pos, err = s.startOffset(ctx, p); err != nil && !retry("finding the start offset", err) {
+					return nil
+				}
+			}
+			continue
+		}
+		if err != nil {
+			if !retry("fetching", err) {
+				return nil
+			}
+			continue
+		}
+		bo.reset()
+		if s.Status() != "running" {
+			s.setStatus("running")
+		}
+		bad := int64(0)
+		for {
+			rec, err := resp.Records.ReadRecord()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("kafka source %s[%d]: reading a record: %w", s.cfg.topic, p, err)
+			}
+			if rec.Offset < pos {
+				continue // a batch may start before the offset asked for
+			}
+			key, err = readBytes(key[:0], rec.Key)
+			if err == nil {
+				val, err = readBytes(val[:0], rec.Value)
+			}
+			if err != nil {
+				return fmt.Errorf("kafka source %s[%d]: reading a record: %w", s.cfg.topic, p, err)
+			}
+			m.Offset, m.Timestamp = rec.Offset, rec.Time.UnixMicro()
+			m.Key = nil
+			if rec.Key != nil {
+				m.Key = key
+			}
+			v := val
+			if rec.Value == nil {
+				v = nil
+			}
+			if err := dec.Decode(v, &m, b); err != nil {
+				bad++
+				if dlq != nil {
+					dlq.add(m.Key, v, rec.Offset, err)
+				}
+			}
+			pos = rec.Offset + 1
+			if b.N == batchRows {
+				if err := s.deliver(ctx, out, dlq, p, b, pos, bad); err != nil {
+						return err
+				}
+				bad = 0
+			}
+		}
+		if b.N > 0 || bad > 0 {
+			if err := s.deliver(ctx, out, dlq, p, b, pos, bad); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deliver writes pending dead letters, then hands the rows to out: a
+// crash between the two re-reads the records and writes their dead
+// letters again (at-least-once), never loses one.
+func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p int, b *vec.Batch, pos, bad int64) error {
+	if dlq != nil {
+		bo := backoff{}
+		for {
+			err := dlq.flush(ctx)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.setStatus(fmt.Sprintf("retrying partition %d: writing to dlq_topic %s: %v", p, s.dlq, err))
+			t := time.NewTimer(bo.next())
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+	err := out.Deliver(p, b, pos, bad)
+	b.Reset()
+	return err
+}
+
+func readBytes(dst []byte, r kgo.Bytes) ([]byte, error) {
+	if r == nil {
+		return dst, nil
+	}
+	n := r.Len()
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	dst = dst[:n]
+	_, err := io.ReadFull(r, dst)
+	r.Close()
+	return dst, err
+}
+
+func copyOpts(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// backoff doubles a wait from 100 ms up to 5 s.
+type backoff struct{ d time.Duration }
+
+func (b *backoff) next() time.Duration {
+	b.d = min(max(b.d*2, 100*time.Millisecond), 5*time.Second)
+	return b.d
+}
+
+func (b *backoff) reset() { b.d = 0 }

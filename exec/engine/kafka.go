@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/streamsql/streamsql/connectors/kafka"
+	"github.com/streamsql/streamsql/exec/vec"
+)
+
+// startSource starts reading a source once a materialized view reads it:
+// a generator, or a Kafka topic from its checkpointed offsets.
+func (e *Engine) startSource(x *entry) {
+	switch {
+	case x.done != nil:
+	case x.gen != nil:
+		e.startGenerator(x)
+	case x.kafka != nil:
+		e.startKafka(x)
+	}
+}
+
+// startKafka runs a Kafka source in goroutines the engine owns.
+func (e *Engine) startKafka(x *entry) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	x.stop = cancel
+	x.done = make(chan struct{})
+	from := map[int]int64{}
+	for p, pt := range x.df.parts.parts {
+		if pt.pos >= 0 {
+			from[p] = pt.pos
+		}
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(x.done)
+		if err := x.kafka.Run(ctx, from, &kafkaOutput{e: e, x: x}); err != nil {
+			slog.Error("kafka source stopped", "source", x.rel.Name, "err", err)
+		}
+	}()
+}
+
+// kafkaOutput ingests what a Kafka source's partitions read. Offsets are
+// recorded under the dataflow's lock with the rows they produced, so a
+// checkpoint holds both or neither.
+type kafkaOutput struct {
+	e *Engine
+	x *entry
+}
+
+var _ kafka.Output = (*kafkaOutput)(nil)
+
+func (o *kafkaOutput) Partitions(n int) {
+	df := o.x.df
+	df.mu.Lock()
+	df.parts.grow(n, df.now())
+	df.mu.Unlock()
+}
+
+func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next, bad int64) error {
+	df := o.x.df
+	df.mu.Lock()
+	defer df.mu.Unlock()
+	df.parts.grow(p+1, df.now())
+	df.bad.Add(bad)
+	if rows.N > 0 {
+		if err := df.ingest(rows, p); err != nil {
+			return err
+		}
+	}
+	df.parts.parts[p].pos = next
+	df.moved.Broadcast()
+	o.e.crash("source-batch")
+	return nil
+}
+
+// catchUp waits until a running Kafka source has read every record its
+// topic held when catchUp was called: FLUSH makes produced records visible.
+func (e *Engine) catchUp(ctx context.Context, x *entry) error {
+	ends, err := x.kafka.Ends(ctx)
+	if err != nil {
+		return fmt.Errorf("source %s: asking Kafka for the end offsets: %w", x.rel.Name, err)
+	}
+	df := x.df
+	stop := context.AfterFunc(ctx, func() {
+		df.mu.Lock()
+		df.moved.Broadcast()
+		df.mu.Unlock()
+	})
+	defer stop()
+	df.mu.Lock()
+	defer df.mu.Unlock()
+	for {
+		behind := false
+		for p, end := range ends {
+			if end > 0 && (p >= len(df.parts.parts) || df.parts.parts[p].pos < end) {
+				behind = true
+			}
+		}
+		if !behind {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("source %s (%s): %w", x.rel.Name, x.kafka.Status(), err)
+		}
+		select {
+		case <-x.done:
+			return fmt.Errorf("source %s stopped: %s", x.rel.Name, x.kafka.Status())
+		default:
+		}
+		df.moved.Wait()
+	}
+}
+
+// status is a source's state for SHOW SOURCES.
+func (x *entry) status() string {
+	switch {
+	case x.kafka != nil:
+		return x.kafka.Status()
+	case x.done == nil:
+		return "not started: no materialized view reads it yet"
+	}
+	select {
+	case <-x.done:
+		return "done"
+	default:
+		return "running"
+	}
+}
+
+// close releases a source's connections once its goroutines are done.
+func (x *entry) close() {
+	if x.kafka != nil {
+		x.kafka.Close()
+	}
+}
