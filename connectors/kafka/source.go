@@ -344,7 +344,7 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			pos = rec.Offset + 1
 			if b.N == batchRows {
 				if err := s.deliver(ctx, out, dlq, p, b, pos, bad); err != nil {
-						return err
+					return err
 				}
 				bad = 0
 			}

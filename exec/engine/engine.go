@@ -125,7 +125,7 @@ type dataflow struct {
 	future, bad atomic.Int64
 	// moved is signalled (with mu) when a Kafka partition's offset moves.
 	moved *sync.Cond
-	clock  func() time.Time
+	clock func() time.Time
 	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
 	lateIdx []int
 	lateBuf *vec.Batch
