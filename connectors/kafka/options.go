@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -90,15 +89,6 @@ func reachError(c config, err error) error {
 }
 
 var errTimeout = errors.New("timed out")
-
-// positiveInt parses an option that must be a positive integer.
-func positiveInt(k, v string) (int, error) {
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, sqlerr.New(sqlerr.InvalidParameter, "%s = %q: want a positive integer", k, v)
-	}
-	return n, nil
-}
 
 // partitions asks the first broker that answers how many partitions
 // topic has, over a connection of its own (fresh metadata).
