@@ -177,6 +177,30 @@ type Set struct{ Name, Value string }
 // streamsql statements are each atomic on their own.
 type Tx struct{ Verb string }
 
+// CreateSink is CREATE SINK [IF NOT EXISTS] name FROM view WITH (...).
+type CreateSink struct {
+	Name        string
+	IfNotExists bool
+	From        string
+	FromPos     int
+	Options     []Option
+	Pos         int
+	// SQL is the statement as the user wrote it.
+	SQL string
+}
+
+func (s *CreateSink) String() string {
+	var b strings.Builder
+	b.WriteString("CREATE SINK ")
+	if s.IfNotExists {
+		b.WriteString("IF NOT EXISTS ")
+	}
+	fmt.Fprintf(&b, "%s FROM %s", s.Name, s.From)
+	writeOptions(&b, s.Options)
+	return b.String()
+}
+
+func (*CreateSink) stmt()     {}
 func (*CreateRelation) stmt() {}
 func (*CreateView) stmt()     {}
 func (*Insert) stmt()         {}

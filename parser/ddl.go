@@ -20,10 +20,37 @@ func (p *parser) create(c *cursor) (Stmt, error) {
 		return p.createView(c, true, start)
 	case c.accept("view"):
 		return p.createView(c, false, start)
-	case c.peekIs("sink"):
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "CREATE SINK is not supported yet")
+	case c.accept("sink"):
+		return p.createSink(c, start)
 	}
 	return nil, c.errHere("expected TABLE, SOURCE, MATERIALIZED VIEW or VIEW")
+}
+
+// createSink parses CREATE SINK [IF NOT EXISTS] name FROM view WITH (...).
+func (p *parser) createSink(c *cursor, start token) (Stmt, error) {
+	st := &CreateSink{Pos: c.pos(start)}
+	st.IfNotExists = c.ifNotExists()
+	var err error
+	if st.Name, _, err = c.ident("a name"); err != nil {
+		return nil, err
+	}
+	if c.peekIs("as") {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "CREATE SINK ... AS SELECT is not supported yet: create a materialized view and CREATE SINK %s FROM it", st.Name)
+	}
+	if err := c.expect("from"); err != nil {
+		return nil, err
+	}
+	if st.From, st.FromPos, err = c.ident("the materialized view to sink"); err != nil {
+		return nil, err
+	}
+	if !c.accept("with") {
+		return nil, c.errHere("expected WITH (connector = 'kafka', ...)")
+	}
+	if st.Options, err = c.options(); err != nil {
+		return nil, err
+	}
+	st.SQL = c.text()
+	return st, c.end()
 }
 
 func (c *cursor) ifNotExists() bool { return c.accept("if", "not", "exists") }

@@ -144,6 +144,9 @@ func (e *Engine) checkpointLocked() error {
 			}
 		}
 	}
+	if err := e.flushSinks(xs); err != nil {
+		return err
+	}
 	if err := e.writeMeta(xs, next); err != nil {
 		return err
 	}
@@ -273,6 +276,8 @@ func (e *Engine) restore() error {
 			_, err = e.createRelation(st)
 		case *parser.CreateView:
 			_, err = e.createView(st)
+		case *parser.CreateSink:
+			_, err = e.createSink(st)
 		default:
 			err = fmt.Errorf("unexpected statement %T", st)
 		}

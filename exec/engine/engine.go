@@ -104,6 +104,8 @@ type entry struct {
 	stop  context.CancelFunc
 	gen   *datagen.Generator
 	kafka *kafka.Source
+	// sink writes a view's changes to Kafka (CREATE SINK).
+	sink *sinkOp
 	// done closes when a source's goroutine ends.
 	done chan struct{}
 }
@@ -461,6 +463,9 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 		x.df.mu.Lock()
 		if x.upstream != nil && x.pipe != nil {
 			x.upstream.out.Detach(x.pipe.Entry)
+		}
+		if x.sink != nil {
+			x.upstream.out.Detach(x.sink)
 		}
 		x.df.mu.Unlock()
 	}

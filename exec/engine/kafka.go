@@ -135,4 +135,7 @@ func (x *entry) close() {
 	if x.kafka != nil {
 		x.kafka.Close()
 	}
+	if x.sink != nil {
+		x.sink.s.Close()
+	}
 }

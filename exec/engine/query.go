@@ -234,6 +234,9 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar))
 	case "views":
 		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
+	case "sinks":
+		r = newRows(col("name", types.Varchar), col("from", types.Varchar), col("topic", types.Varchar),
+			col("records", types.BigInt), col("status", types.Varchar))
 	default:
 		r = newRows(col("name", types.Varchar))
 	}
@@ -251,6 +254,8 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			r.add(rel.Name, x.df.late.Load(), int64(0), nil, int64(0))
 		case what == "tables" && rel.Kind == parser.KindTable:
 			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load())
+		case what == "sinks" && rel.Kind == parser.KindSink:
+			r.add(rel.Name, x.upstream.rel.Name, rel.Options["topic"], x.sink.s.Sent(), x.sink.s.Status())
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
 			x.df.mu.Lock()
 			x.pipe.Flush() // state sizes as of now, not the last write-back

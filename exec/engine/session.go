@@ -98,6 +98,18 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 			}
 		}
 		return w.Complete(tag)
+	case *parser.CreateSink:
+		tag, err := e.doDDL(func() (string, error) { return e.createSink(st) })
+		if err != nil {
+			return err
+		}
+		if tag == "" {
+			tag = "CREATE_SINK"
+			if err := w.Notice(fmt.Sprintf("sink %q already exists, skipping", st.Name)); err != nil {
+				return err
+			}
+		}
+		return w.Complete(tag)
 	case *parser.Drop:
 		var notice string
 		tag, err := e.doDDL(func() (string, error) {
@@ -162,8 +174,8 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 // 0, max_rows > 0) has all its rows available at once, so FLUSH waits for
 // it to finish: that makes such sources deterministic in tests. A Kafka
 // source is waited for until it has read what its topic held when FLUSH
-// began.
-func (e *Engine) flush(ctx context.Context) error {
+// began, and a sink until the brokers acknowledged every record.
+func (e *Engine) flush(ctx context.Context) (err error) {
 	e.mu.RLock()
 	var dfs []*dataflow
 	var gens []chan struct{}
@@ -195,6 +207,25 @@ func (e *Engine) flush(ctx context.Context) error {
 			return err
 		}
 	}
+	defer func() {
+		// Then every sink has written what the views hold.
+		if err == nil {
+			e.mu.RLock()
+			var sinks []*entry
+			for _, x := range e.rels {
+				if x.sink != nil {
+					sinks = append(sinks, x)
+				}
+			}
+			e.mu.RUnlock()
+			for _, x := range sinks {
+				if err = x.sink.s.Flush(ctx); err != nil {
+					err = fmt.Errorf("sink %s: %w", x.rel.Name, err)
+					return
+				}
+			}
+		}
+	}()
 	for _, df := range dfs {
 		df.mu.Lock()
 		//lint:ignore SA2001 waiting for the batch in flight is the point

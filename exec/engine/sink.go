@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/streamsql/streamsql/connectors/kafka"
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+)
+
+// sinkFlushTimeout bounds how long a checkpoint waits for a sink's records
+// to be acknowledged; past it the checkpoint fails and is tried again.
+const sinkFlushTimeout = 30 * time.Second
+
+// sinkOp feeds a view's changes to a Kafka sink.
+type sinkOp struct{ s *kafka.Sink }
+
+var _ exec.Operator = (*sinkOp)(nil)
+
+func (o *sinkOp) Push(b *vec.Batch) error { return o.s.Push(b) }
+func (o *sinkOp) OnWatermark(int64) error { return nil }
+func (o *sinkOp) OnBarrier(uint64) error  { return nil }
+func (o *sinkOp) Close() error            { return nil }
+
+// createSink runs CREATE SINK name FROM view WITH (connector = 'kafka',
+// ...): the view's current rows, then every change, go to the topic.
+func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
+	up, ok := e.lookup(st.From)
+	if !ok {
+		return "", sqlerr.At(sqlerr.UndefinedTable, st.FromPos, "materialized view %q does not exist", st.From)
+	}
+	if up.rel.Kind != parser.KindMaterializedView {
+		return "", sqlerr.At(sqlerr.WrongObjectType, st.FromPos, "%q is a %s: a sink reads a materialized view", st.From, up.rel.Kind.Noun())
+	}
+	opts := map[string]string{}
+	for _, o := range st.Options {
+		opts[o.Key] = o.Value
+	}
+	switch c := opts["connector"]; c {
+	case "kafka":
+	case "":
+		return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SINK needs a connector option: WITH (connector = 'kafka', ...)")
+	default:
+		return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown sink connector %q (want 'kafka')", c)
+	}
+	key := planner.GroupKey(up.rel.Query.(planner.Node))
+	sink, err := kafka.NewSink(opts, up.rel.Columns, key)
+	if err != nil {
+		return "", sqlerr.WithPos(err, st.Pos)
+	}
+	if !e.restoring {
+		if err := sink.Check(context.Background()); err != nil {
+			sink.Close()
+			return "", sqlerr.WithPos(err, st.Pos)
+		}
+	}
+	rel := &catalog.Relation{Name: st.Name, Kind: parser.KindSink, Columns: up.rel.Columns, EventTime: -1,
+		Options: opts, SQL: st.SQL}
+	x := &entry{rel: rel, upstream: up, df: up.df, sink: &sinkOp{sink}}
+	created, err := e.register(x, st.IfNotExists)
+	if err != nil || !created {
+		sink.Close()
+		return "", err
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	x.stop, x.done = cancel, make(chan struct{})
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(x.done)
+		sink.Run(ctx)
+	}()
+	df := up.df
+	df.mu.Lock()
+	defer df.mu.Unlock()
+	if !e.restoring {
+		// The view's rows so far; after a restart the sink resumes with
+		// the changes the replay brings (at-least-once).
+		if err := up.mat.Scan(x.sink.Push); err != nil {
+			e.unregister(rel.Name)
+			cancel()
+			return "", fmt.Errorf("sink %s: writing the view's rows: %w", rel.Name, err)
+		}
+	}
+	up.out.Attach(x.sink)
+	return "CREATE_SINK", nil
+}
+
+// flushSinks waits until every sink's records are acknowledged, so that a
+// checkpoint never covers changes a sink could still lose.
+func (e *Engine) flushSinks(xs []*entry) error {
+	ctx, cancel := context.WithTimeout(e.ctx, sinkFlushTimeout)
+	defer cancel()
+	for _, x := range xs {
+		if x.sink == nil {
+			continue
+		}
+		if err := x.sink.s.Flush(ctx); err != nil {
+			return fmt.Errorf("sink %s: %w", x.rel.Name, err)
+		}
+	}
+	return nil
+}
