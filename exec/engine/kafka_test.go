@@ -342,3 +342,58 @@ func TestKafkaIdlePartition(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaBrokerGoesAway: a source whose broker disappears keeps retrying
+// and says so in SHOW SOURCES; when the broker is back on its address,
+// the source reads on from where it was.
+func TestKafkaBrokerGoesAway(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "ev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := c.ListenAddrs()[0]
+	var port int
+	fmt.Sscanf(addr[strings.LastIndex(addr, ":")+1:], "%d", &port)
+	conn := connect(t, startServer(t))
+	oracleExec(t, conn, fmt.Sprintf(`CREATE SOURCE ev (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'ev', format = 'csv')`, addr))
+	oracleExec(t, conn, `CREATE MATERIALIZED VIEW total AS SELECT COUNT(*) AS n, SUM(n) AS s FROM ev`)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	produce(t, cl, &kgo.Record{Topic: "ev", Value: []byte("1")}, &kgo.Record{Topic: "ev", Value: []byte("2")})
+	cl.Close()
+	oracleExec(t, conn, "FLUSH")
+	c.Close()
+	status := func() string { return oracleQuery(t, conn, "SHOW SOURCES")[0][9] }
+	waitFor := func(what string, ok func(string) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for s := status(); !ok(s); s = status() {
+			if time.Now().After(deadline) {
+				t.Fatalf("source status %q: still not %s", s, what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("retrying", func(s string) bool { return strings.HasPrefix(s, "retrying") })
+	// The broker comes back on the same port, empty: the topic is new and
+	// the source resumes at its offset, 2, past the log's start.
+	c2, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(1, "ev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	cl2, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl2.Close()
+	produce(t, cl2, &kgo.Record{Topic: "ev", Value: []byte("10")}, &kgo.Record{Topic: "ev", Value: []byte("20")},
+		&kgo.Record{Topic: "ev", Value: []byte("30")})
+	waitFor("running", func(s string) bool { return s == "running" })
+	oracleExec(t, conn, "FLUSH")
+	if got := textRows(t, conn, "SELECT * FROM total"); !slices.Equal(got, []string{"3 33"}) {
+		t.Errorf("total after the broker came back: %v, want [3 33] (two rows read before, the third record after)", got)
+	}
+}
