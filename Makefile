@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages that run goroutines: tested again under the race detector.
 RACE_PKGS   := ./wire/... ./exec/... ./state/... ./connectors/...
 
-.PHONY: all build run test vet staticcheck unit race slt clean
+.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka
 
 all: build
 
@@ -17,6 +17,10 @@ build:
 
 run: build
 	./$(BIN) serve --listen $(LISTEN) --data-dir $(DATA_DIR) --state $(STATE)
+
+# An in-memory Kafka broker on 127.0.0.1:9092, for development only.
+dev-kafka: build
+	./$(BIN) dev-kafka --port 9092
 
 test: vet staticcheck unit race slt
 

@@ -27,6 +27,7 @@ const usage = `streamsql: a streaming SQL engine you reach with psql.
 Usage:
   streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N]
   streamsql test [--addr host:port] [-v] [--rewrite] PATH...   run .slt files (each on a fresh server unless --addr)
+  streamsql dev-kafka [--port 9092] [--topics a,b] [--partitions 4]   an in-memory Kafka broker, for development only
   streamsql version
 `
 
@@ -41,6 +42,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "test":
 		err = test(os.Args[2:], os.Stdout)
+	case "dev-kafka":
+		err = devKafka(os.Args[2:])
 	case "version":
 		fmt.Println("streamsql 0.1 (speaks PostgreSQL 15 wire)")
 	case "-h", "--help", "help":
