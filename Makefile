@@ -18,9 +18,11 @@ build:
 run: build
 	./$(BIN) serve --listen $(LISTEN) --data-dir $(DATA_DIR) --state $(STATE)
 
-# An in-memory Kafka broker on 127.0.0.1:9092, for development only.
+# An in-memory Kafka broker on 127.0.0.1:9092, for development only; it
+# creates the README's topics, and any other on first use.
+KAFKA_TOPICS ?= visits,visits_bad,visits_out
 dev-kafka: build
-	./$(BIN) dev-kafka --port 9092
+	./$(BIN) dev-kafka --port 9092 --topics $(KAFKA_TOPICS)
 
 test: vet staticcheck unit race slt
 

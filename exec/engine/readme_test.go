@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestReadmeSession runs the README's psql session with the real psql, as
@@ -28,9 +30,13 @@ func TestReadmeSession(t *testing.T) {
 		t.Fatal("no ```sql blocks in README.md")
 	}
 	addr := startServer(t)
+	// The Kafka section's broker, with the record its kcat line produces.
+	kafkaAddr, cl := startKafka(t, "visits", "visits_bad", "visits_out")
+	produce(t, cl, &kgo.Record{Topic: "visits", Key: []byte("u1"), Value: []byte(`{"user": 1, "url": "/a", "ts": "2024-01-01 10:00:01"}`)})
+	script := strings.ReplaceAll(sql.String(), "127.0.0.1:9092", kafkaAddr)
 	host, port, _ := strings.Cut(addr, ":")
 	cmd := exec.Command(psql, "-h", host, "-p", port, "-U", "streamsql", "-X", "-v", "ON_ERROR_STOP=1", "-f", "-")
-	cmd.Stdin = strings.NewReader(sql.String())
+	cmd.Stdin = strings.NewReader(script)
 	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -41,6 +47,8 @@ func TestReadmeSession(t *testing.T) {
 		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |       2 | 1 | 2024-01-01 10:00:31",
 		" 2024-01-01 10:01:00 | 2024-01-01 10:02:00 |       1 | 1 | 2024-01-01 10:01:05",
 		"DROP_SOURCE",
+		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |    1 | 1",
+		"CREATE_SINK",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("psql output lacks %q:\n%s", want, out)
