@@ -12,8 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	kafkago "github.com/segmentio/kafka-go"
-	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -280,15 +278,7 @@ func TestKafkaIdlePartition(t *testing.T) {
 	addr, cl := startKafka(t, "events")
 	var now atomic.Int64
 	now.Store(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro())
-	backend, err := memory.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Open(backend, engine.Options{Clock: func() time.Time { return time.UnixMicro(now.Load()) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := connect(t, serve(t, backend, eng))
+	conn := connect(t, startClocked(t, &now))
 	oracleExec(t, conn, fmt.Sprintf(`CREATE SOURCE events (n BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
 		WITH (connector = 'kafka', brokers = '%s', topic = 'events', format = 'csv', idle_timeout = '10 seconds',
 		      partition_discovery = '50ms')`, addr))

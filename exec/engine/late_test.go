@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/state/pebble"
 )
 
@@ -55,15 +54,7 @@ func TestLateRowsSurviveRestart(t *testing.T) {
 func TestMaxFuture(t *testing.T) {
 	var now atomic.Int64 // the clock, in Unix microseconds
 	now.Store(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro())
-	backend, err := memory.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Open(backend, engine.Options{Clock: func() time.Time { return time.UnixMicro(now.Load()) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := connect(t, serve(t, backend, eng))
+	conn := connect(t, startClocked(t, &now))
 	ctx := context.Background()
 	for _, q := range []string{
 		`CREATE TABLE d (k INT, ts TIMESTAMP, WATERMARK FOR ts AS ts) WITH (max_future = '1 hour')`,
@@ -94,7 +85,7 @@ func TestMaxFuture(t *testing.T) {
 	if got := oracleQuery(t, conn, "SELECT COUNT(*) FROM d"); fmt.Sprint(got) != "[[3]]" {
 		t.Errorf("rows of d = %v, want 3", got)
 	}
-	_, err = conn.Exec(ctx, `CREATE TABLE bad (ts TIMESTAMP) WITH (future_rows = 'wrap')`)
+	_, err := conn.Exec(ctx, `CREATE TABLE bad (ts TIMESTAMP) WITH (future_rows = 'wrap')`)
 	if err == nil || !strings.Contains(err.Error(), "want 'drop' or 'clamp'") {
 		t.Errorf("future_rows = 'wrap': %v", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/streamsql/streamsql/exec/engine"
@@ -22,6 +24,21 @@ func startServer(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return serve(t, backend, engine.New(backend))
+}
+
+// startClocked is startServer with processing time read from now (Unix
+// microseconds), which the test moves.
+func startClocked(t testing.TB, now *atomic.Int64) string {
+	t.Helper()
+	backend, err := memory.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Open(backend, engine.Options{Clock: func() time.Time { return time.UnixMicro(now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, backend, eng)
 }
 
 // serve puts eng behind a wire server on loopback; the server, the engine
