@@ -203,6 +203,12 @@ func TestKafkaSources(t *testing.T) {
 			t.Errorf("SHOW SOURCES (name, connector, rows, late_rows, bad_rows, status):\n got %v\nwant %v", got, want)
 		}
 	}
+	// A topic that does not exist is an error at CREATE, not a source that
+	// waits forever.
+	if _, err := conn.Exec(t.Context(), fmt.Sprintf(`CREATE SOURCE nope (a BIGINT) WITH (connector = 'kafka',
+		brokers = '%s', topic = 'nope', format = 'json')`, addr)); err == nil || !strings.Contains(err.Error(), "42704") {
+		t.Errorf("a source of a missing topic: %v, want SQLSTATE 42704", err)
+	}
 	check(first)
 	if n := len(textRows(t, conn, "SELECT * FROM w_json")); n < 20 {
 		t.Fatalf("w_json has %d rows: too few for the test to mean much", n)
