@@ -53,6 +53,9 @@ func (s *Session) Close() {}
 // Query runs every statement of a simple query in order, stopping at the
 // first error; all statements are parsed before any runs.
 func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	if ok, err := s.e.psqlCatalog(sql, w); ok {
+		return err
+	}
 	stmts, err := parser.Parse(sql)
 	if err != nil {
 		return err
