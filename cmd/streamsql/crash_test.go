@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -110,13 +109,7 @@ const crashInserts, insertBatch = 3000, 50
 // each time, and requires the final rows to equal a failure-free run's:
 // no event lost, none counted twice.
 func TestCrashRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs server processes")
-	}
-	bin := filepath.Join(t.TempDir(), "streamsql")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	ddl = strings.ReplaceAll(crashDDL, "{{kafka}}", startOrders(t))
 	for _, backend := range []string{"memory", "pebble"} {
 		t.Run(backend, func(t *testing.T) { crashScenario(t, bin, backend) })

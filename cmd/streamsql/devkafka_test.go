@@ -12,9 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// TestDevKafka starts `streamsql dev-kafka` and round-trips a record
-// through it with a real Kafka client.
-func TestDevKafka(t *testing.T) {
+// buildBinary builds streamsql for tests that run it as a process (skipped
+// under -short).
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -22,6 +23,13 @@ func TestDevKafka(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// TestDevKafka starts `streamsql dev-kafka` and round-trips a record
+// through it with a real Kafka client.
+func TestDevKafka(t *testing.T) {
+	bin := buildBinary(t)
 	cmd := exec.Command(bin, "dev-kafka", "--port", "0", "--topics", "t")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

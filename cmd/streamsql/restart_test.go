@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -14,13 +13,7 @@ import (
 // checkpoint: nothing left to replay), then restarts it on the other state
 // backend and back, and requires the same view contents every time.
 func TestStopAndSwitchBackends(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs server processes")
-	}
-	bin := filepath.Join(t.TempDir(), "streamsql")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := start(t, bin, "memory", dir, "")
