@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/state/statetest"
 )
 
 // MetamorphicSeedEnv reruns TestMetamorphic with one seed:
@@ -107,20 +108,7 @@ func runMetamorphic(t *testing.T, seed uint64, ops int, vs []*variant) {
 	r := rand.New(rand.NewPCG(seed, 0x3e7a))
 	var recent []string
 	nextID := uint64(0)
-	key := func() []byte {
-		const alphabet = "\x00ab\xff"
-		k := make([]byte, r.IntN(6))
-		for i := range k {
-			k[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		return k
-	}
-	bound := func() []byte {
-		if r.IntN(4) == 0 {
-			return nil
-		}
-		return key()
-	}
+	key, bound := statetest.KeyGen(r, "\x00ab\xff", 6)
 	for i := range ops {
 		op := randomOp(r, key, bound, &nextID)
 		recent = append(recent, fmt.Sprintf("%d: %s", i, op.desc))

@@ -94,20 +94,7 @@ func runLog(t *testing.T, h *harness, seed uint64, ops int) {
 		t.Fatalf("seed %d (rerun with %s=%d), after operations:\n  %s\n%s",
 			seed, SeedEnv, seed, strings.Join(recent, "\n  "), fmt.Sprintf(format, args...))
 	}
-	key := func() []byte {
-		const alphabet = "\x00\x01a\xff"
-		k := make([]byte, r.IntN(4))
-		for i := range k {
-			k[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		return k
-	}
-	bound := func() []byte {
-		if r.IntN(4) == 0 {
-			return nil
-		}
-		return key()
-	}
+	key, bound := KeyGen(r, "\x00\x01a\xff", 4)
 	for i := range ops {
 		ns := r.Uint64N(4)
 		s := h.ns(ns)
@@ -231,4 +218,24 @@ func runLog(t *testing.T, h *harness, seed uint64, ops int) {
 			fail("final ns%d = %q %+v\nwant %q %s", ns, got, h.ns(ns).Stats(), want, wantStats)
 		}
 	}
+}
+
+// KeyGen returns generators of random keys (shorter than maxLen, from
+// alphabet, so that keys collide and share prefixes) and of range bounds
+// (such a key, or nil for an open end one time in four).
+func KeyGen(r *rand.Rand, alphabet string, maxLen int) (key, bound func() []byte) {
+	key = func() []byte {
+		k := make([]byte, r.IntN(maxLen))
+		for i := range k {
+			k[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return k
+	}
+	bound = func() []byte {
+		if r.IntN(4) == 0 {
+			return nil
+		}
+		return key()
+	}
+	return key, bound
 }
