@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/state/durable"
 )
 
 // insertLog makes INSERTs durable between checkpoints: a table's rows are
@@ -54,7 +55,7 @@ func (l *insertLog) rotate(epoch uint64) error {
 		l.f.Close()
 	}
 	l.f, l.epoch = f, epoch
-	if err := syncDir(l.dir); err != nil {
+	if err := durable.SyncDir(l.dir); err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(l.dir)
@@ -132,15 +133,6 @@ func replayLog(dir string, epoch uint64, fn func(table uint64, rows uint64, data
 			return err
 		}
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // decodeLoggedRow reads one logged row into b.

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/snapshot"
 )
 
@@ -142,7 +143,7 @@ func (b *Backend) writeCheckpoint(id uint64) (err error) {
 		return err
 	}
 	// The rename is only durable once the directory entry is.
-	return syncDir(b.dir)
+	return durable.SyncDir(b.dir)
 }
 
 // records yields every key of every namespace in (namespace, key) order, as
@@ -164,18 +165,6 @@ func (b *Backend) records(yield func(ns uint64, k, v []byte) error) error {
 		}
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
 }
 
 // Restore implements state.Backend. The file is decoded into fresh trees that
