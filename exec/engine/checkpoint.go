@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
@@ -144,7 +145,10 @@ func (e *Engine) checkpointLocked() error {
 			}
 		}
 	}
-	if err := e.flushSinks(xs); err != nil {
+	ctx, cancel := context.WithTimeout(e.ctx, sinkFlushTimeout)
+	err := flushSinks(ctx, xs)
+	cancel()
+	if err != nil {
 		return err
 	}
 	if err := e.writeMeta(xs, next); err != nil {

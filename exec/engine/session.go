@@ -178,14 +178,17 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 // it to finish: that makes such sources deterministic in tests. A Kafka
 // source is waited for until it has read what its topic held when FLUSH
 // began, and a sink until the brokers acknowledged every record.
-func (e *Engine) flush(ctx context.Context) (err error) {
+func (e *Engine) flush(ctx context.Context) error {
 	e.mu.RLock()
 	var dfs []*dataflow
 	var gens []chan struct{}
-	var topics []*entry
+	var topics, sinks []*entry
 	for _, x := range e.rels {
 		if x.df != nil && x.df.root == x {
 			dfs = append(dfs, x.df)
+		}
+		if x.sink != nil {
+			sinks = append(sinks, x)
 		}
 		if x.done == nil {
 			continue // not started: no view reads it
@@ -210,31 +213,13 @@ func (e *Engine) flush(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	defer func() {
-		// Then every sink has written what the views hold.
-		if err == nil {
-			e.mu.RLock()
-			var sinks []*entry
-			for _, x := range e.rels {
-				if x.sink != nil {
-					sinks = append(sinks, x)
-				}
-			}
-			e.mu.RUnlock()
-			for _, x := range sinks {
-				if err = x.sink.s.Flush(ctx); err != nil {
-					err = fmt.Errorf("sink %s: %w", x.rel.Name, err)
-					return
-				}
-			}
-		}
-	}()
 	for _, df := range dfs {
 		df.mu.Lock()
 		//lint:ignore SA2001 waiting for the batch in flight is the point
 		df.mu.Unlock()
 	}
-	return nil
+	// Then every sink has written what the views hold.
+	return flushSinks(ctx, sinks)
 }
 
 // insert runs INSERT INTO table VALUES ...

@@ -92,11 +92,10 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 	return "CREATE_SINK", nil
 }
 
-// flushSinks waits until every sink's records are acknowledged, so that a
-// checkpoint never covers changes a sink could still lose.
-func (e *Engine) flushSinks(xs []*entry) error {
-	ctx, cancel := context.WithTimeout(e.ctx, sinkFlushTimeout)
-	defer cancel()
+// flushSinks waits until the records of every sink among xs are
+// acknowledged: a checkpoint or FLUSH never covers changes a sink could
+// still lose.
+func flushSinks(ctx context.Context, xs []*entry) error {
 	for _, x := range xs {
 		if x.sink == nil {
 			continue
