@@ -219,12 +219,8 @@ func (s *Sink) Run(ctx context.Context) {
 			return
 		}
 		s.setStatus("retrying: " + err.Error())
-		t := time.NewTimer(bo.next())
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !bo.wait(ctx) {
 			return
-		case <-t.C:
 		}
 	}
 }

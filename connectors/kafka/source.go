@@ -164,16 +164,12 @@ func (s *Source) Run(ctx context.Context, from map[int]int64, out Output) error 
 		} else {
 			bo.reset()
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.setStatus("stopped: " + err.Error())
 				return err
 			}
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -258,23 +254,29 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			return false
 		}
 		s.setStatus(fmt.Sprintf("retrying partition %d: %s: %v", p, what, err))
-		t := time.NewTimer(bo.next())
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
+		return bo.wait(ctx)
+	}
+	// start resolves the startup position, retrying until it is known.
+	start := func() bool {
+		for {
+			start, err := s.startOffset(ctx, p)
+			if err == nil {
+				pos = start
+				return true
+			}
+			if !retry("finding the start offset", err) {
+				return false
+			}
 		}
 	}
-	for pos < 0 {
-		if pos, err = s.startOffset(ctx, p); err != nil && !retry("finding the start offset", err) {
+	if pos < 0 {
+		if !start() {
 			return nil
 		}
-		if err == nil {
-			if err := out.Deliver(p, b, pos, 0); err != nil {
-				return err
-			}
+		// Record the position, so a checkpoint before the first record
+		// resumes here, not at a startup position that has moved on.
+		if err := out.Deliver(p, b, pos, 0); err != nil {
+			return err
 		}
 	}
 	m := format.Meta{Topic: s.cfg.topic, Partition: p}
@@ -289,11 +291,8 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			// Retention deleted what the checkpoint points at: say so and
 			// resume at the startup position.
 			slog.Warn("kafka source: offset out of range; resuming at the startup position", "topic", s.cfg.topic, "partition", p, "offset", pos)
-			pos = -1
-			for pos < 0 {
-				if pos, err = s.startOffset(ctx, p); err != nil && !retry("finding the start offset", err) {
-					return nil
-				}
+			if !start() {
+				return nil
 			}
 			continue
 		}
@@ -373,12 +372,8 @@ func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p in
 				return nil
 			}
 			s.setStatus(fmt.Sprintf("retrying partition %d: writing to dlq_topic %s: %v", p, s.dlq, err))
-			t := time.NewTimer(bo.next())
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !bo.wait(ctx) {
 				return nil
-			case <-t.C:
 			}
 		}
 	}
@@ -418,3 +413,21 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.d = 0 }
+
+// wait sleeps for the next backoff, or until ctx ends; it reports whether
+// the caller should try again.
+func (b *backoff) wait(ctx context.Context) bool {
+	return sleep(ctx, b.next())
+}
+
+// sleep waits d, or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
