@@ -6,6 +6,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/keys"
@@ -129,12 +130,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggreg
 		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax)
 		a.multiset = append(a.multiset, ms)
 	}
-	cols := p.Columns()
-	ts := make([]types.T, len(cols))
-	for i, c := range cols {
-		ts[i] = c.Type
-	}
-	a.outB = vec.NewBatch(ts, 64)
+	a.outB = vec.NewBatch(catalog.Types(p.Columns()), 64)
 	keyTypes := make([]types.T, len(p.Keys))
 	for i, k := range p.Keys {
 		keyTypes[i] = k.Type()

@@ -65,11 +65,7 @@ func BenchmarkDecodeNexmarkBid(b *testing.B) {
 		b.Fatal(err)
 	}
 	recs := nexmarkBids(4096)
-	var ts []types.T
-	for _, c := range bidColumns {
-		ts = append(ts, c.Type)
-	}
-	batch := vec.NewBatch(ts, 1024)
+	batch := vec.NewBatch(catalog.Types(bidColumns), 1024)
 	var m Meta
 	size := 0
 	for _, r := range recs {

@@ -17,10 +17,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		{Name: "f", Type: types.Double}, {Name: "d", Type: types.DecimalOf(12, 3)},
 		{Name: "s", Type: types.Varchar}, {Name: "Ts", Type: types.Ts}, {Name: "quote\"d", Type: types.Varchar},
 	}
-	var ts []types.T
-	for _, c := range cols {
-		ts = append(ts, c.Type)
-	}
+	ts := catalog.Types(cols)
 	rng := rand.New(rand.NewPCG(3, 4))
 	strs := []string{"", "plain", "tab\tnew\nline", `back\slash "quote"`, "\x01ctl", "é😀", "{\"json\": 1}"}
 	in := vec.NewBatch(ts, 100)

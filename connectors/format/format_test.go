@@ -10,7 +10,6 @@ import (
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/catalog"
-	"github.com/streamsql/streamsql/planner/types"
 )
 
 // TestDecode runs testdata/decode. Commands:
@@ -59,11 +58,7 @@ func TestDecode(t *testing.T) {
 					d.ScanArgs(t, "key", &k)
 					m.Key = []byte(k)
 				}
-				var ts []types.T
-				for _, c := range cols {
-					ts = append(ts, c.Type)
-				}
-				b := vec.NewBatch(ts, 4)
+				b := vec.NewBatch(catalog.Types(cols), 4)
 				for _, line := range strings.Split(d.Input, "\n") {
 					v := []byte(line)
 					if line == "<tombstone>" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,10 +58,7 @@ const sinkQueue = 64 << 10
 // NewSink validates a Kafka sink's options (connector = 'kafka') for a
 // view with columns cols and key columns key.
 func NewSink(options map[string]string, cols []catalog.Column, key []int) (*Sink, error) {
-	opts := map[string]string{}
-	for k, v := range options {
-		opts[k] = v
-	}
+	opts := maps.Clone(options)
 	delete(opts, "connector")
 	cfg, err := parseCommon(opts)
 	if err != nil {

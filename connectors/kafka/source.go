@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,6 @@ import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/catalog"
-	"github.com/streamsql/streamsql/planner/types"
 )
 
 // Output receives what a source reads. The engine implements it.
@@ -49,10 +49,7 @@ const batchRows = 1024
 
 // NewSource validates a Kafka source's options (connector = 'kafka').
 func NewSource(rel *catalog.Relation) (*Source, error) {
-	opts := map[string]string{}
-	for k, v := range rel.Options {
-		opts[k] = v
-	}
+	opts := maps.Clone(rel.Options)
 	delete(opts, "connector")
 	cfg, err := parseCommon(opts)
 	if err != nil {
@@ -77,10 +74,7 @@ func NewSource(rel *catalog.Relation) (*Source, error) {
 	}
 	// One decoder now, to check the format options; each partition
 	// makes its own from s.opts.
-	s.opts = map[string]string{}
-	for k, v := range opts {
-		s.opts[k] = v
-	}
+	s.opts = maps.Clone(opts)
 	if _, err := format.NewDecoder(s.format, rel.Columns, opts); err != nil {
 		return nil, err
 	}
@@ -234,15 +228,11 @@ func (s *Source) startOffset(ctx context.Context, p int) (int64, error) {
 // readPartition reads partition p from offset pos (-1: the startup
 // position), delivering batches of rows with the offset they reach.
 func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output) error {
-	dec, err := format.NewDecoder(s.format, s.cols, copyOpts(s.opts))
+	dec, err := format.NewDecoder(s.format, s.cols, maps.Clone(s.opts))
 	if err != nil {
 		return err
 	}
-	ts := make([]types.T, len(s.cols))
-	for i, c := range s.cols {
-		ts[i] = c.Type
-	}
-	b := vec.NewBatch(ts, batchRows)
+	b := vec.NewBatch(catalog.Types(s.cols), batchRows)
 	var dlq *deadLetters
 	if s.dlq != "" {
 		dlq = newDeadLetters(s.cfg, s.dlq, s.cfg.topic, p)
@@ -394,14 +384,6 @@ func readBytes(dst []byte, r kgo.Bytes) ([]byte, error) {
 	_, err := io.ReadFull(r, dst)
 	r.Close()
 	return dst, err
-}
-
-func copyOpts(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // backoff doubles a wait from 100 ms up to 5 s.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/keys"
 )
@@ -370,7 +371,7 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 	if x == nil {
 		return nil // the table was dropped after the insert
 	}
-	b := vec.NewBatch(columnTypes(x.rel.Columns), int(rows))
+	b := vec.NewBatch(catalog.Types(x.rel.Columns), int(rows))
 	for i := uint64(0); i < rows; i++ {
 		var err error
 		if data, err = decodeLoggedRow(data, b); err != nil {

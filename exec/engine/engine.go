@@ -28,7 +28,6 @@ import (
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/catalog"
-	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
 )
 
@@ -315,7 +314,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		}
 	}
 	if st.Kind == parser.KindTable {
-		ts := columnTypes(rel.Columns)
+		ts := catalog.Types(rel.Columns)
 		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), ts, rel.PrimaryKey)
 		x.out = &x.mat.Out
 		return "CREATE_TABLE", nil
@@ -323,14 +322,6 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	// A source is read only once a materialized view reads it (see
 	// createView), so no row is generated that no view could see.
 	return "CREATE_SOURCE", nil
-}
-
-func columnTypes(cols []catalog.Column) []types.T {
-	ts := make([]types.T, len(cols))
-	for i, c := range cols {
-		ts[i] = c.Type
-	}
-	return ts
 }
 
 // createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
@@ -352,7 +343,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	if err != nil || !created {
 		return "", err
 	}
-	x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), columnTypes(rel.Columns), nil)
+	x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), nil)
 	x.out = &x.mat.Out
 	id := rel.ID
 	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, x.mat)

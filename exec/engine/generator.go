@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner/catalog"
 )
 
 // genTick is how often a paced generator emits a batch.
@@ -26,7 +27,7 @@ func (e *Engine) startGenerator(x *entry) {
 		defer e.wg.Done()
 		defer close(x.done)
 		g := x.gen
-		b := vec.NewBatch(columnTypes(x.rel.Columns), genChunk)
+		b := vec.NewBatch(catalog.Types(x.rel.Columns), genChunk)
 		tick := time.NewTicker(genTick)
 		defer tick.Stop()
 		start, startPos := time.Now(), g.Pos()

@@ -35,7 +35,7 @@ func (e *Engine) createLateTable(src *entry) error {
 	rel := &catalog.Relation{ID: src.rel.ID, Name: src.rel.Name + "_late", Kind: parser.KindTable, Columns: cols,
 		EventTime: -1, AppendOnly: true, LateOf: src.rel.Name, Options: map[string]string{},
 		SQL: fmt.Sprintf("-- the rows of %s that arrived behind its watermark (late_rows = 'keep')", src.rel.Name)}
-	x := &entry{rel: rel, df: src.df, mat: exec.NewMaterialize(e.ns(src.rel.ID, lateNS), columnTypes(cols), nil)}
+	x := &entry{rel: rel, df: src.df, mat: exec.NewMaterialize(e.ns(src.rel.ID, lateNS), catalog.Types(cols), nil)}
 	x.out = &x.mat.Out
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -55,7 +55,7 @@ func (df *dataflow) keepLate(b *vec.Batch, late []int, wm int64) error {
 		return nil
 	}
 	if df.lateBuf == nil {
-		df.lateBuf = vec.NewBatch(columnTypes(lt.rel.Columns), len(late))
+		df.lateBuf = vec.NewBatch(catalog.Types(lt.rel.Columns), len(late))
 	}
 	out := df.lateBuf
 	out.Reset()
@@ -94,7 +94,7 @@ func (df *dataflow) limitFuture(b *vec.Batch) *vec.Batch {
 	if dropped == 0 {
 		return b
 	}
-	out := vec.NewBatch(columnTypes(rel.Columns), b.N-dropped)
+	out := vec.NewBatch(catalog.Types(rel.Columns), b.N-dropped)
 	for r := 0; r < b.N; r++ {
 		if !future(r) {
 			out.AppendRow(b, r, b.DiffAt(r))

@@ -62,7 +62,7 @@ func (e *Engine) run(ctx context.Context, n planner.Node) (*vec.Batch, error) {
 			if err != nil {
 				return nil, err
 			}
-			out := vec.NewBatch(columnTypes(n.Columns()), in.N)
+			out := vec.NewBatch(catalog.Types(n.Columns()), in.N)
 			for i, x := range n.Exprs {
 				out.Cols[i] = *exec.Compile(x).Eval(in)
 			}
@@ -94,7 +94,7 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		return nil, err
 	}
 	defer scratch.Close()
-	coll := exec.NewCollect(vec.NewBatch(columnTypes(n.Columns()), 0))
+	coll := exec.NewCollect(vec.NewBatch(catalog.Types(n.Columns()), 0))
 	pipe, err := exec.Build(n, func(k int) state.Store { return scratch.Namespace(uint64(k)) }, coll)
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ type rowsOf struct {
 }
 
 func newRows(cols ...catalog.Column) *rowsOf {
-	return &rowsOf{cols: cols, b: vec.NewBatch(columnTypes(cols), 8)}
+	return &rowsOf{cols: cols, b: vec.NewBatch(catalog.Types(cols), 8)}
 }
 
 // add appends a row; values are string, int64, or nil for NULL, and

@@ -256,7 +256,7 @@ func (e *Engine) insertRows(st *parser.Insert) (*entry, *vec.Batch, error) {
 	if x.rel.LateOf != "" {
 		return nil, nil, sqlerr.New(sqlerr.WrongObjectType, "cannot insert into %q: it holds the late rows of %s", x.rel.Name, x.rel.LateOf)
 	}
-	b := vec.NewBatch(columnTypes(x.rel.Columns), len(plan.Rows))
+	b := vec.NewBatch(catalog.Types(x.rel.Columns), len(plan.Rows))
 	one := &vec.Batch{N: 1}
 	for _, row := range plan.Rows {
 		for c, ex := range row {

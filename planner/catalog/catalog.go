@@ -71,6 +71,15 @@ type TimeOptions struct {
 	IdleAdvance bool
 }
 
+// Types lists the types of cols, as vec.NewBatch takes them.
+func Types(cols []Column) []types.T {
+	ts := make([]types.T, len(cols))
+	for i, c := range cols {
+		ts[i] = c.Type
+	}
+	return ts
+}
+
 // ColumnIndex returns the index of the named column, or -1.
 func (r *Relation) ColumnIndex(name string) int {
 	for i, c := range r.Columns {
