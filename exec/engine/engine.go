@@ -105,8 +105,12 @@ type entry struct {
 	kafka *kafka.Source
 	// sink writes a view's changes to Kafka (CREATE SINK).
 	sink *sinkOp
-	// done closes when a source's goroutine ends.
-	done chan struct{}
+	// done closes when a source's or sink's goroutine ends. It is made
+	// with the entry and never replaced, and started is set when the
+	// goroutine starts, so readers need no lock; stop is set with started,
+	// under the DDL lock.
+	done    chan struct{}
+	started atomic.Bool
 }
 
 // dataflow is the unit of execution: a root stream and everything that
@@ -241,15 +245,28 @@ func (e *Engine) register(x *entry, ifNotExists bool) (bool, error) {
 		}
 		return false, sqlerr.New(sqlerr.DuplicateObject, "relation %q already exists", x.rel.Name)
 	}
-	if e.restoring {
-		x.rel.ID = e.restoreID
-		e.nextID = max(e.nextID, e.restoreID+1)
-	} else {
-		x.rel.ID = e.nextID
-		e.nextID++
+	if x.rel.ID == 0 {
+		x.rel.ID = e.allocIDLocked()
 	}
 	e.rels[x.rel.Name] = x
 	return true, nil
+}
+
+// allocID reserves a relation id, for an entry that needs it (for its
+// state namespaces) before it is complete enough to register.
+func (e *Engine) allocID() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.allocIDLocked()
+}
+
+func (e *Engine) allocIDLocked() uint64 {
+	if e.restoring {
+		e.nextID = max(e.nextID, e.restoreID+1)
+		return e.restoreID
+	}
+	e.nextID++
+	return e.nextID - 1
 }
 
 func (e *Engine) unregister(name string) {
@@ -269,7 +286,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	if e.opts.Clock != nil {
 		clock = e.opts.Clock
 	}
-	x := &entry{rel: rel, df: newDataflow(rel, clock), out: &exec.Tee{}}
+	x := &entry{rel: rel, df: newDataflow(rel, clock), out: &exec.Tee{}, done: make(chan struct{})}
 	x.df.root = x
 	if st.Kind == parser.KindSource {
 		switch c := rel.Options["connector"]; c {
@@ -298,6 +315,12 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown connector %q", c)
 		}
 	}
+	// Built whole before it is registered (see createView).
+	rel.ID = e.allocID()
+	if st.Kind == parser.KindTable {
+		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), rel.PrimaryKey)
+		x.out = &x.mat.Out
+	}
 	created, err := e.register(x, st.IfNotExists)
 	if err != nil || !created {
 		x.close()
@@ -314,9 +337,6 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		}
 	}
 	if st.Kind == parser.KindTable {
-		ts := catalog.Types(rel.Columns)
-		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), ts, rel.PrimaryKey)
-		x.out = &x.mat.Out
 		return "CREATE_TABLE", nil
 	}
 	// A source is read only once a materialized view reads it (see
@@ -338,32 +358,29 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		}
 		return "CREATE_VIEW", nil
 	}
-	x := &entry{rel: rel}
-	created, err := e.register(x, st.IfNotExists)
-	if err != nil || !created {
-		return "", err
-	}
-	x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), nil)
-	x.out = &x.mat.Out
+	// The entry is built whole, then registered: readers that walk e.rels
+	// (FLUSH, SHOW, SELECT, the idle loop) never see it half made.
+	rel.ID = e.allocID()
 	id := rel.ID
-	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, x.mat)
+	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns), nil)
+	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat)
 	if err == nil && pipe.Source == nil {
 		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")
 	}
 	if err != nil {
-		e.unregister(rel.Name)
 		return "", err
 	}
-	x.pipe = pipe
 	e.sys.mu.Lock()
 	pipe.SetCacheSize(e.cacheGroups())
 	e.sys.mu.Unlock()
 	up, ok := e.lookup(pipe.Source.Name)
 	if !ok {
-		e.unregister(rel.Name)
 		return "", sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", pipe.Source.Name)
 	}
-	x.upstream, x.df = up, up.df
+	x := &entry{rel: rel, mat: mat, out: &mat.Out, pipe: pipe, upstream: up, df: up.df}
+	if created, err := e.register(x, st.IfNotExists); err != nil || !created {
+		return "", err // nothing was started or written
+	}
 	df := up.df
 	df.mu.Lock()
 	defer df.mu.Unlock()

@@ -21,7 +21,7 @@ const genChunk = 1024
 func (e *Engine) startGenerator(x *entry) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	x.stop = cancel
-	x.done = make(chan struct{})
+	x.started.Store(true)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()

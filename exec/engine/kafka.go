@@ -13,7 +13,7 @@ import (
 // a generator, or a Kafka topic from its checkpointed offsets.
 func (e *Engine) startSource(x *entry) {
 	switch {
-	case x.done != nil:
+	case x.started.Load():
 	case x.gen != nil:
 		e.startGenerator(x)
 	case x.kafka != nil:
@@ -25,7 +25,7 @@ func (e *Engine) startSource(x *entry) {
 func (e *Engine) startKafka(x *entry) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	x.stop = cancel
-	x.done = make(chan struct{})
+	x.started.Store(true)
 	from := map[int]int64{}
 	for p, pt := range x.df.parts.parts {
 		if pt.pos >= 0 {
@@ -119,7 +119,7 @@ func (x *entry) status() string {
 	switch {
 	case x.kafka != nil:
 		return x.kafka.Status()
-	case x.done == nil:
+	case !x.started.Load():
 		return "not started: no materialized view reads it yet"
 	}
 	select {

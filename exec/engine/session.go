@@ -190,7 +190,7 @@ func (e *Engine) flush(ctx context.Context) error {
 		if x.sink != nil {
 			sinks = append(sinks, x)
 		}
-		if x.done == nil {
+		if !x.started.Load() {
 			continue // not started: no view reads it
 		}
 		if x.gen != nil && x.gen.Rate == 0 && x.gen.MaxRows > 0 {

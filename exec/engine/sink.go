@@ -62,14 +62,15 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 	}
 	rel := &catalog.Relation{Name: st.Name, Kind: parser.KindSink, Columns: up.rel.Columns, EventTime: -1,
 		Options: opts, SQL: st.SQL}
-	x := &entry{rel: rel, upstream: up, df: up.df, sink: &sinkOp{sink}}
+	x := &entry{rel: rel, upstream: up, df: up.df, sink: &sinkOp{sink}, done: make(chan struct{})}
 	created, err := e.register(x, st.IfNotExists)
 	if err != nil || !created {
 		sink.Close()
 		return "", err
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
-	x.stop, x.done = cancel, make(chan struct{})
+	x.stop = cancel
+	x.started.Store(true)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
