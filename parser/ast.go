@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -177,6 +178,47 @@ type Set struct{ Name, Value string }
 // streamsql statements are each atomic on their own.
 type Tx struct{ Verb string }
 
+// Subscribe is SUBSCRIBE [TO] relation [WITH (snapshot = true|false)]: the
+// relation's rows, then every change to it, as they happen.
+type Subscribe struct {
+	Name string
+	Pos  int
+	// Snapshot asks for the current rows first (the default).
+	Snapshot bool
+}
+
+// Copy is COPY (query) TO STDOUT: a SELECT's or SUBSCRIBE's rows in COPY's
+// text format, which psql prints line by line as they arrive.
+type Copy struct{ Stmt Stmt }
+
+// Declare is DECLARE name CURSOR [WITH[OUT] HOLD] FOR query, where query is
+// a SELECT or a SUBSCRIBE.
+type Declare struct {
+	Name string
+	Pos  int
+	Stmt Stmt
+}
+
+// Fetch is FETCH [FORWARD] [count | ALL] [FROM | IN] cursor [WITH (timeout =
+// 'interval')]. It waits until at least one row is available (or the
+// timeout passes) and returns up to Count of them.
+type Fetch struct {
+	Cursor string
+	Pos    int
+	// Count is the most rows to return; -1 is ALL.
+	Count int64
+	// Timeout, when HasTimeout, bounds the wait in µs; 0 returns at once.
+	Timeout    int64
+	HasTimeout bool
+}
+
+// CloseCursor is CLOSE name or CLOSE ALL.
+type CloseCursor struct {
+	Name string // "" with All
+	All  bool
+	Pos  int
+}
+
 // CreateSink is CREATE SINK [IF NOT EXISTS] name FROM view WITH (...).
 type CreateSink struct {
 	Name        string
@@ -212,6 +254,36 @@ func (*Explain) stmt()        {}
 func (*Flush) stmt()          {}
 func (*Set) stmt()            {}
 func (*Tx) stmt()             {}
+func (*Subscribe) stmt()      {}
+func (*Copy) stmt()           {}
+func (*Declare) stmt()        {}
+func (*Fetch) stmt()          {}
+func (*CloseCursor) stmt()    {}
+
+func (s *Subscribe) String() string {
+	if !s.Snapshot {
+		return "SUBSCRIBE " + s.Name + " WITH (snapshot = false)"
+	}
+	return "SUBSCRIBE " + s.Name
+}
+func (s *Copy) String() string    { return "COPY (" + s.Stmt.String() + ") TO STDOUT" }
+func (s *Declare) String() string { return "DECLARE " + s.Name + " CURSOR FOR " + s.Stmt.String() }
+func (s *Fetch) String() string {
+	n := "ALL"
+	if s.Count >= 0 {
+		n = strconv.FormatInt(s.Count, 10)
+	}
+	if s.HasTimeout {
+		return fmt.Sprintf("FETCH %s %s WITH (timeout = '%d MICROSECOND')", n, s.Cursor, s.Timeout)
+	}
+	return "FETCH " + n + " " + s.Cursor
+}
+func (s *CloseCursor) String() string {
+	if s.All {
+		return "CLOSE ALL"
+	}
+	return "CLOSE " + s.Name
+}
 
 func (s *CreateRelation) String() string {
 	var b strings.Builder

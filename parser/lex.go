@@ -18,6 +18,7 @@ const (
 	tString // 'text'
 	tNumber
 	tPunct
+	tParam // $1, $2, ...: a parameter of a prepared statement
 )
 
 type token struct {
@@ -59,6 +60,13 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, t)
 			i = t.end
+		case c == '$' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
+			j := i + 1
+			for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+				j++
+			}
+			toks = append(toks, token{kind: tParam, text: src[i:j], val: src[i+1 : j], pos: i, end: j})
+			i = j
 		case isIdentStart(c):
 			j := i + 1
 			for j < len(src) && isIdentPart(src[j]) {

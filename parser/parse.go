@@ -109,8 +109,16 @@ func (p *parser) stmt(s span) (Stmt, error) {
 			return nil, err
 		}
 		return &Select{Query: q}, nil
-	case c.peekIs("subscribe"), c.peekIs("copy"), c.peekIs("declare"), c.peekIs("fetch"):
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, s.off+1, "%s is not supported yet", strings.ToUpper(s.toks[0].text))
+	case c.peekIs("subscribe"):
+		return p.subscribe(c)
+	case c.peekIs("copy"):
+		return p.copyTo(c)
+	case c.peekIs("declare"):
+		return p.declare(c)
+	case c.peekIs("fetch"):
+		return p.fetch(c)
+	case c.peekIs("close"):
+		return p.closeCursor(c)
 	case c.peekIs("update"), c.peekIs("delete"):
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, s.off+1, "%s is not supported: tables are append-only streams (a table with a PRIMARY KEY upserts on INSERT)", strings.ToUpper(s.toks[0].text))
 	}

@@ -3,6 +3,7 @@ package parser
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -79,6 +80,14 @@ const SessionFunc = "session_window"
 // arguments becomes: grace('10 SECOND').
 const GraceFunc = "grace"
 
+// ParamFunc is what a parameter $n becomes: streamsql_param(n), bound by
+// the planner to the value the client supplies.
+const ParamFunc = "streamsql_param"
+
+// MaxParams is the most parameters a statement may have, PostgreSQL's
+// limit (the protocol counts them in an int16).
+const MaxParams = 65535
+
 // CastFunc is the function CAST(x AS type) and x::type are rewritten to,
 // as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
 const CastFunc = "streamsql_cast"
@@ -118,6 +127,12 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			return token{}
 		}
 		switch {
+		case t.kind == tParam:
+			n, err := strconv.Atoi(t.val)
+			if err != nil || n < 1 || n > MaxParams {
+				return sqlerr.At(sqlerr.UndefinedParameter, r.base+t.pos+1, "there is no parameter %s", t.text)
+			}
+			edits = append(edits, edit{t.pos, t.end, ParamFunc + "(" + t.val + ")"})
 		case t.kind == tIdent && windowFuncs[strings.ToLower(t.text)] && next(1).is("("):
 			if strings.EqualFold(t.text, "session") {
 				edits = append(edits, edit{t.pos, t.end, SessionFunc})
@@ -194,7 +209,14 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			i += n - 1
 		}
 	}
-	sort.SliceStable(edits, func(a, b int) bool { return edits[a].from < edits[b].from })
+	// An insertion sorts before a replacement starting where it does: a
+	// cast wraps the parameter it stands in front of.
+	sort.SliceStable(edits, func(a, b int) bool {
+		if edits[a].from != edits[b].from {
+			return edits[a].from < edits[b].from
+		}
+		return edits[a].to < edits[b].to
+	})
 	cursor := toks[0].pos
 	for _, e := range edits {
 		r.copy(cursor, e.from)
@@ -246,7 +268,7 @@ func castOperand(toks []token, i int, match map[int]int) int {
 			k -= 2
 		}
 		return k
-	case t.kind == tString || t.kind == tNumber:
+	case t.kind == tString || t.kind == tNumber || t.kind == tParam:
 		return k
 	}
 	return -1

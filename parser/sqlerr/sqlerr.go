@@ -37,6 +37,17 @@ const (
 	// ExternalSystem is a failure of a system outside streamsql, such as
 	// Kafka brokers that cannot be reached.
 	ExternalSystem
+	// UndefinedParameter is a $n the statement has no value for.
+	UndefinedParameter
+	// UndefinedCursor is an unknown cursor, portal or prepared statement.
+	UndefinedCursor
+	// DuplicateCursor is a cursor name already in use.
+	DuplicateCursor
+	// InsufficientResources is a limit reached, such as a subscriber that
+	// fell too far behind.
+	InsufficientResources
+	// InvalidBinary is a parameter whose binary encoding is malformed.
+	InvalidBinary
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte

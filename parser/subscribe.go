@@ -1,0 +1,196 @@
+package parser
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/streamsql/streamsql/parser/sqlerr"
+)
+
+// subscribe reads SUBSCRIBE [TO] name [WITH (snapshot = true|false)].
+func (p *parser) subscribe(c *cursor) (Stmt, error) {
+	c.next()
+	c.accept("to")
+	if c.peekIs("(") {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "SUBSCRIBE to a query is not supported yet: create a materialized view and subscribe to it")
+	}
+	name, pos, err := c.ident("relation name")
+	if err != nil {
+		return nil, err
+	}
+	st := &Subscribe{Name: name, Pos: pos, Snapshot: true}
+	if c.accept("with") {
+		opts, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range opts {
+			if o.Key != "snapshot" {
+				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "unknown SUBSCRIBE option %q (want snapshot)", o.Key)
+			}
+			b, ok := parseBool(o.Value)
+			if !ok {
+				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "snapshot must be true or false, not %q", o.Value)
+			}
+			st.Snapshot = b
+		}
+	}
+	return st, c.end()
+}
+
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "true", "on", "1", "yes":
+		return true, true
+	case "false", "off", "0", "no":
+		return false, true
+	}
+	return false, false
+}
+
+// copyTo reads COPY (query) TO STDOUT [WITH (format text)] [ (format
+// text) ]. COPY FROM and COPY of a table name are not supported.
+func (p *parser) copyTo(c *cursor) (Stmt, error) {
+	c.next()
+	if !c.peekIs("(") {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "only COPY (query) TO STDOUT is supported")
+	}
+	elems, err := c.group()
+	if err != nil {
+		return nil, err
+	}
+	if len(elems) != 1 {
+		return nil, c.errHere("expected one query in COPY ( )")
+	}
+	inner := span{text: c.s.text, off: c.s.off, toks: c.s.toks[elems[0][0]:elems[0][1]]}
+	st, err := p.stmt(inner)
+	if err != nil {
+		return nil, err
+	}
+	switch st.(type) {
+	case *Select, *Subscribe:
+	default:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(inner.toks[0]), "COPY supports a SELECT or a SUBSCRIBE, not %s", strings.ToUpper(inner.toks[0].text))
+	}
+	if c.peekIs("from") {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "COPY FROM is not supported: use INSERT")
+	}
+	if err := c.expect("to", "stdout"); err != nil {
+		return nil, err
+	}
+	c.accept("with")
+	if c.peekIs("(") {
+		// PostgreSQL's options are "name value", without "=".
+		elems, err := c.group()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range elems {
+			toks := c.s.toks[e[0]:e[1]]
+			if !(len(toks) == 2 && toks[0].is("format") && strings.EqualFold(toks[1].val, "text") ||
+				len(toks) == 3 && toks[0].is("format") && toks[1].is("=") && strings.EqualFold(toks[2].val, "text")) {
+				return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(toks[0]), "COPY option %s is not supported (only FORMAT text)", c.s.text[toks[0].pos:toks[len(toks)-1].end])
+			}
+		}
+	}
+	return &Copy{Stmt: st}, c.end()
+}
+
+// declare reads DECLARE name [BINARY] [[NO] SCROLL] CURSOR [WITH[OUT]
+// HOLD] FOR query.
+func (p *parser) declare(c *cursor) (Stmt, error) {
+	c.next()
+	name, pos, err := c.ident("cursor name")
+	if err != nil {
+		return nil, err
+	}
+	if c.peekIs("binary") || c.peekIs("scroll") || c.peekIs("insensitive") {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "%s cursors are not supported", strings.ToUpper(c.peek().text))
+	}
+	c.accept("no", "scroll")
+	if err := c.expect("cursor"); err != nil {
+		return nil, err
+	}
+	if !c.accept("without", "hold") && c.accept("with", "hold") {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.s.toks[c.i-2]), "WITH HOLD cursors are not supported")
+	}
+	if err := c.expect("for"); err != nil {
+		return nil, err
+	}
+	if c.atEnd() {
+		return nil, c.errHere("expected a query")
+	}
+	inner := c.rest()
+	st, err := p.stmt(inner)
+	if err != nil {
+		return nil, err
+	}
+	switch st.(type) {
+	case *Select, *Subscribe:
+	default:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(inner.toks[0]), "a cursor reads a SELECT or a SUBSCRIBE, not %s", strings.ToUpper(inner.toks[0].text))
+	}
+	return &Declare{Name: name, Pos: pos, Stmt: st}, nil
+}
+
+// fetch reads FETCH [FORWARD] [count | ALL] [FROM | IN] cursor [WITH
+// (timeout = 'interval')].
+func (p *parser) fetch(c *cursor) (Stmt, error) {
+	c.next()
+	st := &Fetch{Count: 1}
+	c.accept("forward")
+	switch t := c.peek(); {
+	case t.is("all"):
+		c.next()
+		st.Count = -1
+	case t.kind == tNumber:
+		c.next()
+		n, err := strconv.ParseInt(t.text, 10, 64)
+		if err != nil || n < 0 {
+			return nil, sqlerr.At(sqlerr.Syntax, c.pos(t), "FETCH count must be a non-negative integer, not %s", t.text)
+		}
+		st.Count = n
+	case t.is("next"):
+		c.next()
+	case t.is("prior"), t.is("first"), t.is("last"), t.is("absolute"), t.is("relative"), t.is("backward"):
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(t), "FETCH %s is not supported: cursors only move forward", strings.ToUpper(t.text))
+	}
+	if !c.accept("from") {
+		c.accept("in")
+	}
+	name, pos, err := c.ident("cursor name")
+	if err != nil {
+		return nil, err
+	}
+	st.Cursor, st.Pos = name, pos
+	if c.accept("with") {
+		opts, err := c.options()
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range opts {
+			if o.Key != "timeout" {
+				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "unknown FETCH option %q (want timeout)", o.Key)
+			}
+			us, err := ParseInterval(o.Value)
+			if err != nil || us < 0 {
+				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "invalid timeout %q: want an interval such as '1 second'", o.Value)
+			}
+			st.Timeout, st.HasTimeout = us, true
+		}
+	}
+	return st, c.end()
+}
+
+// closeCursor reads CLOSE name or CLOSE ALL.
+func (p *parser) closeCursor(c *cursor) (Stmt, error) {
+	start := c.next()
+	if c.accept("all") {
+		return &CloseCursor{All: true, Pos: c.pos(start)}, c.end()
+	}
+	name, pos, err := c.ident("cursor name")
+	if err != nil {
+		return nil, err
+	}
+	return &CloseCursor{Name: name, Pos: pos}, c.end()
+}
