@@ -36,6 +36,11 @@ func TestCode(t *testing.T) {
 		{sqlerr.QueryCanceled, "57014"},
 		{sqlerr.ProtocolViolation, "08P01"},
 		{sqlerr.ExternalSystem, "58000"},
+		{sqlerr.UndefinedParameter, "42P02"},
+		{sqlerr.UndefinedCursor, "34000"},
+		{sqlerr.DuplicateCursor, "42P03"},
+		{sqlerr.InsufficientResources, "53000"},
+		{sqlerr.InvalidBinary, "22P03"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))
