@@ -27,6 +27,9 @@ type binder struct {
 	agg *aggScope
 	// noAggs names the clause where an aggregate is an error ("" = allowed).
 	noAggs string
+	// params are the statement's parameters; nil outside a prepared
+	// statement.
+	params *Params
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {

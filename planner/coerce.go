@@ -24,14 +24,19 @@ func sameType(a, b types.T) bool {
 // literal by its context.
 func (b *binder) coerce(x Expr, t types.T, at ast.Node) (Expr, error) {
 	xt := x.Type()
+	if c, ok := x.(*Const); ok && c.Param != 0 {
+		b.params.infer(c.Param, t)
+	}
 	if sameType(xt, t) {
 		return x, nil
 	}
 	if c, ok := x.(*Const); ok {
 		if c.Null {
-			return &Const{T: t, Null: true}, nil
+			return &Const{T: t, Null: true, Param: c.Param}, nil
 		}
-		if c.T.Kind == types.String || c.T.Kind == types.Int32 && t.Kind == types.Bool {
+		// A parameter converts like a literal, whatever type the client
+		// sent it as.
+		if c.T.Kind == types.String || c.T.Kind == types.Int32 && t.Kind == types.Bool || c.Param != 0 {
 			return b.castConst(c, t, at)
 		}
 	}
@@ -62,8 +67,11 @@ func widens(from, to types.T) bool {
 // castConst converts a constant at plan time; a literal that does not
 // parse is the user's error (22P02), reported where it stands.
 func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
+	if c.Param != 0 {
+		b.params.infer(c.Param, t)
+	}
 	if c.Null {
-		return &Const{T: t, Null: true}, nil
+		return &Const{T: t, Null: true, Param: c.Param}, nil
 	}
 	v := vec.New(c.T, 1)
 	appendConst(&v, c)
@@ -71,7 +79,7 @@ func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
 	if !CastValue(&v, 0, &out) {
 		return nil, b.errAt(sqlerr.InvalidText, at, "invalid input syntax for type %s: %q", t, v.Text(0))
 	}
-	r := &Const{T: t}
+	r := &Const{T: t, Param: c.Param}
 	switch t.Kind {
 	case types.Bool:
 		r.B = out.Bool[0]

@@ -174,7 +174,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		}
 		target = append(target, i)
 	}
-	b := &binder{q: st, noAggs: "VALUES"}
+	b := &binder{q: st, noAggs: "VALUES", params: p.Params}
 	out := &Insert{Rel: rel}
 	for _, row := range n.Lists {
 		if len(row) != len(target) {

@@ -32,6 +32,9 @@ type Const struct {
 	F    float64
 	S    string
 	B    bool
+	// Param is n when the constant stands for parameter $n: coercing it
+	// infers the parameter's type.
+	Param int
 }
 
 // Call applies a built-in function or operator.

@@ -47,6 +47,8 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return &Call{Fn: fn, Args: xs, T: t}, nil
 	}
 	switch name {
+	case parser.ParamFunc:
+		return b.param(n)
 	case "tumble", "hop", parser.SessionFunc, "cumulate":
 		return nil, b.errAt(sqlerr.Grouping, n, "window function %s belongs in GROUP BY", strings.ToUpper(name))
 	case "tumble_start", "tumble_end", "hop_start", "hop_end", "session_start", "session_end":

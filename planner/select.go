@@ -24,6 +24,9 @@ const (
 // Planner plans queries against a catalog.
 type Planner struct {
 	Cat catalog.Lookup
+	// Params, when set, gives a prepared statement's parameters their
+	// types and values; without it a $n is an error.
+	Params *Params
 }
 
 // Query plans a SELECT. For a view, emitOnClose asks for final rows only.
@@ -46,7 +49,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if err != nil {
 		return nil, err
 	}
-	b := &binder{q: q, cols: input.Columns(), table: table}
+	b := &binder{q: q, cols: input.Columns(), table: table, params: p.Params}
 	if sel.Where != nil {
 		w := *b
 		w.noAggs = "WHERE"
@@ -77,7 +80,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			return nil, err
 		}
 		input = a
-		out = &binder{q: q, agg: scope}
+		out = &binder{q: q, agg: scope, params: p.Params}
 	} else if emitOnClose {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}

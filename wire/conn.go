@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,17 +21,16 @@ import (
 // enough that streaming a big result costs few write syscalls.
 const writeBufferSize = 64 << 10
 
-// extendedUnsupported is the message sent for extended-protocol messages
-// until that protocol is implemented.
-const extendedUnsupported = "extended query protocol is not supported yet; " +
-	"use the simple protocol (psql, or pgx with QueryExecModeSimpleProtocol)"
-
 // conn is one client connection. Its goroutine (serve) owns everything
 // but mu's fields, which CancelRequests from other goroutines touch.
 type conn struct {
-	s  *Server
-	nc net.Conn
-	be *pgproto3.Backend
+	s *Server
+	// raw is the accepted socket, which Server.Close closes from its own
+	// goroutine; nc is what the connection speaks over (raw, or TLS over
+	// it), used only by the connection's goroutine.
+	raw net.Conn
+	nc  net.Conn
+	be  *pgproto3.Backend
 	// bw buffers all output. Protocol messages go through be.Send and are
 	// moved into bw at once (see send); DataRows are written to bw
 	// directly. bw reaches the socket at ReadyForQuery, on Flush, or when
@@ -42,14 +42,25 @@ type conn struct {
 	pid    uint32
 	secret []byte
 
+	// stmts and portals are the extended protocol's prepared statements
+	// and portals by name ("" is the unnamed one).
+	stmts   map[string]*prepared
+	portals map[string]*portal
+	// rd is what the Backend reads from: the socket, after any bytes the
+	// disconnect watcher read while a query ran.
+	rd  watchReader
+	buf []byte // the watcher's read buffer
+
 	mu sync.Mutex
 	// cancel cancels the running query's context; nil when idle.
 	cancel context.CancelFunc
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, bw: bufio.NewWriterSize(nc, writeBufferSize)}
-	c.be = pgproto3.NewBackend(nc, c.bw)
+	c := &conn{s: s, raw: nc, nc: nc, bw: bufio.NewWriterSize(nc, writeBufferSize),
+		stmts: map[string]*prepared{}, portals: map[string]*portal{}}
+	c.rd.nc = nc
+	c.be = pgproto3.NewBackend(&c.rd, c.bw)
 	c.be.SetMaxBodyLen(s.cfg.MaxMessageSize)
 	c.res = results{c: c, bw: c.bw}
 	return c
@@ -93,7 +104,18 @@ func (c *conn) startup() bool {
 			return false
 		}
 		switch m := msg.(type) {
-		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+		case *pgproto3.SSLRequest:
+			if c.s.cfg.TLS == nil {
+				c.bw.WriteByte('N') // not configured: continue unencrypted
+				if c.bw.Flush() != nil {
+					return false
+				}
+				continue
+			}
+			if !c.startTLS() {
+				return false
+			}
+		case *pgproto3.GSSEncRequest:
 			c.bw.WriteByte('N') // not supported: continue unencrypted
 			if c.bw.Flush() != nil {
 				return false
@@ -102,8 +124,11 @@ func (c *conn) startup() bool {
 			c.s.cancel(m.ProcessID, m.SecretKey)
 			return false
 		case *pgproto3.StartupMessage:
+			// The deadline stays through authentication, as PostgreSQL's
+			// authentication_timeout does.
+			ok := c.start(m)
 			c.nc.SetReadDeadline(time.Time{})
-			return c.start(m)
+			return ok && c.ready() == nil
 		default:
 			c.fatal(protocolError("unexpected startup message %T", msg))
 			return false
@@ -143,7 +168,17 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 			UnrecognizedOptions: unknown,
 		})
 	}
-	// Trust authentication for now.
+	if err := c.s.cfg.Auth.authenticate(c.be, c.flush, user); err != nil {
+		switch {
+		case errors.Is(err, errAuthFailed):
+			c.fatal(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeInvalidPassword, Message: err.Error()})
+		case errors.Is(err, errAuthProtocol):
+			c.fatal(protocolError("%v", err))
+		case !isDisconnect(err):
+			c.fatal(protocolError("authentication: %v", err))
+		}
+		return false
+	}
 	c.send(&pgproto3.AuthenticationOk{})
 	sess, err := c.s.eng.NewSession(user, db)
 	if err != nil {
@@ -168,7 +203,29 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 		c.send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
 	}
 	c.send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret})
-	return c.ready() == nil
+	return true
+}
+
+// startTLS answers an SSLRequest with 'S' and moves the connection onto
+// TLS. Anything the client sent after the request, before the handshake,
+// is discarded with the old Backend, so no plaintext can be injected into
+// the encrypted session.
+func (c *conn) startTLS() bool {
+	c.bw.WriteByte('S')
+	if c.bw.Flush() != nil {
+		return false
+	}
+	tc := tls.Server(c.nc, c.s.cfg.TLS)
+	if err := tc.Handshake(); err != nil {
+		c.s.log.Debug("wire: TLS handshake", "err", err)
+		return false
+	}
+	c.nc = tc
+	c.rd.nc = tc
+	c.bw.Reset(tc)
+	c.be = pgproto3.NewBackend(&c.rd, c.bw)
+	c.be.SetMaxBodyLen(c.s.cfg.MaxMessageSize)
+	return true
 }
 
 // loop reads and answers messages until the connection ends.
@@ -187,6 +244,11 @@ func (c *conn) loop() {
 		switch msg.(type) {
 		case *pgproto3.Sync:
 			skipping = false
+			if !c.res.tx {
+				// Outside a transaction block, Sync ends the implicit
+				// transaction and with it every portal.
+				clear(c.portals)
+			}
 			if c.ready() != nil {
 				return
 			}
@@ -205,21 +267,23 @@ func (c *conn) loop() {
 		if skipping {
 			continue
 		}
+		var ok bool
 		switch m := msg.(type) {
 		case *pgproto3.Query:
 			if !c.query(m.String) {
 				return
 			}
-		case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute:
-			c.send(&pgproto3.ErrorResponse{
-				Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeature,
-				Message: extendedUnsupported,
-			})
-			skipping = true
+			continue
+		case *pgproto3.Parse:
+			ok = c.parse(m)
+		case *pgproto3.Bind:
+			ok = c.bind(m)
+		case *pgproto3.Describe:
+			ok = c.describe(m)
+		case *pgproto3.Execute:
+			ok = c.execute(m)
 		case *pgproto3.Close:
-			// Nothing is ever prepared, and closing what does not exist
-			// is not an error in PostgreSQL.
-			c.send(&pgproto3.CloseComplete{})
+			ok = c.closeObject(m)
 		case *pgproto3.FunctionCall:
 			c.send(&pgproto3.ErrorResponse{
 				Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: codeFeature,
@@ -228,30 +292,28 @@ func (c *conn) loop() {
 			if c.ready() != nil {
 				return
 			}
+			continue
 		default:
 			c.fatal(protocolError("unexpected message %T", msg))
 			return
 		}
+		// Write errors stick in bw and end the connection at the next
+		// flush.
+		skipping = !ok
 	}
 }
 
 // query runs one simple Query message; false means the connection broke.
 func (c *conn) query(sql string) bool {
-	ctx, cancel := context.WithCancel(c.s.ctx)
-	c.mu.Lock()
-	c.cancel = cancel
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.cancel = nil
-		c.mu.Unlock()
-		cancel()
-	}()
-
+	ctx, done := c.begin()
+	defer done()
 	c.res.reset()
 	err := c.sess.Query(ctx, sql, &c.res)
 	switch {
 	case err != nil:
+		if c.res.copy {
+			c.res.copy = false // the error ends the copy
+		}
 		c.send(errorResponse("ERROR", err, sql))
 	case c.res.open:
 		c.send(errorResponse("ERROR", fmt.Errorf("%w: result not completed", errResultOrder), sql))
@@ -259,6 +321,24 @@ func (c *conn) query(sql string) bool {
 		c.send(&pgproto3.EmptyQueryResponse{})
 	}
 	return c.ready() == nil
+}
+
+// begin starts running a statement: it makes the context a CancelRequest
+// (or the client going away) cancels, and watches the socket while the
+// statement runs. done ends both.
+func (c *conn) begin() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(c.s.ctx)
+	c.mu.Lock()
+	c.cancel = cancel
+	c.mu.Unlock()
+	stop := c.watch(cancel)
+	return ctx, func() {
+		stop()
+		c.mu.Lock()
+		c.cancel = nil
+		c.mu.Unlock()
+		cancel()
+	}
 }
 
 // cancelQuery cancels the running query, if any. Safe from any goroutine.

@@ -17,6 +17,7 @@ const (
 	codeProtocolViolation = "08P01"
 	codeFeature           = "0A000"
 	codeInvalidAuthSpec   = "28000"
+	codeInvalidPassword   = "28P01"
 )
 
 // kindCodes maps each sqlerr.Kind to its SQLSTATE. A kind missing here is

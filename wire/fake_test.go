@@ -86,6 +86,69 @@ func (s *fakeSession) Query(ctx context.Context, sql string, w ResultWriter) err
 	return nil
 }
 
+// Prepare describes a statement by running it with a cancelled context
+// into a writer that keeps only the columns ("block" returns at once,
+// "panic" is not run). "echo $1" has one text parameter.
+func (s *fakeSession) Prepare(ctx context.Context, sql string, params []types.T) (*Statement, error) {
+	st := &Statement{SQL: sql, Params: params}
+	text := strings.TrimSpace(sql)
+	switch {
+	case text == "panic" || text == "":
+		return st, nil
+	case strings.HasPrefix(text, "echo"):
+		st.Columns = []Column{{"echo", types.Varchar}}
+		if len(params) == 0 {
+			st.Params = []types.T{types.Unknown}
+		}
+		return st, nil
+	case strings.Contains(text, ";"):
+		return nil, sqlerr.New(sqlerr.Syntax, "cannot insert multiple commands into a prepared statement")
+	}
+	dry, cancel := context.WithCancel(ctx)
+	cancel()
+	var cw columnsWriter
+	if err := s.stmt(dry, text, &cw); err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	st.Columns = cw.cols
+	return st, nil
+}
+
+// Execute runs a prepared statement; "echo $1" returns its parameter.
+func (s *fakeSession) Execute(ctx context.Context, st *Statement, params []*string, w ResultWriter) error {
+	text := strings.TrimSpace(st.SQL)
+	if strings.HasPrefix(text, "echo") {
+		if err := w.Columns(st.Columns); err != nil {
+			return err
+		}
+		b := vec.NewBatch([]types.T{types.Varchar}, 1)
+		if params[0] == nil {
+			b.Cols[0].AppendNull()
+		} else {
+			b.Cols[0].AppendStr(*params[0])
+		}
+		b.EndRow(1)
+		if err := w.Rows(b); err != nil {
+			return err
+		}
+		return w.Complete("SELECT 1")
+	}
+	if text == "" {
+		return nil
+	}
+	return s.stmt(ctx, text, w)
+}
+
+// columnsWriter keeps a result's columns.
+type columnsWriter struct{ cols []Column }
+
+func (c *columnsWriter) Columns(cols []Column) error { c.cols = cols; return nil }
+func (c *columnsWriter) CopyOut([]Column) error      { return nil }
+func (c *columnsWriter) Rows(*vec.Batch) error       { return nil }
+func (c *columnsWriter) Complete(string) error       { return nil }
+func (c *columnsWriter) Notice(string) error         { return nil }
+func (c *columnsWriter) Flush() error                { return nil }
+
 // typesCols is the "types" statement's columns.
 var typesCols = []Column{
 	{"b", types.Boolean},

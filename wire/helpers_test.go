@@ -139,6 +139,9 @@ func describe(m pgproto3.BackendMessage) string {
 		b.WriteString("T")
 		for _, f := range m.Fields {
 			fmt.Fprintf(&b, " %s:%d/%d/%d", f.Name, f.DataTypeOID, f.DataTypeSize, f.TypeModifier)
+			if f.Format != 0 {
+				fmt.Fprintf(&b, " fmt %d", f.Format)
+			}
 		}
 		return b.String()
 	case *pgproto3.DataRow:
@@ -172,6 +175,22 @@ func describe(m pgproto3.BackendMessage) string {
 		return "R ok"
 	case *pgproto3.CloseComplete:
 		return "3"
+	case *pgproto3.ParseComplete:
+		return "1"
+	case *pgproto3.BindComplete:
+		return "2"
+	case *pgproto3.NoData:
+		return "n"
+	case *pgproto3.PortalSuspended:
+		return "s"
+	case *pgproto3.ParameterDescription:
+		return fmt.Sprintf("t %v", m.ParameterOIDs)
+	case *pgproto3.CopyOutResponse:
+		return fmt.Sprintf("H %d cols", len(m.ColumnFormatCodes))
+	case *pgproto3.CopyData:
+		return fmt.Sprintf("d %q", m.Data)
+	case *pgproto3.CopyDone:
+		return "c"
 	case *pgproto3.NegotiateProtocolVersion:
 		return fmt.Sprintf("v %d %v", m.NewestMinorProtocol, m.UnrecognizedOptions)
 	}

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -103,25 +102,60 @@ func TestExtendedProtocolRaw(t *testing.T) {
 	s, _ := startServer(t, Config{})
 	r := dialRaw(t, s)
 	r.startup()
-	const unsupported = "E ERROR 0A000 extended query protocol is not supported yet*"
 
-	r.send(&pgproto3.Parse{Query: "types"}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'},
-		&pgproto3.Execute{}, &pgproto3.Sync{})
-	expect(t, "one error per sync", r.untilReady(), unsupported, "Z I")
+	// A row limit hands the result out in parts, each but the last
+	// ending in PortalSuspended; Describe of a portal carries the formats
+	// Bind asked for.
+	r.send(&pgproto3.Parse{Name: "c", Query: "count 5"}, &pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "c", ResultFormatCodes: []int16{1}},
+		&pgproto3.Describe{ObjectType: 'P', Name: "p"}, &pgproto3.Execute{Portal: "p", MaxRows: 2}, &pgproto3.Execute{Portal: "p", MaxRows: 2},
+		&pgproto3.Execute{Portal: "p", MaxRows: 2}, &pgproto3.Sync{})
+	expect(t, "row limit", r.untilReady(), "1", "2", "T x:20/8/-1 fmt 1",
+		`D "\x00\x00\x00\x00\x00\x00\x00\x00"`, `D "\x00\x00\x00\x00\x00\x00\x00\x01"`, "s",
+		`D "\x00\x00\x00\x00\x00\x00\x00\x02"`, `D "\x00\x00\x00\x00\x00\x00\x00\x03"`, "s",
+		`D "\x00\x00\x00\x00\x00\x00\x00\x04"`, "C SELECT 5", "Z I")
 
-	for _, m := range []pgproto3.FrontendMessage{&pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'S'}, &pgproto3.Execute{}} {
-		r.send(m, &pgproto3.Sync{})
-		expect(t, fmt.Sprintf("%T", m), r.untilReady(), unsupported, "Z I")
-	}
+	// The portal ended with the implicit transaction at Sync; the named
+	// statement lives on. Describe of a statement: parameters, then
+	// columns in text format.
+	r.send(&pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
+	expect(t, "portal gone", r.untilReady(), `E ERROR 34000 portal "p" does not exist`, "Z I")
+	r.send(&pgproto3.Describe{ObjectType: 'S', Name: "c"}, &pgproto3.Sync{})
+	expect(t, "describe statement", r.untilReady(), "t []", "T x:20/8/-1", "Z I")
+	r.send(&pgproto3.Parse{Name: "c", Query: "create"}, &pgproto3.Sync{})
+	expect(t, "duplicate", r.untilReady(), `E ERROR 42P05 prepared statement "c" already exists`, "Z I")
+	r.send(&pgproto3.Parse{Name: "e", Query: "echo $1"}, &pgproto3.Describe{ObjectType: 'S', Name: "e"},
+		&pgproto3.Bind{PreparedStatement: "e", Parameters: [][]byte{[]byte("hi")}}, &pgproto3.Execute{},
+		&pgproto3.Bind{PreparedStatement: "e", Parameters: [][]byte{nil}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	expect(t, "parameters", r.untilReady(), "1", "t [25]", "T echo:1043/-1/-1", "2", `D "hi"`, "C SELECT 1",
+		"2", "D NULL", "C SELECT 1", "Z I")
 
-	r.send(&pgproto3.Close{ObjectType: 'S', Name: "s1"}, &pgproto3.Sync{})
-	expect(t, "close", r.untilReady(), "3", "Z I")
+	// An error skips everything up to Sync, which answers once.
+	r.send(&pgproto3.Bind{PreparedStatement: "e"}, &pgproto3.Execute{}, &pgproto3.Query{String: "create"}, &pgproto3.Sync{})
+	expect(t, "count mismatch", r.untilReady(), `E ERROR 08P01 bind message supplies 0 parameters, but prepared statement "e" requires 1`, "Z I")
+	r.send(&pgproto3.Bind{PreparedStatement: "nope"}, &pgproto3.Sync{})
+	expect(t, "no statement", r.untilReady(), `E ERROR 26000 prepared statement "nope" does not exist`, "Z I")
+	r.send(&pgproto3.Bind{PreparedStatement: "c", ResultFormatCodes: []int16{1, 0}}, &pgproto3.Sync{})
+	expect(t, "formats", r.untilReady(), "E ERROR 08P01 bind message has 2 format codes for 1 values", "Z I")
+	r.send(&pgproto3.Parse{Query: "bogus"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	expect(t, "parse error", r.untilReady(), "E ERROR 42703 column \"bogus\" does not exist @1", "Z I")
+	r.send(&pgproto3.Parse{Query: "a; b"}, &pgproto3.Sync{})
+	expect(t, "two statements", r.untilReady(), "E ERROR 42601 cannot insert multiple commands into a prepared statement", "Z I")
+
+	// Statements that return no rows, and the empty statement.
+	r.send(&pgproto3.Parse{Query: "create"}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: ""}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	expect(t, "no rows", r.untilReady(), "1", "2", "n", "C CREATE_TABLE", "1", "2", "I", "Z I")
+
+	r.send(&pgproto3.Close{ObjectType: 'S', Name: "c"}, &pgproto3.Close{ObjectType: 'S', Name: "never"}, &pgproto3.Sync{})
+	expect(t, "close", r.untilReady(), "3", "3", "Z I")
+	r.send(&pgproto3.Describe{ObjectType: 'S', Name: "c"}, &pgproto3.Sync{})
+	expect(t, "closed", r.untilReady(), `E ERROR 26000 prepared statement "c" does not exist`, "Z I")
 
 	// Flush delivers the error before Sync; everything up to Sync,
 	// even a Query, is then discarded.
-	r.send(&pgproto3.Parse{Query: "types"}, &pgproto3.Flush{})
+	r.send(&pgproto3.Bind{PreparedStatement: "nope"}, &pgproto3.Flush{})
 	m, err := r.fe.Receive()
-	if err != nil || !strings.HasPrefix(describe(m), "E ERROR 0A000") {
+	if err != nil || !strings.HasPrefix(describe(m), "E ERROR 26000") {
 		t.Fatalf("after Flush: %v, %v", m, err)
 	}
 	r.send(&pgproto3.Query{String: "create"}, &pgproto3.Execute{}, &pgproto3.Sync{})

@@ -79,12 +79,38 @@ type results struct {
 	// wrote is set once the query produced a result (an empty query
 	// produces none).
 	wrote bool
+
+	// The extended protocol's Execute sets these: described means the
+	// client already has the RowDescription (from Describe), so Columns
+	// sends none and must match ncols; formats are the result format
+	// codes Bind asked for, one per column (nil: all text).
+	described bool
+	formats   []int16
+	// capture, when set, receives the rows instead of the client: an
+	// Execute with a row limit keeps the result to hand out in parts.
+	capture *vec.Batch
+	tag     string
+	// copy is set between CopyOut and Complete: rows go as CopyData.
+	copy bool
+	// tx follows BEGIN and COMMIT/ROLLBACK in command tags, for the
+	// transaction status ReadyForQuery reports.
+	tx bool
 }
 
 var _ ResultWriter = (*results)(nil)
 
-// reset prepares r for the next query.
-func (r *results) reset() { r.open, r.wrote, r.ncols = false, false, 0 }
+// reset prepares r for the next query in the simple protocol.
+func (r *results) reset() {
+	r.open, r.wrote, r.ncols, r.copy = false, false, 0, false
+	r.described, r.formats, r.capture, r.tag = false, nil, nil, ""
+}
+
+// execute prepares r for an Execute of a portal with these columns and
+// result formats.
+func (r *results) execute(cols []Column, formats []int16) {
+	r.reset()
+	r.described, r.formats, r.ncols = true, formats, len(cols)
+}
 
 // Columns implements ResultWriter.
 func (r *results) Columns(cols []Column) error {
@@ -94,6 +120,20 @@ func (r *results) Columns(cols []Column) error {
 	if len(cols) > math.MaxUint16 {
 		return fmt.Errorf("wire: %d result columns is too many", len(cols))
 	}
+	if r.described {
+		if len(cols) != r.ncols {
+			return fmt.Errorf("%w: %d result columns, %d described", errResultOrder, len(cols), r.ncols)
+		}
+		r.open, r.wrote = true, true
+		return nil
+	}
+	r.fields(cols, nil)
+	r.open, r.ncols, r.wrote = true, len(cols), true
+	return r.c.send(&r.rd)
+}
+
+// fields fills r.rd for cols with the given format codes (nil: text).
+func (r *results) fields(cols []Column, formats []int16) {
 	fields := r.rd.Fields[:0]
 	for _, col := range cols {
 		oid, size, mod := typeInfo(col.Type)
@@ -102,13 +142,33 @@ func (r *results) Columns(cols []Column) error {
 			DataTypeOID:  oid,
 			DataTypeSize: size,
 			TypeModifier: mod,
-			Format:       0, // text
+			Format:       formatOf(formats, len(fields)),
 		})
 	}
 	r.rd.Fields = fields
-	r.open, r.ncols, r.wrote = true, len(cols), true
-	return r.c.send(&r.rd)
 }
+
+// formatOf returns column i's format code: formats holds one per column,
+// or none for all text.
+func formatOf(formats []int16, i int) int16 {
+	if i < len(formats) {
+		return formats[i]
+	}
+	return 0
+}
+
+// CopyOut implements ResultWriter: the result goes as COPY TO STDOUT in
+// text format.
+func (r *results) CopyOut(cols []Column) error {
+	if r.open {
+		return fmt.Errorf("%w: CopyOut before Complete of the previous result", errResultOrder)
+	}
+	r.open, r.copy, r.ncols, r.wrote = true, true, len(cols), true
+	return r.c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(cols))})
+}
+
+// Flush implements ResultWriter.
+func (r *results) Flush() error { return r.c.flush() }
 
 // Rows implements ResultWriter. Each row is encoded once, straight from
 // the column vectors into a reused buffer, so steady-state streaming
@@ -120,12 +180,24 @@ func (r *results) Rows(b *vec.Batch) error {
 	if len(b.Cols) != r.ncols {
 		return fmt.Errorf("%w: batch has %d columns, result has %d", errResultOrder, len(b.Cols), r.ncols)
 	}
+	if r.capture != nil {
+		for i := 0; i < b.N; i++ {
+			for d := b.DiffAt(i); d > 0; d-- {
+				r.capture.AppendRow(b, i, 1)
+			}
+		}
+		return nil
+	}
 	for i := 0; i < b.N; i++ {
 		d := b.DiffAt(i)
 		if d <= 0 {
 			continue
 		}
-		r.row = appendDataRow(r.row[:0], b, i)
+		if r.copy {
+			r.row = appendCopyData(r.row[:0], b, i)
+		} else {
+			r.row = appendDataRow(r.row[:0], b, i, r.formats)
+		}
 		for ; d > 0; d-- {
 			if _, err := r.bw.Write(r.row); err != nil {
 				return err
@@ -135,8 +207,9 @@ func (r *results) Rows(b *vec.Batch) error {
 	return nil
 }
 
-// appendDataRow appends row i of b as a DataRow message in text format.
-func appendDataRow(buf []byte, b *vec.Batch, i int) []byte {
+// appendDataRow appends row i of b as a DataRow message, each column in
+// the format formats gives it (nil: all text).
+func appendDataRow(buf []byte, b *vec.Batch, i int, formats []int16) []byte {
 	start := len(buf)
 	n := len(b.Cols)
 	buf = append(buf, 'D', 0, 0, 0, 0, byte(n>>8), byte(n))
@@ -148,15 +221,94 @@ func appendDataRow(buf []byte, b *vec.Batch, i int) []byte {
 		}
 		at := len(buf)
 		buf = append(buf, 0, 0, 0, 0)
-		buf = v.AppendText(buf, i)
+		if formatOf(formats, c) == 1 {
+			buf = appendBinary(buf, v, i)
+		} else {
+			buf = v.AppendText(buf, i)
+		}
 		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
 	return buf
 }
 
+// appendCopyData appends row i of b as a CopyData message holding one
+// line of COPY's text format: tab-separated values, \N for NULL,
+// backslash escapes for the characters that would break the line.
+func appendCopyData(buf []byte, b *vec.Batch, i int) []byte {
+	start := len(buf)
+	buf = append(buf, 'd', 0, 0, 0, 0)
+	for c := range b.Cols {
+		if c > 0 {
+			buf = append(buf, '\t')
+		}
+		v := &b.Cols[c]
+		if v.IsNull(i) {
+			buf = append(buf, '\\', 'N')
+			continue
+		}
+		at := len(buf)
+		buf = v.AppendText(buf, i)
+		if k := escapeAt(buf[at:]); k >= 0 {
+			buf = escapeCopy(buf, at+k)
+		}
+	}
+	buf = append(buf, '\n')
+	binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
+	return buf
+}
+
+// escapeAt returns the index of the first byte of b COPY must escape, or -1.
+func escapeAt(b []byte) int {
+	for k, ch := range b {
+		switch ch {
+		case '\\', '\t', '\n', '\r':
+			return k
+		}
+	}
+	return -1
+}
+
+// escapeCopy escapes buf[from:] in place (growing buf) for COPY's text
+// format.
+func escapeCopy(buf []byte, from int) []byte {
+	tail := append([]byte(nil), buf[from:]...)
+	buf = buf[:from]
+	for _, ch := range tail {
+		switch ch {
+		case '\\':
+			buf = append(buf, '\\', '\\')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		default:
+			buf = append(buf, ch)
+		}
+	}
+	return buf
+}
+
 // Complete implements ResultWriter.
 func (r *results) Complete(tag string) error {
+	switch tag {
+	case "BEGIN", "START TRANSACTION":
+		r.tx = true
+	case "COMMIT", "ROLLBACK":
+		r.tx = false
+	}
+	if r.capture != nil {
+		r.open, r.wrote, r.tag = false, true, tag
+		return nil
+	}
+	if r.copy {
+		r.copy = false
+		if err := r.c.send(&pgproto3.CopyDone{}); err != nil {
+			return err
+		}
+	}
 	r.open, r.wrote = false, true
 	return r.c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 }

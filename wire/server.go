@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -28,6 +30,26 @@ type Config struct {
 	// Logger receives what cannot be reported to a client, such as a
 	// panic's stack. Default slog.Default().
 	Logger *slog.Logger
+	// Auth checks passwords (see PasswordAuth and LoadUsers); nil trusts
+	// every client, which Serve allows only on a loopback address unless
+	// Insecure is set.
+	Auth     *Auth
+	Insecure bool
+	// TLS, when set, is offered to clients that ask for it (SSLRequest).
+	TLS *tls.Config
+}
+
+// checkExposure refuses to serve clients beyond this machine without
+// passwords: trust authentication on a network address would let anyone
+// who can reach the port run any statement.
+func (cfg *Config) checkExposure(addr net.Addr) error {
+	if cfg.Auth != nil || cfg.Insecure {
+		return nil
+	}
+	if ta, ok := addr.(*net.TCPAddr); ok && !ta.IP.IsLoopback() {
+		return fmt.Errorf("wire: refusing to serve %s without passwords: configure a password or users file, or listen on a loopback address (or accept the risk with insecure mode)", addr)
+	}
+	return nil
 }
 
 // DefaultAddr is the address the server listens on when Config.Addr is
@@ -97,6 +119,10 @@ func NewServer(eng Engine, cfg Config) *Server {
 // nil. It closes ln when it returns. A listener error other than one
 // caused by Close is returned.
 func (s *Server) Serve(ln net.Listener) error {
+	if err := s.cfg.checkExposure(ln.Addr()); err != nil {
+		ln.Close()
+		return err
+	}
 	if !s.track(ln) {
 		ln.Close()
 		return nil
@@ -144,6 +170,10 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
+		return err
+	}
+	if err := s.cfg.checkExposure(ln.Addr()); err != nil {
+		ln.Close()
 		return err
 	}
 	s.mu.Lock()
@@ -201,7 +231,7 @@ func (s *Server) Close() error {
 		}
 	}
 	for c := range s.conns {
-		c.nc.Close()
+		c.raw.Close()
 	}
 	s.mu.Unlock()
 	s.stop()

@@ -24,9 +24,18 @@ func pgErr(t *testing.T, err error) *pgconn.PgError {
 	return pe
 }
 
+// TestTypes reads a row of every type in the simple protocol (text) and
+// in pgx's default mode, the extended protocol with binary results for
+// the types pgx knows.
 func TestTypes(t *testing.T) {
+	for _, simple := range []bool{true, false} {
+		t.Run(map[bool]string{true: "simple", false: "extended"}[simple], func(t *testing.T) { testTypes(t, simple) })
+	}
+}
+
+func testTypes(t *testing.T, simple bool) {
 	s, _ := startServer(t, Config{})
-	conn := connect(t, s, true)
+	conn := connect(t, s, simple)
 	ctx := testCtx(t)
 
 	rows, err := conn.Query(ctx, "types")
@@ -57,7 +66,7 @@ func TestTypes(t *testing.T) {
 	}
 	for i, w := range want {
 		f := fds[i]
-		if f.Name != w.name || f.DataTypeOID != w.oid || f.DataTypeSize != w.size || f.TypeModifier != w.typmod || f.Format != 0 {
+		if f.Name != w.name || f.DataTypeOID != w.oid || f.DataTypeSize != w.size || f.TypeModifier != w.typmod || simple && f.Format != 0 {
 			t.Errorf("column %d = %+v, want %+v", i, f, w)
 		}
 	}
@@ -96,6 +105,16 @@ func TestTypes(t *testing.T) {
 	}
 	if len(got) != len(wantText) {
 		t.Fatalf("got %d rows, want %d", len(got), len(wantText))
+	}
+	if !simple {
+		binary := 0
+		for _, f := range fds {
+			binary += int(f.Format)
+		}
+		if binary == 0 {
+			t.Errorf("pgx asked for no binary column")
+		}
+		return // raw values are binary; checkDecoded checked them
 	}
 	for r := range wantText {
 		for c := range wantText[r] {
@@ -303,39 +322,41 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestExtendedProtocolRejected(t *testing.T) {
+// TestExtendedPgx runs statements through pgx's default mode: a
+// statement cache, parameters, binary formats, and errors mid-pipeline.
+func TestExtendedPgx(t *testing.T) {
 	s, _ := startServer(t, Config{})
-	conn := connect(t, s, false) // pgx's default: extended protocol
+	conn := connect(t, s, false)
 	ctx := testCtx(t)
 
-	check := func(err error) {
-		t.Helper()
-		pe := pgErr(t, err)
-		if pe.Code != "0A000" || !strings.Contains(pe.Message, "QueryExecModeSimpleProtocol") {
-			t.Errorf("got %+v", pe)
+	for range 3 { // the second and third run from pgx's statement cache
+		var echo string
+		if err := conn.QueryRow(ctx, "echo $1", "héllo").Scan(&echo); err != nil || echo != "héllo" {
+			t.Fatalf("echo: %q %v", echo, err)
+		}
+		var n int64
+		rows, err := conn.Query(ctx, "count 3000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := int64(0)
+		for rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			sum += n
+		}
+		if rows.Err() != nil || sum != 2999*3000/2 {
+			t.Fatalf("count: sum %d, %v", sum, rows.Err())
 		}
 	}
-	_, err := conn.Query(ctx, "types")
-	check(err)
 	var x int64
-	check(conn.QueryRow(ctx, "count 1", 7).Scan(&x))
-	_, err = conn.Exec(ctx, "create", 1)
-	check(err)
-
-	// Still usable: Exec without arguments uses the simple protocol.
+	err := conn.QueryRow(ctx, "bogus").Scan(&x)
+	if pe := pgErr(t, err); pe.Code != "42703" || pe.Position != 1 {
+		t.Errorf("got %+v", pe)
+	}
 	if tag, err := conn.Exec(ctx, "create"); err != nil || tag.String() != "CREATE_TABLE" {
-		t.Fatalf("after 0A000: %v %v", tag, err)
-	}
-	rows, err := conn.Query(ctx, "count 2", pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	if rows.Err() != nil || n != 2 {
-		t.Errorf("simple query after 0A000: %d rows, %v", n, rows.Err())
+		t.Fatalf("after an error: %v %v", tag, err)
 	}
 }
 

@@ -6,10 +6,11 @@
 // connection's queries go to a Session that the Engine opens, and results
 // come back through a ResultWriter that streams them to the client.
 //
-// What is supported today: the simple query protocol in text format,
-// CancelRequest, SSLRequest/GSSEncRequest (declined), trust authentication.
-// Extended-protocol messages are answered with a clean 0A000 error and the
-// connection stays usable (see conn.go).
+// What is supported: the simple and the extended query protocol (named and
+// unnamed statements and portals, $n parameters in text or binary format,
+// results in text or binary format, row limits), COPY TO STDOUT for
+// streaming results, CancelRequest, TLS when configured, and trust or
+// password (SCRAM-SHA-256, MD5) authentication.
 package wire
 
 import (
@@ -47,6 +48,26 @@ type ResultWriter interface {
 	Complete(tag string) error
 	// Notice sends a NoticeResponse of severity NOTICE.
 	Notice(msg string) error
+	// CopyOut starts a result sent as COPY TO STDOUT in text format
+	// (CopyOutResponse) instead of rows: Rows then sends CopyData lines
+	// and Complete ends the copy. psql prints such lines as they come.
+	CopyOut(cols []Column) error
+	// Flush sends what is buffered to the client now; a result that
+	// streams without end (SUBSCRIBE) calls it after each batch.
+	Flush() error
+}
+
+// Statement is a prepared statement as its session describes it: the
+// Describe of the extended protocol.
+type Statement struct {
+	// SQL is the statement's text.
+	SQL string
+	// Params are the parameters' types, as the client declared them or
+	// as the session inferred them from their use; types.Unknown ones are
+	// described as text.
+	Params []types.T
+	// Columns are the result's columns; nil when it returns no rows.
+	Columns []Column
 }
 
 // Session is one client connection's state in the engine. The server calls
@@ -64,6 +85,15 @@ type Session interface {
 	//
 	// Error positions (sqlerr.Error.Pos) are 1-based byte offsets into sql.
 	Query(ctx context.Context, sql string, w ResultWriter) error
+	// Prepare parses and plans one statement with parameters $1..$n for
+	// the extended protocol. params are the types the client declared,
+	// types.Unknown where it did not say. An empty sql gives a statement
+	// with no columns whose Execute writes nothing.
+	Prepare(ctx context.Context, sql string, params []types.T) (*Statement, error)
+	// Execute runs a prepared statement with its parameters bound, in
+	// text form (nil for NULL), writing at most one result to w. The
+	// result's columns are those Prepare described.
+	Execute(ctx context.Context, st *Statement, params []*string, w ResultWriter) error
 	// Close releases the session's resources.
 	Close()
 }

@@ -111,6 +111,9 @@ type entry struct {
 	// under the DDL lock.
 	done    chan struct{}
 	started atomic.Bool
+	// subs are the clients subscribed to this relation (SUBSCRIBE),
+	// guarded by df.mu.
+	subs map[*subscription]struct{}
 }
 
 // dataflow is the unit of execution: a root stream and everything that
@@ -229,7 +232,11 @@ func (e *Engine) Relation(name string) (*catalog.Relation, bool) {
 	return x.rel, true
 }
 
-func (e *Engine) planner() *planner.Planner { return &planner.Planner{Cat: e} }
+// planner returns a planner over the engine's catalog; params are a
+// prepared statement's, or nil.
+func (e *Engine) planner(params *planner.Params) *planner.Planner {
+	return &planner.Planner{Cat: e, Params: params}
+}
 
 // ns returns the state store k of relation id: 0 holds the relation's rows,
 // 1.. its operators.
@@ -277,7 +284,7 @@ func (e *Engine) unregister(name string) {
 
 // createRelation runs CREATE TABLE / CREATE SOURCE.
 func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
-	rel, err := e.planner().Relation(st)
+	rel, err := e.planner(nil).Relation(st)
 	if err != nil {
 		return "", err
 	}
@@ -347,7 +354,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 // createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
 // backfilled from its input's current rows, then follows its changes.
 func (e *Engine) createView(st *parser.CreateView) (string, error) {
-	rel, err := e.planner().View(st)
+	rel, err := e.planner(nil).View(st)
 	if err != nil {
 		return "", err
 	}
@@ -475,6 +482,7 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 		if x.sink != nil {
 			x.upstream.out.Detach(x.sink)
 		}
+		x.endSubscriptions(errDropped(x.rel.Name))
 		x.df.mu.Unlock()
 	}
 	e.unregister(st.Name)

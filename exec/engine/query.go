@@ -22,8 +22,8 @@ import (
 // query answers an ad-hoc SELECT from the current contents of tables and
 // materialized views. The plan runs on the same operators as a view, over
 // a scratch memory backend, fed one snapshot of its input.
-func (e *Engine) query(ctx context.Context, q *parser.Query, w wire.ResultWriter) error {
-	plan, err := e.planner().Query(q, planner.AdHoc, false)
+func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter) error {
+	plan, err := e.planner(params).Query(q, planner.AdHoc, false)
 	if err != nil {
 		return err
 	}

@@ -45,10 +45,12 @@ var readOnly = map[string]bool{"server_version": true, "server_encoding": true, 
 type Session struct {
 	e        *Engine
 	settings map[string]string
+	// cursors are the DECLAREd cursors, by name.
+	cursors map[string]*cursor
 }
 
-// Close ends the session.
-func (s *Session) Close() {}
+// Close ends the session, releasing its cursors' subscriptions.
+func (s *Session) Close() { s.closeCursors("", 0) }
 
 // Query runs every statement of a simple query in order, stopping at the
 // first error; all statements are parsed before any runs.
@@ -64,14 +66,14 @@ func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.exec(ctx, st, w); err != nil {
+		if err := s.exec(ctx, st, nil, w); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter) error {
+func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Params, w wire.ResultWriter) error {
 	e := s.e
 	switch st := st.(type) {
 	case *parser.CreateRelation:
@@ -130,13 +132,48 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 		}
 		return w.Complete(tag)
 	case *parser.Insert:
-		n, err := e.insert(st)
+		n, err := e.insert(st, params)
 		if err != nil {
 			return err
 		}
 		return w.Complete(fmt.Sprintf("INSERT 0 %d", n))
 	case *parser.Select:
-		return e.query(ctx, st.Query, w)
+		return e.query(ctx, st.Query, params, w)
+	case *parser.Subscribe:
+		return e.runSubscribe(ctx, st, false, w)
+	case *parser.Copy:
+		switch q := st.Stmt.(type) {
+		case *parser.Subscribe:
+			return e.runSubscribe(ctx, q, true, w)
+		case *parser.Select:
+			plan, err := e.planner(params).Query(q.Query, planner.AdHoc, false)
+			if err != nil {
+				return err
+			}
+			b, err := e.run(ctx, plan)
+			if err != nil {
+				return err
+			}
+			if err := w.CopyOut(wireColumns(plan.Columns())); err != nil {
+				return err
+			}
+			if err := w.Rows(b); err != nil {
+				return err
+			}
+			return w.Complete(fmt.Sprintf("COPY %d", b.N))
+		}
+	case *parser.Declare:
+		if err := s.declare(ctx, st); err != nil {
+			return err
+		}
+		return w.Complete("DECLARE CURSOR")
+	case *parser.Fetch:
+		return s.fetch(ctx, st, w)
+	case *parser.CloseCursor:
+		if err := s.closeCursors(st.Name, st.Pos); err != nil {
+			return err
+		}
+		return w.Complete("CLOSE CURSOR")
 	case *parser.Explain:
 		return e.explain(st, w)
 	case *parser.Show:
@@ -166,6 +203,17 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, w wire.ResultWriter)
 		s.settings[name] = st.Value
 		return w.Complete("SET")
 	case *parser.Tx:
+		if st.Verb != "BEGIN" && st.Verb != "START" {
+			// Cursors live until the end of the transaction, as
+			// PostgreSQL's non-holdable cursors do.
+			s.closeCursors("", 0)
+		}
+		switch st.Verb {
+		case "START":
+			return w.Complete("START TRANSACTION")
+		case "END":
+			return w.Complete("COMMIT")
+		}
 		return w.Complete(st.Verb)
 	}
 	return sqlerr.New(sqlerr.FeatureNotSupported, "statement %s is not supported", st)
@@ -223,8 +271,8 @@ func (e *Engine) flush(ctx context.Context) error {
 }
 
 // insert runs INSERT INTO table VALUES ...
-func (e *Engine) insert(st *parser.Insert) (int, error) {
-	x, b, err := e.insertRows(st)
+func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) {
+	x, b, err := e.insertRows(st, params)
 	if err != nil {
 		return 0, err
 	}
@@ -244,8 +292,8 @@ func (e *Engine) insert(st *parser.Insert) (int, error) {
 }
 
 // insertRows evaluates the rows of an INSERT into a batch for its table.
-func (e *Engine) insertRows(st *parser.Insert) (*entry, *vec.Batch, error) {
-	plan, err := e.planner().Insert(st)
+func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, *vec.Batch, error) {
+	plan, err := e.planner(params).Insert(st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -357,10 +405,10 @@ func (e *Engine) explain(st *parser.Explain, w wire.ResultWriter) error {
 	var err error
 	switch in := st.Stmt.(type) {
 	case *parser.Select:
-		plan, err = e.planner().Query(in.Query, planner.AdHoc, false)
+		plan, err = e.planner(nil).Query(in.Query, planner.AdHoc, false)
 	case *parser.CreateView:
 		var rel *catalog.Relation
-		if rel, err = e.planner().View(in); err == nil {
+		if rel, err = e.planner(nil).View(in); err == nil {
 			plan = rel.Query.(planner.Node)
 			if in.Materialized {
 				text := "Materialize " + in.Name + "\n" + indent(planner.Explain(plan))

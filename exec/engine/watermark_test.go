@@ -79,7 +79,7 @@ func TestWatermarks(t *testing.T) {
 				if err != nil {
 					d.Fatalf(t, "%s: %v", row, err)
 				}
-				_, b, err := e.insertRows(st.(*parser.Insert))
+				_, b, err := e.insertRows(st.(*parser.Insert), nil)
 				if err != nil {
 					d.Fatalf(t, "%s: %v", row, err)
 				}
@@ -109,6 +109,8 @@ type textResult struct{ b strings.Builder }
 
 func (r *textResult) Columns([]wire.Column) error { return nil }
 func (r *textResult) Complete(string) error       { return nil }
+func (r *textResult) CopyOut([]wire.Column) error { return nil }
+func (r *textResult) Flush() error                { return nil }
 func (r *textResult) Notice(msg string) error {
 	fmt.Fprintf(&r.b, "notice: %s\n", msg)
 	return nil

@@ -1,0 +1,22 @@
+package engine
+
+// Subscriptions counts the live subscriptions of every relation, so tests
+// can check that a client going away released its own.
+func (e *Engine) Subscriptions() int {
+	e.mu.RLock()
+	xs := make([]*entry, 0, len(e.rels))
+	for _, x := range e.rels {
+		xs = append(xs, x)
+	}
+	e.mu.RUnlock()
+	n := 0
+	for _, x := range xs {
+		if x.df == nil {
+			continue
+		}
+		x.df.mu.Lock()
+		n += len(x.subs)
+		x.df.mu.Unlock()
+	}
+	return n
+}

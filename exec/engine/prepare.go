@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"slices"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/wire"
+)
+
+// Prepare implements wire.Session for the extended protocol: it parses one
+// statement and plans it once with its parameters unbound, which infers
+// their types and the result's columns.
+func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
+	out := &wire.Statement{SQL: sql, Params: slices.Clone(params)}
+	if isPsqlCatalog(sql) {
+		cols, err := s.dryRun(ctx, func(w wire.ResultWriter) error { _, err := s.e.psqlCatalog(sql, w); return err })
+		out.Columns = cols
+		return out, err
+	}
+	stmts, err := parser.Parse(sql)
+	if err != nil || len(stmts) == 0 {
+		return out, err
+	}
+	if len(stmts) > 1 {
+		return nil, sqlerr.New(sqlerr.Syntax, "cannot insert multiple commands into a prepared statement")
+	}
+	p := &planner.Params{Types: out.Params}
+	switch st := stmts[0].(type) {
+	case *parser.Select:
+		plan, err := s.e.planner(p).Query(st.Query, planner.AdHoc, false)
+		if err != nil {
+			return nil, err
+		}
+		out.Columns = wireColumns(plan.Columns())
+	case *parser.Insert:
+		if _, err := s.e.planner(p).Insert(st); err != nil {
+			return nil, err
+		}
+	case *parser.Subscribe:
+		x, err := s.e.subscribeTarget(st)
+		if err != nil {
+			return nil, err
+		}
+		out.Columns = wireColumns(subscribeColumns(x.rel))
+	case *parser.Fetch:
+		c, ok := s.cursors[st.Cursor]
+		if !ok {
+			return nil, sqlerr.At(sqlerr.UndefinedCursor, st.Pos, "cursor %q does not exist", st.Cursor)
+		}
+		out.Columns = wireColumns(c.cols)
+	case *parser.Show, *parser.Explain, *parser.Describe:
+		// These only read the catalog: running one tells its columns.
+		cols, err := s.dryRun(ctx, func(w wire.ResultWriter) error { return s.exec(ctx, st, nil, w) })
+		if err != nil {
+			return nil, err
+		}
+		out.Columns = cols
+	}
+	out.Params = p.Types
+	return out, nil
+}
+
+// Execute implements wire.Session: it plans the statement again with the
+// parameters' values bound, and runs it.
+func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
+	if isPsqlCatalog(st.SQL) {
+		_, err := s.e.psqlCatalog(st.SQL, w)
+		return err
+	}
+	stmts, err := parser.Parse(st.SQL)
+	if err != nil || len(stmts) == 0 {
+		return err
+	}
+	p := &planner.Params{Types: slices.Clone(st.Params), Values: params, Bound: true}
+	return s.exec(ctx, stmts[0], p, w)
+}
+
+// dryRun runs a statement that only reads, keeping just its columns.
+func (s *Session) dryRun(ctx context.Context, run func(wire.ResultWriter) error) ([]wire.Column, error) {
+	var c columnsOnly
+	err := run(&c)
+	return c.cols, err
+}
+
+// columnsOnly is a ResultWriter that keeps a result's columns and drops
+// everything else.
+type columnsOnly struct{ cols []wire.Column }
+
+func (c *columnsOnly) Columns(cols []wire.Column) error { c.cols = cols; return nil }
+func (c *columnsOnly) CopyOut([]wire.Column) error      { return nil }
+func (c *columnsOnly) Rows(*vec.Batch) error            { return nil }
+func (c *columnsOnly) Complete(string) error            { return nil }
+func (c *columnsOnly) Notice(string) error              { return nil }
+func (c *columnsOnly) Flush() error                     { return nil }

@@ -1,0 +1,359 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/streamsql/streamsql/exec"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/wire"
+)
+
+// maxPendingRows bounds the changes a subscription holds for a client that
+// does not read them; beyond it the subscription ends with an error rather
+// than let one slow client hold the server's memory or stall the dataflow.
+const maxPendingRows = 1 << 20
+
+// subscription receives a relation's changes for one client (SUBSCRIBE).
+// It is attached to the relation's changelog and pushed to under the
+// dataflow's lock, so it never blocks: rows queue until the client takes
+// them.
+type subscription struct {
+	x    *entry
+	cols []catalog.Column
+
+	mu  sync.Mutex
+	buf *vec.Batch // mz_timestamp, mz_diff, then the relation's columns
+	// err ends the subscription: the relation was dropped, or the client
+	// fell too far behind.
+	err error
+	// last is the latest mz_timestamp given, so timestamps never go back.
+	last int64
+	wake chan struct{}
+}
+
+var _ exec.Operator = (*subscription)(nil)
+
+// subscribeColumns are a subscription's output columns: Materialize's
+// mz_timestamp (milliseconds since the Unix epoch when the change was
+// applied) and mz_diff (+n inserted, -n retracted copies), then the
+// relation's columns.
+func subscribeColumns(rel *catalog.Relation) []catalog.Column {
+	return append([]catalog.Column{col("mz_timestamp", types.BigInt), col("mz_diff", types.BigInt)}, rel.Columns...)
+}
+
+// subscribeTarget finds the relation a SUBSCRIBE reads.
+func (e *Engine) subscribeTarget(st *parser.Subscribe) (*entry, error) {
+	x, ok := e.lookup(st.Name)
+	if !ok {
+		return nil, sqlerr.At(sqlerr.UndefinedTable, st.Pos, "relation %q does not exist", st.Name)
+	}
+	switch {
+	case x.rel.Kind == parser.KindSink || x.rel.Kind == parser.KindView:
+		return nil, sqlerr.At(sqlerr.WrongObjectType, st.Pos, "cannot subscribe to %s %q: subscribe to a table, source or materialized view", x.rel.Kind.Noun(), st.Name)
+	case x.out == nil || x.df == nil:
+		return nil, sqlerr.At(sqlerr.WrongObjectType, st.Pos, "cannot subscribe to %q", st.Name)
+	case st.Snapshot && x.mat == nil:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "%q keeps no rows to snapshot: use SUBSCRIBE %s WITH (snapshot = false)", st.Name, st.Name)
+	}
+	return x, nil
+}
+
+// subscribe attaches a subscription to the relation: its current rows
+// first when st.Snapshot, all stamped with one timestamp, then its changes.
+// Snapshot and attach happen under the dataflow's lock, so no change is
+// missed or seen twice. The caller must call unsubscribe.
+func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
+	x, err := e.subscribeTarget(st)
+	if err != nil {
+		return nil, err
+	}
+	cols := subscribeColumns(x.rel)
+	s := &subscription{x: x, cols: cols, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
+	x.df.mu.Lock()
+	defer x.df.mu.Unlock()
+	if st.Snapshot {
+		ts := s.stamp()
+		if err := x.mat.Scan(func(b *vec.Batch) error { s.add(b, ts); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	if x.subs == nil {
+		x.subs = map[*subscription]struct{}{}
+	}
+	x.subs[s] = struct{}{}
+	x.out.Attach(s)
+	return s, nil
+}
+
+// unsubscribe detaches s; it is safe after the relation was dropped.
+func (e *Engine) unsubscribe(s *subscription) {
+	if s == nil {
+		return
+	}
+	s.x.df.mu.Lock()
+	if _, ok := s.x.subs[s]; ok {
+		delete(s.x.subs, s)
+		s.x.out.Detach(s)
+	}
+	s.x.df.mu.Unlock()
+}
+
+// endSubscriptions ends every subscription of x with err and detaches
+// them (DROP). The caller holds x.df.mu.
+func (x *entry) endSubscriptions(err error) {
+	for s := range x.subs {
+		s.end(err)
+		x.out.Detach(s)
+	}
+	x.subs = nil
+}
+
+// stamp returns the timestamp of a change applied now. The caller holds
+// s.mu or owns s.
+func (s *subscription) stamp() int64 {
+	s.last = max(s.last, time.Now().UnixMilli())
+	return s.last
+}
+
+// add queues b's changes with timestamp ts.
+func (s *subscription) add(b *vec.Batch, ts int64) {
+	if s.err != nil {
+		return
+	}
+	for i := 0; i < b.N; i++ {
+		d := b.DiffAt(i)
+		if d == 0 {
+			continue
+		}
+		s.buf.Cols[0].AppendI64(ts)
+		s.buf.Cols[1].AppendI64(d)
+		for c := range b.Cols {
+			s.buf.Cols[c+2].AppendFrom(&b.Cols[c], i)
+		}
+		s.buf.EndRow(1)
+	}
+	if s.buf.N > maxPendingRows {
+		s.err = sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.x.rel.Name, maxPendingRows)
+		s.buf.Reset()
+	}
+	s.signal()
+}
+
+func (s *subscription) end(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Push implements exec.Operator. It never fails: a subscriber's trouble
+// is its own, not the dataflow's.
+func (s *subscription) Push(b *vec.Batch) error {
+	s.mu.Lock()
+	s.add(b, s.stamp())
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *subscription) OnWatermark(int64) error { return nil }
+func (s *subscription) OnBarrier(uint64) error  { return nil }
+func (s *subscription) Close() error            { return nil }
+
+// next waits until changes are queued and takes up to max of them (all
+// when max < 0). timeout < 0 waits without limit; otherwise next returns
+// an empty batch when it passes. Queued rows are given out before an error
+// that ended the subscription.
+func (s *subscription) next(ctx context.Context, max int, timeout time.Duration) (*vec.Batch, error) {
+	var expired <-chan time.Time
+	if timeout >= 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		s.mu.Lock()
+		if n := s.buf.N; n > 0 {
+			var out *vec.Batch
+			if max < 0 || max >= n {
+				out = s.buf
+				s.buf = vec.NewBatch(out.Types(), 0)
+			} else {
+				out = pick(s.buf, seq(0, max))
+				s.buf = pick(s.buf, seq(max, n))
+			}
+			s.mu.Unlock()
+			return out, nil
+		}
+		err := s.err
+		s.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-expired:
+			return vec.NewBatch(catalog.Types(s.cols), 0), nil
+		}
+	}
+}
+
+// errDropped ends the subscriptions of a relation that is dropped.
+func errDropped(name string) error {
+	return sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", name)
+}
+
+// runSubscribe streams a subscription to w until the client cancels or
+// goes away, or the relation is dropped: a SUBSCRIBE never completes on
+// its own. With copy, rows go out in COPY's text format (COPY (SUBSCRIBE
+// ...) TO STDOUT), which psql prints as they arrive.
+func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy bool, w wire.ResultWriter) error {
+	sub, err := e.subscribe(st)
+	if err != nil {
+		return err
+	}
+	defer e.unsubscribe(sub)
+	wc := wireColumns(sub.cols)
+	if copy {
+		err = w.CopyOut(wc)
+	} else {
+		err = w.Columns(wc)
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		b, err := sub.next(ctx, -1, -1)
+		if err != nil {
+			return err
+		}
+		if err := w.Rows(b); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+// cursor is a DECLAREd cursor: a SELECT's rows, or a subscription.
+type cursor struct {
+	cols []catalog.Column
+	// rows and next are a SELECT's result and how far FETCH has read.
+	rows *vec.Batch
+	next int
+	sub  *subscription
+}
+
+// declare runs DECLARE name CURSOR FOR query.
+func (s *Session) declare(ctx context.Context, st *parser.Declare) error {
+	if _, ok := s.cursors[st.Name]; ok {
+		return sqlerr.At(sqlerr.DuplicateCursor, st.Pos, "cursor %q already exists", st.Name)
+	}
+	c := &cursor{}
+	switch q := st.Stmt.(type) {
+	case *parser.Select:
+		plan, err := s.e.planner(nil).Query(q.Query, planner.AdHoc, false)
+		if err != nil {
+			return err
+		}
+		if c.rows, err = s.e.run(ctx, plan); err != nil {
+			return err
+		}
+		c.cols = plan.Columns()
+	case *parser.Subscribe:
+		sub, err := s.e.subscribe(q)
+		if err != nil {
+			return err
+		}
+		c.sub, c.cols = sub, sub.cols
+	default:
+		return sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "a cursor reads a SELECT or a SUBSCRIBE")
+	}
+	if s.cursors == nil {
+		s.cursors = map[string]*cursor{}
+	}
+	s.cursors[st.Name] = c
+	return nil
+}
+
+// fetch runs FETCH n c: up to n rows. A subscription's FETCH waits until
+// at least one change is queued, or until its timeout, as in Materialize.
+func (s *Session) fetch(ctx context.Context, st *parser.Fetch, w wire.ResultWriter) error {
+	c, ok := s.cursors[st.Cursor]
+	if !ok {
+		return sqlerr.At(sqlerr.UndefinedCursor, st.Pos, "cursor %q does not exist", st.Cursor)
+	}
+	var b *vec.Batch
+	if c.sub != nil {
+		timeout := time.Duration(-1)
+		if st.HasTimeout {
+			timeout = time.Duration(st.Timeout) * time.Microsecond
+		}
+		var err error
+		if b, err = c.sub.next(ctx, int(min(st.Count, 1<<31)), timeout); err != nil {
+			return err
+		}
+	} else {
+		hi := c.rows.N
+		if st.Count >= 0 {
+			hi = min(hi, c.next+int(min(st.Count, 1<<31)))
+		}
+		b = pick(c.rows, seq(c.next, hi))
+		c.next = hi
+	}
+	if err := w.Columns(wireColumns(c.cols)); err != nil {
+		return err
+	}
+	if b.N > 0 {
+		if err := w.Rows(b); err != nil {
+			return err
+		}
+	}
+	return w.Complete(fmt.Sprintf("FETCH %d", b.N))
+}
+
+// closeCursors runs CLOSE name, or CLOSE ALL when name is "".
+func (s *Session) closeCursors(name string, pos int) error {
+	if name != "" {
+		c, ok := s.cursors[name]
+		if !ok {
+			return sqlerr.At(sqlerr.UndefinedCursor, pos, "cursor %q does not exist", name)
+		}
+		s.e.unsubscribe(c.sub)
+		delete(s.cursors, name)
+		return nil
+	}
+	for n, c := range s.cursors {
+		s.e.unsubscribe(c.sub)
+		delete(s.cursors, n)
+	}
+	return nil
+}
+
+// wireColumns converts catalog columns to the wire's.
+func wireColumns(cols []catalog.Column) []wire.Column {
+	wc := make([]wire.Column, len(cols))
+	for i, c := range cols {
+		wc[i] = wire.Column{Name: c.Name, Type: c.Type}
+	}
+	return wc
+}
