@@ -39,10 +39,10 @@ type Config struct {
 	TLS *tls.Config
 }
 
-// checkExposure refuses to serve clients beyond this machine without
+// CheckExposure refuses to serve clients beyond this machine without
 // passwords: trust authentication on a network address would let anyone
 // who can reach the port run any statement.
-func (cfg *Config) checkExposure(addr net.Addr) error {
+func (cfg *Config) CheckExposure(addr net.Addr) error {
 	if cfg.Auth != nil || cfg.Insecure {
 		return nil
 	}
@@ -119,7 +119,7 @@ func NewServer(eng Engine, cfg Config) *Server {
 // nil. It closes ln when it returns. A listener error other than one
 // caused by Close is returned.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.cfg.checkExposure(ln.Addr()); err != nil {
+	if err := s.cfg.CheckExposure(ln.Addr()); err != nil {
 		ln.Close()
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.checkExposure(ln.Addr()); err != nil {
+	if err := s.cfg.CheckExposure(ln.Addr()); err != nil {
 		ln.Close()
 		return err
 	}

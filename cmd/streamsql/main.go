@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -65,9 +66,49 @@ func serve(args []string) error {
 	stateKind := fs.String("state", "pebble", "state backend: pebble (on disk) or memory")
 	interval := fs.Duration("checkpoint-interval", time.Second, "how often to checkpoint state")
 	cacheGroups := fs.Int("state-cache-size", exec.DefaultCacheGroups, "groups each stateful operator caches in front of the state backend")
+	password := fs.String("password", os.Getenv("STREAMSQL_PASSWORD"), "password every client must give (default $STREAMSQL_PASSWORD); turns on password authentication")
+	usersFile := fs.String("users-file", "", "file of name:password (or name:SCRAM-SHA-256$... verifier) lines; turns on password authentication")
+	authMethod := fs.String("auth-method", "scram-sha-256", "password exchange: scram-sha-256 or md5")
+	insecure := fs.Bool("insecure", false, "allow a non-loopback --listen address without passwords (anyone who reaches the port can run anything)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate to offer TLS with (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg}
+	var err error
+	switch {
+	case *password != "" && *usersFile != "":
+		return fmt.Errorf("give --password or --users-file, not both")
+	case *password != "":
+		if wcfg.Auth, err = wire.PasswordAuth(*password, *authMethod); err != nil {
+			return err
+		}
+	case *usersFile != "":
+		if wcfg.Auth, err = wire.LoadUsers(*usersFile, *authMethod); err != nil {
+			return err
+		}
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("loading TLS key pair: %w", err)
+		}
+		wcfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	if err := wcfg.CheckExposure(ln.Addr()); err != nil {
+		ln.Close()
+		return fmt.Errorf("%w (flags: --password, --users-file, --insecure)", err)
+	}
+	defer ln.Close()
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
@@ -80,13 +121,8 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := wire.NewServer(eng, wire.Config{Addr: *listen})
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		eng.Close()
-		return err
-	}
-	slog.Info("streamsql listening", "addr", ln.Addr().String(), "state", *stateKind,
+	srv := wire.NewServer(eng, wcfg)
+	slog.Info("streamsql listening", "addr", ln.Addr().String(), "state", *stateKind, "auth", wcfg.Auth != nil, "tls", wcfg.TLS != nil,
 		"connect", fmt.Sprintf("psql -h %s -p %d -U streamsql", host(ln.Addr()), port(ln.Addr())))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
