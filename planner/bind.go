@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -169,6 +170,10 @@ func (b *binder) literal(n *test_driver.ValueExpr) (Expr, error) {
 		return &Const{T: types.Unknown, Null: true}, nil
 	case test_driver.KindInt64:
 		v := d.GetInt64()
+		if mysql.HasIsBooleanFlag(n.Type.GetFlag()) {
+			// TRUE and FALSE: TiDB gives 1 and 0 marked as boolean.
+			return &Const{T: types.Boolean, B: v != 0}, nil
+		}
 		if v >= -1<<31 && v < 1<<31 {
 			return &Const{T: types.Int, I: v}, nil
 		}

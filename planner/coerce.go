@@ -359,6 +359,12 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 	if !xt.Numeric() || !yt.Numeric() {
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), funcInfo[fn].infix, y.Type())
 	}
+	if c, ok := y.(*Const); ok && !c.Null && c.T.Numeric() && c.I == 0 && c.F == 0 && (fn == FnDiv || fn == FnMod) {
+		// A constant zero divisor fails every row: say so now, as
+		// PostgreSQL does. A divisor that is zero in some rows gives NULL
+		// in those rows, so one event cannot stop a stream.
+		return nil, b.errAt(sqlerr.DivisionByZero, n, "division by zero")
+	}
 	t := numericJoin(xt, yt)
 	if op == opcode.IntDiv {
 		t = types.BigInt

@@ -357,10 +357,15 @@ func (c *conn) send(m pgproto3.BackendMessage) error {
 	return c.be.Flush()
 }
 
-// ready sends ReadyForQuery (always idle: there are no transactions yet)
-// and flushes the output to the client.
+// ready sends ReadyForQuery and flushes the output to the client. The
+// status is 'T' inside BEGIN ... COMMIT, which drivers such as JDBC rely
+// on to know a transaction is open.
 func (c *conn) ready() error {
-	c.send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	status := byte('I')
+	if c.res.tx {
+		status = 'T'
+	}
+	c.send(&pgproto3.ReadyForQuery{TxStatus: status})
 	return c.flush()
 }
 

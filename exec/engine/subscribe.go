@@ -240,6 +240,11 @@ func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy bo
 	if err != nil {
 		return err
 	}
+	// The client learns now that the subscription started, not with
+	// its first change.
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	for {
 		b, err := sub.next(ctx, -1, -1)
 		if err != nil {
