@@ -77,8 +77,8 @@ func TestSQLStates(t *testing.T) {
 	addr, _ := startEngine(t)
 	other := connectMode(t, addr, false)
 	for _, garbage := range [][]byte{
-		[]byte("Q\x00\x00\x00\x08abcd"),       // a Query without its NUL
-		[]byte("Z\x00\x00\x00\x04"),           // not a frontend message
+		[]byte("Q\x00\x00\x00\x08abcd"),         // a Query without its NUL
+		[]byte("Z\x00\x00\x00\x04"),             // not a frontend message
 		[]byte("Q\x7f\xff\xff\xffSELECT 1\x00"), // beyond the message size limit
 	} {
 		fe, nc := rawStartup(t, addr)

@@ -1,0 +1,164 @@
+package engine_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// psqlCmd builds a psql command against addr with a clean environment.
+func psqlCmd(t *testing.T, addr string, args ...string) *exec.Cmd {
+	t.Helper()
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Fatal("psql not found: apt-get install postgresql-client")
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.Command(psql, append([]string{"-h", host, "-p", port, "-U", "streamsql", "-X", "-q"}, args...)...)
+	cmd.Env = []string{"PGCLIENTENCODING=UTF8", "PGCONNECT_TIMEOUT=5", "HOME=" + t.TempDir(), "LC_ALL=C.UTF-8"}
+	return cmd
+}
+
+// TestPsqlScript runs a psql script with \timing, a psql variable as the
+// query's parameter, and ON_ERROR_STOP: psql exits with 3 at the first
+// error, after printing it with its caret, and runs nothing after it.
+func TestPsqlScript(t *testing.T) {
+	addr := startServer(t)
+	script := filepath.Join(t.TempDir(), "script.sql")
+	os.WriteFile(script, []byte(`\timing on
+CREATE TABLE bids (auction BIGINT, price INT, ts TIMESTAMP, WATERMARK FOR ts AS ts);
+INSERT INTO bids VALUES (1001, 5, '2026-11-25 12:00:00'), (1002, 7, '2026-11-25 12:00:01'), (1001, 9, '2026-11-25 12:00:02');
+\set auction 1001
+SELECT auction, SUM(price) AS total FROM bids WHERE auction = :auction GROUP BY auction;
+\timing off
+SELECT auction, price FROM bids WHERE price >
+  8 ORDER BY auction FRM bids;
+SELECT 'not reached';
+`), 0o644)
+	cmd := psqlCmd(t, addr, "-v", "ON_ERROR_STOP=1", "-A", "-f", script)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 3 {
+		t.Fatalf("psql exit: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	timing := regexp.MustCompile(`(?m)^Time: \d+\.\d{3} ms$`)
+	if n := len(timing.FindAllString(out.String(), -1)); n != 3 {
+		t.Errorf("%d timing lines, want 3 (CREATE, INSERT, SELECT):\n%s", n, out.String())
+	}
+	got := timing.ReplaceAllString(out.String(), "Time: X ms")
+	want := "Time: X ms\nTime: X ms\nauction|total\n1001|14\n(1 row)\nTime: X ms\n"
+	if got != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
+	}
+	// The error names the script's line and puts the caret under FRM on
+	// the statement's second line.
+	wantErr := `psql:` + script + `:8: ERROR:  syntax error at or near "FRM"
+LINE 2:   8 ORDER BY auction FRM bids;
+                             ^
+`
+	if errb.String() != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errb.String(), wantErr)
+	}
+}
+
+// TestPsqlCopySubscribe watches a view with psql: COPY (SUBSCRIBE ...) TO
+// STDOUT prints each change as a line as it happens. Ctrl-C (SIGINT) makes
+// psql send a CancelRequest; the subscription ends with 57014 and releases
+// everything.
+func TestPsqlCopySubscribe(t *testing.T) {
+	addr, eng := startEngine(t)
+	conn := connectMode(t, addr, false)
+	mustExec(t, conn, "CREATE TABLE ev (k VARCHAR, v INT)")
+	mustExec(t, conn, "CREATE MATERIALIZED VIEW sums AS SELECT k, SUM(v) AS total FROM ev GROUP BY k")
+	mustExec(t, conn, "INSERT INTO ev VALUES ('a', 1), ('b', 2)")
+	var err error
+
+	// psql writes COPY data with stdio: on a terminal each line shows as
+	// it comes; into a pipe stdio would hold it, so make stdout line
+	// buffered as a terminal's is.
+	cmd := psqlCmd(t, addr, "-c", "COPY (SUBSCRIBE sums) TO STDOUT")
+	cmd.Args = append([]string{"stdbuf", "-oL"}, cmd.Args...)
+	if cmd.Path, err = exec.LookPath("stdbuf"); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	// Lines carry mz_timestamp (wall-clock ms), mz_diff, then the row.
+	row := regexp.MustCompile(`^\d{13}\t(.*)$`)
+	next := func() string {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("psql ended: %s", errb.String())
+			}
+			m := row.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("line %q", l)
+			}
+			return m[1]
+		case <-time.After(10 * time.Second):
+			t.Fatal("no line from psql")
+		}
+		return ""
+	}
+	snap := []string{next(), next()}
+	if strings.Join(sortedCopy(snap), "|") != "1\ta\t1|1\tb\t2" {
+		t.Errorf("snapshot %q", snap)
+	}
+	mustExec(t, conn, "INSERT INTO ev VALUES ('a', 10), ('c', 3)")
+	changes := sortedCopy([]string{next(), next(), next()})
+	if strings.Join(changes, "|") != "-1\ta\t1|1\ta\t11|1\tc\t3" {
+		t.Errorf("changes %q", changes)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	for range lines {
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "canceling statement due to user request") {
+		t.Errorf("after Ctrl-C: %v, stderr %q", err, errb.String())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for eng.Subscriptions() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := eng.Subscriptions(); n != 0 {
+		t.Errorf("%d subscriptions left after psql left", n)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
