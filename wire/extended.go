@@ -207,6 +207,9 @@ func (c *conn) execute(m *pgproto3.Execute) bool {
 	defer done()
 	c.res.execute(st.Columns, pt.formats)
 	limited := m.MaxRows > 0 && st.Columns != nil
+	if limited && st.Endless {
+		return c.errorAt(codeFeature, "a row limit on a result that never ends (SUBSCRIBE) is not supported: use DECLARE c CURSOR FOR SUBSCRIBE ... and FETCH")
+	}
 	if limited {
 		ts := make([]types.T, len(st.Columns))
 		for i, col := range st.Columns {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -122,7 +123,8 @@ func (r *results) Columns(cols []Column) error {
 	}
 	if r.described {
 		if len(cols) != r.ncols {
-			return fmt.Errorf("%w: %d result columns, %d described", errResultOrder, len(cols), r.ncols)
+			// The relations changed since Parse; PostgreSQL says the same.
+			return sqlerr.New(sqlerr.FeatureNotSupported, "cached plan must not change result type: prepare the statement again")
 		}
 		r.open, r.wrote = true, true
 		return nil

@@ -68,6 +68,9 @@ type Statement struct {
 	Params []types.T
 	// Columns are the result's columns; nil when it returns no rows.
 	Columns []Column
+	// Endless marks a result that never completes (SUBSCRIBE): it cannot
+	// be executed with a row limit, which would hold it whole.
+	Endless bool
 }
 
 // Session is one client connection's state in the engine. The server calls

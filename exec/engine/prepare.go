@@ -47,6 +47,7 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*w
 			return nil, err
 		}
 		out.Columns = wireColumns(subscribeColumns(x.rel))
+		out.Endless = true
 	case *parser.Fetch:
 		c, ok := s.cursors[st.Cursor]
 		if !ok {

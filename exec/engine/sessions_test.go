@@ -224,3 +224,55 @@ func TestManySessions(t *testing.T) {
 		t.Error("counts lost rows")
 	}
 }
+
+// TestExtendedEdges: what the extended protocol cannot do is refused
+// cleanly. A row limit on a SUBSCRIBE portal is 0A000 (it would hold an
+// endless result), and a prepared statement whose relation changed shape
+// since Parse is 0A000 at Execute, as in PostgreSQL.
+func TestExtendedEdges(t *testing.T) {
+	addr, _ := startEngine(t)
+	admin := connectMode(t, addr, true)
+	mustExec(t, admin, "CREATE TABLE t (a INT)")
+	fe, nc := rawStartup(t, addr)
+	defer nc.Close()
+	roundTrip := func(msgs ...pgproto3.FrontendMessage) []string {
+		t.Helper()
+		for _, m := range msgs {
+			fe.Send(m)
+		}
+		fe.Send(&pgproto3.Sync{})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for {
+			msg, err := fe.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch m := msg.(type) {
+			case *pgproto3.ReadyForQuery:
+				return got
+			case *pgproto3.ErrorResponse:
+				got = append(got, "E "+m.Code)
+			default:
+				got = append(got, fmt.Sprintf("%T", m)[len("*pgproto3."):])
+			}
+		}
+	}
+	got := roundTrip(&pgproto3.Parse{Name: "s", Query: "SUBSCRIBE t"}, &pgproto3.Bind{PreparedStatement: "s"},
+		&pgproto3.Execute{MaxRows: 1})
+	if strings.Join(got, " ") != "ParseComplete BindComplete E 0A000" {
+		t.Errorf("row limit on SUBSCRIBE: %v", got)
+	}
+	got = roundTrip(&pgproto3.Parse{Name: "q", Query: "SELECT * FROM t"}, &pgproto3.Bind{PreparedStatement: "q"}, &pgproto3.Execute{})
+	if strings.Join(got, " ") != "ParseComplete BindComplete CommandComplete" {
+		t.Errorf("select: %v", got)
+	}
+	mustExec(t, admin, "DROP TABLE t")
+	mustExec(t, admin, "CREATE TABLE t (a INT, b INT)")
+	got = roundTrip(&pgproto3.Bind{PreparedStatement: "q"}, &pgproto3.Execute{})
+	if strings.Join(got, " ") != "BindComplete E 0A000" {
+		t.Errorf("after the table changed: %v", got)
+	}
+}
