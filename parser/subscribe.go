@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,21 +20,16 @@ func (p *parser) subscribe(c *cursor) (Stmt, error) {
 		return nil, err
 	}
 	st := &Subscribe{Name: name, Pos: pos, Snapshot: true}
-	if c.accept("with") {
-		opts, err := c.options()
-		if err != nil {
-			return nil, err
+	opts, err := c.withOptions("SUBSCRIBE", "snapshot")
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		b, ok := parseBool(o.Value)
+		if !ok {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "snapshot must be true or false, not %q", o.Value)
 		}
-		for _, o := range opts {
-			if o.Key != "snapshot" {
-				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "unknown SUBSCRIBE option %q (want snapshot)", o.Key)
-			}
-			b, ok := parseBool(o.Value)
-			if !ok {
-				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "snapshot must be true or false, not %q", o.Value)
-			}
-			st.Snapshot = b
-		}
+		st.Snapshot = b
 	}
 	return st, c.end()
 }
@@ -163,21 +159,16 @@ func (p *parser) fetch(c *cursor) (Stmt, error) {
 		return nil, err
 	}
 	st.Cursor, st.Pos = name, pos
-	if c.accept("with") {
-		opts, err := c.options()
-		if err != nil {
-			return nil, err
+	opts, err := c.withOptions("FETCH", "timeout")
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		us, err := ParseInterval(o.Value)
+		if err != nil || us < 0 {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "invalid timeout %q: want an interval such as '1 second'", o.Value)
 		}
-		for _, o := range opts {
-			if o.Key != "timeout" {
-				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "unknown FETCH option %q (want timeout)", o.Key)
-			}
-			us, err := ParseInterval(o.Value)
-			if err != nil || us < 0 {
-				return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "invalid timeout %q: want an interval such as '1 second'", o.Value)
-			}
-			st.Timeout, st.HasTimeout = us, true
-		}
+		st.Timeout, st.HasTimeout = us, true
 	}
 	return st, c.end()
 }
@@ -193,4 +184,22 @@ func (p *parser) closeCursor(c *cursor) (Stmt, error) {
 		return nil, err
 	}
 	return &CloseCursor{Name: name, Pos: pos}, c.end()
+}
+
+// withOptions reads an optional WITH (key = value, ...) whose keys must
+// be among keys.
+func (c *cursor) withOptions(stmt string, keys ...string) ([]Option, error) {
+	if !c.accept("with") {
+		return nil, nil
+	}
+	opts, err := c.options()
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		if !slices.Contains(keys, o.Key) {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "unknown %s option %q (want %s)", stmt, o.Key, strings.Join(keys, ", "))
+		}
+	}
+	return opts, nil
 }
