@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -79,4 +80,33 @@ func BenchmarkDatagenTumble(b *testing.B) {
 	benchTumble(b, fmt.Sprintf(`CREATE SOURCE bids (auction BIGINT, bidder BIGINT, price BIGINT, date_time TIMESTAMP(3),
 		WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)
 		WITH (connector = 'datagen', rows_per_second = 0, max_rows = %d, fields.auction.max = 999)`, benchEvents))
+}
+
+// BenchmarkPreparedQuery measures one round trip of a prepared query with
+// a parameter through pgx's default mode (the extended protocol, from its
+// statement cache) against a 1,000-row table: Bind, Execute, Sync, and
+// the plan made again for the bound value.
+func BenchmarkPreparedQuery(b *testing.B) {
+	addr := startServer(b)
+	conn := connectMode(b, addr, false)
+	mustExec(b, conn, "CREATE TABLE kv (k BIGINT, v VARCHAR)")
+	for i := range 10 {
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO kv VALUES ")
+		for j := range 100 {
+			if j > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "(%d, 'v%d')", i*100+j, i*100+j)
+		}
+		mustExec(b, conn, sb.String())
+	}
+	ctx := context.Background()
+	var v string
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := conn.QueryRow(ctx, "SELECT v FROM kv WHERE k = $1", int64(i%1000)).Scan(&v); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
