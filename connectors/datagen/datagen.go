@@ -243,3 +243,13 @@ func (g *Generator) Fill(b *vec.Batch, p, n int) int {
 	}
 	return max(n, 0)
 }
+
+// Positions are the rows each partition has generated: what a checkpoint
+// stores, and what a restore sets.
+func (g *Generator) Positions() []int64 { return g.Parts }
+
+// PerSecond is the pace in rows per second, 0 for as fast as possible.
+func (g *Generator) PerSecond() int64 { return g.Rate }
+
+// Bounded reports whether the generator stops (max_rows).
+func (g *Generator) Bounded() bool { return g.MaxRows > 0 }

@@ -207,8 +207,8 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 			v = binary.AppendVarint(v, int64(len(df.parts.parts)))
 			for p, pt := range df.parts.parts {
 				pos := pt.pos
-				if x.gen != nil && p < len(x.gen.Parts) {
-					pos = x.gen.Parts[p]
+				if x.gen != nil && p < len(x.gen.Positions()) {
+					pos = x.gen.Positions()[p]
 				}
 				v = binary.AppendVarint(v, pt.maxTime)
 				v = binary.AppendVarint(v, pos)
@@ -323,8 +323,8 @@ func (e *Engine) restore() error {
 			df.parts.grow(n, now)
 			for p := 0; p < n; p++ {
 				df.parts.parts[p].maxTime = v[7+2*p]
-				if x.gen != nil && p < len(x.gen.Parts) {
-					x.gen.Parts[p] = v[8+2*p]
+				if x.gen != nil && p < len(x.gen.Positions()) {
+					x.gen.Positions()[p] = v[8+2*p]
 				}
 				if x.kafka != nil {
 					df.parts.parts[p].pos = v[8+2*p]

@@ -101,7 +101,7 @@ type entry struct {
 	lateTable *entry
 	// stop ends a generator or Kafka source.
 	stop  context.CancelFunc
-	gen   *datagen.Generator
+	gen   generator
 	kafka *kafka.Source
 	// sink writes a view's changes to Kafka (CREATE SINK).
 	sink *sinkOp
@@ -298,10 +298,12 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	if st.Kind == parser.KindSource {
 		switch c := rel.Options["connector"]; c {
 		case "datagen":
-			if x.gen, err = datagen.New(rel); err != nil {
+			g, err := datagen.New(rel)
+			if err != nil {
 				return "", sqlerr.WithPos(err, st.Pos)
 			}
-			x.df.parts.grow(len(x.gen.Parts), x.df.now())
+			x.gen = g
+			x.df.parts.grow(len(g.Parts), x.df.now())
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
 		case "kafka":

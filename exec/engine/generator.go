@@ -9,6 +9,22 @@ import (
 	"github.com/streamsql/streamsql/planner/catalog"
 )
 
+// generator is a built-in source that makes its rows (datagen, nexmark).
+// Its positions, one per partition, are all a checkpoint needs to restart
+// it exactly where it was.
+type generator interface {
+	Positions() []int64
+	PerSecond() int64
+	Bounded() bool
+	Pos() int64
+	Done() bool
+	// Next is the partition to read next, -1 when done.
+	Next() int
+	// Fill appends up to n positions' rows of partition p to b and
+	// returns how many positions it used.
+	Fill(b *vec.Batch, p, n int) int
+}
+
 // genTick is how often a paced generator emits a batch.
 const genTick = 100 * time.Millisecond
 
@@ -33,12 +49,12 @@ func (e *Engine) startGenerator(x *entry) {
 		start, startPos := time.Now(), g.Pos()
 		for !g.Done() {
 			n := 1024
-			if g.Rate > 0 {
+			if rate := g.PerSecond(); rate > 0 {
 				select {
 				case <-ctx.Done():
 					return
 				case now := <-tick.C:
-					due := startPos + int64(now.Sub(start).Seconds()*float64(g.Rate))
+					due := startPos + int64(now.Sub(start).Seconds()*float64(rate))
 					n = int(min(max(due-g.Pos(), 0), 8192))
 				}
 			} else if ctx.Err() != nil {

@@ -241,7 +241,7 @@ func (e *Engine) flush(ctx context.Context) error {
 		if !x.started.Load() {
 			continue // not started: no view reads it
 		}
-		if x.gen != nil && x.gen.Rate == 0 && x.gen.MaxRows > 0 {
+		if x.gen != nil && x.gen.PerSecond() == 0 && x.gen.Bounded() {
 			gens = append(gens, x.done)
 		}
 		if x.kafka != nil {
