@@ -236,7 +236,10 @@ func (c *conn) loop() {
 	for {
 		msg, err := c.be.Receive()
 		if err != nil {
-			if !isDisconnect(err) {
+			// Receive reports the end of the stream as ErrUnexpectedEOF;
+			// a bare EOF comes from decoding a body whose string lacks
+			// its NUL: a malformed message, not a client gone.
+			if !isDisconnect(err) || err == io.EOF {
 				c.fatal(protocolError("invalid message: %v", err))
 			}
 			return
