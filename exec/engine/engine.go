@@ -22,6 +22,7 @@ import (
 
 	"github.com/streamsql/streamsql/connectors/datagen"
 	"github.com/streamsql/streamsql/connectors/kafka"
+	"github.com/streamsql/streamsql/connectors/nexmark"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
@@ -319,7 +320,12 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 				}
 			}
 		case "nexmark":
-			return "", sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "connector %q is not supported yet; use 'datagen' or 'kafka'", c)
+			g, err := nexmark.New(rel)
+			if err != nil {
+				return "", sqlerr.WithPos(err, st.Pos)
+			}
+			x.gen = g
+			x.df.parts.grow(len(g.Parts), x.df.now())
 		default:
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown connector %q", c)
 		}
