@@ -186,4 +186,3 @@ func TestNexmark(t *testing.T) {
 		})
 	}
 }
-
