@@ -30,6 +30,7 @@
 package datagen
 
 import (
+	"github.com/streamsql/streamsql/connectors/turns"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -47,13 +48,13 @@ type Generator struct {
 	seed   uint64
 	pcg    *rand.PCG
 	rng    *rand.Rand
-	// Rate is rows per second (0: unpaced); MaxRows is 0 for unbounded.
-	Rate    int64
-	MaxRows int64
-	start   int64
-	step    int64
-	// Parts holds how many rows each partition has generated.
-	Parts []int64
+	// Rate is rows per second (0: unpaced).
+	Rate  int64
+	start int64
+	step  int64
+	// The cursor counts the rows each partition has generated; MaxRows is
+	// 0 for unbounded.
+	turns.Cursor
 }
 
 type field struct {
@@ -153,60 +154,12 @@ func (g *Generator) fieldOption(rel *catalog.Relation, k, v string) error {
 	return err
 }
 
-// Pos is the number of rows generated so far.
-func (g *Generator) Pos() int64 {
-	n := int64(0)
-	for _, k := range g.Parts {
-		n += k
-	}
-	return n
-}
-
-// quota is how many rows partition p generates in all (-1: no limit).
-func (g *Generator) quota(p int) int64 {
-	if g.MaxRows == 0 {
-		return -1
-	}
-	n := int64(len(g.Parts))
-	return max((g.MaxRows-int64(p)+n-1)/n, 0)
-}
-
-func (g *Generator) partDone(p int) bool {
-	q := g.quota(p)
-	return q >= 0 && g.Parts[p] >= q
-}
-
-// Done reports whether MaxRows have been generated.
-func (g *Generator) Done() bool {
-	for p := range g.Parts {
-		if !g.partDone(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// Next is the partition to read next: the one with the fewest rows
-// generated that has rows left, so partitions take turns. It is -1 when
-// the generator is done.
-func (g *Generator) Next() int {
-	next := -1
-	for p, k := range g.Parts {
-		if !g.partDone(p) && (next < 0 || k < g.Parts[next]) {
-			next = p
-		}
-	}
-	return next
-}
-
 const letters = "abcdefghijklmnopqrstuvwxyz"
 
 // Fill appends up to n rows of partition p to b (fewer when its share of
 // MaxRows runs out) and returns how many.
 func (g *Generator) Fill(b *vec.Batch, p, n int) int {
-	if q := g.quota(p); q >= 0 {
-		n = int(min(int64(n), q-g.Parts[p]))
-	}
+	n = g.Take(p, n)
 	stride := int64(len(g.Parts))
 	for r := 0; r < n; r++ {
 		pos := int64(p) + g.Parts[p]*stride
@@ -244,12 +197,5 @@ func (g *Generator) Fill(b *vec.Batch, p, n int) int {
 	return max(n, 0)
 }
 
-// Positions are the rows each partition has generated: what a checkpoint
-// stores, and what a restore sets.
-func (g *Generator) Positions() []int64 { return g.Parts }
-
 // PerSecond is the pace in rows per second, 0 for as fast as possible.
 func (g *Generator) PerSecond() int64 { return g.Rate }
-
-// Bounded reports whether the generator stops (max_rows).
-func (g *Generator) Bounded() bool { return g.MaxRows > 0 }

@@ -127,6 +127,7 @@
 package nexmark
 
 import (
+	"github.com/streamsql/streamsql/connectors/turns"
 	"math"
 	"math/bits"
 	"slices"
@@ -297,12 +298,11 @@ var _ = [1]int{}[hotAuctionRatio-2+hotBiddersRatio-4+hotChannelsRatio-2+len(hotC
 
 // Generator produces one Nexmark table's rows.
 type Generator struct {
-	// Rate is events per second of the whole stream (0: unpaced); MaxRows
-	// is how many events of the whole stream to read, 0 for unbounded.
-	Rate    int64
-	MaxRows int64
-	// Parts holds how many events each partition has read.
-	Parts []int64
+	// Rate is events per second of the whole stream (0: unpaced).
+	Rate int64
+	// The cursor counts the events each partition has read; MaxRows is how
+	// many events of the whole stream to read, 0 for unbounded.
+	turns.Cursor
 
 	table   Table
 	cols    []column
@@ -449,60 +449,12 @@ func (g *Generator) bind(rel *catalog.Relation) error {
 // Table is the stream the generator produces.
 func (g *Generator) Table() Table { return g.table }
 
-// Pos is the number of events read so far, over all partitions.
-func (g *Generator) Pos() int64 {
-	n := int64(0)
-	for _, k := range g.Parts {
-		n += k
-	}
-	return n
-}
-
-// quota is how many events partition p reads in all (-1: no limit).
-func (g *Generator) quota(p int) int64 {
-	if g.MaxRows == 0 {
-		return -1
-	}
-	n := int64(len(g.Parts))
-	return max((g.MaxRows-int64(p)+n-1)/n, 0)
-}
-
-func (g *Generator) partDone(p int) bool {
-	q := g.quota(p)
-	return q >= 0 && g.Parts[p] >= q
-}
-
-// Done reports whether MaxRows events have been read.
-func (g *Generator) Done() bool {
-	for p := range g.Parts {
-		if !g.partDone(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// Next is the partition to read next: the one with the fewest events read
-// that has events left, so partitions take turns. It is -1 when the
-// generator is done.
-func (g *Generator) Next() int {
-	next := -1
-	for p, k := range g.Parts {
-		if !g.partDone(p) && (next < 0 || k < g.Parts[next]) {
-			next = p
-		}
-	}
-	return next
-}
-
 // Fill reads up to n events of partition p (fewer when its share of
 // MaxRows runs out), appends to b the rows among them that belong to the
 // generator's table, and returns how many events it read. b gains at most
 // n rows.
 func (g *Generator) Fill(b *vec.Batch, p, n int) int {
-	if q := g.quota(p); q >= 0 {
-		n = int(min(int64(n), q-g.Parts[p]))
-	}
+	n = g.Take(p, n)
 	if n <= 0 {
 		return 0
 	}
@@ -947,12 +899,5 @@ func (r *stream) next() uint64 {
 	return mix64(uint64(*r))
 }
 
-// Positions are the events each partition has read: what a checkpoint
-// stores, and what a restore sets.
-func (g *Generator) Positions() []int64 { return g.Parts }
-
 // PerSecond is the pace in events per second, 0 for as fast as possible.
 func (g *Generator) PerSecond() int64 { return g.Rate }
-
-// Bounded reports whether the stream stops (events > 0).
-func (g *Generator) Bounded() bool { return g.MaxRows > 0 }
