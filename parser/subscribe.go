@@ -58,15 +58,9 @@ func (p *parser) copyTo(c *cursor) (Stmt, error) {
 	if len(elems) != 1 {
 		return nil, c.errHere("expected one query in COPY ( )")
 	}
-	inner := span{text: c.s.text, off: c.s.off, toks: c.s.toks[elems[0][0]:elems[0][1]]}
-	st, err := p.stmt(inner)
+	st, err := p.rowsStmt(span{text: c.s.text, off: c.s.off, toks: c.s.toks[elems[0][0]:elems[0][1]]}, "COPY supports")
 	if err != nil {
 		return nil, err
-	}
-	switch st.(type) {
-	case *Select, *Subscribe:
-	default:
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(inner.toks[0]), "COPY supports a SELECT or a SUBSCRIBE, not %s", strings.ToUpper(inner.toks[0].text))
 	}
 	if c.peekIs("from") {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "COPY FROM is not supported: use INSERT")
@@ -116,15 +110,9 @@ func (p *parser) declare(c *cursor) (Stmt, error) {
 	if c.atEnd() {
 		return nil, c.errHere("expected a query")
 	}
-	inner := c.rest()
-	st, err := p.stmt(inner)
+	st, err := p.rowsStmt(c.rest(), "a cursor reads")
 	if err != nil {
 		return nil, err
-	}
-	switch st.(type) {
-	case *Select, *Subscribe:
-	default:
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(inner.toks[0]), "a cursor reads a SELECT or a SUBSCRIBE, not %s", strings.ToUpper(inner.toks[0].text))
 	}
 	return &Declare{Name: name, Pos: pos, Stmt: st}, nil
 }
@@ -202,4 +190,18 @@ func (c *cursor) withOptions(stmt string, keys ...string) ([]Option, error) {
 		}
 	}
 	return opts, nil
+}
+
+// rowsStmt parses the query inside COPY ( ) or after DECLARE ... FOR: a
+// SELECT or a SUBSCRIBE. what starts the error for anything else.
+func (p *parser) rowsStmt(inner span, what string) (Stmt, error) {
+	st, err := p.stmt(inner)
+	if err != nil {
+		return nil, err
+	}
+	switch st.(type) {
+	case *Select, *Subscribe:
+		return st, nil
+	}
+	return nil, sqlerr.At(sqlerr.FeatureNotSupported, inner.off+inner.toks[0].pos+1, "%s a SELECT or a SUBSCRIBE, not %s", what, strings.ToUpper(inner.toks[0].text))
 }
