@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -108,5 +110,41 @@ func BenchmarkPreparedQuery(b *testing.B) {
 		if err := conn.QueryRow(ctx, "SELECT v FROM kv WHERE k = $1", int64(i%1000)).Scan(&v); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// nexmarkBenchEvents is how many Nexmark events (all three kinds; 92% are
+// bids) each iteration of BenchmarkNexmark generates.
+const nexmarkBenchEvents = 1_000_000
+
+// BenchmarkNexmark runs each query of testdata/nexmark over the nexmark
+// connector's bid stream, unpaced at the reference's event rate, from
+// CREATE MATERIALIZED VIEW to the end of FLUSH on a fresh in-memory
+// server: generation, the query and materializing its result are all in
+// the figure. events/cpu-s counts CPU time of the whole process, so it is
+// events/s per core.
+func BenchmarkNexmark(b *testing.B) {
+	ddl, err := os.ReadFile("../../testdata/nexmark/bid.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	source := regexp.MustCompile(`events = \d+, event_rate = \d+`).ReplaceAllString(string(ddl), fmt.Sprintf("events = %d", nexmarkBenchEvents))
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11"} {
+		view, err := os.ReadFile("../../testdata/nexmark/" + q + ".sql")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(q, func(b *testing.B) {
+			var wall, cpu time.Duration
+			for i := 0; i < b.N; i++ {
+				conn := connect(b, startServer(b))
+				mustExec(b, conn, source)
+				t0, c0 := time.Now(), cpuTime()
+				mustExec(b, conn, string(view))
+				mustExec(b, conn, "FLUSH")
+				wall, cpu = wall+time.Since(t0), cpu+cpuTime()-c0
+			}
+			reportRate(b, nexmarkBenchEvents*b.N, wall, cpu)
+		})
 	}
 }
