@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages that run goroutines: tested again under the race detector.
 RACE_PKGS   := ./wire/... ./exec/... ./state/... ./connectors/...
 
-.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka
+.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka bench
 
 all: build
 
@@ -32,6 +32,12 @@ vet:
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+
+# Nexmark queries on both backends, as fast as possible; rewrites the
+# table in BENCHMARKS.md.
+EVENTS ?= 1000000
+bench: build
+	bin/streamsql bench --state all --events $(EVENTS) --update BENCHMARKS.md
 
 unit:
 	$(GO) test -count=1 ./...

@@ -115,6 +115,8 @@ type entry struct {
 	// subs are the clients subscribed to this relation (SUBSCRIBE),
 	// guarded by df.mu.
 	subs map[*subscription]struct{}
+	// lat records a generator source's batch latencies.
+	lat latencies
 }
 
 // dataflow is the unit of execution: a root stream and everything that

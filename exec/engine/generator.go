@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -67,6 +69,7 @@ func (e *Engine) startGenerator(x *entry) {
 					break
 				}
 				b.Reset()
+				t0 := time.Now()
 				x.df.mu.Lock()
 				k := g.Fill(b, p, min(n, genChunk))
 				var err error
@@ -74,6 +77,7 @@ func (e *Engine) startGenerator(x *entry) {
 					err = x.df.ingest(b, p)
 				}
 				x.df.mu.Unlock()
+				x.lat.add(time.Since(t0), b.N)
 				if err != nil {
 					slog.Error("datagen source stopped", "source", x.rel.Name, "err", err)
 					return
@@ -83,4 +87,45 @@ func (e *Engine) startGenerator(x *entry) {
 			}
 		}
 	}()
+}
+
+// maxLatencies bounds the batch latencies a source keeps.
+const maxLatencies = 1 << 16
+
+// latencies records, per generated batch, how long it took from being made
+// to being reflected in every view (ingest runs every operator under the
+// dataflow's lock before it returns), for `streamsql bench`.
+type latencies struct {
+	mu sync.Mutex
+	b  []BatchLatency
+}
+
+// BatchLatency is one generated batch's time from being made to being
+// reflected in every view, and its rows.
+type BatchLatency struct {
+	D    time.Duration
+	Rows int
+}
+
+func (l *latencies) add(d time.Duration, rows int) {
+	if rows == 0 {
+		return
+	}
+	l.mu.Lock()
+	if len(l.b) < maxLatencies {
+		l.b = append(l.b, BatchLatency{d, rows})
+	}
+	l.mu.Unlock()
+}
+
+// BatchLatencies returns the latencies of a generator source's batches so
+// far (the first 65,536), or nil for another relation.
+func (e *Engine) BatchLatencies(source string) []BatchLatency {
+	x, ok := e.lookup(source)
+	if !ok {
+		return nil
+	}
+	x.lat.mu.Lock()
+	defer x.lat.mu.Unlock()
+	return slices.Clone(x.lat.b)
 }

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/streamsql/streamsql/connectors/nexmark"
+	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/state/pebble"
+	"github.com/streamsql/streamsql/wire"
+)
+
+// benchQueries are the Nexmark queries `streamsql bench` knows, in the
+// order it runs them.
+var benchQueries = []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11"}
+
+// benchResult is one query's run on one backend.
+type benchResult struct {
+	Query, State string
+	Events       int64
+	Wall, CPU    time.Duration
+	// GenNs is the generator's own cost per event, timed alone.
+	GenNs      float64
+	P50, P99   time.Duration
+	PeakRSS    int64 // bytes
+	StateBytes int64
+}
+
+// bench runs Nexmark queries on the nexmark generator as fast as possible.
+// Each query runs in a child process of its own, so its peak RSS is its
+// own.
+func bench(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	query := fs.String("query", "all", "query to run: "+strings.Join(benchQueries, ", ")+", or all")
+	stateKind := fs.String("state", "memory", "state backend: memory, pebble, or all")
+	events := fs.Int64("events", 1_000_000, "Nexmark events to generate (all three kinds; 92% are bids)")
+	dir := fs.String("queries", "testdata/nexmark", "directory of bid.sql and the query files")
+	child := fs.Bool("child", false, "run one query and print its result as JSON (internal)")
+	update := fs.String("update", "", "also write the table into this Markdown file, between <!-- nexmark:begin --> and <!-- nexmark:end -->")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *child {
+		r, err := benchOne(*dir, *query, *stateKind, *events)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(out).Encode(r)
+	}
+	queries, states := benchQueries, []string{"memory", "pebble"}
+	if *query != "all" {
+		if !slices.Contains(benchQueries, *query) {
+			return fmt.Errorf("unknown query %q (want %s or all)", *query, strings.Join(benchQueries, ", "))
+		}
+		queries = []string{*query}
+	}
+	if *stateKind != "all" {
+		if *stateKind != "memory" && *stateKind != "pebble" {
+			return fmt.Errorf("unknown state %q (want memory, pebble or all)", *stateKind)
+		}
+		states = []string{*stateKind}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var table strings.Builder
+	if *update != "" {
+		out = io.MultiWriter(out, &table)
+	}
+	fmt.Fprintf(out, "| query | state | events | events/s | events/s per core | generator alone, events/s per core | p50 / p99 batch latency | peak RSS | operator state |\n")
+	fmt.Fprintf(out, "|---|---|---|---|---|---|---|---|---|\n")
+	for _, q := range queries {
+		for _, st := range states {
+			cmd := exec.Command(self, "bench", "--child", "--query", q, "--state", st, "--events", fmt.Sprint(*events), "--queries", *dir)
+			cmd.Stderr = os.Stderr
+			raw, err := cmd.Output()
+			if err != nil {
+				return fmt.Errorf("%s on %s: %w", q, st, err)
+			}
+			var r benchResult
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return fmt.Errorf("%s on %s: %w", q, st, err)
+			}
+			fmt.Fprintf(out, "| %s | %s | %d | %s | %s | %s | %s / %s | %s | %s |\n", r.Query, r.State, r.Events,
+				rate(float64(r.Events)/r.Wall.Seconds()), rate(float64(r.Events)/r.CPU.Seconds()), rate(1e9/r.GenNs),
+				r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), mib(r.PeakRSS), mib(r.StateBytes))
+		}
+	}
+	if *update != "" {
+		return updateSection(*update, "nexmark", benchHeader(args)+table.String())
+	}
+	return nil
+}
+
+// benchHeader says how a table was made: the command, the date and the
+// machine.
+func benchHeader(args []string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("`streamsql bench %s` on %s, %d cores (%s), %s. Events count all three kinds (92%% are bids); "+
+		"events/s per core divides by the process's CPU time; the generator's own cost is timed alone and shown apart; "+
+		"latency is from a generated batch's making to its effect on every view.\n\n",
+		strings.Join(args, " "), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), host, runtime.Version())
+}
+
+// updateSection replaces what lies between <!-- name:begin --> and
+// <!-- name:end --> in the file at path.
+func updateSection(path, name, text string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i, j := strings.Index(string(b), begin), strings.Index(string(b), end)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %s ... %s section", path, strings.TrimSpace(begin), end)
+	}
+	return os.WriteFile(path, []byte(string(b[:i+len(begin)])+text+string(b[j:])), 0o644)
+}
+
+func rate(x float64) string {
+	switch {
+	case x >= 1e6:
+		return fmt.Sprintf("%.2fM", x/1e6)
+	case x >= 1e3:
+		return fmt.Sprintf("%.0fK", x/1e3)
+	}
+	return fmt.Sprintf("%.0f", x)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// benchOne runs one query in this process: the generator alone first, then
+// the query on a fresh engine behind the wire, from CREATE MATERIALIZED
+// VIEW to the end of FLUSH.
+func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) {
+	ddl, err := os.ReadFile(filepath.Join(dir, "bid.sql"))
+	if err != nil {
+		return nil, err
+	}
+	view, err := os.ReadFile(filepath.Join(dir, query+".sql"))
+	if err != nil {
+		return nil, err
+	}
+	source := regexp.MustCompile(`events = \d+, event_rate = \d+`).ReplaceAllString(string(ddl), fmt.Sprintf("events = %d", events))
+	r := &benchResult{Query: query, State: stateKind, Events: events}
+	if r.GenNs, err = generatorCost(source); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "streamsql-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	var backend state.Backend
+	if stateKind == "pebble" {
+		backend, err = pebble.Open(tmp, pebble.Options{})
+	} else {
+		backend, err = memory.Open("")
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer backend.Close()
+	eng := engine.New(backend)
+	defer eng.Close()
+	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, "postgres://streamsql@"+srv.Addr().String()+"/streamsql?sslmode=disable")
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, source); err != nil {
+		return nil, err
+	}
+	t0, c0 := time.Now(), cpuTime()
+	if _, err := conn.Exec(ctx, string(view)); err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "FLUSH"); err != nil {
+		return nil, err
+	}
+	r.Wall, r.CPU = time.Since(t0), cpuTime()-c0
+	r.P50, r.P99 = percentiles(eng.BatchLatencies("bid"))
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	r.PeakRSS = ru.Maxrss << 10
+	rows, err := conn.Query(ctx, "SHOW MATERIALIZED VIEWS")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := rows.FieldDescriptions()
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		for i, f := range m {
+			if f.Name == "state_bytes" {
+				if n, ok := vals[i].(int64); ok {
+					r.StateBytes += n
+				}
+			}
+		}
+	}
+	return r, rows.Err()
+}
+
+// generatorCost times the nexmark generator alone over the source's
+// events, in CPU ns per event, so the engine's figure can be read without
+// it.
+func generatorCost(source string) (float64, error) {
+	st, err := parser.ParseOne(source)
+	if err != nil {
+		return 0, err
+	}
+	rel, err := (&planner.Planner{}).Relation(st.(*parser.CreateRelation))
+	if err != nil {
+		return 0, err
+	}
+	g, err := nexmark.New(rel)
+	if err != nil {
+		return 0, err
+	}
+	b := vec.NewBatch(catalog.Types(rel.Columns), 1024)
+	c0 := cpuTime()
+	for p := g.Next(); p >= 0; p = g.Next() {
+		b.Reset()
+		g.Fill(b, p, 1024)
+	}
+	return float64(cpuTime()-c0) / float64(g.Pos()), nil
+}
+
+// percentiles returns the row-weighted p50 and p99 of batch latencies:
+// the latency the median and the 99th-percentile event saw.
+func percentiles(ls []engine.BatchLatency) (p50, p99 time.Duration) {
+	if len(ls) == 0 {
+		return 0, 0
+	}
+	slices.SortFunc(ls, func(a, b engine.BatchLatency) int { return int(a.D - b.D) })
+	total := 0
+	for _, l := range ls {
+		total += l.Rows
+	}
+	seen := 0
+	for _, l := range ls {
+		seen += l.Rows
+		if p50 == 0 && seen*2 >= total {
+			p50 = l.D
+		}
+		if seen*100 >= total*99 {
+			return p50, l.D
+		}
+	}
+	return p50, ls[len(ls)-1].D
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
