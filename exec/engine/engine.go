@@ -300,13 +300,16 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	x.df.root = x
 	if st.Kind == parser.KindSource {
 		switch c := rel.Options["connector"]; c {
-		case "datagen":
-			g, err := datagen.New(rel)
+		case "datagen", "nexmark":
+			if c == "datagen" {
+				x.gen, err = datagen.New(rel)
+			} else {
+				x.gen, err = nexmark.New(rel)
+			}
 			if err != nil {
 				return "", sqlerr.WithPos(err, st.Pos)
 			}
-			x.gen = g
-			x.df.parts.grow(len(g.Parts), x.df.now())
+			x.df.parts.grow(len(x.gen.Positions()), x.df.now())
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
 		case "kafka":
@@ -321,13 +324,6 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 					return "", sqlerr.WithPos(err, st.Pos)
 				}
 			}
-		case "nexmark":
-			g, err := nexmark.New(rel)
-			if err != nil {
-				return "", sqlerr.WithPos(err, st.Pos)
-			}
-			x.gen = g
-			x.df.parts.grow(len(g.Parts), x.df.now())
 		default:
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown connector %q", c)
 		}

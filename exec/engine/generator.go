@@ -37,13 +37,7 @@ const genChunk = 1024
 // wall clock only paces generation; the rows and their event times depend
 // on the seed and the row number alone.
 func (e *Engine) startGenerator(x *entry) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	x.stop = cancel
-	x.started.Store(true)
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		defer close(x.done)
+	e.runEntry(x, func(ctx context.Context) {
 		g := x.gen
 		b := vec.NewBatch(catalog.Types(x.rel.Columns), genChunk)
 		tick := time.NewTicker(genTick)
@@ -86,7 +80,7 @@ func (e *Engine) startGenerator(x *entry) {
 				e.crash("source-batch")
 			}
 		}
-	}()
+	})
 }
 
 // maxLatencies bounds the batch latencies a source keeps.

@@ -23,22 +23,30 @@ func (e *Engine) startSource(x *entry) {
 
 // startKafka runs a Kafka source in goroutines the engine owns.
 func (e *Engine) startKafka(x *entry) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	x.stop = cancel
-	x.started.Store(true)
 	from := map[int]int64{}
 	for p, pt := range x.df.parts.parts {
 		if pt.pos >= 0 {
 			from[p] = pt.pos
 		}
 	}
+	e.runEntry(x, func(ctx context.Context) {
+		if err := x.kafka.Run(ctx, from, &kafkaOutput{e: e, x: x}); err != nil {
+			slog.Error("kafka source stopped", "source", x.rel.Name, "err", err)
+		}
+	})
+}
+
+// runEntry runs a source's or sink's work in a goroutine the engine owns:
+// x.stop cancels its context, and x.done closes when it has returned.
+func (e *Engine) runEntry(x *entry, run func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	x.stop = cancel
+	x.started.Store(true)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		defer close(x.done)
-		if err := x.kafka.Run(ctx, from, &kafkaOutput{e: e, x: x}); err != nil {
-			slog.Error("kafka source stopped", "source", x.rel.Name, "err", err)
-		}
+		run(ctx)
 	}()
 }
 

@@ -68,15 +68,7 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 		sink.Close()
 		return "", err
 	}
-	ctx, cancel := context.WithCancel(e.ctx)
-	x.stop = cancel
-	x.started.Store(true)
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		defer close(x.done)
-		sink.Run(ctx)
-	}()
+	e.runEntry(x, sink.Run)
 	df := up.df
 	df.mu.Lock()
 	defer df.mu.Unlock()
@@ -85,7 +77,7 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 		// the changes the replay brings (at-least-once).
 		if err := up.mat.Scan(x.sink.Push); err != nil {
 			e.unregister(rel.Name)
-			cancel()
+			x.stop()
 			return "", fmt.Errorf("sink %s: writing the view's rows: %w", rel.Name, err)
 		}
 	}
