@@ -17,9 +17,9 @@ import (
 // their types and the result's columns.
 func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
 	out := &wire.Statement{SQL: sql, Params: slices.Clone(params)}
-	if isPsqlCatalog(sql) {
-		cols, err := s.dryRun(ctx, func(w wire.ResultWriter) error { _, err := s.e.psqlCatalog(sql, w); return err })
-		out.Columns = cols
+	var cat columnsOnly
+	if ok, err := s.e.psqlCatalog(sql, &cat); ok {
+		out.Columns = cat.cols
 		return out, err
 	}
 	stmts, err := parser.Parse(sql)
@@ -56,11 +56,11 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*w
 		out.Columns = wireColumns(c.cols)
 	case *parser.Show, *parser.Explain, *parser.Describe:
 		// These only read the catalog: running one tells its columns.
-		cols, err := s.dryRun(ctx, func(w wire.ResultWriter) error { return s.exec(ctx, st, nil, w) })
-		if err != nil {
+		var c columnsOnly
+		if err := s.exec(ctx, st, nil, &c); err != nil {
 			return nil, err
 		}
-		out.Columns = cols
+		out.Columns = c.cols
 	}
 	out.Params = p.Types
 	return out, nil
@@ -69,8 +69,7 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*w
 // Execute implements wire.Session: it plans the statement again with the
 // parameters' values bound, and runs it.
 func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
-	if isPsqlCatalog(st.SQL) {
-		_, err := s.e.psqlCatalog(st.SQL, w)
+	if ok, err := s.e.psqlCatalog(st.SQL, w); ok {
 		return err
 	}
 	stmts, err := parser.Parse(st.SQL)
@@ -79,13 +78,6 @@ func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*str
 	}
 	p := &planner.Params{Types: slices.Clone(st.Params), Values: params, Bound: true}
 	return s.exec(ctx, stmts[0], p, w)
-}
-
-// dryRun runs a statement that only reads, keeping just its columns.
-func (s *Session) dryRun(ctx context.Context, run func(wire.ResultWriter) error) ([]wire.Column, error) {
-	var c columnsOnly
-	err := run(&c)
-	return c.cols, err
 }
 
 // columnsOnly is a ResultWriter that keeps a result's columns and drops

@@ -56,6 +56,3 @@ func (e *Engine) psqlCatalog(sql string, w wire.ResultWriter) (bool, error) {
 	cols, b := textRows([]string{"Schema", "Name", "Type", "Owner"}, rows)
 	return true, writeResult(w, cols, b)
 }
-
-// isPsqlCatalog reports whether psqlCatalog answers sql.
-func isPsqlCatalog(sql string) bool { return psqlList.MatchString(sql) }

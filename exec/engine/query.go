@@ -20,9 +20,10 @@ import (
 )
 
 // query answers an ad-hoc SELECT from the current contents of tables and
-// materialized views. The plan runs on the same operators as a view, over
-// a scratch memory backend, fed one snapshot of its input.
-func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter) error {
+// materialized views, as rows or, with copy, as COPY TO STDOUT. The plan
+// runs on the same operators as a view, over a scratch memory backend,
+// fed one snapshot of its input.
+func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy bool) error {
 	plan, err := e.planner(params).Query(q, planner.AdHoc, false)
 	if err != nil {
 		return err
@@ -31,7 +32,7 @@ func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Par
 	if err != nil {
 		return err
 	}
-	return writeResult(w, plan.Columns(), b)
+	return writeRows(w, plan.Columns(), b, copy)
 }
 
 // run evaluates a plan to a batch of rows, each with diff 1.

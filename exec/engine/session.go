@@ -138,7 +138,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete(fmt.Sprintf("INSERT 0 %d", n))
 	case *parser.Select:
-		return e.query(ctx, st.Query, params, w)
+		return e.query(ctx, st.Query, params, w, false)
 	case *parser.Subscribe:
 		return e.runSubscribe(ctx, st, false, w)
 	case *parser.Copy:
@@ -146,21 +146,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		case *parser.Subscribe:
 			return e.runSubscribe(ctx, q, true, w)
 		case *parser.Select:
-			plan, err := e.planner(params).Query(q.Query, planner.AdHoc, false)
-			if err != nil {
-				return err
-			}
-			b, err := e.run(ctx, plan)
-			if err != nil {
-				return err
-			}
-			if err := w.CopyOut(wireColumns(plan.Columns())); err != nil {
-				return err
-			}
-			if err := w.Rows(b); err != nil {
-				return err
-			}
-			return w.Complete(fmt.Sprintf("COPY %d", b.N))
+			return e.query(ctx, q.Query, params, w, true)
 		}
 	case *parser.Declare:
 		if err := s.declare(ctx, st); err != nil {
@@ -333,11 +319,13 @@ func (e *Engine) doDDL(f func() (string, error)) (string, error) {
 
 // writeResult sends a result set: columns, rows, and the SELECT tag.
 func writeResult(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch) error {
-	wc := make([]wire.Column, len(cols))
-	for i, c := range cols {
-		wc[i] = wire.Column{Name: c.Name, Type: c.Type}
-	}
-	if err := w.Columns(wc); err != nil {
+	return writeRows(w, cols, b, false)
+}
+
+// writeRows sends a result set as rows, or with copy as COPY TO STDOUT,
+// and its tag: SELECT n or COPY n, n counting each row's multiplicity.
+func writeRows(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch, copy bool) error {
+	if err := beginResult(w, cols, copy); err != nil {
 		return err
 	}
 	n := int64(0)
@@ -349,7 +337,20 @@ func writeResult(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch) error
 			return err
 		}
 	}
-	return w.Complete(fmt.Sprintf("SELECT %d", n))
+	verb := "SELECT"
+	if copy {
+		verb = "COPY"
+	}
+	return w.Complete(fmt.Sprintf("%s %d", verb, n))
+}
+
+// beginResult starts a result of cols: rows (RowDescription), or with
+// copy a COPY TO STDOUT.
+func beginResult(w wire.ResultWriter, cols []catalog.Column, copy bool) error {
+	if copy {
+		return w.CopyOut(wireColumns(cols))
+	}
+	return w.Columns(wireColumns(cols))
 }
 
 // textRows builds a result of VARCHAR columns from strings.

@@ -231,13 +231,7 @@ func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy bo
 		return err
 	}
 	defer e.unsubscribe(sub)
-	wc := wireColumns(sub.cols)
-	if copy {
-		err = w.CopyOut(wc)
-	} else {
-		err = w.Columns(wc)
-	}
-	if err != nil {
+	if err := beginResult(w, sub.cols, copy); err != nil {
 		return err
 	}
 	// The client learns now that the subscription started, not with
