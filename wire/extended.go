@@ -68,9 +68,9 @@ func (c *conn) parse(m *pgproto3.Parse) bool {
 			declared[i] = t
 		}
 	}
-	ctx, done := c.begin()
-	st, err := c.sess.Prepare(ctx, m.Query, declared)
-	done()
+	// Preparing waits on nothing, so it needs neither a cancel key nor
+	// the disconnect watcher.
+	st, err := c.sess.Prepare(c.s.ctx, m.Query, declared)
 	if err != nil {
 		c.send(errorResponse("ERROR", err, m.Query))
 		return false
@@ -254,12 +254,10 @@ func (c *conn) drain(pt *portal, max int) bool {
 		c.send(&pgproto3.PortalSuspended{})
 		return true
 	}
-	tag := pt.tag
-	if len(tag) > 7 && tag[:7] == "SELECT " {
-		tag = fmt.Sprintf("SELECT %d", b.N)
-	}
-	pt.rows, pt.tag = nil, tag
-	c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	// The tag counts every row: the kept result expanded each row's
+	// multiplicity, as the count in the tag did.
+	pt.rows = nil
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(pt.tag)})
 	return true
 }
 
