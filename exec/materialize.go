@@ -15,24 +15,45 @@ import (
 // handles retractions exactly. With a primary key, the key is the encoded
 // key columns and the value the encoded row, and an INSERT of an existing
 // key replaces the row: the changelog carries the retraction of the old one.
+//
+// An append-only relation (no retraction can arrive) needs neither: its
+// rows are appended in segments, one per pushed batch, under a sequence
+// number (as a log stores them), so storing a batch is one Put of its
+// encoded rows, with no read and no per-row index entry:
+//
+//	0x00           → next segment number, row count (uvarints)
+//	0x01 seq       → row count n, then n × (multiplicity varint, encoded row)
 type Materialize struct {
-	store state.Store
-	types []types.T
-	pk    []int
-	Out   Tee
+	store      state.Store
+	types      []types.T
+	pk         []int
+	appendOnly bool
+	Out        Tee
 
 	key, val []byte
 	buf      *vec.Batch
+	seq      uint64 // next segment number; 0 until read from state
+	rows     int64  // rows in the segments
 }
 
-// NewMaterialize returns a store of rows of the given types.
-func NewMaterialize(store state.Store, ts []types.T, pk []int) *Materialize {
-	return &Materialize{store: store, types: ts, pk: pk, buf: vec.NewBatch(ts, 0)}
+const (
+	matSeqKey = 0x00
+	matRowTag = 0x01
+)
+
+// NewMaterialize returns a store of rows of the given types. appendOnly
+// promises that no row will be retracted (the relation's plan is
+// append-only); it is ignored with a primary key.
+func NewMaterialize(store state.Store, ts []types.T, pk []int, appendOnly bool) *Materialize {
+	return &Materialize{store: store, types: ts, pk: pk, appendOnly: appendOnly && pk == nil, buf: vec.NewBatch(ts, 0)}
 }
 
 func (m *Materialize) Push(b *vec.Batch) error {
 	if m.pk != nil {
 		return m.upsert(b)
+	}
+	if m.appendOnly {
+		return m.appendRows(b)
 	}
 	for i := 0; i < b.N; i++ {
 		m.key = encodeRow(m.key[:0], b.Cols, i)
@@ -56,6 +77,58 @@ func (m *Materialize) Push(b *vec.Batch) error {
 		}
 	}
 	return m.Out.Push(b)
+}
+
+// appendRows stores the rows of an append-only batch as one segment. The
+// next segment number is written with it, so a restored checkpoint
+// carries on after its own segments.
+func (m *Materialize) appendRows(b *vec.Batch) error {
+	if b.N == 0 {
+		return m.Out.Push(b)
+	}
+	if err := m.loadSeq(); err != nil {
+		return err
+	}
+	m.val = binary.AppendUvarint(m.val[:0], uint64(b.N))
+	for i := 0; i < b.N; i++ {
+		d := b.DiffAt(i)
+		if d <= 0 {
+			return fmt.Errorf("exec: append-only relation got a retraction (diff %d)", d)
+		}
+		m.val = encodeRow(binary.AppendVarint(m.val, d), b.Cols, i)
+	}
+	m.key = binary.BigEndian.AppendUint64(append(m.key[:0], matRowTag), m.seq)
+	if err := m.store.Put(m.key, m.val); err != nil {
+		return err
+	}
+	m.seq++
+	m.rows += int64(b.N)
+	m.val = binary.AppendUvarint(binary.AppendUvarint(m.val[:0], m.seq), uint64(m.rows))
+	if err := m.store.Put([]byte{matSeqKey}, m.val); err != nil {
+		return err
+	}
+	return m.Out.Push(b)
+}
+
+// loadSeq reads the next segment number and row count once.
+func (m *Materialize) loadSeq() error {
+	if m.seq != 0 {
+		return nil
+	}
+	v, ok, err := m.store.Get([]byte{matSeqKey})
+	if err != nil {
+		return err
+	}
+	m.seq, m.rows = 1, 0
+	if ok {
+		seq, k := binary.Uvarint(v)
+		rows, k2 := binary.Uvarint(v[max(k, 0):])
+		if k <= 0 || k2 <= 0 || seq == 0 {
+			return fmt.Errorf("exec: corrupt segment number in materialized state")
+		}
+		m.seq, m.rows = seq, int64(rows)
+	}
+	return nil
 }
 
 // upsert applies inserts by primary key, retracting replaced rows.
@@ -104,9 +177,12 @@ const ScanBatchSize = 1024
 // Scan calls fn with the current rows in batches (diff = multiplicity).
 // The batch is reused between calls.
 func (m *Materialize) Scan(fn func(b *vec.Batch) error) error {
-	it := m.store.NewIter(nil, nil)
 	b := vec.NewBatch(m.types, ScanBatchSize)
 	b.Diff = make([]int64, 0, ScanBatchSize)
+	if m.appendOnly {
+		return m.scanSegments(b, fn)
+	}
+	it := m.store.NewIter(nil, nil)
 	for ok := it.First(); ok; ok = it.Next() {
 		var err error
 		n := int64(1)
@@ -138,5 +214,56 @@ func (m *Materialize) Scan(fn func(b *vec.Batch) error) error {
 	return nil
 }
 
+// scanSegments is Scan of an append-only relation.
+func (m *Materialize) scanSegments(b *vec.Batch, fn func(b *vec.Batch) error) error {
+	it := m.store.NewIter([]byte{matRowTag}, []byte{matRowTag + 1})
+	for ok := it.First(); ok; ok = it.Next() {
+		v := it.Value()
+		n, k := binary.Uvarint(v)
+		if k <= 0 {
+			it.Close()
+			return fmt.Errorf("exec: corrupt segment in materialized state")
+		}
+		v = v[k:]
+		for ; n > 0; n-- {
+			d, k := binary.Varint(v)
+			var err error
+			if k <= 0 {
+				err = fmt.Errorf("bad multiplicity")
+			} else {
+				v, err = decodeRow(v[k:], b.Cols)
+			}
+			if err != nil {
+				it.Close()
+				return fmt.Errorf("exec: corrupt row in materialized state: %w", err)
+			}
+			b.EndRow(d)
+			if b.N == ScanBatchSize {
+				if err := fn(b); err != nil {
+					it.Close()
+					return err
+				}
+				b.Reset()
+			}
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if b.N > 0 {
+		return fn(b)
+	}
+	return nil
+}
+
 // Stats reports the size of the stored rows.
 func (m *Materialize) Stats() state.Stats { return m.store.Stats() }
+
+// Rows is the number of stored rows: distinct rows of a multiset, keys of
+// a primary key, and every row appended to an append-only relation.
+func (m *Materialize) Rows() int64 {
+	if m.appendOnly && m.loadSeq() == nil {
+		return m.rows
+	}
+	return m.store.Stats().Keys
+}

@@ -331,7 +331,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	// Built whole before it is registered (see createView).
 	rel.ID = e.allocID()
 	if st.Kind == parser.KindTable {
-		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), rel.PrimaryKey)
+		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), rel.PrimaryKey, rel.AppendOnly)
 		x.out = &x.mat.Out
 	}
 	created, err := e.register(x, st.IfNotExists)
@@ -375,7 +375,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	// (FLUSH, SHOW, SELECT, the idle loop) never see it half made.
 	rel.ID = e.allocID()
 	id := rel.ID
-	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns), nil)
+	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns), nil, rel.AppendOnly)
 	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat)
 	if err == nil && pipe.Source == nil {
 		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")

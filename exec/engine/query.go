@@ -261,7 +261,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			x.df.mu.Lock()
 			x.pipe.Flush() // state sizes as of now, not the last write-back
 			st := x.pipe.StateStats()
-			rows := x.mat.Stats().Keys
+			rows := x.mat.Rows()
 			cached := int64(x.pipe.Cached())
 			x.df.mu.Unlock()
 			emit := "on update"
