@@ -59,6 +59,8 @@ type Aggregate struct {
 	// needs no state scan.
 	complete map[int64]bool
 
+	sess sessState // SESSION windows' cache
+
 	groups  map[string]int32
 	parts   []part
 	vals    []aggVal

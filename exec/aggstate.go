@@ -173,7 +173,12 @@ func (a *Aggregate) dropWindow(end int64) {
 
 // Flush writes every cached change to state, so a checkpoint taken next
 // holds the operator's whole state.
-func (a *Aggregate) Flush() error { return a.writeBack(math.MaxInt64, false) }
+func (a *Aggregate) Flush() error {
+	if w := a.plan.Window; w != nil && w.Kind == planner.Session {
+		return a.writeBackSessions(false)
+	}
+	return a.writeBack(math.MaxInt64, false)
+}
 
 // applyDeltas updates the value counts of the multiset aggregates of one
 // group and recomputes their results.

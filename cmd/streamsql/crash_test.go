@@ -62,6 +62,9 @@ CREATE MATERIALIZED VIEW gen_secs EMIT ON WINDOW CLOSE AS
 CREATE TABLE t (seq BIGINT, k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts);
 CREATE MATERIALIZED VIEW t_keys AS SELECT k, COUNT(*) AS n, MAX(seq / 5) + 1 AS mx, COUNT(DISTINCT seq) AS d FROM t GROUP BY k;
 CREATE MATERIALIZED VIEW t_mins AS SELECT window_start, COUNT(*) AS n FROM t GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE);
+CREATE MATERIALIZED VIEW t_sess EMIT ON WINDOW CLOSE AS
+  SELECT k, window_start, window_end, COUNT(*) AS n, COUNT(DISTINCT seq) AS d
+  FROM t WHERE seq % 600 < 300 GROUP BY k, SESSION(ts, INTERVAL '10' SECOND);
 `
 
 // ddl is crashDDL with the broker's address.
@@ -77,6 +80,7 @@ var finalQueries = []string{
 	"SHOW SOURCES",
 	"SELECT * FROM order_keys ORDER BY k",
 	"SELECT * FROM order_secs ORDER BY window_start",
+	"SELECT * FROM t_sess ORDER BY k, window_start",
 }
 
 // crashOrders is how many records the orders topic holds.
@@ -395,6 +399,18 @@ func checkInvariants(t *testing.T, res []string) {
 	}
 	if res[7] != secs.String() {
 		t.Errorf("%s:\n%s\nwant (every closed window, every good record once):\n%s", finalQueries[7], res[7], secs.String())
+	}
+	// t_sess: t's rows fill the first 30 s of each minute, so every key has
+	// one session a minute, 60 rows from :00 to :29, ending 10 s later; the
+	// watermark (4:59) has closed them all.
+	var sess strings.Builder
+	for k := 0; k < 5; k++ {
+		for m := 0; m < crashInserts/600; m++ {
+			fmt.Fprintf(&sess, "%d 2024-01-01 00:%02d:00 +0000 UTC 2024-01-01 00:%02d:39 +0000 UTC 60 60\n", k, m, m)
+		}
+	}
+	if res[8] != sess.String() {
+		t.Errorf("%s:\n%s\nwant (every session once, each row once):\n%s", finalQueries[8], res[8], sess.String())
 	}
 	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0 0 done") {
 		t.Errorf("SHOW SOURCES: %q, want gen2's 60001 rows, none late, watermark at the earliest last row of a partition (partition 1)", res[5])

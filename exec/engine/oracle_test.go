@@ -51,8 +51,16 @@ const (
 // TestOracleWindows streams 10,000 out-of-order rows, none of them late,
 // into TUMBLE, HOP, EMIT ON WINDOW CLOSE and non-windowed views and checks
 // every view against SQLite at several points of the stream. One view is
-// created mid-stream, so it is backfilled from the table.
+// created mid-stream, so it is backfilled from the table. It runs twice:
+// with the default cache, and with a cache of 16 groups, which the
+// operators overflow in every batch, so that their state is written back,
+// evicted and read again (and each CREATE's checkpoint writes it back).
 func TestOracleWindows(t *testing.T) {
+	t.Run("cache=default", func(t *testing.T) { testOracleWindows(t, "") })
+	t.Run("cache=16", func(t *testing.T) { testOracleWindows(t, "SET state_cache_size = 16") })
+}
+
+func testOracleWindows(t *testing.T, setup string) {
 	rng := oracleRand(t)
 	const n = 10_000
 	// Gaps up to 60 ms spread the rows over about five minutes. Arrival
@@ -90,6 +98,9 @@ func TestOracleWindows(t *testing.T) {
 	}
 
 	conn := connect(t, startServer(t))
+	if setup != "" {
+		oracleExec(t, conn, setup)
+	}
 	oracleExec(t, conn, oracleTable)
 	create := func(cp int) {
 		for _, v := range views {
