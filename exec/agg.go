@@ -316,7 +316,28 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
+// OnWatermark closes windows up to the event-time watermark wm. Windows
+// over processing time ignore it (OnProcTime moves them), and so does
+// everything downstream of them, whose time is now processing time.
 func (a *Aggregate) OnWatermark(wm int64) error {
+	if a.plan.Window != nil && a.plan.Window.ProcTime {
+		return nil
+	}
+	return a.advance(wm)
+}
+
+// OnProcTime closes the processing-time windows that end by now (µs).
+func (a *Aggregate) OnProcTime(now int64) error {
+	if a.plan.Window == nil || !a.plan.Window.ProcTime {
+		return nil
+	}
+	return a.advance(now)
+}
+
+// ProcTime reports whether the operator's windows are over processing time.
+func (a *Aggregate) ProcTime() bool { return a.plan.Window != nil && a.plan.Window.ProcTime }
+
+func (a *Aggregate) advance(wm int64) error {
 	if wm <= a.wm {
 		return nil
 	}

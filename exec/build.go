@@ -38,6 +38,28 @@ func (p *Pipeline) Flush() error {
 	return nil
 }
 
+// ProcTime reports whether some operator has windows over processing
+// time, which the engine then moves with the clock (OnProcTime).
+func (p *Pipeline) ProcTime() bool {
+	for _, a := range p.Aggs {
+		if a.ProcTime() {
+			return true
+		}
+	}
+	return false
+}
+
+// OnProcTime tells the processing-time windows the time (µs): those ending
+// by now close.
+func (p *Pipeline) OnProcTime(now int64) error {
+	for _, a := range p.Aggs {
+		if err := a.OnProcTime(now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SetCacheSize bounds each stateful operator's cache of decoded groups.
 func (p *Pipeline) SetCacheSize(groups int) {
 	for _, a := range p.Aggs {

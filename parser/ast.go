@@ -44,6 +44,9 @@ type ColumnDef struct {
 	// Metadata names the record metadata a source column is filled from
 	// (`METADATA FROM 'timestamp'`), as in Flink; "" for a value column.
 	Metadata string
+	// ProcTime marks `name AS PROCTIME()`: not read from the source, but
+	// filled with the time the row is processed.
+	ProcTime bool
 }
 
 // Watermark is `WATERMARK FOR col AS expr`.
@@ -295,6 +298,10 @@ func (s *CreateRelation) String() string {
 	for i, c := range s.Columns {
 		if i > 0 {
 			b.WriteString(", ")
+		}
+		if c.ProcTime {
+			fmt.Fprintf(&b, "%s AS PROCTIME()", c.Name)
+			continue
 		}
 		fmt.Fprintf(&b, "%s %s", c.Name, c.Type)
 		if c.NotNull {

@@ -133,6 +133,14 @@ func (p *parser) tableElem(s span, e [2]int, st *CreateRelation) error {
 	if err != nil {
 		return err
 	}
+	if c.accept("as") {
+		// name AS PROCTIME(): the time each row is processed, as in Flink.
+		if !c.accept("proctime", "(", ")") {
+			return c.errHere("expected PROCTIME() after AS (the one computed column is a processing-time attribute: p_time AS PROCTIME())")
+		}
+		st.Columns = append(st.Columns, ColumnDef{Name: name, Type: types.T{Kind: types.Timestamp, Prec: 3}, Pos: pos, ProcTime: true})
+		return c.end()
+	}
 	typ, err := c.colType()
 	if err != nil {
 		return err

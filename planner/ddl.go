@@ -21,7 +21,10 @@ func (p *Planner) Relation(st *parser.CreateRelation) (*catalog.Relation, error)
 		if c.Metadata != "" && st.Kind == parser.KindTable {
 			return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.Pos, "METADATA FROM is for the columns of a source, not a table")
 		}
-		rel.Columns = append(rel.Columns, catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull, Metadata: c.Metadata})
+		if c.ProcTime && st.Kind != parser.KindSource {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.Pos, "AS PROCTIME() is for the columns of a source, not a table")
+		}
+		rel.Columns = append(rel.Columns, catalog.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull, Metadata: c.Metadata, ProcTime: c.ProcTime})
 	}
 	for _, o := range st.Options {
 		known, err := timeOption(&rel.Time, o)
@@ -76,6 +79,9 @@ func watermark(wm *parser.Watermark, cols []catalog.Column) (int, int64, error) 
 	}
 	if idx < 0 {
 		return 0, 0, sqlerr.At(sqlerr.UndefinedColumn, wm.Pos, "column %q named in WATERMARK FOR does not exist", wm.Column)
+	}
+	if cols[idx].ProcTime {
+		return 0, 0, sqlerr.At(sqlerr.FeatureNotSupported, wm.Pos, "column %q is processing time (AS PROCTIME()), which needs no watermark: its windows close as the clock passes their end", wm.Column)
 	}
 	if cols[idx].Type.Kind != types.Timestamp {
 		return 0, 0, sqlerr.At(sqlerr.DatatypeMismatch, wm.Pos, "WATERMARK FOR column %q must be a TIMESTAMP, not %s", wm.Column, cols[idx].Type)

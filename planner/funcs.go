@@ -146,8 +146,10 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 			return nil, err
 		}
 		return &Const{T: types.Varchar, S: Version}, nil
-	case "now", "current_timestamp", "localtimestamp", "proctime", "sysdate", "utc_timestamp":
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(): processing time is not supported yet; results depend only on event time", name)
+	case "proctime":
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "PROCTIME() is a column of a source, not an expression: declare p_time AS PROCTIME() in CREATE SOURCE and window over p_time")
+	case "now", "current_timestamp", "localtimestamp", "sysdate", "utc_timestamp":
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s() is not supported; for processing time declare p_time AS PROCTIME() in CREATE SOURCE", name)
 	}
 	return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", name)
 }

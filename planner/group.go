@@ -66,7 +66,7 @@ func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input
 		switch {
 		case scope.window == nil:
 			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE, HOP, CUMULATE or SESSION)")
-		case input.EventTime() != scope.window.Time:
+		case input.EventTime() != scope.window.Time && !scope.window.ProcTime: // processing time closes them too
 			col := input.Columns()[scope.window.Time].Name
 			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel),
 				"EMIT ON WINDOW CLOSE needs a watermark on %q, or windows would never close: declare WATERMARK FOR %s in the table or source", col, col)
@@ -177,7 +177,7 @@ func (p *Planner) window(q *parser.Query, b *binder, fc *ast.FuncCallExpr, input
 		}
 		sizes = append(sizes, us)
 	}
-	w := &Window{Time: col.Idx, Grace: grace}
+	w := &Window{Time: col.Idx, Grace: grace, ProcTime: input.Columns()[col.Idx].ProcTime}
 	switch name {
 	case "tumble":
 		w.Kind, w.Size, w.Slide = Tumble, sizes[0], sizes[0]

@@ -74,6 +74,9 @@ type Window struct {
 	Time        int
 	Size, Slide int64
 	Grace       int64
+	// ProcTime: Time is a processing-time attribute, so the windows close
+	// as the clock passes their end, not with the event-time watermark.
+	ProcTime bool
 }
 
 // Start returns the start of a fixed (not SESSION) window from its end.
@@ -184,8 +187,15 @@ func (n *Limit) Columns() []catalog.Column  { return n.Input.Columns() }
 func (n *Values) Columns() []catalog.Column { return n.Cols }
 func (n *Project) Columns() []catalog.Column {
 	cols := make([]catalog.Column, len(n.Exprs))
+	var in []catalog.Column
 	for i, e := range n.Exprs {
 		cols[i] = catalog.Column{Name: n.Names[i], Type: e.Type()}
+		if c, ok := e.(*ColRef); ok {
+			if in == nil {
+				in = n.Input.Columns()
+			}
+			cols[i].ProcTime = in[c.Idx].ProcTime // a processing-time attribute stays one
+		}
 	}
 	return cols
 }

@@ -129,7 +129,7 @@ func BenchmarkNexmark(b *testing.B) {
 		b.Fatal(err)
 	}
 	source := regexp.MustCompile(`events = \d+, event_rate = \d+`).ReplaceAllString(string(ddl), fmt.Sprintf("events = %d", nexmarkBenchEvents))
-	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11"} {
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q12"} {
 		view, err := os.ReadFile("../../testdata/nexmark/" + q + ".sql")
 		if err != nil {
 			b.Fatal(err)

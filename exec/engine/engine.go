@@ -137,13 +137,15 @@ type dataflow struct {
 	// moved is signalled (with mu) when a Kafka partition's offset moves.
 	moved *sync.Cond
 	clock func() time.Time
+	// proc fills and moves processing time (nil without PROCTIME()).
+	proc *procTime
 	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
 	lateIdx []int
 	lateBuf *vec.Batch
 }
 
 func newDataflow(rel *catalog.Relation, clock func() time.Time) *dataflow {
-	df := &dataflow{wm: math.MinInt64, clock: clock,
+	df := &dataflow{wm: math.MinInt64, clock: clock, proc: newProcTime(rel),
 		parts: newPartitions(rel.WatermarkDelay, rel.Time.IdleTimeout, rel.Time.IdleAdvance)}
 	df.wmShown.Store(math.MinInt64)
 	df.moved = sync.NewCond(&df.mu)
@@ -164,6 +166,11 @@ func (df *dataflow) now() int64 {
 // the watermark. The caller holds df.mu.
 func (df *dataflow) ingest(b *vec.Batch, p int) error {
 	rel := df.root.rel
+	var procNow int64
+	if df.proc != nil {
+		procNow = df.proc.now(df)
+		b = df.proc.widen(b, procNow)
+	}
 	if rel.Time.MaxFuture > 0 && rel.EventTime >= 0 {
 		b = df.limitFuture(b)
 	}
@@ -195,6 +202,11 @@ func (df *dataflow) ingest(b *vec.Batch, p int) error {
 	}
 	if err := df.keepLate(b, df.lateIdx, df.wm); err != nil {
 		return err
+	}
+	if df.proc != nil {
+		if err := df.proc.tick(procNow); err != nil {
+			return err
+		}
 	}
 	if rel.EventTime < 0 || b.N == 0 {
 		return nil
@@ -302,9 +314,9 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		switch c := rel.Options["connector"]; c {
 		case "datagen", "nexmark":
 			if c == "datagen" {
-				x.gen, err = datagen.New(rel)
+				x.gen, err = datagen.New(rel.Physical())
 			} else {
-				x.gen, err = nexmark.New(rel)
+				x.gen, err = nexmark.New(rel.Physical())
 			}
 			if err != nil {
 				return "", sqlerr.WithPos(err, st.Pos)
@@ -313,7 +325,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
 		case "kafka":
-			if x.kafka, err = kafka.NewSource(rel); err != nil {
+			if x.kafka, err = kafka.NewSource(rel.Physical()); err != nil {
 				return "", sqlerr.WithPos(err, st.Pos)
 			}
 			if !e.restoring {
@@ -339,8 +351,8 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		x.close()
 		return "", err
 	}
-	if rel.Time.IdleTimeout > 0 {
-		e.startIdleLoop()
+	if rel.Time.IdleTimeout > 0 || x.df.proc != nil {
+		e.startIdleLoop() // moves idle watermarks and processing time
 	}
 	if rel.Time.KeepLate {
 		if err := e.createLateTable(x); err != nil {
@@ -397,6 +409,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	df := up.df
 	df.mu.Lock()
 	defer df.mu.Unlock()
+	df.proc.attach(pipe)
 	if e.restoring {
 		// The checkpoint holds this view's state; just reconnect it.
 		up.out.Attach(pipe.Entry)
@@ -410,6 +423,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		err = pipe.Entry.OnWatermark(df.wm)
 	}
 	if err != nil {
+		df.proc.detach(pipe)
 		e.unregister(rel.Name)
 		e.dropState(x)
 		return "", err
@@ -484,6 +498,7 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 		x.df.mu.Lock()
 		if x.upstream != nil && x.pipe != nil {
 			x.upstream.out.Detach(x.pipe.Entry)
+			x.df.proc.detach(x.pipe)
 		}
 		if x.sink != nil {
 			x.upstream.out.Detach(x.sink)

@@ -20,3 +20,7 @@ func (e *Engine) Subscriptions() int {
 	}
 	return n
 }
+
+// TickProcTime runs what the idle loop runs every 100 ms: processing-time
+// windows that the clock has passed close.
+func (e *Engine) TickProcTime() error { return e.tickIdle() }

@@ -39,7 +39,7 @@ const genChunk = 1024
 func (e *Engine) startGenerator(x *entry) {
 	e.runEntry(x, func(ctx context.Context) {
 		g := x.gen
-		b := vec.NewBatch(catalog.Types(x.rel.Columns), genChunk)
+		b := vec.NewBatch(catalog.Types(x.rel.Physical().Columns), genChunk)
 		tick := time.NewTicker(genTick)
 		defer tick.Stop()
 		start, startPos := time.Now(), g.Pos()

@@ -30,6 +30,13 @@ func startServer(t testing.TB) string {
 // microseconds), which the test moves.
 func startClocked(t testing.TB, now *atomic.Int64) string {
 	t.Helper()
+	addr, _ := startClockedEngine(t, now)
+	return addr
+}
+
+// startClockedEngine is startClocked that also returns the engine.
+func startClockedEngine(t testing.TB, now *atomic.Int64) (string, *engine.Engine) {
+	t.Helper()
 	backend, err := memory.Open("")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +45,7 @@ func startClocked(t testing.TB, now *atomic.Int64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serve(t, backend, eng)
+	return serve(t, backend, eng), eng
 }
 
 // serve puts eng behind a wire server on loopback; the server, the engine

@@ -125,14 +125,14 @@ func (e *Engine) startIdleLoop() {
 	})
 }
 
-// tickIdle re-reads processing time for every stream with idle_timeout:
-// a partition that went idle may have been the one holding its watermark
-// back. Tests call it after moving their injected clock.
+// tickIdle re-reads processing time for every stream with idle_timeout
+// (a partition that went idle may have been the one holding its watermark
+// back) or with processing-time windows (some may have ended). Tests call it after moving their injected clock.
 func (e *Engine) tickIdle() error {
 	e.mu.RLock()
 	var dfs []*dataflow
 	for _, x := range e.rels {
-		if x.df != nil && x.df.root == x && x.df.parts.idle > 0 {
+		if x.df != nil && x.df.root == x && (x.df.parts.idle > 0 || x.df.proc != nil) {
 			dfs = append(dfs, x.df)
 		}
 	}
@@ -140,6 +140,9 @@ func (e *Engine) tickIdle() error {
 	for _, df := range dfs {
 		df.mu.Lock()
 		err := df.advance(df.now())
+		if err == nil && df.proc != nil {
+			err = df.proc.tick(df.proc.now(df))
+		}
 		df.mu.Unlock()
 		if err != nil {
 			return err

@@ -16,6 +16,9 @@ type Column struct {
 	// Metadata names the record metadata a source column is filled from
 	// (METADATA FROM '...'), or is "" for a column of the record's value.
 	Metadata string
+	// ProcTime marks a processing-time attribute (name AS PROCTIME()):
+	// the engine fills it as it ingests a row; connectors never see it.
+	ProcTime bool
 }
 
 // Relation is a named stream or view.
@@ -69,6 +72,39 @@ type TimeOptions struct {
 	// partition is idle, so the last windows close when traffic stops
 	// (idle_watermark = 'advance'; the default, 'hold', keeps it still).
 	IdleAdvance bool
+}
+
+// ProcTimeCols lists the indexes of the processing-time columns.
+func (r *Relation) ProcTimeCols() []int {
+	var out []int
+	for i, c := range r.Columns {
+		if c.ProcTime {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Physical is the relation as its connector sees it: without the columns
+// the engine fills (AS PROCTIME()), EventTime renumbered to match. It is r
+// itself when there are none.
+func (r *Relation) Physical() *Relation {
+	procs := r.ProcTimeCols()
+	if len(procs) == 0 {
+		return r
+	}
+	p := *r
+	p.Columns = nil
+	for i, c := range r.Columns {
+		if c.ProcTime {
+			if i < r.EventTime {
+				p.EventTime--
+			}
+			continue
+		}
+		p.Columns = append(p.Columns, c)
+	}
+	return &p
 }
 
 // Types lists the types of cols, as vec.NewBatch takes them.
