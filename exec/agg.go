@@ -60,6 +60,9 @@ type Aggregate struct {
 	complete map[int64]bool
 
 	sess sessState // SESSION windows' cache
+	// usePanes: a HOP kept as panes (see panes.go).
+	usePanes bool
+	panes    panes
 
 	groups  map[string]int32
 	parts   []part
@@ -132,6 +135,8 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggreg
 		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax)
 		a.multiset = append(a.multiset, ms)
 	}
+	a.usePanes = usePanes(p, a.multiset)
+	a.panes.closedTo = math.MinInt64
 	a.outB = vec.NewBatch(catalog.Types(p.Columns()), 64)
 	keyTypes := make([]types.T, len(p.Keys))
 	for i, k := range p.Keys {
@@ -151,6 +156,9 @@ func (a *Aggregate) Watermark() int64 { return a.wm }
 func (a *Aggregate) Restore(late, wm int64) {
 	a.late.Store(late)
 	a.wm = wm
+	if w := a.plan.Window; w != nil && wm != math.MinInt64 {
+		a.panes.closedTo = wm - w.Grace
+	}
 }
 
 // Stats reports the operator's state size.
@@ -189,6 +197,11 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 	if w != nil && w.Kind == planner.Session {
 		return a.pushSession(b)
 	}
+	if a.usePanes {
+		if err := a.initPanes(); err != nil {
+			return err
+		}
+	}
 	clear(a.groups)
 	a.parts, a.vals, a.deltas = a.parts[:0], a.vals[:0], a.deltas[:0]
 	for r := 0; r < b.N; r++ {
@@ -203,7 +216,9 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 		}
 		t := tv.I64[r]
 		open := false
-		if w.Kind == planner.Cumulate {
+		if a.usePanes {
+			open = a.addPane(r, d, t)
+		} else if w.Kind == planner.Cumulate {
 			// One start; ends every step after t up to the max size.
 			s := planner.FloorDiv(t, w.Size) * w.Size
 			for e := s + (planner.FloorDiv(t-s, w.Slide)+1)*w.Slide; e <= s+w.Size; e += w.Slide {
@@ -349,6 +364,8 @@ func (a *Aggregate) advance(wm int64) error {
 		closeFn := a.closeWindows
 		if a.plan.Window.Kind == planner.Session {
 			closeFn = a.closeSessions
+		} else if a.usePanes {
+			closeFn = a.closePanes
 		}
 		if err := closeFn(wm); err != nil {
 			return err

@@ -65,6 +65,8 @@ CREATE MATERIALIZED VIEW t_mins AS SELECT window_start, COUNT(*) AS n FROM t GRO
 CREATE MATERIALIZED VIEW t_sess EMIT ON WINDOW CLOSE AS
   SELECT k, window_start, window_end, COUNT(*) AS n, COUNT(DISTINCT seq) AS d
   FROM t WHERE seq % 600 < 300 GROUP BY k, SESSION(ts, INTERVAL '10' SECOND);
+CREATE MATERIALIZED VIEW t_hop EMIT ON WINDOW CLOSE AS
+  SELECT window_start, COUNT(*) AS n, SUM(seq) AS s FROM t GROUP BY HOP(ts, INTERVAL '20' SECOND, INTERVAL '1' MINUTE);
 `
 
 // ddl is crashDDL with the broker's address.
@@ -81,6 +83,7 @@ var finalQueries = []string{
 	"SELECT * FROM order_keys ORDER BY k",
 	"SELECT * FROM order_secs ORDER BY window_start",
 	"SELECT * FROM t_sess ORDER BY k, window_start",
+	"SELECT * FROM t_hop ORDER BY window_start",
 }
 
 // crashOrders is how many records the orders topic holds.
@@ -411,6 +414,23 @@ func checkInvariants(t *testing.T, res []string) {
 	}
 	if res[8] != sess.String() {
 		t.Errorf("%s:\n%s\nwant (every session once, each row once):\n%s", finalQueries[8], res[8], sess.String())
+	}
+	// t_hop (kept as 20 s panes): ten rows a second from 0:00 to 4:59, so
+	// the windows [s, s+60 s) that the watermark (4:59) closed, s from
+	// -40 s to 220 s, each hold the rows from max(s, 0) on, once.
+	var hop strings.Builder
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for s := -40; s <= 220; s += 20 {
+		n, sum := 0, 0
+		for i := 0; i < crashInserts; i++ {
+			if sec := i / 10; sec >= s && sec < s+60 {
+				n, sum = n+1, sum+i
+			}
+		}
+		fmt.Fprintf(&hop, "%s %d %d\n", t0.Add(time.Duration(s)*time.Second).Format("2006-01-02 15:04:05 -0700 MST"), n, sum)
+	}
+	if res[9] != hop.String() {
+		t.Errorf("%s:\n%s\nwant (every closed window, each row once):\n%s", finalQueries[9], res[9], hop.String())
 	}
 	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0 0 done") {
 		t.Errorf("SHOW SOURCES: %q, want gen2's 60001 rows, none late, watermark at the earliest last row of a partition (partition 1)", res[5])

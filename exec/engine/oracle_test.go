@@ -82,6 +82,8 @@ func testOracleWindows(t *testing.T, setup string) {
 		oracleWindowView("hop5_15", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, false, 0),
 		oracleWindowView("eowc_tumble7", "TUMBLE(ts, INTERVAL '7' SECOND)", 7, 7, true, 0),
 		oracleWindowView("eowc_hop_backfilled", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 1),
+		panesView(oracleWindowView("eowc_hop_panes", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0)),
+		panesView(oracleWindowView("eowc_hop_panes_backfilled", "HOP(ts, INTERVAL '3' SECOND, INTERVAL '12' SECOND)", 3, 12, true, 2)),
 		oracleCumulateView("cumulate5_20", 5, 20, false),
 		oracleCumulateView("eowc_cumulate3_12", 3, 12, true),
 		oracleSessionView("session2", 2, false),
@@ -201,6 +203,8 @@ func TestOracleLateRows(t *testing.T) {
 		oracleWindowView("late_eowc_hop", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0),
 		withGrace(oracleWindowView("late_tumble_grace", "TUMBLE(ts, INTERVAL '10' SECOND, GRACE INTERVAL '8' SECOND)", 10, 10, false, 0), 8),
 		withGrace(oracleWindowView("late_eowc_hop_grace", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND, GRACE '12 seconds')", 5, 15, true, 0), 12),
+		panesView(oracleWindowView("late_eowc_hop_panes", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0)),
+		panesView(withGrace(oracleWindowView("late_eowc_hop_panes_grace", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND, GRACE '12 seconds')", 5, 15, true, 0), 12)),
 		oracleSessionView("late_session", 4, false),
 		oracleSessionView("late_eowc_session", 6, true),
 		withGrace(oracleSessionView("late_session_grace", 4, false, "GRACE INTERVAL '7' SECOND"), 7),
@@ -401,6 +405,18 @@ type oracleView struct {
 	// a SESSION window has session set and its gap in size.
 	slide, size, grace int64
 	eowc, session      bool
+	// countG: the view has COUNT(g) where the others have COUNT(DISTINCT g).
+	countG bool
+}
+
+// panesView makes an EMIT ON WINDOW CLOSE HOP view one that the engine
+// keeps as panes: those need aggregates that merge, so its dg column is
+// COUNT(g) instead of COUNT(DISTINCT g).
+func panesView(v oracleView) oracleView {
+	v.countG = true
+	v.create = strings.Replace(v.create, "COUNT(DISTINCT g)", "COUNT(g)", 1)
+	v.oracle = strings.Replace(v.oracle, "COUNT(DISTINCT g)", "COUNT(g)", 1)
+	return v
 }
 
 // withGrace records a view's GRACE (seconds) for oracleSimulate.
@@ -517,7 +533,7 @@ func oracleSimulate(rows []oracleRow, ends []int, v oracleView) ([][]string, int
 					key.k = 0
 				}
 				if groups[key] == nil {
-					groups[key] = &oracleAgg{gs: map[string]bool{}}
+					groups[key] = &oracleAgg{gs: map[string]bool{}, countG: v.countG}
 				}
 				groups[key].add(r)
 			}
@@ -635,12 +651,16 @@ type oracleAgg struct {
 	n, nv, sum, mn, nd int64
 	dsum, mx           float64
 	gs                 map[string]bool
+	// ng counts non-NULL g; countG puts it in dg's place (see panesView).
+	ng     int64
+	countG bool
 }
 
 func (a *oracleAgg) add(r oracleRow) {
 	a.n++
 	if !r.gNull {
 		a.gs[r.g] = true
+		a.ng++
 	}
 	if !r.vNull {
 		if a.nv == 0 || r.v < a.mn {
@@ -687,7 +707,11 @@ func (a *oracleAgg) row() []string {
 		avg = strconv.FormatFloat(a.dsum/float64(a.nd), 'g', -1, 64)
 		mx = strconv.FormatFloat(a.mx, 'g', -1, 64)
 	}
-	return []string{i(a.n, 10), i(a.nv, 10), i(int64(len(a.gs)), 10), s, avg, mn, mx}
+	dg := int64(len(a.gs))
+	if a.countG {
+		dg = a.ng
+	}
+	return []string{i(a.n, 10), i(a.nv, 10), i(dg, 10), s, avg, mn, mx}
 }
 
 func oracleExec(t *testing.T, conn *pgx.Conn, sql string) {
