@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
@@ -64,16 +65,21 @@ type Aggregate struct {
 	usePanes bool
 	panes    panes
 
-	groups  map[string]int32
-	parts   []part
-	vals    []aggVal
-	deltas  []delta
-	keyBuf  []byte
-	accBuf  []byte
-	batch   state.Batch // writeBack's
-	keyVecs []*vec.Vec
-	argVecs []*vec.Vec
-	scratch *vec.Batch
+	groups map[string]int32
+	parts  []part
+	vals   []aggVal
+	deltas []delta
+	keyBuf []byte
+	accBuf []byte
+	// keyArena holds the current batch's group keys (see batchKey).
+	keyArena []byte
+	// groupChunk and accChunk are what newGroup cuts groups from.
+	groupChunk []group
+	accChunk   []aggVal
+	batch      state.Batch // writeBack's
+	keyVecs    []*vec.Vec
+	argVecs    []*vec.Vec
+	scratch    *vec.Batch
 }
 
 // group is one cached group: its row count and accumulators. A group that
@@ -204,6 +210,7 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 	}
 	clear(a.groups)
 	a.parts, a.vals, a.deltas = a.parts[:0], a.vals[:0], a.deltas[:0]
+	a.keyArena = a.keyArena[:0]
 	for r := 0; r < b.N; r++ {
 		d := b.DiffAt(r)
 		if w == nil {
@@ -255,7 +262,7 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 	pi, ok := a.groups[string(k)]
 	if !ok {
 		pi = int32(len(a.parts))
-		s := string(k)
+		s := a.batchKey(k)
 		a.groups[s] = pi
 		a.parts = append(a.parts, part{key: s, row: int32(r), start: start, end: end})
 		for range a.plan.Aggs {
@@ -282,6 +289,22 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 		}
 		foldVal(c.Func, v, x, r, d)
 	}
+}
+
+// batchKey returns k as a string that lives until the next batch: the
+// batch's group keys share one buffer rather than an allocation each. A
+// key that stays (a new cached group) is copied by group.
+func (a *Aggregate) batchKey(k []byte) string {
+	if len(k) == 0 {
+		return ""
+	}
+	if cap(a.keyArena)-len(a.keyArena) < len(k) {
+		// A new buffer: strings into the old one stay valid.
+		a.keyArena = make([]byte, 0, max(2*cap(a.keyArena), 16<<10, len(k)))
+	}
+	start := len(a.keyArena)
+	a.keyArena = append(a.keyArena, k...)
+	return unsafe.String(&a.keyArena[start], len(k))
 }
 
 // foldVal adds the non-NULL value x[r], with diff d, into the accumulator

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
@@ -97,7 +98,8 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 	if g := w[key]; g != nil {
 		return g, nil
 	}
-	g := &group{acc: make([]aggVal, len(a.plan.Aggs))}
+	g := a.newGroup()
+	key = strings.Clone(key) // it may point into the batch's key buffer
 	w[key] = g
 	a.cached++
 	if a.complete[end] {
@@ -115,6 +117,25 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 		g.present = true
 	}
 	return g, nil
+}
+
+// newGroup returns an empty group. Groups and their accumulators are cut
+// from chunks, a few allocations per thousand groups rather than two per
+// group; groups of one window are made together and dropped together,
+// so a chunk seldom outlives its use by long.
+func (a *Aggregate) newGroup() *group {
+	n := len(a.plan.Aggs)
+	if len(a.groupChunk) == 0 {
+		a.groupChunk = make([]group, 256)
+	}
+	if len(a.accChunk) < n {
+		a.accChunk = make([]aggVal, 256*max(n, 1))
+	}
+	g := &a.groupChunk[0]
+	a.groupChunk = a.groupChunk[1:]
+	g.acc = a.accChunk[:n:n]
+	a.accChunk = a.accChunk[n:]
+	return g
 }
 
 // windowEmpty reports whether state holds nothing of the window ending at
