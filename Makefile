@@ -35,7 +35,7 @@ staticcheck:
 
 # Nexmark queries on both backends, as fast as possible; rewrites the
 # table in BENCHMARKS.md.
-EVENTS ?= 1000000
+EVENTS ?= 10000000
 bench: build
 	bin/streamsql bench --state all --events $(EVENTS) --update BENCHMARKS.md
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -57,10 +58,22 @@ func bench(args []string, out io.Writer) error {
 	dir := fs.String("queries", "testdata/nexmark", "directory of bid.sql and the query files")
 	child := fs.Bool("child", false, "run one query and print its result as JSON (internal)")
 	update := fs.String("update", "", "also write the table into this Markdown file, between <!-- nexmark:begin --> and <!-- nexmark:end -->")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of each run to this path prefix (<prefix>-<query>-<state>.prof), for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *child {
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
 		r, err := benchOne(*dir, *query, *stateKind, *events)
 		if err != nil {
 			return err
@@ -93,6 +106,9 @@ func bench(args []string, out io.Writer) error {
 	for _, q := range queries {
 		for _, st := range states {
 			cmd := exec.Command(self, "bench", "--child", "--query", q, "--state", st, "--events", fmt.Sprint(*events), "--queries", *dir)
+			if *profile != "" {
+				cmd.Args = append(cmd.Args, "--cpuprofile", fmt.Sprintf("%s-%s-%s.prof", *profile, q, st))
+			}
 			cmd.Stderr = os.Stderr
 			raw, err := cmd.Output()
 			if err != nil {
