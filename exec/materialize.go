@@ -179,79 +179,69 @@ const ScanBatchSize = 1024
 func (m *Materialize) Scan(fn func(b *vec.Batch) error) error {
 	b := vec.NewBatch(m.types, ScanBatchSize)
 	b.Diff = make([]int64, 0, ScanBatchSize)
+	var it state.Iterator
 	if m.appendOnly {
-		return m.scanSegments(b, fn)
+		it = m.store.NewIter([]byte{matRowTag}, []byte{matRowTag + 1})
+	} else {
+		it = m.store.NewIter(nil, nil)
 	}
-	it := m.store.NewIter(nil, nil)
-	for ok := it.First(); ok; ok = it.Next() {
-		var err error
-		n := int64(1)
-		if m.pk != nil {
-			_, err = decodeRow(it.Value(), b.Cols)
-		} else {
-			_, err = decodeRow(it.Key(), b.Cols)
-			n, _ = binary.Varint(it.Value())
-		}
-		if err != nil {
-			it.Close()
-			return fmt.Errorf("exec: corrupt row in materialized state: %w", err)
-		}
+	// row ends a decoded row of multiplicity n, handing over full batches.
+	row := func(n int64) error {
 		b.EndRow(n)
-		if b.N == ScanBatchSize {
-			if err := fn(b); err != nil {
-				it.Close()
-				return err
-			}
-			b.Reset()
+		if b.N < ScanBatchSize {
+			return nil
 		}
-	}
-	if err := it.Close(); err != nil {
+		err := fn(b)
+		b.Reset()
 		return err
 	}
-	if b.N > 0 {
-		return fn(b)
+	var err error
+	for ok := it.First(); ok && err == nil; ok = it.Next() {
+		switch {
+		case m.appendOnly:
+			err = m.scanSegment(it.Value(), b, row)
+		case m.pk != nil:
+			if _, err = decodeRow(it.Value(), b.Cols); err != nil {
+				err = fmt.Errorf("exec: corrupt row in materialized state: %w", err)
+			} else {
+				err = row(1)
+			}
+		default:
+			if _, err = decodeRow(it.Key(), b.Cols); err != nil {
+				err = fmt.Errorf("exec: corrupt row in materialized state: %w", err)
+			} else {
+				n, _ := binary.Varint(it.Value())
+				err = row(n)
+			}
+		}
 	}
-	return nil
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && b.N > 0 {
+		err = fn(b)
+	}
+	return err
 }
 
-// scanSegments is Scan of an append-only relation.
-func (m *Materialize) scanSegments(b *vec.Batch, fn func(b *vec.Batch) error) error {
-	it := m.store.NewIter([]byte{matRowTag}, []byte{matRowTag + 1})
-	for ok := it.First(); ok; ok = it.Next() {
-		v := it.Value()
-		n, k := binary.Uvarint(v)
+// scanSegment decodes the rows of one segment of an append-only relation.
+func (m *Materialize) scanSegment(v []byte, b *vec.Batch, row func(int64) error) error {
+	n, k := binary.Uvarint(v)
+	if k <= 0 {
+		return fmt.Errorf("exec: corrupt segment in materialized state")
+	}
+	for v = v[k:]; n > 0; n-- {
+		d, k := binary.Varint(v)
 		if k <= 0 {
-			it.Close()
-			return fmt.Errorf("exec: corrupt segment in materialized state")
+			return fmt.Errorf("exec: corrupt row multiplicity in materialized state")
 		}
-		v = v[k:]
-		for ; n > 0; n-- {
-			d, k := binary.Varint(v)
-			var err error
-			if k <= 0 {
-				err = fmt.Errorf("bad multiplicity")
-			} else {
-				v, err = decodeRow(v[k:], b.Cols)
-			}
-			if err != nil {
-				it.Close()
-				return fmt.Errorf("exec: corrupt row in materialized state: %w", err)
-			}
-			b.EndRow(d)
-			if b.N == ScanBatchSize {
-				if err := fn(b); err != nil {
-					it.Close()
-					return err
-				}
-				b.Reset()
-			}
+		var err error
+		if v, err = decodeRow(v[k:], b.Cols); err != nil {
+			return fmt.Errorf("exec: corrupt row in materialized state: %w", err)
 		}
-	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	if b.N > 0 {
-		return fn(b)
+		if err := row(d); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,18 +1,15 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/catalog"
-	"github.com/streamsql/streamsql/state/memory"
 )
 
 // TestProcTime runs testdata/proctime: rows ingested into a source with a
@@ -24,30 +21,11 @@ import (
 //	                     clock at MS milliseconds past 2030-01-01
 //	tick at=MS           set the clock and run the idle loop's work
 func TestProcTime(t *testing.T) {
-	var clock atomic.Int64
-	epoch := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	backend, err := memory.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := New(backend)
-	e.opts.Clock = func() time.Time { return epoch.Add(time.Duration(clock.Load()) * time.Millisecond) }
-	defer e.Close()
-	s, _ := e.NewSession("test", "test")
-	ctx := context.Background()
-	setClock := func(d *datadriven.TestData) {
-		var at int64
-		d.ScanArgs(t, "at", &at)
-		clock.Store(at)
-	}
+	e, s, setClock := clockedEngine(t, time.Millisecond)
 	datadriven.RunTest(t, "testdata/proctime", func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
 		case "sql":
-			var out textResult
-			if err := s.Query(ctx, d.Input, &out); err != nil {
-				fmt.Fprintf(&out.b, "error: %v\n", err)
-			}
-			return out.b.String()
+			return runSQL(s, d.Input)
 		case "ingest":
 			setClock(d)
 			x, ok := e.lookup(d.CmdArgs[0].Key)

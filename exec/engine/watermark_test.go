@@ -29,22 +29,7 @@ import (
 // Partitions are the ones a source with several would have (a Kafka
 // topic's); the test gives them to a table, whose INSERTs are partition 0.
 func TestWatermarks(t *testing.T) {
-	var clock atomic.Int64
-	epoch := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	backend, err := memory.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := New(backend)
-	e.opts.Clock = func() time.Time { return epoch.Add(time.Duration(clock.Load()) * time.Second) }
-	defer e.Close()
-	s, _ := e.NewSession("test", "test")
-	ctx := context.Background()
-	setClock := func(d *datadriven.TestData) {
-		var at int64
-		d.ScanArgs(t, "at", &at)
-		clock.Store(at)
-	}
+	e, s, setClock := clockedEngine(t, time.Second)
 	status := func(x *entry) string {
 		x.df.mu.Lock()
 		defer x.df.mu.Unlock()
@@ -64,11 +49,7 @@ func TestWatermarks(t *testing.T) {
 	datadriven.RunTest(t, "testdata/watermarks", func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
 		case "sql":
-			var out textResult
-			if err := s.Query(ctx, d.Input, &out); err != nil {
-				fmt.Fprintf(&out.b, "error: %v\n", err)
-			}
-			return out.b.String()
+			return runSQL(s, d.Input)
 		case "ingest":
 			setClock(d)
 			var p int
@@ -101,6 +82,36 @@ func TestWatermarks(t *testing.T) {
 		d.Fatalf(t, "unknown command %s", d.Cmd)
 		return ""
 	})
+}
+
+// clockedEngine is an engine on the memory backend whose processing time is
+// 2030-01-01 plus a count of units, set by the returned function from a
+// datadriven command's at= argument; s is a session on it.
+func clockedEngine(t *testing.T, unit time.Duration) (*Engine, wire.Session, func(*datadriven.TestData)) {
+	var clock atomic.Int64
+	epoch := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	backend, err := memory.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(backend)
+	e.opts.Clock = func() time.Time { return epoch.Add(time.Duration(clock.Load()) * unit) }
+	t.Cleanup(func() { e.Close() })
+	s, _ := e.NewSession("test", "test")
+	return e, s, func(d *datadriven.TestData) {
+		var at int64
+		d.ScanArgs(t, "at", &at)
+		clock.Store(at)
+	}
+}
+
+// runSQL runs statements and prints what they return, or the error.
+func runSQL(s wire.Session, sql string) string {
+	var out textResult
+	if err := s.Query(context.Background(), sql, &out); err != nil {
+		fmt.Fprintf(&out.b, "error: %v\n", err)
+	}
+	return out.b.String()
 }
 
 // textResult prints results as the slt runner does: one line per row,
