@@ -22,7 +22,8 @@ import (
 // encoded rows, with no read and no per-row index entry:
 //
 //	0x00           → next segment number, row count (uvarints)
-//	0x01 seq       → row count n, then n × (multiplicity varint, encoded row)
+//	0x01 seq       → row count n, then n × (multiplicity varint, row in the
+//	                 plain encoding of appendPlainRow)
 type Materialize struct {
 	store      state.Store
 	types      []types.T
@@ -34,6 +35,7 @@ type Materialize struct {
 	buf      *vec.Batch
 	seq      uint64 // next segment number; 0 until read from state
 	rows     int64  // rows in the segments
+	seqDirty bool   // seq and rows changed since Flush
 }
 
 const (
@@ -80,8 +82,8 @@ func (m *Materialize) Push(b *vec.Batch) error {
 }
 
 // appendRows stores the rows of an append-only batch as one segment. The
-// next segment number is written with it, so a restored checkpoint
-// carries on after its own segments.
+// next segment number is written at the next Flush, before a checkpoint,
+// so a restored checkpoint carries on after its own segments.
 func (m *Materialize) appendRows(b *vec.Batch) error {
 	if b.N == 0 {
 		return m.Out.Push(b)
@@ -95,7 +97,7 @@ func (m *Materialize) appendRows(b *vec.Batch) error {
 		if d <= 0 {
 			return fmt.Errorf("exec: append-only relation got a retraction (diff %d)", d)
 		}
-		m.val = encodeRow(binary.AppendVarint(m.val, d), b.Cols, i)
+		m.val = appendPlainRow(binary.AppendVarint(m.val, d), b.Cols, i)
 	}
 	m.key = binary.BigEndian.AppendUint64(append(m.key[:0], matRowTag), m.seq)
 	if err := m.store.Put(m.key, m.val); err != nil {
@@ -103,11 +105,24 @@ func (m *Materialize) appendRows(b *vec.Batch) error {
 	}
 	m.seq++
 	m.rows += int64(b.N)
+	m.seqDirty = true
+	return m.Out.Push(b)
+}
+
+// Flush writes the next segment number and the row count, which only a
+// checkpoint needs: writing them with every segment would put a key at
+// the front of the namespace into every flushed Pebble table, which then
+// overlap and must be merged, where segments alone are appended in order.
+func (m *Materialize) Flush() error {
+	if !m.seqDirty {
+		return nil
+	}
 	m.val = binary.AppendUvarint(binary.AppendUvarint(m.val[:0], m.seq), uint64(m.rows))
 	if err := m.store.Put([]byte{matSeqKey}, m.val); err != nil {
 		return err
 	}
-	return m.Out.Push(b)
+	m.seqDirty = false
+	return nil
 }
 
 // loadSeq reads the next segment number and row count once.
@@ -236,7 +251,7 @@ func (m *Materialize) scanSegment(v []byte, b *vec.Batch, row func(int64) error)
 			return fmt.Errorf("exec: corrupt row multiplicity in materialized state")
 		}
 		var err error
-		if v, err = decodeRow(v[k:], b.Cols); err != nil {
+		if v, err = decodePlainRow(v[k:], b.Cols); err != nil {
 			return fmt.Errorf("exec: corrupt row in materialized state: %w", err)
 		}
 		if err := row(d); err != nil {

@@ -1,7 +1,10 @@
 package exec
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/types"
@@ -86,3 +89,83 @@ func EncodeRow(buf []byte, cols []vec.Vec, i int) []byte { return encodeRow(buf,
 // DecodeRow reads one row written by EncodeRow, appending to cols, and
 // returns the bytes after it.
 func DecodeRow(b []byte, cols []vec.Vec) ([]byte, error) { return decodeRow(b, cols) }
+
+// appendPlainRow appends row i of cols in the plain encoding of stored
+// values, which need no order: per column a NULL flag byte, then an
+// integer or timestamp as a varint, a float as 8 bytes, a string as its
+// length and bytes, a bool as a byte. It is cheaper than the key encoding,
+// which must escape every string.
+func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
+	for c := range cols {
+		v := &cols[c]
+		if v.IsNull(i) {
+			buf = append(buf, 0)
+			continue
+		}
+		buf = append(buf, 1)
+		switch v.Type.Kind {
+		case types.Bool:
+			b := byte(0)
+			if v.Bool[i] {
+				b = 1
+			}
+			buf = append(buf, b)
+		case types.Float64:
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v.F64[i]))
+		case types.String:
+			buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
+			buf = append(buf, v.Str[i]...)
+		default:
+			buf = binary.AppendVarint(buf, v.I64[i])
+		}
+	}
+	return buf
+}
+
+var errPlainRow = errors.New("exec: truncated stored row")
+
+// decodePlainRow reads a row written by appendPlainRow, appending to cols,
+// and returns the bytes after it.
+func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
+	for c := range cols {
+		out := &cols[c]
+		if len(b) == 0 {
+			return nil, errPlainRow
+		}
+		null := b[0] == 0
+		b = b[1:]
+		if null {
+			out.AppendNull()
+			continue
+		}
+		switch out.Type.Kind {
+		case types.Bool:
+			if len(b) < 1 {
+				return nil, errPlainRow
+			}
+			out.AppendBool(b[0] != 0)
+			b = b[1:]
+		case types.Float64:
+			if len(b) < 8 {
+				return nil, errPlainRow
+			}
+			out.AppendF64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+			b = b[8:]
+		case types.String:
+			n, k := binary.Uvarint(b)
+			if k <= 0 || uint64(len(b)-k) < n {
+				return nil, errPlainRow
+			}
+			out.AppendStr(string(b[k : k+int(n)]))
+			b = b[k+int(n):]
+		default:
+			x, k := binary.Varint(b)
+			if k <= 0 {
+				return nil, errPlainRow
+			}
+			out.AppendI64(x)
+			b = b[k:]
+		}
+	}
+	return b, nil
+}

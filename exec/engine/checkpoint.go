@@ -145,6 +145,11 @@ func (e *Engine) checkpointLocked() error {
 				return err
 			}
 		}
+		if x.mat != nil {
+			if err := x.mat.Flush(); err != nil {
+				return err
+			}
+		}
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, sinkFlushTimeout)
 	err := flushSinks(ctx, xs)
