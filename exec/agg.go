@@ -142,7 +142,6 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggreg
 		a.multiset = append(a.multiset, ms)
 	}
 	a.usePanes = usePanes(p, a.multiset)
-	a.panes.closedTo = math.MinInt64
 	a.outB = vec.NewBatch(catalog.Types(p.Columns()), 64)
 	keyTypes := make([]types.T, len(p.Keys))
 	for i, k := range p.Keys {
@@ -162,9 +161,6 @@ func (a *Aggregate) Watermark() int64 { return a.wm }
 func (a *Aggregate) Restore(late, wm int64) {
 	a.late.Store(late)
 	a.wm = wm
-	if w := a.plan.Window; w != nil && wm != math.MinInt64 {
-		a.panes.closedTo = wm - w.Grace
-	}
 }
 
 // Stats reports the operator's state size.
@@ -358,7 +354,7 @@ func cmpBool(a, b bool) int {
 // over processing time ignore it (OnProcTime moves them), and so does
 // everything downstream of them, whose time is now processing time.
 func (a *Aggregate) OnWatermark(wm int64) error {
-	if a.plan.Window != nil && a.plan.Window.ProcTime {
+	if a.ProcTime() {
 		return nil
 	}
 	return a.advance(wm)
@@ -366,7 +362,7 @@ func (a *Aggregate) OnWatermark(wm int64) error {
 
 // OnProcTime closes the processing-time windows that end by now (µs).
 func (a *Aggregate) OnProcTime(now int64) error {
-	if a.plan.Window == nil || !a.plan.Window.ProcTime {
+	if !a.ProcTime() {
 		return nil
 	}
 	return a.advance(now)
@@ -379,18 +375,26 @@ func (a *Aggregate) advance(wm int64) error {
 	if wm <= a.wm {
 		return nil
 	}
+	prev := a.wm
 	a.wm = wm
-	if a.plan.Window != nil {
+	if w := a.plan.Window; w != nil {
 		// Rows of windows within their grace may still change: downstream
 		// sees the watermark held back by it.
-		wm -= a.plan.Window.Grace
-		closeFn := a.closeWindows
-		if a.plan.Window.Kind == planner.Session {
-			closeFn = a.closeSessions
-		} else if a.usePanes {
-			closeFn = a.closePanes
+		wm -= w.Grace
+		var err error
+		switch {
+		case w.Kind == planner.Session:
+			err = a.closeSessions(wm)
+		case a.usePanes:
+			closed := prev // windows ending by it were emitted before
+			if prev != math.MinInt64 {
+				closed -= w.Grace
+			}
+			err = a.closePanes(closed, wm)
+		default:
+			err = a.closeWindows(wm)
 		}
-		if err := closeFn(wm); err != nil {
+		if err != nil {
 			return err
 		}
 	}

@@ -16,14 +16,12 @@ import (
 // COUNT, SUM, AVG, and MIN and MAX over an append-only input) and a size
 // that is a multiple of the slide; other HOPs keep a group per window.
 type panes struct {
-	ends     map[int64]bool // pane ends in the cache or in state
-	init     bool
-	closedTo int64 // windows ending at or before it have been emitted
+	ends map[int64]bool // pane ends in the cache or in state
+	init bool
 	// merged and accs are closePanes' scratch: a window's accumulators by
-	// group key (without the pane end).
+	// group key (without the pane end); order holds the window ends.
 	merged map[string]int32
 	accs   []aggVal
-	rows   []int64
 	order  []int64
 }
 
@@ -82,21 +80,18 @@ func (a *Aggregate) initPanes() error {
 	}
 }
 
-// closePanes emits every window ending at or before wm that has a pane,
-// then drops the panes whose windows have all closed.
-func (a *Aggregate) closePanes(wm int64) error {
+// closePanes emits every window ending after closed and at or before wm
+// that has a pane, then drops the panes whose windows have all closed.
+func (a *Aggregate) closePanes(closed, wm int64) error {
 	if err := a.initPanes(); err != nil {
 		return err
 	}
 	ps := &a.panes
 	w := a.plan.Window
-	if wm <= ps.closedTo {
-		return nil
-	}
 	ends := ps.order[:0]
 	for p := range ps.ends {
 		for e := p; e < p+w.Size; e += w.Slide {
-			if e > ps.closedTo && e <= wm {
+			if e > closed && e <= wm {
 				ends = append(ends, e)
 			}
 		}
@@ -108,7 +103,7 @@ func (a *Aggregate) closePanes(wm int64) error {
 	nAggs := len(a.plan.Aggs)
 	for _, e := range ends {
 		clear(ps.merged)
-		ps.accs, ps.rows = ps.accs[:0], ps.rows[:0]
+		ps.accs = ps.accs[:0]
 		for p := e - w.Size + w.Slide; p <= e; p += w.Slide {
 			if !ps.ends[p] {
 				continue
@@ -123,14 +118,12 @@ func (a *Aggregate) closePanes(wm int64) error {
 				gk := key[8:] // after the pane end
 				i, ok := ps.merged[gk]
 				if !ok {
-					i = int32(len(ps.rows))
+					i = int32(len(ps.merged))
 					ps.merged[gk] = i
-					ps.rows = append(ps.rows, 0)
 					for range nAggs {
 						ps.accs = append(ps.accs, aggVal{})
 					}
 				}
-				ps.rows[i] += g.rows
 				acc := ps.accs[int(i)*nAggs : int(i+1)*nAggs]
 				for j, c := range a.plan.Aggs {
 					mergeVal(c.Func, a.argTypes[j].Kind, &acc[j], &g.acc[j])
@@ -145,7 +138,6 @@ func (a *Aggregate) closePanes(wm int64) error {
 			a.appendRow(nil, 0, e-w.Size, e, ps.accs[int(i)*nAggs:int(i+1)*nAggs], 1)
 		}
 	}
-	ps.closedTo = wm
 	// A pane's last window ends size - slide after it.
 	last := wm - w.Size + w.Slide
 	for p := range ps.ends {

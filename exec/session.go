@@ -141,6 +141,7 @@ func (a *Aggregate) sessionRow(r int, t int64) error {
 	}
 	var m *session
 	gap := w.Size
+	before := len(list)
 	n := 0 // sessions the row joins, merged into m
 	for _, s := range list {
 		if !(t > s.start-gap && t < s.last+gap) {
@@ -168,10 +169,9 @@ func (a *Aggregate) sessionRow(r int, t int64) error {
 	if m == nil {
 		if t+w.Size+w.Grace <= a.wm {
 			a.late.Add(1)
-			if len(list) == 0 && !ok {
-				return nil
+			if !ok && len(list) > 0 {
+				ss.keys[string(gk)] = list // cache what was loaded
 			}
-			ss.keys[string(gk)] = list
 			return nil
 		}
 		m = &session{gk: string(gk), start: t, last: t, id: ss.nextID, acc: make([]aggVal, len(a.plan.Aggs))}
@@ -181,7 +181,9 @@ func (a *Aggregate) sessionRow(r int, t int64) error {
 		a.cached++
 		ss.ends.push(sessEntry{end: t + gap, s: m})
 	}
-	ss.keys[m.gk] = list
+	if !ok || len(list) != before { // loaded, merged or added to
+		ss.keys[m.gk] = list
+	}
 	m.start, m.last = min(m.start, t), max(m.last, t)
 	// Fold in the row itself.
 	m.rows++
@@ -534,8 +536,10 @@ type sessEntry struct {
 	s   *session
 }
 
-// sessHeap is a min-heap of sessEntry by end, then key and start, so
-// sessions closing together are emitted in key order.
+// sessHeap is a min-heap of sessEntry by end, then key, so sessions
+// closing together are emitted in key order. (Two live sessions of a key
+// never share an end: the row at that time would have merged them. The
+// order reads only fields that never change while an entry is in the heap.)
 type sessHeap []sessEntry
 
 func (h sessHeap) less(i, j int) bool {
@@ -543,10 +547,7 @@ func (h sessHeap) less(i, j int) bool {
 	if x.end != y.end {
 		return x.end < y.end
 	}
-	if x.s.gk != y.s.gk {
-		return x.s.gk < y.s.gk
-	}
-	return x.s.start < y.s.start
+	return x.s.gk < y.s.gk
 }
 
 func (h *sessHeap) push(e sessEntry) {

@@ -127,7 +127,8 @@ func (e *Engine) startIdleLoop() {
 
 // tickIdle re-reads processing time for every stream with idle_timeout
 // (a partition that went idle may have been the one holding its watermark
-// back) or with processing-time windows (some may have ended). Tests call it after moving their injected clock.
+// back) or with processing-time windows (some may have ended). Tests call
+// it after moving their injected clock.
 func (e *Engine) tickIdle() error {
 	e.mu.RLock()
 	var dfs []*dataflow

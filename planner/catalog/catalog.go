@@ -4,6 +4,8 @@
 package catalog
 
 import (
+	"slices"
+
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -89,8 +91,7 @@ func (r *Relation) ProcTimeCols() []int {
 // the engine fills (AS PROCTIME()), EventTime renumbered to match. It is r
 // itself when there are none.
 func (r *Relation) Physical() *Relation {
-	procs := r.ProcTimeCols()
-	if len(procs) == 0 {
+	if !slices.ContainsFunc(r.Columns, func(c Column) bool { return c.ProcTime }) {
 		return r
 	}
 	p := *r
