@@ -11,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 )
 
 // connectMode opens a pgx connection in pgx's default mode (the extended
@@ -35,17 +33,6 @@ func connectMode(t testing.TB, addr string, simple bool) *pgx.Conn {
 }
 
 func modes() map[string]bool { return map[string]bool{"extended": false, "simple": true} }
-
-// startEngine is startServer that also returns the engine.
-func startEngine(t testing.TB) (string, *engine.Engine) {
-	t.Helper()
-	backend, err := memory.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := engine.New(backend)
-	return serve(t, backend, eng), eng
-}
 
 // TestPgxClient runs DDL, INSERTs and queries with parameters of every
 // type, and a continuous query, through pgx in both of its modes.

@@ -216,7 +216,7 @@ func testNexmarkQ12(t *testing.T, ddl string, want []string) {
 	}
 	var now atomic.Int64
 	now.Store(q12Clock)
-	addr, eng := startClockedEngine(t, &now)
+	addr, eng := startEngineWith(t, clockAt(&now))
 	conn := connect(t, addr)
 	mustExec(t, conn, ddl)
 	mustExec(t, conn, string(view))
@@ -244,7 +244,7 @@ func testNexmarkQ12(t *testing.T, ddl string, want []string) {
 		t.Fatal(err)
 	}
 	if got := rows(); !slices.Equal(got, want) {
-		t.Fatalf("q12 after its window ended: %d rows, want %d; first rows %q, want %q", len(got), len(want), got[:min(3, len(got))], want[:3])
+		t.Fatalf("q12 after its window ended: %d rows, want %d; first rows %q, want %q", len(got), len(want), got[:min(3, len(got))], want[:min(3, len(want))])
 	}
 	t.Logf("%d bidders' counts, as the reference has them", len(want))
 }

@@ -19,29 +19,38 @@ import (
 // and returns its address; everything stops when the test ends.
 func startServer(t testing.TB) string {
 	t.Helper()
-	backend, err := memory.Open("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serve(t, backend, engine.New(backend))
+	addr, _ := startEngine(t)
+	return addr
+}
+
+// startEngine is startServer that also returns the engine.
+func startEngine(t testing.TB) (string, *engine.Engine) {
+	t.Helper()
+	return startEngineWith(t, engine.Options{})
 }
 
 // startClocked is startServer with processing time read from now (Unix
 // microseconds), which the test moves.
 func startClocked(t testing.TB, now *atomic.Int64) string {
 	t.Helper()
-	addr, _ := startClockedEngine(t, now)
+	addr, _ := startEngineWith(t, clockAt(now))
 	return addr
 }
 
-// startClockedEngine is startClocked that also returns the engine.
-func startClockedEngine(t testing.TB, now *atomic.Int64) (string, *engine.Engine) {
+// clockAt is engine options whose processing time is now (Unix µs).
+func clockAt(now *atomic.Int64) engine.Options {
+	return engine.Options{Clock: func() time.Time { return time.UnixMicro(now.Load()) }}
+}
+
+// startEngineWith opens an engine with opts on a fresh memory backend and
+// serves it like startServer.
+func startEngineWith(t testing.TB, opts engine.Options) (string, *engine.Engine) {
 	t.Helper()
 	backend, err := memory.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.Open(backend, engine.Options{Clock: func() time.Time { return time.UnixMicro(now.Load()) }})
+	eng, err := engine.Open(backend, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
