@@ -425,16 +425,6 @@ func TestBinaryParamErrors(t *testing.T) {
 		b = binary.BigEndian.AppendUint32(b, uint32(days))
 		return binary.BigEndian.AppendUint32(b, uint32(months))
 	}
-	numHdr := func(nd, weight int16, sign, dscale uint16, digits ...uint16) []byte {
-		b := binary.BigEndian.AppendUint16(nil, uint16(nd))
-		b = binary.BigEndian.AppendUint16(b, uint16(weight))
-		b = binary.BigEndian.AppendUint16(b, sign)
-		b = binary.BigEndian.AppendUint16(b, dscale)
-		for _, d := range digits {
-			b = binary.BigEndian.AppendUint16(b, d)
-		}
-		return b
-	}
 	for _, c := range []struct {
 		name string
 		oid  uint32
@@ -460,14 +450,14 @@ func TestBinaryParamErrors(t *testing.T) {
 		{"interval overflow", oidInterval, ival(math.MaxInt64, 1, 0), "22P03"},
 		{"interval underflow", oidInterval, ival(math.MinInt64, -1, 0), "22P03"},
 		{"numeric short", oidNumeric, []byte{0, 0, 0, 0}, "22P03"},
-		{"numeric NaN", oidNumeric, numHdr(0, 0, numericNaN, 0), "22P03"},
-		{"numeric infinity", oidNumeric, numHdr(0, 0, numericPInf, 0), "22P03"},
-		{"numeric -infinity", oidNumeric, numHdr(0, 0, numericNInf, 0), "22P03"},
-		{"numeric bad sign", oidNumeric, numHdr(1, 0, 0x1234, 0, 1), "22P03"},
-		{"numeric bad digit", oidNumeric, numHdr(1, 0, numericPos, 0, 10000), "22P03"},
-		{"numeric bad dscale", oidNumeric, numHdr(1, 0, numericPos, 0x4000, 1), "22P03"},
-		{"numeric missing digits", oidNumeric, numHdr(2, 0, numericPos, 0, 1), "22P03"},
-		{"numeric extra bytes", oidNumeric, append(numHdr(1, 0, numericPos, 0, 1), 0), "22P03"},
+		{"numeric NaN", oidNumeric, numericWire(0, 0, numericNaN, 0), "22P03"},
+		{"numeric infinity", oidNumeric, numericWire(0, 0, numericPInf, 0), "22P03"},
+		{"numeric -infinity", oidNumeric, numericWire(0, 0, numericNInf, 0), "22P03"},
+		{"numeric bad sign", oidNumeric, numericWire(1, 0, 0x1234, 0, 1), "22P03"},
+		{"numeric bad digit", oidNumeric, numericWire(1, 0, numericPos, 0, 10000), "22P03"},
+		{"numeric bad dscale", oidNumeric, numericWire(1, 0, numericPos, 0x4000, 1), "22P03"},
+		{"numeric missing digits", oidNumeric, numericWire(2, 0, numericPos, 0, 1), "22P03"},
+		{"numeric extra bytes", oidNumeric, append(numericWire(1, 0, numericPos, 0, 1), 0), "22P03"},
 		{"bytea", 17, []byte{1, 2}, "0A000"},
 		{"unknown", 999999, nil, "0A000"},
 	} {
@@ -596,4 +586,18 @@ func BenchmarkAppendBinary(b *testing.B) {
 			buf = appendBinary(buf, v, 0)
 		}
 	}
+}
+
+// numericWire is a binary numeric value as numeric_send writes it: the
+// digit count nd (which tests may make disagree with digits), weight,
+// sign, display scale, then the base-10000 digits.
+func numericWire(nd, weight int16, sign, dscale uint16, digits ...uint16) []byte {
+	b := binary.BigEndian.AppendUint16(nil, uint16(nd))
+	b = binary.BigEndian.AppendUint16(b, uint16(weight))
+	b = binary.BigEndian.AppendUint16(b, sign)
+	b = binary.BigEndian.AppendUint16(b, dscale)
+	for _, d := range digits {
+		b = binary.BigEndian.AppendUint16(b, d)
+	}
+	return b
 }

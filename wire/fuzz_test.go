@@ -543,14 +543,7 @@ func fuzzEchoBinary(oid uint32, val []byte) []byte {
 
 // fuzzNumeric is a binary numeric value: header and base-10000 digits.
 func fuzzNumeric(weight int16, sign, dscale uint16, digits ...uint16) []byte {
-	b := binary.BigEndian.AppendUint16(nil, uint16(len(digits)))
-	b = binary.BigEndian.AppendUint16(b, uint16(weight))
-	b = binary.BigEndian.AppendUint16(b, sign)
-	b = binary.BigEndian.AppendUint16(b, dscale)
-	for _, d := range digits {
-		b = binary.BigEndian.AppendUint16(b, d)
-	}
-	return b
+	return numericWire(int16(len(digits)), weight, sign, dscale, digits...)
 }
 
 func fuzzU64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
