@@ -49,6 +49,8 @@ var kindCodes = [...]string{
 	sqlerr.DuplicateCursor:       "42P03",
 	sqlerr.InsufficientResources: "53000",
 	sqlerr.InvalidBinary:         "22P03",
+	sqlerr.DiskFull:              "53100",
+	sqlerr.IOError:               "58030",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -41,6 +41,8 @@ func TestCode(t *testing.T) {
 		{sqlerr.DuplicateCursor, "42P03"},
 		{sqlerr.InsufficientResources, "53000"},
 		{sqlerr.InvalidBinary, "22P03"},
+		{sqlerr.DiskFull, "53100"},
+		{sqlerr.IOError, "58030"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

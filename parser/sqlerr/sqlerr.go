@@ -7,6 +7,7 @@ package sqlerr
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // Kind classifies a user-facing error.
@@ -48,6 +49,11 @@ const (
 	InsufficientResources
 	// InvalidBinary is a parameter whose binary encoding is malformed.
 	InvalidBinary
+	// DiskFull is a write refused because the data directory's disk is
+	// full (ENOSPC, EDQUOT).
+	DiskFull
+	// IOError is any other failure to read or write the data directory.
+	IOError
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
@@ -104,4 +110,22 @@ func WithPos(err error, pos int) error {
 	c := *e
 	c.Pos = pos
 	return &c
+}
+
+// Storage classifies err, a failure of the data directory's file system
+// during what, as DiskFull when the disk is full and IOError otherwise, so
+// the client is told 53100 or 58030 instead of an internal error. nil stays
+// nil, and an err that already has a kind keeps it.
+func Storage(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := As(err); ok {
+		return err
+	}
+	k := IOError
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		k = DiskFull
+	}
+	return &Error{Kind: k, Msg: fmt.Sprintf("%s: %v", what, err), Err: err}
 }
