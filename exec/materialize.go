@@ -3,6 +3,7 @@ package exec
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/types"
@@ -21,9 +22,18 @@ import (
 // number (as a log stores them), so storing a batch is one Put of its
 // encoded rows, with no read and no per-row index entry:
 //
-//	0x00           → next segment number, row count (uvarints)
-//	0x01 seq       → row count n, then n × (multiplicity varint, row in the
-//	                 plain encoding of appendPlainRow)
+//	0x00           → next segment number, row count (uvarints), then the
+//	                 watermark (varint; absent before one arrived)
+//	0x01 seq       → [0x00, watermark varint,] row count n (uvarint), then
+//	                 n × (multiplicity varint, row in the plain encoding of
+//	                 appendPlainRow)
+//
+// A segment keeps the watermark its batch arrived under (a row count is
+// never 0, so the 0x00 marker tells the two layouts apart, and segments
+// written before watermarks were kept read as having none): Replay hands a
+// new view the batches in arrival order with the watermark moving between
+// them as it did, so the view drops the same late rows as one that was
+// there when they arrived.
 type Materialize struct {
 	store      state.Store
 	types      []types.T
@@ -35,7 +45,9 @@ type Materialize struct {
 	buf      *vec.Batch
 	seq      uint64 // next segment number; 0 until read from state
 	rows     int64  // rows in the segments
-	seqDirty bool   // seq and rows changed since Flush
+	seqDirty bool   // seq, rows or wm changed since Flush
+	// wm is the last watermark passed on (math.MinInt64 before one).
+	wm int64
 }
 
 const (
@@ -47,7 +59,7 @@ const (
 // promises that no row will be retracted (the relation's plan is
 // append-only); it is ignored with a primary key.
 func NewMaterialize(store state.Store, ts []types.T, pk []int, appendOnly bool) *Materialize {
-	return &Materialize{store: store, types: ts, pk: pk, appendOnly: appendOnly && pk == nil, buf: vec.NewBatch(ts, 0)}
+	return &Materialize{store: store, types: ts, pk: pk, appendOnly: appendOnly && pk == nil, buf: vec.NewBatch(ts, 0), wm: math.MinInt64}
 }
 
 func (m *Materialize) Push(b *vec.Batch) error {
@@ -91,7 +103,11 @@ func (m *Materialize) appendRows(b *vec.Batch) error {
 	if err := m.loadSeq(); err != nil {
 		return err
 	}
-	m.val = binary.AppendUvarint(m.val[:0], uint64(b.N))
+	m.val = m.val[:0]
+	if m.wm != math.MinInt64 {
+		m.val = binary.AppendVarint(append(m.val, 0), m.wm)
+	}
+	m.val = binary.AppendUvarint(m.val, uint64(b.N))
 	for i := 0; i < b.N; i++ {
 		d := b.DiffAt(i)
 		if d <= 0 {
@@ -109,7 +125,8 @@ func (m *Materialize) appendRows(b *vec.Batch) error {
 	return m.Out.Push(b)
 }
 
-// Flush writes the next segment number and the row count, which only a
+// Flush writes the next segment number, the row count and the watermark,
+// which only a
 // checkpoint needs: writing them with every segment would put a key at
 // the front of the namespace into every flushed Pebble table, which then
 // overlap and must be merged, where segments alone are appended in order.
@@ -118,6 +135,9 @@ func (m *Materialize) Flush() error {
 		return nil
 	}
 	m.val = binary.AppendUvarint(binary.AppendUvarint(m.val[:0], m.seq), uint64(m.rows))
+	if m.wm != math.MinInt64 {
+		m.val = binary.AppendVarint(m.val, m.wm)
+	}
 	if err := m.store.Put([]byte{matSeqKey}, m.val); err != nil {
 		return err
 	}
@@ -125,7 +145,7 @@ func (m *Materialize) Flush() error {
 	return nil
 }
 
-// loadSeq reads the next segment number and row count once.
+// loadSeq reads the next segment number, row count and watermark once.
 func (m *Materialize) loadSeq() error {
 	if m.seq != 0 {
 		return nil
@@ -142,6 +162,13 @@ func (m *Materialize) loadSeq() error {
 			return fmt.Errorf("exec: corrupt segment number in materialized state")
 		}
 		m.seq, m.rows = seq, int64(rows)
+		if rest := v[k+k2:]; len(rest) > 0 {
+			wm, k3 := binary.Varint(rest)
+			if k3 <= 0 {
+				return fmt.Errorf("exec: corrupt watermark in materialized state")
+			}
+			m.wm = max(m.wm, wm)
+		}
 	}
 	return nil
 }
@@ -182,16 +209,37 @@ func (m *Materialize) upsert(b *vec.Batch) error {
 	return m.Out.Push(m.buf)
 }
 
-func (m *Materialize) OnWatermark(wm int64) error { return m.Out.OnWatermark(wm) }
-func (m *Materialize) OnBarrier(id uint64) error  { return m.Out.OnBarrier(id) }
-func (m *Materialize) Close() error               { return nil }
+// OnWatermark passes wm on; an append-only relation keeps it for the
+// segments to come.
+func (m *Materialize) OnWatermark(wm int64) error {
+	if m.appendOnly && wm > m.wm {
+		if err := m.loadSeq(); err != nil {
+			return err
+		}
+		m.wm, m.seqDirty = max(m.wm, wm), true
+	}
+	return m.Out.OnWatermark(wm)
+}
+func (m *Materialize) OnBarrier(id uint64) error { return m.Out.OnBarrier(id) }
+func (m *Materialize) Close() error              { return nil }
 
 // ScanBatchSize is how many rows a scan hands over at a time.
 const ScanBatchSize = 1024
 
 // Scan calls fn with the current rows in batches (diff = multiplicity).
 // The batch is reused between calls.
-func (m *Materialize) Scan(fn func(b *vec.Batch) error) error {
+func (m *Materialize) Scan(fn func(b *vec.Batch) error) error { return m.scan(fn, nil) }
+
+// Replay is Scan for a new reader that must see the rows as a reader that
+// was there all along did: an append-only relation's segments come in
+// arrival order, each batch behind the watermark it arrived under
+// (onWatermark is called, between batches, as it rises). Other layouts
+// keep no arrival order and are scanned.
+func (m *Materialize) Replay(fn func(b *vec.Batch) error, onWatermark func(wm int64) error) error {
+	return m.scan(fn, onWatermark)
+}
+
+func (m *Materialize) scan(fn func(b *vec.Batch) error, onWatermark func(int64) error) error {
 	b := vec.NewBatch(m.types, ScanBatchSize)
 	b.Diff = make([]int64, 0, ScanBatchSize)
 	var it state.Iterator
@@ -211,10 +259,26 @@ func (m *Materialize) Scan(fn func(b *vec.Batch) error) error {
 		return err
 	}
 	var err error
+	seen := int64(math.MinInt64) // the watermark replayed so far
 	for ok := it.First(); ok && err == nil; ok = it.Next() {
 		switch {
 		case m.appendOnly:
-			err = m.scanSegment(it.Value(), b, row)
+			v := it.Value()
+			var wm int64
+			if wm, v, err = segmentWatermark(v); err == nil && onWatermark != nil && wm > seen {
+				// The rows so far arrived before the watermark rose.
+				if b.N > 0 {
+					err = fn(b)
+					b.Reset()
+				}
+				if err == nil {
+					seen = wm
+					err = onWatermark(wm)
+				}
+			}
+			if err == nil {
+				err = m.scanSegment(v, b, row)
+			}
 		case m.pk != nil:
 			if _, err = decodeRow(it.Value(), b.Cols); err != nil {
 				err = fmt.Errorf("exec: corrupt row in materialized state: %w", err)
@@ -237,6 +301,19 @@ func (m *Materialize) Scan(fn func(b *vec.Batch) error) error {
 		err = fn(b)
 	}
 	return err
+}
+
+// segmentWatermark splits the watermark a segment's batch arrived under
+// (math.MinInt64 if it kept none) from the rest of the segment.
+func segmentWatermark(v []byte) (int64, []byte, error) {
+	if len(v) == 0 || v[0] != 0 {
+		return math.MinInt64, v, nil
+	}
+	wm, k := binary.Varint(v[1:])
+	if k <= 0 {
+		return 0, nil, fmt.Errorf("exec: corrupt segment watermark in materialized state")
+	}
+	return wm, v[1+k:], nil
 }
 
 // scanSegment decodes the rows of one segment of an append-only relation.

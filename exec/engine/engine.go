@@ -304,6 +304,16 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		return "", err
 	}
 	rel.SQL = st.SQL
+	if st.Kind == parser.KindTable && len(rel.PrimaryKey) > 0 && rel.EventTime >= 0 && !e.restoring {
+		// A view judges late rows by the watermark each row arrived
+		// under, and replays a table's rows to a view created later with
+		// it; a keyed table keeps only each key's newest row, not the ones
+		// it replaced, so a later view could not be given the same rows.
+		// (RisingWave too puts watermarks on append-only tables only.)
+		// Tables stored before this rule are restored as they were.
+		return "", sqlerr.At(sqlerr.FeatureNotSupported, st.Watermark.Pos,
+			"a table with a PRIMARY KEY cannot have a WATERMARK FOR: it keeps only the newest row of each key, so a view created later could not judge late rows as one created before them did (drop the key or the watermark)")
+	}
 	clock := time.Now
 	if e.opts.Clock != nil {
 		clock = e.opts.Clock
@@ -370,7 +380,8 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 }
 
 // createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
-// backfilled from its input's current rows, then follows its changes.
+// backfilled from its input's rows, replayed in arrival order with the
+// watermark they arrived under, then follows its changes.
 func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	rel, err := e.planner(nil).View(st)
 	if err != nil {
@@ -417,7 +428,10 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	}
 	err = pipe.Start()
 	if err == nil && up.mat != nil {
-		err = up.mat.Scan(pipe.Entry.Push)
+		// In arrival order, the watermark rising between batches as it
+		// did: a view created now drops the late rows that one created
+		// before them did (see Materialize.Replay).
+		err = up.mat.Replay(pipe.Entry.Push, pipe.Entry.OnWatermark)
 	}
 	if err == nil && df.wm != math.MinInt64 {
 		err = pipe.Entry.OnWatermark(df.wm)
