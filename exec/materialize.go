@@ -46,7 +46,9 @@ type Materialize struct {
 	seq      uint64 // next segment number; 0 until read from state
 	rows     int64  // rows in the segments
 	seqDirty bool   // seq, rows or wm changed since Flush
-	// wm is the last watermark passed on (math.MinInt64 before one).
+	// wm is the last watermark passed on (math.MinInt64 before one); an
+	// append-only relation stores it with seq, the other layouts forget
+	// it at a restart.
 	wm int64
 }
 
@@ -209,16 +211,34 @@ func (m *Materialize) upsert(b *vec.Batch) error {
 	return m.Out.Push(m.buf)
 }
 
-// OnWatermark passes wm on; an append-only relation keeps it for the
-// segments to come.
+// OnWatermark passes wm on, keeping it for Watermark and, in an
+// append-only relation, for the segments to come.
 func (m *Materialize) OnWatermark(wm int64) error {
-	if m.appendOnly && wm > m.wm {
-		if err := m.loadSeq(); err != nil {
-			return err
+	if wm > m.wm {
+		if m.appendOnly {
+			if err := m.loadSeq(); err != nil {
+				return err
+			}
+			m.seqDirty = true
 		}
-		m.wm, m.seqDirty = max(m.wm, wm), true
+		m.wm = max(m.wm, wm)
 	}
 	return m.Out.OnWatermark(wm)
+}
+
+// RestoreWatermark sets the watermark a checkpoint saved for a relation
+// that does not store its own.
+func (m *Materialize) RestoreWatermark(wm int64) { m.wm = max(m.wm, wm) }
+
+// Watermark is the last watermark passed on, or math.MinInt64 if none is
+// known (none came, or a relation that is not append-only restarted).
+func (m *Materialize) Watermark() (int64, error) {
+	if m.appendOnly {
+		if err := m.loadSeq(); err != nil {
+			return 0, err
+		}
+	}
+	return m.wm, nil
 }
 func (m *Materialize) OnBarrier(id uint64) error { return m.Out.OnBarrier(id) }
 func (m *Materialize) Close() error              { return nil }

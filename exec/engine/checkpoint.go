@@ -41,7 +41,8 @@ type Options struct {
 //	'n'         → the next relation id
 //	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows,
 //	              partitions n, then n × (max event time, source position) of each partition, bad records
-//	'm' id      → late rows dropped by each aggregate of materialized view id
+//	'm' id      → late rows dropped by each aggregate of materialized view id, then each
+//	              aggregate's watermark and the one the view passed on
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
 
@@ -228,6 +229,14 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 			for _, a := range x.pipe.Aggs {
 				v = binary.AppendVarint(v, a.Late())
 			}
+			for _, a := range x.pipe.Aggs {
+				v = binary.AppendVarint(v, a.Watermark())
+			}
+			wm, err := x.mat.Watermark()
+			if err != nil {
+				return err
+			}
+			v = binary.AppendVarint(v, wm)
 			if err := meta.Put(keys.AppendUint64([]byte{'m'}, id), v); err != nil {
 				return err
 			}
@@ -341,13 +350,34 @@ func (e *Engine) restore() error {
 			if x == nil || x.pipe == nil {
 				continue
 			}
-			v := varints(r.val, len(x.pipe.Aggs))
-			for i, a := range x.pipe.Aggs {
-				a.Restore(v[i], x.df.wm)
+			n := len(x.pipe.Aggs)
+			v := varints(r.val, 2*n+1)
+			if countVarints(r.val) < 2*n+1 {
+				// Stored before the watermarks were: the dataflow's.
+				for i := range n {
+					v[n+i] = x.df.wm
+				}
+				v[2*n] = math.MinInt64
 			}
+			for i, a := range x.pipe.Aggs {
+				a.Restore(v[i], v[n+i])
+			}
+			x.mat.RestoreWatermark(v[2*n])
 		}
 	}
 	return nil
+}
+
+// countVarints is the number of whole varints in b.
+func countVarints(b []byte) int {
+	n := 0
+	for {
+		_, k := binary.Varint(b)
+		if k <= 0 {
+			return n
+		}
+		n, b = n+1, b[k:]
+	}
 }
 
 // varints decodes n varints, zero-filling what is missing.

@@ -433,8 +433,16 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		// before them did (see Materialize.Replay).
 		err = up.mat.Replay(pipe.Entry.Push, pipe.Entry.OnWatermark)
 	}
-	if err == nil && df.wm != math.MinInt64 {
-		err = pipe.Entry.OnWatermark(df.wm)
+	wm := df.wm
+	if err == nil && up.pipe != nil {
+		// A view passes on the watermark held back by its windows' grace.
+		var vwm int64
+		if vwm, err = up.mat.Watermark(); vwm != math.MinInt64 {
+			wm = vwm
+		}
+	}
+	if err == nil && wm != math.MinInt64 {
+		err = pipe.Entry.OnWatermark(wm)
 	}
 	if err != nil {
 		df.proc.detach(pipe)
