@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,22 +16,25 @@ import (
 // TestBackfillSeesLateRowsAsTheyArrived: a view created after rows arrived,
 // some of them late, holds the same rows and drops as many as the same view
 // created before them: one created first, one mid-stream, one after a
-// restart (its rows replayed from the checkpoint and from after it). The
-// stream is the late-rows oracle's, in INSERTs of 1 to 60 rows; it runs on
-// both backends.
+// restart, one after a crash (its rows replayed from the checkpoint and
+// from the insert log after it). The stream is the late-rows oracle's, in
+// INSERTs of 1 to 60 rows; it runs on both backends.
 func TestBackfillSeesLateRowsAsTheyArrived(t *testing.T) {
 	for _, name := range []string{"memory", "pebble"} {
-		t.Run(name, func(t *testing.T) { testBackfillLate(t, name) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testBackfillLate(t, name)
+		})
 	}
 }
 
 func testBackfillLate(t *testing.T, backendName string) {
 	rng := oracleRand(t)
-	const n = 3000
+	const n = 2000
 	rows := genOracleRows(rng, n, oracleShape{maxGap: 60_000, grain: 1e6, maxLag: 3e6, stragglerLag: 45e6, stragglers: 25})
 	ends := oracleBatchEnds(rng, n, 1, 60)
 	views := func(prefix string) []oracleView {
-		return []oracleView{
+		vs := []oracleView{
 			oracleWindowView(prefix+"tumble", "TUMBLE(ts, INTERVAL '10' SECOND)", 10, 10, false, 0),
 			oracleWindowView(prefix+"eowc_hop", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0),
 			oracleWindowView(prefix+"grace", "TUMBLE(ts, INTERVAL '10' SECOND, GRACE INTERVAL '8' SECOND)", 10, 10, false, 0),
@@ -40,13 +45,19 @@ func testBackfillLate(t *testing.T, backendName string) {
 			overView(prefix+"over_grace", "g_update", false),
 			overView(prefix+"over_eowc_grace", "g_eowc", true),
 		}
+		if backendName == "pebble" {
+			// Each CREATE is a checkpoint, which costs on Pebble: the
+			// stored layouts are the same for every view, so three do.
+			vs = []oracleView{vs[0], vs[3], vs[7]}
+		}
+		return vs
 	}
 	base := []string{
 		"CREATE MATERIALIZED VIEW g_update AS SELECT window_start AS ws, window_end AS we, k, COUNT(*) AS n FROM t GROUP BY TUMBLE(ts, INTERVAL '10' SECOND, GRACE INTERVAL '8' SECOND), k",
 		"CREATE MATERIALIZED VIEW g_eowc EMIT ON WINDOW CLOSE AS SELECT window_start AS ws, window_end AS we, k, COUNT(*) AS n FROM t GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND, GRACE '12 seconds'), k",
 	}
 	stateDir, logDir := t.TempDir(), t.TempDir()
-	open := func() (*engine.Engine, func()) {
+	open := func(stateDir, logDir string) (*engine.Engine, func()) {
 		var b state.Backend
 		var err error
 		if backendName == "memory" {
@@ -103,25 +114,39 @@ func testBackfillLate(t *testing.T, backendName string) {
 			}
 		}
 	}
-	third := len(ends) / 3
-	eng, stop := open()
+	q := len(ends) / 4
+	eng, stop := open(stateDir, logDir)
 	conn := connect(t, serveEngine(t, eng))
 	for _, q := range append([]string{oracleTable}, base...) {
 		oracleExec(t, conn, q)
 	}
 	create(eng, "a_")
-	insert(eng, 0, third)
+	insert(eng, 0, q)
 	create(eng, "b_")
-	insert(eng, third, 2*third)
+	insert(eng, q, 2*q)
 	create(eng, "c_")
 	compare(eng, "before the restart", "a_", "b_", "c_")
 	stop() // a final checkpoint: its segments keep their watermarks
 
-	eng, stop = open()
-	defer stop()
-	insert(eng, 2*third, len(ends))
-	create(eng, "d_")
+	eng, stop = open(stateDir, logDir)
+	insert(eng, 2*q, 3*q)
+	create(eng, "d_") // a checkpoint: the rest is in the insert log only
+	insert(eng, 3*q, len(ends))
 	compare(eng, "after the restart", "a_", "b_", "c_", "d_")
+	// What a crash now would leave: recovery replays the logged INSERTs.
+	crashState, crashLog := filepath.Join(t.TempDir(), "state"), filepath.Join(t.TempDir(), "log")
+	if err := os.CopyFS(crashState, os.DirFS(stateDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(crashLog, os.DirFS(logDir)); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	eng, stop = open(crashState, crashLog)
+	defer stop()
+	create(eng, "e_")
+	compare(eng, "after a crash", "a_", "b_", "c_", "d_", "e_")
 }
 
 // overView is a view of windows of 3 seconds over the window ends of view
