@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"container/list"
+	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/pbkdf2"
@@ -12,9 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -542,4 +547,173 @@ func checkNonce(nonce string) error {
 func msgName(m pgproto3.FrontendMessage) string {
 	name := fmt.Sprintf("%T", m)
 	return name[strings.LastIndexByte(name, '.')+1:]
+}
+
+// Defaults of the failed-authentication delay (Config.AuthDelay).
+const (
+	defaultAuthDelay    = 100 * time.Millisecond
+	defaultAuthDelayMax = 5 * time.Second
+	// authQuiet is how long an address must go without a failure for
+	// its delay to start again from AuthDelay.
+	authQuiet = time.Minute
+	// authAddrs bounds the addresses the throttle remembers; beyond it
+	// the one that failed least recently is forgotten.
+	authAddrs = 10000
+)
+
+// clock is time as the throttle sees it; tests give a fake one so that
+// they do not wait for the delays.
+type clock interface {
+	Now() time.Time
+	// Wait waits until t or until ctx is done.
+	Wait(ctx context.Context, t time.Time)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) Wait(ctx context.Context, t time.Time) {
+	tm := time.NewTimer(time.Until(t))
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-ctx.Done():
+	}
+}
+
+// authThrottle slows password guessing, as PostgreSQL's auth_delay does:
+// a failed authentication is answered only after a delay that doubles
+// with each consecutive failure from the client's address (from base up
+// to max), and starts again from base after a success or a quiet minute.
+// A new attempt from an address also waits until its last failure's delay
+// has passed, so a client that hangs up instead of waiting for the answer
+// (and takes the silence for a failure) gains nothing.
+type authThrottle struct {
+	base, max time.Duration
+	clock     clock
+	// addrs bounds the addresses remembered (authAddrs).
+	addrs int
+
+	mu     sync.Mutex
+	byAddr map[string]*list.Element // of *authFailures
+	// lru orders the addresses by their last failure, oldest first.
+	lru list.List
+}
+
+type authFailures struct {
+	addr  string
+	n     int       // consecutive failures
+	last  time.Time // of the latest failure
+	until time.Time // no answer nor new attempt before
+}
+
+// newAuthThrottle returns a throttle; base <= 0 turns it off (nil).
+func newAuthThrottle(base, limit time.Duration) *authThrottle {
+	if base <= 0 {
+		return nil
+	}
+	return &authThrottle{base: base, max: max(base, limit), clock: realClock{}, addrs: authAddrs, byAddr: map[string]*list.Element{}}
+}
+
+// throttleKey is the part of a client's address the throttle counts by:
+// its IP, since each connection comes from a new port.
+func throttleKey(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	if a == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// entry returns addr's failures when they are recent. t.mu is held.
+func (t *authThrottle) entry(addr string, now time.Time) *authFailures {
+	el, ok := t.byAddr[addr]
+	if !ok {
+		return nil
+	}
+	f := el.Value.(*authFailures)
+	if now.Sub(f.last) > authQuiet {
+		t.lru.Remove(el)
+		delete(t.byAddr, addr)
+		return nil
+	}
+	return f
+}
+
+// before waits, ahead of an attempt from addr, until the delay of its
+// latest failure has passed.
+func (t *authThrottle) before(ctx context.Context, addr string) {
+	if t == nil {
+		return
+	}
+	now := t.clock.Now()
+	t.mu.Lock()
+	f := t.entry(addr, now)
+	var until time.Time
+	if f != nil {
+		until = f.until
+	}
+	t.mu.Unlock()
+	if until.After(now) {
+		t.clock.Wait(ctx, until)
+	}
+}
+
+// failed records a failed attempt from addr and waits out its delay; it
+// returns the delay.
+func (t *authThrottle) failed(ctx context.Context, addr string) time.Duration {
+	if t == nil {
+		return 0
+	}
+	now := t.clock.Now()
+	t.mu.Lock()
+	f := t.entry(addr, now)
+	if f == nil {
+		f = &authFailures{addr: addr}
+		t.byAddr[addr] = t.lru.PushBack(f)
+		for len(t.byAddr) > t.addrs {
+			old := t.lru.Remove(t.lru.Front()).(*authFailures)
+			delete(t.byAddr, old.addr)
+		}
+	} else {
+		t.lru.MoveToBack(t.byAddr[addr])
+	}
+	d := t.max
+	if f.n < 62 && t.base<<f.n > 0 && t.base<<f.n < t.max {
+		d = t.base << f.n
+	}
+	f.n++
+	f.last = now
+	f.until = now.Add(d)
+	until := f.until
+	t.mu.Unlock()
+	t.clock.Wait(ctx, until)
+	return d
+}
+
+// succeeded forgets addr's failures.
+func (t *authThrottle) succeeded(addr string) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	if el, ok := t.byAddr[addr]; ok {
+		t.lru.Remove(el)
+		delete(t.byAddr, addr)
+	}
+	t.mu.Unlock()
+}
+
+// size is the number of addresses remembered.
+func (t *authThrottle) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byAddr)
 }

@@ -168,9 +168,15 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 			UnrecognizedOptions: unknown,
 		})
 	}
+	var addr string
+	if c.s.cfg.Auth != nil {
+		addr = throttleKey(c.raw.RemoteAddr())
+		c.s.throttle.before(c.s.ctx, addr)
+	}
 	if err := c.s.cfg.Auth.authenticate(c.be, c.flush, user); err != nil {
 		switch {
 		case errors.Is(err, errAuthFailed):
+			c.s.throttle.failed(c.s.ctx, addr)
 			c.fatal(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeInvalidPassword, Message: err.Error()})
 		case errors.Is(err, errAuthProtocol):
 			c.fatal(protocolError("%v", err))
@@ -178,6 +184,9 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 			c.fatal(protocolError("authentication: %v", err))
 		}
 		return false
+	}
+	if c.s.cfg.Auth != nil {
+		c.s.throttle.succeeded(addr)
 	}
 	c.send(&pgproto3.AuthenticationOk{})
 	sess, err := c.s.eng.NewSession(user, db)

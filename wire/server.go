@@ -35,6 +35,13 @@ type Config struct {
 	// Insecure is set.
 	Auth     *Auth
 	Insecure bool
+	// AuthDelay is how long the answer to a failed authentication waits,
+	// doubling with each consecutive failure from the client's address up
+	// to AuthDelayMax (PostgreSQL's auth_delay, growing), so passwords
+	// cannot be guessed quickly. Default 100 ms, up to 5 s; negative
+	// turns the delay off.
+	AuthDelay    time.Duration
+	AuthDelayMax time.Duration
 	// TLS, when set, is offered to clients that ask for it (SSLRequest).
 	TLS *tls.Config
 }
@@ -68,6 +75,8 @@ type Server struct {
 	eng Engine
 	cfg Config
 	log *slog.Logger
+	// throttle delays failed authentications (nil: no delay).
+	throttle *authThrottle
 
 	// ctx is the parent of every query's context; Close cancels it so
 	// running queries stop.
@@ -98,20 +107,27 @@ func NewServer(eng Engine, cfg Config) *Server {
 	if cfg.StartupTimeout <= 0 {
 		cfg.StartupTimeout = defaultStartupTimeout
 	}
+	if cfg.AuthDelay == 0 {
+		cfg.AuthDelay = defaultAuthDelay
+	}
+	if cfg.AuthDelayMax <= 0 {
+		cfg.AuthDelayMax = defaultAuthDelayMax
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	return &Server{
-		eng:   eng,
-		cfg:   cfg,
-		log:   log,
-		ctx:   ctx,
-		stop:  stop,
-		lns:   make(map[net.Listener]struct{}),
-		conns: make(map[*conn]struct{}),
-		byPID: make(map[uint32]*conn),
+		eng:      eng,
+		cfg:      cfg,
+		log:      log,
+		throttle: newAuthThrottle(cfg.AuthDelay, cfg.AuthDelayMax),
+		ctx:      ctx,
+		stop:     stop,
+		lns:      make(map[net.Listener]struct{}),
+		conns:    make(map[*conn]struct{}),
+		byPID:    make(map[uint32]*conn),
 	}
 }
 

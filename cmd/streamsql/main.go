@@ -75,11 +75,16 @@ func serve(args []string) error {
 	insecure := fs.Bool("insecure", false, "allow a non-loopback --listen address without passwords (anyone who reaches the port can run anything)")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate to offer TLS with (with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
+	authDelay := fs.Duration("auth-delay", 100*time.Millisecond, "delay before answering a failed password, doubling with each consecutive failure from an address up to --auth-delay-max; 0 turns it off")
+	authDelayMax := fs.Duration("auth-delay-max", 5*time.Second, "longest delay after failed passwords from one address")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg}
+	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg, AuthDelay: *authDelay, AuthDelayMax: *authDelayMax}
+	if *authDelay == 0 {
+		wcfg.AuthDelay = -1 // off; the zero Config means the default
+	}
 	var err error
 	switch {
 	case *password != "" && *usersFile != "":
