@@ -69,6 +69,7 @@ func serve(args []string) error {
 	stateKind := fs.String("state", "pebble", "state backend: pebble (on disk) or memory")
 	interval := fs.Duration("checkpoint-interval", time.Second, "how often to checkpoint state")
 	cacheGroups := fs.Int("state-cache-size", exec.DefaultCacheGroups, "groups each stateful operator caches in front of the state backend")
+	subBytes := fs.Int64("subscription-buffer-bytes", 64<<20, "bytes of changes all subscriptions may hold for clients that have not read them; past it the one holding the most is ended (53000)")
 	password := fs.String("password", os.Getenv("STREAMSQL_PASSWORD"), "password every client must give (default $STREAMSQL_PASSWORD); turns on password authentication")
 	usersFile := fs.String("users-file", "", "file of name:password (or name:SCRAM-SHA-256$... verifier) lines; turns on password authentication")
 	authMethod := fs.String("auth-method", "scram-sha-256", "password exchange: scram-sha-256 or md5")
@@ -125,7 +126,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer backend.Close()
-	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, Crash: crashPoint()})
+	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint()})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ type Options struct {
 	// CacheGroups bounds each stateful operator's cache of decoded groups
 	// in front of the state backend (0: exec.DefaultCacheGroups).
 	CacheGroups int
+	// SubscriptionBufferBytes bounds the changes all subscriptions hold
+	// for clients that have not read them (0: 64 MiB).
+	SubscriptionBufferBytes int64
 	// Crash, when set, is called at named points of the checkpoint and
 	// insert protocols, so crash tests can kill the process exactly there.
 	Crash func(point string)
@@ -53,6 +56,7 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 	e := New(backend)
 	e.opts = opts
 	e.sys.interval, e.sys.cache = opts.CheckpointInterval, opts.CacheGroups
+	e.subBudget.setLimit(opts.SubscriptionBufferBytes)
 	id, err := backend.Restore()
 	if err != nil {
 		return nil, fmt.Errorf("engine: restoring checkpoint: %w", err)

@@ -52,6 +52,8 @@ type Engine struct {
 	nextID uint64
 
 	sys system
+	// subBudget accounts what subscriptions hold for their clients.
+	subBudget *subBudget
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -63,7 +65,7 @@ type Engine struct {
 func New(backend state.Backend) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel,
-		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}}
+		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}, subBudget: newSubBudget()}
 }
 
 // Close stops every source and, when durable, takes a final checkpoint, so

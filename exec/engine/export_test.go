@@ -24,3 +24,7 @@ func (e *Engine) Subscriptions() int {
 // TickProcTime runs what the idle loop runs every 100 ms: processing-time
 // windows that the clock has passed close.
 func (e *Engine) TickProcTime() error { return e.tickIdle() }
+
+// SubscriptionBytes is what every subscription holds for its client, as
+// charged against subscription_buffer_bytes.
+func (e *Engine) SubscriptionBytes() int64 { return e.subBudget.used() }

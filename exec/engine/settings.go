@@ -18,7 +18,7 @@ import (
 // stored in checkpoints with the catalog, so they survive a restart (a
 // stored value overrides the command line's default, as PostgreSQL's
 // ALTER SYSTEM overrides its configuration file).
-var systemSettings = []string{"checkpoint_interval", "state_cache_size"}
+var systemSettings = []string{"checkpoint_interval", "state_cache_size", "subscription_buffer_bytes"}
 
 // system holds the current values of the system settings.
 type system struct {
@@ -45,6 +45,8 @@ func (e *Engine) systemValue(name string) string {
 		return e.sys.interval.String()
 	case "state_cache_size":
 		return strconv.Itoa(e.cacheGroups())
+	case "subscription_buffer_bytes":
+		return strconv.FormatInt(e.subBudget.getLimit(), 10)
 	}
 	return ""
 }
@@ -84,6 +86,13 @@ func parseSystem(name, value string) (time.Duration, int, error) {
 				"invalid value for parameter \"state_cache_size\": %q (want a positive number of groups)", value)
 		}
 		return 0, n, nil
+	case "subscription_buffer_bytes":
+		n, err := parseBytes(v)
+		if err != nil || n < 1<<10 {
+			return 0, 0, sqlerr.New(sqlerr.InvalidParameter,
+				"invalid value for parameter \"subscription_buffer_bytes\": %q (want at least 1kB, like '64MB' or 67108864)", value)
+		}
+		return 0, n, nil
 	}
 	return 0, 0, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 }
@@ -100,6 +109,8 @@ func (e *Engine) setSystem(name, value string) error {
 		case e.sys.wake <- struct{}{}:
 		default: // a wake-up is already pending
 		}
+	case "subscription_buffer_bytes":
+		e.subBudget.enforce()
 	case "state_cache_size":
 		e.sys.mu.Lock()
 		n := e.cacheGroups()
@@ -133,8 +144,30 @@ func (e *Engine) restoreSystem(name, value string) error {
 		e.sys.interval = d
 	case "state_cache_size":
 		e.sys.cache = n
+	case "subscription_buffer_bytes":
+		e.subBudget.setLimit(int64(n))
 	}
 	return nil
+}
+
+// parseBytes reads a number of bytes, with PostgreSQL's memory units
+// (kB, MB, GB: powers of 1024) or none.
+func parseBytes(v string) (int, error) {
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"kB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}} {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(num), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, strconv.ErrRange
+	}
+	return n * mult, nil
 }
 
 // checkpointLoop checkpoints every checkpoint_interval until the engine

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,13 +23,149 @@ import (
 // than let one slow client hold the server's memory or stall the dataflow.
 const maxPendingRows = 1 << 20
 
+// defaultSubscriptionBytes is subscription_buffer_bytes' default.
+const defaultSubscriptionBytes = 64 << 20
+
+// subBudget accounts the (estimated) bytes of the changes every
+// subscription holds for its client. Together they may hold
+// subscription_buffer_bytes; past it the one holding the most is ended,
+// then the next, until the rest fit. Ending one for maxPendingRows (see
+// add) gives its bytes back here too.
+// Lock order: a subscription's mu, then the budget's.
+type subBudget struct {
+	mu    sync.Mutex
+	limit int64
+	total int64
+	held  map[*subscription]int64 // bytes, of subscriptions holding any
+}
+
+func newSubBudget() *subBudget {
+	return &subBudget{limit: defaultSubscriptionBytes, held: map[*subscription]int64{}}
+}
+
+// setLimit sets the bytes all subscriptions may hold; 0 is the default.
+func (g *subBudget) setLimit(n int64) {
+	if n <= 0 {
+		n = defaultSubscriptionBytes
+	}
+	g.mu.Lock()
+	g.limit = n
+	g.mu.Unlock()
+}
+
+func (g *subBudget) getLimit() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.limit
+}
+
+// used is the bytes all subscriptions hold.
+func (g *subBudget) used() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.total
+}
+
+// charge adds n bytes (negative: released) to what s holds and returns
+// the subscriptions to end, largest first, for the total to fit the
+// limit. The caller holds s.mu and ends them (see overflow) after
+// releasing it.
+func (g *subBudget) charge(s *subscription, n int64) []*subscription {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if h := g.held[s] + n; h > 0 {
+		g.held[s] = h
+	} else {
+		delete(g.held, s)
+	}
+	g.total += n
+	if g.total <= g.limit {
+		return nil
+	}
+	return g.victims()
+}
+
+// enforce ends subscriptions until they fit a lowered limit.
+func (g *subBudget) enforce() {
+	g.mu.Lock()
+	var victims []*subscription
+	if g.total > g.limit {
+		victims = g.victims()
+	}
+	g.mu.Unlock()
+	g.overflow(victims)
+}
+
+// victims picks the subscriptions whose ending brings the total under the
+// limit, holding the most first. g.mu is held.
+func (g *subBudget) victims() []*subscription {
+	var out []*subscription
+	left := g.total
+	for left > g.limit {
+		var top *subscription
+		for s, h := range g.held {
+			if !slices.Contains(out, s) && (top == nil || h > g.held[top]) {
+				top = s
+			}
+		}
+		if top == nil {
+			break
+		}
+		out = append(out, top)
+		left -= g.held[top]
+	}
+	return out
+}
+
+// overflow ends the victims charge picked if the subscriptions still hold
+// more than the limit (a victim may have caught up meanwhile). The caller
+// holds no subscription's mu.
+func (g *subBudget) overflow(victims []*subscription) {
+	for _, v := range victims {
+		v.mu.Lock()
+		g.mu.Lock()
+		over, limit, held := g.total > g.limit, g.limit, g.held[v]
+		g.mu.Unlock()
+		if over && v.err == nil {
+			v.fail(sqlerr.New(sqlerr.InsufficientResources,
+				"subscription to %q was ended: subscriptions held more than subscription_buffer_bytes (%d bytes) of changes their clients had not read, and this one held the most (%d bytes)",
+				v.x.rel.Name, limit, held))
+		}
+		v.mu.Unlock()
+		v.signal()
+	}
+}
+
+// footprint estimates the memory b holds: its slices' capacity, and
+// strData bytes of string contents.
+func footprint(b *vec.Batch, strData int64) int64 {
+	n := int64(cap(b.Diff))*8 + strData
+	for c := range b.Cols {
+		v := &b.Cols[c]
+		n += int64(cap(v.I64))*8 + int64(cap(v.F64))*8 + int64(cap(v.Str))*16 + int64(cap(v.Bool)) + int64(cap(v.Null))
+	}
+	return n
+}
+
+// stringBytes is the length of b's strings.
+func stringBytes(b *vec.Batch) int64 {
+	var n int64
+	for c := range b.Cols {
+		for _, x := range b.Cols[c].Str {
+			n += int64(len(x))
+		}
+	}
+	return n
+}
+
 // subscription receives a relation's changes for one client (SUBSCRIBE).
 // It is attached to the relation's changelog and pushed to under the
 // dataflow's lock, so it never blocks: rows queue until the client takes
 // them.
 type subscription struct {
-	x    *entry
-	cols []catalog.Column
+	x      *entry
+	cols   []catalog.Column
+	budget *subBudget
 
 	mu  sync.Mutex
 	buf *vec.Batch // mz_timestamp, mz_diff, then the relation's columns
@@ -36,7 +174,10 @@ type subscription struct {
 	err error
 	// last is the latest mz_timestamp given, so timestamps never go back.
 	last int64
-	wake chan struct{}
+	// bytes estimates what buf holds (footprint), as charged to budget;
+	// strData is the length of its strings.
+	bytes, strData int64
+	wake           chan struct{}
 }
 
 var _ exec.Operator = (*subscription)(nil)
@@ -76,12 +217,21 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 		return nil, err
 	}
 	cols := subscribeColumns(x.rel)
-	s := &subscription{x: x, cols: cols, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
+	s := &subscription{x: x, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
+	var victims []*subscription
+	defer func() { s.budget.overflow(victims) }()
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
 	if st.Snapshot {
 		ts := s.stamp()
-		if err := x.mat.Scan(func(b *vec.Batch) error { s.add(b, ts); return nil }); err != nil {
+		err := x.mat.Scan(func(b *vec.Batch) error {
+			s.mu.Lock()
+			victims = append(victims, s.add(b, ts)...)
+			s.mu.Unlock()
+			return nil
+		})
+		if err != nil {
+			s.release()
 			return nil, err
 		}
 	}
@@ -104,6 +254,29 @@ func (e *Engine) unsubscribe(s *subscription) {
 		s.x.out.Detach(s)
 	}
 	s.x.df.mu.Unlock()
+	s.release()
+}
+
+// release drops what s holds, returning its bytes to the budget, and ends
+// it for good.
+func (s *subscription) release() {
+	s.mu.Lock()
+	s.fail(errSubscriptionClosed)
+	s.mu.Unlock()
+}
+
+// errSubscriptionClosed ends a subscription its client closed.
+var errSubscriptionClosed = errors.New("subscription closed")
+
+// fail ends s with err at once, dropping the changes it holds (an
+// end(err) lets the client read them first). s.mu is held.
+func (s *subscription) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+	s.budget.charge(s, -s.bytes)
+	s.bytes, s.strData = 0, 0
+	s.buf = vec.NewBatch(s.buf.Types(), 0) // let go of the memory, not only the rows
 }
 
 // endSubscriptions ends every subscription of x with err and detaches
@@ -123,10 +296,12 @@ func (s *subscription) stamp() int64 {
 	return s.last
 }
 
-// add queues b's changes with timestamp ts.
-func (s *subscription) add(b *vec.Batch, ts int64) {
+// add queues b's changes with timestamp ts, and returns the subscriptions
+// to end for all of them to fit subscription_buffer_bytes (see
+// subBudget.overflow). s.mu is held.
+func (s *subscription) add(b *vec.Batch, ts int64) []*subscription {
 	if s.err != nil {
-		return
+		return nil
 	}
 	for i := 0; i < b.N; i++ {
 		d := b.DiffAt(i)
@@ -137,14 +312,26 @@ func (s *subscription) add(b *vec.Batch, ts int64) {
 		s.buf.Cols[1].AppendI64(d)
 		for c := range b.Cols {
 			s.buf.Cols[c+2].AppendFrom(&b.Cols[c], i)
+			if b.Cols[c].Str != nil && !b.Cols[c].IsNull(i) {
+				s.strData += int64(len(b.Cols[c].Str[i]))
+			}
 		}
 		s.buf.EndRow(1)
 	}
+	defer s.signal()
 	if s.buf.N > maxPendingRows {
-		s.err = sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.x.rel.Name, maxPendingRows)
-		s.buf.Reset()
+		s.fail(sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.x.rel.Name, maxPendingRows))
+		return nil
 	}
-	s.signal()
+	return s.recharge()
+}
+
+// recharge charges the budget for buf's footprint now. s.mu is held.
+func (s *subscription) recharge() []*subscription {
+	n := footprint(s.buf, s.strData)
+	d := n - s.bytes
+	s.bytes = n
+	return s.budget.charge(s, d)
 }
 
 func (s *subscription) end(err error) {
@@ -167,8 +354,9 @@ func (s *subscription) signal() {
 // is its own, not the dataflow's.
 func (s *subscription) Push(b *vec.Batch) error {
 	s.mu.Lock()
-	s.add(b, s.stamp())
+	victims := s.add(b, s.stamp())
 	s.mu.Unlock()
+	s.budget.overflow(victims)
 	return nil
 }
 
@@ -198,6 +386,11 @@ func (s *subscription) next(ctx context.Context, max int, timeout time.Duration)
 				out = pick(s.buf, seq(0, max))
 				s.buf = pick(s.buf, seq(max, n))
 			}
+			s.strData = 0
+			if s.buf.N > 0 {
+				s.strData = stringBytes(s.buf)
+			}
+			s.recharge()
 			s.mu.Unlock()
 			return out, nil
 		}
