@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/pprof"
@@ -28,6 +28,7 @@ import (
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/state/pebble"
+	nexmarkq "github.com/streamsql/streamsql/testdata/nexmark"
 	"github.com/streamsql/streamsql/wire"
 )
 
@@ -55,7 +56,7 @@ func bench(args []string, out io.Writer) error {
 	query := fs.String("query", "all", "query to run: "+strings.Join(benchQueries, ", ")+", or all")
 	stateKind := fs.String("state", "memory", "state backend: memory, pebble, or all")
 	events := fs.Int64("events", 1_000_000, "Nexmark events to generate (all three kinds; 92% are bids)")
-	dir := fs.String("queries", "testdata/nexmark", "directory of bid.sql and the query files")
+	dir := fs.String("queries", "", "directory of bid.sql and the query files (default: the copies built into the binary, from testdata/nexmark)")
 	child := fs.Bool("child", false, "run one query and print its result as JSON (internal)")
 	update := fs.String("update", "", "also write the table into this Markdown file, between <!-- nexmark:begin --> and <!-- nexmark:end -->")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each run to this path prefix (<prefix>-<query>-<state>.prof), for go tool pprof")
@@ -183,11 +184,15 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 // the query on a fresh engine behind the wire, from CREATE MATERIALIZED
 // VIEW to the end of FLUSH.
 func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) {
-	ddl, err := os.ReadFile(filepath.Join(dir, "bid.sql"))
+	var queries fs.FS = nexmarkq.FS
+	if dir != "" {
+		queries = os.DirFS(dir)
+	}
+	ddl, err := fs.ReadFile(queries, "bid.sql")
 	if err != nil {
 		return nil, err
 	}
-	view, err := os.ReadFile(filepath.Join(dir, query+".sql"))
+	view, err := fs.ReadFile(queries, query+".sql")
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ Usage:
   streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N]
   streamsql test [--addr host:port] [-v] [--rewrite] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql dev-kafka [--port 9092] [--topics a,b] [--partitions 4]   an in-memory Kafka broker, for development only
-  streamsql bench [--query q5agg|all] [--state memory|pebble|all] [--events N] [--queries testdata/nexmark]   Nexmark queries as fast as possible
+  streamsql bench [--query q5agg|all] [--state memory|pebble|all] [--events N] [--queries DIR]   Nexmark queries (built in, from testdata/nexmark) as fast as possible
   streamsql version
 `
 
