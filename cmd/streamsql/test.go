@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,10 +19,14 @@ import (
 )
 
 // test runs .slt files. Each file gets a fresh in-process server (so files
-// are independent) unless --addr names a running one.
+// are independent) unless --addr names a running one. A running server
+// must hold no relations (files would collide with its users' objects)
+// unless --allow-nonempty; there, what each file created is dropped when
+// it ends.
 func test(args []string, out io.Writer) error {
 	fset := flag.NewFlagSet("test", flag.ContinueOnError)
 	addr := fset.String("addr", "", "run against this running server instead of a fresh one per file")
+	allowNonempty := fset.Bool("allow-nonempty", false, "with --addr, run even if the server already holds relations (the files' own are still dropped after each)")
 	verbose := fset.Bool("v", false, "print every record")
 	rewrite := fset.Bool("rewrite", false, "rewrite expected results with actual ones")
 	if err := fset.Parse(args); err != nil {
@@ -34,6 +38,15 @@ func test(args []string, out io.Writer) error {
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("no .slt files in %v", fset.Args())
+	}
+	if *addr != "" && !*allowNonempty {
+		objs, err := serverObjects(context.Background(), *addr)
+		if err != nil {
+			return err
+		}
+		if len(objs) > 0 {
+			return fmt.Errorf("the server at %s already holds %s: the files could collide with them; use a fresh server, or --allow-nonempty (each file's own relations are dropped after it)", *addr, describeObjects(objs))
+		}
 	}
 	failed := 0
 	for _, f := range files {
@@ -78,8 +91,9 @@ func sltFiles(paths []string) ([]string, error) {
 }
 
 // runSLT runs one file against addr, or a fresh server when addr is "".
-func runSLT(ctx context.Context, path, addr string, verbose, rewrite bool, out io.Writer) error {
-	if addr == "" {
+func runSLT(ctx context.Context, path, addr string, verbose, rewrite bool, out io.Writer) (err error) {
+	fresh := addr == ""
+	if fresh {
 		backend, err := memory.Open("")
 		if err != nil {
 			return err
@@ -95,15 +109,128 @@ func runSLT(ctx context.Context, path, addr string, verbose, rewrite bool, out i
 		addr = srv.Addr().String()
 	}
 	r := &slt.Runner{
-		Connect: func(ctx context.Context) (*pgx.Conn, error) {
-			return pgx.Connect(ctx, "postgres://streamsql@"+addr+"/streamsql?sslmode=disable")
-		},
+		Connect: func(ctx context.Context) (*pgx.Conn, error) { return dialTest(ctx, addr) },
 		Rewrite: rewrite,
 	}
 	if verbose {
 		r.Log = out
 	}
+	if !fresh {
+		before, err := serverObjects(ctx, addr)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if derr := dropCreated(ctx, addr, before); err == nil && derr != nil {
+				err = fmt.Errorf("cleaning up: %w", derr)
+			}
+		}()
+	}
 	return r.RunFile(ctx, path)
 }
 
-var _ = os.Stdout
+func dialTest(ctx context.Context, addr string) (*pgx.Conn, error) {
+	return pgx.Connect(ctx, "postgres://streamsql@"+addr+"/streamsql?sslmode=disable")
+}
+
+// object is a relation of a running server, with the kind DROP names.
+type object struct{ kind, name string }
+
+// objectKinds are the SHOW listings and the DROP of each, dependents
+// first.
+var objectKinds = []struct{ show, drop string }{
+	{"SINKS", "SINK"}, {"MATERIALIZED VIEWS", "MATERIALIZED VIEW"}, {"VIEWS", "VIEW"}, {"TABLES", "TABLE"}, {"SOURCES", "SOURCE"},
+}
+
+// serverObjects lists the relations of the server at addr.
+func serverObjects(ctx context.Context, addr string) ([]object, error) {
+	conn, err := dialTest(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	var objs []object
+	for _, k := range objectKinds {
+		rows, err := conn.Query(ctx, "SHOW "+k.show, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			return nil, fmt.Errorf("SHOW %s: %w", k.show, err)
+		}
+		for rows.Next() {
+			v, err := rows.Values()
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			objs = append(objs, object{k.drop, fmt.Sprint(v[0])})
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("SHOW %s: %w", k.show, err)
+		}
+	}
+	return objs, nil
+}
+
+func describeObjects(objs []object) string {
+	var names []string
+	for _, o := range objs[:min(len(objs), 5)] {
+		names = append(names, strings.ToLower(o.kind)+" "+o.name)
+	}
+	if len(objs) > 5 {
+		names = append(names, fmt.Sprintf("and %d more", len(objs)-5))
+	}
+	noun := "relations"
+	if len(objs) == 1 {
+		noun = "relation"
+	}
+	return fmt.Sprintf("%d %s (%s)", len(objs), noun, strings.Join(names, ", "))
+}
+
+// dropCreated drops the relations of the server at addr that are not in
+// before. Without a dependency graph at hand it retries: each round drops
+// what nothing depends on any more, until a round drops nothing. A table
+// of late rows goes with its source and so is not dropped itself.
+func dropCreated(ctx context.Context, addr string, before []object) error {
+	now, err := serverObjects(ctx, addr)
+	if err != nil {
+		return err
+	}
+	var left []object
+	for _, o := range now {
+		if !slices.Contains(before, o) {
+			left = append(left, o)
+		}
+	}
+	conn, err := dialTest(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for len(left) > 0 {
+		var kept []object
+		var last error
+		for _, o := range left {
+			_, err := conn.Exec(ctx, "DROP "+o.kind+" IF EXISTS "+pgx.Identifier{o.name}.Sanitize(), pgx.QueryExecModeSimpleProtocol)
+			if err != nil {
+				kept, last = append(kept, o), err
+			}
+		}
+		if len(kept) == len(left) {
+			if now, err := serverObjects(ctx, addr); err == nil && !anyOf(kept, now) {
+				return nil // the late-rows tables went with their sources
+			}
+			return fmt.Errorf("could not drop %s: %w", describeObjects(kept), last)
+		}
+		left = kept
+	}
+	return nil
+}
+
+// anyOf reports whether one of objs is in set.
+func anyOf(objs, set []object) bool {
+	for _, o := range objs {
+		if slices.Contains(set, o) {
+			return true
+		}
+	}
+	return false
+}
