@@ -129,15 +129,27 @@ func TestSubscriptionBudget(t *testing.T) {
 		t.Errorf("the cursor holding the most: %v, want 53000 naming the limit", err)
 	}
 	mustExec(t, big, "ROLLBACK")
-	// The smaller cursor has every change since it was declared, read in
-	// two steps; what it still holds is given back when it closes.
-	first, rest := queryValues(t, small, "FETCH 10 c"), queryValues(t, small, "FETCH 100000 c")
-	if len(first) != 10 || len(first)+len(rest) != batches/2*batch {
-		t.Errorf("the smaller cursor fetched %d+%d changes, want %d", len(first), len(rest), batches/2*batch)
-	}
-	// Once the readers have hung up, only the cursor holds a new change.
+	// The smaller cursor has every change since it was declared, in
+	// order, read in steps with a change added between them; what it
+	// still holds is given back when it closes.
+	first := queryValues(t, small, "FETCH 10 c")
+	// Once the readers have hung up, only the cursor holds new changes.
 	waitCond(t, "the readers to hang up", func() bool { return eng.Subscriptions() == 1 })
-	mustExec(t, small, "INSERT INTO t VALUES (-1, 'unread')")
+	mustExec(t, small, "INSERT INTO t VALUES (-1, 'late')")
+	rest := queryValues(t, small, "FETCH 100000 c")
+	var keys []string
+	for _, r := range append(first, rest...) {
+		keys = append(keys, fmt.Sprint(r[2]))
+	}
+	var want []string
+	for k := batches / 2 * batch; k < batches*batch; k++ {
+		want = append(want, fmt.Sprint(k))
+	}
+	want = append(want, "-1")
+	if len(first) != 10 || strings.Join(keys, ",") != strings.Join(want, ",") {
+		t.Errorf("the smaller cursor fetched %d+%d changes: %v, want %v", len(first), len(rest), keys, want)
+	}
+	mustExec(t, small, "INSERT INTO t VALUES (-2, 'unread')")
 	if n := eng.SubscriptionBytes(); n == 0 {
 		t.Error("nothing charged for a change the cursor holds")
 	}

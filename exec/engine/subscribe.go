@@ -23,6 +23,11 @@ import (
 // than let one slow client hold the server's memory or stall the dataflow.
 const maxPendingRows = 1 << 20
 
+// streamChunk is the most changes a SUBSCRIBE takes from its queue to
+// write at once: what a write to a client that stopped reading holds,
+// outside the queue and so outside subscription_buffer_bytes, stays small.
+const streamChunk = 4096
+
 // defaultSubscriptionBytes is subscription_buffer_bytes' default.
 const defaultSubscriptionBytes = 64 << 20
 
@@ -145,6 +150,33 @@ func footprint(b *vec.Batch, strData int64) int64 {
 		n += int64(cap(v.I64))*8 + int64(cap(v.F64))*8 + int64(cap(v.Str))*16 + int64(cap(v.Bool)) + int64(cap(v.Null))
 	}
 	return n
+}
+
+// dropFront removes b's first k rows in place, without copying the rest
+// (a reader taking a long queue in steps would copy it over and over).
+// The strings dropped are cleared so their memory can go.
+func dropFront(b *vec.Batch, k int) {
+	for c := range b.Cols {
+		v := &b.Cols[c]
+		switch v.Type.Kind {
+		case types.Bool:
+			v.Bool = v.Bool[k:]
+		case types.Float64:
+			v.F64 = v.F64[k:]
+		case types.String:
+			clear(v.Str[:k])
+			v.Str = v.Str[k:]
+		default:
+			v.I64 = v.I64[k:]
+		}
+		if v.Null != nil {
+			v.Null = v.Null[k:]
+		}
+	}
+	if b.Diff != nil {
+		b.Diff = b.Diff[k:]
+	}
+	b.N -= k
 }
 
 // stringBytes is the length of b's strings.
@@ -382,13 +414,11 @@ func (s *subscription) next(ctx context.Context, max int, timeout time.Duration)
 			if max < 0 || max >= n {
 				out = s.buf
 				s.buf = vec.NewBatch(out.Types(), 0)
+				s.strData = 0
 			} else {
 				out = pick(s.buf, seq(0, max))
-				s.buf = pick(s.buf, seq(max, n))
-			}
-			s.strData = 0
-			if s.buf.N > 0 {
-				s.strData = stringBytes(s.buf)
+				dropFront(s.buf, max)
+				s.strData -= stringBytes(out)
 			}
 			s.recharge()
 			s.mu.Unlock()
@@ -433,7 +463,7 @@ func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy bo
 		return err
 	}
 	for {
-		b, err := sub.next(ctx, -1, -1)
+		b, err := sub.next(ctx, streamChunk, -1)
 		if err != nil {
 			return err
 		}
