@@ -82,6 +82,10 @@ type Query struct {
 // Pos maps a TiDB node's offset to a position in the query string.
 func (q *Query) Pos(n ast.Node) int { return q.pos.orig(n.OriginTextPosition()) }
 
+// FieldPos is where a select-list entry starts: TiDB records a
+// wildcard's offset in the field, not in the node.
+func (q *Query) FieldPos(f *ast.SelectField) int { return q.pos.orig(f.Offset) }
+
 // NamePos finds where a relation name n stands in the query: TiDB gives
 // table names no offset, so it looks for the name as a whole word after
 // FROM (or INTO), falling back to n's own position.

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -59,7 +60,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		case *Const:
 			return e, true, nil
 		case *ColRef:
-			return nil, true, b.errAt(sqlerr.Grouping, n, "column %q must appear in the GROUP BY clause or be used in an aggregate function", e.String())
+			return nil, true, b.errAt(sqlerr.Grouping, n, "%s", ungrouped(a.input.table, e.String()))
 		}
 		return nil, false, nil
 	}
@@ -75,6 +76,27 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		return nil, true, err
 	}
 	return nil, false, nil
+}
+
+// groupedRef maps an input column a * expanded to into the Aggregate's
+// output column of the same key. Any other column is a grouping error at
+// pos, where the user wrote the *.
+func (a *aggScope) groupedRef(c *ColRef, table string, pos int) (Expr, error) {
+	s := c.String()
+	for i, k := range a.keyStr {
+		if k == s {
+			return &ColRef{Idx: a.winCols() + i, Name: c.Name, T: c.T}, nil
+		}
+	}
+	return nil, sqlerr.At(sqlerr.Grouping, pos, "%s", ungrouped(table, c.Name))
+}
+
+// ungrouped is PostgreSQL's message for a column used outside GROUP BY.
+func ungrouped(table, col string) string {
+	if table != "" {
+		col = table + "." + col
+	}
+	return fmt.Sprintf("column %q must appear in the GROUP BY clause or be used in an aggregate function", col)
 }
 
 // aggregate registers an aggregate call and returns a reference to its

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -42,6 +43,18 @@ func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input
 		scope.keyStr = append(scope.keyStr, key.String())
 		agg.KeyNames = append(agg.KeyNames, name)
 	}
+	// As in PostgreSQL, grouping by a table's whole primary key groups by
+	// every column of it too: the other columns the query reads become
+	// keys of their own, which does not change the groups.
+	if pk := primaryKey(input); pk != nil && covers(scope.keys, pk) {
+		for _, c := range usedColumns(sel, fields, &in) {
+			if s := c.String(); !slices.Contains(scope.keyStr, s) {
+				scope.keys = append(scope.keys, c)
+				scope.keyStr = append(scope.keyStr, s)
+				agg.KeyNames = append(agg.KeyNames, c.Name)
+			}
+		}
+	}
 	if sel.Distinct {
 		for i, f := range fields {
 			if f.ref != nil {
@@ -77,6 +90,83 @@ func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input
 	scope.node = agg
 	return scope, agg, nil
 }
+
+// primaryKey returns the primary key of the table input scans (through
+// filters), or nil: only a table's key makes its other columns
+// functionally dependent on it.
+func primaryKey(input Node) []int {
+	for {
+		switch n := input.(type) {
+		case *Filter:
+			input = n.Input
+		case *Scan:
+			if len(n.Rel.PrimaryKey) == 0 {
+				return nil
+			}
+			return n.Rel.PrimaryKey
+		default:
+			return nil
+		}
+	}
+}
+
+// covers reports whether every column of pk is a plain group key.
+func covers(keys []Expr, pk []int) bool {
+	for _, i := range pk {
+		if !slices.ContainsFunc(keys, func(k Expr) bool { c, ok := k.(*ColRef); return ok && c.Idx == i }) {
+			return false
+		}
+	}
+	return true
+}
+
+// usedColumns lists the input columns the select list (with its *
+// columns), HAVING and ORDER BY read outside aggregate calls.
+func usedColumns(sel *ast.SelectStmt, fields []field, b *binder) []*ColRef {
+	var out []*ColRef
+	add := func(c *ColRef) {
+		if !slices.ContainsFunc(out, func(x *ColRef) bool { return x.Idx == c.Idx }) {
+			out = append(out, c)
+		}
+	}
+	v := &colFinder{fn: func(n *ast.ColumnNameExpr) {
+		if e, err := b.column(n); err == nil {
+			add(e.(*ColRef))
+		}
+	}}
+	for _, f := range fields {
+		if f.ref != nil {
+			add(f.ref.(*ColRef))
+		} else {
+			f.expr.Accept(v)
+		}
+	}
+	if sel.Having != nil {
+		sel.Having.Expr.Accept(v)
+	}
+	if sel.OrderBy != nil {
+		for _, item := range sel.OrderBy.Items {
+			item.Expr.Accept(v)
+		}
+	}
+	return out
+}
+
+// colFinder calls fn with every column name outside aggregate calls and
+// subqueries.
+type colFinder struct{ fn func(*ast.ColumnNameExpr) }
+
+func (v *colFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n := n.(type) {
+	case *ast.AggregateFuncExpr, *ast.SubqueryExpr:
+		return n, true
+	case *ast.ColumnNameExpr:
+		v.fn(n)
+	}
+	return n, false
+}
+
+func (v *colFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 func isWindowFunc(name string) bool {
 	switch name {

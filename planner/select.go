@@ -65,7 +65,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		}
 		input = &Filter{Input: input, Pred: pred}
 	}
-	fields, err := expandStar(sel, input, q)
+	fields, err := expandStar(sel, input, table, q)
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +97,17 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	proj := &Project{Input: input, Time: -1}
 	for _, f := range fields {
 		e := f.ref
-		if e == nil {
-			var err error
-			if e, err = out.expr(f.expr); err != nil {
-				return nil, err
-			}
+		var err error
+		switch {
+		case e == nil:
+			e, err = out.expr(f.expr)
+		case grouped:
+			// A * column reads the Aggregate's output, so it must be one
+			// of its keys.
+			e, err = out.agg.groupedRef(f.ref.(*ColRef), table, f.pos)
+		}
+		if err != nil {
+			return nil, err
 		}
 		if c, ok := e.(*ColRef); ok && c.Idx == input.EventTime() && proj.Time < 0 {
 			proj.Time = len(proj.Exprs)
@@ -136,13 +142,20 @@ type field struct {
 	pos  int
 }
 
-// expandStar lists the select fields, expanding * into the input columns.
-func expandStar(sel *ast.SelectStmt, input Node, q *parser.Query) ([]field, error) {
+// expandStar lists the select fields, expanding * (and table.*) into the
+// input's columns, as references to the input.
+func expandStar(sel *ast.SelectStmt, input Node, table string, q *parser.Query) ([]field, error) {
 	var out []field
 	for _, f := range sel.Fields.Fields {
 		if f.WildCard != nil {
+			if t := f.WildCard.Table; t.O != "" && (sel.From == nil || t.L != table) {
+				return nil, sqlerr.At(sqlerr.UndefinedTable, q.FieldPos(f), "missing FROM-clause entry for table %q", t.O)
+			}
+			if sel.From == nil {
+				return nil, sqlerr.At(sqlerr.Syntax, q.FieldPos(f), "SELECT * with no tables specified is not valid")
+			}
 			for i, c := range input.Columns() {
-				out = append(out, field{ref: &ColRef{Idx: i, Name: c.Name, T: c.Type}, name: c.Name, pos: q.Pos(f)})
+				out = append(out, field{ref: &ColRef{Idx: i, Name: c.Name, T: c.Type}, name: c.Name, pos: q.FieldPos(f)})
 			}
 			continue
 		}
