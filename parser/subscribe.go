@@ -55,10 +55,12 @@ func (p *parser) copyTo(c *cursor) (Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(elems) != 1 {
-		return nil, c.errHere("expected one query in COPY ( )")
+	if len(elems) == 0 {
+		return nil, c.errHere("expected a query in COPY ( )")
 	}
-	st, err := p.rowsStmt(span{text: c.s.text, off: c.s.off, toks: c.s.toks[elems[0][0]:elems[0][1]]}, "COPY supports")
+	// The query is everything inside the parentheses: group splits at
+	// the select list's top-level commas.
+	st, err := p.rowsStmt(span{text: c.s.text, off: c.s.off, toks: c.s.toks[elems[0][0]:elems[len(elems)-1][1]]}, "COPY supports")
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,22 @@ LINE 2:   8 ORDER BY auction FRM bids;
 	}
 }
 
+// TestPsqlCopyQuery copies a query of several columns out with psql, as
+// the README shows.
+func TestPsqlCopyQuery(t *testing.T) {
+	addr := startServer(t)
+	conn := connectMode(t, addr, false)
+	mustExec(t, conn, "CREATE TABLE t (a INT, b VARCHAR)")
+	mustExec(t, conn, "INSERT INTO t VALUES (2, 'y'), (1, NULL), (3, 'z')")
+	out, err := psqlCmd(t, addr, "-c", "COPY (SELECT a, b, a * 10 AS c FROM t WHERE a < 3 ORDER BY a) TO STDOUT").CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	if want := "1\t\\N\t10\n2\ty\t20\n"; string(out) != want {
+		t.Errorf("COPY wrote %q, want %q", out, want)
+	}
+}
+
 // TestPsqlCopySubscribe watches a view with psql: COPY (SUBSCRIBE ...) TO
 // STDOUT prints each change as a line as it happens. Ctrl-C (SIGINT) makes
 // psql send a CancelRequest; the subscription ends with 57014 and releases
