@@ -103,6 +103,12 @@ func New(rel *catalog.Relation) (*Generator, error) {
 			return nil, sqlerr.New(sqlerr.InvalidParameter, "datagen option %s = %q: %v", k, v, err)
 		}
 	}
+	for i, f := range g.fields {
+		if f.min > f.max {
+			name := rel.Columns[i].Name
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "datagen option fields.%s.min (%d) is above fields.%s.max (%d)", name, f.min, name, f.max)
+		}
+	}
 	g.step = 1000
 	if g.Rate > 0 {
 		g.step = max(1e6/g.Rate, 1)
