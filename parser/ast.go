@@ -181,6 +181,10 @@ type Flush struct{}
 // Set is SET name = value.
 type Set struct{ Name, Value string }
 
+// Reset is RESET name, RESET ALL (Name "") or SET name TO DEFAULT: the
+// setting goes back to its default.
+type Reset struct{ Name string }
+
 // Tx is BEGIN, COMMIT or ROLLBACK, accepted for clients that send them;
 // streamsql statements are each atomic on their own.
 type Tx struct{ Verb string }
@@ -260,6 +264,7 @@ func (*Describe) stmt()       {}
 func (*Explain) stmt()        {}
 func (*Flush) stmt()          {}
 func (*Set) stmt()            {}
+func (*Reset) stmt()          {}
 func (*Tx) stmt()             {}
 func (*Subscribe) stmt()      {}
 func (*Copy) stmt()           {}
@@ -378,4 +383,10 @@ func (s *Describe) String() string { return "DESCRIBE " + s.Name }
 func (s *Explain) String() string  { return "EXPLAIN " + s.Stmt.String() }
 func (*Flush) String() string      { return "FLUSH" }
 func (s *Set) String() string      { return fmt.Sprintf("SET %s = '%s'", s.Name, s.Value) }
-func (s *Tx) String() string       { return s.Verb }
+func (s *Reset) String() string {
+	if s.Name == "" {
+		return "RESET ALL"
+	}
+	return "RESET " + s.Name
+}
+func (s *Tx) String() string { return s.Verb }

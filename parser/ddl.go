@@ -360,16 +360,45 @@ func (p *parser) set(c *cursor) (Stmt, error) {
 	if !c.accept("=") && !c.accept("to") {
 		return nil, c.errHere("expected = or TO")
 	}
-	var vals []string
-	for !c.atEnd() {
-		t := c.next()
-		if t.is(",") {
-			continue
-		}
-		vals = append(vals, t.val)
+	if c.peekIs("default") && c.i+1 == len(c.s.toks) {
+		return &Reset{Name: name}, nil
 	}
-	if len(vals) == 0 {
+	// A list of values separated by commas; each is a quoted string or
+	// the text as written (-1, 10s, ISO).
+	if c.atEnd() {
 		return nil, c.errHere("expected a value")
 	}
+	var vals []string
+	for {
+		if c.atEnd() || c.peekIs(",") {
+			return nil, c.errHere("expected a value")
+		}
+		from := c.next()
+		to := from
+		for !c.atEnd() && !c.peekIs(",") {
+			to = c.next()
+		}
+		if from == to && from.kind == tString {
+			vals = append(vals, from.val)
+		} else {
+			vals = append(vals, c.s.text[from.pos:to.end])
+		}
+		if !c.accept(",") {
+			break
+		}
+	}
 	return &Set{Name: name, Value: strings.Join(vals, ", ")}, nil
+}
+
+// reset reads RESET name and RESET ALL.
+func (p *parser) reset(c *cursor) (Stmt, error) {
+	c.next()
+	if c.accept("all") {
+		return &Reset{}, c.end()
+	}
+	name, _, err := c.ident("a setting name or ALL")
+	if err != nil {
+		return nil, err
+	}
+	return &Reset{Name: name}, c.end()
 }

@@ -119,6 +119,9 @@ func lexQuoted(src string, i int) (token, error) {
 			kind := tString
 			if q != '\'' {
 				kind = tQuoted
+				if b.Len() == 0 {
+					return token{}, sqlerr.At(sqlerr.Syntax, i+1, "zero-length delimited identifier at or near \"%s\"", src[i:j+1])
+				}
 			}
 			return token{kind: kind, text: src[i : j+1], val: b.String(), pos: i, end: j + 1}, nil
 		}

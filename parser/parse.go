@@ -91,6 +91,8 @@ func (p *parser) stmt(s span) (Stmt, error) {
 		return &Flush{}, c.end()
 	case c.peekIs("set"):
 		return p.set(c)
+	case c.peekIs("reset"):
+		return p.reset(c)
 	case c.peekIs("begin"), c.peekIs("start"), c.peekIs("commit"), c.peekIs("rollback"), c.peekIs("end"):
 		return &Tx{Verb: strings.ToUpper(s.toks[0].text)}, nil
 	case c.peekIs("insert"):

@@ -84,6 +84,10 @@ const GraceFunc = "grace"
 // the planner to the value the client supplies.
 const ParamFunc = "streamsql_param"
 
+// NoLimit is the count that stands for LIMIT ALL (and for no LIMIT before
+// an OFFSET) in the text handed to TiDB.
+const NoLimit = "18446744073709551615"
+
 // MaxParams is the most parameters a statement may have, PostgreSQL's
 // limit (the protocol counts them in an int16).
 const MaxParams = 65535
@@ -96,7 +100,8 @@ const CastFunc = "streamsql_cast"
 // TiDB cannot parse:
 //   - interval arguments of window functions become strings ('5 SECOND');
 //   - SESSION( becomes SESSION_WINDOW(;
-//   - INTERVAL 'n unit' without a unit keyword becomes INTERVAL µs MICROSECOND;
+//   - every other interval literal becomes INTERVAL µs MICROSECOND;
+//   - LIMIT ALL, and OFFSET without LIMIT, get the count NoLimit;
 //   - CAST(x AS type) and x::type become streamsql_cast(x, 'type').
 func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	if from >= to {
@@ -107,7 +112,9 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	// match[i] is the index of the parenthesis matching toks[i].
 	match := make(map[int]int)
 	var stack []int
+	depth := make([]int, len(toks)) // parentheses around toks[i]
 	for i, t := range toks {
+		depth[i] = len(stack)
 		switch {
 		case t.is("("):
 			stack = append(stack, i)
@@ -115,8 +122,11 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			open := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			match[open], match[i] = i, open
+			depth[i] = len(stack)
 		}
 	}
+	// limited[d] says the SELECT at depth d has a LIMIT clause already.
+	limited := map[int]bool{}
 	var windowArgs []int // token indexes where window-function arguments start
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
@@ -127,6 +137,27 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			return token{}
 		}
 		switch {
+		case t.is("select"):
+			limited[depth[i]] = false
+		case t.is("limit"), t.is("offset"):
+			// PostgreSQL's LIMIT ALL, OFFSET without LIMIT and the
+			// errors of negative counts, which TiDB cannot read.
+			what := strings.ToUpper(t.text)
+			if next(1).is("-") && next(2).kind == tNumber {
+				k := sqlerr.InvalidLimit
+				if what == "OFFSET" {
+					k = sqlerr.InvalidOffset
+				}
+				return sqlerr.At(k, r.base+next(1).pos+1, "%s must not be negative", what)
+			}
+			if what == "OFFSET" && !limited[depth[i]] {
+				edits = append(edits, edit{t.pos, t.pos, "LIMIT " + NoLimit + " "})
+			}
+			if what == "LIMIT" && next(1).is("all") {
+				edits = append(edits, edit{next(1).pos, next(1).end, NoLimit})
+				i++
+			}
+			limited[depth[i]] = true
 		case t.kind == tParam:
 			n, err := strconv.Atoi(t.val)
 			if err != nil || n < 1 || n > MaxParams {
@@ -203,7 +234,9 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			switch {
 			case inWindow:
 				edits = append(edits, edit{t.pos, toks[i+n-1].end, "'" + lit + "'"})
-			case n == 2: // INTERVAL 'n unit' with no unit keyword
+			default:
+				// Every interval literal is read here, by one reader, so
+				// INTERVAL '5' SECONDS means the same everywhere.
 				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + itoa(micros) + " MICROSECOND"})
 			}
 			i += n - 1

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"math"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -319,8 +320,8 @@ func (p *Planner) orderLimit(q *parser.Query, sel *ast.SelectStmt, proj *Project
 	if sel.Limit != nil {
 		lim := &Limit{Input: n, Count: -1}
 		var err error
-		if sel.Limit.Count != nil {
-			if lim.Count, err = constInt(q, sel.Limit.Count); err != nil {
+		if c := sel.Limit.Count; c != nil && !isNoLimit(c) {
+			if lim.Count, err = constInt(q, c); err != nil {
 				return nil, err
 			}
 		}
@@ -341,6 +342,12 @@ func (p *Planner) orderLimit(q *parser.Query, sel *ast.SelectStmt, proj *Project
 		n = drop
 	}
 	return n, nil
+}
+
+// isNoLimit reports the count the parser gives LIMIT ALL.
+func isNoLimit(e ast.ExprNode) bool {
+	v, ok := e.(*test_driver.ValueExpr)
+	return ok && v.Datum.GetValue() == any(uint64(math.MaxUint64))
 }
 
 func constInt(q *parser.Query, e ast.ExprNode) (int64, error) {

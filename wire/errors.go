@@ -51,6 +51,9 @@ var kindCodes = [...]string{
 	sqlerr.InvalidBinary:         "22P03",
 	sqlerr.DiskFull:              "53100",
 	sqlerr.IOError:               "58030",
+	sqlerr.InvalidLimit:          "2201W",
+	sqlerr.InvalidOffset:         "2201X",
+	sqlerr.NoActiveTransaction:   "25P01",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -43,6 +43,9 @@ func TestCode(t *testing.T) {
 		{sqlerr.InvalidBinary, "22P03"},
 		{sqlerr.DiskFull, "53100"},
 		{sqlerr.IOError, "58030"},
+		{sqlerr.InvalidLimit, "2201W"},
+		{sqlerr.InvalidOffset, "2201X"},
+		{sqlerr.NoActiveTransaction, "25P01"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

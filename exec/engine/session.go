@@ -47,6 +47,42 @@ type Session struct {
 	settings map[string]string
 	// cursors are the DECLAREd cursors, by name.
 	cursors map[string]*cursor
+	// inTx is set between BEGIN and COMMIT or ROLLBACK; implicitTx while
+	// a simple query of several statements runs, which PostgreSQL treats
+	// as one transaction. Cursors need one or the other.
+	inTx, implicitTx bool
+}
+
+// reset runs RESET name, or RESET ALL for name "": session settings go
+// back to their defaults, system settings to the command line's values.
+func (s *Session) reset(name string) error {
+	if name == "" {
+		for k, v := range defaultSettings {
+			if !readOnly[k] {
+				s.settings[k] = v
+			}
+		}
+		_, err := s.e.doDDL(func() (string, error) {
+			for _, k := range systemSettings {
+				s.e.resetSystem(k)
+			}
+			return "RESET", nil
+		})
+		return err
+	}
+	if isSystemSetting(name) {
+		_, err := s.e.doDDL(func() (string, error) { s.e.resetSystem(name); return "RESET", nil })
+		return err
+	}
+	v, ok := defaultSettings[name]
+	switch {
+	case !ok:
+		return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+	case readOnly[name]:
+		return sqlerr.New(sqlerr.InvalidParameter, "parameter %q cannot be changed", name)
+	}
+	s.settings[name] = v
+	return nil
 }
 
 // Close ends the session, releasing its cursors' subscriptions.
@@ -61,6 +97,17 @@ func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) er
 	stmts, err := parser.Parse(sql)
 	if err != nil {
 		return err
+	}
+	if len(stmts) > 1 {
+		// The statements run as one implicit transaction: cursors they
+		// declare outside BEGIN close when the query ends.
+		s.implicitTx = true
+		defer func() {
+			s.implicitTx = false
+			if !s.inTx {
+				s.closeCursors("", 0)
+			}
+		}()
 	}
 	for _, st := range stmts {
 		if err := ctx.Err(); err != nil {
@@ -149,6 +196,11 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			return e.query(ctx, q.Query, params, w, true)
 		}
 	case *parser.Declare:
+		if !s.inTx && !s.implicitTx {
+			// Outside a transaction the cursor would outlive the
+			// statement with nothing to close it.
+			return sqlerr.New(sqlerr.NoActiveTransaction, "DECLARE CURSOR can only be used in transaction blocks")
+		}
 		if err := s.declare(ctx, st); err != nil {
 			return err
 		}
@@ -188,8 +240,14 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		s.settings[name] = st.Value
 		return w.Complete("SET")
+	case *parser.Reset:
+		if err := s.reset(strings.ToLower(st.Name)); err != nil {
+			return err
+		}
+		return w.Complete("RESET")
 	case *parser.Tx:
-		if st.Verb != "BEGIN" && st.Verb != "START" {
+		s.inTx = st.Verb == "BEGIN" || st.Verb == "START"
+		if !s.inTx {
 			// Cursors live until the end of the transaction, as
 			// PostgreSQL's non-holdable cursors do.
 			s.closeCursors("", 0)

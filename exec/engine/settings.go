@@ -103,6 +103,28 @@ func (e *Engine) setSystem(name, value string) error {
 	if err := e.restoreSystem(name, value); err != nil {
 		return err
 	}
+	e.applySystem(name)
+	return nil
+}
+
+// resetSystem puts a system setting back to the command line's value and
+// forgets its SET, so checkpoints no longer store it (RESET name).
+func (e *Engine) resetSystem(name string) {
+	e.sys.mu.Lock()
+	delete(e.sys.set, name)
+	switch name {
+	case "checkpoint_interval":
+		e.sys.interval = e.opts.CheckpointInterval
+	case "state_cache_size":
+		e.sys.cache = e.opts.CacheGroups
+	}
+	e.sys.mu.Unlock()
+	e.applySystem(name)
+}
+
+// applySystem makes what is already running follow a system setting's
+// new value.
+func (e *Engine) applySystem(name string) {
 	switch name {
 	case "checkpoint_interval":
 		select {
@@ -125,7 +147,6 @@ func (e *Engine) setSystem(name, value string) error {
 			}
 		}
 	}
-	return nil
 }
 
 // restoreSystem records a setting, SET by a user or stored in a

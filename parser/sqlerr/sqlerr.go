@@ -54,6 +54,13 @@ const (
 	DiskFull
 	// IOError is any other failure to read or write the data directory.
 	IOError
+	// InvalidLimit is a negative LIMIT (2201W).
+	InvalidLimit
+	// InvalidOffset is a negative OFFSET (2201X).
+	InvalidOffset
+	// NoActiveTransaction is a statement that needs a transaction block
+	// run outside one (25P01).
+	NoActiveTransaction
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
