@@ -102,12 +102,15 @@ const CastFunc = "streamsql_cast"
 //   - SESSION( becomes SESSION_WINDOW(;
 //   - every other interval literal becomes INTERVAL µs MICROSECOND;
 //   - LIMIT ALL, and OFFSET without LIMIT, get the count NoLimit;
-//   - CAST(x AS type) and x::type become streamsql_cast(x, 'type').
+//   - CAST(x AS type) and x::type become streamsql_cast(x, 'type');
+//   - unquoted names fold to lower case, so a name's original text (the
+//     O of TiDB's names) is the one PostgreSQL would use.
 func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	if from >= to {
 		return nil
 	}
 	toks = toks[from:to]
+	r.src = foldIdents(r.src, toks)
 	var edits []edit
 	// match[i] is the index of the parenthesis matching toks[i].
 	match := make(map[int]int)
@@ -258,6 +261,25 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	}
 	r.copy(cursor, toks[len(toks)-1].end)
 	return nil
+}
+
+// foldIdents lower-cases the unquoted identifiers (and keywords) of toks
+// in src, as PostgreSQL folds them, so that the names TiDB returns keep
+// their case only where the user quoted them. Only ASCII letters fold, as
+// in PostgreSQL, so no offset moves.
+func foldIdents(src string, toks []token) string {
+	b := []byte(src)
+	for _, t := range toks {
+		if t.kind != tIdent {
+			continue
+		}
+		for i := t.pos; i < t.end; i++ {
+			if 'A' <= b[i] && b[i] <= 'Z' {
+				b[i] += 'a' - 'A'
+			}
+		}
+	}
+	return string(b)
 }
 
 // topLevel calls fn with the index of every token from `from` on that is

@@ -65,7 +65,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		return nil, false, nil
 	}
 	if col, ok := n.(*ast.ColumnNameExpr); ok {
-		switch name := col.Name.Name.L; {
+		switch name := col.Name.Name.O; {
 		case a.window != nil && (name == "window_start" || name == "window_end"):
 			idx := 0
 			if name == "window_end" {

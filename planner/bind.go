@@ -148,12 +148,12 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 
 // column resolves a column name against the input.
 func (b *binder) column(n *ast.ColumnNameExpr) (Expr, error) {
-	name := n.Name.Name.L
-	if t := n.Name.Table.L; t != "" && t != b.table {
+	name := n.Name.Name.O
+	if t := n.Name.Table.O; t != "" && t != b.table {
 		return nil, b.errAt(sqlerr.UndefinedTable, n, "missing FROM-clause entry for table %q", n.Name.Table.O)
 	}
 	for i, c := range b.cols {
-		if strings.EqualFold(c.Name, name) {
+		if c.Name == name {
 			return &ColRef{Idx: i, Name: c.Name, T: c.Type}, nil
 		}
 	}

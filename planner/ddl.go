@@ -154,7 +154,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 	if name == nil {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos(n), "INSERT needs a table name")
 	}
-	rel, ok := p.Cat.Relation(name.Name.L)
+	rel, ok := p.Cat.Relation(name.Name.O)
 	if !ok {
 		return nil, sqlerr.At(sqlerr.UndefinedTable, st.NamePos(name, name.Name.O), "relation %q does not exist", name.Name.O)
 	}
@@ -174,7 +174,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		}
 	}
 	for _, c := range n.Columns {
-		i := rel.ColumnIndex(c.Name.L)
+		i := rel.ColumnIndex(c.Name.O)
 		if i < 0 {
 			return nil, sqlerr.At(sqlerr.UndefinedColumn, st.Pos(n), "column %q of relation %q does not exist", c.Name.O, rel.Name)
 		}

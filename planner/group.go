@@ -11,10 +11,11 @@ import (
 	"github.com/streamsql/streamsql/planner/types"
 )
 
-// groupBy plans GROUP BY (windows and keys) and returns the scope that
+// groupBy plans GROUP BY (windows and keys), and with distinct the select
+// list's keys of a DISTINCT query without GROUP BY, and returns the scope that
 // binds expressions above it, plus the Aggregate node. Its aggregate list
 // fills in as the select list, HAVING and ORDER BY are bound.
-func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input Node, fields []field, emitOnClose bool) (*aggScope, *Aggregate, error) {
+func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input Node, fields []field, distinct, emitOnClose bool) (*aggScope, *Aggregate, error) {
 	in := *b
 	in.noAggs = "GROUP BY"
 	scope := &aggScope{input: &in}
@@ -55,7 +56,7 @@ func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input
 			}
 		}
 	}
-	if sel.Distinct {
+	if distinct {
 		for i, f := range fields {
 			if f.ref != nil {
 				scope.keys = append(scope.keys, f.ref)
@@ -206,7 +207,7 @@ func groupKey(q *parser.Query, b *binder, n ast.ExprNode, fields []field) (Expr,
 	}
 	if col, ok := n.(*ast.ColumnNameExpr); ok && col.Name.Table.L == "" {
 		for _, f := range fields {
-			if f.expr != nil && f.name == col.Name.Name.L && !hasAggregate(f.expr) {
+			if f.expr != nil && f.name == col.Name.Name.O && !hasAggregate(f.expr) {
 				e, err2 := b.expr(f.expr)
 				if err2 == nil {
 					return e, f.name, nil

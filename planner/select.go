@@ -70,13 +70,17 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if err != nil {
 		return nil, err
 	}
-	grouped := sel.GroupBy != nil || sel.Having != nil || sel.Distinct
+	grouped := sel.GroupBy != nil || sel.Having != nil
 	for _, f := range fields {
 		grouped = grouped || f.expr != nil && hasAggregate(f.expr)
 	}
+	// DISTINCT alone groups by the select list; over a grouped query it
+	// is a second grouping, of the first one's rows.
+	distinctOnTop := sel.Distinct && grouped
+	grouped = grouped || sel.Distinct
 	out := b
 	if grouped {
-		scope, a, err := p.groupBy(q, sel, b, input, fields, emitOnClose)
+		scope, a, err := p.groupBy(q, sel, b, input, fields, sel.Distinct && !distinctOnTop, emitOnClose)
 		if err != nil {
 			return nil, err
 		}
@@ -119,6 +123,10 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		proj.Exprs = append(proj.Exprs, e)
 		proj.Names = append(proj.Names, f.name)
 	}
+	if distinctOnTop {
+		proj, out = distinct(proj), &binder{q: q, params: p.Params}
+		out.cols = proj.Columns()
+	}
 	if mode == Streaming {
 		if sel.OrderBy != nil || sel.Limit != nil {
 			return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "ORDER BY and LIMIT are not supported in views; use them when you SELECT from the view")
@@ -135,6 +143,22 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	return p.orderLimit(q, sel, proj, out)
 }
 
+// distinct groups the rows of proj by all their columns and projects the
+// groups back out: SELECT DISTINCT over a grouped query.
+func distinct(proj *Project) *Project {
+	cols := proj.Columns()
+	a := &Aggregate{Input: proj}
+	top := &Project{Input: a, Time: -1}
+	for i, c := range cols {
+		ref := &ColRef{Idx: i, Name: c.Name, T: c.Type}
+		a.Keys = append(a.Keys, ref)
+		a.KeyNames = append(a.KeyNames, c.Name)
+		top.Exprs = append(top.Exprs, ref)
+		top.Names = append(top.Names, proj.Names[i])
+	}
+	return top
+}
+
 // field is one select-list entry before binding.
 type field struct {
 	expr ast.ExprNode
@@ -149,7 +173,7 @@ func expandStar(sel *ast.SelectStmt, input Node, table string, q *parser.Query) 
 	var out []field
 	for _, f := range sel.Fields.Fields {
 		if f.WildCard != nil {
-			if t := f.WildCard.Table; t.O != "" && (sel.From == nil || t.L != table) {
+			if t := f.WildCard.Table; t.O != "" && (sel.From == nil || t.O != table) {
 				return nil, sqlerr.At(sqlerr.UndefinedTable, q.FieldPos(f), "missing FROM-clause entry for table %q", t.O)
 			}
 			if sel.From == nil {
@@ -160,10 +184,7 @@ func expandStar(sel *ast.SelectStmt, input Node, table string, q *parser.Query) 
 			}
 			continue
 		}
-		name := f.AsName.L
-		if f.AsName.O != "" {
-			name = f.AsName.O
-		}
+		name := f.AsName.O
 		if name == "" {
 			name = exprName(f.Expr)
 		}
@@ -176,7 +197,7 @@ func expandStar(sel *ast.SelectStmt, input Node, table string, q *parser.Query) 
 func exprName(n ast.ExprNode) string {
 	switch n := n.(type) {
 	case *ast.ColumnNameExpr:
-		return n.Name.Name.L
+		return n.Name.Name.O
 	case *ast.AggregateFuncExpr:
 		return strings.ToLower(n.F)
 	case *ast.FuncCallExpr:
@@ -184,7 +205,7 @@ func exprName(n ast.ExprNode) string {
 		case parser.CastFunc:
 			if len(n.Args) == 2 {
 				if c, ok := n.Args[0].(*ast.ColumnNameExpr); ok {
-					return c.Name.Name.L
+					return c.Name.Name.O
 				}
 				if v, ok := n.Args[1].(*test_driver.ValueExpr); ok {
 					t := strings.ToLower(v.Datum.GetString())
@@ -231,10 +252,10 @@ func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, s
 			return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "joins are not supported yet")
 		}
 	}
-	alias := ts.AsName.L
+	alias := ts.AsName.O
 	switch src := ts.Source.(type) {
 	case *ast.TableName:
-		name := src.Name.L
+		name := src.Name.O
 		rel, ok := p.Cat.Relation(name)
 		if !ok {
 			return nil, "", sqlerr.At(sqlerr.UndefinedTable, q.NamePos(src, src.Name.O), "relation %q does not exist", src.Name.O)
@@ -290,7 +311,7 @@ func (p *Planner) orderLimit(q *parser.Query, sel *ast.SelectStmt, proj *Project
 			case *ast.ColumnNameExpr:
 				if e.Name.Table.L == "" {
 					for i := 0; i < visible; i++ {
-						if proj.Names[i] == e.Name.Name.L || proj.Names[i] == e.Name.Name.O {
+						if proj.Names[i] == e.Name.Name.O {
 							col = i
 							break
 						}
