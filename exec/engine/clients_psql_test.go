@@ -86,6 +86,33 @@ func TestPsqlCopyQuery(t *testing.T) {
 	}
 }
 
+// TestPsqlImplicitTransaction declares a cursor in a query of several
+// statements (psql's \;), which PostgreSQL runs as one implicit
+// transaction: the cursor works within it and is gone after it; outside a
+// transaction block DECLARE is 25P01.
+func TestPsqlImplicitTransaction(t *testing.T) {
+	addr := startServer(t)
+	script := filepath.Join(t.TempDir(), "script.sql")
+	os.WriteFile(script, []byte(`DECLARE c CURSOR FOR SELECT 1 AS x \; FETCH ALL c;
+FETCH ALL c;
+DECLARE d CURSOR FOR SELECT 2 AS y;
+`), 0o644)
+	var out, errb bytes.Buffer
+	cmd := psqlCmd(t, addr, "-A", "-f", script)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("psql: %v\n%s", err, errb.String())
+	}
+	if want := "x\n1\n(1 row)\n"; out.String() != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+	for _, want := range []string{`2: ERROR:  cursor "c" does not exist`, `3: ERROR:  DECLARE CURSOR can only be used in transaction blocks`} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr %q lacks %q", errb.String(), want)
+		}
+	}
+}
+
 // TestPsqlCopySubscribe watches a view with psql: COPY (SUBSCRIBE ...) TO
 // STDOUT prints each change as a line as it happens. Ctrl-C (SIGINT) makes
 // psql send a CancelRequest; the subscription ends with 57014 and releases
