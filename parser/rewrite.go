@@ -142,9 +142,10 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 		switch {
 		case t.is("select"):
 			limited[depth[i]] = false
-		case t.is("limit"), t.is("offset"):
+		case t.is("limit"), t.is("offset") && (next(1).is("-") || next(1).kind == tNumber):
 			// PostgreSQL's LIMIT ALL, OFFSET without LIMIT and the
-			// errors of negative counts, which TiDB cannot read.
+			// errors of negative counts, which TiDB cannot read. (An
+			// offset not before a count is a column, such as Kafka's.)
 			what := strings.ToUpper(t.text)
 			if next(1).is("-") && next(2).kind == tNumber {
 				k := sqlerr.InvalidLimit
