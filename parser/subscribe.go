@@ -56,7 +56,8 @@ func (p *parser) copyTo(c *cursor) (Stmt, error) {
 		return nil, err
 	}
 	if len(elems) == 0 {
-		return nil, c.errHere("expected a query in COPY ( )")
+		t := c.s.toks[c.i-1]
+		return nil, sqlerr.At(sqlerr.Syntax, c.pos(t), "syntax error at or near \")\": expected a query in COPY ( )")
 	}
 	// The query is everything inside the parentheses: group splits at
 	// the select list's top-level commas.

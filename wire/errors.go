@@ -54,6 +54,7 @@ var kindCodes = [...]string{
 	sqlerr.InvalidLimit:          "2201W",
 	sqlerr.InvalidOffset:         "2201X",
 	sqlerr.NoActiveTransaction:   "25P01",
+	sqlerr.ReadOnlySetting:       "55P02",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -79,7 +79,7 @@ func (s *Session) reset(name string) error {
 	case !ok:
 		return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 	case readOnly[name]:
-		return sqlerr.New(sqlerr.InvalidParameter, "parameter %q cannot be changed", name)
+		return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
 	}
 	s.settings[name] = v
 	return nil
@@ -234,7 +234,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		if _, ok := s.settings[name]; !ok || readOnly[name] {
 			if readOnly[name] {
-				return sqlerr.New(sqlerr.InvalidParameter, "parameter %q cannot be changed", name)
+				return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
 			}
 			return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
 		}

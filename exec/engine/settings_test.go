@@ -73,11 +73,31 @@ func TestSystemSettings(t *testing.T) {
 
 	// The stored values win over the options of the restarted server.
 	eng, stop = open(engine.Options{CheckpointInterval: time.Hour, CacheGroups: 7})
-	defer stop()
 	if got := show(eng, "checkpoint_interval"); got != "20ms" {
 		t.Errorf("checkpoint_interval after restart = %q, want 20ms", got)
 	}
 	if got := show(eng, "state_cache_size"); got != "5000" {
 		t.Errorf("state_cache_size after restart = %q, want 5000", got)
+	}
+
+	// RESET goes back to the server's options, and a restart keeps it so.
+	conn = connect(t, serveEngine(t, eng))
+	if _, err := conn.Exec(ctx, "RESET state_cache_size"); err != nil {
+		t.Fatal(err)
+	}
+	if got := show(eng, "state_cache_size"); got != "7" {
+		t.Errorf("state_cache_size after RESET = %q, want 7", got)
+	}
+	if _, err := conn.Exec(ctx, "RESET ALL"); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	eng, stop = open(engine.Options{CheckpointInterval: time.Hour, CacheGroups: 8})
+	defer stop()
+	if got := show(eng, "checkpoint_interval"); got != "1h0m0s" {
+		t.Errorf("checkpoint_interval after RESET ALL and a restart = %q, want 1h0m0s", got)
+	}
+	if got := show(eng, "state_cache_size"); got != "8" {
+		t.Errorf("state_cache_size after RESET ALL and a restart = %q, want 8", got)
 	}
 }

@@ -61,6 +61,9 @@ const (
 	// NoActiveTransaction is a statement that needs a transaction block
 	// run outside one (25P01).
 	NoActiveTransaction
+	// ReadOnlySetting is a SET or RESET of a setting fixed at start
+	// (55P02).
+	ReadOnlySetting
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
