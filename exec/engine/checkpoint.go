@@ -145,7 +145,7 @@ func (e *Engine) checkpointLocked() error {
 	}()
 	e.crash("checkpoint-begin")
 	for _, x := range xs {
-		if x.pipe != nil {
+		if x.pipe != nil && x.failed.Load() == nil { // a failed view's operators are not trusted
 			if err := x.pipe.Flush(); err != nil {
 				return err
 			}

@@ -119,6 +119,9 @@ type entry struct {
 	subs map[*subscription]struct{}
 	// lat records a generator source's batch latencies.
 	lat latencies
+	// failed is set, once, when a panic stopped this view or source (see
+	// viewGuard); it says why.
+	failed atomic.Pointer[string]
 }
 
 // dataflow is the unit of execution: a root stream and everything that
@@ -165,8 +168,15 @@ func (df *dataflow) now() int64 {
 }
 
 // ingest pushes rows of partition p into the root relation and advances
-// the watermark. The caller holds df.mu.
-func (df *dataflow) ingest(b *vec.Batch, p int) error {
+// the watermark. The caller holds df.mu. A panic (a views' is caught by
+// its viewGuard) is returned as an internal error, so a source's goroutine
+// survives it and the caller's deferred unlock runs.
+func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = internalError("ingesting into "+df.root.rel.Name, r)
+		}
+	}()
 	rel := df.root.rel
 	var procNow int64
 	if df.proc != nil {
@@ -193,7 +203,6 @@ func (df *dataflow) ingest(b *vec.Batch, p int) error {
 			maxTs = max(maxTs, ts)
 		}
 	}
-	var err error
 	if df.root.mat != nil {
 		err = df.root.mat.Push(b)
 	} else {
@@ -363,6 +372,18 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		x.close()
 		return "", err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			// No half-registered relation outlives a panic.
+			if x.lateTable != nil {
+				e.unregister(x.lateTable.rel.Name)
+			}
+			e.unregister(rel.Name)
+			x.close()
+			panic(p)
+		}
+	}()
+	fault("create-relation")
 	if rel.Time.IdleTimeout > 0 || x.df.proc != nil {
 		e.startIdleLoop() // moves idle watermarks and processing time
 	}
@@ -416,16 +437,32 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", pipe.Source.Name)
 	}
 	x := &entry{rel: rel, mat: mat, out: &mat.Out, pipe: pipe, upstream: up, df: up.df}
+	pipe.Entry = &viewGuard{op: pipe.Entry, x: x}
 	if created, err := e.register(x, st.IfNotExists); err != nil || !created {
 		return "", err // nothing was started or written
 	}
 	df := up.df
 	df.mu.Lock()
 	defer df.mu.Unlock()
+	attached := false
+	defer func() {
+		if p := recover(); p != nil {
+			// Under df.mu still: no half-created view outlives a panic.
+			if attached {
+				up.out.Detach(pipe.Entry)
+			}
+			df.proc.detach(pipe)
+			e.unregister(rel.Name)
+			e.dropState(x)
+			panic(p)
+		}
+	}()
 	df.proc.attach(pipe)
+	fault("create-view")
 	if e.restoring {
 		// The checkpoint holds this view's state; just reconnect it.
 		up.out.Attach(pipe.Entry)
+		attached = true
 		return "CREATE_MATERIALIZED_VIEW", nil
 	}
 	err = pipe.Start()
@@ -446,6 +483,9 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	if err == nil && wm != math.MinInt64 {
 		err = pipe.Entry.OnWatermark(wm)
 	}
+	if err == nil && x.failed.Load() != nil {
+		err = sqlerr.New(sqlerr.Internal, "%s while backfilling the view", x.failure())
+	}
 	if err != nil {
 		df.proc.detach(pipe)
 		e.unregister(rel.Name)
@@ -453,6 +493,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", err
 	}
 	up.out.Attach(pipe.Entry)
+	attached = true
 	e.startSource(up)
 	return "CREATE_MATERIALIZED_VIEW", nil
 }
@@ -519,16 +560,7 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 	}
 	x.close()
 	if x.df != nil {
-		x.df.mu.Lock()
-		if x.upstream != nil && x.pipe != nil {
-			x.upstream.out.Detach(x.pipe.Entry)
-			x.df.proc.detach(x.pipe)
-		}
-		if x.sink != nil {
-			x.upstream.out.Detach(x.sink)
-		}
-		x.endSubscriptions(errDropped(x.rel.Name))
-		x.df.mu.Unlock()
+		x.detach()
 	}
 	e.unregister(st.Name)
 	if x.lateTable != nil {
@@ -541,6 +573,20 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 		return "", "", err
 	}
 	return tag, "", nil
+}
+
+// detach disconnects a dropped relation from its dataflow.
+func (x *entry) detach() {
+	x.df.mu.Lock()
+	defer x.df.mu.Unlock()
+	if x.upstream != nil && x.pipe != nil {
+		x.upstream.out.Detach(x.pipe.Entry)
+		x.df.proc.detach(x.pipe)
+	}
+	if x.sink != nil {
+		x.upstream.out.Detach(x.sink)
+	}
+	x.endSubscriptions(errDropped(x.rel.Name))
 }
 
 // dropState deletes every namespace of a relation.

@@ -28,3 +28,15 @@ func (e *Engine) TickProcTime() error { return e.tickIdle() }
 // SubscriptionBytes is what every subscription holds for its client, as
 // charged against subscription_buffer_bytes.
 func (e *Engine) SubscriptionBytes() int64 { return e.subBudget.used() }
+
+// PanicAt makes statements and batches panic where they reach point (see
+// fault), until the returned function is called.
+func PanicAt(point string) (restore func()) {
+	f := func(p string) {
+		if p == point {
+			panic("injected fault at " + p)
+		}
+	}
+	faultHook.Store(&f)
+	return func() { faultHook.Store(nil) }
+}

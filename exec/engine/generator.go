@@ -64,15 +64,18 @@ func (e *Engine) startGenerator(x *entry) {
 				}
 				b.Reset()
 				t0 := time.Now()
-				x.df.mu.Lock()
-				k := g.Fill(b, p, min(n, genChunk))
+				var k int
 				var err error
-				if b.N > 0 { // a nexmark chunk may hold no row of its table
-					err = x.df.ingest(b, p)
-				}
-				x.df.mu.Unlock()
+				x.df.locked(func() {
+					k = g.Fill(b, p, min(n, genChunk))
+					if b.N > 0 { // a nexmark chunk may hold no row of its table
+						err = x.df.ingest(b, p)
+					}
+				})
 				x.lat.add(time.Since(t0), b.N)
 				if err != nil {
+					msg := "stopped: " + err.Error()
+					x.failed.CompareAndSwap(nil, &msg) // SHOW SOURCES says so
 					slog.Error("datagen source stopped", "source", x.rel.Name, "err", err)
 					return
 				}

@@ -46,6 +46,14 @@ func (e *Engine) runEntry(x *entry, run func(ctx context.Context)) {
 	go func() {
 		defer e.wg.Done()
 		defer close(x.done)
+		defer func() {
+			// A panic stops this source or sink alone (SHOW SOURCES,
+			// SHOW SINKS and the log say so); FLUSH, waiting for done,
+			// does not hang.
+			if p := recover(); p != nil {
+				x.fail("in its goroutine", p)
+			}
+		}()
 		run(ctx)
 	}()
 }
@@ -125,6 +133,8 @@ func (e *Engine) catchUp(ctx context.Context, x *entry) error {
 // status is a source's state for SHOW SOURCES.
 func (x *entry) status() string {
 	switch {
+	case x.failed.Load() != nil:
+		return "failed: " + x.failure()
 	case x.kafka != nil:
 		return x.kafka.Status()
 	case !x.started.Load():

@@ -15,7 +15,15 @@ import (
 // Prepare implements wire.Session for the extended protocol: it parses one
 // statement and plans it once with its parameters unbound, which infers
 // their types and the result's columns.
-func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
+func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (out *wire.Statement, err error) {
+	err = guarded("preparing a statement", func() error {
+		out, err = s.prepare(ctx, sql, params)
+		return err
+	})
+	return out, err
+}
+
+func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
 	out := &wire.Statement{SQL: sql, Params: slices.Clone(params)}
 	var cat columnsOnly
 	if ok, err := s.e.psqlCatalog(sql, &cat); ok {
@@ -69,6 +77,10 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*w
 // Execute implements wire.Session: it plans the statement again with the
 // parameters' values bound, and runs it.
 func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
+	return guarded("a statement", func() error { return s.execute(ctx, st, params, w) })
+}
+
+func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
 	if ok, err := s.e.psqlCatalog(st.SQL, w); ok {
 		return err
 	}

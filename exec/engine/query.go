@@ -24,6 +24,7 @@ import (
 // runs on the same operators as a view, over a scratch memory backend,
 // fed one snapshot of its input.
 func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy bool) error {
+	fault("plan")
 	plan, err := e.planner(params).Query(q, planner.AdHoc, false)
 	if err != nil {
 		return err
@@ -112,15 +113,16 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		if !ok || x.mat == nil {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "relation %q is not materialized and cannot be queried directly", pipe.Source.Name)
 		}
-		x.df.mu.Lock()
-		err = x.mat.Scan(func(b *vec.Batch) error {
+		if x.failed.Load() != nil {
+			return nil, errFailed(x)
+		}
+		if err := x.scan(func(b *vec.Batch) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			fault("scan")
 			return pipe.Entry.Push(b)
-		})
-		x.df.mu.Unlock()
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -133,6 +135,13 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		}
 	}
 	return pick(rows, idx), nil
+}
+
+// scan reads x's rows under its dataflow's lock.
+func (x *entry) scan(f func(*vec.Batch) error) error {
+	x.df.mu.Lock()
+	defer x.df.mu.Unlock()
+	return x.mat.Scan(f)
 }
 
 func seq(lo, hi int) []int {
@@ -232,7 +241,8 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			col("future_rows", types.BigInt))
 	case "materialized views":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
-			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar))
+			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar),
+			col("status", types.Varchar))
 	case "views":
 		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
 	case "sinks":
@@ -245,9 +255,10 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		rel := x.rel
 		switch {
 		case what == "sources" && rel.Kind == parser.KindSource:
-			x.df.mu.Lock()
-			parts, idle := int64(len(x.df.parts.parts)), int64(x.df.parts.idleCount(x.df.now()))
-			x.df.mu.Unlock()
+			var parts, idle int64
+			x.df.locked(func() {
+				parts, idle = int64(len(x.df.parts.parts)), int64(x.df.parts.idleCount(x.df.now()))
+			})
 			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load(),
 				parts, idle, x.df.bad.Load(), x.status())
 		case what == "tables" && rel.Kind == parser.KindTable && rel.LateOf != "":
@@ -258,17 +269,25 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		case what == "sinks" && rel.Kind == parser.KindSink:
 			r.add(rel.Name, x.upstream.rel.Name, rel.Options["topic"], x.sink.s.Sent(), x.sink.s.Status())
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
-			x.df.mu.Lock()
-			x.pipe.Flush() // state sizes as of now, not the last write-back
-			st := x.pipe.StateStats()
-			rows := x.mat.Rows()
-			cached := int64(x.pipe.Cached())
-			x.df.mu.Unlock()
+			var st state.Stats
+			var rows, cached int64
+			status := "running"
+			if m := x.failure(); m != "" {
+				status = "failed: " + m
+			}
+			x.df.locked(func() {
+				if status == "running" {
+					x.pipe.Flush() // state sizes as of now, not the last write-back
+				}
+				st = x.pipe.StateStats()
+				rows = x.mat.Rows()
+				cached = int64(x.pipe.Cached())
+			})
 			emit := "on update"
 			if rel.EmitOnClose {
 				emit = "on window close"
 			}
-			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit)
+			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit, status)
 		case what == "views" && rel.Kind == parser.KindView:
 			r.add(rel.Name, rel.SQL)
 		}

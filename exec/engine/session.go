@@ -89,8 +89,13 @@ func (s *Session) reset(name string) error {
 func (s *Session) Close() { s.closeCursors("", 0) }
 
 // Query runs every statement of a simple query in order, stopping at the
-// first error; all statements are parsed before any runs.
+// first error; all statements are parsed before any runs. A panic is the
+// client's XX000 error, and the session goes on.
 func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	return guarded("a query", func() error { return s.query(ctx, sql, w) })
+}
+
+func (s *Session) query(ctx context.Context, sql string, w wire.ResultWriter) error {
 	if ok, err := s.e.psqlCatalog(sql, w); ok {
 		return err
 	}
@@ -322,6 +327,7 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	fault("insert")
 	if e.log != nil {
 		// Durable before acknowledged: a crash after this replays the rows.
 		if err := e.log.append(x.rel.ID, b); err != nil {

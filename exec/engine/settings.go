@@ -141,9 +141,7 @@ func (e *Engine) applySystem(name string) {
 		defer e.mu.RUnlock()
 		for _, x := range e.rels {
 			if x.pipe != nil {
-				x.df.mu.Lock()
-				x.pipe.SetCacheSize(n)
-				x.df.mu.Unlock()
+				x.df.locked(func() { x.pipe.SetCacheSize(n) })
 			}
 		}
 	}

@@ -248,6 +248,9 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 	if err != nil {
 		return nil, err
 	}
+	if x.failed.Load() != nil {
+		return nil, errFailed(x)
+	}
 	cols := subscribeColumns(x.rel)
 	s := &subscription{x: x, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
 	var victims []*subscription
@@ -280,12 +283,12 @@ func (e *Engine) unsubscribe(s *subscription) {
 	if s == nil {
 		return
 	}
-	s.x.df.mu.Lock()
-	if _, ok := s.x.subs[s]; ok {
-		delete(s.x.subs, s)
-		s.x.out.Detach(s)
-	}
-	s.x.df.mu.Unlock()
+	s.x.df.locked(func() {
+		if _, ok := s.x.subs[s]; ok {
+			delete(s.x.subs, s)
+			s.x.out.Detach(s)
+		}
+	})
 	s.release()
 }
 
@@ -385,11 +388,15 @@ func (s *subscription) signal() {
 // Push implements exec.Operator. It never fails: a subscriber's trouble
 // is its own, not the dataflow's.
 func (s *subscription) Push(b *vec.Batch) error {
-	s.mu.Lock()
-	victims := s.add(b, s.stamp())
-	s.mu.Unlock()
-	s.budget.overflow(victims)
+	s.budget.overflow(s.queue(b))
 	return nil
+}
+
+// queue adds b's changes to what s holds for its client.
+func (s *subscription) queue(b *vec.Batch) []*subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.add(b, s.stamp())
 }
 
 func (s *subscription) OnWatermark(int64) error { return nil }
@@ -408,26 +415,8 @@ func (s *subscription) next(ctx context.Context, max int, timeout time.Duration)
 		expired = t.C
 	}
 	for {
-		s.mu.Lock()
-		if n := s.buf.N; n > 0 {
-			var out *vec.Batch
-			if max < 0 || max >= n {
-				out = s.buf
-				s.buf = vec.NewBatch(out.Types(), 0)
-				s.strData = 0
-			} else {
-				out = pick(s.buf, seq(0, max))
-				dropFront(s.buf, max)
-				s.strData -= stringBytes(out)
-			}
-			s.recharge()
-			s.mu.Unlock()
-			return out, nil
-		}
-		err := s.err
-		s.mu.Unlock()
-		if err != nil {
-			return nil, err
+		if out, err := s.take(max); out != nil || err != nil {
+			return out, err
 		}
 		select {
 		case <-s.wake:
@@ -437,6 +426,29 @@ func (s *subscription) next(ctx context.Context, max int, timeout time.Duration)
 			return vec.NewBatch(catalog.Types(s.cols), 0), nil
 		}
 	}
+}
+
+// take takes up to max queued changes (all when max < 0), or returns the
+// error that ended s, or neither when nothing is queued.
+func (s *subscription) take(max int) (*vec.Batch, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.buf.N
+	if n == 0 {
+		return nil, s.err
+	}
+	var out *vec.Batch
+	if max < 0 || max >= n {
+		out = s.buf
+		s.buf = vec.NewBatch(out.Types(), 0)
+		s.strData = 0
+	} else {
+		out = pick(s.buf, seq(0, max))
+		dropFront(s.buf, max)
+		s.strData -= stringBytes(out)
+	}
+	s.recharge()
+	return out, nil
 }
 
 // errDropped ends the subscriptions of a relation that is dropped.

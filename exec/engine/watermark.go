@@ -139,12 +139,18 @@ func (e *Engine) tickIdle() error {
 	}
 	e.mu.RUnlock()
 	for _, df := range dfs {
-		df.mu.Lock()
-		err := df.advance(df.now())
-		if err == nil && df.proc != nil {
-			err = df.proc.tick(df.proc.now(df))
-		}
-		df.mu.Unlock()
+		var err error
+		df.locked(func() {
+			err = guarded("advancing processing time", func() error {
+				if err := df.advance(df.now()); err != nil {
+					return err
+				}
+				if df.proc != nil {
+					return df.proc.tick(df.proc.now(df))
+				}
+				return nil
+			})
+		})
 		if err != nil {
 			return err
 		}
