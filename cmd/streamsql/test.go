@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/streamsql/streamsql/exec/engine"
@@ -29,6 +30,7 @@ func test(args []string, out io.Writer) error {
 	allowNonempty := fset.Bool("allow-nonempty", false, "with --addr, run even if the server already holds relations (the files' own are still dropped after each)")
 	verbose := fset.Bool("v", false, "print every record")
 	rewrite := fset.Bool("rewrite", false, "rewrite expected results with actual ones")
+	timeout := fset.Duration("timeout", slt.DefaultTimeout, "fail a statement or query with no answer after this long, naming its file and line (0: wait without limit)")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +52,7 @@ func test(args []string, out io.Writer) error {
 	}
 	failed := 0
 	for _, f := range files {
-		err := runSLT(context.Background(), f, *addr, *verbose, *rewrite, out)
+		err := runSLT(context.Background(), f, *addr, *verbose, *rewrite, *timeout, out)
 		if err != nil {
 			failed++
 			fmt.Fprintf(out, "FAIL %s\n%v\n", f, err)
@@ -91,7 +93,7 @@ func sltFiles(paths []string) ([]string, error) {
 }
 
 // runSLT runs one file against addr, or a fresh server when addr is "".
-func runSLT(ctx context.Context, path, addr string, verbose, rewrite bool, out io.Writer) (err error) {
+func runSLT(ctx context.Context, path, addr string, verbose, rewrite bool, timeout time.Duration, out io.Writer) (err error) {
 	fresh := addr == ""
 	if fresh {
 		backend, err := memory.Open("")
@@ -108,9 +110,13 @@ func runSLT(ctx context.Context, path, addr string, verbose, rewrite bool, out i
 		defer srv.Close()
 		addr = srv.Addr().String()
 	}
+	if timeout == 0 {
+		timeout = -1 // the Runner's "no limit"
+	}
 	r := &slt.Runner{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) { return dialTest(ctx, addr) },
 		Rewrite: rewrite,
+		Timeout: timeout,
 	}
 	if verbose {
 		r.Log = out

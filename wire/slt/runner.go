@@ -27,9 +27,25 @@ type Runner struct {
 	// (results, error patterns, counts), so a file can be created from what the server answers and then
 	// reviewed. Rewritten records are not reported as failures.
 	Rewrite bool
-	// Timeout, if positive, bounds each statement and query; one that runs out fails (and, since pgx closes
-	// a connection whose query is interrupted, the next record on it reconnects).
+	// Timeout bounds each statement and query, and the connecting for it: one that runs out fails, named by
+	// its file and line (and, since pgx closes a connection whose query is interrupted, the next record on it
+	// reconnects), so a server that hangs fails the run instead of hanging it. Zero means DefaultTimeout; a
+	// negative Timeout waits without limit.
 	Timeout time.Duration
+}
+
+// DefaultTimeout is a Runner's Timeout when it sets none: far above what any record of a test file should
+// take.
+const DefaultTimeout = 60 * time.Second
+
+// defaultTimeout is DefaultTimeout, lowered by tests.
+var defaultTimeout = DefaultTimeout
+
+func (r *Runner) timeout() time.Duration {
+	if r.Timeout == 0 {
+		return defaultTimeout
+	}
+	return r.Timeout
 }
 
 // RunFile runs the file at path on connections from connect. It returns an error listing every failed
@@ -219,10 +235,19 @@ func (s *session) close(ctx context.Context) {
 // runSQL runs a statement or query record. It returns its failure, or nil, and the record's body rewritten
 // to what the server answered, or nil when it cannot be rewritten.
 func (s *session) runSQL(ctx context.Context, rec *Record) (*Failure, []string) {
-	if s.runner.Timeout > 0 {
+	parent := ctx
+	timeout := s.runner.timeout()
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.runner.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+	}
+	// timedOut says so when the record's own deadline, not the run's, ended it.
+	timedOut := func(err error) error {
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("no answer within %v (the timeout): %v", timeout, err) // never a server error that an expected error could match
+		}
+		return err
 	}
 	conn, err := s.conn(ctx, rec.Connection)
 	if err != nil {
@@ -231,9 +256,12 @@ func (s *session) runSQL(ctx context.Context, rec *Record) (*Failure, []string) 
 			name = defaultConnection
 		}
 		return &Failure{Path: rec.Path, Line: rec.Line, SQL: rec.SQL,
-			Summary: fmt.Sprintf("cannot open connection %q: %v", name, err)}, nil
+			Summary: fmt.Sprintf("cannot open connection %q: %v", name, timedOut(err))}, nil
 	}
 	out := execute(ctx, conn, rec.SQL)
+	if out.err != nil {
+		out.err = timedOut(out.err)
+	}
 	if rec.Kind == KindStatement {
 		return checkStatement(rec, out)
 	}

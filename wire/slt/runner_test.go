@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // writeFiles writes name → text files under a temporary directory and returns it.
@@ -150,4 +155,73 @@ func TestRewriteFile(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("a temporary file was left behind: %v", entries)
 	}
+}
+
+// TestRunTimeout runs a file on a server that accepts connections and
+// queries but never answers one: with no Timeout set, each record still
+// fails by DefaultTimeout (lowered here), named by its line, and the run
+// ends instead of hanging.
+func TestRunTimeout(t *testing.T) {
+	defer func(d time.Duration) { defaultTimeout = d }(defaultTimeout)
+	defaultTimeout = 200 * time.Millisecond
+	addr := silentServer(t)
+	path := filepath.Join(writeFiles(t, map[string]string{"hang.slt": "statement ok\nSELECT 1\n\nquery I\nSELECT 2\n----\n2\n"}), "hang.slt")
+	r := &Runner{Connect: func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.Connect(ctx, "postgres://u@"+addr+"/db?sslmode=disable")
+	}}
+	done := make(chan error, 1)
+	go func() { done <- r.RunFile(t.Context(), path) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not end: a record that gets no answer must fail by the timeout")
+	}
+	if got := failedLines(t, err); !slices.Equal(got, []string{"hang.slt:1", "hang.slt:4"}) {
+		t.Fatalf("failed records %v, want hang.slt:1 and hang.slt:4; %v", got, err)
+	}
+	if !strings.Contains(err.Error(), "no answer within 200ms") {
+		t.Errorf("the report does not say the records timed out: %v", err)
+	}
+}
+
+// silentServer is a Postgres server that lets a client in and then never
+// answers: it reads what the client sends and drops it.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { nc.Close() })
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				be := pgproto3.NewBackend(nc, nc)
+				msg, err := be.ReceiveStartupMessage()
+				if _, ok := msg.(*pgproto3.StartupMessage); err != nil || !ok {
+					return // a CancelRequest: ignored
+				}
+				be.Send(&pgproto3.AuthenticationOk{})
+				be.Send(&pgproto3.BackendKeyData{ProcessID: 1, SecretKey: []byte{0, 0, 0, 1}})
+				be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+				if be.Flush() != nil {
+					return
+				}
+				io.Copy(io.Discard, nc)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
