@@ -178,6 +178,18 @@ func (e *Engine) checkpointLocked() error {
 	return nil
 }
 
+// writeSettings stores the system settings SET changed.
+func (e *Engine) writeSettings(meta state.Store) error {
+	e.sys.mu.Lock()
+	defer e.sys.mu.Unlock()
+	for name, v := range e.sys.set {
+		if err := meta.Put(append([]byte{'s'}, name...), []byte(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeMeta rewrites the meta namespace from the live engine.
 func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 	meta := e.backend.Namespace(metaNS)
@@ -187,14 +199,9 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 	if err := meta.Put([]byte{'n'}, binary.AppendUvarint(nil, next)); err != nil {
 		return err
 	}
-	e.sys.mu.Lock()
-	for name, v := range e.sys.set {
-		if err := meta.Put(append([]byte{'s'}, name...), []byte(v)); err != nil {
-			e.sys.mu.Unlock()
-			return err
-		}
+	if err := e.writeSettings(meta); err != nil {
+		return err
 	}
-	e.sys.mu.Unlock()
 	for _, x := range xs {
 		if x.rel.LateOf != "" {
 			continue // recreated by its table's or source's CREATE

@@ -127,17 +127,22 @@ func (g *subBudget) victims() []*subscription {
 // holds no subscription's mu.
 func (g *subBudget) overflow(victims []*subscription) {
 	for _, v := range victims {
-		v.mu.Lock()
-		g.mu.Lock()
-		over, limit, held := g.total > g.limit, g.limit, g.held[v]
-		g.mu.Unlock()
-		if over && v.err == nil {
-			v.fail(sqlerr.New(sqlerr.InsufficientResources,
-				"subscription to %q was ended: subscriptions held more than subscription_buffer_bytes (%d bytes) of changes their clients had not read, and this one held the most (%d bytes)",
-				v.x.rel.Name, limit, held))
-		}
-		v.mu.Unlock()
+		g.end(v)
 		v.signal()
+	}
+}
+
+// end ends v if the subscriptions still hold more than the limit.
+func (g *subBudget) end(v *subscription) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	g.mu.Lock()
+	over, limit, held := g.total > g.limit, g.limit, g.held[v]
+	g.mu.Unlock()
+	if over && v.err == nil {
+		v.fail(sqlerr.New(sqlerr.InsufficientResources,
+			"subscription to %q was ended: subscriptions held more than subscription_buffer_bytes (%d bytes) of changes their clients had not read, and this one held the most (%d bytes)",
+			v.x.rel.Name, limit, held))
 	}
 }
 
