@@ -145,7 +145,10 @@ func (e *Engine) checkpointLocked() error {
 	}()
 	e.crash("checkpoint-begin")
 	for _, x := range xs {
-		if x.pipe != nil && x.failed.Load() == nil { // a failed view's operators are not trusted
+		if x.failed.Load() != nil {
+			continue // a failed view's operators are not trusted
+		}
+		if x.pipe != nil {
 			if err := x.pipe.Flush(); err != nil {
 				return err
 			}
@@ -209,6 +212,13 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 		id := x.rel.ID
 		if err := meta.Put(keys.AppendUint64([]byte{'c'}, id), []byte(x.rel.SQL)); err != nil {
 			return err
+		}
+		if m := x.failed.Load(); m != nil && x.pipe != nil {
+			// A failed view stays failed after a restart: its state holds
+			// part of a batch and misses what came after.
+			if err := meta.Put(keys.AppendUint64([]byte{'f'}, id), []byte(*m)); err != nil {
+				return err
+			}
 		}
 		if df := x.df; df != nil && df.root == x {
 			v := binary.AppendVarint(nil, df.parts.maxTime)
@@ -357,6 +367,11 @@ func (e *Engine) restore() error {
 			}
 			df.bad.Store(v[7+2*n])
 			df.parts.lastRow = now
+		case 'f':
+			if x != nil {
+				m := string(r.val)
+				x.failed.Store(&m)
+			}
 		case 'm':
 			if x == nil || x.pipe == nil {
 				continue

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/memory"
 )
 
 // TestPanicInStatement makes a statement panic at each point where it holds
@@ -140,6 +141,39 @@ func TestPanicInView(t *testing.T) {
 	run(t, a, "CREATE MATERIALIZED VIEW v2 AS SELECT k FROM t")
 	if got := count(t, a, "SELECT count(*) FROM v2"); got != 5 {
 		t.Errorf("view v2 has %d rows, want 5", got)
+	}
+}
+
+// TestPanicInViewRestart checks that a view a panic stopped is still
+// failed after a restart, and the other views and the table are whole.
+func TestPanicInViewRestart(t *testing.T) {
+	stateDir, logDir := t.TempDir(), t.TempDir()
+	open := func() (*pgx.Conn, func()) {
+		backend, err := memory.Open(stateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, stop := openDurable(t, backend, logDir, engine.Options{})
+		return connect(t, serveEngine(t, eng)), stop
+	}
+	a, stop := open()
+	run(t, a, "CREATE TABLE t (k INT)")
+	run(t, a, "CREATE MATERIALIZED VIEW v AS SELECT k, count(*) AS n FROM t GROUP BY k")
+	run(t, a, "CREATE MATERIALIZED VIEW w AS SELECT count(*) AS n FROM t")
+	restore := engine.PanicAt("view-batch v")
+	run(t, a, "INSERT INTO t VALUES (1), (2)")
+	restore()
+	a.Close(context.Background())
+	stop()
+
+	a, stop = open()
+	defer stop()
+	run(t, a, "INSERT INTO t VALUES (3)")
+	if got := count(t, a, "SELECT n FROM w"); got != 3 {
+		t.Errorf("after a restart, view w counts %d rows, want 3", got)
+	}
+	if err := tryExec(a, "SELECT * FROM v"); err == nil || !strings.Contains(err.Error(), `materialized view "v" stopped after an internal error processing a batch: injected fault`) {
+		t.Errorf("SELECT from the failed view after a restart: got %v, want it still failed", err)
 	}
 }
 
