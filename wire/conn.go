@@ -67,8 +67,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 }
 
 // serve runs the connection until the client leaves, breaks the protocol
-// or the server closes. A panic (in the Session, most likely) ends only
-// this connection: the client gets XX000 with the panic's text.
+// or the server closes. A panic here ends only this connection: the client
+// gets FATAL XX000 with the panic's text. (The engine's Session turns its
+// own panics into a statement's ERROR, and the session goes on.)
 func (c *conn) serve() {
 	defer c.s.remove(c)
 	defer c.nc.Close()
