@@ -267,7 +267,11 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 		case what == "tables" && rel.Kind == parser.KindTable:
 			r.add(rel.Name, x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load())
 		case what == "sinks" && rel.Kind == parser.KindSink:
-			r.add(rel.Name, x.upstream.rel.Name, rel.Options["topic"], x.sink.s.Sent(), x.sink.s.Status())
+			status := x.sink.s.Status()
+			if m := x.failure(); m != "" {
+				status = "failed: " + m // its goroutine panicked
+			}
+			r.add(rel.Name, x.upstream.rel.Name, rel.Options["topic"], x.sink.s.Sent(), status)
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
 			var st state.Stats
 			var rows, cached int64
