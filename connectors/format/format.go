@@ -8,6 +8,7 @@ package format
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -22,8 +23,19 @@ type Meta struct {
 	Topic     string
 	Partition int
 	Offset    int64
-	Timestamp int64 // µs since the epoch
+	// Timestamp is µs since the epoch; one outside TIMESTAMP's range (see
+	// MetaMillis) makes a 'timestamp' column's row bad.
+	Timestamp int64
 	Key       []byte
+}
+
+// MetaMillis is Meta.Timestamp for a record time in epoch milliseconds:
+// math.MinInt64, out of range, when the µs would not be a TIMESTAMP.
+func MetaMillis(ms int64) int64 {
+	if us, ok := vec.EpochMillis(ms); ok {
+		return us
+	}
+	return math.MinInt64
 }
 
 // Decoder appends the row of one record to a batch. A Decoder is not safe
@@ -120,6 +132,9 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 		switch c.Metadata {
 		case "":
 		case "timestamp":
+			if !vec.TimestampInRange(m.Timestamp) {
+				return fmt.Errorf("column %s: the record's timestamp is %w", c.Name, errTimestampRange)
+			}
 			*s = slot{set: true, i: vec.TruncateMicros(m.Timestamp, c.Type.Prec)}
 		case "key":
 			*s = slot{set: true, null: m.Key == nil, s: string(m.Key)}
@@ -192,8 +207,11 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 		}
 		s.b = b
 	case types.Timestamp:
-		us, ok := parseTimestamp(text)
-		if !ok {
+		us, err := parseTimestamp(text)
+		if err == errTimestampRange {
+			return fmt.Errorf("column %s: %q is %w", c.Name, truncate(text), err)
+		}
+		if err != nil {
 			return bad("a timestamp")
 		}
 		s.i = vec.TruncateMicros(us, t.Prec)

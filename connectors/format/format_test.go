@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,9 +17,10 @@ import (
 //
 //	source                 a CREATE SOURCE statement: its columns and WITH
 //	                       options (format = ...) make the decoder
-//	decode [key=K]         each input line is one record's value; prints
+//	decode [key=K] [ts=MS] each input line is one record's value; prints
 //	                       the row or the error (a line "<tombstone>" is a
-//	                       record without a value)
+//	                       record without a value); ts is the record's
+//	                       time in epoch milliseconds
 func TestDecode(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		var dec Decoder
@@ -57,6 +59,15 @@ func TestDecode(t *testing.T) {
 					var k string
 					d.ScanArgs(t, "key", &k)
 					m.Key = []byte(k)
+				}
+				if d.HasArg("ts") {
+					var ms string
+					d.ScanArgs(t, "ts", &ms)
+					n, err := strconv.ParseInt(ms, 10, 64)
+					if err != nil {
+						d.Fatalf(t, "ts=%s: %v", ms, err)
+					}
+					m.Timestamp = MetaMillis(n)
 				}
 				b := vec.NewBatch(catalog.Types(cols), 4)
 				for _, line := range strings.Split(d.Input, "\n") {

@@ -315,7 +315,7 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			if err != nil {
 				return fmt.Errorf("kafka source %s[%d]: reading a record: %w", s.cfg.topic, p, err)
 			}
-			m.Offset, m.Timestamp = rec.Offset, rec.Time.UnixMicro()
+			m.Offset, m.Timestamp = rec.Offset, format.MetaMillis(rec.Time.UnixMilli())
 			m.Key = nil
 			if rec.Key != nil {
 				m.Key = key
