@@ -43,7 +43,8 @@ type Options struct {
 //	'c' id      → the CREATE statement of relation id, as written
 //	'n'         → the next relation id
 //	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows,
-//	              partitions n, then n × (max event time, source position) of each partition, bad records
+//	              partitions n, then n × (max event time, source position) of each partition, bad records,
+//	              bad records not written to dlq_topic
 //	'm' id      → late rows dropped by each aggregate of materialized view id, then each
 //	              aggregate's watermark and the one the view passed on
 //	's' name    → a system setting SET by a user (see systemSettings)
@@ -224,6 +225,7 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 				v = binary.AppendVarint(v, pos)
 			}
 			v = binary.AppendVarint(v, df.bad.Load())
+			v = binary.AppendVarint(v, df.dlqFailed.Load())
 			if err := meta.Put(keys.AppendUint64([]byte{'d'}, id), v); err != nil {
 				return err
 			}
@@ -328,7 +330,7 @@ func (e *Engine) restore() error {
 			}
 			v := varints(r.val, 7)
 			n := int(min(max(v[6], 0), 1<<16))
-			v = varints(r.val, 8+2*n)
+			v = varints(r.val, 9+2*n)
 			df := x.df
 			df.parts.maxTime, df.wm = v[0], v[1]
 			df.rows.Store(v[2])
@@ -349,6 +351,7 @@ func (e *Engine) restore() error {
 				}
 			}
 			df.bad.Store(v[7+2*n])
+			df.dlqFailed.Store(v[8+2*n])
 			df.parts.lastRow = now
 		case 'm':
 			if x == nil || x.pipe == nil {

@@ -134,8 +134,9 @@ type dataflow struct {
 	rows, late atomic.Int64
 	wmShown    atomic.Int64
 	// future counts rows beyond max_future; bad counts a source's records
-	// that did not decode; clock reads processing time.
-	future, bad atomic.Int64
+	// that did not decode, dlqFailed those of them dlq_topic did not take;
+	// clock reads processing time.
+	future, bad, dlqFailed atomic.Int64
 	// moved is signalled (with mu) when a Kafka partition's offset moves.
 	moved *sync.Cond
 	clock func() time.Time

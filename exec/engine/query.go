@@ -226,7 +226,8 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 	case "sources":
 		r = newRows(col("name", types.Varchar), col("connector", types.Varchar), col("rows", types.BigInt),
 			col("late_rows", types.BigInt), col("watermark", types.Ts), col("future_rows", types.BigInt),
-			col("partitions", types.Int), col("idle_partitions", types.Int), col("bad_rows", types.BigInt), col("status", types.Varchar))
+			col("partitions", types.Int), col("idle_partitions", types.Int), col("bad_rows", types.BigInt), col("dlq_failures", types.BigInt),
+			col("status", types.Varchar))
 	case "tables":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts),
 			col("future_rows", types.BigInt))
@@ -249,7 +250,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			parts, idle := int64(len(x.df.parts.parts)), int64(x.df.parts.idleCount(x.df.now()))
 			x.df.mu.Unlock()
 			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load(),
-				parts, idle, x.df.bad.Load(), x.status())
+				parts, idle, x.df.bad.Load(), x.df.dlqFailed.Load(), x.status())
 		case what == "tables" && rel.Kind == parser.KindTable && rel.LateOf != "":
 			// Every row behind the source's watermark is kept here.
 			r.add(rel.Name, x.df.late.Load(), int64(0), nil, int64(0))
