@@ -47,6 +47,7 @@ type Options struct {
 //	              bad records not written to dlq_topic
 //	'm' id      → late rows dropped by each aggregate of materialized view id, then each
 //	              aggregate's watermark and the one the view passed on
+//	'k' id      → records sink id has had acknowledged
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
 
@@ -230,6 +231,13 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 				return err
 			}
 		}
+		if x.sink != nil {
+			// Every record so far is acknowledged: flushSinks ran under
+			// the dataflows' locks.
+			if err := meta.Put(keys.AppendUint64([]byte{'k'}, id), binary.AppendVarint(nil, x.sink.s.Sent())); err != nil {
+				return err
+			}
+		}
 		if x.pipe != nil {
 			var v []byte
 			for _, a := range x.pipe.Aggs {
@@ -353,6 +361,10 @@ func (e *Engine) restore() error {
 			df.bad.Store(v[7+2*n])
 			df.dlqFailed.Store(v[8+2*n])
 			df.parts.lastRow = now
+		case 'k':
+			if x != nil && x.sink != nil {
+				x.sink.s.RestoreSent(varints(r.val, 1)[0])
+			}
 		case 'm':
 			if x == nil || x.pipe == nil {
 				continue
