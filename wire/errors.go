@@ -55,6 +55,7 @@ var kindCodes = [...]string{
 	sqlerr.InvalidOffset:         "2201X",
 	sqlerr.NoActiveTransaction:   "25P01",
 	sqlerr.ReadOnlySetting:       "55P02",
+	sqlerr.CharNotInRepertoire:   "22021",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -17,6 +17,9 @@ import (
 // their types and the result's columns.
 func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
 	out := &wire.Statement{SQL: sql, Params: slices.Clone(params)}
+	if err := checkText(sql); err != nil {
+		return out, err
+	}
 	var cat columnsOnly
 	if ok, err := s.e.psqlCatalog(sql, &cat); ok {
 		out.Columns = cat.cols
@@ -69,6 +72,13 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (*w
 // Execute implements wire.Session: it plans the statement again with the
 // parameters' values bound, and runs it.
 func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
+	for _, v := range params {
+		if v != nil {
+			if err := checkText(*v); err != nil {
+				return err
+			}
+		}
+	}
 	if ok, err := s.e.psqlCatalog(st.SQL, w); ok {
 		return err
 	}

@@ -94,6 +94,9 @@ func (s *Session) Close() { s.closeCursors("", 0) }
 // Query runs every statement of a simple query in order, stopping at the
 // first error; all statements are parsed before any runs.
 func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	if err := checkText(sql); err != nil {
+		return err
+	}
 	if ok, err := s.e.psqlCatalog(sql, w); ok {
 		return err
 	}
@@ -397,6 +400,11 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, 
 			v := exec.Compile(ex).Eval(one)
 			if v.IsNull(0) && x.rel.Columns[c].NotNull {
 				return nil, nil, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
+			}
+			if v.Type.Kind == types.String && !v.IsNull(0) {
+				if err := checkText(v.Str[0]); err != nil {
+					return nil, nil, err
+				}
 			}
 			b.Cols[c].AppendFrom(v, 0)
 		}
