@@ -129,3 +129,33 @@ func hasCode(err error, code string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == code
 }
+
+// TestKafkaTextNotUTF8: through a Kafka source, a record that is not
+// UTF-8 is a bad row, or with invalid_utf8 = 'replace' a row with U+FFFD;
+// a NUL is a bad row either way.
+func TestKafkaTextNotUTF8(t *testing.T) {
+	addr, cl := startKafka(t, "ev")
+	conn := connect(t, startServer(t))
+	produce(t, cl,
+		&kgo.Record{Topic: "ev", Value: []byte("{\"s\": \"caf\xe9\"}")},
+		&kgo.Record{Topic: "ev", Value: []byte(`{"s": "a\u0000b"}`)},
+		&kgo.Record{Topic: "ev", Value: []byte(`{"s": "\ud83d"}`)},
+		&kgo.Record{Topic: "ev", Value: []byte(`{"s": "ok"}`)})
+	for _, mode := range []string{"error", "replace"} {
+		oracleExec(t, conn, fmt.Sprintf(`CREATE SOURCE ev_%[2]s (s VARCHAR) WITH (connector = 'kafka', brokers = '%[1]s',
+			topic = 'ev', format = 'json', invalid_utf8 = '%[2]s')`, addr, mode))
+		oracleExec(t, conn, fmt.Sprintf("CREATE MATERIALIZED VIEW v_%[1]s AS SELECT s, COUNT(*) AS n FROM ev_%[1]s GROUP BY s", mode))
+	}
+	oracleExec(t, conn, "FLUSH")
+	want := map[string]string{"error": "[ok 1]", "replace": "[caf\ufffd 1 ok 1 \ufffd 1]"}
+	for mode, w := range want {
+		if got := fmt.Sprint(textRows(t, conn, "SELECT s || ' ' || n FROM v_"+mode+" ORDER BY s")); got != w {
+			t.Errorf("invalid_utf8 = '%s': %q, want %q", mode, got, w)
+		}
+	}
+	for _, r := range oracleQuery(t, conn, "SHOW SOURCES") {
+		if want := map[string]string{"ev_error": "3", "ev_replace": "1"}[r[0]]; r[8] != want {
+			t.Errorf("%s: bad_rows %s, want %s", r[0], r[8], want)
+		}
+	}
+}
