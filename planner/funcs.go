@@ -216,7 +216,8 @@ func (b *binder) numericFunc(name string, n *ast.FuncCallExpr, args func(lo, hi 
 
 // cast binds an explicit CAST; constants are converted now.
 func (b *binder) cast(x Expr, t types.T, at ast.Node) (Expr, error) {
-	if sameType(x.Type(), t) && (t.Kind != types.String || t.Width == x.Type().Width) {
+	if sameType(x.Type(), t) && (t.Kind != types.String || t.Width == x.Type().Width) &&
+		(t.Kind != types.Decimal || t.Prec >= x.Type().Prec) {
 		return x, nil
 	}
 	if c, ok := x.(*Const); ok {

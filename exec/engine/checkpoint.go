@@ -46,7 +46,7 @@ type Options struct {
 //	              partitions n, then n × (max event time, source position) of each partition, bad records,
 //	              bad records not written to dlq_topic
 //	'm' id      → late rows dropped by each aggregate of materialized view id, then each
-//	              aggregate's watermark and the one the view passed on
+//	              aggregate's watermark and the one the view passed on, then the view's expression errors
 //	'k' id      → records sink id has had acknowledged
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
@@ -251,6 +251,7 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 				return err
 			}
 			v = binary.AppendVarint(v, wm)
+			v = binary.AppendVarint(v, x.pipe.Errors.Count())
 			if err := meta.Put(keys.AppendUint64([]byte{'m'}, id), v); err != nil {
 				return err
 			}
@@ -370,7 +371,7 @@ func (e *Engine) restore() error {
 				continue
 			}
 			n := len(x.pipe.Aggs)
-			v := varints(r.val, 2*n+1)
+			v := varints(r.val, 2*n+2)
 			if countVarints(r.val) < 2*n+1 {
 				// Stored before the watermarks were: the dataflow's.
 				for i := range n {
@@ -382,6 +383,8 @@ func (e *Engine) restore() error {
 				a.Restore(v[i], v[n+i])
 			}
 			x.mat.RestoreWatermark(v[2*n])
+			// Stored before expression errors were counted: zero.
+			x.pipe.Errors.Restore(v[2*n+1])
 		}
 	}
 	return nil

@@ -402,7 +402,8 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	rel.ID = e.allocID()
 	id := rel.ID
 	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns), nil, rel.AppendOnly)
-	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat)
+	// One bad row cannot stop a view: its expression errors are counted.
+	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat, exec.NewRowErrors(false))
 	if err == nil && pipe.Source == nil {
 		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")
 	}

@@ -64,8 +64,12 @@ func (e *Engine) run(ctx context.Context, n planner.Node) (*vec.Batch, error) {
 				return nil, err
 			}
 			out := vec.NewBatch(catalog.Types(n.Columns()), in.N)
+			errs := exec.NewRowErrors(true)
 			for i, x := range n.Exprs {
-				out.Cols[i] = *exec.Compile(x).Eval(in)
+				out.Cols[i] = *exec.Compile(x, errs).Eval(in)
+			}
+			if err := errs.Err(); err != nil {
+				return nil, err
 			}
 			out.N = in.N
 			return out, nil
@@ -96,7 +100,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 	}
 	defer scratch.Close()
 	coll := exec.NewCollect(vec.NewBatch(catalog.Types(n.Columns()), 0))
-	pipe, err := exec.Build(n, func(k int) state.Store { return scratch.Namespace(uint64(k)) }, coll)
+	// A statement fails on its first expression error, as in PostgreSQL.
+	errs := exec.NewRowErrors(true)
+	pipe, err := exec.Build(n, func(k int) state.Store { return scratch.Namespace(uint64(k)) }, coll, errs)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +129,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	// Expand multiplicities into plain rows.
 	rows := coll.Rows
@@ -233,7 +242,8 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			col("future_rows", types.BigInt))
 	case "materialized views":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
-			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar))
+			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar),
+			col("expr_errors", types.BigInt))
 	case "views":
 		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
 	case "sinks":
@@ -269,7 +279,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			if rel.EmitOnClose {
 				emit = "on window close"
 			}
-			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit)
+			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit, x.pipe.Errors.Count())
 		case what == "views" && rel.Kind == parser.KindView:
 			r.add(rel.Name, rel.SQL)
 		}

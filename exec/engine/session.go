@@ -395,9 +395,13 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, 
 	}
 	b := vec.NewBatch(catalog.Types(x.rel.Columns), len(plan.Rows))
 	one := &vec.Batch{N: 1}
+	errs := exec.NewRowErrors(true)
 	for _, row := range plan.Rows {
 		for c, ex := range row {
-			v := exec.Compile(ex).Eval(one)
+			v := exec.Compile(ex, errs).Eval(one)
+			if err := errs.Err(); err != nil {
+				return nil, nil, err
+			}
 			if v.IsNull(0) && x.rel.Columns[c].NotNull {
 				return nil, nil, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
 			}
