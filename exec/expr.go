@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -325,10 +326,117 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 				copyValue(out, i, args[0], i)
 			}
 		}
+	case planner.FnPow:
+		x, y := args[0].F64, args[1].F64
+		for i := 0; i < n; i++ {
+			v := math.Pow(x[i], y[i])
+			out.F64[i] = v
+			if (math.IsInf(v, 0) || math.IsNaN(v)) && !math.IsInf(x[i], 0) && !math.IsNaN(x[i]) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
+				out.F64[i] = 0
+				out.SetNull(i)
+				msg := "value out of range: overflow"
+				switch {
+				case x[i] == 0:
+					msg = "zero raised to a negative power is undefined"
+				case x[i] < 0:
+					msg = "a negative number raised to a non-integer power yields a complex result"
+				}
+				c.errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", msg) })
+			}
+		}
+	case planner.FnExtract:
+		field, ts := args[0].Str, args[1].I64
+		for i := 0; i < n; i++ {
+			if !out.IsNull(i) {
+				out.I64[i] = extract(field[i], ts[i])
+			}
+		}
+	case planner.FnDateTrunc:
+		unit, ts := args[0].Str, args[1].I64
+		for i := 0; i < n; i++ {
+			if !out.IsNull(i) {
+				out.I64[i] = dateTrunc(unit[i], ts[i])
+			}
+		}
 	default:
 		panic("exec: function not implemented")
 	}
 	return out
+}
+
+// extract is EXTRACT(field FROM ts) of a timestamp in µs, as the scaled
+// decimal the planner typed it (second's scale is 6).
+func extract(field string, us int64) int64 {
+	t := time.UnixMicro(us).UTC()
+	switch field {
+	case "microseconds", "second":
+		return int64(t.Second())*1e6 + int64(t.Nanosecond()/1e3)
+	case "minute":
+		return int64(t.Minute())
+	case "hour":
+		return int64(t.Hour())
+	case "day":
+		return int64(t.Day())
+	case "week":
+		_, w := t.ISOWeek()
+		return int64(w)
+	case "month":
+		return int64(t.Month())
+	case "quarter":
+		return int64(t.Month()-1)/3 + 1
+	case "year":
+		return int64(t.Year())
+	}
+	panic("exec: unknown EXTRACT field " + field)
+}
+
+// dateTrunc is date_trunc(unit, ts) of a timestamp in µs. Weeks start on
+// Monday; centuries and millennia on their year 1, as in PostgreSQL.
+func dateTrunc(unit string, us int64) int64 {
+	floor := func(d int64) int64 { return planner.FloorDiv(us, d) * d }
+	t := time.UnixMicro(us).UTC()
+	y := t.Year()
+	date := func(y int, m time.Month) int64 { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).UnixMicro() }
+	switch unit {
+	case "microseconds":
+		return us
+	case "milliseconds":
+		return floor(1e3)
+	case "second":
+		return floor(1e6)
+	case "minute":
+		return floor(60e6)
+	case "hour":
+		return floor(3600e6)
+	case "day":
+		return floor(86400e6)
+	case "week":
+		// 1970-01-05 was a Monday.
+		const day, week = int64(86400e6), int64(7 * 86400e6)
+		return planner.FloorDiv(us-4*day, week)*week + 4*day
+	case "month":
+		return date(y, t.Month())
+	case "quarter":
+		return date(y, (t.Month()-1)/3*3+1)
+	case "year":
+		return date(y, 1)
+	case "decade":
+		return date(y-((y%10)+10)%10, 1)
+	case "century":
+		return date(centuryStart(y, 100), 1)
+	case "millennium":
+		return date(centuryStart(y, 1000), 1)
+	}
+	panic("exec: unknown date_trunc unit " + unit)
+}
+
+// centuryStart is the first year of the span of n years holding y, counted
+// from year 1 (2000 is in the century that began in 1901).
+func centuryStart(y, n int) int {
+	if y > 0 {
+		return (y-1)/n*n + 1
+	}
+	return -((-y) / n * n) - n + 1
 }
 
 // copyValue sets out[i] = src[j] (not its null flag).

@@ -90,7 +90,7 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 			}
 			return &Call{Fn: FnNot, Args: []Expr{x}, T: types.Boolean}, nil
 		}
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", n.Op)
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", opText(n.Op))
 	case *ast.IsNullExpr:
 		x, err := b.expr(n.Expr)
 		if err != nil {

@@ -3,8 +3,10 @@ package planner
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -342,8 +344,37 @@ func (b *binder) binary(n *ast.BinaryOperationExpr) (Expr, error) {
 			return nil, err
 		}
 		return b.arith(n.Op, x, y, n)
+	case opcode.Xor:
+		// ^ is MySQL's XOR of bits but PostgreSQL's exponentiation, in
+		// double precision.
+		x, err := b.expr(n.L)
+		if err != nil {
+			return nil, err
+		}
+		y, err := b.expr(n.R)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range []*Expr{&x, &y} {
+			if t := (*c).Type(); !t.Numeric() && t.Kind != types.Null && t.Kind != types.String {
+				return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s ^ %s", x.Type(), y.Type())
+			}
+			if *c, err = b.coerce(*c, types.Double, n); err != nil {
+				return nil, err
+			}
+		}
+		return &Call{Fn: FnPow, Args: []Expr{x, y}, T: types.Double}, nil
 	}
-	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", n.Op)
+	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", opText(n.Op))
+}
+
+// opText is an operator as SQL spells it (TiDB's names are its own).
+func opText(op opcode.Op) string {
+	var sb strings.Builder
+	if err := op.Restore(format.NewRestoreCtx(format.RestoreKeyWordUppercase, &sb)); err != nil || sb.Len() == 0 {
+		return op.String()
+	}
+	return strings.TrimSpace(sb.String())
 }
 
 func (b *binder) boolOperand(n ast.ExprNode) (Expr, error) {

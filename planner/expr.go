@@ -164,6 +164,7 @@ const (
 	FnDateTrunc
 	FnExtract
 	FnVersion
+	FnPow
 	numFuncs
 )
 
@@ -188,4 +189,5 @@ var funcInfo = [numFuncs]funcDesc{
 	FnCoalesce: {name: "coalesce"}, FnNullIf: {name: "nullif"}, FnGreatest: {name: "greatest"},
 	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},
 	FnDateTrunc: {name: "date_trunc"}, FnExtract: {name: "extract"}, FnVersion: {name: "version"},
+	FnPow: {infix: "^"},
 }
