@@ -102,7 +102,7 @@ func (c *castEval) Eval(b *vec.Batch) *vec.Vec {
 	for i := 0; i < b.N; i++ {
 		if r := planner.CastValue(x, i, &c.out); r != planner.CastOK {
 			c.out.AppendNull()
-			c.errs.report(func() *sqlerr.Error { return planner.CastError(r, c.out.Type, x.Text(i)) })
+			c.errs.report(func() *sqlerr.Error { return planner.CastError(r, x.Type, c.out.Type, x.Text(i)) })
 		}
 	}
 	return &c.out

@@ -25,7 +25,13 @@ func ParseInterval(s string) (int64, error) {
 		if !ok {
 			return 0, sqlerr.New(sqlerr.InvalidText, "invalid interval %q: unknown unit %q", s, fields[i+1])
 		}
-		total += int64(n * float64(unit))
+		f := n * float64(unit)
+		x := int64(f)
+		sum := total + x
+		if !(f > -9.2e18 && f < 9.2e18) || (sum^total)&(sum^x) < 0 {
+			return 0, sqlerr.New(sqlerr.NumericOutOfRange, "interval out of range: %q", s)
+		}
+		total = sum
 	}
 	return total, nil
 }

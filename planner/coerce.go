@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -80,7 +81,7 @@ func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
 	appendConst(&v, c)
 	out := vec.New(t, 1)
 	if r := CastValue(&v, 0, &out); r != CastOK {
-		err := CastError(r, t, v.Text(0))
+		err := CastError(r, c.T, t, v.Text(0))
 		err.Pos = b.q.Pos(at)
 		return nil, err
 	}
@@ -149,6 +150,12 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) CastResult {
 		out.AppendStr(s)
 	case from.Kind == types.String:
 		if !out.AppendParsed(src.Str[i]) {
+			// A number that does not fit is out of range, not bad text.
+			if to.Integer() || to.Kind == types.Decimal {
+				if _, err := strconv.ParseFloat(strings.TrimSpace(src.Str[i]), 64); err == nil {
+					return CastOverflow
+				}
+			}
 			return CastInvalid
 		}
 	case to.Kind == types.Bool:
@@ -217,9 +224,14 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) CastResult {
 	return CastOK
 }
 
-// CastError is the message of a failed conversion of the value text to t.
-func CastError(r CastResult, t types.T, text string) *sqlerr.Error {
+// CastError is the error of a failed conversion of the value text, of
+// type from, to t.
+func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
 	if r == CastOverflow {
+		if from.Kind == types.String && t.Integer() {
+			name := map[types.Kind]string{types.Int32: "integer", types.Int64: "bigint"}[t.Kind]
+			return sqlerr.New(sqlerr.NumericOutOfRange, "value %q is out of range for type %s", text, name)
+		}
 		return sqlerr.New(sqlerr.NumericOutOfRange, "%s", OutOfRange(t))
 	}
 	return sqlerr.New(sqlerr.InvalidText, "invalid input syntax for type %s: %q", t, text)
@@ -235,6 +247,8 @@ func OutOfRange(t types.T) string {
 	case types.Decimal:
 		return fmt.Sprintf("numeric field overflow: a field with precision %d, scale %d must round to an absolute value less than 10^%d",
 			t.Prec, t.Scale, t.Prec-t.Scale)
+	case types.Timestamp:
+		return "timestamp out of range"
 	}
 	return fmt.Sprintf("value out of range for type %s", t)
 }
