@@ -583,6 +583,15 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *RowErrors) {
 				}
 			}
 		}
+		// A finite operation that gives an infinity overflowed, as
+		// PostgreSQL's float8 says.
+		for i, v := range o {
+			if math.IsInf(v, 0) && !math.IsInf(x[i], 0) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
+				o[i] = 0
+				out.SetNull(i)
+				errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: overflow") })
+			}
+		}
 		return
 	}
 	x, y, o := a.I64[:n], b.I64[:n], out.I64[:n]
