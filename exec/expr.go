@@ -655,8 +655,8 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *RowErrors) {
 			p := types.Pow10[min(t.Prec, types.MaxDecimalPrec)]
 			lo, hi = -p+1, p-1
 		}
-		// Negative where v < lo or v > hi (wrapping only where v is far
-		// out anyway).
+		// Negative exactly where v < lo (v - lo) or v > hi (hi - v):
+		// with lo ≤ 0 ≤ hi neither difference wraps then.
 		for _, v := range o {
 			bad |= (hi - v) | (v - lo)
 		}
