@@ -114,6 +114,10 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	case "substring", "substr":
 		return str(2, 3, FnSubstr, types.Varchar)
 	case "trim":
+		if len(n.Args) > 1 {
+			// TiDB passes TRIM(BOTH 'x' FROM s) as trim(s, 'x', direction).
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "TRIM with characters or LEADING/TRAILING/BOTH is not supported yet; trim(s) removes spaces")
+		}
 		return str(1, 1, FnTrim, types.Varchar)
 	case "abs", "round", "floor", "ceil", "ceiling":
 		return b.numericFunc(name, n, args)
