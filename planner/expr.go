@@ -91,6 +91,11 @@ func (e *Const) String() string {
 
 func (e *Call) String() string {
 	info := funcInfo[e.Fn]
+	if e.Fn == FnExtract && len(e.Args) == 2 {
+		if f, ok := e.Args[0].(*Const); ok {
+			return "EXTRACT(" + strings.ToUpper(f.S) + " FROM " + e.Args[1].String() + ")"
+		}
+	}
 	if info.infix != "" && len(e.Args) == 2 {
 		return "(" + e.Args[0].String() + " " + info.infix + " " + e.Args[1].String() + ")"
 	}
