@@ -150,7 +150,7 @@ func (p *parser) tidbStmt(s span, from, to int) (ast.StmtNode, *Query, error) {
 	text := r.out.String()
 	n, err := p.tidb.ParseOneStmt(text, "", "")
 	if err != nil {
-		return nil, nil, p.syntaxError(err, text, r)
+		return nil, nil, p.syntaxError(err, text, r.m, s)
 	}
 	q := &Query{Node: n, Text: s.text[s.toks[from].pos:s.toks[to-1].end], pos: r.m}
 	return n, q, nil
@@ -166,7 +166,7 @@ func (p *parser) expr(s span, from, to int) (*Expr, error) {
 	text := r.out.String()
 	n, err := p.tidb.ParseOneStmt(text, "", "")
 	if err != nil {
-		return nil, p.syntaxError(err, text, r)
+		return nil, p.syntaxError(err, text, r.m, s)
 	}
 	sel, ok := n.(*ast.SelectStmt)
 	if !ok || sel.From != nil || len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].AsName.L != "" {
@@ -180,9 +180,9 @@ var nearRE = regexp.MustCompile(`(?s)line \d+ column \d+ near "(.*)"\s*$`)
 // syntaxError turns TiDB's error into a positioned syntax error. TiDB's
 // message ends with `near "rest of text"`, so the offset is
 // len(text) - len(rest). The token named is the one the user wrote there
-// (the text handed to TiDB has its names folded).
-func (p *parser) syntaxError(err error, text string, r *rewriter) error {
-	m := r.m
+// in s (the text handed to TiDB has its names folded, and $1 became
+// streamsql_param).
+func (p *parser) syntaxError(err error, text string, m posMap, s span) error {
 	msg := err.Error()
 	sub := nearRE.FindStringSubmatch(msg)
 	if sub == nil {
@@ -200,16 +200,11 @@ func (p *parser) syntaxError(err error, text string, r *rewriter) error {
 	if toks, lerr := lex(rest); lerr == nil && len(toks) > 0 {
 		near = toks[0].text
 		off += toks[0].pos
-		if at := m.orig(off) - 1 - r.base; at >= 0 && at < len(r.src) {
-			if orig, lerr := lex(r.src[at:]); lerr == nil && len(orig) > 0 && orig[0].pos == 0 {
+		if at := m.orig(off) - 1 - s.off; at >= 0 && at < len(s.text) {
+			if orig, lerr := lex(s.text[at:]); lerr == nil && len(orig) > 0 && orig[0].pos == 0 {
 				near = orig[0].text
 			}
 		}
-	}
-	// The token TiDB stopped at may be one we wrote (streamsql_param for
-	// $1): name what the user wrote there.
-	if w := wordAt(r.src, m.orig(off)-1-r.base); w != "" {
-		near = w
 	}
 	return &sqlerr.Error{Kind: sqlerr.Syntax, Msg: "syntax error at or near \"" + near + "\"", Pos: m.orig(off), Err: err}
 }
