@@ -13,6 +13,7 @@ import (
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/keys"
 )
 
@@ -35,6 +36,9 @@ type Options struct {
 	// Clock is processing time, read only by rules that ask for it
 	// (max_future); default time.Now. Tests inject their own.
 	Clock func() time.Time
+	// FS is the insert log's file system; default durable.OS. Fault
+	// injection tests pass one that fails chosen operations.
+	FS durable.FS
 }
 
 // The meta namespace (id 0; relation ids start at 1) holds what a restart
@@ -68,15 +72,19 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if opts.Dir != "" {
+		fsys := opts.FS
+		if fsys == nil {
+			fsys = durable.OS
+		}
 		replayed := 0
-		err := replayLog(opts.Dir, id, func(table, rows uint64, data []byte) error {
+		err := replayLog(fsys, opts.Dir, id, func(table, rows uint64, data []byte) error {
 			replayed++
 			return e.replayInsert(table, rows, data)
 		})
 		if err != nil {
 			return nil, err
 		}
-		e.log = &insertLog{dir: opts.Dir}
+		e.log = &insertLog{fs: fsys, dir: opts.Dir}
 		if err := e.checkpointLocked(); err != nil {
 			return nil, err
 		}
@@ -165,11 +173,16 @@ func (e *Engine) checkpointLocked() error {
 		return err
 	}
 	if err := e.writeMeta(xs, next); err != nil {
+		e.log.fail(err)
 		return err
 	}
 	e.crash("checkpoint-before-commit")
 	id := e.ckptID + 1
 	if err := e.backend.Checkpoint(id); err != nil {
+		// It may have committed on disk all the same (a failed sync
+		// after the rename): the current log would then not be replayed,
+		// so it takes no more inserts until a checkpoint succeeds.
+		e.log.fail(fmt.Errorf("checkpoint %d failed: %w", id, err))
 		return fmt.Errorf("engine: checkpoint %d: %w", id, err)
 	}
 	e.ckptID = id
