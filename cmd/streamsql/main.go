@@ -20,6 +20,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/wire"
 )
 
@@ -121,6 +122,13 @@ func serve(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
+	// Held until the process ends: a second server on this directory
+	// would lose this one's writes (or its own).
+	lock, err := durable.Lock(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	backend, err := openBackend(*stateKind, *dataDir)
 	if err != nil {
 		return err

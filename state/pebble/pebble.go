@@ -60,6 +60,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -67,6 +68,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 )
 
 // Options configures a Backend. The zero value is usable.
@@ -152,6 +154,9 @@ func Open(dir string, opts Options) (*Backend, error) {
 		if b.lock != nil {
 			b.lock.Close()
 		}
+		if errors.Is(err, durable.ErrInUse) {
+			return nil, err // it names the directory already
+		}
 		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
 	}
 	return b, nil
@@ -162,7 +167,12 @@ func (b *Backend) open() error {
 	if err := mkdirAllSynced(fs, fs.PathJoin(b.dir, checkpointsDir)); err != nil {
 		return err
 	}
-	lock, err := fs.Lock(fs.PathJoin(b.dir, "LOCK"))
+	lockPath := fs.PathJoin(b.dir, "LOCK")
+	lock, err := fs.Lock(lockPath)
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
+		// fcntl's answer when another process holds the lock.
+		return durable.InUse(b.dir, lockPath)
+	}
 	if err != nil {
 		return err
 	}
