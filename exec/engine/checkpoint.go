@@ -39,6 +39,10 @@ type Options struct {
 	// FS is the insert log's file system; default durable.OS. Fault
 	// injection tests pass one that fails chosen operations.
 	FS durable.FS
+	// ForceEmpty starts even when the data directory has lost its
+	// checkpoint (serve --force-empty): the insert logs that follow the
+	// lost checkpoint are discarded. Without it, Open refuses.
+	ForceEmpty bool
 }
 
 // The meta namespace (id 0; relation ids start at 1) holds what a restart
@@ -75,6 +79,9 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		fsys := opts.FS
 		if fsys == nil {
 			fsys = durable.OS
+		}
+		if err := checkLostCheckpoint(fsys, opts.Dir, id, opts.ForceEmpty); err != nil {
+			return nil, err
 		}
 		replayed := 0
 		err := replayLog(fsys, opts.Dir, id, func(table, rows uint64, data []byte) error {

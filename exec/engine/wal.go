@@ -298,3 +298,43 @@ func decodeLoggedRow(data []byte, b *vec.Batch) ([]byte, error) {
 	b.EndRow(1)
 	return rest, nil
 }
+
+// checkLostCheckpoint refuses a data directory whose insert logs come after
+// the checkpoint the backend restored (id): checkpoint N starts ins-N.log
+// only once N is committed, so a log of a later epoch means the directory
+// had state that its checkpoint no longer holds (deleted, or restored from
+// an older copy). Starting would silently come up without it. With force,
+// the logs of the lost state are deleted instead, and the engine starts
+// from what the backend has.
+func checkLostCheckpoint(fsys durable.FS, dir string, id uint64, force bool) error {
+	epochs, err := logEpochs(fsys, dir)
+	if err != nil {
+		return fmt.Errorf("engine: listing the insert logs: %w", err)
+	}
+	last := id
+	for _, ep := range epochs {
+		last = max(last, ep)
+	}
+	if last == id {
+		return nil
+	}
+	have, from := "no checkpoint", "an empty catalog"
+	if id > 0 {
+		have = fmt.Sprintf("only checkpoint %d", id)
+		from = fmt.Sprintf("the older checkpoint %d", id)
+	}
+	if !force {
+		return fmt.Errorf("engine: the data directory %s has lost its checkpoint: its insert log %s follows checkpoint %d, "+
+			"but the state backend has %s, so starting would lose the tables, views and rows of checkpoint %d; "+
+			"put the checkpoint files back (from a backup), or start with --force-empty to start over from %s "+
+			"and discard the insert logs that follow it", dir, filepath.Base(logName(dir, last)), last, have, last, from)
+	}
+	for _, ep := range epochs {
+		if ep > id {
+			if err := fsys.Remove(logName(dir, ep)); err != nil {
+				return fmt.Errorf("engine: removing an insert log of the lost checkpoint: %w", err)
+			}
+		}
+	}
+	return fsys.SyncDir(dir)
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,8 +11,11 @@ import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/durable/faultfs"
+	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/state/pebble"
 )
 
 // oneRow is a batch of one BIGINT row.
@@ -145,5 +149,73 @@ func TestReplayTornTailOnly(t *testing.T) {
 	write(whole)
 	if got, err := replayed(t, dir); err != nil || len(got) != 4 {
 		t.Fatalf("whole log: %v, %v", got, err)
+	}
+}
+
+// TestLostCheckpointRefused: a data directory whose checkpoint was deleted
+// (its insert log shows a later epoch) refuses to start, on both backends,
+// naming the fix; with ForceEmpty it starts empty, and then starts again
+// without it.
+func TestLostCheckpointRefused(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		open func(dir string) (state.Backend, error)
+		lose string // what to delete under dir
+	}{
+		{"memory", func(dir string) (state.Backend, error) { return memory.Open(filepath.Join(dir, "state")) }, "state/" + memory.CheckpointFile},
+		{"pebble", func(dir string) (state.Backend, error) {
+			return pebble.Open(filepath.Join(dir, "state"), pebble.Options{})
+		}, "state/checkpoints"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			start := func(force bool) (*Engine, state.Backend, error) {
+				b, err := c.open(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := Open(b, Options{Dir: dir, ForceEmpty: force})
+				if err != nil {
+					b.Close()
+				}
+				return e, b, err
+			}
+			stop := func(e *Engine, b state.Backend) {
+				if err := e.Close(); err != nil {
+					t.Fatal(err)
+				}
+				b.Close()
+			}
+			e, b, err := start(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := e.NewSession("test", "test")
+			if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
+				t.Fatal(out)
+			}
+			stop(e, b)
+			if err := os.RemoveAll(filepath.Join(dir, c.lose)); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = start(false)
+			if err == nil || !strings.Contains(err.Error(), "has lost its checkpoint") || !strings.Contains(err.Error(), "--force-empty") {
+				t.Fatalf("start without its checkpoint: %v, want a lost-checkpoint error naming --force-empty", err)
+			}
+			e, b, err = start(true)
+			if err != nil {
+				t.Fatalf("start with ForceEmpty: %v", err)
+			}
+			s, _ = e.NewSession("test", "test")
+			if out := runSQL(s, "SELECT * FROM t"); !strings.Contains(out, "does not exist") {
+				t.Errorf("after ForceEmpty, SELECT * FROM t: %q, want an empty catalog", out)
+			}
+			stop(e, b)
+			e, b, err = start(false)
+			if err != nil {
+				t.Fatalf("restart after ForceEmpty: %v", err)
+			}
+			stop(e, b)
+		})
 	}
 }
