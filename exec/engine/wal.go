@@ -133,6 +133,9 @@ func (l *insertLog) append(table uint64, b *vec.Batch) error {
 	if l.broken != nil {
 		return sqlerr.Storage("engine: inserts are refused until the next checkpoint starts a new insert log", l.broken)
 	}
+	if l.f == nil {
+		return sqlerr.New(sqlerr.IOError, "engine: the insert log is closed: the server is stopping")
+	}
 	p := binary.AppendUvarint(l.buf[:0], table)
 	p = binary.AppendUvarint(p, uint64(b.N))
 	for i := 0; i < b.N; i++ {
