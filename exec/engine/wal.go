@@ -184,6 +184,8 @@ func (l *insertLog) close() error {
 // it: the torn write is a prefix of a record, with any bytes not yet
 // written read as zeros. Anything else is a damaged log, and replaying past
 // it or stopping at it would drop acknowledged INSERTs, so it is an error.
+// (A last record damaged after its fsync cannot be told from a torn one by
+// this format: it is ignored too.)
 func replayLog(fsys durable.FS, dir string, epoch uint64, fn func(table uint64, rows uint64, data []byte) error) error {
 	name := logName(dir, epoch)
 	f, err := fsys.Open(name)
