@@ -113,6 +113,9 @@ type Backend struct {
 
 	itersMu sync.Mutex // guards iters
 	iters   map[*iterator]struct{}
+
+	health  *health         // Pebble's background failures; see health.go
+	pending <-chan struct{} // a checkpoint's flush that failed and will be retried; guarded by mu
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -149,6 +152,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 		iters:  make(map[*iterator]struct{}),
 		sums:   make(map[string]fileSum),
 		limits: limits{touched: maxTouched, spans: maxSpans},
+		health: newHealth(opts.Logger),
 	}
 	if err := b.open(); err != nil {
 		if b.lock != nil {
@@ -253,7 +257,8 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 		}
 	}
 	po := &pebble.Options{
-		FS:                 fs,
+		FS:                 backoffFS{FS: fs, h: b.health},
+		EventListener:      b.health.listener(),
 		Cache:              b.cache,
 		MemTableSize:       b.opts.MemTableSize,
 		DisableWAL:         true,
@@ -289,6 +294,7 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 // close under them.
 func (b *Backend) switchTo(g *generation) error {
 	old := b.cur.Swap(g)
+	b.pending = nil // a flush of the old DB
 	b.releaseIters(errRestored)
 	b.dirty.Store(false)
 	for _, s := range b.stores {
@@ -377,6 +383,7 @@ func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.releaseIters(state.ErrClosed)
+	b.health.close() // a failing flush must not hold up Pebble's Close
 	err := b.cur.Load().discard(b.fs)
 	if rmErr := b.fs.RemoveAll(b.fs.PathJoin(b.dir, liveDir)); err == nil {
 		err = rmErr
