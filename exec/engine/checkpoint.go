@@ -136,8 +136,23 @@ func (e *Engine) Checkpoint() error {
 }
 
 // checkpointLocked checkpoints while the caller holds e.ddl (or is the
-// only goroutine, during Open).
+// only goroutine, during Open). A failure to write the data directory
+// refuses writes until a checkpoint succeeds (see storage.go).
 func (e *Engine) checkpointLocked() error {
+	storage, err := e.checkpointOnce()
+	if err != nil {
+		if storage {
+			return e.checkpointFailed(err)
+		}
+		return err
+	}
+	e.checkpointSucceeded()
+	return nil
+}
+
+// checkpointOnce is one checkpoint attempt; storage reports whether its
+// error is the state backend's or the insert log's, not a sink's.
+func (e *Engine) checkpointOnce() (storage bool, err error) {
 	e.mu.RLock()
 	xs := make([]*entry, 0, len(e.rels))
 	for _, x := range e.rels {
@@ -164,24 +179,24 @@ func (e *Engine) checkpointLocked() error {
 	for _, x := range xs {
 		if x.pipe != nil {
 			if err := x.pipe.Flush(); err != nil {
-				return err
+				return true, err
 			}
 		}
 		if x.mat != nil {
 			if err := x.mat.Flush(); err != nil {
-				return err
+				return true, err
 			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, sinkFlushTimeout)
-	err := flushSinks(ctx, xs)
+	err = flushSinks(ctx, xs)
 	cancel()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := e.writeMeta(xs, next); err != nil {
 		e.log.fail(err)
-		return err
+		return true, err
 	}
 	e.crash("checkpoint-before-commit")
 	id := e.ckptID + 1
@@ -190,14 +205,14 @@ func (e *Engine) checkpointLocked() error {
 		// after the rename): the current log would then not be replayed,
 		// so it takes no more inserts until a checkpoint succeeds.
 		e.log.fail(fmt.Errorf("checkpoint %d failed: %w", id, err))
-		return fmt.Errorf("engine: checkpoint %d: %w", id, err)
+		return true, err // the backend names the checkpoint
 	}
 	e.ckptID = id
 	e.crash("checkpoint-after-commit")
 	if e.log != nil {
-		return e.log.rotate(id)
+		return true, e.log.rotate(id)
 	}
-	return nil
+	return false, nil
 }
 
 // writeMeta rewrites the meta namespace from the live engine.

@@ -54,6 +54,8 @@ type Engine struct {
 	sys system
 	// subBudget accounts what subscriptions hold for their clients.
 	subBudget *subBudget
+	// storage is whether checkpoints can write; see storage.go.
+	storage storageHealth
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -65,11 +67,14 @@ type Engine struct {
 func New(backend state.Backend) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel,
-		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}, subBudget: newSubBudget()}
+		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}, subBudget: newSubBudget(), storage: newStorageHealth()}
 }
 
 // Close stops every source and, when durable, takes a final checkpoint, so
-// a restart replays nothing.
+// a restart replays nothing. When the data directory cannot be written,
+// that checkpoint fails fast and Close says so: the insert log still holds
+// every acknowledged INSERT since the last checkpoint, which the next start
+// replays.
 func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
@@ -82,6 +87,9 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	err := e.Checkpoint()
+	if err != nil {
+		err = fmt.Errorf("final checkpoint failed (the insert log keeps every acknowledged INSERT since checkpoint %d for the next start to replay): %w", e.ckptID, err)
+	}
 	if cerr := e.log.close(); err == nil {
 		err = cerr
 	}

@@ -68,6 +68,10 @@ func (o *kafkaOutput) Partitions(n int) {
 }
 
 func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts) error {
+	// Paused while checkpoints fail: the records stay in Kafka.
+	if err := o.e.waitWritable(o.e.ctx); err != nil {
+		return err
+	}
 	df := o.x.df
 	df.mu.Lock()
 	defer df.mu.Unlock()

@@ -365,6 +365,9 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	if err != nil {
 		return 0, err
 	}
+	if err := e.writable(); err != nil {
+		return 0, err
+	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
 	if e.log != nil {
@@ -420,6 +423,9 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, 
 // doDDL runs a catalog change, serialized with checkpoints, and makes it
 // durable with a checkpoint before it returns.
 func (e *Engine) doDDL(f func() (string, error)) (string, error) {
+	if err := e.writable(); err != nil {
+		return "", err
+	}
 	e.ddl.Lock()
 	defer e.ddl.Unlock()
 	tag, err := f()

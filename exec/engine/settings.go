@@ -225,14 +225,35 @@ func (e *Engine) checkpointLoop() {
 		}
 	}
 	reset()
+	// retry is armed while checkpoints fail to write (see storage.go),
+	// whichever checkpoint failed first: this loop's, a DDL's.
+	var retry <-chan time.Time
+	arm := func() {
+		if d, err, n := e.retryDelay(); err != nil {
+			slog.Error("checkpoint failed: writes are refused until one succeeds", "err", err, "failed_attempts", n, "retry_in", d)
+			retry = time.After(d)
+		} else {
+			retry = nil
+		}
+	}
 	for {
 		select {
 		case <-e.ctx.Done():
 			return
 		case <-e.sys.wake:
 			reset()
+		case <-e.storage.failed:
+			if retry == nil {
+				arm()
+			}
+		case <-retry:
+			e.Checkpoint()
+			arm()
 		case <-tick:
-			if err := e.Checkpoint(); err != nil {
+			if retry != nil {
+				continue // the retry takes this checkpoint's place
+			}
+			if err := e.Checkpoint(); err != nil && !isStorage(err) {
 				slog.Error("checkpoint failed", "err", err)
 			}
 		}

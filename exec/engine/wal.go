@@ -121,6 +121,9 @@ func (l *insertLog) start(epoch uint64) error {
 
 // fail refuses appends until the next rotate, because of err.
 func (l *insertLog) fail(err error) {
+	if l == nil { // an engine without a data directory logs nothing
+		return
+	}
 	l.mu.Lock()
 	l.broken = err
 	l.mu.Unlock()
