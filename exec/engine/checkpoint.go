@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
-	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/durable"
@@ -83,12 +82,20 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		if err := checkLostCheckpoint(fsys, opts.Dir, id, opts.ForceEmpty); err != nil {
 			return nil, err
 		}
-		replayed := 0
+		replayed, skipped := 0, 0
 		err := replayLog(fsys, opts.Dir, id, func(table, rows uint64, data []byte) error {
 			replayed++
-			return e.replayInsert(table, rows, data)
+			err := e.replayInsert(table, rows, data)
+			if err != nil && skipInsert(table, rows, err) == nil {
+				skipped++
+				return nil
+			}
+			return err
 		})
 		if err != nil {
+			return nil, err
+		}
+		if err := e.saveSkipped(id, skipped); err != nil {
 			return nil, err
 		}
 		e.log = &insertLog{fs: fsys, dir: opts.Dir}
@@ -330,28 +337,16 @@ func (e *Engine) restore() error {
 	}
 	e.restoring = true
 	defer func() { e.restoring = false }()
-	// 'c' records come first in key order, by id: creation order.
+	// 'c' records come first in key order, by id: creation order. One
+	// that fails is skipped (see skip.go).
 	for _, r := range recs {
 		if r.kind != 'c' {
 			continue
 		}
-		st, err := parser.ParseOne(string(r.val))
-		if err != nil {
-			return fmt.Errorf("engine: restoring relation %d: %w", r.id, err)
-		}
-		e.restoreID = r.id
-		switch st := st.(type) {
-		case *parser.CreateRelation:
-			_, err = e.createRelation(st)
-		case *parser.CreateView:
-			_, err = e.createView(st)
-		case *parser.CreateSink:
-			_, err = e.createSink(st)
-		default:
-			err = fmt.Errorf("unexpected statement %T", st)
-		}
-		if err != nil {
-			return fmt.Errorf("engine: restoring relation %d (%s): %w", r.id, r.val, err)
+		if err := e.restoreStatement(r.id, string(r.val)); err != nil {
+			if err := e.skipRelation(r.id, string(r.val), err); err != nil {
+				return err
+			}
 		}
 	}
 	byID := map[uint64]*entry{}
@@ -461,6 +456,9 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 	}
 	e.mu.RUnlock()
 	if x == nil {
+		if e.wasSkipped(table) {
+			return errUnapplied{fmt.Errorf("its table (relation %d) was skipped at restore", table)}
+		}
 		return nil // the table was dropped after the insert
 	}
 	b := vec.NewBatch(catalog.Types(x.rel.Columns), int(rows))
@@ -470,7 +468,5 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 			return fmt.Errorf("engine: corrupt insert log: %w", err)
 		}
 	}
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
-	return x.df.ingest(b, 0)
+	return e.applyReplayed(x, b)
 }

@@ -46,6 +46,8 @@ type Engine struct {
 	// ids come from restoreID, and nothing is backfilled or started.
 	restoring bool
 	restoreID uint64
+	// skipped are the relations restore could not rebuild (see skip.go).
+	skipped []skippedRel
 
 	mu     sync.RWMutex // guards rels and nextID
 	rels   map[string]*entry
