@@ -114,6 +114,7 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 	}
 	e.mu.RUnlock()
 	if e.durable() {
+		e.watchBackend()
 		e.wg.Add(1)
 		go e.checkpointLoop()
 	}
@@ -183,6 +184,13 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 		}
 	}()
 	e.crash("checkpoint-begin")
+	if r, ok := e.backend.(interface{ RetryWrites() error }); ok {
+		// Pebble refuses writes while its flushes fail: see whether they
+		// succeed now before writing back the caches.
+		if err := r.RetryWrites(); err != nil {
+			return true, err
+		}
+	}
 	for _, x := range xs {
 		if x.pipe != nil {
 			if err := x.pipe.Flush(); err != nil {

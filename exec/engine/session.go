@@ -378,7 +378,7 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 		e.crash("insert-after-log")
 	}
 	if err := x.df.ingest(b, 0); err != nil {
-		return 0, err
+		return 0, storageError("applying the INSERT", err)
 	}
 	return b.N, nil
 }

@@ -246,6 +246,11 @@ func (e *Engine) checkpointLoop() {
 			if retry == nil {
 				arm()
 			}
+		case <-e.storage.probe:
+			if retry == nil {
+				e.Checkpoint()
+				arm()
+			}
 		case <-retry:
 			e.Checkpoint()
 			arm()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -33,12 +34,38 @@ type storageHealth struct {
 	delay    time.Duration
 	ok       chan struct{} // closed while healthy
 	failed   chan struct{} // signalled when checkpoints start failing
+	// probe is signalled when the backend reports a failed background
+	// write, so a checkpoint attempt finds out before writes block.
+	probe chan struct{}
 }
 
 func newStorageHealth() storageHealth {
 	ok := make(chan struct{})
 	close(ok)
-	return storageHealth{ok: ok, failed: make(chan struct{}, 1)}
+	return storageHealth{ok: ok, failed: make(chan struct{}, 1), probe: make(chan struct{}, 1)}
+}
+
+// watchBackend asks a backend that writes in the background (Pebble) to
+// report its failures.
+func (e *Engine) watchBackend() {
+	if w, ok := e.backend.(interface{ OnBackgroundError(func(error)) }); ok {
+		w.OnBackgroundError(func(error) {
+			select {
+			case e.storage.probe <- struct{}{}:
+			default:
+			}
+		})
+	}
+}
+
+// storageError types err for the client when it is a failure of the file
+// system (an errno somewhere in its chain), and returns it as is otherwise.
+func storageError(what string, err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return sqlerr.Storage(what, err)
+	}
+	return err
 }
 
 // checkpointFailed records a checkpoint's failure to write the data

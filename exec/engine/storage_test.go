@@ -34,10 +34,13 @@ type storageFault struct {
 
 func storageFaults() []storageFault {
 	var full atomic.Bool
-	// Every write Pebble makes fails with ENOSPC while full is set: a full
-	// disk, without filling one.
+	// Every file or directory Pebble creates fails with ENOSPC while full
+	// is set: a full disk, without filling one. Appends to open files still
+	// succeed, so Pebble's MANIFEST does (a failed MANIFEST write stops the
+	// live DB until a restart: TestManifestFailure in state/pebble).
 	fsys := errorfs.Wrap(vfs.Default, errorfs.InjectorFunc(func(op errorfs.Op) error {
-		if full.Load() && op.Kind.ReadOrWrite() == errorfs.OpIsWrite {
+		creates := op.Kind == errorfs.OpCreate || op.Kind == errorfs.OpLink || op.Kind == errorfs.OpMkdirAll || op.Kind == errorfs.OpReuseForWrite
+		if full.Load() && creates {
 			return &os.PathError{Op: "write", Path: op.Path, Err: syscall.ENOSPC}
 		}
 		return nil

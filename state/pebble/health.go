@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -22,10 +23,12 @@ import (
 //     maxRetryDelay and resets on the next success, instead of spinning (a
 //     flush or compaction begins by creating its output file, and only those
 //     jobs write files of their categories);
-//   - flushes for a checkpoint without waiting on a failing flush: it fails
-//     at once with the recorded error, and each checkpoint attempt makes the
-//     pending flush retry now, so the engine's own checkpoint backoff decides
-//     how soon a disk that can be written again is noticed.
+//   - flushes for a checkpoint without waiting on a failing flush: each
+//     checkpoint attempt makes the failing job retry now and fails with its
+//     error, so the engine's own checkpoint backoff decides how soon a disk
+//     that can be written again is noticed;
+//   - tells the engine of each failure (OnBackgroundError), so it stops
+//     writing before the memtables fill and Pebble blocks writes.
 var (
 	minRetryDelay = 100 * time.Millisecond
 	maxRetryDelay = 10 * time.Second
@@ -43,6 +46,13 @@ type health struct {
 	changed chan struct{} // closed and replaced when err is set or cleared, or a retry is asked for
 	closed  bool
 	logger  pebble.Logger
+	notify  func(error) // see Backend.OnBackgroundError
+	// failing is err != nil, read without the lock on every write.
+	failing atomic.Bool
+	// broken is set when Pebble could not write its MANIFEST: it treats
+	// that as fatal, since whether the record reached the file is unknown,
+	// so the live DB can take neither writes nor checkpoints any more.
+	broken error
 }
 
 func newHealth(logger pebble.Logger) *health {
@@ -65,20 +75,28 @@ func (h *health) fail(err error) {
 		h.delay = min(2*h.delay, maxRetryDelay)
 	}
 	h.err = err
+	if h.broken != nil {
+		h.err = h.broken
+	}
+	h.failing.Store(true)
 	h.until = time.Now().Add(h.delay)
 	h.logger.Errorf("pebble: background write failed (retrying in %s): %v", h.delay, err)
 	h.notifyLocked()
+	if h.notify != nil {
+		h.notify(err)
+	}
 }
 
 // ok records a successful background job.
 func (h *health) ok() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.err == nil {
+	if h.err == nil || h.broken != nil {
 		return
 	}
 	h.logger.Infof("pebble: background writes succeed again after: %v", h.err)
 	h.err, h.delay = nil, 0
+	h.failing.Store(false)
 	h.notifyLocked()
 }
 
@@ -89,12 +107,39 @@ func (h *health) state() (error, <-chan struct{}) {
 	return h.err, h.changed
 }
 
-// retryNow lets a waiting background job retry at once.
-func (h *health) retryNow() {
+// breakDB records Pebble's fatal failure to write its MANIFEST.
+func (h *health) breakDB(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.broken == nil {
+		h.broken = fmt.Errorf("pebble: the live DB stopped after a failed MANIFEST write, and a restart is needed (the insert log replays every acknowledged INSERT): %w", err)
+		h.logger.Errorf("%v", h.broken)
+	}
+	h.err = h.broken
+	h.failing.Store(true)
+	h.notifyLocked()
+	if h.notify != nil {
+		h.notify(h.broken)
+	}
+}
+
+// reset forgets the failures of a live DB that was replaced.
+func (h *health) reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.err, h.broken, h.delay = nil, nil, 0
+	h.failing.Store(false)
+	h.notifyLocked()
+}
+
+// retryNow lets a waiting background job retry at once. It returns the
+// channel closed at the next change, which the retry's report will be.
+func (h *health) retryNow() <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.until = time.Time{}
 	h.notifyLocked()
+	return h.changed
 }
 
 // close lets every waiting job go for good, so DB.Close (which waits for
@@ -166,42 +211,76 @@ func background(c vfs.DiskWriteCategory) bool {
 		strings.HasPrefix(string(c), "pebble-blob-file-rewrite")
 }
 
-// errFlushTimeout is a flush that took longer than flushTimeout.
-var errFlushTimeout = errors.New("pebble: flush did not finish")
-
 // flush writes the memtable to sstables for a checkpoint, failing fast on a
 // failing disk; the caller holds b.mu.
 func (b *Backend) flush(db *pebble.DB) error {
+	if err := b.brokenErr(); err != nil {
+		return err
+	}
+	if err, _ := b.health.state(); err != nil {
+		// A flush or compaction is failing and waits to retry: retry it now,
+		// and fail with its error unless it succeeds. AsyncFlush is not
+		// called meanwhile: with the memtables full it would block.
+		if err := b.retry(); err != nil {
+			return err
+		}
+	}
 	if b.pending != nil {
-		// A flush of an earlier checkpoint failed and is waiting to retry:
-		// retry it now, and fail with its error unless it succeeds.
-		b.health.retryNow()
-		if err := b.await(b.pending); err != nil {
+		if err := b.await(b.pending, flushTimeout); err != nil {
 			return err
 		}
 		b.pending = nil
 	}
-	if err, _ := b.health.state(); err != nil {
-		// A compaction is failing: the flush would fail the same way.
-		b.health.retryNow()
+	if b.memtablesFull(db) {
+		// AsyncFlush would block until a flush in progress frees one: see
+		// how it ends first.
+		if err := b.retry(); err != nil {
+			return err
+		}
+		if b.memtablesFull(db) {
+			return fmt.Errorf("pebble: the memtables are full and their flush did not finish in %s", retryTimeout)
+		}
 	}
 	ch, err := db.AsyncFlush()
 	if err != nil {
 		return err
 	}
 	b.pending = ch
-	if err := b.await(ch); err != nil {
+	if err := b.await(ch, flushTimeout); err != nil {
 		return err
 	}
 	b.pending = nil
 	return nil
 }
 
+// retry makes the failing background jobs retry now and waits (at most
+// retryTimeout) for one to report: nil if it succeeded, its error if not.
+// If none reports, no job is left waiting to retry (Pebble may not pick a
+// failed compaction again), and the flush is tried.
+func (b *Backend) retry() error {
+	changed := b.health.retryNow()
+	t := time.NewTimer(retryTimeout)
+	defer t.Stop()
+	select {
+	case <-changed:
+		err, _ := b.health.state()
+		return err
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryTimeout bounds retry's wait for a background job to report.
+var retryTimeout = 2 * time.Second
+
+// errFlushTimeout is a flush that took longer than flushTimeout.
+var errFlushTimeout = errors.New("pebble: flush did not finish")
+
 // await waits for a flush to finish, returning early with the next
 // background error reported while it waits.
-func (b *Backend) await(done <-chan struct{}) error {
+func (b *Backend) await(done <-chan struct{}, timeout time.Duration) error {
 	_, changed := b.health.state()
-	t := time.NewTimer(flushTimeout)
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
 		select {
@@ -218,7 +297,94 @@ func (b *Backend) await(done <-chan struct{}) error {
 				return err
 			}
 		case <-t.C:
-			return fmt.Errorf("%w in %s", errFlushTimeout, flushTimeout)
+			return fmt.Errorf("%w in %s", errFlushTimeout, timeout)
 		}
 	}
+}
+
+// memtableStopWrites is Pebble's MemTableStopWritesThreshold: writes (and
+// AsyncFlush) block while the memtables hold that many times MemTableSize.
+// writable refuses writes once a flush failed and a memtable waits for it,
+// so the memtables after it are room for the writes made before the
+// failure is known (Pebble's default of 2 leaves one).
+const memtableStopWrites = 4
+
+// memtablesFull reports whether a write or AsyncFlush on db would block
+// until a flush finishes.
+func (b *Backend) memtablesFull(db *pebble.DB) bool {
+	return db.Metrics().MemTable.Size >= memtableStopWrites*b.opts.MemTableSize
+}
+
+// writable fails a write to db while background writes fail and a memtable
+// waits for its flush: it would soon block until the disk can be written
+// again, under the caller's locks. Otherwise it costs one atomic load.
+func (b *Backend) writable(db *pebble.DB) error {
+	if !b.health.failing.Load() {
+		return nil
+	}
+	if err := b.brokenErr(); err != nil {
+		return err
+	}
+	if db.Metrics().MemTable.Count < 2 {
+		return nil
+	}
+	err, _ := b.health.state()
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("pebble: writes refused while the memtable cannot be flushed: %w", err)
+}
+
+// RetryWrites makes failing background writes retry now, and returns nil
+// if they succeed (or none were failing) and their error if not. A
+// checkpoint calls it before writing anything: while they fail, writes are
+// refused (see writable).
+func (b *Backend) RetryWrites() error {
+	if !b.health.failing.Load() {
+		return nil
+	}
+	if err := b.brokenErr(); err != nil {
+		return err
+	}
+	return b.retry()
+}
+
+// brokenErr is the error of a live DB Pebble stopped, or nil.
+func (b *Backend) brokenErr() error {
+	b.health.mu.Lock()
+	defer b.health.mu.Unlock()
+	return b.health.broken
+}
+
+// pebbleLogger is the logger Pebble runs with. Pebble's Fatalf ends the
+// process; for a failed MANIFEST write (a full or failing disk) it marks the
+// live DB broken instead, so the server keeps answering reads and can be
+// stopped cleanly. Pebble returns the error after such a Fatalf.
+type pebbleLogger struct {
+	pebble.Logger
+	h *health
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if strings.HasPrefix(msg, "MANIFEST") {
+		var err error = errors.New(msg)
+		for _, a := range args {
+			if e, ok := a.(error); ok {
+				err = e
+			}
+		}
+		l.h.breakDB(err)
+		return
+	}
+	l.Logger.Fatalf(format, args...)
+}
+
+// OnBackgroundError registers fn to be told of each failure of Pebble's
+// background writes (flushes, compactions), so the engine learns of a
+// failing disk before its next checkpoint. fn must not block.
+func (b *Backend) OnBackgroundError(fn func(error)) {
+	b.health.mu.Lock()
+	b.health.notify = fn
+	b.health.mu.Unlock()
 }

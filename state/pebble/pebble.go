@@ -257,13 +257,14 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 		}
 	}
 	po := &pebble.Options{
-		FS:                 backoffFS{FS: fs, h: b.health},
-		EventListener:      b.health.listener(),
-		Cache:              b.cache,
-		MemTableSize:       b.opts.MemTableSize,
-		DisableWAL:         true,
-		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             b.opts.Logger,
+		FS:                          backoffFS{FS: fs, h: b.health},
+		EventListener:               b.health.listener(),
+		Cache:                       b.cache,
+		MemTableSize:                b.opts.MemTableSize,
+		MemTableStopWritesThreshold: memtableStopWrites,
+		DisableWAL:                  true,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{Logger: b.opts.Logger, h: b.health},
 	}
 	// Bloom filters on every level (the others inherit L0's): an operator
 	// whose cache evicted a window looks up keys that are mostly absent, and
@@ -295,6 +296,7 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 func (b *Backend) switchTo(g *generation) error {
 	old := b.cur.Swap(g)
 	b.pending = nil // a flush of the old DB
+	b.health.reset()
 	b.releaseIters(errRestored)
 	b.dirty.Store(false)
 	for _, s := range b.stores {
@@ -362,6 +364,9 @@ func (b *Backend) DropNamespace(id uint64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if g := b.cur.Load(); g != nil {
+		if err := b.writable(g.db); err != nil {
+			return err
+		}
 		if err := deleteSpan(g.db, nsPrefix(id), nsEnd(id)); err != nil {
 			return fmt.Errorf("pebble: drop namespace %d: %w", id, err)
 		}
