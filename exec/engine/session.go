@@ -373,7 +373,7 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	if e.log != nil {
 		// Durable before acknowledged: a crash after this replays the rows.
 		if err := e.log.append(x.rel.ID, b); err != nil {
-			return 0, err
+			return 0, sqlerr.Storage("logging the INSERT", err)
 		}
 		e.crash("insert-after-log")
 	}
