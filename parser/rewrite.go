@@ -247,7 +247,13 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			default:
 				// Every interval literal is read here, by one reader, so
 				// INTERVAL '5' SECONDS means the same everywhere.
-				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + itoa(micros) + " MICROSECOND"})
+				// A negative count is quoted: TiDB reads -n as a unary
+				// minus, not as the constant the interval must be.
+				count := itoa(micros)
+				if micros < 0 {
+					count = "'" + count + "'"
+				}
+				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + count + " MICROSECOND"})
 			}
 			i += n - 1
 		}
