@@ -18,6 +18,7 @@ const (
 	codeFeature           = "0A000"
 	codeInvalidAuthSpec   = "28000"
 	codeInvalidPassword   = "28P01"
+	codeConnectionFailure = "08006"
 )
 
 // kindCodes maps each sqlerr.Kind to its SQLSTATE. A kind missing here is

@@ -80,13 +80,17 @@ func serve(args []string) error {
 	authDelay := fs.Duration("auth-delay", 100*time.Millisecond, "delay before answering a failed password, doubling with each consecutive failure from an address up to --auth-delay-max; 0 turns it off")
 	authDelayMax := fs.Duration("auth-delay-max", 5*time.Second, "longest delay after failed passwords from one address")
 	forceEmpty := fs.Bool("force-empty", false, "start even if the data directory has lost its checkpoint, from an empty catalog (discards the insert logs that follow the lost checkpoint)")
+	writeTimeout := fs.Duration("client-write-timeout", 30*time.Second, "close a connection whose client accepts nothing written to it for this long (it stopped reading); 0 waits without limit")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg, AuthDelay: *authDelay, AuthDelayMax: *authDelayMax}
+	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg, AuthDelay: *authDelay, AuthDelayMax: *authDelayMax, ClientWriteTimeout: *writeTimeout}
 	if *authDelay == 0 {
 		wcfg.AuthDelay = -1 // off; the zero Config means the default
+	}
+	if *writeTimeout <= 0 {
+		wcfg.ClientWriteTimeout = -1
 	}
 	var err error
 	switch {
