@@ -22,6 +22,9 @@ func (g *diffGen) query() string {
 			b.WriteString(" HAVING " + g.havingPred(nil))
 		}
 	}
+	if g.p(8) {
+		return "SELECT * FROM (" + b.String() + ") AS q"
+	}
 	return b.String()
 }
 
@@ -43,6 +46,18 @@ func (g *diffGen) projection(b *strings.Builder) {
 	}
 	b.WriteString(strings.Join(items, ", ") + " FROM " + g.t.name)
 	g.where(b)
+	// Ordered by every column, a LIMIT keeps the same rows on both sides
+	// (it tests NULL ordering too); views take no ORDER BY.
+	if !g.view && !star && g.p(15) {
+		pos := make([]string, len(items))
+		for i := range pos {
+			pos[i] = fmt.Sprintf("%d%s", i+1, pick(g, "", " DESC"))
+		}
+		fmt.Fprintf(b, " ORDER BY %s LIMIT %d", strings.Join(pos, ", "), g.n(10))
+		if g.p(30) {
+			fmt.Fprintf(b, " OFFSET %d", g.n(5))
+		}
+	}
 }
 
 func (g *diffGen) grouped(b *strings.Builder) {
