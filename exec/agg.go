@@ -318,7 +318,7 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 	case planner.AggSum, planner.AggAvg:
 		v.n += d
 		if x.Type.Kind == types.Float64 {
-			v.f += float64(d) * x.F64[r]
+			foldFloat(v, x.F64[r], d)
 		} else if d == 1 {
 			v.addWide(x.I64[r]>>63, x.I64[r])
 		} else {

@@ -302,6 +302,9 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 		acc.n += p.n
 		acc.addWide(p.hi, p.i)
 		acc.f += p.f
+		if kind == types.Float64 {
+			mergeFloatTail(acc, p)
+		}
 	}
 }
 
@@ -364,7 +367,7 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		case v.n == 0:
 			out.AppendNull()
 		case out.Type.Kind == types.Float64:
-			out.AppendF64(v.f)
+			out.AppendF64(floatTotal(v))
 		case !v.wideFits() || !vec.InRange(v.i, out.Type):
 			out.AppendNull()
 			t := out.Type
@@ -377,7 +380,7 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		case v.n == 0:
 			out.AppendNull()
 		case arg.Kind == types.Float64:
-			out.AppendF64(v.f / float64(v.n))
+			out.AppendF64(floatTotal(v) / float64(v.n))
 		case arg.Kind == types.Decimal:
 			out.AppendF64(v.wideFloat() / float64(types.Pow10[arg.Scale]) / float64(v.n))
 		default:
