@@ -1,34 +1,14 @@
 package engine_test
 
 import (
-	"context"
 	"testing"
-
-	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/pebble"
 )
 
 // TestExprErrorsSurviveRestart: a view's count of failed values (NULLs
 // where an ad-hoc query would have failed) comes back after a restart,
 // neither lost nor counted twice by the insert log's replay.
 func TestExprErrorsSurviveRestart(t *testing.T) {
-	stateDir, logDir := t.TempDir(), t.TempDir()
-	ctx := context.Background()
-	run := func(stmts ...string) [][]any {
-		backend, err := pebble.Open(stateDir, pebble.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, stop := openDurable(t, backend, logDir, engine.Options{})
-		defer stop()
-		conn := connect(t, serveEngine(t, eng))
-		for _, q := range stmts[:len(stmts)-1] {
-			if _, err := conn.Exec(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-		return queryValues(t, conn, stmts[len(stmts)-1])
-	}
+	run := restartable(t)
 	errorsOf := func(rows [][]any) any {
 		for _, r := range rows {
 			if r[0] == "v" {
