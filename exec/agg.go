@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"math/bits"
 	"sync/atomic"
 	"unsafe"
 
@@ -46,6 +47,7 @@ type Aggregate struct {
 	outB       *vec.Batch
 	wm         int64
 	late       atomic.Int64
+	errs       *RowErrors
 
 	// windows caches decoded groups by window end (0 when unwindowed):
 	// the state is read once per group, not once per batch, and written
@@ -104,9 +106,12 @@ type part struct {
 }
 
 // aggVal is one aggregate's accumulator: a count, an integer or float sum,
-// and the MIN/MAX value.
+// and the MIN/MAX value. An integer (or scaled decimal) sum is kept in 128
+// bits, hi:i, so it never wraps: only a result that does not fit its type
+// is an error, and retractions can bring a sum back into range.
 type aggVal struct {
 	n, i int64
+	hi   int64
 	f    float64
 	s    string
 	b    bool
@@ -121,19 +126,19 @@ type delta struct {
 }
 
 // NewAggregate builds the operator for a planned Aggregate.
-func NewAggregate(p *planner.Aggregate, store state.Store, out Operator) *Aggregate {
-	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64,
+func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *RowErrors) *Aggregate {
+	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64, errs: errs,
 		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
 		windows: map[int64]map[string]*group{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
 	for _, k := range p.Keys {
-		a.keyEv = append(a.keyEv, Compile(k))
+		a.keyEv = append(a.keyEv, Compile(k, errs))
 	}
 	for _, c := range p.Aggs {
 		var ev Evaluator
 		t := types.BigInt
 		if c.Arg != nil {
-			ev = Compile(c.Arg)
+			ev = Compile(c.Arg, errs)
 			t = c.Arg.Type()
 		}
 		a.argEv = append(a.argEv, ev)
@@ -313,9 +318,11 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 	case planner.AggSum, planner.AggAvg:
 		v.n += d
 		if x.Type.Kind == types.Float64 {
-			v.f += float64(d) * x.F64[r]
+			foldFloat(v, x.F64[r], d)
+		} else if d == 1 {
+			v.addWide(x.I64[r]>>63, x.I64[r])
 		} else {
-			v.i += d * x.I64[r]
+			v.addWide(mulWide(d, x.I64[r]))
 		}
 	case planner.AggMin, planner.AggMax:
 		var cand aggVal
@@ -337,7 +344,39 @@ func setVal(v *aggVal, x *vec.Vec, r int) {
 		v.b = x.Bool[r]
 	default:
 		v.i = x.I64[r]
+		v.hi = v.i >> 63
 	}
+}
+
+// addWide adds the 128-bit number hi:lo to the sum.
+func (v *aggVal) addWide(hi, lo int64) {
+	l, c := bits.Add64(uint64(v.i), uint64(lo), 0)
+	v.i = int64(l)
+	v.hi += hi + int64(c)
+}
+
+// wideFits reports whether the 128-bit sum fits in an int64.
+func (v *aggVal) wideFits() bool { return v.hi == v.i>>63 }
+
+// wideFloat is the 128-bit sum as a float.
+func (v *aggVal) wideFloat() float64 {
+	if v.wideFits() {
+		return float64(v.i)
+	}
+	return float64(v.hi)*(1<<64) + float64(uint64(v.i))
+}
+
+// mulWide returns a*b in 128 bits.
+func mulWide(a, b int64) (hi, lo int64) {
+	h, l := bits.Mul64(uint64(a), uint64(b))
+	hi = int64(h)
+	if a < 0 {
+		hi -= b
+	}
+	if b < 0 {
+		hi -= a
+	}
+	return hi, int64(l)
 }
 
 func cmpBool(a, b bool) int {

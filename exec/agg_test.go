@@ -2,6 +2,8 @@ package exec
 
 import (
 	"fmt"
+	"math"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -25,7 +27,8 @@ func scanOf(appendOnly bool, cols ...catalog.Column) *planner.Scan {
 // TestAggregateRetractions feeds a random changelog of inserts and
 // retractions (only of rows present) to a grouped aggregate and checks
 // every group's COUNT, SUM, MIN, MAX and COUNT(DISTINCT) against a
-// reference computed from the surviving multiset.
+// reference computed from the surviving multiset; some values are extreme,
+// so sums cross 64 bits and come back.
 func TestAggregateRetractions(t *testing.T) {
 	for _, cache := range []int{DefaultCacheGroups, 2} {
 		t.Run(fmt.Sprintf("cache=%d", cache), func(t *testing.T) { testRetractions(t, cache) })
@@ -50,7 +53,7 @@ func testRetractions(t *testing.T, cache int) {
 	}}
 	backend, _ := memory.Open("")
 	out := NewCollect(vec.NewBatch([]types.T{types.BigInt, types.BigInt, types.BigInt, types.BigInt, types.BigInt, types.BigInt}, 0))
-	op := NewAggregate(agg, backend.Namespace(1), out)
+	op := NewAggregate(agg, backend.Namespace(1), out, nil)
 	op.SetCacheSize(cache)
 	live := map[int64][]int64{} // k → values present
 	for round := 0; round < 200; round++ {
@@ -66,6 +69,11 @@ func testRetractions(t *testing.T, cache int) {
 				continue
 			}
 			x := rng.Int64N(20)
+			if rng.IntN(8) == 0 {
+				// Sums past 64 bits are NULL until retractions bring
+				// them back into range.
+				x = []int64{math.MaxInt64, math.MinInt64, math.MaxInt64 / 2}[rng.IntN(3)]
+			}
 			b.Cols[0].AppendI64(key)
 			b.Cols[1].AppendI64(x)
 			b.EndRow(1)
@@ -95,12 +103,16 @@ func testRetractions(t *testing.T, cache int) {
 			continue
 		}
 		sort.Slice(vals, func(i, j int) bool { return vals[i] < vals[j] })
-		sum, distinct := int64(0), map[int64]bool{}
+		sum, distinct := new(big.Int), map[int64]bool{}
 		for _, x := range vals {
-			sum += x
+			sum.Add(sum, big.NewInt(x))
 			distinct[x] = true
 		}
-		want[fmt.Sprint([]string{fmt.Sprint(key), fmt.Sprint(len(vals)), fmt.Sprint(sum),
+		sumText := "NULL"
+		if sum.IsInt64() {
+			sumText = sum.String()
+		}
+		want[fmt.Sprint([]string{fmt.Sprint(key), fmt.Sprint(len(vals)), sumText,
 			fmt.Sprint(vals[0]), fmt.Sprint(vals[len(vals)-1]), fmt.Sprint(len(distinct))})] = true
 	}
 	for r := range want {
@@ -157,7 +169,7 @@ func benchTumbleCount(b *testing.B, backend state.Backend, ckpt bool, cache int)
 	agg := &planner.Aggregate{Input: scan, Window: &planner.Window{Kind: planner.Tumble, Time: 1, Size: 1e6, Slide: 1e6},
 		Keys: []planner.Expr{&planner.ColRef{Idx: 0, Name: "k", T: types.BigInt}}, KeyNames: []string{"k"},
 		Aggs: []planner.AggCall{{Func: planner.AggCountStar, T: types.BigInt}}, EmitOnClose: true}
-	op := NewAggregate(agg, backend.Namespace(1), discardOp{})
+	op := NewAggregate(agg, backend.Namespace(1), discardOp{}, nil)
 	op.SetCacheSize(cache)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const batch = 1024
@@ -216,7 +228,7 @@ func TestEmitOnCloseAfterFlush(t *testing.T) {
 				Aggs: []planner.AggCall{{Func: planner.AggCountStar, T: types.BigInt}}, EmitOnClose: true}
 			backend, _ := memory.Open("")
 			out := NewCollect(vec.NewBatch([]types.T{types.Ts, types.Ts, types.BigInt, types.BigInt}, 0))
-			op := NewAggregate(agg, backend.Namespace(1), out)
+			op := NewAggregate(agg, backend.Namespace(1), out, nil)
 			op.SetCacheSize(cache)
 			want := map[string]int64{}
 			for ts := int64(0); ts < 100; ts++ {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state/keys"
@@ -299,8 +300,11 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 		}
 	default:
 		acc.n += p.n
-		acc.i += p.i
+		acc.addWide(p.hi, p.i)
 		acc.f += p.f
+		if kind == types.Float64 {
+			mergeFloatTail(acc, p)
+		}
 	}
 }
 
@@ -341,14 +345,20 @@ func (a *Aggregate) appendRow(keyVecs []*vec.Vec, r int, start, end int64, acc [
 		c++
 	}
 	for j, call := range a.plan.Aggs {
-		aggResult(call, a.argTypes[j], &acc[j], &a.outB.Cols[c])
+		// A retraction repeats a result already emitted (and counted).
+		errs := a.errs
+		if d < 0 {
+			errs = nil
+		}
+		aggResult(call, a.argTypes[j], &acc[j], &a.outB.Cols[c], errs)
 		c++
 	}
 	a.outB.EndRow(d)
 }
 
-// aggResult appends an aggregate's current result.
-func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec) {
+// aggResult appends an aggregate's current result; a SUM outside its
+// type's range is NULL and reported to errs.
+func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *RowErrors) {
 	switch c.Func {
 	case planner.AggCount, planner.AggCountStar:
 		out.AppendI64(v.n)
@@ -357,7 +367,11 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec) {
 		case v.n == 0:
 			out.AppendNull()
 		case out.Type.Kind == types.Float64:
-			out.AppendF64(v.f)
+			out.AppendF64(floatTotal(v))
+		case !v.wideFits() || !vec.InRange(v.i, out.Type):
+			out.AppendNull()
+			t := out.Type
+			errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(t)) })
 		default:
 			out.AppendI64(v.i)
 		}
@@ -366,11 +380,11 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec) {
 		case v.n == 0:
 			out.AppendNull()
 		case arg.Kind == types.Float64:
-			out.AppendF64(v.f / float64(v.n))
+			out.AppendF64(floatTotal(v) / float64(v.n))
 		case arg.Kind == types.Decimal:
-			out.AppendF64(float64(v.i) / float64(types.Pow10[arg.Scale]) / float64(v.n))
+			out.AppendF64(v.wideFloat() / float64(types.Pow10[arg.Scale]) / float64(v.n))
 		default:
-			out.AppendF64(float64(v.i) / float64(v.n))
+			out.AppendF64(v.wideFloat() / float64(v.n))
 		}
 	case planner.AggMin, planner.AggMax:
 		if !v.has {
@@ -495,7 +509,14 @@ func encodeAcc(b []byte, rows int64, acc []aggVal) []byte {
 		if v.b {
 			flags |= 2
 		}
+		wide := !v.wideFits()
+		if wide {
+			flags |= 4
+		}
 		b = append(b, flags)
+		if wide {
+			b = binary.AppendVarint(b, v.hi)
+		}
 		b = binary.AppendUvarint(b, uint64(len(v.s)))
 		b = append(b, v.s...)
 	}
@@ -525,7 +546,15 @@ func decodeAcc(b []byte, acc []aggVal) (int64, error) {
 		}
 		v.f = math.Float64frombits(binary.LittleEndian.Uint64(b))
 		v.has, v.b = b[8]&1 != 0, b[8]&2 != 0
+		wide := b[8]&4 != 0
 		b = b[9:]
+		v.hi = v.i >> 63
+		if wide {
+			if v.hi, k = binary.Varint(b); k <= 0 {
+				return 0, errCorruptAcc
+			}
+			b = b[k:]
+		}
 		l, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < l {
 			return 0, errCorruptAcc

@@ -42,7 +42,7 @@ func TestStateBounded(t *testing.T) {
 					Keys: []planner.Expr{&planner.ColRef{Idx: 0, Name: "k", T: types.BigInt}}, KeyNames: []string{"k"},
 					Aggs: []planner.AggCall{{Func: planner.AggCountStar, T: types.BigInt}}, EmitOnClose: eowc}
 				store := backend.Namespace(1)
-				op := NewAggregate(agg, store, discardOp{})
+				op := NewAggregate(agg, store, discardOp{}, nil)
 				if w.Kind == planner.Tumble {
 					// Evictions along the way. (With four windows per row,
 					// HOP would thrash so small a cache: evicting clears it.)

@@ -15,6 +15,8 @@ type Pipeline struct {
 	// Source is the relation the plan reads, or nil for a VALUES plan.
 	Source *catalog.Relation
 	Aggs   []*Aggregate
+	// Errors collects the expressions' errors on single rows.
+	Errors *RowErrors
 }
 
 // Start runs the operators' start-up work (a global aggregate's first row).
@@ -98,9 +100,10 @@ func (p *Pipeline) StateStats() state.Stats {
 
 // Build constructs the streaming operators for plan n feeding out. ns
 // returns the state store of the k-th stateful operator, so namespaces
-// are stable for a given plan.
-func Build(n planner.Node, ns func(k int) state.Store, out Operator) (*Pipeline, error) {
-	p := &Pipeline{}
+// are stable for a given plan. errs receives the expressions' errors on
+// single rows: strict for a statement, counting for a view.
+func Build(n planner.Node, ns func(k int) state.Store, out Operator, errs *RowErrors) (*Pipeline, error) {
+	p := &Pipeline{Errors: errs}
 	entry, err := p.build(n, ns, out)
 	if err != nil {
 		return nil, err
@@ -115,15 +118,15 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		p.Source = n.Rel
 		return out, nil
 	case *planner.Filter:
-		return p.build(n.Input, ns, NewFilter(Compile(n.Pred), out))
+		return p.build(n.Input, ns, NewFilter(Compile(n.Pred, p.Errors), out))
 	case *planner.Project:
 		exprs := make([]Evaluator, len(n.Exprs))
 		for i, e := range n.Exprs {
-			exprs[i] = Compile(e)
+			exprs[i] = Compile(e, p.Errors)
 		}
 		return p.build(n.Input, ns, NewProject(exprs, out))
 	case *planner.Aggregate:
-		a := NewAggregate(n, ns(len(p.Aggs)+1), out)
+		a := NewAggregate(n, ns(len(p.Aggs)+1), out, p.Errors)
 		p.Aggs = append(p.Aggs, a)
 		return p.build(n.Input, ns, a)
 	case *planner.Values:

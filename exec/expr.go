@@ -4,10 +4,13 @@ package exec
 
 import (
 	"math"
+	"math/bits"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -19,31 +22,32 @@ type Evaluator interface {
 	Eval(b *vec.Batch) *vec.Vec
 }
 
-// Compile turns a planned expression into an evaluator. Expressions never
-// fail per row: as in MySQL, division by zero and failed conversions
-// give NULL, so one bad event cannot stop a stream.
-func Compile(e planner.Expr) Evaluator {
+// Compile turns a planned expression into an evaluator. A value that
+// fails in one row (an overflow, a division by zero, a failed conversion)
+// is NULL and is reported to errs, which decides whether the statement
+// fails (see RowErrors).
+func Compile(e planner.Expr, errs *RowErrors) Evaluator {
 	switch e := e.(type) {
 	case *planner.ColRef:
 		return colEval(e.Idx)
 	case *planner.Const:
 		return &constEval{c: e, out: vec.New(e.T, 0)}
 	case *planner.Cast:
-		return &castEval{x: Compile(e.X), out: vec.New(e.T, 0)}
+		return &castEval{x: Compile(e.X, errs), out: vec.New(e.T, 0), errs: errs}
 	case *planner.Case:
 		c := &caseEval{out: vec.New(e.T, 0)}
 		for _, w := range e.Whens {
-			c.conds = append(c.conds, Compile(w.Cond))
-			c.thens = append(c.thens, Compile(w.Then))
+			c.conds = append(c.conds, Compile(w.Cond, errs))
+			c.thens = append(c.thens, Compile(w.Then, errs))
 		}
 		if e.Else != nil {
-			c.els = Compile(e.Else)
+			c.els = Compile(e.Else, errs)
 		}
 		return c
 	case *planner.Call:
-		c := &callEval{fn: e.Fn, out: vec.New(e.T, 0)}
+		c := &callEval{fn: e.Fn, out: vec.New(e.T, 0), errs: errs}
 		for _, a := range e.Args {
-			c.args = append(c.args, Compile(a))
+			c.args = append(c.args, Compile(a, errs))
 		}
 		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
 			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
@@ -87,16 +91,18 @@ func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
 }
 
 type castEval struct {
-	x   Evaluator
-	out vec.Vec
+	x    Evaluator
+	out  vec.Vec
+	errs *RowErrors
 }
 
 func (c *castEval) Eval(b *vec.Batch) *vec.Vec {
 	x := c.x.Eval(b)
 	c.out.Reset()
 	for i := 0; i < b.N; i++ {
-		if !planner.CastValue(x, i, &c.out) {
+		if r := planner.CastValue(x, i, &c.out); r != planner.CastOK {
 			c.out.AppendNull()
+			c.errs.report(func() *sqlerr.Error { return planner.CastError(r, x.Type, c.out.Type, x.Text(i)) })
 		}
 	}
 	return &c.out
@@ -143,6 +149,7 @@ type callEval struct {
 	out  vec.Vec
 	like *likeMatcher
 	vals []*vec.Vec
+	errs *RowErrors
 }
 
 // resize makes out n rows long with a fresh null mask, reusing memory.
@@ -223,15 +230,23 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 	nullsFrom(out, n, args...)
 	switch c.fn {
 	case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod:
-		arith(c.fn, out, args[0], args[1], n)
+		arith(c.fn, out, args[0], args[1], n, c.errs)
 	case planner.FnNeg:
 		if out.Type.Kind == types.Float64 {
 			for i := 0; i < n; i++ {
 				out.F64[i] = -args[0].F64[i]
 			}
 		} else {
+			// In two's complement only the least value has no negation.
+			lo, x := int64(math.MinInt64), args[0].I64
+			if out.Type.Kind == types.Int32 {
+				lo = math.MinInt32
+			}
 			for i := 0; i < n; i++ {
-				out.I64[i] = -args[0].I64[i]
+				out.I64[i] = -x[i]
+				if x[i] == lo {
+					overflow(out, i, c.errs)
+				}
 			}
 		}
 	case planner.FnEq, planner.FnNe, planner.FnLt, planner.FnLe, planner.FnGt, planner.FnGe:
@@ -271,7 +286,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			out.Str[i] = substr(args[0].Str[i], args[1].I64[i], count)
 		}
 	case planner.FnAbs, planner.FnFloor, planner.FnCeil, planner.FnRound:
-		numeric(c.fn, out, args, n)
+		numeric(c.fn, out, args, n, c.errs)
 	case planner.FnGreatest, planner.FnLeast:
 		out.Null = nil
 		greatest := c.fn == planner.FnGreatest
@@ -311,10 +326,117 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 				copyValue(out, i, args[0], i)
 			}
 		}
+	case planner.FnPow:
+		x, y := args[0].F64, args[1].F64
+		for i := 0; i < n; i++ {
+			v := math.Pow(x[i], y[i])
+			out.F64[i] = v
+			if (math.IsInf(v, 0) || math.IsNaN(v)) && !math.IsInf(x[i], 0) && !math.IsNaN(x[i]) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
+				out.F64[i] = 0
+				out.SetNull(i)
+				msg := "value out of range: overflow"
+				switch {
+				case x[i] == 0:
+					msg = "zero raised to a negative power is undefined"
+				case x[i] < 0:
+					msg = "a negative number raised to a non-integer power yields a complex result"
+				}
+				c.errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", msg) })
+			}
+		}
+	case planner.FnExtract:
+		field, ts := args[0].Str, args[1].I64
+		for i := 0; i < n; i++ {
+			if !out.IsNull(i) {
+				out.I64[i] = extract(field[i], ts[i])
+			}
+		}
+	case planner.FnDateTrunc:
+		unit, ts := args[0].Str, args[1].I64
+		for i := 0; i < n; i++ {
+			if !out.IsNull(i) {
+				out.I64[i] = dateTrunc(unit[i], ts[i])
+			}
+		}
 	default:
 		panic("exec: function not implemented")
 	}
 	return out
+}
+
+// extract is EXTRACT(field FROM ts) of a timestamp in µs, as the scaled
+// decimal the planner typed it (second's scale is 6).
+func extract(field string, us int64) int64 {
+	t := time.UnixMicro(us).UTC()
+	switch field {
+	case "microseconds", "second":
+		return int64(t.Second())*1e6 + int64(t.Nanosecond()/1e3)
+	case "minute":
+		return int64(t.Minute())
+	case "hour":
+		return int64(t.Hour())
+	case "day":
+		return int64(t.Day())
+	case "week":
+		_, w := t.ISOWeek()
+		return int64(w)
+	case "month":
+		return int64(t.Month())
+	case "quarter":
+		return int64(t.Month()-1)/3 + 1
+	case "year":
+		return int64(t.Year())
+	}
+	panic("exec: unknown EXTRACT field " + field)
+}
+
+// dateTrunc is date_trunc(unit, ts) of a timestamp in µs. Weeks start on
+// Monday; centuries and millennia on their year 1, as in PostgreSQL.
+func dateTrunc(unit string, us int64) int64 {
+	floor := func(d int64) int64 { return planner.FloorDiv(us, d) * d }
+	t := time.UnixMicro(us).UTC()
+	y := t.Year()
+	date := func(y int, m time.Month) int64 { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).UnixMicro() }
+	switch unit {
+	case "microseconds":
+		return us
+	case "milliseconds":
+		return floor(1e3)
+	case "second":
+		return floor(1e6)
+	case "minute":
+		return floor(60e6)
+	case "hour":
+		return floor(3600e6)
+	case "day":
+		return floor(86400e6)
+	case "week":
+		// 1970-01-05 was a Monday.
+		const day, week = int64(86400e6), int64(7 * 86400e6)
+		return planner.FloorDiv(us-4*day, week)*week + 4*day
+	case "month":
+		return date(y, t.Month())
+	case "quarter":
+		return date(y, (t.Month()-1)/3*3+1)
+	case "year":
+		return date(y, 1)
+	case "decade":
+		return date(y-((y%10)+10)%10, 1)
+	case "century":
+		return date(centuryStart(y, 100), 1)
+	case "millennium":
+		return date(centuryStart(y, 1000), 1)
+	}
+	panic("exec: unknown date_trunc unit " + unit)
+}
+
+// centuryStart is the first year of the span of n years holding y, counted
+// from year 1 (2000 is in the century that began in 1901).
+func centuryStart(y, n int) int {
+	if y > 0 {
+		return (y-1)/n*n + 1
+	}
+	return -((-y) / n * n) - n + 1
 }
 
 // copyValue sets out[i] = src[j] (not its null flag).
@@ -440,7 +562,7 @@ func in(not bool, out *vec.Vec, args []*vec.Vec, n int) {
 	}
 }
 
-func arith(fn planner.Func, out, a, b *vec.Vec, n int) {
+func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *RowErrors) {
 	if out.Type.Kind == types.Float64 {
 		x, y, o := a.F64[:n], b.F64[:n], out.F64[:n]
 		for i := range o {
@@ -453,7 +575,7 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int) {
 				o[i] = x[i] * y[i]
 			case planner.FnDiv, planner.FnMod:
 				if y[i] == 0 {
-					out.SetNull(i)
+					divByZero(out, i, errs)
 				} else if fn == planner.FnDiv {
 					o[i] = x[i] / y[i]
 				} else {
@@ -461,27 +583,61 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int) {
 				}
 			}
 		}
+		// A finite operation that gives an infinity overflowed, as
+		// PostgreSQL's float8 says.
+		for i, v := range o {
+			if math.IsInf(v, 0) && !math.IsInf(x[i], 0) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
+				o[i] = 0
+				out.SetNull(i)
+				errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: overflow") })
+			}
+		}
 		return
 	}
 	x, y, o := a.I64[:n], b.I64[:n], out.I64[:n]
+	// Each loop computes every row and ORs into bad a word whose sign bit
+	// (or, for *, any bit) is set where a row overflowed: no branches in
+	// the common case. Only then does a second pass find the rows.
+	var bad int64
 	switch fn {
 	case planner.FnAdd:
 		for i := range o {
-			o[i] = x[i] + y[i]
+			s := x[i] + y[i]
+			bad |= (s ^ x[i]) & (s ^ y[i])
+			o[i] = s
 		}
+		bad >>= 63
 	case planner.FnSub:
 		for i := range o {
-			o[i] = x[i] - y[i]
+			s := x[i] - y[i]
+			bad |= (x[i] ^ y[i]) & (s ^ x[i])
+			o[i] = s
 		}
+		bad >>= 63
 	case planner.FnMul:
 		for i := range o {
-			o[i] = x[i] * y[i]
+			hi, lo := bits.Mul64(uint64(x[i]), uint64(y[i]))
+			// The signed high word must be the low word's sign.
+			h := int64(hi) - x[i]>>63&y[i] - y[i]>>63&x[i]
+			bad |= h ^ int64(lo)>>63
+			o[i] = int64(lo)
 		}
 	case planner.FnDiv, planner.FnMod:
 		for i := range o {
 			switch {
 			case y[i] == 0:
-				out.SetNull(i)
+				o[i] = 0
+				divByZero(out, i, errs)
+			case y[i] == -1:
+				// MinInt64 / -1 overflows (and traps on some CPUs).
+				if fn == planner.FnDiv {
+					o[i] = -x[i]
+					if x[i] == math.MinInt64 {
+						bad = -1
+					}
+				} else {
+					o[i] = 0
+				}
 			case fn == planner.FnDiv:
 				o[i] = x[i] / y[i]
 			default:
@@ -489,9 +645,72 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int) {
 			}
 		}
 	}
+	t := out.Type
+	if bad == 0 && t.Kind != types.Int64 {
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		switch t.Kind {
+		case types.Int32:
+			lo, hi = math.MinInt32, math.MaxInt32
+		case types.Decimal:
+			p := types.Pow10[min(t.Prec, types.MaxDecimalPrec)]
+			lo, hi = -p+1, p-1
+		}
+		// Negative exactly where v < lo (v - lo) or v > hi (hi - v):
+		// with lo ≤ 0 ≤ hi neither difference wraps then.
+		for _, v := range o {
+			bad |= (hi - v) | (v - lo)
+		}
+		bad >>= 63
+	}
+	exact := bad == 0
+	if exact {
+		return
+	}
+	for i := range o {
+		if out.IsNull(i) {
+			continue
+		}
+		var v int64
+		ok := true
+		switch fn {
+		case planner.FnAdd:
+			v, ok = vec.AddInt64(x[i], y[i])
+		case planner.FnSub:
+			v, ok = vec.SubInt64(x[i], y[i])
+		case planner.FnMul:
+			v, ok = vec.MulInt64(x[i], y[i])
+		case planner.FnDiv:
+			v, ok = o[i], !(x[i] == math.MinInt64 && y[i] == -1)
+		default:
+			v = o[i]
+		}
+		if !ok || !vec.InRange(v, t) {
+			overflow(out, i, errs)
+		}
+	}
 }
 
-func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int) {
+// overflow makes out[i] NULL and reports it out of range.
+func overflow(out *vec.Vec, i int, errs *RowErrors) {
+	if out.I64 != nil {
+		out.I64[i] = 0
+	}
+	out.SetNull(i)
+	t := out.Type
+	errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(t)) })
+}
+
+// divByZero makes out[i] NULL and reports the division by zero, unless
+// the row is NULL anyway.
+func divByZero(out *vec.Vec, i int, errs *RowErrors) {
+	if out.IsNull(i) {
+		return
+	}
+	out.SetNull(i)
+	errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.DivisionByZero, "division by zero") })
+}
+
+func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *RowErrors) {
 	x := args[0]
 	switch out.Type.Kind {
 	case types.Float64:
@@ -523,6 +742,11 @@ func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int) {
 			v := x.I64[i]
 			switch fn {
 			case planner.FnAbs:
+				if v == math.MinInt64 || v == math.MinInt32 && x.Type.Kind == types.Int32 {
+					out.I64[i] = 0
+					overflow(out, i, errs)
+					continue
+				}
 				if v < 0 {
 					v = -v
 				}

@@ -35,7 +35,7 @@ func TestStateKeys(t *testing.T) {
 			{Func: planner.AggMax, Arg: ref(2), T: types.BigInt}}}
 	backend, _ := memory.Open("")
 	store := backend.Namespace(1)
-	op := NewAggregate(agg, store, discardOp{})
+	op := NewAggregate(agg, store, discardOp{}, nil)
 	datadriven.RunTest(t, "testdata/state_keys", func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
 		case "push":

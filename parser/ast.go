@@ -72,6 +72,22 @@ type Expr struct {
 // Pos maps a TiDB node's offset to a position in the query string.
 func (e *Expr) Pos(n ast.Node) int { return e.pos.orig(n.OriginTextPosition()) }
 
+// Word is the word the user wrote where n starts (see wordAt).
+func (e *Expr) Word(n ast.Node) string { return wordAt(e.Text, e.Pos(n)-e.pos.orig(0)) }
+
+// wordAt returns the token at byte offset off of text: the name the user
+// wrote for a node that TiDB renamed (STDDEV is stddev_pop to TiDB).
+func wordAt(text string, off int) string {
+	if off < 0 || off >= len(text) {
+		return ""
+	}
+	toks, err := lex(text[off:])
+	if err != nil || len(toks) == 0 {
+		return ""
+	}
+	return toks[0].text
+}
+
 // Query is a SELECT (or UNION) parsed by TiDB from rewritten text.
 type Query struct {
 	Node ast.StmtNode
@@ -85,6 +101,9 @@ func (q *Query) Pos(n ast.Node) int { return q.pos.orig(n.OriginTextPosition()) 
 // FieldPos is where a select-list entry starts: TiDB records a
 // wildcard's offset in the field, not in the node.
 func (q *Query) FieldPos(f *ast.SelectField) int { return q.pos.orig(f.Offset) }
+
+// Word is the word the user wrote where n starts (see wordAt).
+func (q *Query) Word(n ast.Node) string { return wordAt(q.Text, q.Pos(n)-q.pos.orig(0)) }
 
 // NamePos finds where a relation name n stands in the query: TiDB gives
 // table names no offset, so it looks for the name as a whole word after
@@ -143,6 +162,9 @@ type Insert struct {
 
 // Pos maps a TiDB node's offset to a position in the query string.
 func (s *Insert) Pos(n ast.Node) int { return s.q.Pos(n) }
+
+// Word is the word the user wrote where n starts.
+func (s *Insert) Word(n ast.Node) string { return s.q.Word(n) }
 
 // NamePos finds where a relation name stands (see Query.NamePos).
 func (s *Insert) NamePos(n ast.Node, name string) int { return s.q.NamePos(n, name) }

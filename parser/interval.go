@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -25,9 +26,27 @@ func ParseInterval(s string) (int64, error) {
 		if !ok {
 			return 0, sqlerr.New(sqlerr.InvalidText, "invalid interval %q: unknown unit %q", s, fields[i+1])
 		}
-		total += int64(n * float64(unit))
+		x, ok := intervalPart(fields[i], n, unit)
+		sum := total + x
+		if !ok || (sum^total)&(sum^x) < 0 {
+			return 0, sqlerr.New(sqlerr.NumericOutOfRange, "interval out of range: %q", s)
+		}
+		total = sum
 	}
 	return total, nil
+}
+
+// intervalPart is n units in microseconds, and whether that fits in int64.
+// A whole number is multiplied exactly (a float64 cannot hold every
+// microsecond count near the limit, so "106751991 days 14454775807
+// microseconds", the largest interval, must not go through one).
+func intervalPart(text string, n float64, unit int64) (int64, bool) {
+	if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+		p := i * unit
+		return p, i == 0 || (p/unit == i && !(i == -1 && p == math.MinInt64 && unit == -1))
+	}
+	f := n * float64(unit)
+	return int64(f), f > -9.2e18 && f < 9.2e18
 }
 
 // unitMicros returns the length of a time unit in microseconds.

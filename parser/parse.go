@@ -180,7 +180,8 @@ var nearRE = regexp.MustCompile(`(?s)line \d+ column \d+ near "(.*)"\s*$`)
 // syntaxError turns TiDB's error into a positioned syntax error. TiDB's
 // message ends with `near "rest of text"`, so the offset is
 // len(text) - len(rest). The token named is the one the user wrote there
-// in s (the text handed to TiDB has its names folded).
+// in s (the text handed to TiDB has its names folded, and $1 became
+// streamsql_param).
 func (p *parser) syntaxError(err error, text string, m posMap, s span) error {
 	msg := err.Error()
 	sub := nearRE.FindStringSubmatch(msg)
@@ -218,8 +219,62 @@ func restore(n ast.Node) string {
 	return strings.ReplaceAll(b.String(), "`", "")
 }
 
-// Restore prints a TiDB node back as SQL.
-func Restore(n ast.Node) string { return restore(n) }
+// Restore prints a TiDB node back as SQL for the user to read: the front
+// end's rewrites are undone (see unrewrite).
+func Restore(n ast.Node) string { return unrewrite(restore(n)) }
+
+// unrewrite turns the names the front end gave TiDB back into what the
+// user wrote: streamsql_cast(x, 'T') into CAST(x AS T), streamsql_param(n)
+// into $n, session_window into SESSION.
+func unrewrite(s string) string {
+	toks, err := lex(s)
+	if err != nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind != tIdent || i+1 >= len(toks) || !toks[i+1].is("(") {
+			continue
+		}
+		end, comma, depth := -1, -1, 0
+		for k := i + 1; k < len(toks) && end < 0; k++ {
+			switch {
+			case toks[k].is("("):
+				depth++
+			case toks[k].is(")"):
+				if depth--; depth == 0 {
+					end = k
+				}
+			case toks[k].is(",") && depth == 1:
+				comma = k
+			}
+		}
+		var repl string
+		switch {
+		case end < 0:
+			continue
+		case strings.EqualFold(t.text, CastFunc) && comma > 0 && comma+1 < end && toks[comma+1].kind == tString:
+			repl = "CAST(" + unrewrite(s[toks[i+1].end:toks[comma].pos]) + " AS " + toks[comma+1].val + ")"
+		case strings.EqualFold(t.text, ParamFunc) && end == i+3:
+			repl = "$" + toks[i+2].text
+		case strings.EqualFold(t.text, SessionFunc):
+			b.WriteString(s[last:t.pos])
+			b.WriteString("SESSION")
+			last = t.end
+			continue
+		default:
+			continue
+		}
+		b.WriteString(s[last:t.pos])
+		b.WriteString(repl)
+		last = toks[end].end
+		i = end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
 
 func firstWords(s span) string {
 	n := min(len(s.toks), 3)

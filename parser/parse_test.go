@@ -69,3 +69,19 @@ func TestPositionsMapThroughRewrites(t *testing.T) {
 		t.Fatalf("position %d points at %q", e.Pos, got)
 	}
 }
+
+// TestUnrewrite: SQL printed back for the user shows what they wrote, not
+// the names the front end gave TiDB.
+func TestUnrewrite(t *testing.T) {
+	for in, want := range map[string]string{
+		"ROW(STREAMSQL_CAST(x, 'INT'),2)":                           "ROW(CAST(x AS INT),2)",
+		"f(streamsql_cast(STREAMSQL_CAST(a, 'INT') + 1, 'BIGINT'))": "f(CAST(CAST(a AS INT) + 1 AS BIGINT))",
+		"streamsql_param(2) REGEXP 'a'":                             "$2 REGEXP 'a'",
+		"SESSION_WINDOW(ts, '1 SECOND')":                            "SESSION(ts, '1 SECOND')",
+		"x + 1":                                                     "x + 1",
+	} {
+		if got := unrewrite(in); got != want {
+			t.Errorf("unrewrite(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

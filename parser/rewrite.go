@@ -102,7 +102,8 @@ const CastFunc = "streamsql_cast"
 //   - SESSION( becomes SESSION_WINDOW(;
 //   - every other interval literal becomes INTERVAL µs MICROSECOND;
 //   - LIMIT ALL, and OFFSET without LIMIT, get the count NoLimit;
-//   - CAST(x AS type) and x::type become streamsql_cast(x, 'type');
+//   - CAST(x AS type) and x::type become streamsql_cast(x, 'type'), and so
+//     does the typed literal TIMESTAMP 'text';
 //   - unquoted names fold to lower case, so a name's original text (the
 //     O of TiDB's names) is the one PostgreSQL would use.
 func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
@@ -192,6 +193,11 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				edits = append(edits, edit{t.pos, toks[i+1].end, GraceFunc + "(" + toks[i+1].text + ")"})
 				i++
 			}
+		case t.is("timestamp") && next(1).kind == tString:
+			// The typed literal TIMESTAMP '...' is a cast of the string,
+			// as in PostgreSQL (TiDB's own reading has an internal name).
+			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "(" + toks[i+1].text + ", 'TIMESTAMP')"})
+			i++
 		case t.is("cast") && next(1).is("("):
 			end, ok := match[i+1]
 			if !ok {
@@ -241,7 +247,13 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			default:
 				// Every interval literal is read here, by one reader, so
 				// INTERVAL '5' SECONDS means the same everywhere.
-				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + itoa(micros) + " MICROSECOND"})
+				// A negative count is quoted: TiDB reads -n as a unary
+				// minus, not as the constant the interval must be.
+				count := itoa(micros)
+				if micros < 0 {
+					count = "'" + count + "'"
+				}
+				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + count + " MICROSECOND"})
 			}
 			i += n - 1
 		}

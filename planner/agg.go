@@ -108,7 +108,13 @@ func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
 	inner := *b
 	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
 	var arg Expr
-	star := name == "count" && len(n.Args) == 1 && isStar(n.Args[0])
+	// The parser refuses COUNT(DISTINCT *), so COUNT(DISTINCT 1) is a count
+	// of distinct constants, not a COUNT(*).
+	star := name == "count" && !n.Distinct && len(n.Args) == 1 && isStar(n.Args[0])
+	if name == "group_concat" {
+		// MySQL's; TiDB adds the separator as an argument.
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function group_concat does not exist")
+	}
 	if !star {
 		if len(n.Args) != 1 {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", name, len(n.Args))
@@ -159,13 +165,10 @@ func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
 		call.T = at.Type()
 		call.Distinct = false // DISTINCT does not change MIN or MAX
 	default:
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "aggregate function %s is not supported yet", name)
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "aggregate function %s is not supported yet", b.written(n, name))
 	}
 	if call.Distinct && call.Func != AggCount && call.Func != AggCountStar {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(DISTINCT ...) is not supported yet", name)
-	}
-	if call.Func == AggCountStar && call.Distinct {
-		return nil, b.errAt(sqlerr.Syntax, n, "COUNT(DISTINCT *) is not valid")
 	}
 	call.Arg = arg
 	s := call.String()

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,12 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 	case *ast.BinaryOperationExpr:
 		return b.binary(n)
 	case *ast.UnaryOperationExpr:
+		if v, ok := n.V.(*test_driver.ValueExpr); ok && n.Op == opcode.Minus &&
+			v.Datum.Kind() == test_driver.KindUint64 && v.Datum.GetUint64() == 1<<63 {
+			// -9223372036854775808 is BIGINT's least value, though its
+			// digits alone are out of range.
+			return &Const{T: types.BigInt, I: math.MinInt64}, nil
+		}
 		x, err := b.expr(n.V)
 		if err != nil {
 			return nil, err
@@ -64,7 +71,13 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 				return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: - %s", x.Type())
 			}
 			if c, ok := x.(*Const); ok && !c.Null {
+				if c.T.InI64() && (c.I == math.MinInt64 || !vec.InRange(-c.I, c.T)) {
+					return nil, b.errAt(sqlerr.NumericOutOfRange, n, "%s", OutOfRange(c.T))
+				}
 				c.I, c.F = -c.I, -c.F
+				if c.T.Kind == types.Int64 && vec.InRange(c.I, types.Int) {
+					c.T = types.Int // -2147483648 is an INT, as in PostgreSQL
+				}
 				return c, nil
 			}
 			return &Call{Fn: FnNeg, Args: []Expr{x}, T: x.Type()}, nil
@@ -77,7 +90,7 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 			}
 			return &Call{Fn: FnNot, Args: []Expr{x}, T: types.Boolean}, nil
 		}
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", n.Op)
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", opText(n.Op))
 	case *ast.IsNullExpr:
 		x, err := b.expr(n.Expr)
 		if err != nil {

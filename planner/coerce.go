@@ -1,9 +1,13 @@
 package planner
 
 import (
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -27,7 +31,7 @@ func (b *binder) coerce(x Expr, t types.T, at ast.Node) (Expr, error) {
 	if c, ok := x.(*Const); ok && c.Param != 0 {
 		b.params.infer(c.Param, t)
 	}
-	if sameType(xt, t) {
+	if sameType(xt, t) && (t.Kind != types.Decimal || t.Prec >= xt.Prec) {
 		return x, nil
 	}
 	if c, ok := x.(*Const); ok {
@@ -40,7 +44,7 @@ func (b *binder) coerce(x Expr, t types.T, at ast.Node) (Expr, error) {
 			return b.castConst(c, t, at)
 		}
 	}
-	if widens(xt, t) {
+	if widens(xt, t) || sameType(xt, t) {
 		if c, ok := x.(*Const); ok {
 			return b.castConst(c, t, at)
 		}
@@ -76,8 +80,10 @@ func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
 	v := vec.New(c.T, 1)
 	appendConst(&v, c)
 	out := vec.New(t, 1)
-	if !CastValue(&v, 0, &out) {
-		return nil, b.errAt(sqlerr.InvalidText, at, "invalid input syntax for type %s: %q", t, v.Text(0))
+	if r := CastValue(&v, 0, &out); r != CastOK {
+		err := CastError(r, c.T, t, v.Text(0))
+		err.Pos = b.q.Pos(at)
+		return nil, err
 	}
 	r := &Const{T: t, Param: c.Param}
 	switch t.Kind {
@@ -112,13 +118,25 @@ func appendConst(v *vec.Vec, c *Const) {
 	}
 }
 
-// CastValue converts row i of src to out's type and appends it, reporting
-// false when the value does not convert. It is the one definition of
+// CastResult says how a conversion went.
+type CastResult uint8
+
+const (
+	CastOK CastResult = iota
+	// CastInvalid is a value the target type has no meaning for (text
+	// that does not parse).
+	CastInvalid
+	// CastOverflow is a value outside the target type's range.
+	CastOverflow
+)
+
+// CastValue converts row i of src to out's type and appends it, or on
+// failure appends nothing and says why. It is the one definition of
 // conversions, used for constants here and for columns by exec.
-func CastValue(src *vec.Vec, i int, out *vec.Vec) bool {
+func CastValue(src *vec.Vec, i int, out *vec.Vec) CastResult {
 	if src.IsNull(i) {
 		out.AppendNull()
-		return true
+		return CastOK
 	}
 	from, to := src.Type, out.Type
 	switch {
@@ -131,17 +149,25 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) bool {
 		}
 		out.AppendStr(s)
 	case from.Kind == types.String:
-		return out.AppendParsed(src.Str[i])
+		if !out.AppendParsed(src.Str[i]) {
+			// A number that does not fit is out of range, not bad text.
+			if to.Integer() || to.Kind == types.Decimal {
+				if _, err := strconv.ParseFloat(strings.TrimSpace(src.Str[i]), 64); err == nil {
+					return CastOverflow
+				}
+			}
+			return CastInvalid
+		}
 	case to.Kind == types.Bool:
 		switch {
 		case from.Integer():
 			out.AppendBool(src.I64[i] != 0)
 		default:
-			return false
+			return CastInvalid
 		}
 	case from.Kind == types.Bool:
 		if !to.Integer() {
-			return false
+			return CastInvalid
 		}
 		x := int64(0)
 		if src.Bool[i] {
@@ -150,30 +176,28 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) bool {
 		out.AppendI64(x)
 	case from.Kind == types.Timestamp || to.Kind == types.Timestamp:
 		if from.Kind != to.Kind {
-			return false
+			return CastInvalid
 		}
 		out.AppendI64(vec.TruncateMicros(src.I64[i], to.Prec))
 	case to.Kind == types.Float64:
 		out.AppendF64(toFloat(src, i))
 	case to.Kind == types.Decimal:
 		var x int64
+		ok := true
 		switch from.Kind {
 		case types.Int32, types.Int64:
-			if !fitsScaled(float64(src.I64[i]), to.Scale) {
-				return false
-			}
-			x = src.I64[i] * types.Pow10[to.Scale]
+			x, ok = vec.MulInt64(src.I64[i], types.Pow10[to.Scale])
 		case types.Decimal:
-			x = rescale(src.I64[i], from.Scale, to.Scale)
+			x, ok = vec.Rescale(src.I64[i], from.Scale, to.Scale)
 		case types.Float64:
 			f := src.F64[i] * float64(types.Pow10[to.Scale])
 			if math.IsNaN(f) || !fitsScaled(src.F64[i], to.Scale) {
-				return false
+				return CastOverflow
 			}
 			x = int64(math.Round(f))
 		}
-		if !vec.FitsPrecision(x, to.Prec) {
-			return false
+		if !ok || !vec.FitsPrecision(x, to.Prec) {
+			return CastOverflow
 		}
 		out.AppendI64(x)
 	case to.Integer():
@@ -182,44 +206,55 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) bool {
 		case types.Int32, types.Int64:
 			x = src.I64[i]
 		case types.Decimal:
-			x = rescale(src.I64[i], from.Scale, 0)
+			x, _ = vec.Rescale(src.I64[i], from.Scale, 0)
 		case types.Float64:
 			f := math.Round(src.F64[i])
 			if math.IsNaN(f) || f >= 1<<63 || f < -1<<63 {
-				return false
+				return CastOverflow
 			}
 			x = int64(f)
 		}
-		if to.Kind == types.Int32 && (x < -1<<31 || x >= 1<<31) {
-			return false
+		if !vec.InRange(x, to) {
+			return CastOverflow
 		}
 		out.AppendI64(x)
 	default:
-		return false
+		return CastInvalid
 	}
-	return true
+	return CastOK
+}
+
+// CastError is the error of a failed conversion of the value text, of
+// type from, to t.
+func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
+	if r == CastOverflow {
+		if from.Kind == types.String && t.Integer() {
+			name := map[types.Kind]string{types.Int32: "integer", types.Int64: "bigint"}[t.Kind]
+			return sqlerr.New(sqlerr.NumericOutOfRange, "value %q is out of range for type %s", text, name)
+		}
+		return sqlerr.New(sqlerr.NumericOutOfRange, "%s", OutOfRange(t))
+	}
+	return sqlerr.New(sqlerr.InvalidText, "invalid input syntax for type %s: %q", t, text)
+}
+
+// OutOfRange is PostgreSQL's message for a value outside t's range.
+func OutOfRange(t types.T) string {
+	switch t.Kind {
+	case types.Int32:
+		return "integer out of range"
+	case types.Int64:
+		return "bigint out of range"
+	case types.Decimal:
+		return fmt.Sprintf("numeric field overflow: a field with precision %d, scale %d must round to an absolute value less than 10^%d",
+			t.Prec, t.Scale, t.Prec-t.Scale)
+	case types.Timestamp:
+		return "timestamp out of range"
+	}
+	return fmt.Sprintf("value out of range for type %s", t)
 }
 
 func fitsScaled(f float64, scale int) bool {
 	return math.Abs(f)*float64(types.Pow10[scale]) < 9.2e18
-}
-
-// rescale changes a decimal's scale, rounding half away from zero.
-func rescale(x int64, from, to int) int64 {
-	switch {
-	case to > from:
-		return x * types.Pow10[to-from]
-	case to < from:
-		p := types.Pow10[from-to]
-		q, r := x/p, x%p
-		if r*2 >= p {
-			q++
-		} else if r*2 <= -p {
-			q--
-		}
-		return q
-	}
-	return x
 }
 
 func toFloat(v *vec.Vec, i int) float64 {
@@ -323,8 +358,37 @@ func (b *binder) binary(n *ast.BinaryOperationExpr) (Expr, error) {
 			return nil, err
 		}
 		return b.arith(n.Op, x, y, n)
+	case opcode.Xor:
+		// ^ is MySQL's XOR of bits but PostgreSQL's exponentiation, in
+		// double precision.
+		x, err := b.expr(n.L)
+		if err != nil {
+			return nil, err
+		}
+		y, err := b.expr(n.R)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range []*Expr{&x, &y} {
+			if t := (*c).Type(); !t.Numeric() && t.Kind != types.Null && t.Kind != types.String {
+				return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s ^ %s", x.Type(), y.Type())
+			}
+			if *c, err = b.coerce(*c, types.Double, n); err != nil {
+				return nil, err
+			}
+		}
+		return &Call{Fn: FnPow, Args: []Expr{x, y}, T: types.Double}, nil
 	}
-	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", n.Op)
+	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "operator %s is not supported", opText(n.Op))
+}
+
+// opText is an operator as SQL spells it (TiDB's names are its own).
+func opText(op opcode.Op) string {
+	var sb strings.Builder
+	if err := op.Restore(format.NewRestoreCtx(format.RestoreKeyWordUppercase, &sb)); err != nil || sb.Len() == 0 {
+		return op.String()
+	}
+	return strings.TrimSpace(sb.String())
 }
 
 func (b *binder) boolOperand(n ast.ExprNode) (Expr, error) {

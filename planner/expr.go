@@ -91,6 +91,11 @@ func (e *Const) String() string {
 
 func (e *Call) String() string {
 	info := funcInfo[e.Fn]
+	if e.Fn == FnExtract && len(e.Args) == 2 {
+		if f, ok := e.Args[0].(*Const); ok {
+			return "EXTRACT(" + strings.ToUpper(f.S) + " FROM " + e.Args[1].String() + ")"
+		}
+	}
 	if info.infix != "" && len(e.Args) == 2 {
 		return "(" + e.Args[0].String() + " " + info.infix + " " + e.Args[1].String() + ")"
 	}
@@ -164,6 +169,7 @@ const (
 	FnDateTrunc
 	FnExtract
 	FnVersion
+	FnPow
 	numFuncs
 )
 
@@ -188,4 +194,5 @@ var funcInfo = [numFuncs]funcDesc{
 	FnCoalesce: {name: "coalesce"}, FnNullIf: {name: "nullif"}, FnGreatest: {name: "greatest"},
 	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},
 	FnDateTrunc: {name: "date_trunc"}, FnExtract: {name: "extract"}, FnVersion: {name: "version"},
+	FnPow: {infix: "^"},
 }

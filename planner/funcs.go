@@ -50,7 +50,7 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	case parser.ParamFunc:
 		return b.param(n)
 	case "tumble", "hop", parser.SessionFunc, "cumulate":
-		return nil, b.errAt(sqlerr.Grouping, n, "window function %s belongs in GROUP BY", strings.ToUpper(name))
+		return nil, b.errAt(sqlerr.Grouping, n, "window function %s belongs in GROUP BY", strings.ToUpper(b.written(n, name)))
 	case "tumble_start", "tumble_end", "hop_start", "hop_end", "session_start", "session_end":
 		return nil, b.errAt(sqlerr.Grouping, n, "%s requires a GROUP BY with a window", strings.ToUpper(name))
 	case parser.CastFunc:
@@ -72,6 +72,20 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.cast(x, t, n)
 	case "date_add", "date_sub", "adddate", "subdate":
 		return b.dateArith(n)
+	case ast.TimestampLiteral:
+		// TIMESTAMP '...' is a typed literal, as in PostgreSQL.
+		if len(n.Args) == 1 {
+			if v, ok := n.Args[0].(*test_driver.ValueExpr); ok {
+				return b.castConst(&Const{T: types.Varchar, S: v.Datum.GetString()}, types.Ts, n)
+			}
+		}
+	case ast.DateLiteral, ast.TimeLiteral:
+		typ := map[string]string{ast.DateLiteral: "DATE", ast.TimeLiteral: "TIME"}[name]
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "type %s is not supported yet; use TIMESTAMP '...'", typ)
+	case "extract":
+		return b.extract(n)
+	case "date_trunc":
+		return b.dateTrunc(n)
 	case "concat":
 		xs, err := args(1, 64)
 		if err != nil {
@@ -100,6 +114,10 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	case "substring", "substr":
 		return str(2, 3, FnSubstr, types.Varchar)
 	case "trim":
+		if len(n.Args) > 1 {
+			// TiDB passes TRIM(BOTH 'x' FROM s) as trim(s, 'x', direction).
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "TRIM with characters or LEADING/TRAILING/BOTH is not supported yet; trim(s) removes spaces")
+		}
 		return str(1, 1, FnTrim, types.Varchar)
 	case "abs", "round", "floor", "ceil", "ceiling":
 		return b.numericFunc(name, n, args)
@@ -148,10 +166,103 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return &Const{T: types.Varchar, S: Version}, nil
 	case "proctime":
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "PROCTIME() is a column of a source, not an expression: declare p_time AS PROCTIME() in CREATE SOURCE and window over p_time")
-	case "now", "current_timestamp", "localtimestamp", "sysdate", "utc_timestamp":
+	case "now", "current_timestamp", "localtimestamp", "sysdate", "utc_timestamp", "current_date", "curdate",
+		"current_time", "curtime", "localtime", "utc_date", "utc_time":
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s() is not supported; for processing time declare p_time AS PROCTIME() in CREATE SOURCE", name)
 	}
-	return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", name)
+	return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", b.written(n, name))
+}
+
+// written is the name the user wrote for node n, which TiDB may have
+// renamed, or name when the text says nothing better.
+func (b *binder) written(n ast.Node, name string) string {
+	if w, ok := b.q.(interface{ Word(ast.Node) string }); ok {
+		if s := w.Word(n); s != "" && (s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z' || s[0] == '_') {
+			return strings.ToLower(s)
+		}
+	}
+	return name
+}
+
+// extractFields are the EXTRACT fields of a TIMESTAMP, with the scale of
+// their NUMERIC result (PostgreSQL's since version 14).
+var extractFields = map[ast.TimeUnitType]struct {
+	name  string
+	scale int
+}{
+	ast.TimeUnitMicrosecond: {"microseconds", 0}, ast.TimeUnitSecond: {"second", 6},
+	ast.TimeUnitMinute: {"minute", 0}, ast.TimeUnitHour: {"hour", 0}, ast.TimeUnitDay: {"day", 0},
+	ast.TimeUnitWeek: {"week", 0}, ast.TimeUnitMonth: {"month", 0}, ast.TimeUnitQuarter: {"quarter", 0},
+	ast.TimeUnitYear: {"year", 0},
+}
+
+// extract binds EXTRACT(field FROM ts), which TiDB gives as
+// extract(unit, ts). The field travels as a constant first argument.
+func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
+	if len(n.Args) != 2 {
+		return nil, b.errAt(sqlerr.Syntax, n, "EXTRACT takes (field FROM timestamp)")
+	}
+	unit, ok := n.Args[0].(*ast.TimeUnitExpr)
+	if !ok {
+		return nil, b.errAt(sqlerr.Syntax, n.Args[0], "EXTRACT takes (field FROM timestamp)")
+	}
+	f, ok := extractFields[unit.Unit]
+	if !ok {
+		return nil, b.errAt(sqlerr.InvalidParameter, n, "unit %q not recognized for type TIMESTAMP", strings.ToLower(unit.Unit.String()))
+	}
+	x, err := b.expr(n.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if x, err = b.timestampArg(x, n.Args[1], "extract"); err != nil {
+		return nil, err
+	}
+	return &Call{Fn: FnExtract, Args: []Expr{&Const{T: types.Varchar, S: f.name}, x}, T: types.DecimalOf(types.MaxDecimalPrec, f.scale)}, nil
+}
+
+// truncUnits are date_trunc's units.
+var truncUnits = map[string]bool{
+	"microseconds": true, "milliseconds": true, "second": true, "minute": true, "hour": true, "day": true,
+	"week": true, "month": true, "quarter": true, "year": true, "decade": true, "century": true, "millennium": true,
+}
+
+// dateTrunc binds date_trunc('unit', ts), the unit a constant.
+func (b *binder) dateTrunc(n *ast.FuncCallExpr) (Expr, error) {
+	if len(n.Args) != 2 {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function date_trunc with %d arguments does not exist", len(n.Args))
+	}
+	u, err := b.expr(n.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	c, ok := u.(*Const)
+	if !ok || c.T.Kind != types.String || c.Null {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n.Args[0], "date_trunc's unit must be a constant string")
+	}
+	unit := strings.ToLower(strings.TrimSpace(c.S))
+	if !truncUnits[unit] {
+		return nil, b.errAt(sqlerr.InvalidParameter, n.Args[0], "unit %q not recognized for type TIMESTAMP", c.S)
+	}
+	x, err := b.expr(n.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if x, err = b.timestampArg(x, n.Args[1], "date_trunc"); err != nil {
+		return nil, err
+	}
+	return &Call{Fn: FnDateTrunc, Args: []Expr{&Const{T: types.Varchar, S: unit}, x}, T: x.Type()}, nil
+}
+
+// timestampArg coerces a function's TIMESTAMP argument (a string literal
+// reads as one).
+func (b *binder) timestampArg(x Expr, at ast.Node, fn string) (Expr, error) {
+	if x.Type().Kind == types.Timestamp {
+		return x, nil
+	}
+	if c, ok := x.(*Const); ok && (c.T.Kind == types.String || c.T.Kind == types.Null) {
+		return b.coerce(x, types.Ts, at)
+	}
+	return nil, b.errAt(sqlerr.UndefinedFunction, at, "function %s(%s) does not exist", fn, x.Type())
 }
 
 // uniform binds a function whose arguments and result share one type.
@@ -216,7 +327,8 @@ func (b *binder) numericFunc(name string, n *ast.FuncCallExpr, args func(lo, hi 
 
 // cast binds an explicit CAST; constants are converted now.
 func (b *binder) cast(x Expr, t types.T, at ast.Node) (Expr, error) {
-	if sameType(x.Type(), t) && (t.Kind != types.String || t.Width == x.Type().Width) {
+	if sameType(x.Type(), t) && (t.Kind != types.String || t.Width == x.Type().Width) &&
+		(t.Kind != types.Decimal || t.Prec >= x.Type().Prec) {
 		return x, nil
 	}
 	if c, ok := x.(*Const); ok {

@@ -283,14 +283,28 @@ func (p *Planner) window(q *parser.Query, b *binder, fc *ast.FuncCallExpr, input
 		if w.Slide > w.Size {
 			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "HOP slide (%s) must not exceed its size (%s)", ival(w.Slide), ival(w.Size))
 		}
+		if n := (w.Size + w.Slide - 1) / w.Slide; n > MaxWindowsPerRow {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "HOP size / slide = %d windows per row, more than the limit of %d: use a larger slide or a smaller size", n, MaxWindowsPerRow)
+		}
 	case "cumulate":
 		w.Kind, w.Slide, w.Size = Cumulate, sizes[0], sizes[1]
 		if w.Size%w.Slide != 0 {
 			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "CUMULATE max size (%s) must be a multiple of its step (%s)", ival(w.Size), ival(w.Slide))
 		}
+		if n := w.Size / w.Slide; n > MaxWindowsPerRow {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, q.Pos(fc), "CUMULATE max size / step = %d windows per row, more than the limit of %d: use a larger step or a smaller max size", n, MaxWindowsPerRow)
+		}
 	}
 	return w, nil
 }
+
+// MaxWindowsPerRow bounds the windows one row of a HOP or CUMULATE falls
+// in. Each is a group the row updates (and, at the finest panes, state to
+// keep), so HOP(ts, INTERVAL '1' MILLISECOND, INTERVAL '1' DAY) would make
+// 86.4M updates of one INSERT and exhaust memory, on every restart too, as
+// the insert log replays it. 10,000 windows (a day by 10 seconds is 8,640)
+// covers every sensible slide.
+const MaxWindowsPerRow = 10000
 
 // intervalArg reads a window-size argument: the parser front end has turned
 // INTERVAL literals into strings such as '5 SECOND'.

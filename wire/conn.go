@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -26,18 +25,23 @@ const writeBufferSize = 64 << 10
 type conn struct {
 	s *Server
 	// raw is the accepted socket, which Server.Close closes from its own
-	// goroutine; nc is what the connection speaks over (raw, or TLS over
-	// it), used only by the connection's goroutine.
-	raw net.Conn
-	nc  net.Conn
-	be  *pgproto3.Backend
+	// goroutine; sock is raw with its writes bounded (ClientWriteTimeout);
+	// nc is what the connection speaks over (sock, or TLS over it), used
+	// only by the connection's goroutine.
+	raw  net.Conn
+	sock *stallConn
+	nc   net.Conn
+	be   *pgproto3.Backend
 	// bw buffers all output. Protocol messages go through be.Send and are
 	// moved into bw at once (see send); DataRows are written to bw
 	// directly. bw reaches the socket at ReadyForQuery, on Flush, or when
 	// full.
-	bw   *bufio.Writer
+	bw   *output
 	res  results
 	sess Session
+	// lost is the first ErrorResponse that could not be sent because the
+	// client stopped reading (see lastWords).
+	lost *pgproto3.ErrorResponse
 
 	pid    uint32
 	secret []byte
@@ -56,10 +60,11 @@ type conn struct {
 	cancel context.CancelFunc
 }
 
-func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, raw: nc, nc: nc, bw: bufio.NewWriterSize(nc, writeBufferSize),
+func newConn(s *Server, raw net.Conn) *conn {
+	sock := &stallConn{Conn: raw, timeout: s.cfg.ClientWriteTimeout}
+	c := &conn{s: s, raw: raw, sock: sock, nc: sock, bw: newOutput(sock, writeBufferSize),
 		stmts: map[string]*prepared{}, portals: map[string]*portal{}}
-	c.rd.nc = nc
+	c.rd.nc = sock
 	c.be = pgproto3.NewBackend(&c.rd, c.bw)
 	c.be.SetMaxBodyLen(s.cfg.MaxMessageSize)
 	c.res = results{c: c, bw: c.bw}
@@ -73,6 +78,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 func (c *conn) serve() {
 	defer c.s.remove(c)
 	defer c.nc.Close()
+	defer c.lastWords()
 	defer func() {
 		if p := recover(); p != nil {
 			c.s.log.Error("wire: panic in connection", "pid", c.pid, "panic", p, "stack", string(debug.Stack()))
@@ -367,7 +373,16 @@ func (c *conn) cancelQuery() {
 // surface at the next flush.
 func (c *conn) send(m pgproto3.BackendMessage) error {
 	c.be.Send(m)
-	return c.be.Flush()
+	err := c.be.Flush()
+	if err != nil && c.sock.stalled && c.lost == nil {
+		// A statement's own error (a SUBSCRIBE ended for holding too
+		// much, say), not the failed write's (XX000), is kept for
+		// lastWords.
+		if e, ok := m.(*pgproto3.ErrorResponse); ok && e.Code != codeInternal {
+			c.lost = e
+		}
+	}
+	return err
 }
 
 // ready sends ReadyForQuery and flushes the output to the client. The
@@ -386,8 +401,33 @@ func (c *conn) flush() error { return c.bw.Flush() }
 
 // fatal sends a last error to a connection about to be closed.
 func (c *conn) fatal(r *pgproto3.ErrorResponse) {
-	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.sock.limit(fatalWriteTimeout)
 	c.send(r)
+	c.flush()
+}
+
+// lastWords ends a connection whose client stopped reading (a write made
+// no progress for ClientWriteTimeout). It runs after the session closed,
+// so what the session held is already released. It logs the cut once and
+// tries, briefly, to tell the client why: the error the statement ended
+// with, if the stall kept it from the client, then FATAL 08006. Over TLS
+// nothing more can be written: the timed-out write broke its state.
+func (c *conn) lastWords() {
+	if !c.sock.stalled {
+		return
+	}
+	timeout := c.s.cfg.ClientWriteTimeout
+	c.s.log.Warn("wire: closing a connection whose client stopped reading",
+		"pid", c.pid, "client", c.raw.RemoteAddr().String(), "client_write_timeout", timeout)
+	c.sock.limit(lastWordsTimeout)
+	c.bw.resume()
+	if c.lost != nil {
+		c.send(c.lost)
+	}
+	c.send(&pgproto3.ErrorResponse{
+		Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeConnectionFailure,
+		Message: fmt.Sprintf("terminating connection because the client read nothing for %v (--client-write-timeout)", timeout),
+	})
 	c.flush()
 }
 

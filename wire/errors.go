@@ -18,6 +18,7 @@ const (
 	codeFeature           = "0A000"
 	codeInvalidAuthSpec   = "28000"
 	codeInvalidPassword   = "28P01"
+	codeConnectionFailure = "08006"
 )
 
 // kindCodes maps each sqlerr.Kind to its SQLSTATE. A kind missing here is
@@ -55,6 +56,7 @@ var kindCodes = [...]string{
 	sqlerr.InvalidOffset:         "2201X",
 	sqlerr.NoActiveTransaction:   "25P01",
 	sqlerr.ReadOnlySetting:       "55P02",
+	sqlerr.CharNotInRepertoire:   "22021",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -49,6 +49,9 @@ func (e *fakeEngine) counts() (opened, closed int) {
 //	create          CommandComplete CREATE_TABLE
 //	types           one row holding every type, then one all-NULL row
 //	count N         N BIGINT rows 0..N-1 in batches of 1000
+//	wide N          one row holding a string of N bytes
+//	overflow        rows, flushed, until a write fails; then 53000, as a
+//	                SUBSCRIBE ended for holding too much would give
 //	diffs           rows with diffs 1, 2, 0, -1, 3 (values 1..5)
 //	notice          a NOTICE, then CommandComplete NOTICE
 //	block           waits for its context to be cancelled
@@ -211,6 +214,36 @@ func (s *fakeSession) stmt(ctx context.Context, text string, w ResultWriter) err
 			return sqlerr.New(sqlerr.InvalidText, "bad count: %v", err)
 		}
 		return countRows(ctx, n, w)
+	case strings.HasPrefix(text, "wide "):
+		n, err := strconv.Atoi(strings.TrimPrefix(text, "wide "))
+		if err != nil {
+			return sqlerr.New(sqlerr.InvalidText, "bad width: %v", err)
+		}
+		if err := w.Columns([]Column{{"w", types.Varchar}}); err != nil {
+			return err
+		}
+		b := vec.NewBatch([]types.T{types.Varchar}, 1)
+		b.Cols[0].AppendStr(strings.Repeat("x", n))
+		b.EndRow(1)
+		if err := w.Rows(b); err != nil {
+			return err
+		}
+		return w.Complete("SELECT 1")
+	case text == "overflow":
+		if err := w.Columns([]Column{{"x", types.BigInt}}); err != nil {
+			return err
+		}
+		b := vec.NewBatch([]types.T{types.BigInt}, 1000)
+		for i := range 1000 {
+			b.Cols[0].AppendI64(int64(i))
+			b.EndRow(1)
+		}
+		for ctx.Err() == nil {
+			if w.Rows(b) != nil || w.Flush() != nil {
+				return sqlerr.New(sqlerr.InsufficientResources, "subscription was ended: it held too much")
+			}
+		}
+		return ctx.Err()
 	case text == "diffs":
 		if err := w.Columns([]Column{{"x", types.BigInt}}); err != nil {
 			return err

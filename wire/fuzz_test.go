@@ -482,19 +482,22 @@ func (e fuzzEngine) NewSession(user, database string) (Session, error) {
 // fuzzSession refuses what the fake session does on purpose to test the
 // server's handling of engine bugs (panic, internal, half: XX000) or of
 // statements that wait (block; and its Prepare blocks for good once the
-// engine's blocked channel is full), and counts above fuzzMaxCount.
+// engine's blocked channel is full) or write until the client stops
+// reading (overflow), and counts and widths above fuzzMaxCount.
 type fuzzSession struct{ Session }
 
 func fuzzRefuse(sql string) error {
 	for _, stmt := range strings.Split(sql, ";") {
 		text := strings.TrimSpace(stmt)
 		switch text {
-		case "panic", "internal", "half", "block":
+		case "panic", "internal", "half", "block", "overflow":
 			return sqlerr.New(sqlerr.FeatureNotSupported, "%q is disabled while fuzzing", text)
 		}
-		if n, ok := strings.CutPrefix(text, "count "); ok {
-			if n, err := strconv.Atoi(n); err == nil && n > fuzzMaxCount {
-				return sqlerr.New(sqlerr.FeatureNotSupported, "count over %d is disabled while fuzzing", fuzzMaxCount)
+		for _, verb := range []string{"count ", "wide "} {
+			if n, ok := strings.CutPrefix(text, verb); ok {
+				if n, err := strconv.Atoi(n); err == nil && n > fuzzMaxCount {
+					return sqlerr.New(sqlerr.FeatureNotSupported, "%sover %d is disabled while fuzzing", verb, fuzzMaxCount)
+				}
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"strings"
@@ -230,7 +229,7 @@ func TestRowsAllocs(t *testing.T) {
 		}
 		b.EndRow(1)
 	}
-	r := &results{bw: bufio.NewWriterSize(io.Discard, writeBufferSize), open: true, ncols: len(ts)}
+	r := &results{bw: newOutput(io.Discard, writeBufferSize), open: true, ncols: len(ts)}
 	if allocs := testing.AllocsPerRun(20, func() { r.Rows(b) }); allocs != 0 {
 		t.Errorf("Rows allocates %.1f times per batch", allocs)
 	}
@@ -244,7 +243,7 @@ func BenchmarkRows(b *testing.B) {
 		batch.Cols[2].AppendF64(float64(i) * 1.25)
 		batch.EndRow(1)
 	}
-	r := &results{bw: bufio.NewWriterSize(io.Discard, writeBufferSize), open: true, ncols: 3}
+	r := &results{bw: newOutput(io.Discard, writeBufferSize), open: true, ncols: 3}
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Rows(batch)

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -69,7 +68,7 @@ type results struct {
 	c *conn
 	// bw is where DataRows go, bypassing pgproto3's per-message encoding:
 	// c.send leaves nothing pending in the Backend, so order is kept.
-	bw *bufio.Writer
+	bw *output
 	rd pgproto3.RowDescription
 	// row holds one encoded DataRow message.
 	row []byte

@@ -27,6 +27,15 @@ type Config struct {
 	// its startup message. Default 60 s, PostgreSQL's
 	// authentication_timeout.
 	StartupTimeout time.Duration
+	// ClientWriteTimeout bounds how long a write to a client may make no
+	// progress: a client that accepts no byte of it for this long (it
+	// stopped reading, say, a SUBSCRIBE) is cut off, its session closed
+	// and the cut logged. It is checked per period, so the cut comes
+	// within twice this after the client's last byte; the deadline is
+	// renewed while bytes go out, so a slow reader is never cut, however
+	// long the result. Default 30 s; negative waits without limit, as
+	// PostgreSQL does.
+	ClientWriteTimeout time.Duration
 	// Logger receives what cannot be reported to a client, such as a
 	// panic's stack. Default slog.Default().
 	Logger *slog.Logger
@@ -106,6 +115,9 @@ func NewServer(eng Engine, cfg Config) *Server {
 	}
 	if cfg.StartupTimeout <= 0 {
 		cfg.StartupTimeout = defaultStartupTimeout
+	}
+	if cfg.ClientWriteTimeout == 0 {
+		cfg.ClientWriteTimeout = defaultClientWriteTimeout
 	}
 	if cfg.AuthDelay == 0 {
 		cfg.AuthDelay = defaultAuthDelay

@@ -372,7 +372,7 @@ func checkInvariants(t *testing.T, res []string) {
 	if !strings.HasPrefix(res[4], fmt.Sprintf("%d %d %d", crashInserts, crashInserts, crashInserts-1)) {
 		t.Errorf("table t: %q, want %d rows", res[4], crashInserts)
 	}
-	if want := fmt.Sprintf("orders kafka %d 0 2024-01-01 00:00:28.996 +0000 UTC 0 4 0 %d running", crashOrders-crashOrders/97-1, crashOrders/97+1); !strings.Contains(res[5], want) {
+	if want := fmt.Sprintf("orders kafka %d 0 2024-01-01 00:00:28.996 +0000 UTC 0 4 0 %d 0 running", crashOrders-crashOrders/97-1, crashOrders/97+1); !strings.Contains(res[5], want) {
 		t.Errorf("SHOW SOURCES: %q, want %q: every good record once, every bad one counted once", res[5], want)
 	}
 	var keys strings.Builder
@@ -432,7 +432,7 @@ func checkInvariants(t *testing.T, res []string) {
 	if res[9] != hop.String() {
 		t.Errorf("%s:\n%s\nwant (every closed window, each row once):\n%s", finalQueries[9], res[9], hop.String())
 	}
-	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0 0 done") {
+	if !strings.Contains(res[5], "gen2 datagen 60001 0 2024-01-01 00:00:59.997 +0000 UTC 0 4 0 0 0 done") {
 		t.Errorf("SHOW SOURCES: %q, want gen2's 60001 rows, none late, watermark at the earliest last row of a partition (partition 1)", res[5])
 	}
 }

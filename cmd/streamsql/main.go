@@ -20,13 +20,14 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/wire"
 )
 
 const usage = `streamsql: a streaming SQL engine you reach with psql.
 
 Usage:
-  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N]
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N] [--force-empty]
   streamsql test [--addr host:port [--allow-nonempty]] [-v] [--rewrite] [--timeout 60s] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql dev-kafka [--port 9092] [--topics a,b] [--partitions 4]   an in-memory Kafka broker, for development only
   streamsql bench [--query q5agg|all] [--state memory|pebble|all] [--events N] [--queries DIR]   Nexmark queries (built in, from testdata/nexmark) as fast as possible
@@ -78,13 +79,18 @@ func serve(args []string) error {
 	tlsKey := fs.String("tls-key", "", "PEM private key for --tls-cert")
 	authDelay := fs.Duration("auth-delay", 100*time.Millisecond, "delay before answering a failed password, doubling with each consecutive failure from an address up to --auth-delay-max; 0 turns it off")
 	authDelayMax := fs.Duration("auth-delay-max", 5*time.Second, "longest delay after failed passwords from one address")
+	forceEmpty := fs.Bool("force-empty", false, "start even if the data directory has lost its checkpoint, from an empty catalog (discards the insert logs that follow the lost checkpoint)")
+	writeTimeout := fs.Duration("client-write-timeout", 30*time.Second, "close a connection whose client accepts nothing written to it for this long (it stopped reading); 0 waits without limit")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg, AuthDelay: *authDelay, AuthDelayMax: *authDelayMax}
+	wcfg := wire.Config{Addr: *listen, Insecure: *insecure, MaxMessageSize: *maxMsg, AuthDelay: *authDelay, AuthDelayMax: *authDelayMax, ClientWriteTimeout: *writeTimeout}
 	if *authDelay == 0 {
 		wcfg.AuthDelay = -1 // off; the zero Config means the default
+	}
+	if *writeTimeout <= 0 {
+		wcfg.ClientWriteTimeout = -1
 	}
 	var err error
 	switch {
@@ -121,12 +127,19 @@ func serve(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		return err
 	}
+	// Held until the process ends: a second server on this directory
+	// would lose this one's writes (or its own).
+	lock, err := durable.Lock(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	backend, err := openBackend(*stateKind, *dataDir)
 	if err != nil {
 		return err
 	}
 	defer backend.Close()
-	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint()})
+	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint(), ForceEmpty: *forceEmpty})
 	if err != nil {
 		return err
 	}
@@ -137,6 +150,13 @@ func serve(args []string) error {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		stop() // a second signal ends the process at once
+		// Stopping is bounded even if a disk hangs: the insert log already
+		// holds every acknowledged INSERT, so exiting loses none of them.
+		time.AfterFunc(shutdownTimeout, func() {
+			slog.Error("shutdown did not finish: exiting without a final checkpoint (the next start replays the insert log)", "after", shutdownTimeout)
+			os.Exit(1)
+		})
 		srv.Close()
 	}()
 	err = srv.Serve(ln)
@@ -147,6 +167,9 @@ func serve(args []string) error {
 	slog.Info("streamsql stopped", "err", err)
 	return err
 }
+
+// shutdownTimeout bounds how long serve takes to stop after SIGTERM.
+const shutdownTimeout = 30 * time.Second
 
 // crashPoint reads STREAMSQL_CRASH=point:n (crash tests only): the n-th
 // time the engine passes the named point, the process kills itself with

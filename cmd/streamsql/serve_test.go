@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestServeRefusesExposure: `serve` on a non-loopback address without
@@ -28,5 +30,25 @@ func TestServeRefusesExposure(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), c.want) {
 			t.Errorf("%v: %v\n%s", c.args, err, out)
 		}
+	}
+}
+
+// TestServeRefusesLockedDataDir: a second server on a data directory in use
+// exits at once, saying so, on either backend (the memory backend used to
+// run beside the first, and the two lost each other's writes).
+func TestServeRefusesLockedDataDir(t *testing.T) {
+	bin := buildBinary(t)
+	for _, backend := range []string{"memory", "pebble"} {
+		dir := t.TempDir()
+		s := start(t, bin, backend, dir, "")
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		out, err := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--state", backend, "--data-dir", dir).CombinedOutput()
+		cancel()
+		want := "data directory " + dir + " is in use by another streamsql server (lock file " + filepath.Join(dir, "LOCK") + ")"
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), want) {
+			t.Errorf("%s: second server: %v\n%s\nwant %q", backend, err, out, want)
+		}
+		s.cmd.Process.Kill()
+		<-s.done
 	}
 }

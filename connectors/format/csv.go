@@ -40,6 +40,10 @@ func (d *csvDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 	if v == nil {
 		return errors.New("the record has no value (a tombstone)")
 	}
+	v, err := d.utf8Text("value", v)
+	if err != nil {
+		return err
+	}
 	for len(v) > 0 && (v[len(v)-1] == '\n' || v[len(v)-1] == '\r') {
 		v = v[:len(v)-1]
 	}

@@ -7,7 +7,10 @@
 package format
 
 import (
+	"bytes"
 	"fmt"
+	"math"
+	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -22,8 +25,19 @@ type Meta struct {
 	Topic     string
 	Partition int
 	Offset    int64
-	Timestamp int64 // µs since the epoch
+	// Timestamp is µs since the epoch; one outside TIMESTAMP's range (see
+	// MetaMillis) makes a 'timestamp' column's row bad.
+	Timestamp int64
 	Key       []byte
+}
+
+// MetaMillis is Meta.Timestamp for a record time in epoch milliseconds:
+// math.MinInt64, out of range, when the µs would not be a TIMESTAMP.
+func MetaMillis(ms int64) int64 {
+	if us, ok := vec.EpochMillis(ms); ok {
+		return us
+	}
+	return math.MinInt64
 }
 
 // Decoder appends the row of one record to a batch. A Decoder is not safe
@@ -49,6 +63,13 @@ var metaKinds = map[string][]types.Kind{
 // the rest as unknown.
 func NewDecoder(format string, cols []catalog.Column, opts map[string]string) (Decoder, error) {
 	r := rowShape{cols: cols, slots: make([]slot, len(cols))}
+	switch v, _ := takeOption(opts, "invalid_utf8"); v {
+	case "", "error":
+	case "replace":
+		r.replace = true
+	default:
+		return nil, sqlerr.New(sqlerr.InvalidParameter, "invalid_utf8 = %q: want 'error' (a record that is not UTF-8 is bad) or 'replace' (each invalid sequence becomes U+FFFD)", v)
+	}
 	for i, c := range cols {
 		if c.Metadata == "" {
 			r.value = append(r.value, i)
@@ -105,6 +126,38 @@ type rowShape struct {
 	cols  []catalog.Column
 	value []int
 	slots []slot
+	// replace is invalid_utf8 = 'replace': text that is not UTF-8 is read
+	// with U+FFFD for each invalid sequence instead of making the record
+	// bad.
+	replace bool
+}
+
+// utf8Text applies the invalid_utf8 rule to what of a record becomes
+// text (its value, its key): v itself when it is UTF-8, else an error,
+// or (replace) a copy with each run of invalid bytes made one U+FFFD.
+// PostgreSQL's text is UTF-8, and clients refuse anything else.
+func (r *rowShape) utf8Text(what string, v []byte) ([]byte, error) {
+	if utf8.Valid(v) {
+		return v, nil
+	}
+	if r.replace {
+		return bytes.ToValidUTF8(v, []byte("\uFFFD")), nil
+	}
+	i := 0
+	for i < len(v) {
+		c, n := utf8.DecodeRune(v[i:])
+		if c == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	return nil, fmt.Errorf("the record's %s is not valid UTF-8 (byte %d is 0x%02x; invalid_utf8 = 'replace' reads it as U+FFFD)", what, i+1, v[i])
+}
+
+// errNUL is a string holding U+0000, which PostgreSQL's text cannot hold:
+// a bad record whatever invalid_utf8 says, since no client could read it.
+func errNUL(col string) error {
+	return fmt.Errorf("column %s: the value holds a NUL character (U+0000), which text cannot hold", col)
 }
 
 func (r *rowShape) reset() {
@@ -120,9 +173,19 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 		switch c.Metadata {
 		case "":
 		case "timestamp":
+			if !vec.TimestampInRange(m.Timestamp) {
+				return fmt.Errorf("column %s: the record's timestamp is %w", c.Name, errTimestampRange)
+			}
 			*s = slot{set: true, i: vec.TruncateMicros(m.Timestamp, c.Type.Prec)}
 		case "key":
-			*s = slot{set: true, null: m.Key == nil, s: string(m.Key)}
+			k, err := r.utf8Text("key", m.Key)
+			if err != nil {
+				return err
+			}
+			if bytes.IndexByte(k, 0) >= 0 {
+				return errNUL(c.Name)
+			}
+			*s = slot{set: true, null: m.Key == nil, s: string(k)}
 		case "partition":
 			*s = slot{set: true, i: int64(m.Partition)}
 		case "offset":
@@ -163,6 +226,9 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 	}
 	switch t.Kind {
 	case types.String:
+		if bytes.IndexByte(text, 0) >= 0 {
+			return errNUL(c.Name)
+		}
 		s.s = str()
 		if t.Width > 0 && len(s.s) > t.Width && len([]rune(s.s)) > t.Width {
 			return fmt.Errorf("column %s: value longer than %s", c.Name, t)
@@ -192,8 +258,11 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 		}
 		s.b = b
 	case types.Timestamp:
-		us, ok := parseTimestamp(text)
-		if !ok {
+		us, err := parseTimestamp(text)
+		if err == errTimestampRange {
+			return fmt.Errorf("column %s: %q is %w", c.Name, truncate(text), err)
+		}
+		if err != nil {
 			return bad("a timestamp")
 		}
 		s.i = vec.TruncateMicros(us, t.Prec)
@@ -217,9 +286,17 @@ type rawDecoder struct{ rowShape }
 
 func (d *rawDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 	d.reset()
+	c := d.cols[d.value[0]]
+	text, err := d.utf8Text("value", v)
+	if err != nil {
+		return err
+	}
+	if bytes.IndexByte(text, 0) >= 0 {
+		return errNUL(c.Name)
+	}
 	s := &d.slots[d.value[0]]
-	*s = slot{set: true, null: v == nil, s: string(v)}
-	if c := d.cols[d.value[0]]; c.Type.Width > 0 && len([]rune(s.s)) > c.Type.Width {
+	*s = slot{set: true, null: v == nil, s: string(text)}
+	if c.Type.Width > 0 && len([]rune(s.s)) > c.Type.Width {
 		return fmt.Errorf("column %s: value longer than %s", c.Name, c.Type)
 	}
 	return d.finish(m, b)

@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,9 +17,12 @@ import (
 //
 //	source                 a CREATE SOURCE statement: its columns and WITH
 //	                       options (format = ...) make the decoder
-//	decode [key=K]         each input line is one record's value; prints
+//	decode [key=K] [ts=MS] [bytes]
+//	                       each input line is one record's value; prints
 //	                       the row or the error (a line "<tombstone>" is a
-//	                       record without a value)
+//	                       record without a value); ts is the record's
+//	                       time in epoch milliseconds; with bytes, \xHH in
+//	                       a line (and in K) is the byte HH
 func TestDecode(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		var dec Decoder
@@ -57,10 +61,25 @@ func TestDecode(t *testing.T) {
 					var k string
 					d.ScanArgs(t, "key", &k)
 					m.Key = []byte(k)
+					if d.HasArg("bytes") {
+						m.Key = hexBytes(k)
+					}
+				}
+				if d.HasArg("ts") {
+					var ms string
+					d.ScanArgs(t, "ts", &ms)
+					n, err := strconv.ParseInt(ms, 10, 64)
+					if err != nil {
+						d.Fatalf(t, "ts=%s: %v", ms, err)
+					}
+					m.Timestamp = MetaMillis(n)
 				}
 				b := vec.NewBatch(catalog.Types(cols), 4)
 				for _, line := range strings.Split(d.Input, "\n") {
 					v := []byte(line)
+					if d.HasArg("bytes") {
+						v = hexBytes(line)
+					}
 					if line == "<tombstone>" {
 						v = nil
 					}
@@ -76,9 +95,12 @@ func TestDecode(t *testing.T) {
 					}
 					var vals []string
 					for c := range b.Cols {
-						if b.Cols[c].IsNull(b.N - 1) {
+						switch {
+						case b.Cols[c].IsNull(b.N - 1):
 							vals = append(vals, "NULL")
-						} else {
+						case d.HasArg("bytes"):
+							vals = append(vals, strconv.QuoteToASCII(b.Cols[c].Text(b.N-1)))
+						default:
 							vals = append(vals, b.Cols[c].Text(b.N-1))
 						}
 					}
@@ -90,4 +112,20 @@ func TestDecode(t *testing.T) {
 			return ""
 		})
 	})
+}
+
+// hexBytes is s with each \xHH made the byte HH.
+func hexBytes(s string) []byte {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		if i+3 < len(s) && s[i] == '\\' && s[i+1] == 'x' {
+			if n, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				out = append(out, byte(n))
+				i += 3
+				continue
+			}
+		}
+		out = append(out, s[i])
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -115,7 +114,13 @@ func asciiEqualFold(s string, b []byte) bool {
 
 func (d *jsonDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 	d.reset()
-	d.p = jsonScan{d: v}
+	if v != nil {
+		var err error
+		if v, err = d.utf8Text("value", v); err != nil {
+			return err
+		}
+	}
+	d.p = jsonScan{d: v, stack: d.p.stack}
 	d.p.ws()
 	if d.p.peek() != '{' {
 		if v == nil {
@@ -152,7 +157,9 @@ func (d *jsonDecoder) object(o *jsonObject) error {
 			return err
 		}
 		if esc {
-			d.key = unescape(d.key[:0], key)
+			if d.key, err = unescape(d.key[:0], key, true); err != nil {
+				return err
+			}
 			key = d.key
 		}
 		p.ws()
@@ -204,7 +211,9 @@ func (d *jsonDecoder) value(col int) error {
 			return err
 		}
 		if esc {
-			d.str = unescape(d.str[:0], text)
+			if d.str, err = unescape(d.str[:0], text, d.replace); err != nil {
+				return fmt.Errorf("column %s: %w", c.Name, err)
+			}
 			text = d.str
 		}
 		return parseText(s, c, text, func() string { return string(text) })
@@ -233,7 +242,9 @@ func (d *jsonDecoder) value(col int) error {
 		return fmt.Errorf("column %s: %s is not %s", c.Name, lit, c.Type)
 	case ch == '-' || ch >= '0' && ch <= '9':
 		start := p.i
-		p.number()
+		if err := p.number(); err != nil {
+			return err
+		}
 		text := p.d[start:p.i]
 		if c.Type.Kind == types.Bool {
 			return fmt.Errorf("column %s: %s is not a boolean", c.Name, text)
@@ -259,10 +270,14 @@ func (d *jsonDecoder) raw(col int, text []byte) error {
 	return nil
 }
 
-// jsonScan is a position in a record's bytes.
+// jsonScan is a position in a record's bytes. It holds the record to
+// RFC 8259: a record that is not well-formed JSON is bad, whether or not
+// a column reads the part that is wrong.
 type jsonScan struct {
 	d []byte
 	i int
+	// stack is skip's scratch: the closers of the open containers.
+	stack []byte
 }
 
 func (p *jsonScan) peek() byte {
@@ -293,27 +308,53 @@ func (p *jsonScan) fail(want string) error {
 	return fmt.Errorf("invalid JSON: expected %s at byte %d, found %q", want, p.i+1, p.d[p.i])
 }
 
+// strStop marks the bytes a string's scan stops at: its end, an escape,
+// and the control characters a string may not hold unescaped.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // str reads a string at its opening quote, returning its raw contents and
-// whether they hold escapes. Control characters inside are let through.
+// whether they hold escapes. As RFC 8259 says, a control character
+// (U+0000..U+001F) must be escaped, and an escape is one of \" \\ \/ \b
+// \f \n \r \t or \u and four hex digits.
 func (p *jsonScan) str() ([]byte, bool, error) {
-	p.i++
-	start, esc := p.i, false
-	for {
-		j := bytes.IndexByte(p.d[p.i:], '"')
-		if j < 0 {
+	d := p.d
+	start, esc := p.i+1, false
+	for i := start; ; i++ {
+		for i < len(d) && !strStop[d[i]] {
+			i++
+		}
+		if i >= len(d) {
 			return nil, false, errors.New("invalid JSON: unterminated string")
 		}
-		end := p.i + j
-		n := 0 // backslashes before the quote
-		for k := end - 1; k >= start && p.d[k] == '\\'; k-- {
-			n++
+		switch c := d[i]; {
+		case c == '"':
+			p.i = i + 1
+			return d[start:i], esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(d) {
+				return nil, false, errors.New("invalid JSON: unterminated string")
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if _, ok := hex4(d[i+2:]); !ok {
+					return nil, false, fmt.Errorf("invalid JSON: %q at byte %d: \\u needs four hex digits", truncate(d[i:min(i+6, len(d))]), i+1)
+				}
+				i += 5
+			default:
+				return nil, false, fmt.Errorf("invalid JSON: invalid escape %q at byte %d", d[i:i+2], i+1)
+			}
+		default:
+			return nil, false, fmt.Errorf("invalid JSON: control character %q at byte %d must be escaped in a string", c, i+1)
 		}
-		p.i = end + 1
-		if n%2 == 0 {
-			s := p.d[start:end]
-			return s, esc || bytes.IndexByte(s, '\\') >= 0, nil
-		}
-		esc = true
 	}
 }
 
@@ -325,22 +366,55 @@ func (p *jsonScan) literal(lit string) error {
 	return nil
 }
 
-// number advances over a number's characters; parsing checks its form.
-func (p *jsonScan) number() {
-	for p.i < len(p.d) {
-		switch c := p.d[p.i]; {
-		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+// number advances over a number, checking RFC 8259's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *jsonScan) number() error {
+	digits := func() int {
+		n := 0
+		for p.i < len(p.d) && p.d[p.i] >= '0' && p.d[p.i] <= '9' {
 			p.i++
-		default:
-			return
+			n++
+		}
+		return n
+	}
+	if p.peek() == '-' {
+		p.i++
+	}
+	switch c := p.peek(); {
+	case c == '0':
+		p.i++
+	case c >= '1' && c <= '9':
+		digits()
+	default:
+		return p.fail("a digit")
+	}
+	if p.peek() == '.' {
+		p.i++
+		if digits() == 0 {
+			return p.fail("a digit")
 		}
 	}
+	if c := p.peek(); c == 'e' || c == 'E' {
+		p.i++
+		if c := p.peek(); c == '+' || c == '-' {
+			p.i++
+		}
+		if digits() == 0 {
+			return p.fail("a digit")
+		}
+	}
+	return nil
 }
 
-// skip advances over one value of any kind.
+// skip advances over one value of any kind, checking that it is well
+// formed. Containers are tracked on a stack rather than by recursion, so
+// that a record of deeply nested arrays cannot exhaust the goroutine's
+// stack.
 func (p *jsonScan) skip() error {
-	depth := 0
+	stack := p.stack[:0]
+	defer func() { p.stack = stack[:0] }()
 	for {
+		// A value.
 		p.ws()
 		switch c := p.peek(); {
 		case c == '"':
@@ -348,15 +422,23 @@ func (p *jsonScan) skip() error {
 				return err
 			}
 		case c == '{' || c == '[':
-			depth++
 			p.i++
-			continue
-		case c == '}' || c == ']':
-			if depth == 0 {
-				return p.fail("a value")
+			p.ws()
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
 			}
-			depth--
-			p.i++
+			if p.peek() == closer {
+				p.i++
+				break
+			}
+			stack = append(stack, closer)
+			if closer == '}' {
+				if err := p.fieldName(); err != nil {
+					return err
+				}
+			}
+			continue
 		case c == 't':
 			if err := p.literal("true"); err != nil {
 				return err
@@ -370,24 +452,60 @@ func (p *jsonScan) skip() error {
 				return err
 			}
 		case c == '-' || c >= '0' && c <= '9':
-			p.number()
+			if err := p.number(); err != nil {
+				return err
+			}
 		default:
 			return p.fail("a value")
 		}
-		if depth == 0 {
-			return nil
-		}
-		// Inside a container: separators and keys pass as values do.
-		p.ws()
-		for p.peek() == ',' || p.peek() == ':' {
-			p.i++
+		// After a value: close containers until one goes on.
+		for {
+			if len(stack) == 0 {
+				return nil
+			}
 			p.ws()
+			closer := stack[len(stack)-1]
+			if p.peek() == closer {
+				p.i++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if p.peek() != ',' {
+				return p.fail(fmt.Sprintf("',' or '%c'", closer))
+			}
+			p.i++
+			if closer == '}' {
+				if err := p.fieldName(); err != nil {
+					return err
+				}
+			}
+			break
 		}
 	}
 }
 
-// unescape appends the contents of a JSON string with escapes resolved.
-func unescape(dst, s []byte) []byte {
+// fieldName reads an object's field name and the ':' after it.
+func (p *jsonScan) fieldName() error {
+	p.ws()
+	if p.peek() != '"' {
+		return p.fail("a field name")
+	}
+	if _, _, err := p.str(); err != nil {
+		return err
+	}
+	p.ws()
+	if p.peek() != ':' {
+		return p.fail("':'")
+	}
+	p.i++
+	return nil
+}
+
+// unescape appends the contents of a JSON string, its escapes checked by
+// str, with escapes resolved. A \u escape of half a UTF-16 surrogate pair
+// that has not its other half is no character: an error, or U+FFFD with
+// replace.
+func unescape(dst, s []byte, replace bool) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\\' || i+1 >= len(s) {
@@ -407,13 +525,20 @@ func unescape(dst, s []byte) []byte {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			r, n := hex4(s[i+1:])
-			i += n
-			if utf16.IsSurrogate(r) && i+2 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-				r2, n2 := hex4(s[i+3:])
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+			r, _ := hex4(s[i+1:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if r < 0xdc00 && i+2 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					r2, ok = hex4(s[i+3:])
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
 					r = dec
-					i += 2 + n2
+					i += 6
+				} else if replace {
+					r = utf8.RuneError
+				} else {
+					return dst, fmt.Errorf("\\u%04x is half a UTF-16 surrogate pair without its other half, not a character (invalid_utf8 = 'replace' reads it as U+FFFD)", r)
 				}
 			}
 			dst = utf8.AppendRune(dst, r)
@@ -421,13 +546,13 @@ func unescape(dst, s []byte) []byte {
 			dst = append(dst, s[i])
 		}
 	}
-	return dst
+	return dst, nil
 }
 
 // hex4 reads the four hex digits of a \u escape.
-func hex4(s []byte) (rune, int) {
+func hex4(s []byte) (rune, bool) {
 	if len(s) < 4 {
-		return utf8.RuneError, len(s)
+		return 0, false
 	}
 	var r rune
 	for _, c := range s[:4] {
@@ -439,8 +564,8 @@ func hex4(s []byte) (rune, int) {
 		case c >= 'A' && c <= 'F':
 			r = r<<4 | rune(c-'A'+10)
 		default:
-			return utf8.RuneError, 4
+			return 0, false
 		}
 	}
-	return r, 4
+	return r, true
 }

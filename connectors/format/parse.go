@@ -1,6 +1,7 @@
 package format
 
 import (
+	"errors"
 	"strconv"
 	"unsafe"
 
@@ -64,18 +65,47 @@ func parseFloat(b []byte) (float64, bool) {
 	return f, err == nil
 }
 
+// errTimestampRange is the reason of a number that is a timestamp out of
+// TIMESTAMP's range.
+var errTimestampRange = errors.New("out of the range of TIMESTAMP (4714-11-24 BC to 294246-12-31 AD)")
+
 // parseTimestamp reads `YYYY-MM-DD[ T]HH:MM:SS[.fraction]` (the common
 // case, parsed by hand) or any spelling vec.ParseTimestamp knows; a bare
-// integer is epoch milliseconds.
-func parseTimestamp(b []byte) (int64, bool) {
+// integer is epoch milliseconds, and one outside TIMESTAMP's range is
+// errTimestampRange rather than a time it wraps to.
+func parseTimestamp(b []byte) (int64, error) {
 	b = trim(b)
 	if us, ok := fastTimestamp(b); ok {
-		return us, true
+		return us, nil
 	}
 	if ms, ok := parseInt(b); ok {
-		return ms * 1000, true
+		if us, ok := vec.EpochMillis(ms); ok {
+			return us, nil
+		}
+		return 0, errTimestampRange
 	}
-	return vec.ParseTimestamp(string(b))
+	if isInteger(b) {
+		return 0, errTimestampRange // past int64 milliseconds
+	}
+	if us, ok := vec.ParseTimestamp(string(b)); ok && vec.TimestampInRange(us) {
+		return us, nil
+	}
+	return 0, errNotTimestamp
+}
+
+var errNotTimestamp = errors.New("not a timestamp")
+
+// isInteger reports whether b is an optionally signed run of digits.
+func isInteger(b []byte) bool {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		b = b[1:]
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 func fastTimestamp(b []byte) (int64, bool) {

@@ -113,6 +113,10 @@ func (s *Sink) setStatus(st string) { s.status.Store(&st) }
 // Sent is the number of records the brokers have acknowledged.
 func (s *Sink) Sent() int64 { return s.sent.Load() }
 
+// RestoreSent sets Sent to the count a checkpoint stored, before the sink
+// is given any record, so that the count goes on across restarts.
+func (s *Sink) RestoreSent(n int64) { s.sent.Store(n) }
+
 // Push queues a record for every row of a changelog batch.
 func (s *Sink) Push(b *vec.Batch) error {
 	msgs := make([]kgo.Message, 0, b.N)

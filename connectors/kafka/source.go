@@ -25,9 +25,19 @@ type Output interface {
 	// that empty ones hold the watermark back from the start.
 	Partitions(n int)
 	// Deliver takes the rows partition p produced from its records up to
-	// offset next (exclusive), bad of which were skipped. rows is reused
-	// once Deliver returns. Partitions deliver concurrently.
-	Deliver(p int, rows *vec.Batch, next, bad int64) error
+	// offset next (exclusive), with the counts of what went wrong among
+	// them. rows is reused once Deliver returns. Partitions deliver
+	// concurrently.
+	Deliver(p int, rows *vec.Batch, next int64, c Counts) error
+}
+
+// Counts are what a delivery adds to a source's counters.
+type Counts struct {
+	// Bad is the records that did not decode, skipped.
+	Bad int64
+	// DLQFailed is the bad records that could not be written to
+	// dlq_topic and were given up.
+	DLQFailed int64
 }
 
 // Source is a Kafka topic read as a stream.
@@ -42,6 +52,8 @@ type Source struct {
 	client  *kgo.Client
 	tr      *kgo.Transport
 	status  atomic.Pointer[string]
+	// dlqNote is the last failure to write a dead letter, nil if none.
+	dlqNote atomic.Pointer[string]
 }
 
 // batchRows is the most rows one delivery carries.
@@ -112,8 +124,15 @@ func (s *Source) Check(ctx context.Context) error {
 // Close releases the source's connections; call it once Run has returned.
 func (s *Source) Close() { s.tr.CloseIdleConnections() }
 
-// Status is what SHOW SOURCES prints: running, or why not.
-func (s *Source) Status() string { return *s.status.Load() }
+// Status is what SHOW SOURCES prints: running, or why not, and the last
+// dead letter given up, if any.
+func (s *Source) Status() string {
+	st := *s.status.Load()
+	if n := s.dlqNote.Load(); n != nil {
+		st += "; " + *n
+	}
+	return st
+}
 
 func (s *Source) setStatus(st string) { s.status.Store(&st) }
 
@@ -265,7 +284,7 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 		}
 		// Record the position, so a checkpoint before the first record
 		// resumes here, not at a startup position that has moved on.
-		if err := out.Deliver(p, b, pos, 0); err != nil {
+		if err := out.Deliver(p, b, pos, Counts{}); err != nil {
 			return err
 		}
 	}
@@ -293,7 +312,7 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			continue
 		}
 		bo.reset()
-		if s.Status() != "running" {
+		if *s.status.Load() != "running" {
 			s.setStatus("running")
 		}
 		bad := int64(0)
@@ -315,7 +334,7 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			if err != nil {
 				return fmt.Errorf("kafka source %s[%d]: reading a record: %w", s.cfg.topic, p, err)
 			}
-			m.Offset, m.Timestamp = rec.Offset, rec.Time.UnixMicro()
+			m.Offset, m.Timestamp = rec.Offset, format.MetaMillis(rec.Time.UnixMilli())
 			m.Key = nil
 			if rec.Key != nil {
 				m.Key = key
@@ -349,25 +368,24 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 
 // deliver writes pending dead letters, then hands the rows to out: a
 // crash between the two re-reads the records and writes their dead
-// letters again (at-least-once), never loses one.
+// letters again (at-least-once), never loses one. A letter the dead-letter
+// topic does not take after bounded tries is given up, counted, and shown
+// in Status: the partition goes on.
 func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p int, b *vec.Batch, pos, bad int64) error {
+	var lost int64
 	if dlq != nil {
-		bo := backoff{}
-		for {
-			err := dlq.flush(ctx)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			s.setStatus(fmt.Sprintf("retrying partition %d: writing to dlq_topic %s: %v", p, s.dlq, err))
-			if !bo.wait(ctx) {
-				return nil
-			}
+		var why error
+		lost, why = dlq.flush(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if lost > 0 {
+			slog.Warn("kafka source: dead letters not written", "topic", s.cfg.topic, "partition", p, "dlq_topic", s.dlq, "letters", lost, "err", why)
+			note := fmt.Sprintf("dead letters of partition %d not written to dlq_topic %s: %v", p, s.dlq, why)
+			s.dlqNote.Store(&note)
 		}
 	}
-	err := out.Deliver(p, b, pos, bad)
+	err := out.Deliver(p, b, pos, Counts{Bad: bad, DLQFailed: lost})
 	b.Reset()
 	return err
 }

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
-	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/keys"
 )
 
@@ -35,6 +35,13 @@ type Options struct {
 	// Clock is processing time, read only by rules that ask for it
 	// (max_future); default time.Now. Tests inject their own.
 	Clock func() time.Time
+	// FS is the insert log's file system; default durable.OS. Fault
+	// injection tests pass one that fails chosen operations.
+	FS durable.FS
+	// ForceEmpty starts even when the data directory has lost its
+	// checkpoint (serve --force-empty): the insert logs that follow the
+	// lost checkpoint are discarded. Without it, Open refuses.
+	ForceEmpty bool
 }
 
 // The meta namespace (id 0; relation ids start at 1) holds what a restart
@@ -43,9 +50,11 @@ type Options struct {
 //	'c' id      → the CREATE statement of relation id, as written
 //	'n'         → the next relation id
 //	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows,
-//	              partitions n, then n × (max event time, source position) of each partition, bad records
+//	              partitions n, then n × (max event time, source position) of each partition, bad records,
+//	              bad records not written to dlq_topic
 //	'm' id      → late rows dropped by each aggregate of materialized view id, then each
-//	              aggregate's watermark and the one the view passed on
+//	              aggregate's watermark and the one the view passed on, then the view's expression errors
+//	'k' id      → records sink id has had acknowledged
 //	's' name    → a system setting SET by a user (see systemSettings)
 const metaNS = 0
 
@@ -66,15 +75,30 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	if opts.Dir != "" {
-		replayed := 0
-		err := replayLog(opts.Dir, id, func(table, rows uint64, data []byte) error {
+		fsys := opts.FS
+		if fsys == nil {
+			fsys = durable.OS
+		}
+		if err := checkLostCheckpoint(fsys, opts.Dir, id, opts.ForceEmpty); err != nil {
+			return nil, err
+		}
+		replayed, skipped := 0, 0
+		err := replayLog(fsys, opts.Dir, id, func(table, rows uint64, data []byte) error {
 			replayed++
-			return e.replayInsert(table, rows, data)
+			err := e.replayInsert(table, rows, data)
+			if err != nil && skipInsert(table, rows, err) == nil {
+				skipped++
+				return nil
+			}
+			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		e.log = &insertLog{dir: opts.Dir}
+		if err := e.saveSkipped(id, skipped); err != nil {
+			return nil, err
+		}
+		e.log = &insertLog{fs: fsys, dir: opts.Dir}
 		if err := e.checkpointLocked(); err != nil {
 			return nil, err
 		}
@@ -90,6 +114,7 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 	}
 	e.mu.RUnlock()
 	if e.durable() {
+		e.watchBackend()
 		e.wg.Add(1)
 		go e.checkpointLoop()
 	}
@@ -119,8 +144,23 @@ func (e *Engine) Checkpoint() error {
 }
 
 // checkpointLocked checkpoints while the caller holds e.ddl (or is the
-// only goroutine, during Open).
+// only goroutine, during Open). A failure to write the data directory
+// refuses writes until a checkpoint succeeds (see storage.go).
 func (e *Engine) checkpointLocked() error {
+	storage, err := e.checkpointOnce()
+	if err != nil {
+		if storage {
+			return e.checkpointFailed(err)
+		}
+		return err
+	}
+	e.checkpointSucceeded()
+	return nil
+}
+
+// checkpointOnce is one checkpoint attempt; storage reports whether its
+// error is the state backend's or the insert log's, not a sink's.
+func (e *Engine) checkpointOnce() (storage bool, err error) {
 	e.mu.RLock()
 	xs := make([]*entry, 0, len(e.rels))
 	for _, x := range e.rels {
@@ -144,41 +184,53 @@ func (e *Engine) checkpointLocked() error {
 		}
 	}()
 	e.crash("checkpoint-begin")
+	if r, ok := e.backend.(interface{ RetryWrites() error }); ok {
+		// Pebble refuses writes while its flushes fail: see whether they
+		// succeed now before writing back the caches.
+		if err := r.RetryWrites(); err != nil {
+			return true, err
+		}
+	}
 	for _, x := range xs {
 		if x.failed.Load() != nil {
 			continue // a failed view's operators are not trusted
 		}
 		if x.pipe != nil {
 			if err := x.pipe.Flush(); err != nil {
-				return err
+				return true, err
 			}
 		}
 		if x.mat != nil {
 			if err := x.mat.Flush(); err != nil {
-				return err
+				return true, err
 			}
 		}
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, sinkFlushTimeout)
-	err := flushSinks(ctx, xs)
+	err = flushSinks(ctx, xs)
 	cancel()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := e.writeMeta(xs, next); err != nil {
-		return err
+		e.log.fail(err)
+		return true, err
 	}
 	e.crash("checkpoint-before-commit")
 	id := e.ckptID + 1
 	if err := e.backend.Checkpoint(id); err != nil {
-		return fmt.Errorf("engine: checkpoint %d: %w", id, err)
+		// It may have committed on disk all the same (a failed sync
+		// after the rename): the current log would then not be replayed,
+		// so it takes no more inserts until a checkpoint succeeds.
+		e.log.fail(fmt.Errorf("checkpoint %d failed: %w", id, err))
+		return true, err // the backend names the checkpoint
 	}
 	e.ckptID = id
 	e.crash("checkpoint-after-commit")
 	if e.log != nil {
-		return e.log.rotate(id)
+		return true, e.log.rotate(id)
 	}
-	return nil
+	return false, nil
 }
 
 // writeSettings stores the system settings SET changed.
@@ -241,7 +293,15 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 				v = binary.AppendVarint(v, pos)
 			}
 			v = binary.AppendVarint(v, df.bad.Load())
+			v = binary.AppendVarint(v, df.dlqFailed.Load())
 			if err := meta.Put(keys.AppendUint64([]byte{'d'}, id), v); err != nil {
+				return err
+			}
+		}
+		if x.sink != nil {
+			// Every record so far is acknowledged: flushSinks ran under
+			// the dataflows' locks.
+			if err := meta.Put(keys.AppendUint64([]byte{'k'}, id), binary.AppendVarint(nil, x.sink.s.Sent())); err != nil {
 				return err
 			}
 		}
@@ -258,6 +318,7 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 				return err
 			}
 			v = binary.AppendVarint(v, wm)
+			v = binary.AppendVarint(v, x.pipe.Errors.Count())
 			if err := meta.Put(keys.AppendUint64([]byte{'m'}, id), v); err != nil {
 				return err
 			}
@@ -301,28 +362,16 @@ func (e *Engine) restore() error {
 	}
 	e.restoring = true
 	defer func() { e.restoring = false }()
-	// 'c' records come first in key order, by id: creation order.
+	// 'c' records come first in key order, by id: creation order. One
+	// that fails is skipped (see skip.go).
 	for _, r := range recs {
 		if r.kind != 'c' {
 			continue
 		}
-		st, err := parser.ParseOne(string(r.val))
-		if err != nil {
-			return fmt.Errorf("engine: restoring relation %d: %w", r.id, err)
-		}
-		e.restoreID = r.id
-		switch st := st.(type) {
-		case *parser.CreateRelation:
-			_, err = e.createRelation(st)
-		case *parser.CreateView:
-			_, err = e.createView(st)
-		case *parser.CreateSink:
-			_, err = e.createSink(st)
-		default:
-			err = fmt.Errorf("unexpected statement %T", st)
-		}
-		if err != nil {
-			return fmt.Errorf("engine: restoring relation %d (%s): %w", r.id, r.val, err)
+		if err := e.restoreStatement(r.id, string(r.val)); err != nil {
+			if err := e.skipRelation(r.id, string(r.val), err); err != nil {
+				return err
+			}
 		}
 	}
 	byID := map[uint64]*entry{}
@@ -345,7 +394,7 @@ func (e *Engine) restore() error {
 			}
 			v := varints(r.val, 7)
 			n := int(min(max(v[6], 0), 1<<16))
-			v = varints(r.val, 8+2*n)
+			v = varints(r.val, 9+2*n)
 			df := x.df
 			df.parts.maxTime, df.wm = v[0], v[1]
 			df.rows.Store(v[2])
@@ -366,18 +415,23 @@ func (e *Engine) restore() error {
 				}
 			}
 			df.bad.Store(v[7+2*n])
+			df.dlqFailed.Store(v[8+2*n])
 			df.parts.lastRow = now
 		case 'f':
 			if x != nil {
 				m := string(r.val)
 				x.failed.Store(&m)
 			}
+		case 'k':
+			if x != nil && x.sink != nil {
+				x.sink.s.RestoreSent(varints(r.val, 1)[0])
+			}
 		case 'm':
 			if x == nil || x.pipe == nil {
 				continue
 			}
 			n := len(x.pipe.Aggs)
-			v := varints(r.val, 2*n+1)
+			v := varints(r.val, 2*n+2)
 			if countVarints(r.val) < 2*n+1 {
 				// Stored before the watermarks were: the dataflow's.
 				for i := range n {
@@ -389,6 +443,8 @@ func (e *Engine) restore() error {
 				a.Restore(v[i], v[n+i])
 			}
 			x.mat.RestoreWatermark(v[2*n])
+			// Stored before expression errors were counted: zero.
+			x.pipe.Errors.Restore(v[2*n+1])
 		}
 	}
 	return nil
@@ -430,6 +486,9 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 	}
 	e.mu.RUnlock()
 	if x == nil {
+		if e.wasSkipped(table) {
+			return errUnapplied{fmt.Errorf("its table (relation %d) was skipped at restore", table)}
+		}
 		return nil // the table was dropped after the insert
 	}
 	b := vec.NewBatch(catalog.Types(x.rel.Columns), int(rows))
@@ -439,7 +498,5 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 			return fmt.Errorf("engine: corrupt insert log: %w", err)
 		}
 	}
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
-	return x.df.ingest(b, 0)
+	return e.applyReplayed(x, b)
 }

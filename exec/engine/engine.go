@@ -46,6 +46,8 @@ type Engine struct {
 	// ids come from restoreID, and nothing is backfilled or started.
 	restoring bool
 	restoreID uint64
+	// skipped are the relations restore could not rebuild (see skip.go).
+	skipped []skippedRel
 
 	mu     sync.RWMutex // guards rels and nextID
 	rels   map[string]*entry
@@ -54,6 +56,8 @@ type Engine struct {
 	sys system
 	// subBudget accounts what subscriptions hold for their clients.
 	subBudget *subBudget
+	// storage is whether checkpoints can write; see storage.go.
+	storage storageHealth
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -65,11 +69,14 @@ type Engine struct {
 func New(backend state.Backend) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel,
-		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}, subBudget: newSubBudget()}
+		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}, subBudget: newSubBudget(), storage: newStorageHealth()}
 }
 
 // Close stops every source and, when durable, takes a final checkpoint, so
-// a restart replays nothing.
+// a restart replays nothing. When the data directory cannot be written,
+// that checkpoint fails fast and Close says so: the insert log still holds
+// every acknowledged INSERT since the last checkpoint, which the next start
+// replays.
 func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
@@ -82,6 +89,9 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	err := e.Checkpoint()
+	if err != nil {
+		err = fmt.Errorf("final checkpoint failed (the insert log keeps every acknowledged INSERT since checkpoint %d for the next start to replay): %w", e.ckptID, err)
+	}
 	if cerr := e.log.close(); err == nil {
 		err = cerr
 	}
@@ -137,8 +147,9 @@ type dataflow struct {
 	rows, late atomic.Int64
 	wmShown    atomic.Int64
 	// future counts rows beyond max_future; bad counts a source's records
-	// that did not decode; clock reads processing time.
-	future, bad atomic.Int64
+	// that did not decode, dlqFailed those of them dlq_topic did not take;
+	// clock reads processing time.
+	future, bad, dlqFailed atomic.Int64
 	// moved is signalled (with mu) when a Kafka partition's offset moves.
 	moved *sync.Cond
 	clock func() time.Time
@@ -422,7 +433,8 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	rel.ID = e.allocID()
 	id := rel.ID
 	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns), nil, rel.AppendOnly)
-	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat)
+	// One bad row cannot stop a view: its expression errors are counted.
+	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat, exec.NewRowErrors(false))
 	if err == nil && pipe.Source == nil {
 		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")
 	}

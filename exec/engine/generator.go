@@ -62,6 +62,9 @@ func (e *Engine) startGenerator(x *entry) {
 				if p < 0 {
 					break
 				}
+				if e.waitWritable(ctx) != nil {
+					return // paused while checkpoints fail, then stopped
+				}
 				b.Reset()
 				t0 := time.Now()
 				var k int

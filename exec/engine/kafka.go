@@ -75,12 +75,17 @@ func (o *kafkaOutput) Partitions(n int) {
 	df.mu.Unlock()
 }
 
-func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next, bad int64) error {
+func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts) error {
+	// Paused while checkpoints fail: the records stay in Kafka.
+	if err := o.e.waitWritable(o.e.ctx); err != nil {
+		return err
+	}
 	df := o.x.df
 	df.mu.Lock()
 	defer df.mu.Unlock()
 	df.parts.grow(p+1, df.now())
-	df.bad.Add(bad)
+	df.bad.Add(c.Bad)
+	df.dlqFailed.Add(c.DLQFailed)
 	if rows.N > 0 {
 		if err := df.ingest(rows, p); err != nil {
 			return err
@@ -109,17 +114,21 @@ func (e *Engine) catchUp(ctx context.Context, x *entry) error {
 	df.mu.Lock()
 	defer df.mu.Unlock()
 	for {
-		behind := false
+		behind, at, want := -1, int64(0), int64(0)
 		for p, end := range ends {
-			if end > 0 && (p >= len(df.parts.parts) || df.parts.parts[p].pos < end) {
-				behind = true
+			if end > 0 && (p >= len(df.parts.parts) || df.parts.parts[p].pos < end) && (behind < 0 || p < behind) {
+				behind, at, want = p, 0, end
+				if p < len(df.parts.parts) {
+					at = max(df.parts.parts[p].pos, 0)
+				}
 			}
 		}
-		if !behind {
+		if behind < 0 {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("source %s (%s): %w", x.rel.Name, x.kafka.Status(), err)
+			return fmt.Errorf("source %s has not caught up with topic %s: partition %d is at offset %d of %d (status: %s): %w",
+				x.rel.Name, x.rel.Options["topic"], behind, at, want, x.kafka.Status(), err)
 		}
 		select {
 		case <-x.done:

@@ -197,7 +197,7 @@ func TestKafkaSources(t *testing.T) {
 		}
 		var got []string
 		for _, r := range oracleQuery(t, conn, "SHOW SOURCES") {
-			got = append(got, strings.Join([]string{r[0], r[1], r[2], r[3], r[8], r[9]}, " "))
+			got = append(got, strings.Join([]string{r[0], r[1], r[2], r[3], r[8], r[10]}, " "))
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("SHOW SOURCES (name, connector, rows, late_rows, bad_rows, status):\n got %v\nwant %v", got, want)
@@ -361,7 +361,7 @@ func TestKafkaBrokerGoesAway(t *testing.T) {
 	cl.Close()
 	oracleExec(t, conn, "FLUSH")
 	c.Close()
-	status := func() string { return oracleQuery(t, conn, "SHOW SOURCES")[0][9] }
+	status := func() string { return oracleQuery(t, conn, "SHOW SOURCES")[0][10] }
 	waitFor := func(what string, ok func(string) bool) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)

@@ -7,32 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/pebble"
 )
 
 // TestLateRowsSurviveRestart: the late-rows table of late_rows = 'keep'
 // comes back with its table after a restart, rows and views included, and
 // keeps filling.
 func TestLateRowsSurviveRestart(t *testing.T) {
-	stateDir, logDir := t.TempDir(), t.TempDir()
-	ctx := context.Background()
-	run := func(stmts ...string) [][]any {
-		backend, err := pebble.Open(stateDir, pebble.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, stop := openDurable(t, backend, logDir, engine.Options{})
-		defer stop()
-		conn := connect(t, serveEngine(t, eng))
-		for _, q := range stmts[:len(stmts)-1] {
-			if _, err := conn.Exec(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-		return queryValues(t, conn, stmts[len(stmts)-1])
-	}
+	run := restartable(t)
 	run(`CREATE TABLE t (k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (late_rows = 'keep')`,
 		`CREATE MATERIALIZED VIEW n_late AS SELECT COUNT(*) AS n FROM t_late`,
 		`INSERT INTO t VALUES (1, '2024-01-01 00:00:10')`,

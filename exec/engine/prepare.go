@@ -25,6 +25,9 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (ou
 
 func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
 	out := &wire.Statement{SQL: sql, Params: slices.Clone(params)}
+	if err := checkText(sql); err != nil {
+		return out, err
+	}
 	var cat columnsOnly
 	if ok, err := s.e.psqlCatalog(sql, &cat); ok {
 		out.Columns = cat.cols
@@ -81,6 +84,13 @@ func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*str
 }
 
 func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
+	for _, v := range params {
+		if v != nil {
+			if err := checkText(*v); err != nil {
+				return err
+			}
+		}
+	}
 	if ok, err := s.e.psqlCatalog(st.SQL, w); ok {
 		return err
 	}

@@ -65,8 +65,12 @@ func (e *Engine) run(ctx context.Context, n planner.Node) (*vec.Batch, error) {
 				return nil, err
 			}
 			out := vec.NewBatch(catalog.Types(n.Columns()), in.N)
+			errs := exec.NewRowErrors(true)
 			for i, x := range n.Exprs {
-				out.Cols[i] = *exec.Compile(x).Eval(in)
+				out.Cols[i] = *exec.Compile(x, errs).Eval(in)
+			}
+			if err := errs.Err(); err != nil {
+				return nil, err
 			}
 			out.N = in.N
 			return out, nil
@@ -97,7 +101,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 	}
 	defer scratch.Close()
 	coll := exec.NewCollect(vec.NewBatch(catalog.Types(n.Columns()), 0))
-	pipe, err := exec.Build(n, func(k int) state.Store { return scratch.Namespace(uint64(k)) }, coll)
+	// A statement fails on its first expression error, as in PostgreSQL.
+	errs := exec.NewRowErrors(true)
+	pipe, err := exec.Build(n, func(k int) state.Store { return scratch.Namespace(uint64(k)) }, coll, errs)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +131,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		}); err != nil {
 			return nil, err
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	// Expand multiplicities into plain rows.
 	rows := coll.Rows
@@ -235,14 +244,15 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 	case "sources":
 		r = newRows(col("name", types.Varchar), col("connector", types.Varchar), col("rows", types.BigInt),
 			col("late_rows", types.BigInt), col("watermark", types.Ts), col("future_rows", types.BigInt),
-			col("partitions", types.Int), col("idle_partitions", types.Int), col("bad_rows", types.BigInt), col("status", types.Varchar))
+			col("partitions", types.Int), col("idle_partitions", types.Int), col("bad_rows", types.BigInt), col("dlq_failures", types.BigInt),
+			col("status", types.Varchar))
 	case "tables":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt), col("watermark", types.Ts),
 			col("future_rows", types.BigInt))
 	case "materialized views":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
 			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar),
-			col("status", types.Varchar))
+			col("expr_errors", types.BigInt), col("status", types.Varchar))
 	case "views":
 		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
 	case "sinks":
@@ -260,7 +270,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 				parts, idle = int64(len(x.df.parts.parts)), int64(x.df.parts.idleCount(x.df.now()))
 			})
 			r.add(rel.Name, rel.Options["connector"], x.df.rows.Load(), x.df.late.Load(), x.df.wmShown.Load(), x.df.future.Load(),
-				parts, idle, x.df.bad.Load(), x.status())
+				parts, idle, x.df.bad.Load(), x.df.dlqFailed.Load(), x.status())
 		case what == "tables" && rel.Kind == parser.KindTable && rel.LateOf != "":
 			// Every row behind the source's watermark is kept here.
 			r.add(rel.Name, x.df.late.Load(), int64(0), nil, int64(0))
@@ -291,7 +301,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			if rel.EmitOnClose {
 				emit = "on window close"
 			}
-			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit, status)
+			r.add(rel.Name, rows, x.pipe.Late(), st.Keys, st.Bytes, cached, emit, x.pipe.Errors.Count(), status)
 		case what == "views" && rel.Kind == parser.KindView:
 			r.add(rel.Name, rel.SQL)
 		}

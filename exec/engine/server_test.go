@@ -12,6 +12,7 @@ import (
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/state/pebble"
 	"github.com/streamsql/streamsql/wire"
 )
 
@@ -102,6 +103,30 @@ func openDurable(t testing.TB, backend state.Backend, logDir string, opts engine
 		t.Fatal(err)
 	}
 	return eng, func() { eng.Close(); backend.Close() }
+}
+
+// restartable returns a function that starts a server on one Pebble
+// directory and insert log (each call a restart of the last), runs every
+// statement but the last over a connection, and returns the last one's
+// rows; the server stops before it returns.
+func restartable(t testing.TB) func(stmts ...string) [][]any {
+	stateDir, logDir := t.TempDir(), t.TempDir()
+	return func(stmts ...string) [][]any {
+		t.Helper()
+		backend, err := pebble.Open(stateDir, pebble.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, stop := openDurable(t, backend, logDir, engine.Options{})
+		defer stop()
+		conn := connect(t, serveEngine(t, eng))
+		for _, q := range stmts[:len(stmts)-1] {
+			if _, err := conn.Exec(context.Background(), q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		return queryValues(t, conn, stmts[len(stmts)-1])
+	}
 }
 
 // queryValues runs a query and returns its rows as pgx decodes them.

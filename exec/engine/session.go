@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -36,6 +38,7 @@ var defaultSettings = map[string]string{
 	"statement_timeout": "0", "intervalstyle": "postgres", "client_min_messages": "notice",
 	"standard_conforming_strings": "on", "server_version": "15.0", "server_encoding": "UTF8",
 	"integer_datetimes": "on", "transaction_isolation": "serializable",
+	"flush_timeout": "30s",
 }
 
 // readOnly settings cannot be SET.
@@ -96,6 +99,9 @@ func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) er
 }
 
 func (s *Session) query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	if err := checkText(sql); err != nil {
+		return err
+	}
 	if ok, err := s.e.psqlCatalog(sql, w); ok {
 		return err
 	}
@@ -224,7 +230,11 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 	case *parser.Describe:
 		return e.describe(st, w)
 	case *parser.Flush:
-		if err := e.flush(ctx); err != nil {
+		d, err := flushTimeout(s.settings["flush_timeout"])
+		if err != nil {
+			return err
+		}
+		if err := e.flush(ctx, d); err != nil {
 			return err
 		}
 		return w.Complete("FLUSH")
@@ -242,6 +252,11 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 				return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
 			}
 			return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
+		}
+		if name == "flush_timeout" {
+			if _, err := flushTimeout(st.Value); err != nil {
+				return err
+			}
 		}
 		s.settings[name] = st.Value
 		return w.Complete("SET")
@@ -268,17 +283,47 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 	return sqlerr.New(sqlerr.FeatureNotSupported, "statement %s is not supported", st)
 }
 
+// errFlushTimeout is the cause of a FLUSH that ran out of flush_timeout.
+var errFlushTimeout = errors.New("flush_timeout")
+
+// flushTimeout reads the flush_timeout setting: how long FLUSH waits for
+// sources and sinks to catch up (0: as long as it takes).
+func flushTimeout(v string) (time.Duration, error) {
+	d, err := parseTime(v)
+	if err != nil || d < 0 {
+		return 0, sqlerr.New(sqlerr.InvalidParameter,
+			"invalid value for parameter \"flush_timeout\": %q (want a duration such as '30s', or 0 to wait as long as it takes)", v)
+	}
+	return d, nil
+}
+
 // flush waits until every row accepted so far is reflected in every view.
 // Ingestion is synchronous under each dataflow's lock, so taking each lock
 // once is enough. A bounded generator that is not paced (rows_per_second =
 // 0, max_rows > 0) has all its rows available at once, so FLUSH waits for
 // it to finish: that makes such sources deterministic in tests. A Kafka
 // source is waited for until it has read what its topic held when FLUSH
-// began, and a sink until the brokers acknowledged every record.
-func (e *Engine) flush(ctx context.Context) error {
+// began, and a sink until the brokers acknowledged every record. All of it
+// within timeout (0: no bound), past which FLUSH fails with 57014 naming
+// what has not caught up.
+func (e *Engine) flush(ctx context.Context, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errFlushTimeout)
+		defer cancel()
+	}
+	err := e.flushAll(ctx)
+	if err != nil && errors.Is(context.Cause(ctx), errFlushTimeout) {
+		return &sqlerr.Error{Kind: sqlerr.QueryCanceled, Err: err,
+			Msg: fmt.Sprintf("FLUSH timed out after %s (flush_timeout): %v", timeout, err)}
+	}
+	return err
+}
+
+func (e *Engine) flushAll(ctx context.Context) error {
 	e.mu.RLock()
 	var dfs []*dataflow
-	var gens []chan struct{}
+	var gens []*entry
 	var topics, sinks []*entry
 	for _, x := range e.rels {
 		if x.df != nil && x.df.root == x {
@@ -291,18 +336,18 @@ func (e *Engine) flush(ctx context.Context) error {
 			continue // not started: no view reads it
 		}
 		if x.gen != nil && x.gen.PerSecond() == 0 && x.gen.Bounded() {
-			gens = append(gens, x.done)
+			gens = append(gens, x)
 		}
 		if x.kafka != nil {
 			topics = append(topics, x)
 		}
 	}
 	e.mu.RUnlock()
-	for _, done := range gens {
+	for _, x := range gens {
 		select {
-		case <-done:
+		case <-x.done:
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("source %s has not generated all its rows: %w", x.rel.Name, ctx.Err())
 		}
 	}
 	for _, x := range topics {
@@ -325,18 +370,21 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	if err != nil {
 		return 0, err
 	}
+	if err := e.writable(); err != nil {
+		return 0, err
+	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
 	fault("insert")
 	if e.log != nil {
 		// Durable before acknowledged: a crash after this replays the rows.
 		if err := e.log.append(x.rel.ID, b); err != nil {
-			return 0, err
+			return 0, sqlerr.Storage("logging the INSERT", err)
 		}
 		e.crash("insert-after-log")
 	}
 	if err := x.df.ingest(b, 0); err != nil {
-		return 0, err
+		return 0, storageError("applying the INSERT", err)
 	}
 	return b.N, nil
 }
@@ -356,11 +404,20 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, 
 	}
 	b := vec.NewBatch(catalog.Types(x.rel.Columns), len(plan.Rows))
 	one := &vec.Batch{N: 1}
+	errs := exec.NewRowErrors(true)
 	for _, row := range plan.Rows {
 		for c, ex := range row {
-			v := exec.Compile(ex).Eval(one)
+			v := exec.Compile(ex, errs).Eval(one)
+			if err := errs.Err(); err != nil {
+				return nil, nil, err
+			}
 			if v.IsNull(0) && x.rel.Columns[c].NotNull {
 				return nil, nil, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
+			}
+			if v.Type.Kind == types.String && !v.IsNull(0) {
+				if err := checkText(v.Str[0]); err != nil {
+					return nil, nil, err
+				}
 			}
 			b.Cols[c].AppendFrom(v, 0)
 		}
@@ -372,6 +429,9 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, 
 // doDDL runs a catalog change, serialized with checkpoints, and makes it
 // durable with a checkpoint before it returns.
 func (e *Engine) doDDL(f func() (string, error)) (string, error) {
+	if err := e.writable(); err != nil {
+		return "", err
+	}
 	e.ddl.Lock()
 	defer e.ddl.Unlock()
 	tag, err := f()

@@ -64,16 +64,7 @@ func parseSystem(name, value string) (time.Duration, int, error) {
 	v := strings.TrimSpace(value)
 	switch name {
 	case "checkpoint_interval":
-		// A duration ('500ms', '2s'), an interval ('2 seconds'), or a
-		// number of milliseconds, as PostgreSQL reads time settings.
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			if ms, perr := strconv.ParseInt(v, 10, 64); perr == nil {
-				d, err = time.Duration(ms)*time.Millisecond, nil
-			} else if us, ierr := parser.ParseInterval(v); ierr == nil {
-				d, err = time.Duration(us)*time.Microsecond, nil
-			}
-		}
+		d, err := parseTime(v)
 		if err != nil || d < 10*time.Millisecond || d > 24*time.Hour {
 			return 0, 0, sqlerr.New(sqlerr.InvalidParameter,
 				"invalid value for parameter \"checkpoint_interval\": %q (want a duration from 10ms to 24h, like '1s')", value)
@@ -95,6 +86,22 @@ func parseSystem(name, value string) (time.Duration, int, error) {
 		return 0, n, nil
 	}
 	return 0, 0, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+}
+
+// parseTime reads the value of a time setting: a duration ('500ms',
+// '2s'), an interval ('2 seconds'), or a number of milliseconds, as
+// PostgreSQL reads time settings.
+func parseTime(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if ms, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+			d, err = time.Duration(ms)*time.Millisecond, nil
+		} else if us, ierr := parser.ParseInterval(v); ierr == nil {
+			d, err = time.Duration(us)*time.Microsecond, nil
+		}
+	}
+	return d, err
 }
 
 // setSystem applies a system setting to the running engine; the caller
@@ -216,14 +223,40 @@ func (e *Engine) checkpointLoop() {
 		}
 	}
 	reset()
+	// retry is armed while checkpoints fail to write (see storage.go),
+	// whichever checkpoint failed first: this loop's, a DDL's.
+	var retry <-chan time.Time
+	arm := func() {
+		if d, err, n := e.retryDelay(); err != nil {
+			slog.Error("checkpoint failed: writes are refused until one succeeds", "err", err, "failed_attempts", n, "retry_in", d)
+			retry = time.After(d)
+		} else {
+			retry = nil
+		}
+	}
 	for {
 		select {
 		case <-e.ctx.Done():
 			return
 		case <-e.sys.wake:
 			reset()
+		case <-e.storage.failed:
+			if retry == nil {
+				arm()
+			}
+		case <-e.storage.probe:
+			if retry == nil {
+				e.Checkpoint()
+				arm()
+			}
+		case <-retry:
+			e.Checkpoint()
+			arm()
 		case <-tick:
-			if err := e.Checkpoint(); err != nil {
+			if retry != nil {
+				continue // the retry takes this checkpoint's place
+			}
+			if err := e.Checkpoint(); err != nil && !isStorage(err) {
 				slog.Error("checkpoint failed", "err", err)
 			}
 		}

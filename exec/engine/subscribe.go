@@ -485,12 +485,25 @@ func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy bo
 			return err
 		}
 		if err := w.Rows(b); err != nil {
-			return err
+			return sub.cause(err)
 		}
 		if err := w.Flush(); err != nil {
-			return err
+			return sub.cause(err)
 		}
 	}
+}
+
+// cause is why a write of s's changes failed: the error s was ended with
+// meanwhile, if any (it was dropped from subscription_buffer_bytes while
+// its client did not read, which the client should be told if it can
+// still be), else the write's.
+func (s *subscription) cause(werr error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil && s.err != errSubscriptionClosed {
+		return s.err
+	}
+	return werr
 }
 
 // cursor is a DECLAREd cursor: a SELECT's rows, or a subscription.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/state/durable"
 )
 
@@ -25,15 +26,27 @@ import (
 // ins-N.log, and restoring N replays exactly that file.
 //
 // Record: uvarint length | crc32c(payload) | payload, where payload is
-// uvarint table id | uvarint row count | rows in exec.EncodeRow form. A torn
-// last record (a crash mid-write, before the INSERT was acknowledged) is
-// ignored.
+// uvarint table id | uvarint row count | rows in exec.EncodeRow form.
+//
+// Appends are serialized and each is one write then an fsync, so only the
+// last record of a log can be incomplete. A write or fsync that fails cuts
+// the log back to its last good record before the INSERT fails; when even
+// that fails the log takes no more appends until the next checkpoint
+// starts a new one, so no INSERT is ever acknowledged after a torn record.
+// Replay ignores a torn last record (never acknowledged) and refuses a log
+// with a bad record followed by good ones (see replayLog).
 type insertLog struct {
 	mu    sync.Mutex // appends come from several dataflows
+	fs    durable.FS
 	dir   string
-	f     *os.File
+	f     durable.File
 	epoch uint64
-	buf   []byte
+	size  int64 // bytes of whole, synced records in f
+	// broken, when set, is why appends are refused until rotate: a failed
+	// write that could not be cut off, a log that could not be started, or
+	// a checkpoint that failed, whose outcome on disk is not known.
+	broken error
+	buf    []byte
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -42,42 +55,90 @@ func logName(dir string, epoch uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("ins-%d.log", epoch))
 }
 
+// logEpochs lists the epochs of the insert logs in dir.
+func logEpochs(fsys durable.FS, dir string) ([]uint64, error) {
+	names, err := fsys.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for _, name := range names {
+		n, ok := strings.CutPrefix(name, "ins-")
+		if !ok || !strings.HasSuffix(n, ".log") {
+			continue
+		}
+		if ep, err := strconv.ParseUint(strings.TrimSuffix(n, ".log"), 10, 64); err == nil {
+			out = append(out, ep)
+		}
+	}
+	return out, nil
+}
+
 // rotate starts the log of checkpoint epoch and deletes older logs, whose
-// rows the checkpoint now holds.
+// rows the checkpoint now holds. If the new log cannot be started, appends
+// are refused: the old log is no longer replayed.
 func (l *insertLog) rotate(epoch uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, err := os.OpenFile(logName(l.dir, epoch), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("engine: insert log: %w", err)
-	}
 	if l.f != nil {
 		l.f.Close()
+		l.f = nil
 	}
-	l.f, l.epoch = f, epoch
-	if err := durable.SyncDir(l.dir); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(l.dir)
+	err := l.start(epoch)
 	if err != nil {
-		return err
+		l.broken = fmt.Errorf("starting insert log %d: %w", epoch, err)
+		return sqlerr.Storage("engine: starting the insert log", err)
 	}
-	for _, e := range entries {
-		n, ok := strings.CutPrefix(e.Name(), "ins-")
-		if !ok {
-			continue
-		}
-		if ep, err := strconv.ParseUint(strings.TrimSuffix(n, ".log"), 10, 64); err == nil && ep < epoch {
-			os.Remove(filepath.Join(l.dir, e.Name()))
+	l.broken = nil
+	epochs, err := logEpochs(l.fs, l.dir)
+	if err != nil {
+		return nil // the old logs are deleted next time
+	}
+	for _, ep := range epochs {
+		if ep < epoch {
+			l.fs.Remove(logName(l.dir, ep))
 		}
 	}
 	return nil
+}
+
+func (l *insertLog) start(epoch uint64) error {
+	f, err := l.fs.OpenAppend(logName(l.dir, epoch))
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		err = l.fs.SyncDir(l.dir)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	l.f, l.epoch, l.size = f, epoch, fi.Size()
+	return nil
+}
+
+// fail refuses appends until the next rotate, because of err.
+func (l *insertLog) fail(err error) {
+	if l == nil { // an engine without a data directory logs nothing
+		return
+	}
+	l.mu.Lock()
+	l.broken = err
+	l.mu.Unlock()
 }
 
 // append writes one INSERT's rows and fsyncs them.
 func (l *insertLog) append(table uint64, b *vec.Batch) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.broken != nil {
+		return sqlerr.Storage("engine: inserts are refused until the next checkpoint starts a new insert log", l.broken)
+	}
+	if l.f == nil {
+		return sqlerr.New(sqlerr.IOError, "engine: the insert log is closed: the server is stopping")
+	}
 	p := binary.AppendUvarint(l.buf[:0], table)
 	p = binary.AppendUvarint(p, uint64(b.N))
 	for i := 0; i < b.N; i++ {
@@ -87,52 +148,153 @@ func (l *insertLog) append(table uint64, b *vec.Batch) error {
 	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(p, crcTable))
 	rec = append(rec, p...)
 	l.buf = p
-	if _, err := l.f.Write(rec); err != nil {
-		return fmt.Errorf("engine: insert log: %w", err)
+	_, err := l.f.Write(rec)
+	if err == nil {
+		err = l.f.Sync()
 	}
-	return l.f.Sync()
+	if err != nil {
+		// Cut off what may have reached the file, so the next record
+		// follows a whole one.
+		cerr := l.f.Truncate(l.size)
+		if cerr == nil {
+			cerr = l.f.Sync()
+		}
+		if cerr != nil {
+			l.broken = fmt.Errorf("cutting a failed write off %s: %w", logName(l.dir, l.epoch), cerr)
+		}
+		return sqlerr.Storage("engine: writing the insert log", err)
+	}
+	l.size += int64(len(rec))
+	return nil
 }
 
 func (l *insertLog) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.f == nil {
 		return nil
 	}
-	return l.f.Close()
+	err := l.f.Close()
+	l.f = nil
+	return err
 }
 
 // replayLog reads the log of epoch, calling fn for each complete record.
-func replayLog(dir string, epoch uint64, fn func(table uint64, rows uint64, data []byte) error) error {
-	f, err := os.Open(logName(dir, epoch))
-	if errors.Is(err, os.ErrNotExist) {
+//
+// A record that does not verify (its length runs past the end of the file,
+// its checksum is wrong, or its length is impossible) is a torn tail, the
+// one write in flight at a crash, only when no valid record starts after
+// it: the torn write is a prefix of a record, with any bytes not yet
+// written read as zeros. Anything else is a damaged log, and replaying past
+// it or stopping at it would drop acknowledged INSERTs, so it is an error.
+// (A last record damaged after its fsync cannot be told from a torn one by
+// this format: it is ignored too.)
+func replayLog(fsys durable.FS, dir string, epoch uint64, fn func(table uint64, rows uint64, data []byte) error) error {
+	name := logName(dir, epoch)
+	f, err := fsys.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
 	r := bufio.NewReader(f)
-	for {
-		n, err := binary.ReadUvarint(r)
+	for off := int64(0); off < size; {
+		n, hdr, p, ok, err := readRecord(r, size-off)
 		if err != nil {
-			return nil // clean end, or a torn length
+			return fmt.Errorf("engine: reading %s: %w", name, err)
 		}
-		head := make([]byte, 4+n)
-		if _, err := io.ReadFull(r, head); err != nil {
-			return nil // torn record: never acknowledged
-		}
-		p := head[4:]
-		if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(head) {
-			return nil
+		if !ok {
+			return tornTail(f, name, off, size)
 		}
 		table, k := binary.Uvarint(p)
-		rows, k2 := binary.Uvarint(p[k:])
+		var rows uint64
+		k2 := 0
+		if k > 0 {
+			rows, k2 = binary.Uvarint(p[k:])
+		}
 		if k <= 0 || k2 <= 0 {
-			return fmt.Errorf("engine: corrupt insert log record")
+			return fmt.Errorf("engine: insert log %s is damaged: the record at byte %d has a valid checksum but no table and row count", name, off)
 		}
 		if err := fn(table, rows, p[k+k2:]); err != nil {
 			return err
 		}
+		off += int64(hdr) + int64(n)
 	}
+	return nil
+}
+
+// minPayload is the smallest payload append writes: a table id and a row
+// count of a byte each.
+const minPayload = 2
+
+// readRecord reads the record at r, of which rest bytes are left in the
+// file. ok is false if it does not verify; err is a failure to read.
+func readRecord(r *bufio.Reader, rest int64) (n uint64, hdr int, p []byte, ok bool, err error) {
+	var lenBuf [binary.MaxVarintLen64]byte
+	m := 0
+	for m < len(lenBuf) && int64(m) < rest {
+		c, err := r.ReadByte()
+		if err != nil {
+			return 0, 0, nil, false, err
+		}
+		lenBuf[m] = c
+		m++
+		if c < 0x80 {
+			break
+		}
+	}
+	n, k := binary.Uvarint(lenBuf[:m])
+	if k <= 0 {
+		return 0, 0, nil, false, nil // a torn or impossible length
+	}
+	hdr = m + 4
+	if n < minPayload || n > uint64(rest) || int64(hdr)+int64(n) > rest {
+		return 0, 0, nil, false, nil
+	}
+	head := make([]byte, 4+n)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return 0, 0, nil, false, err
+	}
+	p = head[4:]
+	if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(head) {
+		return 0, 0, nil, false, nil
+	}
+	return n, hdr, p, true, nil
+}
+
+// tornTail decides about the bad record at byte off of a log of size
+// bytes: nil when it is a torn tail, an error naming the damage otherwise.
+func tornTail(f durable.File, name string, off, size int64) error {
+	rest := make([]byte, size-off)
+	if _, err := f.ReadAt(rest, off); err != nil {
+		return fmt.Errorf("engine: reading %s: %w", name, err)
+	}
+	for i := 1; i < len(rest); i++ {
+		if validRecordAt(rest[i:]) {
+			return fmt.Errorf("engine: insert log %s is damaged: the record at byte %d is bad but a valid one follows at byte %d, "+
+				"so skipping it would drop acknowledged inserts; restore the data directory from a backup, "+
+				"or truncate the file to %d bytes to start without the inserts logged from there", name, off, off+int64(i), off)
+		}
+	}
+	return nil
+}
+
+// validRecordAt reports whether b starts with a whole record whose
+// checksum matches.
+func validRecordAt(b []byte) bool {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n < minPayload || n > uint64(len(b)) || k+4+int(n) > len(b) {
+		return false
+	}
+	p := b[k+4 : k+4+int(n)]
+	return crc32.Checksum(p, crcTable) == binary.LittleEndian.Uint32(b[k:])
 }
 
 // decodeLoggedRow reads one logged row into b.
@@ -143,4 +305,44 @@ func decodeLoggedRow(data []byte, b *vec.Batch) ([]byte, error) {
 	}
 	b.EndRow(1)
 	return rest, nil
+}
+
+// checkLostCheckpoint refuses a data directory whose insert logs come after
+// the checkpoint the backend restored (id): checkpoint N starts ins-N.log
+// only once N is committed, so a log of a later epoch means the directory
+// had state that its checkpoint no longer holds (deleted, or restored from
+// an older copy). Starting would silently come up without it. With force,
+// the logs of the lost state are deleted instead, and the engine starts
+// from what the backend has.
+func checkLostCheckpoint(fsys durable.FS, dir string, id uint64, force bool) error {
+	epochs, err := logEpochs(fsys, dir)
+	if err != nil {
+		return fmt.Errorf("engine: listing the insert logs: %w", err)
+	}
+	last := id
+	for _, ep := range epochs {
+		last = max(last, ep)
+	}
+	if last == id {
+		return nil
+	}
+	have, from := "no checkpoint", "an empty catalog"
+	if id > 0 {
+		have = fmt.Sprintf("only checkpoint %d", id)
+		from = fmt.Sprintf("the older checkpoint %d", id)
+	}
+	if !force {
+		return fmt.Errorf("engine: the data directory %s has lost its checkpoint: its insert log %s follows checkpoint %d, "+
+			"but the state backend has %s, so starting would lose the tables, views and rows of checkpoint %d; "+
+			"put the checkpoint files back (from a backup), or start with --force-empty to start over from %s "+
+			"and discard the insert logs that follow it", dir, filepath.Base(logName(dir, last)), last, have, last, from)
+	}
+	for _, ep := range epochs {
+		if ep > id {
+			if err := fsys.Remove(logName(dir, ep)); err != nil {
+				return fmt.Errorf("engine: removing an insert log of the lost checkpoint: %w", err)
+			}
+		}
+	}
+	return fsys.SyncDir(dir)
 }

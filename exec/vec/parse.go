@@ -138,15 +138,11 @@ func (v *Vec) AppendParsed(s string) bool {
 	return true
 }
 
-// FitsPrecision reports whether a scaled decimal has at most prec digits.
+// FitsPrecision reports whether a scaled decimal has at most prec digits
+// (an int64 holds 18 digits exactly, and some values of 19).
 func FitsPrecision(x int64, prec int) bool {
-	if prec >= types.MaxDecimalPrec {
-		return true
-	}
-	if x < 0 {
-		x = -x
-	}
-	return x < types.Pow10[prec]
+	prec = min(prec, types.MaxDecimalPrec)
+	return x < types.Pow10[prec] && x > -types.Pow10[prec]
 }
 
 // TruncateMicros drops fraction digits past a timestamp precision.

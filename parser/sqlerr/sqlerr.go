@@ -64,6 +64,9 @@ const (
 	// ReadOnlySetting is a SET or RESET of a setting fixed at start
 	// (55P02).
 	ReadOnlySetting
+	// CharNotInRepertoire is text that is not UTF-8, or holds a NUL,
+	// which PostgreSQL's text cannot.
+	CharNotInRepertoire
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte

@@ -34,6 +34,7 @@ const CheckpointFile = "state.ckpt"
 // Backend is the memory implementation of state.Backend.
 type Backend struct {
 	dir    string
+	fs     durable.FS
 	closed atomic.Bool // read by every Store operation, hence atomic
 
 	mu     sync.Mutex // guards stores and lastID
@@ -47,8 +48,12 @@ var _ state.Backend = (*Backend)(nil)
 // needed. With dir "" nothing is durable: Checkpoint succeeds without writing
 // and Restore always finds no checkpoint, which suits tests and throwaway
 // sessions. Call Restore to load the last checkpoint.
-func Open(dir string) (*Backend, error) {
-	b := &Backend{dir: dir, stores: make(map[uint64]*store)}
+func Open(dir string) (*Backend, error) { return OpenFS(dir, durable.OS) }
+
+// OpenFS is Open writing and reading the checkpoint through fsys, which
+// fault-injection tests replace.
+func OpenFS(dir string, fsys durable.FS) (*Backend, error) {
+	b := &Backend{dir: dir, fs: fsys, stores: make(map[uint64]*store)}
 	if dir == "" {
 		return b, nil
 	}
@@ -120,14 +125,14 @@ func (b *Backend) Checkpoint(id uint64) error {
 // removes the temporary file; the committed checkpoint is untouched.
 func (b *Backend) writeCheckpoint(id uint64) (err error) {
 	tmp := filepath.Join(b.dir, fmt.Sprintf("state-%d.tmp", id))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := b.fs.Create(tmp)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			b.fs.Remove(tmp)
 		}
 	}()
 	if err := snapshot.Write(f, id, b.records); err != nil {
@@ -139,11 +144,11 @@ func (b *Backend) writeCheckpoint(id uint64) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(b.dir, CheckpointFile)); err != nil {
+	if err := b.fs.Rename(tmp, filepath.Join(b.dir, CheckpointFile)); err != nil {
 		return err
 	}
 	// The rename is only durable once the directory entry is.
-	return durable.SyncDir(b.dir)
+	return b.fs.SyncDir(b.dir)
 }
 
 // records yields every key of every namespace in (namespace, key) order, as
@@ -200,7 +205,7 @@ func (b *Backend) Restore() (uint64, error) {
 // load reads the committed checkpoint into trees, one detached store per
 // namespace. A missing file is checkpoint 0.
 func (b *Backend) load(trees map[uint64]*store) (uint64, error) {
-	f, err := os.Open(filepath.Join(b.dir, CheckpointFile))
+	f, err := b.fs.Open(filepath.Join(b.dir, CheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}

@@ -15,7 +15,7 @@ import (
 // the unknown sizes read by one iterator whose ascending seeks Pebble turns
 // into nexts, which is what makes a write-back of many dirty groups cheap.
 func (s *store) Apply(b *state.Batch) error {
-	db, err := s.db()
+	db, err := s.writeDB()
 	if err != nil {
 		return err
 	}

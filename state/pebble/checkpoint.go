@@ -89,7 +89,7 @@ func (b *Backend) checkpoint(id uint64) (err error) {
 	if b.dirty.Load() {
 		// Without a WAL, only flushed writes are in the files Pebble's
 		// checkpoint links.
-		if err := db.Flush(); err != nil {
+		if err := b.flush(db); err != nil {
 			return err
 		}
 		b.dirty.Store(false)

@@ -60,6 +60,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -67,6 +68,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 )
 
 // Options configures a Backend. The zero value is usable.
@@ -111,6 +113,9 @@ type Backend struct {
 
 	itersMu sync.Mutex // guards iters
 	iters   map[*iterator]struct{}
+
+	health  *health         // Pebble's background failures; see health.go
+	pending <-chan struct{} // a checkpoint's flush that failed and will be retried; guarded by mu
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -147,10 +152,14 @@ func Open(dir string, opts Options) (*Backend, error) {
 		iters:  make(map[*iterator]struct{}),
 		sums:   make(map[string]fileSum),
 		limits: limits{touched: maxTouched, spans: maxSpans},
+		health: newHealth(opts.Logger),
 	}
 	if err := b.open(); err != nil {
 		if b.lock != nil {
 			b.lock.Close()
+		}
+		if errors.Is(err, durable.ErrInUse) {
+			return nil, err // it names the directory already
 		}
 		return nil, fmt.Errorf("pebble: open %s: %w", dir, err)
 	}
@@ -162,7 +171,12 @@ func (b *Backend) open() error {
 	if err := mkdirAllSynced(fs, fs.PathJoin(b.dir, checkpointsDir)); err != nil {
 		return err
 	}
-	lock, err := fs.Lock(fs.PathJoin(b.dir, "LOCK"))
+	lockPath := fs.PathJoin(b.dir, "LOCK")
+	lock, err := fs.Lock(lockPath)
+	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
+		// fcntl's answer when another process holds the lock.
+		return durable.InUse(b.dir, lockPath)
+	}
 	if err != nil {
 		return err
 	}
@@ -243,12 +257,14 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 		}
 	}
 	po := &pebble.Options{
-		FS:                 fs,
-		Cache:              b.cache,
-		MemTableSize:       b.opts.MemTableSize,
-		DisableWAL:         true,
-		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             b.opts.Logger,
+		FS:                          backoffFS{FS: fs, h: b.health},
+		EventListener:               b.health.listener(),
+		Cache:                       b.cache,
+		MemTableSize:                b.opts.MemTableSize,
+		MemTableStopWritesThreshold: memtableStopWrites,
+		DisableWAL:                  true,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{Logger: b.opts.Logger, h: b.health},
 	}
 	// Bloom filters on every level (the others inherit L0's): an operator
 	// whose cache evicted a window looks up keys that are mostly absent, and
@@ -279,6 +295,8 @@ func (b *Backend) newGeneration(ck *checkpoint) (*generation, error) {
 // close under them.
 func (b *Backend) switchTo(g *generation) error {
 	old := b.cur.Swap(g)
+	b.pending = nil // a flush of the old DB
+	b.health.reset()
 	b.releaseIters(errRestored)
 	b.dirty.Store(false)
 	for _, s := range b.stores {
@@ -346,6 +364,9 @@ func (b *Backend) DropNamespace(id uint64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if g := b.cur.Load(); g != nil {
+		if err := b.writable(g.db); err != nil {
+			return err
+		}
 		if err := deleteSpan(g.db, nsPrefix(id), nsEnd(id)); err != nil {
 			return fmt.Errorf("pebble: drop namespace %d: %w", id, err)
 		}
@@ -367,6 +388,7 @@ func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.releaseIters(state.ErrClosed)
+	b.health.close() // a failing flush must not hold up Pebble's Close
 	err := b.cur.Load().discard(b.fs)
 	if rmErr := b.fs.RemoveAll(b.fs.PathJoin(b.dir, liveDir)); err == nil {
 		err = rmErr

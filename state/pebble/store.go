@@ -105,6 +105,16 @@ func (s *store) db() (*pebble.DB, error) {
 	return s.b.live()
 }
 
+// writeDB is db for a write: it fails instead of blocking on a failing disk
+// (see Backend.writable).
+func (s *store) writeDB() (*pebble.DB, error) {
+	db, err := s.db()
+	if err != nil {
+		return nil, err
+	}
+	return db, s.b.writable(db)
+}
+
 func (s *store) Get(key []byte) ([]byte, bool, error) {
 	db, err := s.db()
 	if err != nil {
@@ -166,7 +176,7 @@ func size(db *pebble.DB, k []byte) (int, bool, error) {
 }
 
 func (s *store) Put(key, value []byte) error {
-	db, err := s.db()
+	db, err := s.writeDB()
 	if err != nil {
 		return err
 	}
@@ -190,7 +200,7 @@ func (s *store) Put(key, value []byte) error {
 }
 
 func (s *store) Delete(key []byte) error {
-	db, err := s.db()
+	db, err := s.writeDB()
 	if err != nil {
 		return err
 	}
@@ -216,7 +226,7 @@ func (s *store) Delete(key []byte) error {
 // DeleteRange counts the keys it removes by scanning them, since Stats must
 // stay exact, except when it clears the whole namespace.
 func (s *store) DeleteRange(start, end []byte) error {
-	db, err := s.db()
+	db, err := s.writeDB()
 	if err != nil {
 		return err
 	}

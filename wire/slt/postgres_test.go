@@ -3,32 +3,27 @@
 package slt
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/streamsql/streamsql/internal/pgtest"
 )
 
 // TestPostgres runs the runner against a real PostgreSQL server, which stands in for streamsql's own
 // server: testdata/postgres/pass.slt must pass, and fail.slt must fail at exactly its "# FAIL" records.
 func TestPostgres(t *testing.T) {
-	pg := startPostgres(t)
+	pg := pgtest.Start(t)
 
 	t.Run("pass", func(t *testing.T) {
-		r := &Runner{Connect: pg.connector(t, "pass"), Log: testLog{t}}
+		r := &Runner{Connect: connector(t, pg, "pass"), Log: testLog{t}}
 		if err := r.RunFile(t.Context(), "testdata/postgres/pass.slt"); err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +31,7 @@ func TestPostgres(t *testing.T) {
 
 	t.Run("fail", func(t *testing.T) {
 		const path = "testdata/postgres/fail.slt"
-		err := RunFile(t.Context(), path, pg.connector(t, "fail"))
+		err := RunFile(t.Context(), path, connector(t, pg, "fail"))
 		t.Logf("the report:\n%v", err)
 		var fs Failures
 		if !errors.As(err, &fs) {
@@ -79,7 +74,7 @@ func TestPostgres(t *testing.T) {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := &Runner{Connect: pg.connector(t, "timeout"), Timeout: 300 * time.Millisecond}
+		r := &Runner{Connect: connector(t, pg, "timeout"), Timeout: 300 * time.Millisecond}
 		start := time.Now()
 		err := r.RunFile(t.Context(), path)
 		t.Logf("after %v: %v", time.Since(start), err)
@@ -110,10 +105,10 @@ func TestPostgres(t *testing.T) {
 				t.Fatalf("got %v, want only the include at line %d to fail", err, includeLine)
 			}
 		}
-		run(&Runner{Connect: pg.connector(t, "rewrite1"), Rewrite: true, Log: testLog{t}})
+		run(&Runner{Connect: connector(t, pg, "rewrite1"), Rewrite: true, Log: testLog{t}})
 		rewritten, _ := os.ReadFile(path)
 		t.Logf("the rewritten file:\n%s", rewritten)
-		run(&Runner{Connect: pg.connector(t, "rewrite2")})
+		run(&Runner{Connect: connector(t, pg, "rewrite2")})
 		for _, want := range []string{
 			"statement error syntax error at or near \"SELEC\"\nSELEC 1\n",
 			"statement error SQLSTATE 42P01\nSELECT * FROM missing\n",
@@ -153,21 +148,12 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// postgres is a PostgreSQL server a test started, with trust authentication for the user slt.
-type postgres struct {
-	port int
-}
-
-func (pg *postgres) url(db string) string {
-	return fmt.Sprintf("postgres://slt@127.0.0.1:%d/%s?sslmode=disable", pg.port, db)
-}
-
 // connector creates the database db and returns a Connector to it.
-func (pg *postgres) connector(t *testing.T, db string) Connector {
+func connector(t *testing.T, pg *pgtest.Server, db string) Connector {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, pg.url("postgres"))
+	conn, err := pgx.Connect(ctx, pg.URL("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,136 +161,5 @@ func (pg *postgres) connector(t *testing.T, db string) Connector {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
 		t.Fatal(err)
 	}
-	return func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, pg.url(db)) }
-}
-
-// startPostgres initializes a cluster in a temporary directory and starts PostgreSQL on a free port of
-// 127.0.0.1, as the postgres user when the test runs as root. It skips the test when PostgreSQL is not
-// installed or cannot be run, and stops the server when the test ends.
-func startPostgres(t *testing.T) *postgres {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a PostgreSQL server; skipped with -short")
-	}
-	bin := postgresBin()
-	if bin == "" {
-		t.Skip("PostgreSQL is not installed (apt-get install postgresql)")
-	}
-
-	var attr *syscall.SysProcAttr
-	var uid, gid = -1, -1
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skipf("running as root and there is no postgres user to run PostgreSQL as: %v", err)
-		}
-		uid, _ = strconv.Atoi(u.Uid)
-		gid, _ = strconv.Atoi(u.Gid)
-		attr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	}
-
-	// Not t.TempDir: its parent is private to the user running the test, which the server may not be.
-	dir, err := os.MkdirTemp("", "slt-postgres-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if uid >= 0 {
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data := filepath.Join(dir, "data")
-
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "slt", "-A", "trust",
-		"-E", "UTF8", "--no-locale", "--no-sync")
-	initdb.Dir, initdb.SysProcAttr = dir, attr
-	if out, err := initdb.CombinedOutput(); err != nil {
-		if errors.Is(err, syscall.EPERM) {
-			t.Skipf("cannot run initdb as the postgres user: %v", err)
-		}
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-
-	server := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-h", "127.0.0.1",
-		"-p", strconv.Itoa(port), "-c", "fsync=off", "-c", "full_page_writes=off")
-	server.Dir, server.SysProcAttr = dir, attr
-	logs, err := server.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(); err != nil {
-		t.Fatalf("starting postgres: %v", err)
-	}
-	// The server's log is kept to explain its exit; the goroutine ends when the server closes stderr.
-	logged := make(chan struct{})
-	var logTail []string
-	go func() {
-		defer close(logged)
-		sc := bufio.NewScanner(logs)
-		for sc.Scan() {
-			logTail = append(logTail, sc.Text())
-		}
-	}()
-	exited := make(chan error, 1)
-	go func() {
-		<-logged
-		exited <- server.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = server.Process.Signal(os.Interrupt) // fast shutdown
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			t.Errorf("postgres did not stop; killing it")
-			_ = server.Process.Kill()
-			<-exited
-		}
-	})
-
-	pg := &postgres{port: port}
-	deadline := time.Now().Add(60 * time.Second)
-	for attempt := 0; ; attempt++ {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		conn, err := pgx.Connect(ctx, pg.url("postgres"))
-		if err == nil {
-			conn.Close(ctx)
-			cancel()
-			return pg
-		}
-		cancel()
-		if time.Now().After(deadline) {
-			t.Fatalf("postgres did not accept connections within a minute: %v", err)
-		}
-		select {
-		case err := <-exited:
-			<-logged
-			t.Fatalf("postgres exited: %v\n%s", err, strings.Join(logTail, "\n"))
-		case <-time.After(min(time.Duration(attempt+1)*10*time.Millisecond, 200*time.Millisecond)):
-		}
-	}
-}
-
-// postgresBin returns the bin directory of the newest PostgreSQL installed the Debian way, or "".
-func postgresBin() string {
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	best, bestVersion := "", -1
-	for _, m := range matches {
-		bin := filepath.Dir(m)
-		v, err := strconv.Atoi(filepath.Base(filepath.Dir(bin)))
-		if err != nil {
-			v = 0
-		}
-		if _, err := os.Stat(filepath.Join(bin, "postgres")); err == nil && v > bestVersion {
-			best, bestVersion = bin, v
-		}
-	}
-	return best
+	return func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, pg.URL(db)) }
 }

@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/state/durable"
+)
+
+// A data directory must boot even when something in it can no longer be
+// applied: a relation whose CREATE this version refuses (say a HOP over
+// more windows per row than MaxWindowsPerRow allows), or a logged INSERT
+// whose rows make an operator fail. Failing Open for it would make every
+// restart fail the same way. So restore skips it, loudly:
+//
+//   - A relation whose statement fails is left out, with the relations
+//     that read it (their CREATE fails in turn), its state is dropped, and
+//     its statement is appended to SkippedFile in the data directory with
+//     the error, so it can be fixed and run again.
+//   - A logged INSERT that fails to apply (an error or a panic), or whose
+//     table was skipped, is left out; the insert log is kept as
+//     skipped-ins-<epoch>.log beside it, since the checkpoint that follows
+//     the replay deletes the original.
+//
+// Each is logged at ERROR level. A corrupt insert log is not skipped: that
+// is damage, reported as such.
+const SkippedFile = "skipped.sql"
+
+// skippedRel is a relation restore left out.
+type skippedRel struct {
+	id  uint64
+	sql string
+	err error
+}
+
+// restoreStatement re-runs a stored CREATE, turning a panic into an error.
+func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	st, err := parser.ParseOne(sql)
+	if err != nil {
+		return err
+	}
+	e.restoreID = id
+	switch st := st.(type) {
+	case *parser.CreateRelation:
+		_, err = e.createRelation(st)
+	case *parser.CreateView:
+		_, err = e.createView(st)
+	case *parser.CreateSink:
+		_, err = e.createSink(st)
+	default:
+		err = fmt.Errorf("unexpected statement %T", st)
+	}
+	return err
+}
+
+// skipRelation leaves relation id out of the restored engine and drops its
+// state (every namespace under its id).
+func (e *Engine) skipRelation(id uint64, sql string, err error) error {
+	slog.Error("skipping a relation that cannot be restored: its statement is saved in "+SkippedFile, "id", id, "statement", sql, "err", err)
+	e.skipped = append(e.skipped, skippedRel{id: id, sql: sql, err: err})
+	for k := uint64(0); k < 256; k++ {
+		if err := e.backend.DropNamespace(id<<8 | k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wasSkipped reports whether relation id was skipped by restore.
+func (e *Engine) wasSkipped(id uint64) bool {
+	for _, s := range e.skipped {
+		if s.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// errUnapplied marks a logged INSERT that could not be applied.
+type errUnapplied struct{ err error }
+
+func (u errUnapplied) Error() string { return u.err.Error() }
+func (u errUnapplied) Unwrap() error { return u.err }
+
+// applyReplayed ingests a replayed INSERT's rows, turning a failure (or a
+// panic) into errUnapplied.
+func (e *Engine) applyReplayed(x *entry, b *vec.Batch) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+		if err != nil {
+			err = errUnapplied{err}
+		}
+	}()
+	x.df.mu.Lock()
+	defer x.df.mu.Unlock()
+	return x.df.ingest(b, 0)
+}
+
+// skipInsert logs a logged INSERT left out of the replay, or returns err
+// when it is not one to skip.
+func skipInsert(table, rows uint64, err error) error {
+	var u errUnapplied
+	if !errors.As(err, &u) {
+		return err
+	}
+	slog.Error("skipping a logged INSERT that cannot be applied: the insert log is kept as skipped-ins-<epoch>.log", "table_id", table, "rows", rows, "err", u.err)
+	return nil
+}
+
+// saveSkipped appends the skipped relations' statements to SkippedFile and,
+// when inserts were skipped, copies the log of epoch aside, before the
+// checkpoint that follows the replay forgets both.
+func (e *Engine) saveSkipped(epoch uint64, inserts int) error {
+	dir := e.opts.Dir
+	if len(e.skipped) > 0 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "-- %s: skipped at restore (checkpoint %d); fix and run again\n", time.Now().UTC().Format(time.RFC3339), epoch)
+		for _, s := range e.skipped {
+			fmt.Fprintf(&sb, "-- relation %d: %s\n%s;\n", s.id, strings.ReplaceAll(s.err.Error(), "\n", "\n-- "), s.sql)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, SkippedFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("engine: saving skipped statements: %w", err)
+		}
+		if _, err := f.WriteString(sb.String()); err != nil {
+			f.Close()
+			return fmt.Errorf("engine: saving skipped statements: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if inserts > 0 {
+		if err := copyFile(logName(dir, epoch), filepath.Join(dir, fmt.Sprintf("skipped-ins-%d.log", epoch))); err != nil {
+			return fmt.Errorf("engine: keeping the insert log of skipped inserts: %w", err)
+		}
+	}
+	if len(e.skipped) > 0 || inserts > 0 {
+		return durable.SyncDir(dir)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
