@@ -2,6 +2,9 @@ package parser
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/parser/sqlerr"
 )
@@ -67,6 +70,15 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: tParam, text: src[i:j], val: src[i+1 : j], pos: i, end: j})
 			i = j
+		case (c == 'e' || c == 'E') && i+1 < len(src) && src[i+1] == '\'':
+			t, err := lexEString(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, t)
+			i = t.end
+		case (c == 'u' || c == 'U') && (strings.HasPrefix(src[i+1:], "&'") || strings.HasPrefix(src[i+1:], "&\"")):
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, i+1, "Unicode escape strings (U&'...') are not supported: write E'\\uXXXX' instead")
 		case isIdentStart(c):
 			j := i + 1
 			for j < len(src) && isIdentPart(src[j]) {
@@ -98,8 +110,9 @@ func lex(src string) ([]token, error) {
 }
 
 // lexQuoted reads a quoted string or identifier starting at src[i]. A
-// doubled quote stands for itself; in strings a backslash escapes, as in
-// MySQL, which is what TiDB will read.
+// doubled quote stands for itself; a backslash is itself, as PostgreSQL
+// reads strings with standard_conforming_strings on (TiDB is run with
+// NO_BACKSLASH_ESCAPES to agree).
 func lexQuoted(src string, i int) (token, error) {
 	q := src[i]
 	var b strings.Builder
@@ -107,10 +120,6 @@ func lexQuoted(src string, i int) (token, error) {
 	for j < len(src) {
 		c := src[j]
 		switch {
-		case c == '\\' && q == '\'' && j+1 < len(src):
-			b.WriteByte(unescape(src[j+1]))
-			j += 2
-			continue
 		case c == q && j+1 < len(src) && src[j+1] == q:
 			b.WriteByte(q)
 			j += 2
@@ -132,22 +141,173 @@ func lexQuoted(src string, i int) (token, error) {
 	if q != '\'' {
 		what = "quoted identifier"
 	}
-	return token{}, sqlerr.At(sqlerr.Syntax, i+1, "unterminated %s at or near %q", what, src[i:])
+	return token{}, sqlerr.At(sqlerr.Syntax, i+1, "unterminated %s at or near \"%s\"", what, src[i:])
 }
 
-func unescape(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 't':
-		return '\t'
-	case 'r':
-		return '\r'
-	case '0':
-		return 0
+// lexEString reads PostgreSQL's escape string E'...' starting at src[i]
+// (the E): \b \f \n \r \t, \ooo (octal), \xHH, \uXXXX and \UXXXXXXXX
+// (a UTF-16 surrogate pair as two \u), any other \c is c, and a doubled
+// quote or \' is a quote. Errors are PostgreSQL's: a bad \u is 22025, a
+// bad code point or surrogate 42601, and a value that is not UTF-8 or
+// holds a NUL 22021.
+func lexEString(src string, i int) (token, error) {
+	var b []byte
+	j := i + 2
+	for j < len(src) {
+		c := src[j]
+		switch {
+		case c == '\'' && j+1 < len(src) && src[j+1] == '\'':
+			b = append(b, '\'')
+			j += 2
+		case c == '\'':
+			val := string(b)
+			if err := CheckText(val); err != nil {
+				return token{}, err
+			}
+			return token{kind: tString, text: src[i : j+1], val: val, pos: i, end: j + 1}, nil
+		case c == '\\' && j+1 < len(src):
+			var err error
+			if b, j, err = unescapeE(src, j, b); err != nil {
+				return token{}, err
+			}
+		default:
+			b = append(b, c)
+			j++
+		}
 	}
-	return c
+	return token{}, sqlerr.At(sqlerr.Syntax, i+1, "unterminated quoted string at or near \"%s\"", src[i:])
 }
+
+// unescapeE appends the value of the escape at src[j] (a backslash with
+// something after it) to b, returning where the escape ends.
+func unescapeE(src string, j int, b []byte) ([]byte, int, error) {
+	k := src[j+1]
+	switch k {
+	case 'b':
+		return append(b, '\b'), j + 2, nil
+	case 'f':
+		return append(b, '\f'), j + 2, nil
+	case 'n':
+		return append(b, '\n'), j + 2, nil
+	case 'r':
+		return append(b, '\r'), j + 2, nil
+	case 't':
+		return append(b, '\t'), j + 2, nil
+	case '0', '1', '2', '3', '4', '5', '6', '7':
+		v, e := 0, j+1
+		for e < len(src) && e < j+4 && src[e] >= '0' && src[e] <= '7' {
+			v = v*8 + int(src[e]-'0')
+			e++
+		}
+		return append(b, byte(v)), e, nil // \777 is 0xff, as in PostgreSQL
+	case 'x':
+		v, n := hexDigits(src[j+2:], 2)
+		if n == 0 {
+			return append(b, 'x'), j + 2, nil
+		}
+		return append(b, byte(v)), j + 2 + n, nil
+	case 'u', 'U':
+		r, e, err := unicodeEscape(src, j)
+		if err != nil {
+			return nil, 0, err
+		}
+		if utf16.IsSurrogate(r) {
+			if r >= 0xDC00 {
+				return nil, 0, sqlerr.At(sqlerr.Syntax, j+1, "invalid Unicode surrogate pair at or near \"%s\"", src[j:e])
+			}
+			lo, e2, err := unicodeEscape(src, e)
+			if err != nil || lo < 0xDC00 || lo > 0xDFFF {
+				return nil, 0, sqlerr.At(sqlerr.Syntax, e+1, "invalid Unicode surrogate pair at or near \"%s\"", nearText(src, e))
+			}
+			r, e = utf16.DecodeRune(r, lo), e2
+		}
+		if r == 0 || r > unicode.MaxRune {
+			return nil, 0, sqlerr.At(sqlerr.Syntax, j+1, "invalid Unicode escape value at or near \"%s\"", src[j:e])
+		}
+		return utf8.AppendRune(b, r), e, nil
+	}
+	return append(b, k), j + 2, nil
+}
+
+// unicodeEscape reads \uXXXX or \UXXXXXXXX at src[j].
+func unicodeEscape(src string, j int) (rune, int, error) {
+	if j+1 >= len(src) || src[j] != '\\' || src[j+1] != 'u' && src[j+1] != 'U' {
+		return 0, j, sqlerr.At(sqlerr.InvalidEscape, j+1, "invalid Unicode escape")
+	}
+	want := 4
+	if src[j+1] == 'U' {
+		want = 8
+	}
+	v, n := hexDigits(src[j+2:], want)
+	if n < want {
+		return 0, j, sqlerr.At(sqlerr.InvalidEscape, j+1, "invalid Unicode escape")
+	}
+	if v > unicode.MaxRune {
+		return unicode.MaxRune + 1, j + 2 + n, nil
+	}
+	return rune(v), j + 2 + n, nil
+}
+
+// hexDigits reads up to max hex digits from the start of s.
+func hexDigits(s string, max int) (uint64, int) {
+	var v uint64
+	n := 0
+	for n < len(s) && n < max {
+		c := s[n]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return v, n
+		}
+		v = v*16 + uint64(c)
+		n++
+	}
+	return v, n
+}
+
+// nearText is the text an error at src[j] names: an escape, or one
+// character.
+func nearText(src string, j int) string {
+	if j >= len(src) {
+		return ""
+	}
+	if _, e, err := unicodeEscape(src, j); err == nil {
+		return src[j:e]
+	}
+	_, n := utf8.DecodeRuneInString(src[j:])
+	return src[j : j+n]
+}
+
+// CheckText refuses what PostgreSQL's UTF8 text cannot hold, as
+// PostgreSQL does (22021): bytes that are not UTF-8, and NUL. Statements,
+// parameters, E'...' strings and inserted values pass through it, so that
+// no client is ever sent a string it would reject.
+func CheckText(s string) error {
+	if utf8.ValidString(s) {
+		if strings.IndexByte(s, 0) < 0 {
+			return nil
+		}
+		return sqlerr.New(sqlerr.CharNotInRepertoire, `invalid byte sequence for encoding "UTF8": 0x00`)
+	}
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	return sqlerr.New(sqlerr.CharNotInRepertoire, `invalid byte sequence for encoding "UTF8": 0x%02x`, s[i])
+}
+
+// quoteString writes s as a string literal TiDB (with
+// NO_BACKSLASH_ESCAPES) reads back as s.
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func isIdentStart(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
