@@ -44,8 +44,8 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzStringLiteral: any text PostgreSQL can hold, written as a plain
-// '...' literal or as an E'...' literal with its characters escaped in
-// every style, reaches TiDB as exactly that text.
+// '...' literal, as an E'...' literal with its characters escaped in every
+// style or as a U&'...' literal, reaches TiDB as exactly that text.
 //
 //	go test ./parser/ -run XXX -fuzz FuzzStringLiteral -fuzztime 30s
 func FuzzStringLiteral(f *testing.F) {
@@ -77,7 +77,20 @@ func FuzzStringLiteral(f *testing.F) {
 			}
 		}
 		e.WriteString("'")
-		for _, lit := range []string{plain, e.String()} {
+		var u strings.Builder
+		u.WriteString("U&'")
+		for i, r := range s {
+			switch {
+			case r == '\'' || r == '!':
+				u.WriteString(string(r) + string(r))
+			case i%2 == 0:
+				fmt.Fprintf(&u, `!+%06X`, r)
+			default:
+				u.WriteRune(r)
+			}
+		}
+		u.WriteString("' UESCAPE '!'")
+		for _, lit := range []string{plain, e.String(), u.String()} {
 			st, err := ParseOne("SELECT " + lit)
 			if err != nil {
 				t.Fatalf("%s: %v", lit, err)

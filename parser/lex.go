@@ -61,6 +61,11 @@ func lex(src string) ([]token, error) {
 			if err != nil {
 				return nil, err
 			}
+			if t.kind == tString && len(toks) > 0 && toks[len(toks)-1].kind == tString {
+				// 'a' 'b' on one line is no string in PostgreSQL; TiDB
+				// would read 'ab'.
+				return nil, sqlerr.At(sqlerr.Syntax, i+1, "syntax error at or near \"%s\"", t.text)
+			}
 			toks = append(toks, t)
 			i = t.end
 		case c == '$' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
@@ -78,7 +83,12 @@ func lex(src string) ([]token, error) {
 			toks = append(toks, t)
 			i = t.end
 		case (c == 'u' || c == 'U') && (strings.HasPrefix(src[i+1:], "&'") || strings.HasPrefix(src[i+1:], "&\"")):
-			return nil, sqlerr.At(sqlerr.FeatureNotSupported, i+1, "Unicode escape strings (U&'...') are not supported: write E'\\uXXXX' instead")
+			t, err := lexUnicode(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, t)
+			i = t.end
 		case isIdentStart(c):
 			j := i + 1
 			for j < len(src) && isIdentPart(src[j]) {
@@ -124,6 +134,9 @@ func lexQuoted(src string, i int) (token, error) {
 			b.WriteByte(q)
 			j += 2
 			continue
+		case c == q && q == '\'' && continued(src, j+1) > 0:
+			j = continued(src, j+1) + 1
+			continue
 		case c == q:
 			kind := tString
 			if q != '\'' {
@@ -144,6 +157,32 @@ func lexQuoted(src string, i int) (token, error) {
 	return token{}, sqlerr.At(sqlerr.Syntax, i+1, "unterminated %s at or near \"%s\"", what, src[i:])
 }
 
+// continued reports where a string that ended before src[k] goes on: two
+// literals separated by white space with a newline in it are one, as in
+// SQL and PostgreSQL. It returns the offset of the next opening quote, or
+// 0 when there is none.
+func continued(src string, k int) int {
+	newline := false
+	for k < len(src) {
+		switch c := src[k]; {
+		case c == '\n' || c == '\r':
+			newline = true
+			k++
+		case c == ' ' || c == '\t' || c == '\f' || c == '\v':
+			k++
+		case c == '-' && strings.HasPrefix(src[k:], "--"):
+			for k < len(src) && src[k] != '\n' && src[k] != '\r' {
+				k++
+			}
+		case c == '\'' && newline:
+			return k
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
 // lexEString reads PostgreSQL's escape string E'...' starting at src[i]
 // (the E): \b \f \n \r \t, \ooo (octal), \xHH, \uXXXX and \UXXXXXXXX
 // (a UTF-16 surrogate pair as two \u), any other \c is c, and a doubled
@@ -159,6 +198,8 @@ func lexEString(src string, i int) (token, error) {
 		case c == '\'' && j+1 < len(src) && src[j+1] == '\'':
 			b = append(b, '\'')
 			j += 2
+		case c == '\'' && continued(src, j+1) > 0:
+			j = continued(src, j+1) + 1
 		case c == '\'':
 			val := string(b)
 			if err := CheckText(val); err != nil {
@@ -282,6 +323,99 @@ func nearText(src string, j int) string {
 	_, n := utf8.DecodeRuneInString(src[j:])
 	return src[j : j+n]
 }
+
+// lexUnicode reads PostgreSQL's Unicode escape string U&'...' (or
+// identifier U&"...") starting at src[i], with the UESCAPE 'c' clause that
+// may follow it: \XXXX and \+XXXXXX are code points (a UTF-16 surrogate
+// pair as two), \\ is a backslash, with c for backslash after UESCAPE.
+func lexUnicode(src string, i int) (token, error) {
+	q, err := lexQuoted(src, i+2)
+	if err != nil {
+		return token{}, err
+	}
+	if q.kind == tString && q.text != quoteString(q.val) {
+		return token{}, sqlerr.At(sqlerr.FeatureNotSupported, q.pos+1, "a U&'...' string continued on another line is not supported")
+	}
+	esc, end := byte('\\'), q.end
+	k := end
+	for k < len(src) && strings.IndexByte(" \t\n\r\f", src[k]) >= 0 {
+		k++
+	}
+	if k+7 < len(src) && strings.EqualFold(src[k:k+7], "uescape") && !isIdentPart(src[k+7]) {
+		k += 7
+		for k < len(src) && strings.IndexByte(" \t\n\r\f", src[k]) >= 0 {
+			k++
+		}
+		if k >= len(src) || src[k] != '\'' {
+			return token{}, sqlerr.At(sqlerr.Syntax, k+1, "UESCAPE must be followed by a simple string literal")
+		}
+		e, err := lexQuoted(src, k)
+		if err != nil {
+			return token{}, err
+		}
+		if len(e.val) != 1 || isHex(e.val[0]) || strings.IndexByte("+'\" \t\n\r\f", e.val[0]) >= 0 {
+			return token{}, sqlerr.At(sqlerr.Syntax, k+1, "invalid Unicode escape character at or near \"%s\"", e.text)
+		}
+		esc, end = e.val[0], e.end
+	}
+	// Decode the quoted text as written, so errors point into it.
+	body, base := src[q.pos+1:q.end-1], q.pos+1
+	var b []byte
+	var hi rune // a first surrogate, waiting for its second
+	for j := 0; j < len(body); {
+		c := body[j]
+		if c == src[q.pos] { // a doubled quote
+			b, j = append(b, c), j+2
+			continue
+		}
+		if c != esc {
+			if hi != 0 {
+				return token{}, sqlerr.At(sqlerr.Syntax, base+j+1, "invalid Unicode surrogate pair")
+			}
+			b, j = append(b, c), j+1
+			continue
+		}
+		if j+1 < len(body) && body[j+1] == esc {
+			if hi != 0 {
+				return token{}, sqlerr.At(sqlerr.Syntax, base+j+1, "invalid Unicode surrogate pair")
+			}
+			b, j = append(b, esc), j+2
+			continue
+		}
+		var v uint64
+		n := 0 // the escape's length
+		if v4, n4 := hexDigits(body[j+1:], 4); n4 == 4 {
+			v, n = v4, 5
+		} else if j+1 < len(body) && body[j+1] == '+' {
+			if v6, n6 := hexDigits(body[j+2:], 6); n6 == 6 {
+				v, n = v6, 8
+			}
+		}
+		if n == 0 {
+			return token{}, sqlerr.At(sqlerr.Syntax, base+j+1, "invalid Unicode escape")
+		}
+		r := rune(v)
+		switch {
+		case hi != 0 && r >= 0xDC00 && r <= 0xDFFF:
+			r, hi = utf16.DecodeRune(hi, r), 0
+		case hi != 0 || r >= 0xDC00 && r <= 0xDFFF:
+			return token{}, sqlerr.At(sqlerr.Syntax, base+j+1, "invalid Unicode surrogate pair")
+		case r >= 0xD800 && r <= 0xDBFF:
+			hi, j = r, j+n
+			continue
+		}
+		if r == 0 || r > unicode.MaxRune {
+			return token{}, sqlerr.At(sqlerr.Syntax, base+j+1, "invalid Unicode escape value")
+		}
+		b, j = utf8.AppendRune(b, r), j+n
+	}
+	if hi != 0 {
+		return token{}, sqlerr.At(sqlerr.Syntax, q.end, "invalid Unicode surrogate pair")
+	}
+	return token{kind: q.kind, text: src[i:end], val: string(b), pos: i, end: end}, nil
+}
+
+func isHex(c byte) bool { _, n := hexDigits(string(c), 1); return n == 1 }
 
 // CheckText refuses what PostgreSQL's UTF8 text cannot hold, as
 // PostgreSQL does (22021): bytes that are not UTF-8, and NUL. Statements,

@@ -105,7 +105,8 @@ const CastFunc = "streamsql_cast"
 //   - LIMIT ALL, and OFFSET without LIMIT, get the count NoLimit;
 //   - CAST(x AS type) and x::type become streamsql_cast(x, 'type'), and so
 //     does the typed literal TIMESTAMP 'text';
-//   - E'...' strings become plain strings holding their value;
+//   - E'...', U&'...' and continued strings (and U&"..." names)
+//     become plain ones;
 //   - unquoted names fold to lower case, so a name's original text (the
 //     O of TiDB's names) is the one PostgreSQL would use.
 func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
@@ -198,12 +199,15 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 		case t.is("timestamp") && next(1).kind == tString:
 			// The typed literal TIMESTAMP '...' is a cast of the string,
 			// as in PostgreSQL (TiDB's own reading has an internal name).
-			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "(" + toks[i+1].text + ", 'TIMESTAMP')"})
+			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "(" + quoteString(toks[i+1].val) + ", 'TIMESTAMP')"})
 			i++
-		case t.kind == tString && t.text[0] != '\'':
-			// E'...', decoded by the lexer, as a string TiDB reads
-			// verbatim.
+		case t.kind == tString && t.text != quoteString(t.val):
+			// E'...', U&'...' and strings continued on another line,
+			// read by the lexer, as one string TiDB reads verbatim.
 			edits = append(edits, edit{t.pos, t.end, quoteString(t.val)})
+		case t.kind == tQuoted && t.text[0] != '"' && t.text[0] != '`':
+			// U&"..."
+			edits = append(edits, edit{t.pos, t.end, `"` + strings.ReplaceAll(t.val, `"`, `""`) + `"`})
 		case t.is("escape") && next(1).kind == tString && utf8.RuneCountInString(next(1).val) > 1:
 			return sqlerr.At(sqlerr.InvalidEscape, r.base+next(1).pos+1, "invalid escape string")
 		case t.is("escape") && next(1).kind == tString && len(next(1).val) > 1:
