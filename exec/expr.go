@@ -50,8 +50,11 @@ func Compile(e planner.Expr, errs *RowErrors) Evaluator {
 			c.args = append(c.args, Compile(a, errs))
 		}
 		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
-			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
-				c.like = compileLike(p.S)
+			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null && len(e.Args) == 2 {
+				c.like = compileLike(p.S, `\`)
+			}
+			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null && len(e.Args) == 3 {
+				c.like = compileLike(p.S, e.Args[2].(*planner.Const).S)
 			}
 		}
 		return c
@@ -260,7 +263,15 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		for i := 0; i < n; i++ {
 			m := c.like
 			if m == nil {
-				m = compileLike(args[1].Str[i])
+				esc := `\`
+				if len(args) == 3 {
+					esc = args[2].Str[i]
+				}
+				m = compileLike(args[1].Str[i], esc)
+			}
+			if m.bad {
+				out.SetNull(i)
+				continue
 			}
 			out.Bool[i] = m.match(args[0].Str[i]) == want
 		}

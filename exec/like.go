@@ -2,10 +2,15 @@ package exec
 
 import "unicode/utf8"
 
-// likeMatcher matches SQL LIKE patterns: % any run, _ one character,
-// backslash escapes the next character.
+// likeMatcher matches SQL LIKE patterns: % any run, _ one character, the
+// escape character (backslash unless ESCAPE names another, or none) makes
+// the next character literal, as in PostgreSQL.
 type likeMatcher struct {
 	parts []likePart
+	// bad is a pattern ending in its escape character, which PostgreSQL
+	// refuses (22025): the planner refuses a constant one; a computed one
+	// matches as NULL, since expressions never fail per row.
+	bad bool
 }
 
 type likePart struct {
@@ -14,7 +19,8 @@ type likePart struct {
 	one bool   // _
 }
 
-func compileLike(p string) *likeMatcher {
+// compileLike compiles pattern p with escape character esc ("" for none).
+func compileLike(p, esc string) *likeMatcher {
 	m := &likeMatcher{}
 	lit := []byte{}
 	flush := func() {
@@ -25,7 +31,11 @@ func compileLike(p string) *likeMatcher {
 	}
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
-		case c == '\\' && i+1 < len(p):
+		case esc != "" && c == esc[0]:
+			if i+1 == len(p) {
+				m.bad = true
+				break
+			}
 			i++
 			lit = append(lit, p[i])
 		case c == '%':

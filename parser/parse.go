@@ -18,9 +18,11 @@ import (
 	"github.com/streamsql/streamsql/parser/sqlerr"
 )
 
-// sqlMode makes TiDB read "x" as an identifier and || as concatenation, as
-// PostgreSQL users write them.
-const sqlMode = mysql.ModeANSIQuotes | mysql.ModePipesAsConcat
+// sqlMode makes TiDB read "x" as an identifier, || as concatenation and a
+// backslash in a string as itself, as PostgreSQL does (with
+// standard_conforming_strings on, its default and the only setting
+// streamsql has); E'...' strings are decoded by the front end.
+const sqlMode = mysql.ModeANSIQuotes | mysql.ModePipesAsConcat | mysql.ModeNoBackslashEscapes
 
 // Parse parses a query string that may hold several statements separated
 // by semicolons. Like PostgreSQL, it parses all of them before any runs.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/parser/sqlerr"
 )
@@ -104,6 +105,8 @@ const CastFunc = "streamsql_cast"
 //   - LIMIT ALL, and OFFSET without LIMIT, get the count NoLimit;
 //   - CAST(x AS type) and x::type become streamsql_cast(x, 'type'), and so
 //     does the typed literal TIMESTAMP 'text';
+//   - E'...', U&'...' and continued strings (and U&"..." names)
+//     become plain ones;
 //   - unquoted names fold to lower case, so a name's original text (the
 //     O of TiDB's names) is the one PostgreSQL would use.
 func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
@@ -190,14 +193,25 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				edits = append(edits, edit{t.pos, toks[i+n].end, GraceFunc + "('" + lit + "')"})
 				i += n
 			case next(1).kind == tString:
-				edits = append(edits, edit{t.pos, toks[i+1].end, GraceFunc + "(" + toks[i+1].text + ")"})
+				edits = append(edits, edit{t.pos, toks[i+1].end, GraceFunc + "(" + quoteString(toks[i+1].val) + ")"})
 				i++
 			}
 		case t.is("timestamp") && next(1).kind == tString:
 			// The typed literal TIMESTAMP '...' is a cast of the string,
 			// as in PostgreSQL (TiDB's own reading has an internal name).
-			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "(" + toks[i+1].text + ", 'TIMESTAMP')"})
+			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "(" + quoteString(toks[i+1].val) + ", 'TIMESTAMP')"})
 			i++
+		case t.kind == tString && t.text != quoteString(t.val):
+			// E'...', U&'...' and strings continued on another line,
+			// read by the lexer, as one string TiDB reads verbatim.
+			edits = append(edits, edit{t.pos, t.end, quoteString(t.val)})
+		case t.kind == tQuoted && t.text[0] != '"' && t.text[0] != '`':
+			// U&"..."
+			edits = append(edits, edit{t.pos, t.end, `"` + strings.ReplaceAll(t.val, `"`, `""`) + `"`})
+		case t.is("escape") && next(1).kind == tString && utf8.RuneCountInString(next(1).val) > 1:
+			return sqlerr.At(sqlerr.InvalidEscape, r.base+next(1).pos+1, "invalid escape string")
+		case t.is("escape") && next(1).kind == tString && len(next(1).val) > 1:
+			return sqlerr.At(sqlerr.FeatureNotSupported, r.base+next(1).pos+1, "an ESCAPE character outside ASCII is not supported")
 		case t.is("cast") && next(1).is("("):
 			end, ok := match[i+1]
 			if !ok {

@@ -310,7 +310,37 @@ func (b *binder) like(n *ast.PatternLikeOrIlikeExpr) (Expr, error) {
 	if n.Not {
 		fn = FnNotLike
 	}
-	return &Call{Fn: fn, Args: []Expr{x, p}, T: types.Boolean}, nil
+	// The escape character is backslash unless ESCAPE names another (or
+	// none, with ESCAPE ''), as in PostgreSQL.
+	esc := `\`
+	if n.EscapeExplicit {
+		esc = ""
+		if n.Escape != 0 {
+			esc = string(n.Escape)
+		}
+	}
+	if c, ok := p.(*Const); ok && !c.Null && likeEndsInEscape(c.S, esc) {
+		return nil, b.errAt(sqlerr.InvalidEscape, n.Pattern, "LIKE pattern must not end with escape character")
+	}
+	args := []Expr{x, p}
+	if esc != `\` {
+		args = append(args, &Const{T: types.Varchar, S: esc})
+	}
+	return &Call{Fn: fn, Args: args, T: types.Boolean}, nil
+}
+
+// likeEndsInEscape reports whether LIKE pattern p ends in its escape
+// character esc, with nothing for it to escape.
+func likeEndsInEscape(p, esc string) bool {
+	for i := 0; esc != "" && i < len(p); i++ {
+		if p[i] == esc[0] {
+			if i+1 == len(p) {
+				return true
+			}
+			i++
+		}
+	}
+	return false
 }
 
 // in binds x [NOT] IN (list) as a call whose first argument is x and the

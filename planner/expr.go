@@ -96,6 +96,9 @@ func (e *Call) String() string {
 			return "EXTRACT(" + strings.ToUpper(f.S) + " FROM " + e.Args[1].String() + ")"
 		}
 	}
+	if info.infix != "" && len(e.Args) == 3 { // LIKE ... ESCAPE
+		return "(" + e.Args[0].String() + " " + info.infix + " " + e.Args[1].String() + " ESCAPE " + e.Args[2].String() + ")"
+	}
 	if info.infix != "" && len(e.Args) == 2 {
 		return "(" + e.Args[0].String() + " " + info.infix + " " + e.Args[1].String() + ")"
 	}

@@ -57,6 +57,7 @@ var kindCodes = [...]string{
 	sqlerr.NoActiveTransaction:   "25P01",
 	sqlerr.ReadOnlySetting:       "55P02",
 	sqlerr.CharNotInRepertoire:   "22021",
+	sqlerr.InvalidEscape:         "22025",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

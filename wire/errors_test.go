@@ -48,6 +48,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.NoActiveTransaction, "25P01"},
 		{sqlerr.ReadOnlySetting, "55P02"},
 		{sqlerr.CharNotInRepertoire, "22021"},
+		{sqlerr.InvalidEscape, "22025"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

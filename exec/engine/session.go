@@ -253,6 +253,9 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			}
 			return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
 		}
+		if name == "standard_conforming_strings" && !strings.EqualFold(st.Value, "on") {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "standard_conforming_strings = %s is not supported: strings are always read as with on (use E'...' for escapes)", st.Value)
+		}
 		if name == "flush_timeout" {
 			if _, err := flushTimeout(st.Value); err != nil {
 				return err

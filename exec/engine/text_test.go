@@ -22,7 +22,8 @@ func TestTextNotUTF8(t *testing.T) {
 		oracleExec(t, conn, "CREATE TABLE "+table+" (v VARCHAR)")
 		for _, q := range []string{
 			"INSERT INTO " + table + " VALUES ('caf\xe9')",
-			"INSERT INTO " + table + " VALUES ('a\\0b')", // a MySQL-style escape the parser reads as NUL
+			"INSERT INTO " + table + " VALUES (E'a\\0b')", // an escape the parser reads as NUL
+			"INSERT INTO " + table + " VALUES (E'\\xff')",
 			"SELECT 'x\xff'",
 		} {
 			if _, err := conn.Exec(ctx, q); !hasCode(err, "22021") {

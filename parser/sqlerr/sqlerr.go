@@ -67,6 +67,9 @@ const (
 	// CharNotInRepertoire is text that is not UTF-8, or holds a NUL,
 	// which PostgreSQL's text cannot.
 	CharNotInRepertoire
+	// InvalidEscape is a bad escape in an E'...' string or a LIKE
+	// pattern (22025).
+	InvalidEscape
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
