@@ -147,6 +147,14 @@ func (e *Engine) Checkpoint() error {
 // only goroutine, during Open). A failure to write the data directory
 // refuses writes until a checkpoint succeeds (see storage.go).
 func (e *Engine) checkpointLocked() error {
+	defer func() {
+		if p := recover(); p != nil {
+			// Pebble panics when an fsync fails, which no retry can
+			// mend: a statement's recover must not turn that into an
+			// error and carry on (see guarded).
+			panic(fatalPanic{p})
+		}
+	}()
 	storage, err := e.checkpointOnce()
 	if err != nil {
 		if storage {

@@ -42,11 +42,20 @@ func internalError(what string, p any) error {
 func guarded(what string, f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if fp, ok := p.(fatalPanic); ok {
+				panic(fp.p) // not ours to survive
+			}
 			err = internalError(what, p)
 		}
 	}()
 	return f()
 }
+
+// fatalPanic carries a panic that must not be recovered as a statement's
+// error: one from writing a checkpoint, where the storage underneath
+// (Pebble, on a failed fsync) gave up. It ends the connection as before
+// (the wire's last-resort recover), with the process's state as it was.
+type fatalPanic struct{ p any }
 
 // viewGuard stands between a materialized view's operators and its input.
 // A panic in them stops this view only: the view is marked failed (SHOW
