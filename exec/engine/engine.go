@@ -179,7 +179,7 @@ func (df *dataflow) now() int64 {
 }
 
 // ingest pushes rows of partition p into the root relation and advances
-// the watermark. The caller holds df.mu. A panic (a views' is caught by
+// the watermark. The caller holds df.mu. A panic (a view's is caught by
 // its viewGuard) is returned as an internal error, so a source's goroutine
 // survives it and the caller's deferred unlock runs.
 func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
