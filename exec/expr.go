@@ -708,7 +708,14 @@ func overflow(out *vec.Vec, i int, errs *RowErrors) {
 	}
 	out.SetNull(i)
 	t := out.Type
-	errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(t)) })
+	errs.report(func() *sqlerr.Error {
+		if t.Kind == types.Decimal && t.Prec >= types.MaxDecimalPrec {
+			// A computed DECIMAL has no precision of the user's; this is
+			// the representation's limit.
+			return sqlerr.New(sqlerr.NumericOutOfRange, "value overflows numeric format: a DECIMAL holds at most %d digits", types.MaxDecimalPrec)
+		}
+		return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(t))
+	})
 }
 
 // divByZero makes out[i] NULL and reports the division by zero, unless

@@ -268,13 +268,19 @@ func toFloat(v *vec.Vec, i int) float64 {
 }
 
 // commonType is the type several expressions meet at (CASE arms, IN lists,
-// COALESCE, comparison operands).
+// COALESCE, comparison operands). A DECIMAL one holds every value of each
+// (see decimalShape), as PostgreSQL's untyped numeric result does.
 func (b *binder) commonType(xs []Expr, nodes []ast.Node, at ast.Node) (types.T, error) {
 	t := types.Unknown
+	ints, scale := 0, 0
 	for i, x := range xs {
 		xt := x.Type()
 		if _, isConst := x.(*Const); isConst && xt.Kind == types.String && t.Kind != types.Null && t.Kind != types.String {
 			continue // an untyped literal takes the others' type
+		}
+		if xt.Kind == types.Decimal || xt.Integer() {
+			xi, xf := decimalShape(x, xt)
+			ints, scale = max(ints, xi), max(scale, xf)
 		}
 		switch {
 		case xt.Kind == types.Null:
@@ -295,8 +301,11 @@ func (b *binder) commonType(xs []Expr, nodes []ast.Node, at ast.Node) (types.T, 
 			return types.T{}, b.errAt(sqlerr.DatatypeMismatch, nodes[i], "types %s and %s cannot be matched", t, xt)
 		}
 	}
-	if t.Kind == types.Null {
+	switch t.Kind {
+	case types.Null:
 		t = types.Varchar
+	case types.Decimal:
+		t = decimalType(ints, scale)
 	}
 	return t, nil
 }
@@ -310,18 +319,48 @@ func isStringConsts(xs []Expr) bool {
 	return true
 }
 
-// numericJoin is the numeric type two operands are computed in.
+// numericJoin is the kind two numeric operands are computed in; a DECIMAL
+// one's precision is decided by its callers, from the operands.
 func numericJoin(a, b types.T) types.T {
 	switch {
 	case a.Kind == types.Float64 || b.Kind == types.Float64:
 		return types.Double
 	case a.Kind == types.Decimal || b.Kind == types.Decimal:
-		scale := max(a.Scale, b.Scale)
-		return types.DecimalOf(types.MaxDecimalPrec, scale)
+		return types.DecimalOf(types.MaxDecimalPrec, max(a.Scale, b.Scale))
 	case a.Kind == types.Int64 || b.Kind == types.Int64:
 		return types.BigInt
 	}
 	return types.Int
+}
+
+// decimalShape is how many integer and fraction digits a DECIMAL needs to
+// hold every value of x, of type t (x's own type, or the one its untyped
+// literal takes): a DECIMAL's declared ones, an integer constant's digits,
+// 10 for INT and 19 for BIGINT.
+func decimalShape(x Expr, t types.T) (ints, scale int) {
+	if c, ok := x.(*Const); ok && !c.Null && c.Param == 0 && c.T.Integer() && t.Integer() {
+		n := 1
+		for v := c.I / 10; v != 0; v /= 10 {
+			n++
+		}
+		return n, 0
+	}
+	switch t.Kind {
+	case types.Decimal:
+		return t.Prec - t.Scale, t.Scale
+	case types.Int32:
+		return 10, 0
+	case types.Int64:
+		return 19, 0
+	}
+	return 1, 0
+}
+
+// decimalType is the DECIMAL with ints integer and scale fraction digits,
+// or 18 digits in all if that is more than a DECIMAL holds: a value past
+// them is out of range.
+func decimalType(ints, scale int) types.T {
+	return types.DecimalOf(max(1, min(ints+scale, types.MaxDecimalPrec)), scale)
 }
 
 // binary binds arithmetic, comparison and logic operators.
@@ -436,21 +475,8 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 	if t.Kind == types.Decimal && fn == FnDiv {
 		t = types.Double
 	}
-	if t.Kind == types.Decimal && fn == FnMul {
-		// Multiply the scaled integers: the product's scale is the sum.
-		xs, ys := xt.Scale, yt.Scale
-		if xs+ys > types.MaxDecimalPrec {
-			t = types.Double
-		} else {
-			var err error
-			if x, err = b.coerce(x, types.DecimalOf(types.MaxDecimalPrec, xs), n); err != nil {
-				return nil, err
-			}
-			if y, err = b.coerce(y, types.DecimalOf(types.MaxDecimalPrec, ys), n); err != nil {
-				return nil, err
-			}
-			return &Call{Fn: fn, Args: []Expr{x, y}, T: types.DecimalOf(types.MaxDecimalPrec, xs+ys)}, nil
-		}
+	if t.Kind == types.Decimal && fn != FnDiv && op != opcode.IntDiv {
+		return b.decimalArith(fn, x, y, xt, yt, n)
 	}
 	operand := t
 	if op == opcode.IntDiv && (xt.Kind == types.Float64 || yt.Kind == types.Float64 || xt.Kind == types.Decimal || yt.Kind == types.Decimal) {
@@ -468,6 +494,74 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 		e = &Cast{X: e, T: t}
 	}
 	return e, nil
+}
+
+// decimalArith types DECIMAL +, -, * and %, computed on the scaled
+// integers. As in PostgreSQL the result is not held to the operands'
+// precisions: it has the digits every result of the operands' values
+// needs (one more integer digit for + and -, the sum of both for *), up
+// to the 18 a DECIMAL holds; past them a value is out of range. Each
+// operand is first brought to the result's scale (for *, kept at its own:
+// the product's scale is the sum).
+func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (Expr, error) {
+	// An untyped literal is read as the number it spells, not in the
+	// other operand's precision.
+	for _, c := range []*Expr{&x, &y} {
+		if k, ok := (*c).(*Const); ok && k.T.Kind == types.String && k.Param == 0 {
+			if d, err := parseDecimalConst(strings.TrimSpace(k.S)); err == nil && d.T.Kind == types.Decimal {
+				*c = d
+			}
+		}
+	}
+	if x.Type().Kind != types.String {
+		xt = x.Type()
+	}
+	if y.Type().Kind != types.String {
+		yt = y.Type()
+	}
+	if xt.Kind == types.Null {
+		xt = yt
+	}
+	if yt.Kind == types.Null {
+		yt = xt
+	}
+	xi, xs := decimalShape(x, xt)
+	yi, ys := decimalShape(y, yt)
+	var t types.T
+	switch fn {
+	case FnMul:
+		if xs+ys > types.MaxDecimalPrec {
+			return b.floatArith(fn, x, y, n)
+		}
+		t = decimalType(xi+yi, xs+ys)
+	case FnMod:
+		// |x % y| is below |y| and at most |x|.
+		xs, ys = max(xs, ys), max(xs, ys)
+		t = decimalType(min(xi, yi), xs)
+	default:
+		xs, ys = max(xs, ys), max(xs, ys)
+		t = decimalType(max(xi, yi)+1, xs)
+	}
+	var err error
+	if x, err = b.coerce(x, decimalType(xi, xs), n); err != nil {
+		return nil, err
+	}
+	if y, err = b.coerce(y, decimalType(yi, ys), n); err != nil {
+		return nil, err
+	}
+	return &Call{Fn: fn, Args: []Expr{x, y}, T: t}, nil
+}
+
+// floatArith computes x fn y in DOUBLE.
+func (b *binder) floatArith(fn Func, x, y Expr, n ast.Node) (Expr, error) {
+	var err error
+	if x, err = b.coerce(x, types.Double, n); err != nil {
+		return nil, err
+	}
+	if y, err = b.coerce(y, types.Double, n); err != nil {
+		return nil, err
+	}
+	return &Call{Fn: fn, Args: []Expr{x, y}, T: types.Double}, nil
 }
 
 // compare binds a comparison of x with the expression at yNode.
