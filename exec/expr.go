@@ -25,29 +25,109 @@ type Evaluator interface {
 // Compile turns a planned expression into an evaluator. A value that
 // fails in one row (an overflow, a division by zero, a failed conversion)
 // is NULL and is reported to errs, which decides whether the statement
-// fails (see RowErrors).
+// fails (see RowErrors), but only if the row uses the value: a CASE branch
+// the row does not take, or a coalesce argument after a non-NULL one, is
+// computed with the rest of the batch and its errors there are dropped, as
+// PostgreSQL does not evaluate it for that row.
 func Compile(e planner.Expr, errs *RowErrors) Evaluator {
+	return compile(e, &evalCtx{errs: errs})
+}
+
+// evalCtx is what the evaluators of one compiled expression share: where
+// row errors go, and which rows of the batch use the value being computed.
+type evalCtx struct {
+	errs *RowErrors
+	// live is nil when every row uses the value, else true for the rows
+	// that do; a CASE or coalesce sets it while it computes an argument.
+	live []bool
+}
+
+// report records the error of row i, if the row uses the value.
+func (c *evalCtx) report(i int, mk func() *sqlerr.Error) {
+	if c.live != nil && !c.live[i] {
+		return
+	}
+	c.errs.report(mk)
+}
+
+// lazy reports whether computing e only over some rows can matter: it
+// may report an error, and errors are collected.
+func (c *evalCtx) lazy(es ...planner.Expr) bool {
+	if c.errs == nil {
+		return false
+	}
+	for _, e := range es {
+		if e != nil && mayFail(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayFail reports whether evaluating e can report a row error.
+func mayFail(e planner.Expr) bool {
+	switch e := e.(type) {
+	case *planner.Cast:
+		return true
+	case *planner.Case:
+		for _, w := range e.Whens {
+			if mayFail(w.Cond) || mayFail(w.Then) {
+				return true
+			}
+		}
+		return e.Else != nil && mayFail(e.Else)
+	case *planner.Call:
+		switch e.Fn {
+		case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod, planner.FnNeg, planner.FnAbs, planner.FnPow:
+			return true
+		}
+		for _, a := range e.Args {
+			if mayFail(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 	switch e := e.(type) {
 	case *planner.ColRef:
 		return colEval(e.Idx)
 	case *planner.Const:
 		return &constEval{c: e, out: vec.New(e.T, 0)}
 	case *planner.Cast:
-		return &castEval{x: Compile(e.X, errs), out: vec.New(e.T, 0), errs: errs}
+		x := compile(e.X, ctx)
+		if k, ok := x.(*constEval); ok && k.c.Null {
+			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+		}
+		return &castEval{x: x, out: vec.New(e.T, 0), ctx: ctx}
 	case *planner.Case:
-		c := &caseEval{out: vec.New(e.T, 0)}
-		for _, w := range e.Whens {
-			c.conds = append(c.conds, Compile(w.Cond, errs))
-			c.thens = append(c.thens, Compile(w.Then, errs))
+		c := &caseEval{out: vec.New(e.T, 0), ctx: ctx}
+		var later []planner.Expr
+		for i, w := range e.Whens {
+			c.conds = append(c.conds, compile(w.Cond, ctx))
+			c.thens = append(c.thens, compile(w.Then, ctx))
+			if i > 0 {
+				later = append(later, w.Cond)
+			}
+			later = append(later, w.Then)
 		}
 		if e.Else != nil {
-			c.els = Compile(e.Else, errs)
+			c.els = compile(e.Else, ctx)
+			later = append(later, e.Else)
 		}
+		c.lazy = ctx.lazy(later...)
+		c.condv = make([]*vec.Vec, len(c.conds))
+		c.thenv = make([]*vec.Vec, len(c.thens))
 		return c
 	case *planner.Call:
-		c := &callEval{fn: e.Fn, out: vec.New(e.T, 0), errs: errs}
+		c := &callEval{fn: e.Fn, out: vec.New(e.T, 0), ctx: ctx}
 		for _, a := range e.Args {
-			c.args = append(c.args, Compile(a, errs))
+			c.args = append(c.args, compile(a, ctx))
+		}
+		if e.Fn == planner.FnCoalesce {
+			c.lazy = ctx.lazy(e.Args[1:]...)
 		}
 		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
 			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null && len(e.Args) == 2 {
@@ -57,9 +137,55 @@ func Compile(e planner.Expr, errs *RowErrors) Evaluator {
 				c.like = compileLike(p.S, e.Args[2].(*planner.Const).S)
 			}
 		}
-		return c
+		return fold(c, e)
 	}
 	panic("exec: unknown expression type")
+}
+
+// fold computes a call of constants once, as PostgreSQL does at plan
+// time: a NULL operand of a function that is NULL on any NULL argument
+// makes it NULL without computing the others (so (k * k) + NULL fails in
+// no row), and a call whose arguments are all constant is its value, if
+// computing it does not fail (if it does, each row fails as it would).
+func fold(c *callEval, e *planner.Call) Evaluator {
+	strict := true
+	switch e.Fn {
+	case planner.FnAnd, planner.FnOr, planner.FnIsNull, planner.FnIsNotNull, planner.FnCoalesce,
+		planner.FnIn, planner.FnNotIn, planner.FnGreatest, planner.FnLeast, planner.FnNullIf:
+		strict = false
+	}
+	consts := true
+	for _, a := range c.args {
+		k, ok := a.(*constEval)
+		if ok && k.c.Null && strict {
+			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+		}
+		consts = consts && ok && k.c.Param == 0
+	}
+	if !consts {
+		return c
+	}
+	ctx := c.ctx
+	c.ctx = &evalCtx{errs: NewRowErrors(true)}
+	v := c.Eval(&vec.Batch{N: 1})
+	if c.ctx.errs.Err() != nil {
+		c.ctx = ctx
+		return c
+	}
+	k := &planner.Const{T: e.T, Null: v.IsNull(0)}
+	if !k.Null {
+		switch e.T.Kind {
+		case types.Bool:
+			k.B = v.Bool[0]
+		case types.Float64:
+			k.F = v.F64[0]
+		case types.String:
+			k.S = v.Str[0]
+		default:
+			k.I = v.I64[0]
+		}
+	}
+	return &constEval{c: k, out: vec.New(e.T, 0)}
 }
 
 type colEval int
@@ -94,9 +220,9 @@ func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
 }
 
 type castEval struct {
-	x    Evaluator
-	out  vec.Vec
-	errs *RowErrors
+	x   Evaluator
+	out vec.Vec
+	ctx *evalCtx
 }
 
 func (c *castEval) Eval(b *vec.Batch) *vec.Vec {
@@ -105,7 +231,7 @@ func (c *castEval) Eval(b *vec.Batch) *vec.Vec {
 	for i := 0; i < b.N; i++ {
 		if r := planner.CastValue(x, i, &c.out); r != planner.CastOK {
 			c.out.AppendNull()
-			c.errs.report(func() *sqlerr.Error { return planner.CastError(r, x.Type, c.out.Type, x.Text(i)) })
+			c.ctx.report(i, func() *sqlerr.Error { return planner.CastError(r, x.Type, c.out.Type, x.Text(i)) })
 		}
 	}
 	return &c.out
@@ -115,22 +241,53 @@ type caseEval struct {
 	conds, thens []Evaluator
 	els          Evaluator
 	out          vec.Vec
+	ctx          *evalCtx
+	// lazy: a branch or a later WHEN may fail, so each is computed with
+	// the rows that reach it marked live, open and take.
+	lazy         bool
+	open, take   []bool
+	condv, thenv []*vec.Vec
 }
 
 func (c *caseEval) Eval(b *vec.Batch) *vec.Vec {
-	conds := make([]*vec.Vec, len(c.conds))
-	thens := make([]*vec.Vec, len(c.thens))
-	for i := range c.conds {
-		conds[i] = c.conds[i].Eval(b)
-		thens[i] = c.thens[i].Eval(b)
+	n := b.N
+	parent := c.ctx.live
+	if c.lazy {
+		// open: the rows no WHEN has taken yet (of those that use the
+		// CASE); take: the rows taking the branch being computed.
+		c.open, c.take = grow(c.open, n), grow(c.take, n)
+		for i := range c.open {
+			c.open[i] = parent == nil || parent[i]
+		}
+	}
+	conds, thens := c.condv, c.thenv
+	for k := range c.conds {
+		if c.lazy {
+			c.ctx.live = c.open
+		}
+		cv := c.conds[k].Eval(b)
+		conds[k] = cv
+		if c.lazy {
+			for i, o := range c.open {
+				t := o && cv.Bool[i] && !cv.IsNull(i)
+				c.take[i] = t
+				c.open[i] = o && !t
+			}
+			c.ctx.live = c.take
+		}
+		thens[k] = c.thens[k].Eval(b)
 	}
 	var els *vec.Vec
 	if c.els != nil {
+		if c.lazy {
+			c.ctx.live = c.open
+		}
 		els = c.els.Eval(b)
 	}
+	c.ctx.live = parent
 	c.out.Reset()
 rows:
-	for r := 0; r < b.N; r++ {
+	for r := 0; r < n; r++ {
 		for i, cv := range conds {
 			if !cv.IsNull(r) && cv.Bool[r] {
 				c.out.AppendFrom(thens[i], r)
@@ -152,7 +309,11 @@ type callEval struct {
 	out  vec.Vec
 	like *likeMatcher
 	vals []*vec.Vec
-	errs *RowErrors
+	ctx  *evalCtx
+	// lazy: a coalesce whose later arguments may fail computes each with
+	// live marking the rows whose earlier arguments were all NULL.
+	lazy bool
+	open []bool
 }
 
 // resize makes out n rows long with a fresh null mask, reusing memory.
@@ -194,8 +355,31 @@ func nullsFrom(out *vec.Vec, n int, in ...*vec.Vec) {
 
 func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 	c.vals = c.vals[:0]
-	for _, a := range c.args {
-		c.vals = append(c.vals, a.Eval(b))
+	if c.lazy {
+		parent := c.ctx.live
+		c.open = grow(c.open, b.N)
+		for i := range c.open {
+			c.open[i] = parent == nil || parent[i]
+		}
+		for k, a := range c.args {
+			if k > 0 {
+				c.ctx.live = c.open
+			}
+			v := a.Eval(b)
+			c.vals = append(c.vals, v)
+			if v.Null != nil {
+				for i, isNull := range v.Null[:b.N] {
+					c.open[i] = c.open[i] && isNull
+				}
+			} else {
+				clear(c.open)
+			}
+		}
+		c.ctx.live = parent
+	} else {
+		for _, a := range c.args {
+			c.vals = append(c.vals, a.Eval(b))
+		}
 	}
 	n := b.N
 	out := &c.out
@@ -233,7 +417,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 	nullsFrom(out, n, args...)
 	switch c.fn {
 	case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod:
-		arith(c.fn, out, args[0], args[1], n, c.errs)
+		arith(c.fn, out, args[0], args[1], n, c.ctx)
 	case planner.FnNeg:
 		if out.Type.Kind == types.Float64 {
 			for i := 0; i < n; i++ {
@@ -248,7 +432,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			for i := 0; i < n; i++ {
 				out.I64[i] = -x[i]
 				if x[i] == lo {
-					overflow(out, i, c.errs)
+					overflow(out, i, c.ctx)
 				}
 			}
 		}
@@ -297,7 +481,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			out.Str[i] = substr(args[0].Str[i], args[1].I64[i], count)
 		}
 	case planner.FnAbs, planner.FnFloor, planner.FnCeil, planner.FnRound:
-		numeric(c.fn, out, args, n, c.errs)
+		numeric(c.fn, out, args, n, c.ctx)
 	case planner.FnGreatest, planner.FnLeast:
 		out.Null = nil
 		greatest := c.fn == planner.FnGreatest
@@ -352,7 +536,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 				case x[i] < 0:
 					msg = "a negative number raised to a non-integer power yields a complex result"
 				}
-				c.errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", msg) })
+				c.ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", msg) })
 			}
 		}
 	case planner.FnExtract:
@@ -573,7 +757,7 @@ func in(not bool, out *vec.Vec, args []*vec.Vec, n int) {
 	}
 }
 
-func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *RowErrors) {
+func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
 	if out.Type.Kind == types.Float64 {
 		x, y, o := a.F64[:n], b.F64[:n], out.F64[:n]
 		for i := range o {
@@ -600,7 +784,7 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *RowErrors) {
 			if math.IsInf(v, 0) && !math.IsInf(x[i], 0) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
 				o[i] = 0
 				out.SetNull(i)
-				errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: overflow") })
+				errs.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: overflow") })
 			}
 		}
 		return
@@ -702,13 +886,13 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *RowErrors) {
 }
 
 // overflow makes out[i] NULL and reports it out of range.
-func overflow(out *vec.Vec, i int, errs *RowErrors) {
+func overflow(out *vec.Vec, i int, errs *evalCtx) {
 	if out.I64 != nil {
 		out.I64[i] = 0
 	}
 	out.SetNull(i)
 	t := out.Type
-	errs.report(func() *sqlerr.Error {
+	errs.report(i, func() *sqlerr.Error {
 		if t.Kind == types.Decimal && t.Prec >= types.MaxDecimalPrec {
 			// A computed DECIMAL has no precision of the user's; this is
 			// the representation's limit.
@@ -720,15 +904,15 @@ func overflow(out *vec.Vec, i int, errs *RowErrors) {
 
 // divByZero makes out[i] NULL and reports the division by zero, unless
 // the row is NULL anyway.
-func divByZero(out *vec.Vec, i int, errs *RowErrors) {
+func divByZero(out *vec.Vec, i int, errs *evalCtx) {
 	if out.IsNull(i) {
 		return
 	}
 	out.SetNull(i)
-	errs.report(func() *sqlerr.Error { return sqlerr.New(sqlerr.DivisionByZero, "division by zero") })
+	errs.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DivisionByZero, "division by zero") })
 }
 
-func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *RowErrors) {
+func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *evalCtx) {
 	x := args[0]
 	switch out.Type.Kind {
 	case types.Float64:
