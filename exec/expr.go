@@ -145,8 +145,9 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 // fold computes a call of constants once, as PostgreSQL does at plan
 // time: a NULL operand of a function that is NULL on any NULL argument
 // makes it NULL without computing the others (so (k * k) + NULL fails in
-// no row), and a call whose arguments are all constant is its value, if
-// computing it does not fail (if it does, each row fails as it would).
+// no row), as a true operand does an OR and a false one an AND; and a
+// call whose arguments are all constant is its value, if computing it
+// does not fail (if it does, each row fails as it would).
 func fold(c *callEval, e *planner.Call) Evaluator {
 	strict := true
 	switch e.Fn {
@@ -154,11 +155,15 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 		planner.FnIn, planner.FnNotIn, planner.FnGreatest, planner.FnLeast, planner.FnNullIf:
 		strict = false
 	}
-	consts := true
+	consts := len(c.args) > 0
 	for _, a := range c.args {
 		k, ok := a.(*constEval)
 		if ok && k.c.Null && strict {
 			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+		}
+		// true OR x is true and false AND x false, whatever x is.
+		if ok && !k.c.Null && (e.Fn == planner.FnOr && k.c.B || e.Fn == planner.FnAnd && !k.c.B) {
+			return &constEval{c: &planner.Const{T: e.T, B: k.c.B}, out: vec.New(e.T, 0)}
 		}
 		consts = consts && ok && k.c.Param == 0
 	}
