@@ -372,12 +372,8 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			}
 			v := a.Eval(b)
 			c.vals = append(c.vals, v)
-			if v.Null != nil {
-				for i, isNull := range v.Null[:b.N] {
-					c.open[i] = c.open[i] && isNull
-				}
-			} else {
-				clear(c.open)
+			for i, o := range c.open {
+				c.open[i] = o && v.IsNull(i)
 			}
 		}
 		c.ctx.live = parent
