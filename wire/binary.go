@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -207,12 +206,13 @@ func timestampParamText(oid uint32, b []byte) (string, error) {
 	if pg > math.MaxInt64-pgEpochMicros {
 		return "", binaryErr(oid, "timestamp out of range")
 	}
-	t := time.UnixMicro(pg + pgEpochMicros).UTC()
-	// vec.ParseTimestamp reads four-digit years only.
-	if y := t.Year(); y < 0 || y > 9999 {
+	us := pg + pgEpochMicros
+	if !vec.TimestampInRange(us) {
 		return "", binaryErr(oid, "timestamp out of range")
 	}
-	return t.Format("2006-01-02 15:04:05.999999"), nil
+	// The text form the engine prints, which vec.ParseTimestamp reads
+	// back, BC years and years past 9999 included.
+	return string(vec.AppendTimestamp(nil, us)), nil
 }
 
 // intervalParamText decodes an interval: int64 µs, int32 days, int32

@@ -443,7 +443,8 @@ func TestBinaryParamErrors(t *testing.T) {
 		{"timestamp short", oidTimestamp, []byte{0, 0, 0, 0}, "22P03"},
 		{"timestamp infinity", oidTimestamp, be64(math.MaxInt64), "22P03"},
 		{"timestamptz -infinity", oidTimestamptz, be64(math.MinInt64), "22P03"},
-		{"timestamp year 10000", oidTimestamp, be64(253402300800000000 - pgEpochMicros), "22P03"},
+		{"timestamp before 4714 BC", oidTimestamp, be64(vec.MinTimestamp - 1 - pgEpochMicros), "22P03"},
+		{"timestamp past 294246", oidTimestamp, be64(vec.MaxTimestamp + 1 - pgEpochMicros), "22P03"},
 		{"timestamp overflow", oidTimestamp, be64(math.MaxInt64 - 1), "22P03"},
 		{"interval short", oidInterval, be64(1), "22P03"},
 		{"interval months", oidInterval, ival(0, 0, 1), "22P03"},
@@ -477,12 +478,14 @@ func TestBinaryParamErrors(t *testing.T) {
 // value appendBinary encoded.
 func TestBinaryParamRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	const minTs, maxTs = -62167219200000000, 253402300799999999 // years 0000 to 9999
-	tsVals := []int64{0, minTs, maxTs, pgEpochMicros, pgEpochMicros - 1, -1}
+	// All of TIMESTAMP's range, with the edges of 1 BC (ISO year 0000).
+	const minTs, maxTs = vec.MinTimestamp, vec.MaxTimestamp
+	tsVals := []int64{0, minTs, maxTs, pgEpochMicros, pgEpochMicros - 1, -1,
+		-62167219200000000, -62167219200000001, -62135596800000000, -62135596800000001}
 	ivVals := []int64{0, 1, -1, 86400e6, -86400e6, 86400e6 - 1, 1 << 53, 1<<53 + 1, -(1 << 53) - 1, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
 	fVals := []float64{0, 0.1, -1.5e-7, 1e15, 123456789012345.6, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN()}
 	for range 2000 {
-		tsVals = append(tsVals, minTs+rng.Int64N(maxTs-minTs))
+		tsVals = append(tsVals, minTs+int64(rng.Uint64N(uint64(maxTs)+uint64(-minTs))))
 		ivVals = append(ivVals, int64(rng.Uint64())>>rng.IntN(64))
 		fVals = append(fVals, math.Float64frombits(rng.Uint64()))
 	}

@@ -1,6 +1,7 @@
 package vec
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,15 +24,68 @@ var tsLayouts = []string{
 	"2006-01-02",
 }
 
-// ParseTimestamp reads a timestamp as microseconds since the epoch.
+// ParseTimestamp reads a timestamp as microseconds since the epoch,
+// failing for one outside TIMESTAMP's range. Besides four-digit years it
+// reads what AppendTimestamp prints, as PostgreSQL does: longer years
+// ("10000-01-01") and an era after the rest (" BC" or " AD", any case),
+// where 0001 BC is ISO year 0; there is no year 0000.
 func ParseTimestamp(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
+	bc := false
+	if n := len(s); n > 3 && s[n-3] == ' ' {
+		switch strings.ToUpper(s[n-2:]) {
+		case "BC":
+			bc = true
+			fallthrough
+		case "AD":
+			s = strings.TrimRight(s[:n-3], " ")
+		}
+	}
+	// The year: its digits up to the first '-'.
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	if n < 4 || n > 6 || n == len(s) || s[n] != '-' {
+		return 0, false
+	}
+	y, _ := strconv.Atoi(s[:n])
+	if y == 0 {
+		return 0, false // PostgreSQL has no year 0
+	}
+	if bc {
+		y = 1 - y
+	}
+	if y < -4714 || y > 294247 {
+		return 0, false // out of range whatever the rest says
+	}
+	// time.Parse reads four-digit years: read the date in the year of
+	// 2000..2399 that has the same place in the 400-year cycle of the
+	// Gregorian calendar, then move by whole cycles.
+	cycles := floorDiv(y, 400) - 5
+	s = strconv.Itoa(y-cycles*400) + s[n:]
 	for _, l := range tsLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			return t.UnixMicro(), true
+			us, move := t.UnixMicro(), int64(cycles)*cycleMicros
+			if move > 0 && us > math.MaxInt64-move {
+				return 0, false
+			}
+			us += move
+			return us, TimestampInRange(us)
 		}
 	}
 	return 0, false
+}
+
+// cycleMicros is the length of 400 Gregorian years, 146097 days.
+const cycleMicros = 146097 * 86400 * 1e6
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // ParseDecimal reads a decimal number as an integer scaled by 10^scale.

@@ -82,10 +82,32 @@ func AppendDecimal(buf []byte, x int64, scale int) []byte {
 }
 
 // AppendTimestamp formats microseconds since the epoch as PostgreSQL prints
-// a timestamp without time zone: fraction digits only as far as needed.
+// a timestamp without time zone: fraction digits only as far as needed, a
+// year of at least four digits, and a year before 1 AD as PostgreSQL
+// counts it, with no year 0: ISO year 0 is 0001 BC, -1 is 0002 BC, and the
+// era follows the time ("0001-12-31 23:00:00 BC").
 func AppendTimestamp(buf []byte, us int64) []byte {
 	t := time.UnixMicro(us).UTC()
-	buf = t.AppendFormat(buf, "2006-01-02 15:04:05")
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	bc := y <= 0
+	if bc {
+		y = 1 - y
+	}
+	if y < 1000 {
+		buf = append(buf, "000"[:4-digits(y)]...)
+	}
+	buf = strconv.AppendInt(buf, int64(y), 10)
+	buf = append(buf, '-')
+	buf = append2(buf, int(mo))
+	buf = append(buf, '-')
+	buf = append2(buf, d)
+	buf = append(buf, ' ')
+	buf = append2(buf, h)
+	buf = append(buf, ':')
+	buf = append2(buf, mi)
+	buf = append(buf, ':')
+	buf = append2(buf, sec)
 	if frac := us % 1e6; frac != 0 {
 		if frac < 0 {
 			frac += 1e6
@@ -98,8 +120,25 @@ func AppendTimestamp(buf []byte, us int64) []byte {
 		buf = append(buf, '.')
 		buf = append(buf, digits[:n]...)
 	}
+	if bc {
+		buf = append(buf, " BC"...)
+	}
 	return buf
 }
+
+// digits is the number of decimal digits of 0 <= x < 1000, 1 for 0.
+func digits(x int) int {
+	switch {
+	case x >= 100:
+		return 3
+	case x >= 10:
+		return 2
+	}
+	return 1
+}
+
+// append2 appends 0 <= x < 100 as two digits.
+func append2(buf []byte, x int) []byte { return append(buf, byte('0'+x/10), byte('0'+x%10)) }
 
 // AppendInterval formats microseconds as PostgreSQL's HH:MM:SS[.ffffff],
 // with a day count for long intervals.
