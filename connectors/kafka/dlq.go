@@ -59,6 +59,9 @@ func (d *deadLetters) add(key, val []byte, offset int64, err error) {
 // When ctx ends first, what is left stays pending (the records are read
 // again after a restart) and lost counts only what was given up before.
 func (d *deadLetters) flush(ctx context.Context) (lost int64, why error) {
+	if len(d.pending) > 0 && faultHook.Load() != nil {
+		fault("kafka-dlq " + d.topic)
+	}
 	bo := backoff{}
 	for attempt := 1; len(d.pending) > 0; attempt++ {
 		err := d.w.WriteMessages(ctx, d.pending...)

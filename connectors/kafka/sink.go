@@ -40,6 +40,8 @@ type Sink struct {
 	tr     *kgo.Transport
 	status atomic.Pointer[string]
 	sent   atomic.Int64
+	// failure is why a panic stopped the writer, nil while it runs.
+	failure atomic.Pointer[string]
 
 	mu      sync.Mutex
 	changed *sync.Cond // queue shrank, or grew, or the writer failed
@@ -119,6 +121,9 @@ func (s *Sink) RestoreSent(n int64) { s.sent.Store(n) }
 
 // Push queues a record for every row of a changelog batch.
 func (s *Sink) Push(b *vec.Batch) error {
+	if faultHook.Load() != nil {
+		fault("kafka-sink-push " + s.cfg.topic)
+	}
 	msgs := make([]kgo.Message, 0, b.N)
 	clear(s.latest)
 	for i := 0; i < b.N; i++ {
@@ -162,6 +167,9 @@ func (s *Sink) Push(b *vec.Batch) error {
 	for len(s.queue) >= sinkQueue && !s.closed {
 		s.changed.Wait()
 	}
+	if s.failure.Load() != nil {
+		return nil // a failed sink writes nothing more
+	}
 	s.queue = append(s.queue, msgs...)
 	s.changed.Broadcast()
 	return nil
@@ -175,41 +183,27 @@ func sign(d int64) int64 {
 }
 
 // Run writes queued records until ctx ends, retrying failed writes with
-// backoff (the records stay queued, in order).
+// backoff (the records stay queued, in order). A panic in it stops the
+// sink (see Failure), not the process.
 func (s *Sink) Run(ctx context.Context) {
-	stop := context.AfterFunc(ctx, func() {
-		s.mu.Lock()
-		s.closed = true
-		s.changed.Broadcast()
-		s.mu.Unlock()
-	})
+	stop := context.AfterFunc(ctx, s.close)
 	defer stop()
+	defer func() {
+		if p := recover(); p != nil {
+			s.Fail(recovered(s.cfg.topic, "writing records", p))
+		}
+	}()
 	bo := backoff{}
 	for {
-		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
-			s.changed.Wait()
-		}
-		if s.closed {
-			s.mu.Unlock()
+		batch, ok := s.next()
+		if !ok {
 			return
 		}
-		n := min(len(s.queue), 4096)
-		batch := s.queue[:n:n]
-		s.busy = true
-		s.mu.Unlock()
-		err := s.w.WriteMessages(ctx, batch...)
-		s.mu.Lock()
-		s.busy = false
-		if err == nil {
-			s.queue = s.queue[n:]
-			if len(s.queue) == 0 {
-				s.queue = nil
-			}
-			s.sent.Add(int64(n))
+		if faultHook.Load() != nil {
+			fault("kafka-sink " + s.cfg.topic)
 		}
-		s.changed.Broadcast()
-		s.mu.Unlock()
+		err := s.w.WriteMessages(ctx, batch...)
+		s.written(len(batch), err)
 		if err == nil {
 			bo.reset()
 			if s.Status() != "running" {
@@ -227,6 +221,66 @@ func (s *Sink) Run(ctx context.Context) {
 	}
 }
 
+// next waits for queued records and takes up to 4096 of them, or reports
+// false once the sink is closed.
+func (s *Sink) next() ([]kgo.Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.queue) == 0 && !s.closed {
+		s.changed.Wait()
+	}
+	if s.closed {
+		return nil, false
+	}
+	n := min(len(s.queue), 4096)
+	s.busy = true
+	return s.queue[:n:n], true
+}
+
+// written takes the n records next gave off the queue if err is nil.
+func (s *Sink) written(n int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.busy = false
+	if err == nil && s.failure.Load() == nil {
+		s.queue = s.queue[n:]
+		if len(s.queue) == 0 {
+			s.queue = nil
+		}
+		s.sent.Add(int64(n))
+	}
+	s.changed.Broadcast()
+}
+
+func (s *Sink) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	s.changed.Broadcast()
+}
+
+// Fail stops the sink for err, a panic's: its records are dropped, Push
+// and Flush no longer wait, and Status says "failed: " and err.
+func (s *Sink) Fail(err error) {
+	msg := err.Error()
+	if !s.failure.CompareAndSwap(nil, &msg) {
+		return
+	}
+	s.setStatus("failed: " + msg)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed, s.busy, s.queue = true, false, nil
+	s.changed.Broadcast()
+}
+
+// Failure is why a panic stopped the sink, or "".
+func (s *Sink) Failure() string {
+	if m := s.failure.Load(); m != nil {
+		return *m
+	}
+	return ""
+}
+
 // Flush waits until every queued record has been acknowledged.
 func (s *Sink) Flush(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() {
@@ -237,7 +291,13 @@ func (s *Sink) Flush(ctx context.Context) error {
 	defer stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if m := s.Failure(); m != "" {
+		return fmt.Errorf("sink to %s failed: %s", s.cfg.topic, m)
+	}
 	for len(s.queue) > 0 || s.busy {
+		if m := s.Failure(); m != "" {
+			return fmt.Errorf("sink to %s failed: %s", s.cfg.topic, m)
+		}
 		if s.closed {
 			return errors.New("the sink stopped with records unwritten")
 		}

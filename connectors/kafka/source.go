@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,7 +180,12 @@ func (s *Source) Run(ctx context.Context, from map[int]int64, out Output) error 
 		}
 		if !sleep(ctx, wait) {
 			if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.setStatus("stopped: " + err.Error())
+				var ie *internalError
+				if errors.As(err, &ie) {
+					s.setStatus("failed: " + err.Error())
+				} else {
+					s.setStatus("stopped: " + err.Error())
+				}
 				return err
 			}
 			return nil
@@ -245,8 +251,20 @@ func (s *Source) startOffset(ctx context.Context, p int) (int64, error) {
 }
 
 // readPartition reads partition p from offset pos (-1: the startup
-// position), delivering batches of rows with the offset they reach.
-func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output) error {
+// position), delivering batches of rows with the offset they reach. A
+// panic in it, or in out, is its error: it stops the source (whose
+// status says so), not the process, and the records past the last
+// delivery are read again after a restart.
+func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = recovered(s.cfg.topic, fmt.Sprintf("reading partition %d", p), r)
+		}
+	}()
+	return s.read(ctx, p, pos, out)
+}
+
+func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 	dec, err := format.NewDecoder(s.format, s.cols, maps.Clone(s.opts))
 	if err != nil {
 		return err
@@ -290,6 +308,7 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 	}
 	m := format.Meta{Topic: s.cfg.topic, Partition: p}
 	var key, val []byte
+	logged := false // a decoder's panic, with its stack
 	for ctx.Err() == nil {
 		resp, err := s.client.Fetch(ctx, &kgo.FetchRequest{Topic: s.cfg.topic, Partition: p, Offset: pos,
 			MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 250 * time.Millisecond})
@@ -312,6 +331,9 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			continue
 		}
 		bo.reset()
+		if faultHook.Load() != nil {
+			fault("kafka-fetch " + s.cfg.topic)
+		}
 		if *s.status.Load() != "running" {
 			s.setStatus("running")
 		}
@@ -343,7 +365,24 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 			if rec.Value == nil {
 				v = nil
 			}
-			if err := dec.Decode(v, &m, b); err != nil {
+			n := b.N
+			if err := decode(dec, v, &m, b); err != nil {
+				var dp *decodePanic
+				if errors.As(err, &dp) {
+					// The record is bad; what the decoder had appended
+					// of it goes, and so does the decoder, whose state
+					// the panic may have left half-changed.
+					b.Truncate(n)
+					if dec, err = format.NewDecoder(s.format, s.cols, maps.Clone(s.opts)); err != nil {
+						return err
+					}
+					if !logged {
+						logged = true
+						slog.Error("kafka source: recovered a panic decoding a record; it is a bad record (further ones are counted, not logged)",
+							"topic", s.cfg.topic, "partition", p, "offset", rec.Offset, "panic", dp.p, "stack", string(dp.stack))
+					}
+					err = dp
+				}
 				bad++
 				if dlq != nil {
 					dlq.add(m.Key, v, rec.Offset, err)
@@ -366,6 +405,19 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 	return nil
 }
 
+// decode is dec.Decode with a panic turned into the record's error.
+func decode(dec format.Decoder, v []byte, m *format.Meta, b *vec.Batch) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &decodePanic{p: p, stack: debug.Stack()}
+		}
+	}()
+	if faultHook.Load() != nil {
+		fault("kafka-decode " + string(v))
+	}
+	return dec.Decode(v, m, b)
+}
+
 // deliver writes pending dead letters, then hands the rows to out: a
 // crash between the two re-reads the records and writes their dead
 // letters again (at-least-once), never loses one. A letter the dead-letter
@@ -374,8 +426,11 @@ func (s *Source) readPartition(ctx context.Context, p int, pos int64, out Output
 func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p int, b *vec.Batch, pos, bad int64) error {
 	var lost int64
 	if dlq != nil {
-		var why error
-		lost, why = dlq.flush(ctx)
+		var why, err error
+		lost, why, err = s.flushDeadLetters(ctx, dlq, p)
+		if err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -388,6 +443,17 @@ func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p in
 	err := out.Deliver(p, b, pos, Counts{Bad: bad, DLQFailed: lost})
 	b.Reset()
 	return err
+}
+
+// flushDeadLetters is dlq.flush, a panic in it stopping the source.
+func (s *Source) flushDeadLetters(ctx context.Context, dlq *deadLetters, p int) (lost int64, why, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = recovered(s.cfg.topic, fmt.Sprintf("writing the dead letters of partition %d", p), r)
+		}
+	}()
+	lost, why = dlq.flush(ctx)
+	return lost, why, nil
 }
 
 func readBytes(dst []byte, r kgo.Bytes) ([]byte, error) {

@@ -176,6 +176,23 @@ func (b *Batch) Reset() {
 	b.N = 0
 }
 
+// Truncate cuts b back to its first n rows, dropping as well the part of
+// a row whose appending was cut short (by a panic in a decoder).
+func (b *Batch) Truncate(n int) {
+	for i := range b.Cols {
+		v := &b.Cols[i]
+		v.I64, v.F64, v.Str, v.Bool = v.I64[:min(n, len(v.I64))], v.F64[:min(n, len(v.F64))],
+			v.Str[:min(n, len(v.Str))], v.Bool[:min(n, len(v.Bool))]
+		if v.Null != nil {
+			v.Null = v.Null[:min(n, len(v.Null))]
+		}
+	}
+	if b.Diff != nil {
+		b.Diff = b.Diff[:min(n, len(b.Diff))]
+	}
+	b.N = min(n, b.N)
+}
+
 // AppendRow appends row i of src with diff d. Columns must match.
 func (b *Batch) AppendRow(src *Batch, i int, d int64) {
 	for c := range b.Cols {
