@@ -273,9 +273,16 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 		if err := meta.Put(keys.AppendUint64([]byte{'c'}, id), []byte(x.rel.SQL)); err != nil {
 			return err
 		}
-		if m := x.failed.Load(); m != nil && x.pipe != nil {
+		m := x.failed.Load()
+		if x.sink != nil {
+			if f := x.sink.failure(); f != "" {
+				m = &f
+			}
+		}
+		if m != nil && (x.pipe != nil || x.sink != nil) {
 			// A failed view stays failed after a restart: its state holds
-			// part of a batch and misses what came after.
+			// part of a batch and misses what came after. So does a
+			// failed sink, which wrote none of what came after.
 			if err := meta.Put(keys.AppendUint64([]byte{'f'}, id), []byte(*m)); err != nil {
 				return err
 			}

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/streamsql/streamsql/connectors/kafka"
+
 // Subscriptions counts the live subscriptions of every relation, so tests
 // can check that a client going away released its own.
 func (e *Engine) Subscriptions() int {
@@ -29,8 +31,9 @@ func (e *Engine) TickProcTime() error { return e.tickIdle() }
 // charged against subscription_buffer_bytes.
 func (e *Engine) SubscriptionBytes() int64 { return e.subBudget.used() }
 
-// PanicAt makes statements and batches panic where they reach point (see
-// fault), until the returned function is called.
+// PanicAt makes statements and batches, and the Kafka connector's
+// goroutines, panic where they reach point (see fault and kafka's
+// faultHook), until the returned function is called.
 func PanicAt(point string) (restore func()) {
 	f := func(p string) {
 		if p == point {
@@ -38,5 +41,9 @@ func PanicAt(point string) (restore func()) {
 		}
 	}
 	faultHook.Store(&f)
-	return func() { faultHook.Store(nil) }
+	kafka.SetFaultHook(f)
+	return func() {
+		faultHook.Store(nil)
+		kafka.SetFaultHook(nil)
+	}
 }

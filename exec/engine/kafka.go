@@ -45,6 +45,13 @@ func (e *Engine) runEntry(x *entry, run func(ctx context.Context)) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		defer func() {
+			// After done is closed: FLUSH, waiting for the source to
+			// move, sees that it stopped.
+			if x.df != nil {
+				x.df.locked(x.df.moved.Broadcast)
+			}
+		}()
 		defer close(x.done)
 		defer func() {
 			// A panic stops this source or sink alone (SHOW SOURCES,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,12 +19,39 @@ import (
 // to be acknowledged; past it the checkpoint fails and is tried again.
 const sinkFlushTimeout = 30 * time.Second
 
-// sinkOp feeds a view's changes to a Kafka sink.
-type sinkOp struct{ s *kafka.Sink }
+// sinkOp feeds a view's changes to a Kafka sink. A panic in the sink, in
+// Push here or in its writer's goroutine, stops that sink alone, as
+// viewGuard does for a view: SHOW SINKS says failed, checkpoints and
+// FLUSH no longer wait for it, and it stays failed after a restart (what
+// it did not write is not replayed): drop it and create it again.
+type sinkOp struct {
+	s *kafka.Sink
+	x *entry
+}
 
 var _ exec.Operator = (*sinkOp)(nil)
 
-func (o *sinkOp) Push(b *vec.Batch) error { return o.s.Push(b) }
+func (o *sinkOp) Push(b *vec.Batch) error {
+	if o.failure() != "" {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			o.x.fail("queueing a batch", p)
+			o.s.Fail(errors.New(o.x.failure()))
+		}
+	}()
+	return o.s.Push(b)
+}
+
+// failure is why the sink stopped, or "".
+func (o *sinkOp) failure() string {
+	if m := o.x.failure(); m != "" {
+		return m
+	}
+	return o.s.Failure()
+}
+
 func (o *sinkOp) OnWatermark(int64) error { return nil }
 func (o *sinkOp) OnBarrier(uint64) error  { return nil }
 func (o *sinkOp) Close() error            { return nil }
@@ -62,7 +90,8 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 	}
 	rel := &catalog.Relation{Name: st.Name, Kind: parser.KindSink, Columns: up.rel.Columns, EventTime: -1,
 		Options: opts, SQL: st.SQL}
-	x := &entry{rel: rel, upstream: up, df: up.df, sink: &sinkOp{sink}, done: make(chan struct{})}
+	x := &entry{rel: rel, upstream: up, df: up.df, done: make(chan struct{})}
+	x.sink = &sinkOp{s: sink, x: x}
 	created, err := e.register(x, st.IfNotExists)
 	if err != nil || !created {
 		sink.Close()
@@ -90,8 +119,8 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 // still lose.
 func flushSinks(ctx context.Context, xs []*entry) error {
 	for _, x := range xs {
-		if x.sink == nil {
-			continue
+		if x.sink == nil || x.sink.failure() != "" {
+			continue // a failed sink writes nothing more
 		}
 		if err := x.sink.s.Flush(ctx); err != nil {
 			return fmt.Errorf("sink %s: %w", x.rel.Name, err)
