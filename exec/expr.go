@@ -581,6 +581,9 @@ func extract(field string, us int64) int64 {
 	case "quarter":
 		return int64(t.Month()-1)/3 + 1
 	case "year":
+		if y := t.Year(); y <= 0 {
+			return int64(y) - 1 // PostgreSQL has no year 0: ISO year 0 is 1 BC, -1
+		}
 		return int64(t.Year())
 	}
 	panic("exec: unknown EXTRACT field " + field)
