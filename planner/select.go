@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -79,25 +80,38 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	distinctOnTop := sel.Distinct && grouped
 	grouped = grouped || sel.Distinct
 	out := b
+	var agg *Aggregate
 	if grouped {
 		scope, a, err := p.groupBy(q, sel, b, input, fields, sel.Distinct && !distinctOnTop, emitOnClose)
 		if err != nil {
 			return nil, err
 		}
-		input = a
+		input, agg = a, a
 		out = &binder{q: q, agg: scope, params: p.Params}
 	} else if emitOnClose {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}
 	if sel.Having != nil {
-		pred, err := out.expr(sel.Having.Expr)
-		if err != nil {
-			return nil, err
+		var kept Expr
+		for _, c := range conjuncts(sel.Having.Expr) {
+			pred, err := out.expr(c)
+			if err != nil {
+				return nil, err
+			}
+			if pred, err = out.coerce(pred, types.Boolean, c); err != nil {
+				return nil, err
+			}
+			if sel.GroupBy != nil && p.pushHaving(b, agg, c) {
+				continue
+			}
+			if kept != nil {
+				pred = &Call{Fn: FnAnd, Args: []Expr{kept, pred}, T: types.Boolean}
+			}
+			kept = pred
 		}
-		if pred, err = out.coerce(pred, types.Boolean, sel.Having.Expr); err != nil {
-			return nil, err
+		if kept != nil {
+			input = &Filter{Input: input, Pred: kept}
 		}
-		input = &Filter{Input: input, Pred: pred}
 	}
 	proj := &Project{Input: input, Time: -1}
 	for _, f := range fields {
@@ -141,6 +155,42 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		return proj, nil
 	}
 	return p.orderLimit(q, sel, proj, out)
+}
+
+// conjuncts splits a condition at its top-level ANDs.
+func conjuncts(n ast.ExprNode) []ast.ExprNode {
+	switch e := n.(type) {
+	case *ast.ParenthesesExpr:
+		return conjuncts(e.Expr)
+	case *ast.BinaryOperationExpr:
+		if e.Op == opcode.LogicAnd {
+			return append(conjuncts(e.L), conjuncts(e.R)...)
+		}
+	}
+	return []ast.ExprNode{n}
+}
+
+// pushHaving filters agg's input by c, a condition of HAVING already
+// checked to read only what the groups have in common, when c has no
+// aggregate and reads the input's columns: as in PostgreSQL, which
+// moves such a condition to WHERE, the rows it rejects are not grouped,
+// so an expression that would fail on them (a group key that overflows)
+// is never computed, and a view keeps no state for them.
+func (p *Planner) pushHaving(in *binder, agg *Aggregate, c ast.ExprNode) bool {
+	if hasAggregate(c) {
+		return false
+	}
+	w := *in
+	w.noAggs = "HAVING"
+	pred, err := w.expr(c)
+	if err == nil {
+		pred, err = w.coerce(pred, types.Boolean, c)
+	}
+	if err != nil {
+		return false // a window's bounds or a select-list alias
+	}
+	agg.Input = &Filter{Input: agg.Input, Pred: pred}
+	return true
 }
 
 // distinct groups the rows of proj by all their columns and projects the

@@ -40,6 +40,11 @@ func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Par
 func (e *Engine) run(ctx context.Context, n planner.Node) (*vec.Batch, error) {
 	switch n := n.(type) {
 	case *planner.Limit:
+		if n.Count == 0 {
+			// As in PostgreSQL, LIMIT 0 reads nothing, so nothing below it
+			// can fail.
+			return vec.NewBatch(catalog.Types(n.Columns()), 0), nil
+		}
 		b, err := e.run(ctx, n.Input)
 		if err != nil {
 			return nil, err
