@@ -17,7 +17,7 @@ const (
 	// genStarInGroup puts `*` in grouped and DISTINCT select lists (issue
 	// 14, wrong answers item 1: `*` reads the aggregate's output by the
 	// input's positions; helper "planner").
-	genStarInGroup = false
+	genStarInGroup = true
 	// genOverflowValues adds the BIGINT extremes, DECIMAL(18, s) columns,
 	// DECIMAL products, and BIGINT and INT operands in DECIMAL arithmetic
 	// and comparisons, whose results pass 64 bits or the engine's 18
@@ -32,7 +32,7 @@ const (
 	// aggregated rows, so `SELECT DISTINCT COUNT(*) FROM t GROUP BY k`
 	// returns a row per group (found by this test; planner/group.go, area
 	// of helper "planner").
-	genDistinctGrouped = false
+	genDistinctGrouped = true
 	// genFloatRound generates round(DOUBLE): PostgreSQL rounds halves to
 	// even (round(2.5e0) = 2), the engine away from zero (3) (found by
 	// this test; exec/expr.go).
