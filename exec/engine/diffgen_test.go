@@ -15,8 +15,8 @@ import (
 // off until their fixes are merged; turn one on to see its bug.
 const (
 	// genStarInGroup puts `*` in grouped and DISTINCT select lists (issue
-	// 14, wrong answers item 1: `*` reads the aggregate's output by the
-	// input's positions; helper "planner").
+	// 14, wrong answers item 1, fixed: `*` read the aggregate's output by
+	// the input's positions).
 	genStarInGroup = true
 	// genOverflowValues adds the BIGINT extremes, DECIMAL(18, s) columns,
 	// DECIMAL products, and BIGINT and INT operands in DECIMAL arithmetic
@@ -27,11 +27,9 @@ const (
 	// arithmetic wraps silently; helper "arith").
 	genOverflowValues = false
 	// genDistinctGrouped puts DISTINCT on grouped queries and global
-	// aggregates. The engine ignores it there: it adds the select list's
-	// plain expressions to the group keys but never deduplicates the
-	// aggregated rows, so `SELECT DISTINCT COUNT(*) FROM t GROUP BY k`
-	// returns a row per group (found by this test; planner/group.go, area
-	// of helper "planner").
+	// aggregates (found by this test, fixed: the engine ignored it there,
+	// so `SELECT DISTINCT COUNT(*) FROM t GROUP BY k` returned a row per
+	// group).
 	genDistinctGrouped = true
 	// genFloatRound generates round(DOUBLE): PostgreSQL rounds halves to
 	// even (round(2.5e0) = 2), the engine away from zero (3) (found by
