@@ -127,7 +127,15 @@ func (g *diffGen) agg() string {
 	case 3, 4:
 		return pick(g, "SUM(", "AVG(") + g.expr(pick[byte](g, 'I', 'I', 'N', 'F'), g.n(2)) + ")"
 	default:
-		return pick(g, "MIN(", "MAX(") + g.expr(pick[byte](g, 'I', 'N', 'F', 'S', 'T'), g.n(2)) + ")"
+		// Not of a constant: PostgreSQL answers MIN and MAX alone of a
+		// constant from the first row WHERE admits (a LIMIT 1), so a
+		// condition that fails on a later row does not fail it.
+		k := pick[byte](g, 'I', 'N', 'F', 'S', 'T')
+		e := g.expr(k, g.n(2))
+		for !hasColumn(e) {
+			e = g.expr(k, g.n(2))
+		}
+		return pick(g, "MIN(", "MAX(") + e + ")"
 	}
 }
 
