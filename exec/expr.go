@@ -930,10 +930,12 @@ func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *evalCt
 			case planner.FnCeil:
 				v = math.Ceil(v)
 			case planner.FnRound:
-				p := 1.0
-				if len(args) > 1 {
-					p = math.Pow(10, float64(args[1].I64[i]))
+				if len(args) == 1 {
+					// Halves to even, as PostgreSQL's round(float8) (rint).
+					v = math.RoundToEven(v)
+					break
 				}
+				p := math.Pow(10, float64(args[1].I64[i]))
 				v = math.Round(v*p) / p
 			}
 			out.F64[i] = v
