@@ -151,7 +151,15 @@ func (e *Engine) checkpointLocked() error {
 		if p := recover(); p != nil {
 			// Pebble panics when an fsync fails, which no retry can
 			// mend: a statement's recover must not turn that into an
-			// error and carry on (see guarded).
+			// error and carry on (see guarded). The wire ends only this
+			// connection, so first refuse writes until a checkpoint
+			// succeeds: this one may have committed on disk or not, and
+			// the log was not rotated, so an INSERT acknowledged now
+			// could land in a log no restart replays, or name a table
+			// the last checkpoint does not have.
+			err := fmt.Errorf("a checkpoint panicked: %v", p)
+			e.log.fail(err)
+			e.checkpointFailed(err)
 			panic(fatalPanic{p})
 		}
 	}()
