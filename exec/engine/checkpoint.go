@@ -199,6 +199,14 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 			df.mu.Unlock()
 		}
 	}()
+	defer func() {
+		if storage && err != nil {
+			// Before the dataflows are unlocked: an INSERT waiting on
+			// one must not be acknowledged into a log whose checkpoint
+			// failed (it may name a table the last checkpoint lacks).
+			e.log.fail(err)
+		}
+	}()
 	e.crash("checkpoint-begin")
 	if r, ok := e.backend.(interface{ RetryWrites() error }); ok {
 		// Pebble refuses writes while its flushes fail: see whether they
@@ -501,6 +509,7 @@ func varints(b []byte, n int) []int64 {
 // replayInsert re-applies one logged INSERT.
 func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 	e.mu.RLock()
+	next := e.nextID
 	var x *entry
 	for _, r := range e.rels {
 		if r.rel.ID == table && r.rel.LateOf == "" {
@@ -512,7 +521,14 @@ func (e *Engine) replayInsert(table, rows uint64, data []byte) error {
 		if e.wasSkipped(table) {
 			return errUnapplied{fmt.Errorf("its table (relation %d) was skipped at restore", table)}
 		}
-		return nil // the table was dropped after the insert
+		if table < next {
+			return nil // the table was dropped after the insert
+		}
+		// The checkpoint never allotted this id, yet its own log holds
+		// an acknowledged INSERT into it: the checkpoint is missing a
+		// table it should have. Dropping the rows would lose them.
+		return fmt.Errorf("engine: the insert log of checkpoint %d holds an INSERT into relation %d, "+
+			"which the checkpoint does not know (its next relation id is %d): refusing to start without its rows", e.ckptID, table, next)
 	}
 	b := vec.NewBatch(catalog.Types(x.rel.Columns), int(rows))
 	for i := uint64(0); i < rows; i++ {

@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state/memory"
 )
 
@@ -75,5 +78,93 @@ func TestLostPanicInDDLCheckpoint(t *testing.T) {
 				t.Errorf("after restart: %q, want the acknowledged row 2", got)
 			}
 		})
+	}
+}
+
+// failingRetry is the memory backend with Pebble's RetryWrites, failing
+// while fail is set, as Pebble's does while its flushes fail.
+type failingRetry struct {
+	*memory.Backend
+	fail atomic.Bool
+}
+
+func (b *failingRetry) RetryWrites() error {
+	if b.fail.Load() {
+		return sqlerr.New(sqlerr.DiskFull, "simulated: no space left on device")
+	}
+	return nil
+}
+
+// A checkpoint whose backend fails before the commit (RetryWrites, or a
+// cache's write-back) stops the log before the dataflows it paused go on:
+// an INSERT waiting on one is not acknowledged into a table the failed
+// CREATE's checkpoint lacks.
+func TestLostInsertAfterFailedCreateCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	mb, err := memory.Open(filepath.Join(dir, "mem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &failingRetry{Backend: mb}
+	e, err := Open(b, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mb.Close()
+	defer crashEngine(e)
+	s, _ := e.NewSession("test", "test")
+	b.fail.Store(true)
+	if out := runSQL(s, "CREATE TABLE t (k INT)"); !strings.Contains(out, "no space") {
+		t.Fatalf("CREATE whose checkpoint fails: %q", out)
+	}
+	x, _ := e.lookup("t")
+	one := vec.NewBatch(catalog.Types(x.rel.Columns), 1)
+	one.Cols[0].AppendI64(1)
+	one.EndRow(1)
+	// What an INSERT that passed writable() before the failure does next.
+	if err := e.log.append(x.rel.ID, one); err == nil {
+		t.Fatal("the insert log took an append after a checkpoint failed")
+	}
+}
+
+// A logged INSERT into a relation id the checkpoint never allotted is not
+// a dropped table's: it means the checkpoint lacks a table it should have,
+// and the start fails rather than drop acknowledged rows.
+func TestLostReplayUnknownTable(t *testing.T) {
+	dir := t.TempDir()
+	e, b := openMemory(t, dir, nil)
+	s, _ := e.NewSession("test", "test")
+	if out := runSQL(s, "CREATE TABLE t (k INT); CREATE TABLE u (k INT); DROP TABLE u"); out != "" {
+		t.Fatal(out)
+	}
+	x, _ := e.lookup("t")
+	one := vec.NewBatch(catalog.Types(x.rel.Columns), 1)
+	one.Cols[0].AppendI64(1)
+	one.EndRow(1)
+	// u's id: a dropped table's rows are ignored.
+	if err := e.log.append(x.rel.ID+1, one); err != nil {
+		t.Fatal(err)
+	}
+	crashEngine(e)
+	b.Close()
+	e, b = openMemory(t, dir, nil)
+	x, _ = e.lookup("t")
+	if err := e.log.append(x.rel.ID+2, one); err != nil {
+		t.Fatal(err)
+	}
+	crashEngine(e)
+	b.Close()
+	b, err := memory.Open(filepath.Join(dir, "mem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	e, err = Open(b, Options{Dir: dir})
+	if err == nil {
+		crashEngine(e)
+		t.Fatal("started without the rows of an INSERT into a relation its checkpoint does not know")
+	}
+	if !strings.Contains(err.Error(), "does not know") {
+		t.Fatalf("start: %v", err)
 	}
 }

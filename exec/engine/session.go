@@ -378,6 +378,10 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	}
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	// Again under the lock: a checkpoint that held it may have failed.
+	if err := e.writable(); err != nil {
+		return 0, err
+	}
 	fault("insert")
 	if e.log != nil {
 		// Durable before acknowledged: a crash after this replays the rows.
