@@ -132,6 +132,9 @@ type entry struct {
 	// failed is set, once, when a panic stopped this view or source (see
 	// viewGuard); it says why.
 	failed atomic.Pointer[string]
+	// dropped is set, under df.mu, when DROP detaches the relation: an
+	// INSERT that resolved it before then must not ingest into it.
+	dropped bool
 }
 
 // dataflow is the unit of execution: a root stream and everything that
@@ -591,6 +594,7 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 func (x *entry) detach() {
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	x.dropped = true
 	if x.upstream != nil && x.pipe != nil {
 		x.upstream.out.Detach(x.pipe.Entry)
 		x.df.proc.detach(x.pipe)

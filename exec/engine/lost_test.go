@@ -168,3 +168,35 @@ func TestLostReplayUnknownTable(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 }
+
+// An INSERT that resolved its table before a DROP of it took the
+// dataflow's lock is refused, not acknowledged into the dropped table
+// (and ignored by the next restart).
+func TestLostInsertRacingDrop(t *testing.T) {
+	dir := t.TempDir()
+	e, b := openMemory(t, dir, nil)
+	defer b.Close()
+	defer crashEngine(e)
+	s, _ := e.NewSession("test", "test")
+	if out := runSQL(s, "CREATE TABLE t (k INT)"); out != "" {
+		t.Fatal(out)
+	}
+	ddl, _ := e.NewSession("test", "test")
+	var once atomic.Bool
+	hook := func(p string) {
+		if p == "insert-resolved" && once.CompareAndSwap(false, true) {
+			if out := runSQL(ddl, "DROP TABLE t"); out != "" {
+				t.Errorf("DROP: %q", out)
+			}
+		}
+	}
+	faultHook.Store(&hook)
+	defer faultHook.Store(nil)
+	out := runSQL(s, "INSERT INTO t VALUES (1)")
+	if !once.Load() {
+		t.Fatal("the INSERT did not reach insert-resolved")
+	}
+	if !strings.Contains(out, `relation "t" was dropped`) {
+		t.Fatalf("INSERT racing DROP: %q, want it refused", out)
+	}
+}

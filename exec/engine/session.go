@@ -376,8 +376,15 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	if err := e.writable(); err != nil {
 		return 0, err
 	}
+	fault("insert-resolved")
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	if x.dropped {
+		// A DROP came between resolving the name and the lock; its
+		// checkpoint has forgotten the table, so a restart would ignore
+		// these rows.
+		return 0, sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", x.rel.Name)
+	}
 	// Again under the lock: a checkpoint that held it may have failed.
 	if err := e.writable(); err != nil {
 		return 0, err
