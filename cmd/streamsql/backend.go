@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/state/pebble"
 )
@@ -85,9 +86,14 @@ func memoryToPebble(b *pebble.Backend, ckpt string) error {
 	if err != nil {
 		return err
 	}
-	// Commit the imported state as Pebble's own, next, checkpoint.
+	// Commit the imported state as Pebble's own checkpoint under the same
+	// id: the engine replays ins-<id>.log on top of it, the INSERTs logged
+	// after the memory checkpoint (a crash took no final one).
+	if err := b.Checkpoint(id); err != nil {
+		return err
+	}
 	slog.Info("converted memory checkpoint to pebble", "checkpoint", id)
-	return b.Checkpoint(id + 1)
+	return nil
 }
 
 func pebbleToMemory(pdir, mdir string) (err error) {
@@ -118,6 +124,14 @@ func pebbleToMemory(pdir, mdir string) (err error) {
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(mdir, memory.CheckpointFile)); err != nil {
+		return err
+	}
+	// The rename must be on disk before the Pebble checkpoint goes, or a
+	// crash could leave neither.
+	if err := durable.SyncDir(mdir); err != nil {
+		return err
+	}
+	if err := durable.SyncDir(filepath.Dir(mdir)); err != nil {
 		return err
 	}
 	slog.Info("converted pebble checkpoint to memory", "checkpoint", id)

@@ -70,13 +70,13 @@ func (b *Backend) Checkpoint(id uint64) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if id <= b.lastID {
+	if id <= b.lastID && !(b.imported && id == b.lastID) {
 		return fmt.Errorf("pebble: checkpoint %d is not after checkpoint %d", id, b.lastID)
 	}
 	if err := b.checkpoint(id); err != nil {
 		return fmt.Errorf("pebble: checkpoint %d: %w", id, err)
 	}
-	b.lastID = id
+	b.lastID, b.imported = id, false
 	return nil
 }
 
@@ -252,7 +252,7 @@ func (b *Backend) restore() (uint64, error) {
 	}
 	err = b.switchTo(g)
 	b.setStats(m.stats)
-	b.lastID, b.sums = m.id, immutableSums(m)
+	b.lastID, b.sums, b.imported = m.id, immutableSums(m), false
 	if rbErr := b.rebase(); err == nil {
 		err = rbErr
 	}

@@ -111,6 +111,10 @@ type Backend struct {
 	nextGen uint64             // name of the next live DB directory
 	sums    map[string]fileSum // checksums of the current generation's immutable files
 
+	// imported is set by ImportSnapshot until the next Checkpoint, which
+	// may then commit the imported state under its own id.
+	imported bool
+
 	itersMu sync.Mutex // guards iters
 	iters   map[*iterator]struct{}
 

@@ -23,7 +23,8 @@ const importBatchSize = 4 << 20
 // error wrapping state.ErrCorrupt and leaves the contents unchanged.
 //
 // The imported state is not durable until the next Checkpoint, whose id must
-// exceed the returned one. ImportSnapshot has Restore's concurrency rules.
+// be the returned one or later: committing it under its own id keeps the
+// insert log that follows it (ins-<id>.log) the one a restart replays. ImportSnapshot has Restore's concurrency rules.
 func (b *Backend) ImportSnapshot(r io.Reader) (uint64, error) {
 	if b.closed.Load() {
 		return 0, state.ErrClosed
@@ -74,7 +75,7 @@ func (b *Backend) importSnapshot(r io.Reader) (uint64, error) {
 	err = b.switchTo(g)
 	b.dirty.Store(true)
 	b.setStats(stats)
-	b.lastID, b.sums = id, map[string]fileSum{}
+	b.lastID, b.sums, b.imported = id, map[string]fileSum{}, true
 	return id, err
 }
 

@@ -77,8 +77,13 @@ func TestMemoryToPebble(t *testing.T) {
 	if got := contents(t, b, transferIDs...); got != want {
 		t.Errorf("imported:\n%s\nwant:\n%s", got, want)
 	}
+	if err := b.Checkpoint(40); err == nil {
+		t.Error("Checkpoint went back before the imported id")
+	}
+	// The imported state commits under its own id, once.
+	mustCheckpoint(t, b, 41)
 	if err := b.Checkpoint(41); err == nil {
-		t.Error("Checkpoint reused the imported id")
+		t.Error("Checkpoint reused an id")
 	}
 	mustCheckpoint(t, b, 42)
 	b.Close()
