@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/durable"
 )
 
@@ -96,20 +98,34 @@ type errUnapplied struct{ err error }
 func (u errUnapplied) Error() string { return u.err.Error() }
 func (u errUnapplied) Unwrap() error { return u.err }
 
-// applyReplayed ingests a replayed INSERT's rows, turning a failure (or a
-// panic) into errUnapplied.
+// applyReplayed ingests a replayed INSERT's rows, turning a failure that
+// would recur at every start (an operator's error, or a panic) into
+// errUnapplied. A failure of the storage underneath (a full disk, an I/O
+// error) is returned as it is and fails the start: the rows would apply
+// once the disk is mended, and skipping them would let the checkpoint
+// after the replay commit without them.
 func (e *Engine) applyReplayed(x *entry, b *vec.Batch) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
-		if err != nil {
+		if err != nil && storageFailure(err) {
+			err = fmt.Errorf("engine: replaying a logged INSERT into %s: %w", x.rel.Name, err)
+		} else if err != nil {
 			err = errUnapplied{err}
 		}
 	}()
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
 	return x.df.ingest(b, 0)
+}
+
+// storageFailure reports whether err is the storage's, not the rows': an
+// errno, a data directory failure typed for the client, or a backend that
+// is closed or found its checkpoint corrupt.
+func storageFailure(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) || isStorage(err) || errors.Is(err, state.ErrClosed) || errors.Is(err, state.ErrCorrupt)
 }
 
 // skipInsert logs a logged INSERT left out of the replay, or returns err
