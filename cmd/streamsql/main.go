@@ -27,7 +27,7 @@ import (
 const usage = `streamsql: a streaming SQL engine you reach with psql.
 
 Usage:
-  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N] [--force-empty]
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N] [--force-empty] [--skip-unrestorable]
   streamsql test [--addr host:port [--allow-nonempty]] [-v] [--rewrite] [--timeout 60s] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql dev-kafka [--port 9092] [--topics a,b] [--partitions 4]   an in-memory Kafka broker, for development only
   streamsql bench [--query q5agg|all] [--state memory|pebble|all] [--events N] [--queries DIR]   Nexmark queries (built in, from testdata/nexmark) as fast as possible
@@ -80,6 +80,7 @@ func serve(args []string) error {
 	authDelay := fs.Duration("auth-delay", 100*time.Millisecond, "delay before answering a failed password, doubling with each consecutive failure from an address up to --auth-delay-max; 0 turns it off")
 	authDelayMax := fs.Duration("auth-delay-max", 5*time.Second, "longest delay after failed passwords from one address")
 	forceEmpty := fs.Bool("force-empty", false, "start even if the data directory has lost its checkpoint, from an empty catalog (discards the insert logs that follow the lost checkpoint)")
+	skipUnrestorable := fs.Bool("skip-unrestorable", false, "start even if a table's stored CREATE can no longer be applied, skipping the table and dropping its rows (saved in skipped.sql)")
 	writeTimeout := fs.Duration("client-write-timeout", 30*time.Second, "close a connection whose client accepts nothing written to it for this long (it stopped reading); 0 waits without limit")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
 	if err := fs.Parse(args); err != nil {
@@ -139,7 +140,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer backend.Close()
-	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint(), ForceEmpty: *forceEmpty})
+	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint(), ForceEmpty: *forceEmpty, SkipUnrestorable: *skipUnrestorable})
 	if err != nil {
 		return err
 	}

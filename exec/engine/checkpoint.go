@@ -42,6 +42,10 @@ type Options struct {
 	// checkpoint (serve --force-empty): the insert logs that follow the
 	// lost checkpoint are discarded. Without it, Open refuses.
 	ForceEmpty bool
+	// SkipUnrestorable starts even when a table's stored CREATE can no
+	// longer be applied (serve --skip-unrestorable): the table is skipped
+	// like a view, its rows dropped. Without it, Open refuses.
+	SkipUnrestorable bool
 }
 
 // The meta namespace (id 0; relation ids start at 1) holds what a restart

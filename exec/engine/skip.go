@@ -72,6 +72,13 @@ func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
 // skipRelation leaves relation id out of the restored engine and drops its
 // state (every namespace under its id).
 func (e *Engine) skipRelation(id uint64, sql string, err error) error {
+	if name, ok := storedTable(sql); ok && !e.opts.SkipUnrestorable {
+		// A table's rows are in no other file: skipping it would lose
+		// them for good, so that takes an explicit choice.
+		return fmt.Errorf("engine: cannot restore table %q (relation %d): %w; starting without it would drop its rows for good: "+
+			"fix the cause, or start with --skip-unrestorable to skip it (its statement is then saved in %s and its logged inserts kept aside)",
+			name, id, err, SkippedFile)
+	}
 	slog.Error("skipping a relation that cannot be restored: its statement is saved in "+SkippedFile, "id", id, "statement", sql, "err", err)
 	e.skipped = append(e.skipped, skippedRel{id: id, sql: sql, err: err})
 	for k := uint64(0); k < 256; k++ {
@@ -80,6 +87,22 @@ func (e *Engine) skipRelation(id uint64, sql string, err error) error {
 		}
 	}
 	return nil
+}
+
+// storedTable reports whether a stored statement creates a table, and its
+// name; one this version cannot parse is judged by its first words.
+func storedTable(sql string) (string, bool) {
+	if st, err := parser.ParseOne(sql); err == nil {
+		if cr, ok := st.(*parser.CreateRelation); ok && cr.Kind == parser.KindTable {
+			return cr.Name, true
+		}
+		return "", false
+	}
+	f := strings.Fields(sql)
+	if len(f) < 3 || !strings.EqualFold(f[0], "CREATE") || !strings.EqualFold(f[1], "TABLE") {
+		return "", false
+	}
+	return strings.SplitN(f[2], "(", 2)[0], true
 }
 
 // wasSkipped reports whether relation id was skipped by restore.

@@ -17,21 +17,26 @@ import (
 )
 
 // TestRestoreSkips boots a data directory whose checkpoint holds a CREATE
-// this version refuses, with logged INSERTs into it: the relation and the
-// view reading it are skipped, saved in skipped.sql, and their logged rows
+// TABLE this version refuses, with logged INSERTs into it: refused without
+// --skip-unrestorable; with it, the table and the view reading it are
+// skipped, saved in skipped.sql, and their logged rows
 // kept aside, while everything else comes back, and a second restart is
 // clean.
 func TestRestoreSkips(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	live, image := filepath.Join(root, "live"), filepath.Join(root, "image")
-	open := func(dir string) (*engine.Engine, func()) {
+	open := func(dir string, opts ...engine.Options) (*engine.Engine, func()) {
 		t.Helper()
 		backend, err := memory.Open(filepath.Join(dir, "state"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return openDurable(t, backend, dir, engine.Options{})
+		var o engine.Options
+		if len(opts) > 0 {
+			o = opts[0]
+		}
+		return openDurable(t, backend, dir, o)
 	}
 	exec := func(eng *engine.Engine, sqls ...string) {
 		t.Helper()
@@ -83,7 +88,17 @@ func TestRestoreSkips(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	eng, stop = open(image)
+	// A table's rows would be lost for good: not without the flag.
+	refused, err := memory.Open(filepath.Join(image, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.Open(refused, engine.Options{Dir: image})
+	refused.Close()
+	if err == nil || !strings.Contains(err.Error(), `table "t"`) || !strings.Contains(err.Error(), "--skip-unrestorable") {
+		t.Fatalf("start without --skip-unrestorable: %v, want it refused naming table t", err)
+	}
+	eng, stop = open(image, engine.Options{SkipUnrestorable: true})
 	conn := connect(t, serveEngine(t, eng))
 	if got := queryValues(t, conn, "SELECT k FROM u ORDER BY k"); len(got) != 2 {
 		t.Errorf("u = %v, want its 2 logged rows", got)
