@@ -204,10 +204,14 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 		}
 	}()
 	defer func() {
+		// Before the dataflows are unlocked: an INSERT waiting on one
+		// must not be acknowledged into a log whose checkpoint failed
+		// (it may name a table the last checkpoint lacks).
+		if p := recover(); p != nil {
+			e.log.fail(fmt.Errorf("a checkpoint panicked: %v", p))
+			panic(p) // checkpointLocked's recover passes it on
+		}
 		if storage && err != nil {
-			// Before the dataflows are unlocked: an INSERT waiting on
-			// one must not be acknowledged into a log whose checkpoint
-			// failed (it may name a table the last checkpoint lacks).
 			e.log.fail(err)
 		}
 	}()
