@@ -227,7 +227,7 @@ func (e *Engine) checkpointLoop() {
 	// whichever checkpoint failed first: this loop's, a DDL's.
 	var retry <-chan time.Time
 	arm := func() {
-		if d, err, n := e.retryDelay(); err != nil {
+		if d, n, err := e.retryDelay(); err != nil {
 			slog.Error("checkpoint failed: writes are refused until one succeeds", "err", err, "failed_attempts", n, "retry_in", d)
 			retry = time.After(d)
 		} else {

@@ -105,11 +105,13 @@ func (e *Engine) checkpointSucceeded() {
 
 // retryDelay is how long the checkpoint loop waits before retrying a
 // failed checkpoint, 0 when the last one succeeded.
-func (e *Engine) retryDelay() (time.Duration, error, int) {
+// failures counts the attempts that failed in a row, and err is the last
+// one's error.
+func (e *Engine) retryDelay() (d time.Duration, failures int, err error) {
 	h := &e.storage
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.delay, h.err, h.failures
+	return h.delay, h.failures, h.err
 }
 
 // writable returns nil, or the error refusing a write while checkpoints

@@ -101,10 +101,10 @@ func (h *health) ok() {
 }
 
 // state returns the recorded error and a channel closed at its next change.
-func (h *health) state() (error, <-chan struct{}) {
+func (h *health) state() (<-chan struct{}, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.err, h.changed
+	return h.changed, h.err
 }
 
 // breakDB records Pebble's fatal failure to write its MANIFEST.
@@ -217,7 +217,7 @@ func (b *Backend) flush(db *pebble.DB) error {
 	if err := b.brokenErr(); err != nil {
 		return err
 	}
-	if err, _ := b.health.state(); err != nil {
+	if _, err := b.health.state(); err != nil {
 		// A flush or compaction is failing and waits to retry: retry it now,
 		// and fail with its error unless it succeeds. AsyncFlush is not
 		// called meanwhile: with the memtables full it would block.
@@ -263,7 +263,7 @@ func (b *Backend) retry() error {
 	defer t.Stop()
 	select {
 	case <-changed:
-		err, _ := b.health.state()
+		_, err := b.health.state()
 		return err
 	case <-t.C:
 		return nil
@@ -279,7 +279,7 @@ var errFlushTimeout = errors.New("pebble: flush did not finish")
 // await waits for a flush to finish, returning early with the next
 // background error reported while it waits.
 func (b *Backend) await(done <-chan struct{}, timeout time.Duration) error {
-	_, changed := b.health.state()
+	changed, _ := b.health.state()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
@@ -288,7 +288,7 @@ func (b *Backend) await(done <-chan struct{}, timeout time.Duration) error {
 			return nil
 		case <-changed:
 			var err error
-			if err, changed = b.health.state(); err != nil {
+			if changed, err = b.health.state(); err != nil {
 				select {
 				case <-done: // it failed, then succeeded
 					return nil
@@ -328,7 +328,7 @@ func (b *Backend) writable(db *pebble.DB) error {
 	if db.Metrics().MemTable.Count < 2 {
 		return nil
 	}
-	err, _ := b.health.state()
+	_, err := b.health.state()
 	if err == nil {
 		return nil
 	}
