@@ -356,6 +356,11 @@ func (a *Aggregate) appendRow(keyVecs []*vec.Vec, r int, start, end int64, acc [
 	a.outB.EndRow(d)
 }
 
+// floatOverflow is PostgreSQL's error for a float8 result past its range.
+func floatOverflow() *sqlerr.Error {
+	return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: overflow")
+}
+
 // aggResult appends an aggregate's current result; a SUM outside its
 // type's range is NULL and reported to errs.
 func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *RowErrors) {
@@ -367,7 +372,12 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		case v.n == 0:
 			out.AppendNull()
 		case out.Type.Kind == types.Float64:
-			out.AppendF64(floatTotal(v))
+			if f, ok := floatTotal(v); ok {
+				out.AppendF64(f)
+			} else {
+				out.AppendNull()
+				errs.report(floatOverflow)
+			}
 		case !v.wideFits() || !vec.InRange(v.i, out.Type):
 			out.AppendNull()
 			t := out.Type
@@ -380,7 +390,12 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		case v.n == 0:
 			out.AppendNull()
 		case arg.Kind == types.Float64:
-			out.AppendF64(floatTotal(v) / float64(v.n))
+			if f, ok := floatTotal(v); ok {
+				out.AppendF64(f / float64(v.n))
+			} else {
+				out.AppendNull()
+				errs.report(floatOverflow)
+			}
 		case arg.Kind == types.Decimal:
 			out.AppendF64(v.wideFloat() / float64(types.Pow10[arg.Scale]) / float64(v.n))
 		default:

@@ -782,13 +782,18 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
 				}
 			}
 		}
-		// A finite operation that gives an infinity overflowed, as
-		// PostgreSQL's float8 says.
+		// A finite operation that gives an infinity overflowed, and a
+		// product or quotient of nonzero finite operands that gives 0
+		// underflowed, as PostgreSQL 15's float8 says.
+		under := fn == planner.FnMul || fn == planner.FnDiv
 		for i, v := range o {
 			if math.IsInf(v, 0) && !math.IsInf(x[i], 0) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
 				o[i] = 0
 				out.SetNull(i)
 				errs.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: overflow") })
+			} else if under && v == 0 && x[i] != 0 && y[i] != 0 && !math.IsInf(y[i], 0) && !out.IsNull(i) {
+				out.SetNull(i)
+				errs.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "value out of range: underflow") })
 			}
 		}
 		return

@@ -98,20 +98,35 @@ func mergeFloatTail(acc, p *aggVal) {
 	acc.s = a.encode()
 }
 
-// floatTotal is the sum a DOUBLE SUM or AVG accumulator stands for.
-func floatTotal(v *aggVal) float64 {
+// floatTotal is the sum a DOUBLE SUM or AVG accumulator stands for; ok
+// is false where finite inputs add up past DOUBLE's range, which
+// PostgreSQL's float8 sum reports as an overflow (an infinite input makes
+// an infinite sum, which is no overflow).
+func floatTotal(v *aggVal) (f float64, ok bool) {
 	if v.s == "" {
-		return v.f
+		return v.f, !math.IsInf(v.f, 0)
 	}
 	t := decodeFloatTail(v.s)
+	if t.nan == 0 && t.posInf == 0 && t.negInf == 0 {
+		f := floatFinite(t, v)
+		return f, !math.IsInf(f, 0)
+	}
+	return floatInfinite(t), true
+}
+
+// floatInfinite is the sum of a tail with an infinite or NaN input.
+func floatInfinite(t *floatTail) float64 {
 	switch {
 	case t.nan > 0 || t.posInf > 0 && t.negInf > 0:
 		return math.NaN()
 	case t.posInf > 0:
 		return math.Inf(1)
-	case t.negInf > 0:
-		return math.Inf(-1)
 	}
+	return math.Inf(-1)
+}
+
+// floatFinite is the sum of finite inputs: ±Inf past DOUBLE's range.
+func floatFinite(t *floatTail, v *aggVal) float64 {
 	f := new(big.Float).SetInt(&t.hi)
 	hi, _ := f.SetMantExp(f, floatUnitExp).Float64() // ±Inf past the range
 	return hi + v.f

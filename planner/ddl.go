@@ -195,8 +195,10 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 			col := rel.Columns[target[i]]
 			ce, err := b.coerce(e, col.Type, x)
 			if err != nil {
-				// A computed value converts as an assignment cast would.
-				if _, isConst := e.(*Const); isConst {
+				// A computed value, or a number of another numeric type,
+				// converts as an assignment cast would: a BIGINT past an
+				// INT column's range is out of range (22003).
+				if _, isConst := e.(*Const); isConst && !(e.Type().Numeric() && col.Type.Numeric()) {
 					return nil, err
 				}
 				if ce, err = b.cast(e, col.Type, x); err != nil {

@@ -136,7 +136,15 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return b.uniform(FnNullIf, xs, n)
+		a := xs[0].Type()
+		e, err := b.uniform(FnNullIf, xs, n)
+		if err != nil || !a.Numeric() || sameType(a, e.Type()) && a.Prec == e.Type().Prec {
+			return e, err
+		}
+		// nullif(a, b) has a's type, as in PostgreSQL, though a and b
+		// compare in their common type: the value is a's, so the cast
+		// back cannot fail, and i * nullif(11, k) is INT arithmetic.
+		return &Cast{X: e, T: a}, nil
 	case "if":
 		xs, err := args(3, 3)
 		if err != nil {
