@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -139,15 +137,7 @@ func TestKafkaPanics(t *testing.T) {
 // without waiting for it.
 func TestKafkaSinkPanicRestart(t *testing.T) {
 	addr, _ := startKafka(t, "out")
-	stateDir, logDir := t.TempDir(), t.TempDir()
-	open := func() (*pgx.Conn, func()) {
-		backend, err := memory.Open(stateDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, stop := openDurable(t, backend, logDir, engine.Options{})
-		return connect(t, serveEngine(t, eng)), stop
-	}
+	open := memoryReopener(t)
 	a, stop := open()
 	run(t, a, "CREATE TABLE t (k INT)")
 	run(t, a, "CREATE MATERIALIZED VIEW v AS SELECT count(*) AS n FROM t")

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 )
 
 // TestPanicInStatement makes a statement panic at each point where it holds
@@ -147,15 +146,7 @@ func TestPanicInView(t *testing.T) {
 // TestPanicInViewRestart checks that a view a panic stopped is still
 // failed after a restart, and the other views and the table are whole.
 func TestPanicInViewRestart(t *testing.T) {
-	stateDir, logDir := t.TempDir(), t.TempDir()
-	open := func() (*pgx.Conn, func()) {
-		backend, err := memory.Open(stateDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng, stop := openDurable(t, backend, logDir, engine.Options{})
-		return connect(t, serveEngine(t, eng)), stop
-	}
+	open := memoryReopener(t)
 	a, stop := open()
 	run(t, a, "CREATE TABLE t (k INT)")
 	run(t, a, "CREATE MATERIALIZED VIEW v AS SELECT k, count(*) AS n FROM t GROUP BY k")

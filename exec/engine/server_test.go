@@ -129,6 +129,22 @@ func restartable(t testing.TB) func(stmts ...string) [][]any {
 	}
 }
 
+// memoryReopener returns a function that starts a server on one memory
+// backend directory and insert log (each call a restart of the last) and
+// returns a connection to it and the function that stops it.
+func memoryReopener(t testing.TB) func() (*pgx.Conn, func()) {
+	stateDir, logDir := t.TempDir(), t.TempDir()
+	return func() (*pgx.Conn, func()) {
+		t.Helper()
+		backend, err := memory.Open(stateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, stop := openDurable(t, backend, logDir, engine.Options{})
+		return connect(t, serveEngine(t, eng)), stop
+	}
+}
+
 // queryValues runs a query and returns its rows as pgx decodes them.
 func queryValues(t testing.TB, conn *pgx.Conn, sql string) [][]any {
 	t.Helper()
