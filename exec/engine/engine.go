@@ -192,6 +192,9 @@ func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
 		}
 	}()
 	rel := df.root.rel
+	if faultHook.Load() != nil {
+		fault("ingest " + rel.Name)
+	}
 	var procNow int64
 	if df.proc != nil {
 		procNow = df.proc.now(df)

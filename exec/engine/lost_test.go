@@ -13,6 +13,8 @@ import (
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
+	"github.com/streamsql/streamsql/state/durable/faultfs"
 	"github.com/streamsql/streamsql/state/memory"
 )
 
@@ -128,7 +130,7 @@ func TestLostInsertAfterFailedCreateCheckpoint(t *testing.T) {
 	one.Cols[0].AppendI64(1)
 	one.EndRow(1)
 	// What an INSERT that passed writable() before the failure does next.
-	if err := e.log.append(x.rel.ID, one); err == nil {
+	if _, _, err := e.log.append(x.rel.ID, one); err == nil {
 		t.Fatal("the insert log took an append after a checkpoint failed")
 	}
 }
@@ -148,14 +150,14 @@ func TestLostReplayUnknownTable(t *testing.T) {
 	one.Cols[0].AppendI64(1)
 	one.EndRow(1)
 	// u's id: a dropped table's rows are ignored.
-	if err := e.log.append(x.rel.ID+1, one); err != nil {
+	if _, _, err := e.log.append(x.rel.ID+1, one); err != nil {
 		t.Fatal(err)
 	}
 	crashEngine(e)
 	b.Close()
 	e, b = openMemory(t, dir, nil)
 	x, _ = e.lookup("t")
-	if err := e.log.append(x.rel.ID+2, one); err != nil {
+	if _, _, err := e.log.append(x.rel.ID+2, one); err != nil {
 		t.Fatal(err)
 	}
 	crashEngine(e)
@@ -265,4 +267,71 @@ func TestLostReplayStorageError(t *testing.T) {
 	if got := restartSelect(t, nil, nil, dir); got != "1\n" {
 		t.Errorf("after the disk came back: %q, want the acknowledged row", got)
 	}
+}
+
+// An INSERT whose rows are logged but then fail to apply is reported as
+// failed, so a restart must not bring its rows back: a cancel record in
+// the log makes the replay skip them. When the cancel cannot be written,
+// no INSERT is acknowledged until a checkpoint starts a new log.
+func TestLostFailedInsertCancelled(t *testing.T) {
+	t.Run("cancelled", func(t *testing.T) {
+		dir := t.TempDir()
+		e, b := openMemory(t, dir, nil)
+		s, _ := e.NewSession("test", "test")
+		if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
+			t.Fatal(out)
+		}
+		restore := PanicAt("ingest t")
+		out := runSQL(s, "INSERT INTO t VALUES (2)")
+		restore()
+		if !strings.Contains(out, "injected fault") {
+			t.Fatalf("INSERT with a failing ingest: %q, want the injected fault", out)
+		}
+		if out := runSQL(s, "INSERT INTO t VALUES (3)"); out != "" {
+			t.Fatalf("INSERT after a cancelled one: %q", out)
+		}
+		if got := restartSelect(t, e, b, dir); got != "1\n3\n" {
+			t.Fatalf("after restart: %q, want 1 and 3 (the failed INSERT cancelled)", got)
+		}
+	})
+	t.Run("cancel fails", func(t *testing.T) {
+		dir := t.TempDir()
+		mb, err := memory.Open(filepath.Join(dir, "mem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys := faultfs.New(durable.OS)
+		e, err := Open(mb, Options{Dir: dir, FS: fsys})
+		if err != nil {
+			mb.Close()
+			t.Fatal(err)
+		}
+		s, _ := e.NewSession("test", "test")
+		if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
+			t.Fatal(out)
+		}
+		// The INSERT's write and fsync go through; the cancel's write fails.
+		fsys.Fail(fsys.Ops()+3, 1)
+		restore := PanicAt("ingest t")
+		out := runSQL(s, "INSERT INTO t VALUES (2)")
+		restore()
+		if !strings.Contains(out, "injected fault") {
+			t.Fatalf("INSERT with a failing ingest: %q, want the injected fault", out)
+		}
+		if f := fsys.Failed(); len(f) != 1 || !strings.Contains(f[0], "write") {
+			t.Fatalf("failed operations %v, want the cancel's write", f)
+		}
+		if out := runSQL(s, "INSERT INTO t VALUES (3)"); !strings.Contains(out, "refused") {
+			t.Fatalf("INSERT after a cancel that failed: %q, want it refused", out)
+		}
+		if err := e.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		if out := runSQL(s, "INSERT INTO t VALUES (4)"); out != "" {
+			t.Fatalf("INSERT after the checkpoint: %q", out)
+		}
+		if got := restartSelect(t, e, mb, dir); got != "1\n4\n" {
+			t.Fatalf("after restart: %q, want 1 and 4", got)
+		}
+	})
 }

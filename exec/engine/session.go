@@ -390,14 +390,22 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 		return 0, err
 	}
 	fault("insert")
+	var epoch uint64
+	off := int64(-1)
 	if e.log != nil {
 		// Durable before acknowledged: a crash after this replays the rows.
-		if err := e.log.append(x.rel.ID, b); err != nil {
+		var err error
+		if epoch, off, err = e.log.append(x.rel.ID, b); err != nil {
 			return 0, sqlerr.Storage("logging the INSERT", err)
 		}
 		e.crash("insert-after-log")
 	}
 	if err := x.df.ingest(b, 0); err != nil {
+		if off >= 0 {
+			// The client is told it failed: a restart must not bring
+			// its rows back (or twice, after a retry).
+			e.log.cancel(epoch, off)
+		}
 		return 0, storageError("applying the INSERT", err)
 	}
 	return b.N, nil

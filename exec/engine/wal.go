@@ -27,6 +27,10 @@ import (
 //
 // Record: uvarint length | crc32c(payload) | payload, where payload is
 // uvarint table id | uvarint row count | rows in exec.EncodeRow form.
+// Table id 0 (relation ids start at 1) marks a cancel record instead:
+// uvarint 0 | uvarint byte offset of an earlier record in the same log,
+// whose INSERT failed after it was logged, so replay skips it (see
+// cancel). A log without cancel records reads as before.
 //
 // Appends are serialized and each is one write then an fsync, so only the
 // last record of a log can be incomplete. A write or fsync that fails cuts
@@ -129,25 +133,59 @@ func (l *insertLog) fail(err error) {
 	l.mu.Unlock()
 }
 
-// append writes one INSERT's rows and fsyncs them.
-func (l *insertLog) append(table uint64, b *vec.Batch) error {
+// append writes one INSERT's rows and fsyncs them. It returns the log's
+// epoch and the record's byte offset, which name the record for cancel.
+func (l *insertLog) append(table uint64, b *vec.Batch) (epoch uint64, off int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.broken != nil {
-		return sqlerr.Storage("engine: inserts are refused until the next checkpoint starts a new insert log", l.broken)
+		return 0, 0, sqlerr.Storage("engine: inserts are refused until the next checkpoint starts a new insert log", l.broken)
 	}
 	if l.f == nil {
-		return sqlerr.New(sqlerr.IOError, "engine: the insert log is closed: the server is stopping")
+		return 0, 0, sqlerr.New(sqlerr.IOError, "engine: the insert log is closed: the server is stopping")
 	}
 	p := binary.AppendUvarint(l.buf[:0], table)
 	p = binary.AppendUvarint(p, uint64(b.N))
 	for i := 0; i < b.N; i++ {
 		p = exec.EncodeRow(p, b.Cols, i)
 	}
+	l.buf = p
+	off = l.size
+	if err := l.write(p); err != nil {
+		return 0, 0, sqlerr.Storage("engine: writing the insert log", err)
+	}
+	return l.epoch, off, nil
+}
+
+// cancel appends a cancel record for the record at byte off of the log of
+// epoch, whose INSERT failed after append: replay skips it. If the log has
+// been rotated since, the record is no longer replayed and there is
+// nothing to do. If the cancel cannot be written, the log takes no more
+// appends until the next checkpoint; the failed INSERT's rows would then
+// come back after a crash before it.
+func (l *insertLog) cancel(epoch uint64, off int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil || l.epoch != epoch {
+		return
+	}
+	if l.broken != nil {
+		// Its tail may be torn: a record after it would make replay
+		// take the log for damaged. It already refuses appends.
+		return
+	}
+	p := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64), 0)
+	p = binary.AppendUvarint(p, uint64(off))
+	if err := l.write(p); err != nil && l.broken == nil {
+		l.broken = fmt.Errorf("cancelling the logged record of a failed INSERT at byte %d of %s: %w", off, logName(l.dir, l.epoch), err)
+	}
+}
+
+// write appends a record of payload p and fsyncs it; l.mu is held.
+func (l *insertLog) write(p []byte) error {
 	rec := binary.AppendUvarint(make([]byte, 0, len(p)+16), uint64(len(p)))
 	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(p, crcTable))
 	rec = append(rec, p...)
-	l.buf = p
 	_, err := l.f.Write(rec)
 	if err == nil {
 		err = l.f.Sync()
@@ -162,7 +200,7 @@ func (l *insertLog) append(table uint64, b *vec.Batch) error {
 		if cerr != nil {
 			l.broken = fmt.Errorf("cutting a failed write off %s: %w", logName(l.dir, l.epoch), cerr)
 		}
-		return sqlerr.Storage("engine: writing the insert log", err)
+		return err
 	}
 	l.size += int64(len(rec))
 	return nil
@@ -179,7 +217,8 @@ func (l *insertLog) close() error {
 	return err
 }
 
-// replayLog reads the log of epoch, calling fn for each complete record.
+// replayLog reads the log of epoch, calling fn for each complete record
+// that no cancel record names.
 //
 // A record that does not verify (its length runs past the end of the file,
 // its checksum is wrong, or its length is impossible) is a torn tail, the
@@ -204,7 +243,33 @@ func replayLog(fsys durable.FS, dir string, epoch uint64, fn func(table uint64, 
 		return err
 	}
 	size := fi.Size()
-	r := bufio.NewReader(f)
+	// A cancel record follows the record it names, so they are gathered
+	// first.
+	var cancelled map[int64]bool
+	err = scanLog(f, name, size, func(off int64, table, arg uint64, _ []byte) error {
+		if table == 0 {
+			if cancelled == nil {
+				cancelled = map[int64]bool{}
+			}
+			cancelled[int64(arg)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return scanLog(f, name, size, func(off int64, table, rows uint64, data []byte) error {
+		if table == 0 || cancelled[off] {
+			return nil
+		}
+		return fn(table, rows, data)
+	})
+}
+
+// scanLog calls fn with the byte offset and fields of each complete
+// record of the log f, of size bytes, read from its start.
+func scanLog(f durable.File, name string, size int64, fn func(off int64, table, arg uint64, data []byte) error) error {
+	r := bufio.NewReader(io.NewSectionReader(f, 0, size))
 	for off := int64(0); off < size; {
 		n, hdr, p, ok, err := readRecord(r, size-off)
 		if err != nil {
@@ -214,15 +279,15 @@ func replayLog(fsys durable.FS, dir string, epoch uint64, fn func(table uint64, 
 			return tornTail(f, name, off, size)
 		}
 		table, k := binary.Uvarint(p)
-		var rows uint64
+		var arg uint64
 		k2 := 0
 		if k > 0 {
-			rows, k2 = binary.Uvarint(p[k:])
+			arg, k2 = binary.Uvarint(p[k:])
 		}
 		if k <= 0 || k2 <= 0 {
 			return fmt.Errorf("engine: insert log %s is damaged: the record at byte %d has a valid checksum but no table and row count", name, off)
 		}
-		if err := fn(table, rows, p[k+k2:]); err != nil {
+		if err := fn(off, table, arg, p[k+k2:]); err != nil {
 			return err
 		}
 		off += int64(hdr) + int64(n)

@@ -55,13 +55,13 @@ func TestInsertLogCutsFailedAppend(t *testing.T) {
 	}
 	mustAppend := func(v int64) {
 		t.Helper()
-		if err := l.append(1, oneRow(v)); err != nil {
+		if _, _, err := l.append(1, oneRow(v)); err != nil {
 			t.Fatalf("append %d: %v", v, err)
 		}
 	}
 	failAppend := func(v int64, kind sqlerr.Kind) {
 		t.Helper()
-		err := l.append(1, oneRow(v))
+		_, _, err := l.append(1, oneRow(v))
 		if e, ok := sqlerr.As(err); !ok || e.Kind != kind {
 			t.Fatalf("append %d: got %v, want an error of kind %d", v, err, kind)
 		}
@@ -99,7 +99,7 @@ func TestReplayTornTailOnly(t *testing.T) {
 	}
 	var ends []int64 // where each record ends
 	for v := int64(1); v <= 4; v++ {
-		if err := l.append(1, oneRow(v*1000003)); err != nil {
+		if _, _, err := l.append(1, oneRow(v*1000003)); err != nil {
 			t.Fatal(err)
 		}
 		ends = append(ends, l.size)
