@@ -219,3 +219,51 @@ func TestLostCheckpointRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayCancelRecord: replay skips a record a later cancel record
+// names, wherever the records of other INSERTs fall between them; a log
+// cut inside the cancel (its write never finished, so the log took no
+// more appends) replays the record; the cancel is never passed on as rows.
+func TestReplayCancelRecord(t *testing.T) {
+	dir := t.TempDir()
+	l := &insertLog{fs: durable.OS, dir: dir}
+	if err := l.rotate(1); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend := func(v int64) (uint64, int64) {
+		t.Helper()
+		ep, off, err := l.append(1, oneRow(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ep, off
+	}
+	mustAppend(1)
+	ep, off := mustAppend(2)
+	mustAppend(3)
+	beforeCancel := l.size
+	l.cancel(ep, off)
+	if l.broken != nil || l.size == beforeCancel {
+		t.Fatalf("cancel: broken %v, size %d", l.broken, l.size)
+	}
+	afterCancel := l.size
+	mustAppend(4)
+	l.cancel(ep+1, 0) // a rotated log's record: nothing to write
+	end := l.size
+	l.close()
+	if got, err := replayed(t, dir); err != nil || !slices.Equal(got, []int64{1, 3, 4}) {
+		t.Fatalf("replayed %v, %v; want [1 3 4]", got, err)
+	}
+	whole, err := os.ReadFile(logName(dir, 1))
+	if err != nil || int64(len(whole)) != end {
+		t.Fatalf("log of %d bytes, %v; want %d (the cancel of a rotated log's record writes nothing)", len(whole), err, end)
+	}
+	for cut := beforeCancel; cut < afterCancel; cut++ {
+		if err := os.WriteFile(logName(dir, 1), whole[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := replayed(t, dir); err != nil || !slices.Equal(got, []int64{1, 2, 3}) {
+			t.Fatalf("log cut at byte %d, inside the cancel: replayed %v, %v; want [1 2 3]", cut, got, err)
+		}
+	}
+}
