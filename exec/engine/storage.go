@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/state/durable"
 )
 
 // A data directory that cannot be written (disk full, made read-only,
@@ -18,13 +19,9 @@ import (
 // would grow state that cannot be checkpointed (and, on Pebble, fill the
 // memtables until writes block). Reads go on: a checkpoint holds the
 // engine's locks only as long as one failing attempt takes. The checkpoint
-// loop retries with a backoff doubling from retryMin to retryMax, logging
-// each attempt, so the log says it once per backoff period; the first
-// checkpoint that succeeds lets writes in again.
-var (
-	retryMin = 100 * time.Millisecond
-	retryMax = 10 * time.Second
-)
+// loop retries with durable.NextRetry's backoff, logging each attempt, so
+// the log says it once per backoff period; the first checkpoint that
+// succeeds lets writes in again.
 
 // storageHealth is the state of the last checkpoint's writes.
 type storageHealth struct {
@@ -77,14 +74,12 @@ func (e *Engine) checkpointFailed(err error) error {
 	defer h.mu.Unlock()
 	if h.err == nil {
 		h.ok = make(chan struct{})
-		h.delay = retryMin
 		select {
 		case h.failed <- struct{}{}:
 		default:
 		}
-	} else {
-		h.delay = min(2*h.delay, retryMax)
 	}
+	h.delay = durable.NextRetry(h.delay) // 0 since the last success
 	h.err = err
 	h.failures++
 	return err

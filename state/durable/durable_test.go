@@ -4,9 +4,11 @@ package durable
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLock: a second Lock of a data directory fails, naming the directory
@@ -32,5 +34,19 @@ func TestLock(t *testing.T) {
 	again.Close()
 	if _, err := Lock(filepath.Join(dir, "missing")); err == nil || strings.Contains(err.Error(), "in use") {
 		t.Errorf("lock of a missing directory: %v", err)
+	}
+}
+
+func TestNextRetry(t *testing.T) {
+	var got []time.Duration
+	for d := time.Duration(0); len(got) < 9; {
+		d = NextRetry(d)
+		got = append(got, d)
+	}
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond,
+		800 * time.Millisecond, 1600 * time.Millisecond, 3200 * time.Millisecond, 6400 * time.Millisecond,
+		RetryMax, RetryMax}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("delays %v, want %v", got, want)
 	}
 }

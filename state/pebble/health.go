@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/streamsql/streamsql/state/durable"
 )
 
 // A failing disk (full, read-only, gone) must neither wedge the engine nor
@@ -19,8 +21,8 @@ import (
 //
 //   - records the background errors Pebble reports, and logs one per retry;
 //   - makes Pebble's background jobs wait before they create a file again
-//     after a failure, for a delay that doubles from minRetryDelay up to
-//     maxRetryDelay and resets on the next success, instead of spinning (a
+//     after a failure, for durable.NextRetry's delay, which resets on the
+//     next success, instead of spinning (a
 //     flush or compaction begins by creating its output file, and only those
 //     jobs write files of their categories);
 //   - flushes for a checkpoint without waiting on a failing flush: each
@@ -30,8 +32,6 @@ import (
 //   - tells the engine of each failure (OnBackgroundError), so it stops
 //     writing before the memtables fill and Pebble blocks writes.
 var (
-	minRetryDelay = 100 * time.Millisecond
-	maxRetryDelay = 10 * time.Second
 	// flushTimeout bounds a checkpoint's wait for a flush that neither
 	// finishes nor fails (a hung disk), so the engine's lock is released.
 	flushTimeout = 10 * time.Second
@@ -69,11 +69,7 @@ func (h *health) notifyLocked() {
 func (h *health) fail(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.err == nil {
-		h.delay = minRetryDelay
-	} else {
-		h.delay = min(2*h.delay, maxRetryDelay)
-	}
+	h.delay = durable.NextRetry(h.delay) // 0 since the last success
 	h.err = err
 	if h.broken != nil {
 		h.err = h.broken
