@@ -177,19 +177,8 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 		c.ctx = ctx
 		return c
 	}
-	k := &planner.Const{T: e.T, Null: v.IsNull(0)}
-	if !k.Null {
-		switch e.T.Kind {
-		case types.Bool:
-			k.B = v.Bool[0]
-		case types.Float64:
-			k.F = v.F64[0]
-		case types.String:
-			k.S = v.Str[0]
-		default:
-			k.I = v.I64[0]
-		}
-	}
+	k := planner.ConstAt(v, 0)
+	k.T = e.T
 	return &constEval{c: k, out: vec.New(e.T, 0)}
 }
 

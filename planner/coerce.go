@@ -85,21 +85,29 @@ func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
 		err.Pos = b.q.Pos(at)
 		return nil, err
 	}
-	r := &Const{T: t, Param: c.Param}
-	switch t.Kind {
-	case types.Bool:
-		r.B = out.Bool[0]
-	case types.Float64:
-		r.F = out.F64[0]
-	case types.String:
-		r.S = out.Str[0]
-	default:
-		r.I = out.I64[0]
-	}
-	if out.IsNull(0) {
-		r.Null = true
-	}
+	r := ConstAt(&out, 0)
+	r.Param = c.Param
 	return r, nil
+}
+
+// ConstAt is row i of v as a constant of v's type, the inverse of
+// appendConst.
+func ConstAt(v *vec.Vec, i int) *Const {
+	c := &Const{T: v.Type, Null: v.IsNull(i)}
+	if c.Null {
+		return c
+	}
+	switch v.Type.Kind {
+	case types.Bool:
+		c.B = v.Bool[i]
+	case types.Float64:
+		c.F = v.F64[i]
+	case types.String:
+		c.S = v.Str[i]
+	default:
+		c.I = v.I64[i]
+	}
+	return c
 }
 
 // appendConst appends a constant's value to v.
