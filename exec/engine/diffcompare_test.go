@@ -64,14 +64,7 @@ func diffQuery(conn *pgx.Conn, sql string) diffAnswer {
 		a.oids = append(a.oids, f.DataTypeOID)
 	}
 	for rows.Next() {
-		raw := rows.RawValues()
-		r := make([]string, len(raw))
-		for i, b := range raw {
-			r[i] = oracleNull
-			if b != nil {
-				r[i] = string(b)
-			}
-		}
+		r := rawText(rows.RawValues())
 		a.rows = append(a.rows, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -739,20 +739,26 @@ func oracleQuery(t *testing.T, conn *pgx.Conn, sql string) [][]string {
 	defer rows.Close()
 	var out [][]string
 	for rows.Next() {
-		raw := rows.RawValues()
-		r := make([]string, len(raw))
-		for i, b := range raw {
-			r[i] = oracleNull
-			if b != nil {
-				r[i] = string(b)
-			}
-		}
+		r := rawText(rows.RawValues())
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return out
+}
+
+// rawText is a row's values as the text the server sent, with NULL as
+// oracleNull.
+func rawText(raw [][]byte) []string {
+	r := make([]string, len(raw))
+	for i, b := range raw {
+		r[i] = oracleNull
+		if b != nil {
+			r[i] = string(b)
+		}
+	}
+	return r
 }
 
 // oracleShowLate returns the late_rows column of SHOW what, by name.
