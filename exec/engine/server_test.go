@@ -129,18 +129,28 @@ func restartable(t testing.TB) func(stmts ...string) [][]any {
 	}
 }
 
-// memoryReopener returns a function that starts a server on one memory
-// backend directory and insert log (each call a restart of the last) and
-// returns a connection to it and the function that stops it.
-func memoryReopener(t testing.TB) func() (*pgx.Conn, func()) {
+// memoryEngines returns a function that opens an engine with opts on one
+// memory backend directory and insert log (each call a restart of the
+// last), and the function that stops it.
+func memoryEngines(t testing.TB) func(opts engine.Options) (*engine.Engine, func()) {
 	stateDir, logDir := t.TempDir(), t.TempDir()
-	return func() (*pgx.Conn, func()) {
+	return func(opts engine.Options) (*engine.Engine, func()) {
 		t.Helper()
 		backend, err := memory.Open(stateDir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, stop := openDurable(t, backend, logDir, engine.Options{})
+		return openDurable(t, backend, logDir, opts)
+	}
+}
+
+// memoryReopener is memoryEngines with default options, serving each
+// engine and returning a connection to it.
+func memoryReopener(t testing.TB) func() (*pgx.Conn, func()) {
+	open := memoryEngines(t)
+	return func() (*pgx.Conn, func()) {
+		t.Helper()
+		eng, stop := open(engine.Options{})
 		return connect(t, serveEngine(t, eng)), stop
 	}
 }

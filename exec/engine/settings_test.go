@@ -9,22 +9,14 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 )
 
 // TestSystemSettings: checkpoint_interval and state_cache_size are set for
 // the whole server, take effect at once, and survive a restart, overriding
 // the options the server was started with.
 func TestSystemSettings(t *testing.T) {
-	stateDir, logDir := t.TempDir(), t.TempDir()
 	ctx := context.Background()
-	open := func(opts engine.Options) (*engine.Engine, func()) {
-		backend, err := memory.Open(stateDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return openDurable(t, backend, logDir, opts)
-	}
+	open := memoryEngines(t)
 	show := func(eng *engine.Engine, name string) string {
 		t.Helper()
 		conn := connect(t, serveEngine(t, eng))

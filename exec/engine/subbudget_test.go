@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 )
 
 // waitCond waits, for at most 10 s, until cond holds.
@@ -163,15 +162,8 @@ func TestSubscriptionBudget(t *testing.T) {
 // PostgreSQL's memory units, refuses nonsense with 22023, starts from the
 // option, and a value SET survives a restart.
 func TestSubscriptionBufferSetting(t *testing.T) {
-	stateDir, logDir := t.TempDir(), t.TempDir()
 	ctx := context.Background()
-	open := func(opts engine.Options) (*engine.Engine, func()) {
-		backend, err := memory.Open(stateDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return openDurable(t, backend, logDir, opts)
-	}
+	open := memoryEngines(t)
 	eng, stop := open(engine.Options{SubscriptionBufferBytes: 1 << 20})
 	conn := connect(t, serveEngine(t, eng))
 	show := func() string {
