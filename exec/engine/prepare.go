@@ -25,7 +25,7 @@ func (s *Session) Prepare(ctx context.Context, sql string, params []types.T) (ou
 
 func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*wire.Statement, error) {
 	out := &wire.Statement{SQL: sql, Params: slices.Clone(params)}
-	if err := checkText(sql); err != nil {
+	if err := parser.CheckText(sql); err != nil {
 		return out, err
 	}
 	var cat columnsOnly
@@ -86,7 +86,7 @@ func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*str
 func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
 	for _, v := range params {
 		if v != nil {
-			if err := checkText(*v); err != nil {
+			if err := parser.CheckText(*v); err != nil {
 				return err
 			}
 		}

@@ -99,7 +99,7 @@ func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) er
 }
 
 func (s *Session) query(ctx context.Context, sql string, w wire.ResultWriter) error {
-	if err := checkText(sql); err != nil {
+	if err := parser.CheckText(sql); err != nil {
 		return err
 	}
 	if ok, err := s.e.psqlCatalog(sql, w); ok {
@@ -437,7 +437,7 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, 
 				return nil, nil, sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", x.rel.Columns[c].Name, x.rel.Name)
 			}
 			if v.Type.Kind == types.String && !v.IsNull(0) {
-				if err := checkText(v.Str[0]); err != nil {
+				if err := parser.CheckText(v.Str[0]); err != nil {
 					return nil, nil, err
 				}
 			}
