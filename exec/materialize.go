@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/writeback"
 )
 
 // Materialize keeps a relation's current rows in its state namespace and
@@ -34,6 +36,19 @@ import (
 // new view the batches in arrival order with the watermark moving between
 // them as it did, so the view drops the same late rows as one that was
 // there when they arrived.
+//
+// A view whose rows have a key (Layout.Key: a grouped view's group columns
+// and window bounds) stores each row under it, as its producer upserts
+// it: the aggregate retracts a key's old row before it adds the new one,
+// so a retraction is a blind delete and an addition a blind put, with no
+// read. They go through a write-back cache, which collapses a key's
+// changes between checkpoints to one write:
+//
+//	0x02 key columns → the row in the plain encoding of appendPlainRow
+//
+// (a multiset row's key starts with a NULL marker, 0x00 or 0x01, so the
+// tag tells the layouts apart: state written before keyed views is
+// converted when first used).
 type Materialize struct {
 	store      state.Store
 	types      []types.T
@@ -41,7 +56,19 @@ type Materialize struct {
 	appendOnly bool
 	Out        Tee
 
+	// viewKey: the key of a keyed view's rows (see Layout.Key); nil for
+	// the other layouts.
+	viewKey []int
+	// cache is the write path of the keyed layouts (primary key, view
+	// key); pend is their size change since its last flush, which the
+	// store's Stats do not show yet, counted at flush generation pendGen.
+	cache    *writeback.Cache
+	pend     state.Stats
+	pendGen  uint64
+	migrated bool
+
 	key, val []byte
+	key2     []byte // pushKeyed's look-ahead
 	buf      *vec.Batch
 	seq      uint64 // next segment number; 0 until read from state
 	rows     int64  // rows in the segments
@@ -55,18 +82,52 @@ type Materialize struct {
 const (
 	matSeqKey = 0x00
 	matRowTag = 0x01
+	matKeyTag = 0x02
 )
 
-// NewMaterialize returns a store of rows of the given types. appendOnly
-// promises that no row will be retracted (the relation's plan is
-// append-only); it is ignored with a primary key.
-func NewMaterialize(store state.Store, ts []types.T, pk []int, appendOnly bool) *Materialize {
-	return &Materialize{store: store, types: ts, pk: pk, appendOnly: appendOnly && pk == nil, buf: vec.NewBatch(ts, 0), wm: math.MinInt64}
+// Layout says how a Materialize keeps its rows.
+type Layout struct {
+	// PK is a table's primary key: an INSERT of an existing key replaces
+	// its row.
+	PK []int
+	// Key identifies a view's rows (planner.GroupKey); its producer
+	// retracts a key's row before it adds the key's next one. Ignored
+	// with PK or AppendOnly.
+	Key []int
+	// AppendOnly promises that no row will be retracted (the relation's
+	// plan is append-only): rows are appended in segments, cheaper still
+	// than keyed rows. Ignored with PK.
+	AppendOnly bool
+}
+
+// NewMaterialize returns a store of rows of the given types.
+func NewMaterialize(store state.Store, ts []types.T, l Layout) *Materialize {
+	m := &Materialize{store: store, types: ts, pk: l.PK, buf: vec.NewBatch(ts, 0), wm: math.MinInt64}
+	switch {
+	case l.PK != nil:
+		m.cache = writeback.New(store)
+	case l.AppendOnly:
+		m.appendOnly = true
+	case l.Key != nil:
+		m.viewKey, m.cache = l.Key, writeback.New(store)
+	}
+	return m
+}
+
+// SetCacheSize bounds the keys the write-back cache of a keyed layout
+// holds (state_cache_size).
+func (m *Materialize) SetCacheSize(n int) {
+	if m.cache != nil {
+		m.cache.SetLimit(n)
+	}
 }
 
 func (m *Materialize) Push(b *vec.Batch) error {
 	if m.pk != nil {
 		return m.upsert(b)
+	}
+	if m.viewKey != nil {
+		return m.pushKeyed(b)
 	}
 	if m.appendOnly {
 		return m.appendRows(b)
@@ -127,12 +188,15 @@ func (m *Materialize) appendRows(b *vec.Batch) error {
 	return m.Out.Push(b)
 }
 
-// Flush writes the next segment number, the row count and the watermark,
-// which only a
-// checkpoint needs: writing them with every segment would put a key at
+// Flush writes the keyed layouts' cached writes to state; in an
+// append-only relation, the next segment number, the row count and the
+// watermark, which only a checkpoint needs: writing them with every segment would put a key at
 // the front of the namespace into every flushed Pebble table, which then
 // overlap and must be merged, where segments alone are appended in order.
 func (m *Materialize) Flush() error {
+	if m.cache != nil {
+		return m.cache.Flush()
+	}
 	if !m.seqDirty {
 		return nil
 	}
@@ -183,25 +247,35 @@ func (m *Materialize) upsert(b *vec.Batch) error {
 		for _, c := range m.pk {
 			m.key = encodeValue(m.key, &b.Cols[c], i)
 		}
-		old, ok, err := m.store.Get(m.key)
+		old, ok, err := m.cache.Get(m.key)
 		if err != nil {
 			return err
 		}
+		oldSize := int64(0)
 		if ok {
 			if _, err := decodeRow(old, m.buf.Cols); err != nil {
 				return fmt.Errorf("exec: corrupt row in materialized state: %w", err)
 			}
 			m.buf.EndRow(-1)
+			oldSize = int64(len(m.key) + len(old))
 		}
 		if b.DiffAt(i) < 0 {
-			if err := m.store.Delete(m.key); err != nil {
+			if err := m.cache.Delete(m.key); err != nil {
 				return err
+			}
+			if ok {
+				m.tally(-1, -oldSize)
 			}
 			continue
 		}
 		m.val = encodeRow(m.val[:0], b.Cols, i)
-		if err := m.store.Put(m.key, m.val); err != nil {
+		if err := m.cache.Put(m.key, m.val); err != nil {
 			return err
+		}
+		if ok {
+			m.tally(0, int64(len(m.key)+len(m.val))-oldSize)
+		} else {
+			m.tally(1, int64(len(m.key)+len(m.val)))
 		}
 		m.buf.AppendRow(b, i, 1)
 	}
@@ -209,6 +283,102 @@ func (m *Materialize) upsert(b *vec.Batch) error {
 		return nil
 	}
 	return m.Out.Push(m.buf)
+}
+
+// pushKeyed upserts a keyed view's rows: a retraction deletes its key, an
+// addition puts its row, neither reading state (see Layout.Key).
+func (m *Materialize) pushKeyed(b *vec.Batch) error {
+	if err := m.migrate(); err != nil {
+		return err
+	}
+	// next is row i+1's key when it has been encoded to look ahead.
+	next := false
+	for i := 0; i < b.N; i++ {
+		if next {
+			m.key, m.key2 = m.key2, m.key
+		} else {
+			m.key = m.appendViewKey(m.key[:0], b, i)
+		}
+		next = false
+		m.val = appendPlainRow(m.val[:0], b.Cols, i)
+		size := int64(len(m.key) + len(m.val))
+		switch d := b.DiffAt(i); {
+		case d > 0:
+			if err := m.cache.Put(m.key, m.val); err != nil {
+				return err
+			}
+			m.tally(1, size)
+		case d < 0:
+			m.tally(-1, -size)
+			if i+1 < b.N && b.DiffAt(i+1) > 0 {
+				m.key2, next = m.appendViewKey(m.key2[:0], b, i+1), true
+				if bytes.Equal(m.key, m.key2) {
+					continue // the key's new row, next, replaces this one
+				}
+			}
+			if err := m.cache.Delete(m.key); err != nil {
+				return err
+			}
+		}
+	}
+	return m.Out.Push(b)
+}
+
+// appendViewKey appends the keyed layout's key of row i.
+func (m *Materialize) appendViewKey(k []byte, b *vec.Batch, i int) []byte {
+	k = append(k, matKeyTag)
+	for _, c := range m.viewKey {
+		k = encodeValue(k, &b.Cols[c], i)
+	}
+	return k
+}
+
+// tally adds a write's size change to what the store's Stats do not show
+// yet: after a flush of the cache they do, and the tally starts again.
+func (m *Materialize) tally(keys, bytes int64) {
+	if g := m.cache.Flushes(); g != m.pendGen {
+		m.pend, m.pendGen = state.Stats{}, g
+	}
+	m.pend.Keys += keys
+	m.pend.Bytes += bytes
+}
+
+// migrate converts a keyed view's rows stored in the multiset layout (by
+// a version without keyed views) to the keyed layout, once.
+func (m *Materialize) migrate() error {
+	if m.migrated || m.viewKey == nil {
+		return nil
+	}
+	b := vec.NewBatch(m.types, 1)
+	var batch state.Batch
+	it := m.store.NewIter(nil, []byte{matKeyTag})
+	var err error
+	for ok := it.First(); ok && err == nil; ok = it.Next() {
+		b.Reset()
+		if _, err = decodeRow(it.Key(), b.Cols); err != nil {
+			err = fmt.Errorf("exec: corrupt row in materialized state: %w", err)
+			break
+		}
+		b.EndRow(1)
+		m.key = append(m.key[:0], matKeyTag)
+		for _, c := range m.viewKey {
+			m.key = encodeValue(m.key, &b.Cols[c], 0)
+		}
+		batch.Put(m.key, appendPlainRow(m.val[:0], b.Cols, 0))
+	}
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && batch.Len() > 0 {
+		if err = m.store.DeleteRange(nil, []byte{matKeyTag}); err == nil {
+			err = m.store.Apply(&batch)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	m.migrated = true
+	return nil
 }
 
 // OnWatermark passes wm on, keeping it for Watermark and, in an
@@ -262,10 +432,16 @@ func (m *Materialize) Replay(fn func(b *vec.Batch) error, onWatermark func(wm in
 func (m *Materialize) scan(fn func(b *vec.Batch) error, onWatermark func(int64) error) error {
 	b := vec.NewBatch(m.types, ScanBatchSize)
 	b.Diff = make([]int64, 0, ScanBatchSize)
+	if err := m.migrate(); err != nil {
+		return err
+	}
 	var it state.Iterator
-	if m.appendOnly {
+	switch {
+	case m.appendOnly:
 		it = m.store.NewIter([]byte{matRowTag}, []byte{matRowTag + 1})
-	} else {
+	case m.cache != nil:
+		it = m.cache.NewIter(nil, nil) // writes the cache back first
+	default:
 		it = m.store.NewIter(nil, nil)
 	}
 	// row ends a decoded row of multiplicity n, handing over full batches.
@@ -298,6 +474,12 @@ func (m *Materialize) scan(fn func(b *vec.Batch) error, onWatermark func(int64) 
 			}
 			if err == nil {
 				err = m.scanSegment(v, b, row)
+			}
+		case m.viewKey != nil:
+			if _, err = decodePlainRow(it.Value(), b.Cols); err != nil {
+				err = fmt.Errorf("exec: corrupt row in materialized state: %w", err)
+			} else {
+				err = row(1)
 			}
 		case m.pk != nil:
 			if _, err = decodeRow(it.Value(), b.Cols); err != nil {
@@ -358,14 +540,22 @@ func (m *Materialize) scanSegment(v []byte, b *vec.Batch, row func(int64) error)
 	return nil
 }
 
-// Stats reports the size of the stored rows.
-func (m *Materialize) Stats() state.Stats { return m.store.Stats() }
+// Stats reports the size of the stored rows, cached writes included.
+func (m *Materialize) Stats() state.Stats {
+	st := m.store.Stats()
+	if m.cache != nil && m.cache.Flushes() == m.pendGen {
+		st.Keys += m.pend.Keys
+		st.Bytes += m.pend.Bytes
+	}
+	return st
+}
 
 // Rows is the number of stored rows: distinct rows of a multiset, keys of
-// a primary key, and every row appended to an append-only relation.
+// a primary key or of a keyed view, and every row appended to an
+// append-only relation.
 func (m *Materialize) Rows() int64 {
 	if m.appendOnly && m.loadSeq() == nil {
 		return m.rows
 	}
-	return m.store.Stats().Keys
+	return m.Stats().Keys
 }

@@ -381,7 +381,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	// Built whole before it is registered (see createView).
 	rel.ID = e.allocID()
 	if st.Kind == parser.KindTable {
-		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), rel.PrimaryKey, rel.AppendOnly)
+		x.mat = exec.NewMaterialize(e.ns(rel.ID, 0), catalog.Types(rel.Columns), exec.Layout{PK: rel.PrimaryKey, AppendOnly: rel.AppendOnly})
 		x.out = &x.mat.Out
 	}
 	created, err := e.register(x, st.IfNotExists)
@@ -438,7 +438,8 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	// (FLUSH, SHOW, SELECT, the idle loop) never see it half made.
 	rel.ID = e.allocID()
 	id := rel.ID
-	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns), nil, rel.AppendOnly)
+	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns),
+		exec.Layout{Key: planner.GroupKey(rel.Query.(planner.Node)), AppendOnly: rel.AppendOnly})
 	// One bad row cannot stop a view: its expression errors are counted.
 	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat, exec.NewRowErrors(false))
 	if err == nil && pipe.Source == nil {
@@ -449,6 +450,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	}
 	e.sys.mu.Lock()
 	pipe.SetCacheSize(e.cacheGroups())
+	mat.SetCacheSize(e.cacheGroups())
 	e.sys.mu.Unlock()
 	up, ok := e.lookup(pipe.Source.Name)
 	if !ok {

@@ -35,7 +35,7 @@ func (e *Engine) createLateTable(src *entry) error {
 	rel := &catalog.Relation{ID: src.rel.ID, Name: src.rel.Name + "_late", Kind: parser.KindTable, Columns: cols,
 		EventTime: -1, AppendOnly: true, LateOf: src.rel.Name, Options: map[string]string{},
 		SQL: fmt.Sprintf("-- the rows of %s that arrived behind its watermark (late_rows = 'keep')", src.rel.Name)}
-	x := &entry{rel: rel, df: src.df, mat: exec.NewMaterialize(e.ns(src.rel.ID, lateNS), catalog.Types(cols), nil, true)}
+	x := &entry{rel: rel, df: src.df, mat: exec.NewMaterialize(e.ns(src.rel.ID, lateNS), catalog.Types(cols), exec.Layout{AppendOnly: true})}
 	x.out = &x.mat.Out
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -150,6 +150,9 @@ func (e *Engine) applySystem(name string) {
 			if x.pipe != nil {
 				x.df.locked(func() { x.pipe.SetCacheSize(n) })
 			}
+			if x.mat != nil {
+				x.df.locked(func() { x.mat.SetCacheSize(n) })
+			}
 		}
 	}
 }
