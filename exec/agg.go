@@ -62,6 +62,13 @@ type Aggregate struct {
 	// needs no state scan.
 	complete map[int64]bool
 
+	// deferEmit: an updating view's aggregate holds its changes back
+	// until Emit (see SetDeferEmit); changed lists the groups that
+	// changed since the last one by window end, nchanged counts them.
+	deferEmit bool
+	changed   map[int64][]*group
+	nchanged  int
+
 	sess sessState // SESSION windows' cache
 	// usePanes: a HOP kept as panes (see panes.go).
 	usePanes bool
@@ -92,6 +99,16 @@ type group struct {
 	acc     []aggVal
 	present bool
 	dirty   bool
+	// key is the group key (window end first), as the cache holds it;
+	// end is the window's end.
+	key string
+	end int64
+	// changed: the group changed since the last Emit of a view that
+	// holds its changes back; wasPresent and was are its row as then
+	// emitted.
+	changed    bool
+	wasPresent bool
+	was        []aggVal
 }
 
 // DefaultCacheGroups bounds an aggregate's cache of decoded groups.
@@ -129,7 +146,7 @@ type delta struct {
 func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *RowErrors) *Aggregate {
 	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64, errs: errs,
 		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
-		windows: map[int64]map[string]*group{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
+		windows: map[int64]map[string]*group{}, changed: map[int64][]*group{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
 	for _, k := range p.Keys {
 		a.keyEv = append(a.keyEv, Compile(k, errs))
@@ -155,6 +172,21 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 	a.scratch = vec.NewBatch(keyTypes, 1)
 	return a
 }
+
+// SetDeferEmit makes an emit-on-update aggregate hold its changes back
+// until Emit, which sends each group that changed since the last Emit
+// once (its old row retracted, its new one added), however many batches
+// changed it: a view's changes are batched as Flink's mini-batch and
+// RisingWave's barriers batch them, and a group that changes a thousand
+// times between two emits costs its view one update, not a thousand. It
+// is for views: an ad-hoc query emits as it goes. Ignored for SESSION
+// windows and EMIT ON WINDOW CLOSE, which emit as they close.
+func (a *Aggregate) SetDeferEmit(on bool) {
+	a.deferEmit = on && !a.plan.EmitOnClose && (a.plan.Window == nil || a.plan.Window.Kind != planner.Session)
+}
+
+// Pending is the number of groups whose changes Emit has yet to send.
+func (a *Aggregate) Pending() int { return a.nchanged }
 
 // Late is the number of rows dropped because all their windows had closed.
 func (a *Aggregate) Late() int64 { return a.late.Load() }

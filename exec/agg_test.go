@@ -271,3 +271,134 @@ func TestEmitOnCloseAfterFlush(t *testing.T) {
 		})
 	}
 }
+
+// TestDeferEmit runs one changelog through an aggregate that emits as it
+// goes and one that holds its changes back (as a view's does), each into
+// a keyed Materialize, over windowed and unwindowed groupings and an
+// append-only and a retracting input, with emits, flushes and watermarks
+// at random: after each Emit the two views hold the same rows, and the
+// held-back one was sent no more changes (a group that changed in many
+// batches goes out once).
+func TestDeferEmit(t *testing.T) {
+	cols := []catalog.Column{{Name: "k", Type: types.BigInt}, {Name: "ts", Type: types.Ts}, {Name: "v", Type: types.BigInt}}
+	for _, shape := range []string{"hop", "tumble", "cumulate", "none", "global"} {
+		for _, appendOnly := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/appendOnly=%v", shape, appendOnly), func(t *testing.T) {
+				scan := scanOf(appendOnly, cols...)
+				scan.Rel.EventTime = 1
+				plan := &planner.Aggregate{Input: scan,
+					Aggs: []planner.AggCall{{Func: planner.AggCountStar, T: types.BigInt},
+						{Func: planner.AggSum, Arg: &planner.ColRef{Idx: 2, Name: "v", T: types.BigInt}, T: types.BigInt},
+						{Func: planner.AggMax, Arg: &planner.ColRef{Idx: 2, Name: "v", T: types.BigInt}, T: types.BigInt}}}
+				if shape != "global" {
+					plan.Keys, plan.KeyNames = []planner.Expr{&planner.ColRef{Idx: 0, Name: "k", T: types.BigInt}}, []string{"k"}
+				}
+				switch shape {
+				case "hop":
+					plan.Window = &planner.Window{Kind: planner.Hop, Time: 1, Size: 40, Slide: 10}
+				case "tumble":
+					plan.Window = &planner.Window{Kind: planner.Tumble, Time: 1, Size: 10, Slide: 10, Grace: 5}
+				case "cumulate":
+					plan.Window = &planner.Window{Kind: planner.Cumulate, Time: 1, Size: 30, Slide: 10}
+				}
+				be, _ := memory.Open("")
+				defer be.Close()
+				outTypes := catalog.Types(plan.Columns())
+				key := planner.GroupKey(plan)
+				views := [2]*Materialize{}
+				aggs := [2]*Aggregate{}
+				sent := [2]int{}
+				for i := range aggs {
+					views[i] = NewMaterialize(be.Namespace(uint64(10+i)), outTypes, Layout{Key: key})
+					aggs[i] = NewAggregate(plan, be.Namespace(uint64(20+i)), &counting{Operator: views[i], n: &sent[i]}, nil)
+					aggs[i].SetCacheSize(5)
+					if err := aggs[i].Start(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				aggs[1].SetDeferEmit(true)
+				rows := func(m *Materialize) []string {
+					var out []string
+					if err := m.Scan(func(b *vec.Batch) error {
+						for i := 0; i < b.N; i++ {
+							var s string
+							for c := range b.Cols {
+								s += fmt.Sprintf("%v ", b.Cols[c].I64[i])
+							}
+							out = append(out, s)
+						}
+						return nil
+					}); err != nil {
+						t.Fatal(err)
+					}
+					sort.Strings(out)
+					return out
+				}
+				r := rand.New(rand.NewPCG(3, 17))
+				var live [][3]int64
+				ts := int64(0)
+				for step := 0; step < 300; step++ {
+					b := vec.NewBatch([]types.T{types.BigInt, types.Ts, types.BigInt}, 8)
+					for n := r.IntN(6); n > 0; n-- {
+						row := [3]int64{int64(r.IntN(3)), ts + int64(r.IntN(20)) - 5, int64(r.IntN(100)) - 50}
+						d := int64(1)
+						if !appendOnly && len(live) > 0 && r.IntN(3) == 0 {
+							i := r.IntN(len(live))
+							row, d = live[i], -1
+							live = append(live[:i], live[i+1:]...)
+						} else {
+							live = append(live, row)
+						}
+						for c, x := range row {
+							b.Cols[c].AppendI64(x)
+						}
+						b.EndRow(d)
+					}
+					ts += int64(r.IntN(4))
+					for _, a := range aggs {
+						if err := a.Push(b); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if appendOnly && r.IntN(4) == 0 {
+						for _, a := range aggs {
+							if err := a.OnWatermark(ts - 10); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					if r.IntN(10) == 0 {
+						if err := aggs[1].Flush(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if r.IntN(8) == 0 {
+						if err := aggs[1].Emit(); err != nil {
+							t.Fatal(err)
+						}
+						if got, want := rows(views[1]), rows(views[0]); fmt.Sprint(got) != fmt.Sprint(want) {
+							t.Fatalf("step %d: held-back view\n%q\nwant\n%q", step, got, want)
+						}
+					}
+				}
+				if sent[1] > sent[0] {
+					t.Fatalf("the held-back view got %d changes, more than the %d of the other", sent[1], sent[0])
+				}
+				if sent[1] == sent[0] {
+					t.Fatalf("nothing held back: %d changes each", sent[0])
+				}
+			})
+		}
+	}
+}
+
+// counting counts the rows pushed through it.
+type counting struct {
+	Operator
+	n *int
+}
+
+func (c *counting) Push(b *vec.Batch) error {
+	*c.n += b.N
+	return c.Operator.Push(b)
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -31,12 +32,21 @@ func (a *Aggregate) flush() error {
 	// Group the multiset deltas by part, keeping row order within a part.
 	slices.SortStableFunc(a.deltas, func(x, y delta) int { return int(x.part) - int(y.part) })
 	di := 0
-	emit := !a.plan.EmitOnClose
+	emit := !a.plan.EmitOnClose && !a.deferEmit
 	for pi := range a.parts {
 		p := &a.parts[pi]
 		g, err := a.group(p.end, p.key)
 		if err != nil {
 			return err
+		}
+		if a.deferEmit && !g.changed {
+			g.changed, g.wasPresent = true, g.present || a.global
+			if g.was == nil {
+				g.was = a.newAcc()
+			}
+			copy(g.was, g.acc)
+			a.changed[g.end] = append(a.changed[g.end], g)
+			a.nchanged++
 		}
 		if (g.present || a.global) && emit {
 			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, -1)
@@ -73,6 +83,10 @@ func (a *Aggregate) flush() error {
 		}
 	}
 	if a.cached > a.maxCached {
+		// Held-back changes point into the cache: send them first.
+		if err := a.Emit(); err != nil {
+			return err
+		}
 		if err := a.writeBack(math.MaxInt64, true); err != nil {
 			return err
 		}
@@ -81,6 +95,76 @@ func (a *Aggregate) flush() error {
 		return nil
 	}
 	return a.out.Push(a.outB)
+}
+
+// emitBatch is how many rows Emit hands on at a time.
+const emitBatch = 1024
+
+// Emit sends the changes held back since the last Emit (see
+// SetDeferEmit): for each group that changed, its old row's retraction
+// and its new row, or nothing when the row is the same again.
+func (a *Aggregate) Emit() error { return a.emitUpTo(math.MaxInt64) }
+
+// emitUpTo is Emit for the groups of windows ending at or before upTo.
+func (a *Aggregate) emitUpTo(upTo int64) error {
+	if a.nchanged == 0 {
+		return nil
+	}
+	a.outB.Reset()
+	for end, gs := range a.changed {
+		if end > upTo {
+			continue
+		}
+		for _, g := range gs {
+			g.changed = false
+			now := g.present || a.global
+			if !g.wasPresent && !now || g.wasPresent && now && slices.Equal(g.was, g.acc) {
+				continue
+			}
+			start, end, err := a.groupRow(g.key)
+			if err != nil {
+				return err
+			}
+			if g.wasPresent {
+				a.appendRow(nil, 0, start, end, g.was, -1)
+			}
+			if now {
+				a.appendRow(nil, 0, start, end, g.acc, 1)
+			}
+			if a.outB.N >= emitBatch {
+				if err := a.out.Push(a.outB); err != nil {
+					return err
+				}
+				a.outB.Reset()
+			}
+		}
+		a.nchanged -= len(gs)
+		clear(gs)
+		delete(a.changed, end)
+	}
+	if a.outB.N == 0 {
+		return nil
+	}
+	err := a.out.Push(a.outB)
+	a.outB.Reset() // a flush that called Emit pushes what it adds after
+	return err
+}
+
+// groupRow decodes a group key into the scratch batch's row 0 and returns
+// the window's bounds (zero when unwindowed).
+func (a *Aggregate) groupRow(key string) (start, end int64, err error) {
+	b := unsafe.Slice(unsafe.StringData(key), len(key))
+	if w := a.plan.Window; w != nil {
+		if end, b, err = keys.DecodeInt64(b); err != nil {
+			return 0, 0, fmt.Errorf("%w: %v", errCorruptAcc, err)
+		}
+		start = w.Start(end)
+	}
+	a.scratch.Reset()
+	if _, err := decodeRow(b, a.scratch.Cols); err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", errCorruptAcc, err)
+	}
+	return start, end, nil
 }
 
 // group returns the cached group of a key, loading it from state on a
@@ -101,6 +185,7 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 	}
 	g := a.newGroup()
 	key = strings.Clone(key) // it may point into the batch's key buffer
+	g.key, g.end = key, end
 	w[key] = g
 	a.cached++
 	if a.complete[end] {
@@ -125,18 +210,25 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 // group; groups of one window are made together and dropped together,
 // so a chunk seldom outlives its use by long.
 func (a *Aggregate) newGroup() *group {
-	n := len(a.plan.Aggs)
 	if len(a.groupChunk) == 0 {
 		a.groupChunk = make([]group, 256)
 	}
+	g := &a.groupChunk[0]
+	a.groupChunk = a.groupChunk[1:]
+	g.acc = a.newAcc()
+	return g
+}
+
+// newAcc returns zeroed accumulators for a group, cut from the chunk
+// newGroup uses.
+func (a *Aggregate) newAcc() []aggVal {
+	n := len(a.plan.Aggs)
 	if len(a.accChunk) < n {
 		a.accChunk = make([]aggVal, 256*max(n, 1))
 	}
-	g := &a.groupChunk[0]
-	a.groupChunk = a.groupChunk[1:]
-	g.acc = a.accChunk[:n:n]
+	acc := a.accChunk[:n:n]
 	a.accChunk = a.accChunk[n:]
-	return g
+	return acc
 }
 
 // windowEmpty reports whether state holds nothing of the window ending at
@@ -193,9 +285,13 @@ func (a *Aggregate) dropWindow(end int64) {
 	delete(a.complete, end)
 }
 
-// Flush writes every cached change to state, so a checkpoint taken next
-// holds the operator's whole state.
+// Flush sends the held-back changes on (see SetDeferEmit) and writes
+// every cached change to state, so a checkpoint taken next holds the
+// operator's whole state and its view's rows agree with it.
 func (a *Aggregate) Flush() error {
+	if err := a.Emit(); err != nil {
+		return err
+	}
 	if w := a.plan.Window; w != nil && w.Kind == planner.Session {
 		return a.writeBackSessions(false)
 	}
@@ -426,6 +522,10 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 func (a *Aggregate) closeWindows(wm int64) error {
 	hi := keys.AppendInt64(nil, wm+1)
 	if !a.plan.EmitOnClose {
+		// Held-back changes of the closing windows point into the cache.
+		if err := a.emitUpTo(wm); err != nil {
+			return err
+		}
 		for end := range a.windows {
 			if end <= wm {
 				a.dropWindow(end)

@@ -29,15 +29,47 @@ func (p *Pipeline) Start() error {
 	return nil
 }
 
-// Flush writes every operator's cached state to the backend; the engine
-// calls it before a checkpoint.
+// Flush sends the held-back changes on and writes every operator's cached
+// state to the backend; the engine calls it before a checkpoint.
 func (p *Pipeline) Flush() error {
+	if err := p.Emit(); err != nil {
+		return err
+	}
 	for _, a := range p.Aggs {
 		if err := a.Flush(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// SetDeferEmit makes the pipeline's emit-on-update aggregates hold their
+// changes back until Emit (see Aggregate.SetDeferEmit): for views.
+func (p *Pipeline) SetDeferEmit(on bool) {
+	for _, a := range p.Aggs {
+		a.SetDeferEmit(on)
+	}
+}
+
+// Emit sends every change the pipeline's aggregates hold back, the
+// innermost first, so that each later one gets its input's changes.
+func (p *Pipeline) Emit() error {
+	for i := len(p.Aggs) - 1; i >= 0; i-- {
+		if err := p.Aggs[i].Emit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pending reports whether an aggregate holds changes back.
+func (p *Pipeline) Pending() bool {
+	for _, a := range p.Aggs {
+		if a.Pending() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ProcTime reports whether some operator has windows over processing

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -63,6 +64,7 @@ type Engine struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // generator, checkpoint and idle goroutines
 	idleOnce sync.Once
+	emitOnce sync.Once // startEmitLoop
 }
 
 // New returns an engine keeping operator state in backend.
@@ -161,6 +163,38 @@ type dataflow struct {
 	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
 	lateIdx []int
 	lateBuf *vec.Batch
+	// views are the materialized views whose aggregates hold their changes
+	// back (exec.Aggregate.SetDeferEmit), in creation order, so each comes
+	// after the views it reads; held says they may hold some, lastEmit is
+	// when they last sent them.
+	views    []*viewGuard
+	held     atomic.Bool
+	lastEmit time.Time
+}
+
+// emitInterval bounds how long an updating view holds its changes back
+// while its source streams: a view's subscribers see its changes at
+// least this often, and the changes of one group within it collapse to
+// one. A statement (INSERT, SELECT, SUBSCRIBE, FLUSH, SHOW) sees them all
+// at once.
+const emitInterval = 100 * time.Millisecond
+
+// emit makes the views send the changes they hold back, each view after
+// the views it reads. The caller holds df.mu.
+func (df *dataflow) emit() error {
+	df.held.Store(false)
+	df.lastEmit = time.Now()
+	for _, g := range df.views {
+		if err := g.emit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// detachView removes a view from those emit calls. The caller holds df.mu.
+func (df *dataflow) detachView(x *entry) {
+	df.views = slices.DeleteFunc(df.views, func(g *viewGuard) bool { return g.x == x })
 }
 
 func newDataflow(rel *catalog.Relation, clock func() time.Time) *dataflow {
@@ -191,6 +225,19 @@ func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
 			err = internalError("ingesting into "+df.root.rel.Name, r)
 		}
 	}()
+	if err := df.push(b, p); err != nil || len(df.views) == 0 {
+		return err
+	}
+	df.held.Store(true)
+	// A statement's rows go out with it; a stream's every emitInterval.
+	if df.root.rel.Kind == parser.KindTable || time.Since(df.lastEmit) >= emitInterval {
+		return df.emit()
+	}
+	return nil
+}
+
+// push is ingest's work on the batch itself.
+func (df *dataflow) push(b *vec.Batch, p int) (err error) {
 	rel := df.root.rel
 	if faultHook.Load() != nil {
 		fault("ingest " + rel.Name)
@@ -457,7 +504,9 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", pipe.Source.Name)
 	}
 	x := &entry{rel: rel, mat: mat, out: &mat.Out, pipe: pipe, upstream: up, df: up.df}
-	pipe.Entry = &viewGuard{op: pipe.Entry, x: x}
+	guard := &viewGuard{op: pipe.Entry, x: x}
+	pipe.Entry = guard
+	pipe.SetDeferEmit(true)
 	if created, err := e.register(x, st.IfNotExists); err != nil || !created {
 		return "", err // nothing was started or written
 	}
@@ -472,12 +521,17 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 				up.out.Detach(pipe.Entry)
 			}
 			df.proc.detach(pipe)
+			df.detachView(x)
 			e.unregister(rel.Name)
 			e.dropState(x)
 			panic(p)
 		}
 	}()
 	df.proc.attach(pipe)
+	if len(pipe.Aggs) > 0 {
+		df.views = append(df.views, guard)
+		e.startEmitLoop()
+	}
 	fault("create-view")
 	if e.restoring {
 		// The checkpoint holds this view's state; just reconnect it.
@@ -486,6 +540,9 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "CREATE_MATERIALIZED_VIEW", nil
 	}
 	err = pipe.Start()
+	if err == nil {
+		err = df.emit() // what the views read holds everything so far
+	}
 	if err == nil && up.mat != nil {
 		// In arrival order, the watermark rising between batches as it
 		// did: a view created now drops the late rows that one created
@@ -508,6 +565,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	}
 	if err != nil {
 		df.proc.detach(pipe)
+		df.detachView(x)
 		e.unregister(rel.Name)
 		e.dropState(x)
 		return "", err
@@ -603,6 +661,7 @@ func (x *entry) detach() {
 	if x.upstream != nil && x.pipe != nil {
 		x.upstream.out.Detach(x.pipe.Entry)
 		x.df.proc.detach(x.pipe)
+		x.df.detachView(x)
 	}
 	if x.sink != nil {
 		x.upstream.out.Detach(x.sink)

@@ -97,6 +97,15 @@ func (g *viewGuard) OnBarrier(id uint64) error {
 
 func (g *viewGuard) Close() error { return g.op.Close() }
 
+// emit sends the changes the view's aggregates hold back.
+func (g *viewGuard) emit() error {
+	if g.x.failed.Load() != nil {
+		return nil
+	}
+	defer g.catch("held-back changes")
+	return g.x.pipe.Emit()
+}
+
 // catch is deferred by the guard's methods: it recovers a panic and marks
 // the view failed.
 func (g *viewGuard) catch(what string) {

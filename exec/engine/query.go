@@ -155,6 +155,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 func (x *entry) scan(f func(*vec.Batch) error) error {
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	if err := x.df.emit(); err != nil {
+		return err
+	}
 	return x.mat.Scan(f)
 }
 
@@ -296,6 +299,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			}
 			x.df.locked(func() {
 				if status == "running" {
+					x.df.emit()
 					x.pipe.Flush() // state sizes as of now, not the last write-back
 				}
 				st = x.pipe.StateStats()

@@ -359,9 +359,12 @@ func (e *Engine) flushAll(ctx context.Context) error {
 		}
 	}
 	for _, df := range dfs {
-		df.mu.Lock()
-		//lint:ignore SA2001 waiting for the batch in flight is the point
-		df.mu.Unlock()
+		// After the batch in flight, the views send what they hold back.
+		var err error
+		df.locked(func() { err = guarded("sending views' changes", df.emit) })
+		if err != nil {
+			return err
+		}
 	}
 	// Then every sink has written what the views hold.
 	return flushSinks(ctx, sinks)

@@ -104,7 +104,11 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 	if !e.restoring {
 		// The view's rows so far; after a restart the sink resumes with
 		// the changes the replay brings (at-least-once).
-		if err := up.mat.Scan(x.sink.Push); err != nil {
+		err := df.emit()
+		if err == nil {
+			err = up.mat.Scan(x.sink.Push)
+		}
+		if err != nil {
 			e.unregister(rel.Name)
 			x.stop()
 			return "", fmt.Errorf("sink %s: writing the view's rows: %w", rel.Name, err)

@@ -262,6 +262,11 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 	defer func() { s.budget.overflow(victims) }()
 	x.df.mu.Lock()
 	defer x.df.mu.Unlock()
+	// Changes made before the subscription are the snapshot's, not its.
+	if err := x.df.emit(); err != nil {
+		s.release()
+		return nil, err
+	}
 	if st.Snapshot {
 		ts := s.stamp()
 		err := x.mat.Scan(func(b *vec.Batch) error {

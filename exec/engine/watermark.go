@@ -125,6 +125,52 @@ func (e *Engine) startIdleLoop() {
 	})
 }
 
+// startEmitLoop starts, once, the goroutine that makes updating views
+// send what they hold back when their stream has gone quiet (see
+// emitInterval).
+func (e *Engine) startEmitLoop() {
+	e.emitOnce.Do(func() {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			t := time.NewTicker(emitInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-e.ctx.Done():
+					return
+				case <-t.C:
+					e.emitDue()
+				}
+			}
+		}()
+	})
+}
+
+// emitDue makes the views of each dataflow whose changes have been held
+// back for emitInterval send them.
+func (e *Engine) emitDue() {
+	e.mu.RLock()
+	var dfs []*dataflow
+	for _, x := range e.rels {
+		if x.df != nil && x.df.root == x && x.df.held.Load() {
+			dfs = append(dfs, x.df)
+		}
+	}
+	e.mu.RUnlock()
+	for _, df := range dfs {
+		var err error
+		df.locked(func() {
+			if time.Since(df.lastEmit) >= emitInterval {
+				err = guarded("sending views' changes", df.emit)
+			}
+		})
+		if err != nil {
+			slog.Error("sending views' held-back changes", "source", df.root.rel.Name, "err", err)
+		}
+	}
+}
+
 // tickIdle re-reads processing time for every stream with idle_timeout
 // (a partition that went idle may have been the one holding its watermark
 // back) or with processing-time windows (some may have ended). Tests call
