@@ -111,16 +111,25 @@ func NewMaterialize(store state.Store, ts []types.T, l Layout) *Materialize {
 	case l.Key != nil:
 		m.viewKey, m.cache = l.Key, writeback.New(store)
 	}
+	m.SetCacheSize(writeback.DefaultLimit)
 	return m
 }
 
 // SetCacheSize bounds the keys the write-back cache of a keyed layout
-// holds (state_cache_size).
+// holds (state_cache_size), to at most matCacheKeys.
 func (m *Materialize) SetCacheSize(n int) {
 	if m.cache != nil {
-		m.cache.SetLimit(n)
+		m.cache.SetLimit(min(n, matCacheKeys))
 	}
 }
+
+// matCacheKeys bounds a Materialize's write-back cache. The rows it
+// holds are written, never read back from it (a view's rows are read by
+// scans, which flush it), so it gains nothing from size beyond collapsing
+// a key's changes and batching writes, which this many keys already do;
+// larger, its map outgrows the CPU's caches and its entries the
+// collector's patience.
+const matCacheKeys = 1 << 16
 
 func (m *Materialize) Push(b *vec.Batch) error {
 	if m.pk != nil {
