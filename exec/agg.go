@@ -108,6 +108,7 @@ type group struct {
 	// emitted.
 	changed    bool
 	wasPresent bool
+	wasRows    int64
 	was        []aggVal
 }
 
@@ -163,7 +164,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax)
 		a.multiset = append(a.multiset, ms)
 	}
-	a.usePanes = usePanes(p, a.multiset)
+	a.usePanes = usePanes(p, a.multiset, false)
 	a.outB = vec.NewBatch(catalog.Types(p.Columns()), 64)
 	keyTypes := make([]types.T, len(p.Keys))
 	for i, k := range p.Keys {
@@ -183,6 +184,8 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 // windows and EMIT ON WINDOW CLOSE, which emit as they close.
 func (a *Aggregate) SetDeferEmit(on bool) {
 	a.deferEmit = on && !a.plan.EmitOnClose && (a.plan.Window == nil || a.plan.Window.Kind != planner.Session)
+	a.usePanes = usePanes(a.plan, a.multiset, a.deferEmit)
+	a.panes.updating = a.usePanes && a.deferEmit
 }
 
 // Pending is the number of groups whose changes Emit has yet to send.
@@ -461,7 +464,17 @@ func (a *Aggregate) advance(wm int64) error {
 			if prev != math.MinInt64 {
 				closed -= w.Grace
 			}
-			err = a.closePanes(closed, wm)
+			if err = a.initPanes(); err != nil {
+				return err
+			}
+			switch {
+			case !a.usePanes: // an updating view's state from before panes
+				err = a.closeWindows(wm)
+			case a.deferEmit:
+				err = a.closeUpdatingPanes(closed, wm)
+			default:
+				err = a.closePanes(closed, wm)
+			}
 		default:
 			err = a.closeWindows(wm)
 		}

@@ -40,7 +40,7 @@ func (a *Aggregate) flush() error {
 			return err
 		}
 		if a.deferEmit && !g.changed {
-			g.changed, g.wasPresent = true, g.present || a.global
+			g.changed, g.wasPresent, g.wasRows = true, g.present || a.global, g.rows
 			if g.was == nil {
 				g.was = a.newAcc()
 			}
@@ -109,6 +109,13 @@ func (a *Aggregate) Emit() error { return a.emitUpTo(math.MaxInt64) }
 func (a *Aggregate) emitUpTo(upTo int64) error {
 	if a.nchanged == 0 {
 		return nil
+	}
+	if a.usePanes {
+		closed := int64(math.MinInt64)
+		if a.wm != math.MinInt64 {
+			closed = a.wm - a.plan.Window.Grace
+		}
+		return a.emitPanes(closed, upTo)
 	}
 	a.outB.Reset()
 	for end, gs := range a.changed {

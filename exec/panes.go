@@ -15,9 +15,24 @@ import (
 // accumulators per key. This needs aggregates that merge (no multisets:
 // COUNT, SUM, AVG, and MIN and MAX over an append-only input) and a size
 // that is a multiple of the slide; other HOPs keep a group per window.
+//
+// An updating view's HOP (SetDeferEmit) keeps panes too: its changes are
+// held back per pane, and an emit recomputes each open window that holds
+// a changed pane from its panes twice, as they were at the last emit (a
+// changed pane's was) and as they are, and sends the difference. A row
+// then updates one pane rather than size/slide windows, and a window
+// changed by many rows between emits is merged once. Its state is marked
+// (paneMarker) so that the per-window state of an updating HOP from
+// before panes is never read as panes: such an aggregate keeps windows.
 type panes struct {
 	ends map[int64]bool // pane ends in the cache or in state
 	init bool
+	// updating: the panes of an updating view (see above); affected and
+	// old, cur are emitPanes' scratch.
+	updating bool
+	affected map[string]struct{}
+	old, cur []aggVal
+	peeked   group // peekPane's
 	// merged and accs are closePanes' scratch: a window's accumulators by
 	// group key (without the pane end); order holds the window ends.
 	merged map[string]int32
@@ -25,12 +40,18 @@ type panes struct {
 	order  []int64
 }
 
-// usePanes reports whether a planned aggregate can keep panes.
-func usePanes(p *planner.Aggregate, multiset []bool) bool {
+// usePanes reports whether a planned aggregate can keep panes: one that
+// emits on close over an append-only input, or an updating view's
+// (deferEmit).
+func usePanes(p *planner.Aggregate, multiset []bool, deferEmit bool) bool {
 	w := p.Window
-	return w != nil && w.Kind == planner.Hop && p.EmitOnClose && p.Input.AppendOnly() &&
+	return w != nil && w.Kind == planner.Hop && (p.EmitOnClose && p.Input.AppendOnly() || deferEmit) &&
 		w.Size%w.Slide == 0 && w.Size > w.Slide && !slices.Contains(multiset, true)
 }
+
+// paneMarker is the state key that says an updating view's aggregate
+// keeps panes: window end MaxInt64, which no pane has, then 0xFF.
+var paneMarker = append(keys.AppendInt64(nil, math.MaxInt64), 0xFF)
 
 // addPane folds row r into its pane if some window holding the pane is
 // still open, and reports whether it did.
@@ -54,6 +75,26 @@ func (a *Aggregate) initPanes() error {
 		return nil
 	}
 	ps.init, ps.ends, ps.merged = true, map[int64]bool{}, map[string]int32{}
+	if ps.updating {
+		_, marked, err := a.store.Get(paneMarker)
+		if err != nil {
+			return err
+		}
+		if !marked {
+			it := a.store.NewIter(nil, nil)
+			empty := !it.First()
+			if err := it.Close(); err != nil {
+				return err
+			}
+			if !empty {
+				a.usePanes = false // windows, as written before panes
+				return nil
+			}
+			if err := a.store.Put(paneMarker, nil); err != nil {
+				return err
+			}
+		}
+	}
 	var lo []byte
 	for {
 		it := a.store.NewIter(lo, nil)
@@ -69,13 +110,10 @@ func (a *Aggregate) initPanes() error {
 		if err := it.Close(); err != nil {
 			return err
 		}
-		if !found {
+		if !found || end == math.MaxInt64 { // the marker
 			return nil
 		}
 		ps.ends[end] = true
-		if end == math.MaxInt64 {
-			return nil
-		}
 		lo = keys.AppendInt64(nil, end+1)
 	}
 }
@@ -184,4 +222,158 @@ func (a *Aggregate) loadPane(p int64) error {
 	}
 	a.complete[p] = true
 	return it.Close()
+}
+
+// closeUpdatingPanes is closePanes for an updating view: once a window
+// end is crossed, the closing windows' held-back changes go out, then
+// the panes whose windows have all closed are dropped. The windows that
+// stay open keep theirs until the next emit.
+func (a *Aggregate) closeUpdatingPanes(closed, wm int64) error {
+	w := a.plan.Window
+	if closed != math.MinInt64 && planner.FloorDiv(wm, w.Slide) == planner.FloorDiv(closed, w.Slide) {
+		return nil // no window closes
+	}
+	if err := a.emitPanes(closed, wm); err != nil {
+		return err
+	}
+	last := wm - w.Size + w.Slide
+	for p, gs := range a.changed {
+		if p <= last {
+			for _, g := range gs {
+				g.changed = false
+			}
+			a.nchanged -= len(gs)
+			delete(a.changed, p)
+		}
+	}
+	for p := range a.panes.ends {
+		if p <= last {
+			delete(a.panes.ends, p)
+			a.dropWindow(p)
+		}
+	}
+	return a.store.DeleteRange(nil, keys.AppendInt64(nil, last+1))
+}
+
+// emitPanes sends the changes of the windows ending in (closed, upTo]
+// that hold a changed pane: each window's row as of the last emit, merged
+// from its panes as they were then (a changed pane's was), retracted, and
+// its row as of now added. Emitting every window (upTo MaxInt64) makes
+// the panes current; a closing window's emit leaves them changed for the
+// windows that stay open.
+func (a *Aggregate) emitPanes(closed, upTo int64) error {
+	if a.nchanged == 0 {
+		return nil
+	}
+	w, ps := a.plan.Window, &a.panes
+	if ps.affected == nil {
+		ps.affected = map[string]struct{}{}
+	}
+	clear(ps.affected)
+	for p, gs := range a.changed {
+		// Pane [p - slide, p) is in the windows ending p ... p + size - slide.
+		if p > upTo || p+w.Size-w.Slide <= closed {
+			continue
+		}
+		for _, g := range gs {
+			for e := p; e < p+w.Size && e <= upTo; e += w.Slide {
+				if e <= closed {
+					continue
+				}
+				a.keyBuf = append(keys.AppendInt64(a.keyBuf[:0], e), g.key[8:]...)
+				ps.affected[string(a.keyBuf)] = struct{}{}
+			}
+		}
+	}
+	n := len(a.plan.Aggs)
+	ps.old, ps.cur = slices.Grow(ps.old[:0], n)[:n], slices.Grow(ps.cur[:0], n)[:n]
+	a.outB.Reset()
+	for wk := range ps.affected {
+		e, _, err := keys.DecodeInt64([]byte(wk))
+		if err != nil {
+			return errCorruptAcc
+		}
+		gk := wk[8:]
+		clear(ps.old)
+		clear(ps.cur)
+		var oldRows, curRows int64
+		for p := e - w.Size + w.Slide; p <= e; p += w.Slide {
+			g, err := a.peekPane(p, gk)
+			if err != nil {
+				return err
+			}
+			if g == nil {
+				continue
+			}
+			was, wasRows := g.acc, g.rows
+			if g.changed {
+				was, wasRows = g.was, g.wasRows
+			}
+			oldRows += wasRows
+			curRows += g.rows
+			for j, c := range a.plan.Aggs {
+				mergeVal(c.Func, a.argTypes[j].Kind, &ps.old[j], &was[j])
+				mergeVal(c.Func, a.argTypes[j].Kind, &ps.cur[j], &g.acc[j])
+			}
+		}
+		if oldRows > 0 && curRows > 0 && slices.Equal(ps.old, ps.cur) || oldRows <= 0 && curRows <= 0 {
+			continue
+		}
+		a.scratch.Reset()
+		if _, err := decodeRow([]byte(gk), a.scratch.Cols); err != nil {
+			return err
+		}
+		if oldRows > 0 {
+			a.appendRow(nil, 0, e-w.Size, e, ps.old, -1)
+		}
+		if curRows > 0 {
+			a.appendRow(nil, 0, e-w.Size, e, ps.cur, 1)
+		}
+		if a.outB.N >= emitBatch {
+			if err := a.out.Push(a.outB); err != nil {
+				return err
+			}
+			a.outB.Reset()
+		}
+	}
+	if upTo == math.MaxInt64 {
+		for p, gs := range a.changed {
+			for _, g := range gs {
+				g.changed = false
+			}
+			clear(gs)
+			delete(a.changed, p)
+		}
+		a.nchanged = 0
+	}
+	if a.outB.N == 0 {
+		return nil
+	}
+	err := a.out.Push(a.outB)
+	a.outB.Reset()
+	return err
+}
+
+// peekPane returns the group gk of pane p, from the cache or else read
+// from state into a scratch group (not cached), or nil if there is none.
+func (a *Aggregate) peekPane(p int64, gk string) (*group, error) {
+	a.keyBuf = append(keys.AppendInt64(a.keyBuf[:0], p), gk...)
+	if g := a.windows[p][string(a.keyBuf)]; g != nil {
+		return g, nil
+	}
+	if a.complete[p] || !a.panes.ends[p] {
+		return nil, nil
+	}
+	v, ok, err := a.store.Get(append(a.keyBuf, tagAcc))
+	if err != nil || !ok {
+		return nil, err
+	}
+	g := &a.panes.peeked
+	if len(g.acc) != len(a.plan.Aggs) {
+		g.acc = make([]aggVal, len(a.plan.Aggs))
+	}
+	if g.rows, err = decodeAcc(v, g.acc); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
