@@ -23,6 +23,8 @@ package writeback
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"unsafe"
 
 	"github.com/streamsql/streamsql/state"
@@ -44,6 +46,7 @@ type Cache struct {
 	// by Get stays valid until the next mutation.
 	arena   []byte
 	batch   state.Batch
+	order   []int32 // flush's scratch
 	flushes uint64
 }
 
@@ -220,11 +223,16 @@ func (c *Cache) Drop() {
 func (c *Cache) flush(drop bool) error {
 	if c.dirty > 0 {
 		c.batch.Reset()
+		c.order = c.order[:0]
 		for i := range c.ents {
-			e := &c.ents[i]
-			if !e.dirty {
-				continue
+			if c.ents[i].dirty {
+				c.order = append(c.order, int32(i))
 			}
+		}
+		// In key order: the backend's index is then walked, not jumped.
+		slices.SortFunc(c.order, func(x, y int32) int { return strings.Compare(c.ents[x].key, c.ents[y].key) })
+		for _, i := range c.order {
+			e := &c.ents[i]
 			if e.found {
 				c.batch.Put([]byte(e.key), e.val)
 			} else {
