@@ -83,3 +83,35 @@ func BenchmarkDecodeNexmarkBid(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeFlatBid measures the JSON decoder on the flat bid of
+// exec/engine's BenchmarkKafkaJSONTumble (about 110 bytes, no paths).
+func BenchmarkDecodeFlatBid(b *testing.B) {
+	cols := []catalog.Column{
+		{Name: "auction", Type: types.BigInt}, {Name: "bidder", Type: types.BigInt},
+		{Name: "price", Type: types.BigInt}, {Name: "date_time", Type: types.T{Kind: types.Timestamp, Prec: 3}},
+		{Name: "extra", Type: types.Varchar},
+	}
+	dec, err := NewDecoder("json", cols, map[string]string{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := make([][]byte, 4096)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, `{"auction": %d, "bidder": %d, "price": %d, "date_time": "2024-01-01 %02d:%02d:%02d.%03d", "extra": ""}`,
+			i%1000, i%5000, i%997, i/3600000, i/60000%60, i/1000%60, i%1000)
+	}
+	batch := vec.NewBatch(catalog.Types(cols), 1024)
+	var m Meta
+	b.SetBytes(int64(len(recs[0])))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if batch.N == 1024 {
+			batch.Reset()
+		}
+		if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
