@@ -71,6 +71,7 @@ func NewDecoder(format string, cols []catalog.Column, opts map[string]string) (D
 		return nil, sqlerr.New(sqlerr.InvalidParameter, "invalid_utf8 = %q: want 'error' (a record that is not UTF-8 is bad) or 'replace' (each invalid sequence becomes U+FFFD)", v)
 	}
 	for i, c := range cols {
+		r.checked = r.checked || c.NotNull || c.Metadata != ""
 		if c.Metadata == "" {
 			r.value = append(r.value, i)
 			continue
@@ -126,6 +127,9 @@ type rowShape struct {
 	cols  []catalog.Column
 	value []int
 	slots []slot
+	// checked says some column is filled from metadata or is NOT NULL:
+	// finish has work to do before it appends the row.
+	checked bool
 	// replace is invalid_utf8 = 'replace': text that is not UTF-8 is read
 	// with U+FFFD for each invalid sequence instead of making the record
 	// bad.
@@ -168,8 +172,11 @@ func (r *rowShape) reset() {
 
 // finish fills the metadata slots, checks NOT NULL, and appends the row.
 func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
-	for i, c := range r.cols {
-		s := &r.slots[i]
+	for i := range r.cols {
+		if !r.checked {
+			break
+		}
+		s, c := &r.slots[i], &r.cols[i]
 		switch c.Metadata {
 		case "":
 		case "timestamp":
@@ -197,16 +204,16 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 			return fmt.Errorf("column %s is NOT NULL and the record has no value for it", c.Name)
 		}
 	}
-	for i, c := range r.cols {
+	for i := range r.slots {
 		s, v := &r.slots[i], &b.Cols[i]
 		switch {
 		case !s.set || s.null:
 			v.AppendNull()
-		case c.Type.Kind == types.Bool:
+		case v.Type.Kind == types.Bool:
 			v.AppendBool(s.b)
-		case c.Type.Kind == types.Float64:
+		case v.Type.Kind == types.Float64:
 			v.AppendF64(s.f)
-		case c.Type.Kind == types.String:
+		case v.Type.Kind == types.String:
 			v.AppendStr(s.s)
 		default:
 			v.AppendI64(s.i)
