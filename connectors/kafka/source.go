@@ -57,8 +57,12 @@ type Source struct {
 	dlqNote atomic.Pointer[string]
 }
 
-// batchRows is the most rows one delivery carries.
-const batchRows = 1024
+// batchRows is the most rows one delivery carries. A fetch's records go
+// in as few deliveries as that allows: each one costs the engine a lock,
+// a pass of every operator and, for a view that updates, one change per
+// group it touched, so a backlog read in batches of 8,192 rows costs about
+// 20% less CPU per record than in batches of 1,024 (BENCHMARKS.md).
+const batchRows = 8192
 
 // NewSource validates a Kafka source's options (connector = 'kafka').
 func NewSource(rel *catalog.Relation) (*Source, error) {

@@ -1,0 +1,92 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/twmb/franz-go/pkg/kfake"
+	fgo "github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestSourceBatchesAFetch: the records of one fetch reach the engine in
+// as few deliveries as batchRows allows, not in many small ones, with
+// every offset and row.
+func TestSourceBatchesAFetch(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	cl, err := fgo.NewClient(fgo.SeedBrokers(addr), fgo.RecordPartitioner(fgo.ManualPartitioner()), fgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	const n = 5000
+	var recs []*fgo.Record
+	for i := range n {
+		recs = append(recs, &fgo.Record{Topic: "t", Value: fmt.Appendf(nil, `{"x": %d}`, i)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSource(&catalog.Relation{Name: "t", Columns: []catalog.Column{{Name: "x", Type: types.BigInt}},
+		Options: map[string]string{"connector": "kafka", "brokers": addr, "topic": "t", "format": "json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out := &recordOutput{done: make(chan struct{}), want: n}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx, nil, out) }()
+	select {
+	case <-out.done:
+	case err := <-ran:
+		t.Fatalf("the source stopped: %v (%s)", err, s.Status())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not all records read within 30 s: %s", s.Status())
+	}
+	cancel()
+	<-ran
+	if out.sum != n*(n-1)/2 || out.next != n {
+		t.Fatalf("read rows summing to %d up to offset %d, want %d up to %d", out.sum, out.next, n*(n-1)/2, n)
+	}
+	// One fetch holds them all: one delivery, or a few if the broker
+	// splits them; 1,024-row batches made five.
+	if out.withRows > 2 {
+		t.Errorf("%d records came in %d deliveries (sizes %v), want at most 2", n, out.withRows, out.sizes)
+	}
+}
+
+// recordOutput records what partition 0 delivers.
+type recordOutput struct {
+	want, rows, withRows int
+	sizes                []int
+	sum, next            int64
+	done                 chan struct{}
+}
+
+func (o *recordOutput) Partitions(int) {}
+
+func (o *recordOutput) Deliver(p int, rows *vec.Batch, next int64, c Counts) error {
+	if rows.N > 0 {
+		o.withRows++
+		o.sizes = append(o.sizes, rows.N)
+	}
+	for _, x := range rows.Cols[0].I64[:rows.N] {
+		o.sum += x
+	}
+	o.next = next
+	if o.rows < o.want && o.rows+rows.N >= o.want {
+		close(o.done)
+	}
+	o.rows += rows.N
+	return nil
+}
