@@ -3,6 +3,8 @@ package format
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -55,4 +57,44 @@ func newFuzzDecoder(f *testing.F, c catalog.Column, invalidUTF8 string) Decoder 
 		f.Fatal(err)
 	}
 	return d
+}
+
+// TestJSONBigIntFastPath holds the one-pass BIGINT reader to the general
+// one: a field decodes into a BIGINT iff it is a JSON number that
+// strconv.ParseInt reads, to the same value, whatever its digits.
+func TestJSONBigIntFastPath(t *testing.T) {
+	d, err := NewDecoder("json", []catalog.Column{{Name: "a", Type: types.BigInt}}, map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"0", "-0", "00", "-", "--1", "01", "-01", "1.0", "1e3", "1E3", "1.", "12x", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "999999999999999999", "1000000000000000000",
+		"-999999999999999999", "123456789012345678901234567890"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20_000 {
+		x := rng.Int64() >> rng.IntN(64)
+		if rng.IntN(2) == 0 {
+			x = -x
+		}
+		s := strconv.FormatInt(x, 10)
+		switch rng.IntN(8) {
+		case 0:
+			s += ".5"
+		case 1:
+			s += "e2"
+		case 2:
+			s = "0" + s
+		}
+		texts = append(texts, s)
+	}
+	for _, s := range texts {
+		b := vec.NewBatch([]types.T{types.BigInt}, 1)
+		rec := `{"a": ` + s + `}`
+		err := d.Decode([]byte(rec), &Meta{}, b)
+		want, perr := strconv.ParseInt(s, 10, 64)
+		ok := perr == nil && json.Valid([]byte(rec))
+		if (err == nil) != ok || ok && b.Cols[0].I64[0] != want {
+			t.Fatalf("%s: decoded %v (err %v), want ok=%v %d", rec, b.Cols[0].I64, err, ok, want)
+		}
+	}
 }

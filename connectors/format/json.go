@@ -241,6 +241,12 @@ func (d *jsonDecoder) value(col int) error {
 		}
 		return fmt.Errorf("column %s: %s is not %s", c.Name, lit, c.Type)
 	case ch == '-' || ch >= '0' && ch <= '9':
+		if c.Type.Kind == types.Int64 {
+			if x, ok := p.smallInt(); ok {
+				*s = slot{set: true, i: x}
+				return nil
+			}
+		}
 		start := p.i
 		if err := p.number(); err != nil {
 			return err
@@ -364,6 +370,36 @@ func (p *jsonScan) literal(lit string) error {
 	}
 	p.i += len(lit)
 	return nil
+}
+
+// smallInt reads an integer of at most 18 digits with no fraction or
+// exponent, the common BIGINT field, in one pass. It reports false, not
+// having moved, for anything else: number and parseText judge that.
+func (p *jsonScan) smallInt() (int64, bool) {
+	i, neg := p.i, false
+	if i < len(p.d) && p.d[i] == '-' {
+		i, neg = i+1, true
+	}
+	start := i
+	var x int64
+	for i < len(p.d) && i-start < 18 && p.d[i] >= '0' && p.d[i] <= '9' {
+		x = x*10 + int64(p.d[i]-'0')
+		i++
+	}
+	n := i - start
+	if n == 0 || n > 1 && p.d[start] == '0' {
+		return 0, false
+	}
+	if i < len(p.d) {
+		if c := p.d[i]; c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+	}
+	p.i = i
+	if neg {
+		x = -x
+	}
+	return x, true
 }
 
 // number advances over a number, checking RFC 8259's grammar:
