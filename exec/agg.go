@@ -69,6 +69,10 @@ type Aggregate struct {
 	changed   map[int64][]*group
 	nchanged  int
 
+	// shard and shards: this aggregate is replica shard of shards and
+	// keeps only the groups whose key hashes to it (see parallel.go).
+	shard, shards uint64
+
 	sess sessState // SESSION windows' cache
 	// usePanes: a HOP kept as panes (see panes.go).
 	usePanes bool
@@ -248,6 +252,9 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 	a.parts, a.vals, a.deltas = a.parts[:0], a.vals[:0], a.deltas[:0]
 	a.keyArena = a.keyArena[:0]
 	for r := 0; r < b.N; r++ {
+		if a.shards > 1 && !a.owns(r) {
+			continue
+		}
 		d := b.DiffAt(r)
 		if w == nil {
 			a.add(r, d, 0, 0)

@@ -17,6 +17,10 @@ type Pipeline struct {
 	Aggs   []*Aggregate
 	// Errors collects the expressions' errors on single rows.
 	Errors *RowErrors
+	// shards is the number of replicas of the aggregate, par their entry
+	// when there are more than one.
+	shards int
+	par    *parallel
 }
 
 // Start runs the operators' start-up work (a global aggregate's first row).
@@ -32,6 +36,9 @@ func (p *Pipeline) Start() error {
 // Flush sends the held-back changes on and writes every operator's cached
 // state to the backend; the engine calls it before a checkpoint.
 func (p *Pipeline) Flush() error {
+	if p.par != nil {
+		return p.par.run(func(i int) error { return p.par.aggs[i].Flush() })
+	}
 	if err := p.Emit(); err != nil {
 		return err
 	}
@@ -54,6 +61,9 @@ func (p *Pipeline) SetDeferEmit(on bool) {
 // Emit sends every change the pipeline's aggregates hold back, the
 // innermost first, so that each later one gets its input's changes.
 func (p *Pipeline) Emit() error {
+	if p.par != nil {
+		return p.par.run(func(i int) error { return p.par.aggs[i].Emit() })
+	}
 	for i := len(p.Aggs) - 1; i >= 0; i-- {
 		if err := p.Aggs[i].Emit(); err != nil {
 			return err
@@ -86,6 +96,9 @@ func (p *Pipeline) ProcTime() bool {
 // OnProcTime tells the processing-time windows the time (µs): those ending
 // by now close.
 func (p *Pipeline) OnProcTime(now int64) error {
+	if p.par != nil {
+		return p.par.run(func(i int) error { return p.par.aggs[i].OnProcTime(now) })
+	}
 	for _, a := range p.Aggs {
 		if err := a.OnProcTime(now); err != nil {
 			return err
@@ -135,7 +148,19 @@ func (p *Pipeline) StateStats() state.Stats {
 // are stable for a given plan. errs receives the expressions' errors on
 // single rows: strict for a statement, counting for a view.
 func Build(n planner.Node, ns func(k int) state.Store, out Operator, errs *RowErrors) (*Pipeline, error) {
-	p := &Pipeline{Errors: errs}
+	return BuildSharded(n, 1, ns, out, errs)
+}
+
+// BuildSharded is Build with the plan's aggregate run as shards replicas
+// (see parallel.go; planner.Shardable says whether the plan allows it).
+// Replica i keeps its state in namespace k + i.
+func BuildSharded(n planner.Node, shards int, ns func(k int) state.Store, out Operator, errs *RowErrors) (*Pipeline, error) {
+	if shards > 1 {
+		if err := planner.Shardable(n); err != nil {
+			return nil, err
+		}
+	}
+	p := &Pipeline{Errors: errs, shards: shards}
 	entry, err := p.build(n, ns, out)
 	if err != nil {
 		return nil, err
@@ -158,6 +183,22 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		}
 		return p.build(n.Input, ns, NewProject(exprs, out))
 	case *planner.Aggregate:
+		if p.shards > 1 {
+			par := &parallel{post: out}
+			for i := 0; i < p.shards; i++ {
+				o := &shardOut{}
+				a := NewAggregate(n, ns(len(p.Aggs)+1), o, p.Errors)
+				a.shard, a.shards = uint64(i), uint64(p.shards)
+				p.Aggs = append(p.Aggs, a)
+				entry, err := p.build(n.Input, ns, a)
+				if err != nil {
+					return nil, err
+				}
+				par.entries, par.outs, par.aggs = append(par.entries, entry), append(par.outs, o), append(par.aggs, a)
+			}
+			p.par = par
+			return par, nil
+		}
 		a := NewAggregate(n, ns(len(p.Aggs)+1), out, p.Errors)
 		p.Aggs = append(p.Aggs, a)
 		return p.build(n.Input, ns, a)

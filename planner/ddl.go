@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -117,6 +118,10 @@ func watermark(wm *parser.Watermark, cols []catalog.Column) (int, int64, error) 
 	return 0, 0, bad
 }
 
+// MaxParallelism bounds a view's parallelism option: each replica of its
+// aggregate takes a state namespace of the view's 255.
+const MaxParallelism = 64
+
 // View plans CREATE [MATERIALIZED] VIEW into a catalog entry whose Query
 // is the plan.
 func (p *Planner) View(st *parser.CreateView) (*catalog.Relation, error) {
@@ -128,12 +133,25 @@ func (p *Planner) View(st *parser.CreateView) (*catalog.Relation, error) {
 	if st.Materialized {
 		kind = parser.KindMaterializedView
 	}
-	if len(st.Options) > 0 {
-		return nil, sqlerr.At(sqlerr.InvalidParameter, st.Options[0].Pos, "unknown view option %q", st.Options[0].Key)
+	opts := map[string]string{}
+	for _, o := range st.Options {
+		if o.Key != "parallelism" || !st.Materialized {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "unknown view option %q", o.Key)
+		}
+		n, err := strconv.Atoi(o.Value)
+		if err != nil || n < 1 || n > MaxParallelism {
+			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "parallelism must be a whole number from 1 to %d, not %q", MaxParallelism, o.Value)
+		}
+		if n > 1 {
+			if err := Shardable(plan); err != nil {
+				return nil, sqlerr.At(sqlerr.FeatureNotSupported, o.Pos, "%v", err)
+			}
+		}
+		opts[o.Key] = strconv.Itoa(n)
 	}
 	return &catalog.Relation{
 		Name: st.Name, Kind: kind, Columns: plan.Columns(), EventTime: plan.EventTime(),
-		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: map[string]string{},
+		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: opts,
 	}, nil
 }
 

@@ -1,5 +1,10 @@
 package planner
 
+import (
+	"errors"
+	"fmt"
+)
+
 // GroupKey returns the output columns that identify a view's rows: for a
 // view that aggregates, the columns that output its group key and its
 // window bounds, when the select list outputs every key. It returns nil
@@ -57,4 +62,28 @@ func aggKey(a *Aggregate, proj *Project) []int {
 		return nil
 	}
 	return out
+}
+
+// Shardable reports whether a view's plan can run WITH (parallelism = n)
+// for n > 1: with one aggregate, whose group keys split its groups.
+func Shardable(n Node) error {
+	aggs, keyed := 0, false
+	var walk func(Node)
+	walk = func(n Node) {
+		if a, ok := n.(*Aggregate); ok {
+			aggs++
+			keyed = len(a.Keys) > 0
+		}
+		for _, in := range n.Inputs() {
+			walk(in)
+		}
+	}
+	walk(n)
+	switch {
+	case aggs != 1:
+		return fmt.Errorf("parallelism splits the groups of one GROUP BY, and this view has %d", aggs)
+	case !keyed:
+		return errors.New("parallelism splits groups by their key, and this GROUP BY has none besides the window")
+	}
+	return nil
 }

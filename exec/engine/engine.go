@@ -16,6 +16,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -488,7 +489,8 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	mat := exec.NewMaterialize(e.ns(id, 0), catalog.Types(rel.Columns),
 		exec.Layout{Key: planner.GroupKey(rel.Query.(planner.Node)), AppendOnly: rel.AppendOnly})
 	// One bad row cannot stop a view: its expression errors are counted.
-	pipe, err := exec.Build(rel.Query.(planner.Node), func(k int) state.Store { return e.ns(id, k) }, mat, exec.NewRowErrors(false))
+	shards, _ := strconv.Atoi(rel.Options["parallelism"]) // checked by the planner; 0 when absent
+	pipe, err := exec.BuildSharded(rel.Query.(planner.Node), max(shards, 1), func(k int) state.Store { return e.ns(id, k) }, mat, exec.NewRowErrors(false))
 	if err == nil && pipe.Source == nil {
 		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")
 	}
