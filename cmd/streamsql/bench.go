@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,16 +26,16 @@ import (
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/catalog"
-	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/state/memory"
-	"github.com/streamsql/streamsql/state/pebble"
 	nexmarkq "github.com/streamsql/streamsql/testdata/nexmark"
 	"github.com/streamsql/streamsql/wire"
 )
 
-// benchQueries are the Nexmark queries `streamsql bench` knows, in the
-// order it runs them.
-var benchQueries = []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q12"}
+// benchQueries are the queries `streamsql bench` knows, in the order it
+// runs them: the Nexmark ones, each windowed one beside its updating
+// (emit-on-update, no EMIT ON WINDOW CLOSE) version, the shapes users
+// run, and the Kafka ones (kafkaViews).
+var benchQueries = []string{"q0", "q1", "q2", "q5agg", "q5upd", "q7agg", "q7upd", "q11", "q12",
+	"hopbidder", "hopbidderupd", "tumblekeys", "tumblekeysupd", "kafkakeys", "kafkakeysupd"}
 
 // benchResult is one query's run on one backend.
 type benchResult struct {
@@ -46,6 +47,9 @@ type benchResult struct {
 	P50, P99   time.Duration
 	PeakRSS    int64 // bytes
 	StateBytes int64
+	// CheckpointInterval is the engine's, as SHOW checkpoint_interval
+	// gives it ("off": checkpoints after DDL only).
+	CheckpointInterval string
 }
 
 // bench runs Nexmark queries on the nexmark generator as fast as possible.
@@ -53,9 +57,13 @@ type benchResult struct {
 // own.
 func bench(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	query := fs.String("query", "all", "query to run: "+strings.Join(benchQueries, ", ")+", or all")
+	query := fs.String("query", "all", "queries to run, comma-separated: "+strings.Join(benchQueries, ", ")+"; or all")
 	stateKind := fs.String("state", "memory", "state backend: memory, pebble, or all")
-	events := fs.Int64("events", 1_000_000, "Nexmark events to generate (all three kinds; 92% are bids)")
+	events := fs.Int64("events", 1_000_000, "Nexmark events to generate (all three kinds; 92% are bids; a kafka query's topic holds those bids)")
+	eventsFor := fs.String("events-for", "", "per-query event counts overriding --events, as query=N,query=N (e.g. hopbidderupd=300000)")
+	interval := fs.Duration("checkpoint-interval", defaultCheckpointInterval, "how often the engine checkpoints, as serve's flag (0: only after DDL)")
+	brokers := fs.String("brokers", "", "Kafka broker of a kafka query's topic (internal, with --child)")
+	topic := fs.String("topic", "", "topic of a kafka query's records (internal, with --child)")
 	dir := fs.String("queries", "", "directory of bid.sql and the query files (default: the copies built into the binary, from testdata/nexmark)")
 	child := fs.Bool("child", false, "run one query and print its result as JSON (internal)")
 	update := fs.String("update", "", "also write the table into this Markdown file, between <!-- nexmark:begin --> and <!-- nexmark:end -->")
@@ -75,7 +83,7 @@ func bench(args []string, out io.Writer) error {
 			}
 			defer pprof.StopCPUProfile()
 		}
-		r, err := benchOne(*dir, *query, *stateKind, *events)
+		r, err := benchOne(*dir, *query, *stateKind, *events, *interval, *brokers, *topic)
 		if err != nil {
 			return err
 		}
@@ -83,10 +91,13 @@ func bench(args []string, out io.Writer) error {
 	}
 	queries, states := benchQueries, []string{"memory", "pebble"}
 	if *query != "all" {
-		if !slices.Contains(benchQueries, *query) {
-			return fmt.Errorf("unknown query %q (want %s or all)", *query, strings.Join(benchQueries, ", "))
+		queries = nil
+		for _, q := range strings.Split(*query, ",") {
+			if q = strings.TrimSpace(q); !slices.Contains(benchQueries, q) {
+				return fmt.Errorf("unknown query %q (want %s or all)", q, strings.Join(benchQueries, ", "))
+			}
+			queries = append(queries, q)
 		}
-		queries = []string{*query}
 	}
 	if *stateKind != "all" {
 		if *stateKind != "memory" && *stateKind != "pebble" {
@@ -94,19 +105,50 @@ func bench(args []string, out io.Writer) error {
 		}
 		states = []string{*stateKind}
 	}
+	counts, err := parseEventsFor(*eventsFor)
+	if err != nil {
+		return err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
+	var broker *benchBroker // started for the first kafka query
+	defer func() {
+		if broker != nil {
+			broker.close()
+		}
+	}()
 	var table strings.Builder
+	ckpt := "" // the engines' checkpoint_interval
 	if *update != "" {
 		out = io.MultiWriter(out, &table)
 	}
 	fmt.Fprintf(out, "| query | state | events | events/s | events/s per core | peers' published, per core | generator alone, events/s per core | p50 / p99 batch latency | peak RSS | operator state |\n")
 	fmt.Fprintf(out, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, q := range queries {
+		n := *events
+		if c, ok := counts[q]; ok {
+			n = c
+		}
+		var kafkaArgs []string
+		if _, ok := kafkaViews[q]; ok {
+			if broker == nil {
+				if broker, err = startBroker(self); err != nil {
+					return fmt.Errorf("%s: %w", q, err)
+				}
+			}
+			topic, records, err := broker.topic(*dir, n)
+			if err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+			n = records // the row counts what the engine read
+			kafkaArgs = []string{"--brokers", broker.addr, "--topic", topic}
+		}
 		for _, st := range states {
-			cmd := exec.Command(self, "bench", "--child", "--query", q, "--state", st, "--events", fmt.Sprint(*events), "--queries", *dir)
+			cmd := exec.Command(self, "bench", "--child", "--query", q, "--state", st, "--events", fmt.Sprint(n), "--queries", *dir,
+				"--checkpoint-interval", interval.String())
+			cmd.Args = append(cmd.Args, kafkaArgs...)
 			if *profile != "" {
 				cmd.Args = append(cmd.Args, "--cpuprofile", fmt.Sprintf("%s-%s-%s.prof", *profile, q, st))
 			}
@@ -119,38 +161,78 @@ func bench(args []string, out io.Writer) error {
 			if err := json.Unmarshal(raw, &r); err != nil {
 				return fmt.Errorf("%s on %s: %w", q, st, err)
 			}
-			fmt.Fprintf(out, "| %s | %s | %d | %s | %s | %s | %s | %s / %s | %s | %s |\n", r.Query, r.State, r.Events,
-				rate(float64(r.Events)/r.Wall.Seconds()), rate(float64(r.Events)/r.CPU.Seconds()), peerFigures[q], rate(1e9/r.GenNs),
-				r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), mib(r.PeakRSS), mib(r.StateBytes))
+			ckpt = r.CheckpointInterval
+			gen, lat := "—", "—"
+			if r.GenNs > 0 {
+				gen = rate(1e9 / r.GenNs)
+			}
+			if r.P99 > 0 {
+				lat = fmt.Sprintf("%s / %s", r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond))
+			}
+			fmt.Fprintf(out, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Query, r.State, r.Events,
+				rate(float64(r.Events)/r.Wall.Seconds()), rate(float64(r.Events)/r.CPU.Seconds()), peer(q), gen,
+				lat, mib(r.PeakRSS), mib(r.StateBytes))
 		}
 	}
 	if *update != "" {
-		return updateSection(*update, "nexmark", benchHeader(args)+table.String())
+		return updateSection(*update, "nexmark", benchHeader(args, ckpt)+table.String())
 	}
 	return nil
 }
 
 // peerFigures are the published Nexmark figures of other engines, events/s
 // per core, as issue 7 quotes them (q5's are of the whole query, joins
-// included). "—": none quoted.
+// included).
 var peerFigures = map[string]string{
 	"q0":    "Flink 126K–414K, RisingWave 170K",
-	"q1":    "—",
-	"q2":    "—",
 	"q5agg": "q5: Flink 22K–75K, RisingWave 11K–14K",
-	"q7agg": "—",
+	"q5upd": "q5: Flink 22K–75K, RisingWave 11K–14K",
 	"q11":   "Flink 34K–46K",
 	"q12":   "Flink 48K–194K, RisingWave 92K",
 }
 
+// peer is a query's peers' figures, "—" when none are quoted.
+func peer(q string) string {
+	if f, ok := peerFigures[q]; ok {
+		return f
+	}
+	return "—"
+}
+
+// parseEventsFor reads --events-for: query=N pairs, comma-separated.
+func parseEventsFor(s string) (map[string]int64, error) {
+	counts := map[string]int64{}
+	for _, kv := range strings.Split(s, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		q, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if q = strings.TrimSpace(q); !ok || err != nil || n <= 0 {
+			return nil, fmt.Errorf("--events-for: %q is not query=N with N > 0", kv)
+		}
+		if !slices.Contains(benchQueries, q) {
+			return nil, fmt.Errorf("--events-for: unknown query %q (want one of %s)", q, strings.Join(benchQueries, ", "))
+		}
+		counts[q] = n
+	}
+	return counts, nil
+}
+
 // benchHeader says how a table was made: the command, the date and the
 // machine.
-func benchHeader(args []string) string {
+func benchHeader(args []string, interval string) string {
 	host, _ := os.Hostname()
+	ckpt := fmt.Sprintf("every figure includes checkpoints every %s into a data directory, as `streamsql serve` takes them", interval)
+	if interval == "off" {
+		ckpt = "the engines checkpointed after DDL only"
+	}
 	return fmt.Sprintf("`streamsql bench %s` on %s, %d cores (%s), %s. Events count all three kinds (92%% are bids); "+
-		"events/s per core divides by the process's CPU time; the generator's own cost is timed alone and shown apart; "+
+		"a kafka query's are the JSON bid records of its topic (the bids among the events asked for); "+
+		"events/s per core divides by the engine process's CPU time (a kafka query's broker runs in a process of its own); "+
+		"%s; the generator's own cost is timed alone and shown apart; "+
 		"latency is from a generated batch's making to its effect on every view.\n\n",
-		strings.Join(args, " "), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), host, runtime.Version())
+		strings.Join(args, " "), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), host, runtime.Version(), ckpt)
 }
 
 // updateSection replaces what lies between <!-- name:begin --> and
@@ -180,25 +262,34 @@ func rate(x float64) string {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-// benchOne runs one query in this process: the generator alone first, then
-// the query on a fresh engine behind the wire, from CREATE MATERIALIZED
-// VIEW to the end of FLUSH.
-func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) {
-	var queries fs.FS = nexmarkq.FS
-	if dir != "" {
-		queries = os.DirFS(dir)
-	}
-	ddl, err := fs.ReadFile(queries, "bid.sql")
-	if err != nil {
-		return nil, err
-	}
-	view, err := fs.ReadFile(queries, query+".sql")
-	if err != nil {
-		return nil, err
-	}
-	source := regexp.MustCompile(`events = \d+, event_rate = \d+`).ReplaceAllString(string(ddl), fmt.Sprintf("events = %d", events))
+// benchOne runs one query in this process: the generator alone first,
+// then the query on a fresh engine behind the wire, from CREATE
+// MATERIALIZED VIEW to the end of FLUSH. The engine is durable as `serve`
+// runs it: a data directory, checkpoints every interval. A kafka
+// query (kafkaViews) reads topic from brokers instead of the generator.
+func benchOne(dir, query, stateKind string, events int64, interval time.Duration, brokers, topic string) (*benchResult, error) {
+	queries := benchFS(dir)
 	r := &benchResult{Query: query, State: stateKind, Events: events}
-	if r.GenNs, err = generatorCost(source); err != nil {
+	var source string
+	viewFile, kafka := kafkaViews[query]
+	if kafka {
+		ddl, err := fs.ReadFile(queries, "bid_kafka.sql")
+		if err != nil {
+			return nil, err
+		}
+		source = kafkaSource(string(ddl), brokers, topic)
+	} else {
+		viewFile = query
+		var err error
+		if source, err = generatorSource(queries, events); err != nil {
+			return nil, err
+		}
+		if r.GenNs, err = generatorCost(source); err != nil {
+			return nil, err
+		}
+	}
+	view, err := fs.ReadFile(queries, viewFile+".sql")
+	if err != nil {
 		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "streamsql-bench-")
@@ -206,17 +297,15 @@ func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	var backend state.Backend
-	if stateKind == "pebble" {
-		backend, err = pebble.Open(tmp, pebble.Options{})
-	} else {
-		backend, err = memory.Open("")
-	}
+	backend, err := openBackend(stateKind, tmp)
 	if err != nil {
 		return nil, err
 	}
 	defer backend.Close()
-	eng := engine.New(backend)
+	eng, err := engine.Open(backend, engine.Options{Dir: tmp, CheckpointInterval: interval})
+	if err != nil {
+		return nil, err
+	}
 	defer eng.Close()
 	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err := srv.Start(); err != nil {
@@ -229,8 +318,11 @@ func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) 
 		return nil, err
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, source); err != nil {
-		return nil, err
+	// The updating queries on Pebble take minutes: FLUSH waits for them.
+	for _, st := range []string{"SET flush_timeout = 0", source} {
+		if _, err := conn.Exec(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	t0, c0 := time.Now(), cpuTime()
 	if _, err := conn.Exec(ctx, string(view)); err != nil {
@@ -244,6 +336,9 @@ func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) 
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	r.PeakRSS = ru.Maxrss << 10
+	if err := conn.QueryRow(ctx, "SHOW checkpoint_interval").Scan(&r.CheckpointInterval); err != nil {
+		return nil, err
+	}
 	rows, err := conn.Query(ctx, "SHOW MATERIALIZED VIEWS")
 	if err != nil {
 		return nil, err
@@ -264,6 +359,24 @@ func benchOne(dir, query, stateKind string, events int64) (*benchResult, error) 
 		}
 	}
 	return r, rows.Err()
+}
+
+// benchFS holds bid.sql and the query files: dir, or the copies built in.
+func benchFS(dir string) fs.FS {
+	if dir != "" {
+		return os.DirFS(dir)
+	}
+	return nexmarkq.FS
+}
+
+// generatorSource is bid.sql set to generate events events, as fast as
+// possible, at the reference's event-time rate.
+func generatorSource(queries fs.FS, events int64) (string, error) {
+	ddl, err := fs.ReadFile(queries, "bid.sql")
+	if err != nil {
+		return "", err
+	}
+	return regexp.MustCompile(`events = \d+, event_rate = \d+`).ReplaceAllString(string(ddl), fmt.Sprintf("events = %d", events)), nil
 }
 
 // generatorCost times the nexmark generator alone over the source's

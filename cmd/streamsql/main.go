@@ -68,7 +68,7 @@ func serve(args []string) error {
 	listen := fs.String("listen", wire.DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", "./streamsql-data", "directory for state and catalog")
 	stateKind := fs.String("state", "pebble", "state backend: pebble (on disk) or memory")
-	interval := fs.Duration("checkpoint-interval", time.Second, "how often to checkpoint state")
+	interval := fs.Duration("checkpoint-interval", defaultCheckpointInterval, "how often to checkpoint state")
 	cacheGroups := fs.Int("state-cache-size", exec.DefaultCacheGroups, "groups each stateful operator caches in front of the state backend")
 	subBytes := fs.Int64("subscription-buffer-bytes", 64<<20, "bytes of changes all subscriptions may hold for clients that have not read them; past it the one holding the most is ended (53000)")
 	password := fs.String("password", os.Getenv("STREAMSQL_PASSWORD"), "password every client must give (default $STREAMSQL_PASSWORD); turns on password authentication")
@@ -168,6 +168,10 @@ func serve(args []string) error {
 	slog.Info("streamsql stopped", "err", err)
 	return err
 }
+
+// defaultCheckpointInterval is serve's --checkpoint-interval, which bench
+// runs with too.
+const defaultCheckpointInterval = time.Second
 
 // shutdownTimeout bounds how long serve takes to stop after SIGTERM.
 const shutdownTimeout = 30 * time.Second
