@@ -30,7 +30,7 @@ Usage:
   streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N] [--force-empty] [--skip-unrestorable]
   streamsql test [--addr host:port [--allow-nonempty]] [-v] [--rewrite] [--timeout 60s] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql dev-kafka [--port 9092] [--topics a,b] [--partitions 4]   an in-memory Kafka broker, for development only
-  streamsql bench [--query q5agg|all] [--state memory|pebble|all] [--events N] [--queries DIR]   Nexmark queries (built in, from testdata/nexmark) as fast as possible
+  streamsql bench [--query q5agg,q5upd|all] [--state memory|pebble|all] [--events N] [--events-for q5upd=N,...] [--checkpoint-interval 1s] [--queries DIR]   Nexmark and Kafka queries (built in, from testdata/nexmark) as fast as possible
   streamsql version
 `
 
