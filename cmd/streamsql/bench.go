@@ -52,9 +52,10 @@ type benchResult struct {
 	CheckpointInterval string
 }
 
-// bench runs Nexmark queries on the nexmark generator as fast as possible.
-// Each query runs in a child process of its own, so its peak RSS is its
-// own.
+// bench runs Nexmark queries on the nexmark generator, or on its bids
+// read from Kafka, as fast as possible. Each query runs in a child process
+// of its own, so its peak RSS and CPU time are its own; a Kafka query's
+// broker is one more child, shared by the runs that read it.
 func bench(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	query := fs.String("query", "all", "queries to run, comma-separated: "+strings.Join(benchQueries, ", ")+"; or all")
