@@ -72,6 +72,7 @@ type Aggregate struct {
 	// shard and shards: this aggregate is replica shard of shards and
 	// keeps only the groups whose key hashes to it (see parallel.go).
 	shard, shards uint64
+	owner         []uint64 // each row's replica (see hashShards)
 
 	sess sessState // SESSION windows' cache
 	// usePanes: a HOP kept as panes (see panes.go).
@@ -239,6 +240,9 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 		}
 		a.argVecs = append(a.argVecs, v)
 	}
+	if a.shards > 1 {
+		a.hashShards(b.N)
+	}
 	w := a.plan.Window
 	if w != nil && w.Kind == planner.Session {
 		return a.pushSession(b)
@@ -252,7 +256,7 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 	a.parts, a.vals, a.deltas = a.parts[:0], a.vals[:0], a.deltas[:0]
 	a.keyArena = a.keyArena[:0]
 	for r := 0; r < b.N; r++ {
-		if a.shards > 1 && !a.owns(r) {
+		if a.shards > 1 && a.owner[r] != a.shard {
 			continue
 		}
 		d := b.DiffAt(r)

@@ -2,9 +2,11 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 // A view WITH (parallelism = n) runs its aggregate as n replicas, each
@@ -133,19 +135,50 @@ func (o *shardOut) drain(out Operator) error {
 	return err
 }
 
-// owns reports whether row r's group key hashes to this replica: FNV-1a
-// of the key's encoding, which is the same in every process, so a
-// restart finds each group in the replica that wrote it.
-func (a *Aggregate) owns(r int) bool {
-	k := a.keyBuf[:0]
+// hashShards computes, for the batch whose key vectors Push evaluated,
+// which replica owns each row (a.owner). The hash is fixed (no per-process
+// seed), so a restart finds each group in the replica that wrote it:
+// integers, timestamps and decimals mix their 64 bits, strings are FNV-1a,
+// and the other kinds hash their key encoding, which equal values share.
+func (a *Aggregate) hashShards(n int) {
+	h := slices.Grow(a.owner[:0], n)[:n]
+	for r := range h {
+		h[r] = 0x9E3779B97F4A7C15
+	}
 	for _, v := range a.keyVecs {
-		k = encodeValue(k, v, r)
+		for r := range h {
+			var x uint64
+			switch {
+			case v.IsNull(r):
+				x = 0x5bd1e995
+			case v.Type.Kind == types.String:
+				x = 14695981039346656037
+				for i := 0; i < len(v.Str[r]); i++ {
+					x = (x ^ uint64(v.Str[r][i])) * 1099511628211
+				}
+			case v.Type.Kind == types.Float64 || v.Type.Kind == types.Bool:
+				a.keyBuf = encodeValue(a.keyBuf[:0], v, r)
+				x = 14695981039346656037
+				for _, c := range a.keyBuf {
+					x = (x ^ uint64(c)) * 1099511628211
+				}
+			default:
+				x = uint64(v.I64[r])
+			}
+			h[r] = mix64(h[r] ^ x)
+		}
 	}
-	a.keyBuf = k
-	h := uint64(14695981039346656037)
-	for _, c := range k {
-		h ^= uint64(c)
-		h *= 1099511628211
+	for r := range h {
+		h[r] %= a.shards
 	}
-	return h%a.shards == a.shard
+	a.owner = h
+}
+
+// mix64 is SplitMix64's finalizer.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }

@@ -76,7 +76,7 @@ func (a *Aggregate) pushSession(b *vec.Batch) error {
 	}
 	a.outB.Reset()
 	for r := 0; r < b.N; r++ {
-		if tv.IsNull(r) || a.shards > 1 && !a.owns(r) {
+		if tv.IsNull(r) || a.shards > 1 && a.owner[r] != a.shard {
 			continue
 		}
 		if d := b.DiffAt(r); d != 1 {

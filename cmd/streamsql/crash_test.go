@@ -67,6 +67,8 @@ CREATE MATERIALIZED VIEW t_sess EMIT ON WINDOW CLOSE AS
   FROM t WHERE seq % 600 < 300 GROUP BY k, SESSION(ts, INTERVAL '10' SECOND);
 CREATE MATERIALIZED VIEW t_hop EMIT ON WINDOW CLOSE AS
   SELECT window_start, COUNT(*) AS n, SUM(seq) AS s FROM t GROUP BY HOP(ts, INTERVAL '20' SECOND, INTERVAL '1' MINUTE);
+CREATE MATERIALIZED VIEW t_par WITH (parallelism = 2) AS
+  SELECT k, window_start, COUNT(*) AS n, MAX(seq) AS mx FROM t GROUP BY k, HOP(ts, INTERVAL '20' SECOND, INTERVAL '1' MINUTE);
 `
 
 // ddl is crashDDL with the broker's address.
@@ -84,6 +86,7 @@ var finalQueries = []string{
 	"SELECT * FROM order_secs ORDER BY window_start",
 	"SELECT * FROM t_sess ORDER BY k, window_start",
 	"SELECT * FROM t_hop ORDER BY window_start",
+	"SELECT * FROM t_par ORDER BY k, window_start",
 }
 
 // crashOrders is how many records the orders topic holds.

@@ -84,6 +84,12 @@ func testOracleWindows(t *testing.T, setup string) {
 		oracleWindowView("eowc_hop_backfilled", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 1),
 		panesView(oracleWindowView("eowc_hop_panes", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0)),
 		panesView(oracleWindowView("eowc_hop_panes_backfilled", "HOP(ts, INTERVAL '3' SECOND, INTERVAL '12' SECOND)", 3, 12, true, 2)),
+		panesView(oracleWindowView("hop_panes", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, false, 0)),
+		panesView(oracleWindowView("hop_panes_backfilled", "HOP(ts, INTERVAL '3' SECOND, INTERVAL '12' SECOND)", 3, 12, false, 2)),
+		parallelView(oracleWindowView("par_tumble10", "TUMBLE(ts, INTERVAL '10' SECOND)", 10, 10, false, 0)),
+		parallelView(panesView(oracleWindowView("par_hop_panes", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, false, 1))),
+		parallelView(panesView(oracleWindowView("par_eowc_hop_panes", "HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND)", 5, 15, true, 0))),
+		parallelView(oracleSessionView("par_session2", 2, false)),
 		oracleCumulateView("cumulate5_20", 5, 20, false),
 		oracleCumulateView("eowc_cumulate3_12", 3, 12, true),
 		oracleSessionView("session2", 2, false),
@@ -416,6 +422,16 @@ func panesView(v oracleView) oracleView {
 	v.countG = true
 	v.create = strings.Replace(v.create, "COUNT(DISTINCT g)", "COUNT(g)", 1)
 	v.oracle = strings.Replace(v.oracle, "COUNT(DISTINCT g)", "COUNT(g)", 1)
+	return v
+}
+
+// parallelView runs v's aggregate as 3 replicas (WITH (parallelism = 3)).
+func parallelView(v oracleView) oracleView {
+	c := strings.Replace(v.create, "VIEW "+v.name+" ", "VIEW "+v.name+" WITH (parallelism = 3) ", 1)
+	if c == v.create {
+		panic("parallelView: no view name in " + v.create)
+	}
+	v.create = c
 	return v
 }
 
