@@ -38,6 +38,10 @@ type Options struct {
 	// FS is the insert log's file system; default durable.OS. Fault
 	// injection tests pass one that fails chosen operations.
 	FS durable.FS
+	// WriteTimeout bounds each insert-log write and fsync: an INSERT whose
+	// write does not complete in it fails with 58030 instead of waiting on
+	// a disk that stopped answering (0: DefaultWriteTimeout).
+	WriteTimeout time.Duration
 	// ForceEmpty starts even when the data directory has lost its
 	// checkpoint (serve --force-empty): the insert logs that follow the
 	// lost checkpoint are discarded. Without it, Open refuses.
@@ -102,7 +106,11 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		if err := e.saveSkipped(id, skipped); err != nil {
 			return nil, err
 		}
-		e.log = &insertLog{fs: fsys, dir: opts.Dir}
+		timeout := opts.WriteTimeout
+		if timeout == 0 {
+			timeout = DefaultWriteTimeout
+		}
+		e.log = &insertLog{fs: fsys, dir: opts.Dir, timeout: timeout}
 		if err := e.checkpointLocked(); err != nil {
 			return nil, err
 		}
@@ -138,6 +146,14 @@ func (e *Engine) durable() bool { return e.log != nil }
 // and watermarks atomically. It pauses every dataflow between batches:
 // operators run synchronously under their dataflow's lock, so holding all
 // the locks is an aligned barrier.
+//
+// The barrier lasts through the backend's Checkpoint, disk writes and all:
+// state.Backend.Checkpoint commits "everything written so far" and must
+// not run while a Store is mutated, and neither backend can snapshot
+// first and write later, so a dataflow let go before it returns would put
+// rows of after the barrier into a checkpoint whose positions and insert
+// log are of before it. What follows the commit (starting the next insert
+// log) is bounded by Options.WriteTimeout.
 func (e *Engine) Checkpoint() error {
 	if !e.durable() {
 		return nil

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -51,7 +52,18 @@ type insertLog struct {
 	// a checkpoint that failed, whose outcome on disk is not known.
 	broken error
 	buf    []byte
+	// timeout bounds each write, fsync and open (0: none). One that does
+	// not return in time fails its INSERT and leaves the log refusing
+	// appends while it hangs (see write).
+	timeout time.Duration
+	// hung is the file a write that timed out still holds: its goroutine
+	// closes it if the log has moved on when the write returns.
+	hung durable.File
 }
+
+// DefaultWriteTimeout is how long an INSERT waits for its log write and
+// fsync before it fails with 58030 (Options.WriteTimeout).
+const DefaultWriteTimeout = 10 * time.Second
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -85,8 +97,10 @@ func (l *insertLog) rotate(epoch uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f != nil {
-		l.f.Close()
-		l.f = nil
+		if l.f != l.hung { // else the hung write's goroutine closes it
+			l.f.Close()
+		}
+		l.f, l.hung = nil, nil
 	}
 	err := l.start(epoch)
 	if err != nil {
@@ -100,26 +114,40 @@ func (l *insertLog) rotate(epoch uint64) error {
 	}
 	for _, ep := range epochs {
 		if ep < epoch {
-			l.fs.Remove(logName(l.dir, ep))
+			name := logName(l.dir, ep)
+			durable.Bounded(l.timeout, "remove", name, func() error { return l.fs.Remove(name) }, nil)
 		}
 	}
 	return nil
 }
 
 func (l *insertLog) start(epoch uint64) error {
-	f, err := l.fs.OpenAppend(logName(l.dir, epoch))
+	name := logName(l.dir, epoch)
+	var f durable.File
+	var size int64
+	err := durable.Bounded(l.timeout, "open", name, func() error {
+		var err error
+		if f, err = l.fs.OpenAppend(name); err != nil {
+			return err
+		}
+		fi, err := f.Stat()
+		if err == nil {
+			size = fi.Size()
+			err = l.fs.SyncDir(l.dir)
+		}
+		if err != nil {
+			f.Close()
+		}
+		return err
+	}, func(err error) {
+		if err == nil {
+			f.Close() // opened too late: the log was not started
+		}
+	})
 	if err != nil {
 		return err
 	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = l.fs.SyncDir(l.dir)
-	}
-	if err != nil {
-		f.Close()
-		return err
-	}
-	l.f, l.epoch, l.size = f, epoch, fi.Size()
+	l.f, l.epoch, l.size = f, epoch, size
 	return nil
 }
 
@@ -151,8 +179,8 @@ func (l *insertLog) append(table uint64, b *vec.Batch) (epoch uint64, off int64,
 	}
 	l.buf = p
 	off = l.size
-	if err := l.write(p); err != nil {
-		return 0, 0, sqlerr.Storage("engine: writing the insert log", err)
+	if err := l.write(p, false); err != nil {
+		return 0, 0, logWriteError(err)
 	}
 	return l.epoch, off, nil
 }
@@ -176,34 +204,95 @@ func (l *insertLog) cancel(epoch uint64, off int64) {
 	}
 	p := binary.AppendUvarint(make([]byte, 0, 2*binary.MaxVarintLen64), 0)
 	p = binary.AppendUvarint(p, uint64(off))
-	if err := l.write(p); err != nil && l.broken == nil {
+	if err := l.write(p, true); err != nil && l.broken == nil {
 		l.broken = fmt.Errorf("cancelling the logged record of a failed INSERT at byte %d of %s: %w", off, logName(l.dir, l.epoch), err)
 	}
 }
 
 // write appends a record of payload p and fsyncs it; l.mu is held.
-func (l *insertLog) write(p []byte) error {
+//
+// A write or fsync that does not return within l.timeout fails at once,
+// and the log refuses appends while it hangs, so neither this INSERT nor
+// the ones queued behind it wait on the disk unbounded (each waits at most
+// one timeout). When the hung write returns, its goroutine puts the log
+// back to a whole last record: an append's record, whose INSERT was told
+// it failed, is cut off (keep false) so no restart brings its rows back; a
+// cancel record is kept (keep true), since it is what makes the replay
+// skip its INSERT. Once that is done the log takes appends again. (A crash
+// while the write hangs may find the record on disk all the same: the
+// client's error says the write did not complete, not that it failed.)
+func (l *insertLog) write(p []byte, keep bool) error {
 	rec := binary.AppendUvarint(make([]byte, 0, len(p)+16), uint64(len(p)))
 	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(p, crcTable))
 	rec = append(rec, p...)
-	_, err := l.f.Write(rec)
-	if err == nil {
-		err = l.f.Sync()
+	f, size := l.f, l.size
+	var cutErr error
+	var stalled error
+	err := durable.Bounded(l.timeout, "write", logName(l.dir, l.epoch), func() error {
+		_, err := f.Write(rec)
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			// Cut off what may have reached the file, so the next
+			// record follows a whole one.
+			cutErr = cutTo(f, size)
+		}
+		return err
+	}, func(err error) {
+		if err == nil && !keep {
+			cutErr = cutTo(f, size)
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.f != f {
+			f.Close() // rotated or closed meanwhile
+			return
+		}
+		l.hung = nil
+		if err == nil && keep && l.size == size {
+			l.size += int64(len(rec))
+		}
+		if l.broken != stalled {
+			return // refused for another reason since
+		}
+		if cutErr != nil {
+			l.broken = fmt.Errorf("cutting a write that did not complete in time off %s: %w", logName(l.dir, l.epoch), cutErr)
+			return
+		}
+		l.broken = nil
+	})
+	if se := (*durable.StalledError)(nil); errors.As(err, &se) {
+		stalled = fmt.Errorf("a write to %s did not complete in time and may still land: %w", logName(l.dir, l.epoch), err)
+		l.broken, l.hung = stalled, f
+		return err
 	}
 	if err != nil {
-		// Cut off what may have reached the file, so the next record
-		// follows a whole one.
-		cerr := l.f.Truncate(l.size)
-		if cerr == nil {
-			cerr = l.f.Sync()
-		}
-		if cerr != nil {
-			l.broken = fmt.Errorf("cutting a failed write off %s: %w", logName(l.dir, l.epoch), cerr)
+		if cutErr != nil {
+			l.broken = fmt.Errorf("cutting a failed write off %s: %w", logName(l.dir, l.epoch), cutErr)
 		}
 		return err
 	}
 	l.size += int64(len(rec))
 	return nil
+}
+
+// cutTo truncates f back to size bytes and fsyncs the cut.
+func cutTo(f durable.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// logWriteError types a failed append for the client: 53100 or 58030, and
+// for a write that hung, "I/O error: write to <file> did not complete in N
+// s".
+func logWriteError(err error) error {
+	if se := (*durable.StalledError)(nil); errors.As(err, &se) {
+		return sqlerr.Storage("I/O error", err)
+	}
+	return sqlerr.Storage("engine: writing the insert log", err)
 }
 
 func (l *insertLog) close() error {
@@ -212,8 +301,11 @@ func (l *insertLog) close() error {
 	if l.f == nil {
 		return nil
 	}
-	err := l.f.Close()
-	l.f = nil
+	var err error
+	if l.f != l.hung { // else the hung write's goroutine closes it
+		err = l.f.Close()
+	}
+	l.f, l.hung = nil, nil
 	return err
 }
 

@@ -1,7 +1,9 @@
 // Package faultfs is a durable.FS for fault-injection tests: it numbers
 // every operation that changes or syncs a file, fails the ones a test
 // chooses (a failed write first writes half its bytes, as a full disk
-// does), and can drop what was never synced, as a power loss would.
+// does) or makes them hang until the test releases them (a disk that
+// stopped answering), and can drop what was never synced, as a power loss
+// would.
 //
 // It never calls fsync: a sync only records how much of the file it made
 // durable, for LoseUnsynced, which is the crash it models. That keeps a test
@@ -26,6 +28,8 @@ type FS struct {
 	from   int              // first operation to fail; 0 fails none
 	count  int              // how many from there fail; < 0: all
 	failed []string         // the operations failed, for messages
+	hangAt int              // first operation to hang; 0 hangs none
+	hang   chan struct{}    // closed by Release
 	synced map[string]int64 // each written file's size at its last good Sync
 }
 
@@ -42,6 +46,29 @@ func (f *FS) Fail(from, count int) {
 	f.mu.Unlock()
 }
 
+// Hang makes operation from and every one after it block, as on a disk
+// that stopped answering, until Release. A test that calls it must call
+// Release before it ends (t.Cleanup), so no goroutine stays blocked.
+func (f *FS) Hang(from int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hang == nil {
+		f.hang = make(chan struct{})
+	}
+	f.hangAt = from
+}
+
+// Release lets the hung operations go on, and no more hang.
+func (f *FS) Release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hang != nil {
+		close(f.hang)
+		f.hang = nil
+	}
+	f.hangAt = 0
+}
+
 // Ops is the number of operations counted so far.
 func (f *FS) Ops() int {
 	f.mu.Lock()
@@ -56,14 +83,22 @@ func (f *FS) Failed() []string {
 	return append([]string(nil), f.failed...)
 }
 
-// step counts one operation and reports whether it must fail.
+// step counts one operation and reports whether it must fail; one that
+// must hang blocks here until Release.
 func (f *FS) step(op, path string) bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.n++
 	fail := f.from > 0 && f.n >= f.from && (f.count < 0 || f.n < f.from+f.count)
 	if fail {
 		f.failed = append(f.failed, fmt.Sprintf("%d:%s %s", f.n, op, path))
+	}
+	var hang chan struct{}
+	if f.hangAt > 0 && f.n >= f.hangAt {
+		hang = f.hang
+	}
+	f.mu.Unlock()
+	if hang != nil {
+		<-hang
 	}
 	return fail
 }
