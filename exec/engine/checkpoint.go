@@ -232,6 +232,11 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 		}
 	}()
 	e.crash("checkpoint-begin")
+	for _, df := range roots {
+		if err := errTorn(df.root); err != nil {
+			return true, err // its state holds part of a failed batch
+		}
+	}
 	if r, ok := e.backend.(interface{ RetryWrites() error }); ok {
 		// Pebble refuses writes while its flushes fail: see whether they
 		// succeed now before writing back the caches.

@@ -13,6 +13,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -171,6 +172,9 @@ type dataflow struct {
 	views    []*viewGuard
 	held     atomic.Bool
 	lastEmit time.Time
+	// torn is set, once, when a batch failed after the root's state began
+	// to take it (see ingest); it says why.
+	torn atomic.Pointer[string]
 }
 
 // emitInterval bounds how long an updating view holds its changes back
@@ -220,13 +224,29 @@ func (df *dataflow) now() int64 {
 // the watermark. The caller holds df.mu. A panic (a view's is caught by
 // its viewGuard) is returned as an internal error, so a source's goroutine
 // survives it and the caller's deferred unlock runs.
+//
+// A batch that fails before the root's state takes it leaves nothing
+// behind. One that fails after (a storage error or a panic in the table's
+// rows, a view's error, the watermark's windows) may have left part of
+// itself in the dataflow's state, which no operator can take back: the
+// dataflow is then torn (see errTorn), so that its client's "failed" holds,
+// no read shows those rows and no checkpoint saves them; a restart
+// restores the dataflow from the last checkpoint and the insert log, whose
+// cancel record drops the failed INSERT.
 func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
+	pushed := false
 	defer func() {
 		if r := recover(); r != nil {
 			err = internalError("ingesting into "+df.root.rel.Name, r)
 		}
+		if err != nil && pushed {
+			msg := err.Error()
+			if df.torn.CompareAndSwap(nil, &msg) {
+				slog.Error("a batch failed partway: the dataflow's relations are not read or checkpointed until a restart", "relation", df.root.rel.Name, "err", err)
+			}
+		}
 	}()
-	if err := df.push(b, p); err != nil || len(df.views) == 0 {
+	if err := df.push(b, p, &pushed); err != nil || len(df.views) == 0 {
 		return err
 	}
 	df.held.Store(true)
@@ -237,8 +257,9 @@ func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
 	return nil
 }
 
-// push is ingest's work on the batch itself.
-func (df *dataflow) push(b *vec.Batch, p int) (err error) {
+// push is ingest's work on the batch itself; pushed is set once the
+// root's state began to take it.
+func (df *dataflow) push(b *vec.Batch, p int, pushed *bool) (err error) {
 	rel := df.root.rel
 	if faultHook.Load() != nil {
 		fault("ingest " + rel.Name)
@@ -254,6 +275,7 @@ func (df *dataflow) push(b *vec.Batch, p int) (err error) {
 	df.rows.Add(int64(b.N))
 	df.lateIdx = df.lateIdx[:0]
 	maxTs := int64(math.MinInt64)
+	*pushed = true
 	if t := rel.EventTime; t >= 0 {
 		col := &b.Cols[t]
 		for i := 0; i < b.N; i++ {
@@ -275,6 +297,9 @@ func (df *dataflow) push(b *vec.Batch, p int) (err error) {
 	}
 	if err != nil {
 		return err
+	}
+	if faultHook.Load() != nil {
+		fault("ingest-pushed " + rel.Name)
 	}
 	if err := df.keepLate(b, df.lateIdx, df.wm); err != nil {
 		return err

@@ -142,3 +142,17 @@ func (df *dataflow) locked(f func()) {
 	defer df.mu.Unlock()
 	f()
 }
+
+// errTorn is the error for reading a relation of a dataflow that a batch
+// failed partway through (see ingest), or nil.
+func errTorn(x *entry) error {
+	if x.df == nil {
+		return nil
+	}
+	m := x.df.torn.Load()
+	if m == nil {
+		return nil
+	}
+	return sqlerr.New(sqlerr.IOError, "relation %q may hold part of a batch into %s that failed (%s); it is not read or checkpointed again until the server is restarted, "+
+		"which restores it from the last checkpoint and the insert log", x.rel.Name, x.df.root.rel.Name, *m)
+}

@@ -127,6 +127,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		if x.failed.Load() != nil {
 			return nil, errFailed(x)
 		}
+		if err := errTorn(x); err != nil {
+			return nil, err
+		}
 		if err := x.scan(func(b *vec.Batch) error {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -256,6 +256,9 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 	if x.failed.Load() != nil {
 		return nil, errFailed(x)
 	}
+	if err := errTorn(x); err != nil {
+		return nil, err
+	}
 	cols := subscribeColumns(x.rel)
 	s := &subscription{x: x, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
 	var victims []*subscription
