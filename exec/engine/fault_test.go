@@ -30,7 +30,8 @@ import (
 // checkpoint steps. A fault is one failure (the disk frees up) or every
 // operation from k on. Each run then crashes (the engine is dropped
 // without its final checkpoint; in the power-loss variant what was never
-// fsynced is lost too) and restarts from the files, which must succeed (no
+// fsynced is lost too, the files created or renamed in a directory not
+// fsynced since included) and restarts from the files, which must succeed (no
 // torn state loaded, none refused) with every acknowledged row back once
 // and no row that was never inserted.
 //

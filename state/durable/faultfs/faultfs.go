@@ -3,7 +3,8 @@
 // chooses (a failed write first writes half its bytes, as a full disk
 // does) or makes them hang until the test releases them (a disk that
 // stopped answering), and can drop what was never synced, as a power loss
-// would.
+// would: appended bytes past a file's last fsync, and the directory entries
+// (files created, renames) of a directory not fsynced since.
 //
 // It never calls fsync: a sync only records how much of the file it made
 // durable, for LoseUnsynced, which is the crash it models. That keeps a test
@@ -11,8 +12,11 @@
 package faultfs
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"path/filepath"
 	"sync"
 	"syscall"
 
@@ -31,6 +35,9 @@ type FS struct {
 	hangAt int              // first operation to hang; 0 hangs none
 	hang   chan struct{}    // closed by Release
 	synced map[string]int64 // each written file's size at its last good Sync
+	// entries are the directory changes no SyncDir has made durable yet,
+	// in the order made.
+	entries []entry
 }
 
 // New wraps inner.
@@ -107,12 +114,28 @@ func errFor(op, path string, errno syscall.Errno) error {
 	return &fs.PathError{Op: op, Path: path, Err: errno}
 }
 
-// LoseUnsynced cuts every file written through f back to its size at its
-// last successful Sync (0 if never synced): what a power loss leaves of
-// appended data. (Directory entries not yet synced are not modelled.)
+// entry is a change to directory dir: a file created in it, or renamed
+// into it. undo is what a crash before dir is synced does to it.
+type entry struct {
+	dir  string
+	undo func() error
+}
+
+// LoseUnsynced does what a power loss does to what f wrote: the directory
+// entries made since their directory's last SyncDir are lost (a created
+// file is gone, a renamed one has its old name back and the file it
+// replaced returns), then every file written through f is cut back to its
+// size at its last successful Sync (0 if never synced). (A removal is not
+// undone: a removed file does not come back.)
 func (f *FS) LoseUnsynced() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for i := len(f.entries) - 1; i >= 0; i-- {
+		if err := f.entries[i].undo(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	f.entries = nil
 	for path, size := range f.synced {
 		w, err := f.inner.OpenAppend(path)
 		if err != nil {
@@ -144,12 +167,37 @@ func (f *FS) wrap(path string, w durable.File, err error, trunc bool) (durable.F
 	return &file{File: w, fs: f, path: path}, nil
 }
 
+// exists reports whether name is there.
+func (f *FS) exists(name string) bool {
+	r, err := f.inner.Open(name)
+	if err == nil {
+		r.Close()
+	}
+	return err == nil
+}
+
+// created notes that name did not exist before it was opened: its entry
+// is lost at a crash until its directory is synced. f.mu is held; the undo
+// runs with it held.
+func (f *FS) created(name string) {
+	f.entries = append(f.entries, entry{dir: filepath.Dir(name), undo: func() error {
+		delete(f.synced, name)
+		return f.inner.Remove(name)
+	}})
+}
+
 // Create implements durable.FS.
 func (f *FS) Create(name string) (durable.File, error) {
 	if f.step("create", name) {
 		return nil, errFor("open", name, syscall.ENOSPC)
 	}
+	existed := f.exists(name)
 	w, err := f.inner.Create(name)
+	if err == nil && !existed {
+		f.mu.Lock()
+		f.created(name)
+		f.mu.Unlock()
+	}
 	return f.wrap(name, w, err, true)
 }
 
@@ -158,7 +206,13 @@ func (f *FS) OpenAppend(name string) (durable.File, error) {
 	if f.step("open-append", name) {
 		return nil, errFor("open", name, syscall.ENOSPC)
 	}
+	existed := f.exists(name)
 	w, err := f.inner.OpenAppend(name)
+	if err == nil && !existed {
+		f.mu.Lock()
+		f.created(name)
+		f.mu.Unlock()
+	}
 	if err == nil {
 		// What is there already counts as synced: it came from before.
 		if fi, serr := w.Stat(); serr == nil {
@@ -183,16 +237,63 @@ func (f *FS) Rename(oldname, newname string) error {
 	if f.step("rename", newname) {
 		return errFor("rename", newname, syscall.EIO)
 	}
+	// What a crash before the directory sync brings back.
+	replaced, err := f.read(newname)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	existed := err == nil
 	if err := f.inner.Rename(oldname, newname); err != nil {
 		return err
 	}
 	f.mu.Lock()
-	if s, ok := f.synced[oldname]; ok {
+	defer f.mu.Unlock()
+	s, hadOld := f.synced[oldname]
+	sNew, hadNew := f.synced[newname]
+	if hadOld {
 		f.synced[newname] = s
 		delete(f.synced, oldname)
 	}
-	f.mu.Unlock()
+	f.entries = append(f.entries, entry{dir: filepath.Dir(newname), undo: func() error {
+		if err := f.inner.Rename(newname, oldname); err != nil {
+			return err
+		}
+		delete(f.synced, newname)
+		if hadOld {
+			f.synced[oldname] = s
+		}
+		if !existed {
+			return nil
+		}
+		if hadNew {
+			f.synced[newname] = sNew
+		}
+		return f.restore(newname, replaced)
+	}})
 	return nil
+}
+
+// read returns the contents of name.
+func (f *FS) read(name string) ([]byte, error) {
+	r, err := f.inner.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// restore writes a replaced file back as it was.
+func (f *FS) restore(name string, data []byte) error {
+	w, err := f.inner.Create(name)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // Remove implements durable.FS.
@@ -214,6 +315,15 @@ func (f *FS) SyncDir(dir string) error {
 	if f.step("syncdir", dir) {
 		return errFor("sync", dir, syscall.EIO)
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	kept := f.entries[:0]
+	for _, e := range f.entries {
+		if e.dir != filepath.Clean(dir) {
+			kept = append(kept, e)
+		}
+	}
+	f.entries = kept
 	return nil
 }
 
