@@ -103,7 +103,7 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := e.saveSkipped(id, skipped); err != nil {
+		if err := e.saveSkipped(fsys, id, skipped); err != nil {
 			return nil, err
 		}
 		timeout := opts.WriteTimeout

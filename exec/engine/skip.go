@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -172,8 +171,9 @@ func skipInsert(table, rows uint64, err error) error {
 
 // saveSkipped appends the skipped relations' statements to SkippedFile and,
 // when inserts were skipped, copies the log of epoch aside, before the
-// checkpoint that follows the replay forgets both.
-func (e *Engine) saveSkipped(epoch uint64, inserts int) error {
+// checkpoint that follows the replay forgets both. It writes through fsys,
+// the insert log's file system, and syncs the files and the directory.
+func (e *Engine) saveSkipped(fsys durable.FS, epoch uint64, inserts int) error {
 	dir := e.opts.Dir
 	if len(e.skipped) > 0 {
 		var sb strings.Builder
@@ -181,50 +181,47 @@ func (e *Engine) saveSkipped(epoch uint64, inserts int) error {
 		for _, s := range e.skipped {
 			fmt.Fprintf(&sb, "-- relation %d: %s\n%s;\n", s.id, strings.ReplaceAll(s.err.Error(), "\n", "\n-- "), s.sql)
 		}
-		f, err := os.OpenFile(filepath.Join(dir, SkippedFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := fsys.OpenAppend(filepath.Join(dir, SkippedFile))
+		if err == nil {
+			err = writeSynced(f, strings.NewReader(sb.String()))
+		}
 		if err != nil {
 			return fmt.Errorf("engine: saving skipped statements: %w", err)
 		}
-		if _, err := f.WriteString(sb.String()); err != nil {
-			f.Close()
-			return fmt.Errorf("engine: saving skipped statements: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
 	}
 	if inserts > 0 {
-		if err := copyFile(logName(dir, epoch), filepath.Join(dir, fmt.Sprintf("skipped-ins-%d.log", epoch))); err != nil {
+		if err := copyFile(fsys, logName(dir, epoch), filepath.Join(dir, fmt.Sprintf("skipped-ins-%d.log", epoch))); err != nil {
 			return fmt.Errorf("engine: keeping the insert log of skipped inserts: %w", err)
 		}
 	}
 	if len(e.skipped) > 0 || inserts > 0 {
-		return durable.SyncDir(dir)
+		return fsys.SyncDir(dir)
 	}
 	return nil
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+func copyFile(fsys durable.FS, src, dst string) error {
+	in, err := fsys.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.Create(dst)
+	out, err := fsys.Create(dst)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+	return writeSynced(out, in)
+}
+
+// writeSynced copies r to f, fsyncs and closes it.
+func writeSynced(f durable.File, r io.Reader) error {
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
 		return err
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
 		return err
 	}
-	return out.Close()
+	return f.Close()
 }

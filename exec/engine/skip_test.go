@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/streamsql/streamsql/exec/engine"
+	"github.com/streamsql/streamsql/state/durable"
+	"github.com/streamsql/streamsql/state/durable/faultfs"
 	"github.com/streamsql/streamsql/state/memory"
 )
 
@@ -97,6 +99,19 @@ func TestRestoreSkips(t *testing.T) {
 	refused.Close()
 	if err == nil || !strings.Contains(err.Error(), `table "t"`) || !strings.Contains(err.Error(), "--skip-unrestorable") {
 		t.Fatalf("start without --skip-unrestorable: %v, want it refused naming table t", err)
+	}
+	// What the start saves goes through the data directory's file
+	// system, as the insert log does: one that refuses it fails the start.
+	failing := faultfs.New(durable.OS)
+	failing.Fail(1, -1)
+	refused, err = memory.Open(filepath.Join(image, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.Open(refused, engine.Options{Dir: image, SkipUnrestorable: true, FS: failing})
+	refused.Close()
+	if err == nil || !strings.Contains(err.Error(), "saving skipped statements") {
+		t.Fatalf("start with --skip-unrestorable on a disk that fails: %v, want saving the skipped statements to fail", err)
 	}
 	eng, stop = open(image, engine.Options{SkipUnrestorable: true})
 	conn := connect(t, serveEngine(t, eng))
