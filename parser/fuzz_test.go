@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -98,6 +99,26 @@ func FuzzStringLiteral(f *testing.F) {
 			x := st.(*Select).Query.Node.(*ast.SelectStmt).Fields.Fields[0].Expr
 			if v, ok := x.(ast.ValueExpr); !ok || v.GetString() != s {
 				t.Fatalf("%s: got %s, want %q", lit, Restore(x), s)
+			}
+		}
+	})
+}
+
+// FuzzInvalidUTF8: InvalidUTF8 is -1 exactly for UTF-8 text, and otherwise
+// the offset of the first byte that starts no valid sequence: what comes
+// before it is UTF-8.
+func FuzzInvalidUTF8(f *testing.F) {
+	for _, s := range []string{"", "abc", "é😀", "a\xffb", "\xe2\x82", "ok\xc3\x28", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		i := InvalidUTF8(s)
+		if (i < 0) != utf8.ValidString(s) {
+			t.Fatalf("InvalidUTF8(%q) = %d, ValidString %v", s, i, utf8.ValidString(s))
+		}
+		if i >= 0 {
+			if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n != 1 || !utf8.ValidString(s[:i]) {
+				t.Fatalf("InvalidUTF8(%q) = %d: not the first invalid byte", s, i)
 			}
 		}
 	})

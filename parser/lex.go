@@ -428,15 +428,21 @@ func CheckText(s string) error {
 		}
 		return sqlerr.New(sqlerr.CharNotInRepertoire, `invalid byte sequence for encoding "UTF8": 0x00`)
 	}
-	i := 0
-	for i < len(s) {
+	return sqlerr.New(sqlerr.CharNotInRepertoire, `invalid byte sequence for encoding "UTF8": 0x%02x`, s[InvalidUTF8(s)])
+}
+
+// InvalidUTF8 is the byte offset of the first byte of s that starts no
+// valid UTF-8 sequence, or -1 when s is UTF-8: what CheckText and the
+// connectors' invalid_utf8 rule name in their errors.
+func InvalidUTF8(s string) int {
+	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			break
+			return i
 		}
 		i += n
 	}
-	return sqlerr.New(sqlerr.CharNotInRepertoire, `invalid byte sequence for encoding "UTF8": 0x%02x`, s[i])
+	return -1
 }
 
 // quoteString writes s as a string literal TiDB (with

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/planner/types"
@@ -147,14 +148,7 @@ func (r *rowShape) utf8Text(what string, v []byte) ([]byte, error) {
 	if r.replace {
 		return bytes.ToValidUTF8(v, []byte("\uFFFD")), nil
 	}
-	i := 0
-	for i < len(v) {
-		c, n := utf8.DecodeRune(v[i:])
-		if c == utf8.RuneError && n == 1 {
-			break
-		}
-		i += n
-	}
+	i := parser.InvalidUTF8(string(v)) // a copy, on the bad record's path only
 	return nil, fmt.Errorf("the record's %s is not valid UTF-8 (byte %d is 0x%02x; invalid_utf8 = 'replace' reads it as U+FFFD)", what, i+1, v[i])
 }
 
