@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/streamsql/streamsql/internal/slogtest"
 )
 
 // smallBuffers is a listener whose connections have a small kernel send
@@ -65,20 +66,6 @@ func dialSmall(t *testing.T, addr string) *rawClient {
 	return &rawClient{t: t, nc: nc, fe: pgproto3.NewFrontend(nc, nc)}
 }
 
-// signalLog passes the messages of Warn (and higher) log records on.
-type signalLog chan string
-
-func (h signalLog) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-func (h signalLog) Handle(_ context.Context, r slog.Record) error {
-	select {
-	case h <- r.Message:
-	default:
-	}
-	return nil
-}
-func (h signalLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h signalLog) WithGroup(string) slog.Handler      { return h }
-
 // TestClientStopsReading: a client that stops reading in the middle of an
 // endless result is cut off once a write has made no progress for
 // ClientWriteTimeout: its session is closed and the cut logged once, and,
@@ -88,7 +75,7 @@ func (h signalLog) WithGroup(string) slog.Handler      { return h }
 // 08006, then the end of the connection.
 func TestClientStopsReading(t *testing.T) {
 	const timeout = 100 * time.Millisecond
-	logs := make(signalLog, 4)
+	logs := make(slogtest.Warnings, 4)
 	addr, e := startSmall(t, Config{ClientWriteTimeout: timeout, Logger: slog.New(logs)})
 	r := dialSmall(t, addr)
 	r.startup()
@@ -152,7 +139,7 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 // larger than the output buffer, which goes out in one write.
 func TestSlowReaderNotCut(t *testing.T) {
 	const timeout = 100 * time.Millisecond
-	logs := make(signalLog, 4)
+	logs := make(slogtest.Warnings, 4)
 	addr, _ := startSmall(t, Config{ClientWriteTimeout: timeout, Logger: slog.New(logs)})
 	r := dialSmall(t, addr)
 	r.startup()
@@ -198,7 +185,7 @@ func TestSlowReaderNotCut(t *testing.T) {
 // TLS's state, so the client only sees the connection end.
 func TestClientStopsReadingTLS(t *testing.T) {
 	const timeout = 100 * time.Millisecond
-	logs := make(signalLog, 4)
+	logs := make(slogtest.Warnings, 4)
 	addr, e := startSmall(t, Config{ClientWriteTimeout: timeout, Logger: slog.New(logs),
 		TLS: &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}})
 	r := dialSmall(t, addr)

@@ -14,24 +14,11 @@ import (
 
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/internal/slogtest"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/wire"
 )
-
-// warnings passes the messages of the server's Warn log records on.
-type warnings chan string
-
-func (h warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-func (h warnings) Handle(_ context.Context, r slog.Record) error {
-	select {
-	case h <- r.Message:
-	default:
-	}
-	return nil
-}
-func (h warnings) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h warnings) WithGroup(string) slog.Handler      { return h }
 
 // fixedBuffers is a listener whose connections have a fixed kernel send
 // buffer: autotuning would grow it by steps, and a write blocked on a
@@ -61,7 +48,7 @@ func TestStalledSubscriberCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := make(warnings, 4)
+	logs := make(slogtest.Warnings, 4)
 	const timeout = 300 * time.Millisecond
 	srv := wire.NewServer(eng, wire.Config{ClientWriteTimeout: timeout, Logger: slog.New(logs)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
