@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/durable/faultfs"
-	"github.com/streamsql/streamsql/state/memory"
 )
 
 // within runs f and fails the test if it has not returned in d: what it
@@ -37,18 +35,10 @@ func within(t *testing.T, d time.Duration, what string, f func() string) string 
 // the client was told did not complete.
 func TestInsertLogWriteHangs(t *testing.T) {
 	dir := t.TempDir()
-	mb, err := memory.Open(filepath.Join(dir, "mem"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	fsys := faultfs.New(durable.OS)
 	t.Cleanup(fsys.Release)
 	const timeout = 200 * time.Millisecond
-	e, err := Open(mb, Options{Dir: dir, FS: fsys, WriteTimeout: timeout})
-	if err != nil {
-		mb.Close()
-		t.Fatal(err)
-	}
+	e, mb := openMemoryWith(t, dir, Options{FS: fsys, WriteTimeout: timeout})
 	s, _ := e.NewSession("test", "test")
 	if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
 		t.Fatal(out)

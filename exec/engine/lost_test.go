@@ -16,17 +16,25 @@ import (
 	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/durable/faultfs"
 	"github.com/streamsql/streamsql/state/memory"
+	"github.com/streamsql/streamsql/wire"
 )
 
 // These tests look for an acknowledged INSERT that a restart loses.
 
 func openMemory(t *testing.T, dir string, crash func(string)) (*Engine, *memory.Backend) {
 	t.Helper()
+	return openMemoryWith(t, dir, Options{Crash: crash})
+}
+
+// openMemoryWith is openMemory with the options opts (Dir is dir).
+func openMemoryWith(t *testing.T, dir string, opts Options) (*Engine, *memory.Backend) {
+	t.Helper()
 	b, err := memory.Open(filepath.Join(dir, "mem"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(b, Options{Dir: dir, Crash: crash})
+	opts.Dir = dir
+	e, err := Open(b, opts)
 	if err != nil {
 		b.Close()
 		t.Fatal(err)
@@ -281,12 +289,7 @@ func TestLostFailedInsertCancelled(t *testing.T) {
 		if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
 			t.Fatal(out)
 		}
-		restore := PanicAt("ingest t")
-		out := runSQL(s, "INSERT INTO t VALUES (2)")
-		restore()
-		if !strings.Contains(out, "injected fault") {
-			t.Fatalf("INSERT with a failing ingest: %q, want the injected fault", out)
-		}
+		failInsert(t, s, "ingest t", "INSERT INTO t VALUES (2)")
 		if out := runSQL(s, "INSERT INTO t VALUES (3)"); out != "" {
 			t.Fatalf("INSERT after a cancelled one: %q", out)
 		}
@@ -296,28 +299,15 @@ func TestLostFailedInsertCancelled(t *testing.T) {
 	})
 	t.Run("cancel fails", func(t *testing.T) {
 		dir := t.TempDir()
-		mb, err := memory.Open(filepath.Join(dir, "mem"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		fsys := faultfs.New(durable.OS)
-		e, err := Open(mb, Options{Dir: dir, FS: fsys})
-		if err != nil {
-			mb.Close()
-			t.Fatal(err)
-		}
+		e, mb := openMemoryWith(t, dir, Options{FS: fsys})
 		s, _ := e.NewSession("test", "test")
 		if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
 			t.Fatal(out)
 		}
 		// The INSERT's write and fsync go through; the cancel's write fails.
 		fsys.Fail(fsys.Ops()+3, 1)
-		restore := PanicAt("ingest t")
-		out := runSQL(s, "INSERT INTO t VALUES (2)")
-		restore()
-		if !strings.Contains(out, "injected fault") {
-			t.Fatalf("INSERT with a failing ingest: %q, want the injected fault", out)
-		}
+		failInsert(t, s, "ingest t", "INSERT INTO t VALUES (2)")
 		if f := fsys.Failed(); len(f) != 1 || !strings.Contains(f[0], "write") {
 			t.Fatalf("failed operations %v, want the cancel's write", f)
 		}
@@ -348,12 +338,7 @@ func TestLostInsertFailedPartway(t *testing.T) {
 	if out := runSQL(s, "CREATE TABLE t (k INT); CREATE MATERIALIZED VIEW n AS SELECT count(*) AS n FROM t; INSERT INTO t VALUES (1)"); out != "" {
 		t.Fatal(out)
 	}
-	restore := PanicAt("ingest-pushed t")
-	out := runSQL(s, "INSERT INTO t VALUES (2)")
-	restore()
-	if !strings.Contains(out, "injected fault") {
-		t.Fatalf("INSERT failing after its table took the rows: %q, want the injected fault", out)
-	}
+	failInsert(t, s, "ingest-pushed t", "INSERT INTO t VALUES (2)")
 	for _, q := range []string{"SELECT k FROM t", "SELECT n FROM n"} {
 		if out := runSQL(s, q); !strings.Contains(out, "may hold part of a batch into t that failed") {
 			t.Fatalf("%s after the failed INSERT: %q, want it refused", q, out)
@@ -364,5 +349,17 @@ func TestLostInsertFailedPartway(t *testing.T) {
 	}
 	if got := restartSelect(t, e, b, dir); got != "1\n" {
 		t.Fatalf("after restart: %q, want only 1 (the failed INSERT's row neither saved nor replayed)", got)
+	}
+}
+
+// failInsert runs insert with a panic injected at point, which must fail
+// it.
+func failInsert(t *testing.T, s wire.Session, point, insert string) {
+	t.Helper()
+	restore := PanicAt(point)
+	out := runSQL(s, insert)
+	restore()
+	if !strings.Contains(out, "injected fault") {
+		t.Fatalf("%s with a panic at %s: %q, want the injected fault", insert, point, out)
 	}
 }
