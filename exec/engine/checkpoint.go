@@ -142,18 +142,30 @@ func (e *Engine) crash(point string) {
 // durable reports whether checkpoints are kept.
 func (e *Engine) durable() bool { return e.log != nil }
 
+// writeTimeout bounds an INSERT's waits on the disk (Options.WriteTimeout;
+// 0 without a data directory).
+func (e *Engine) writeTimeout() time.Duration {
+	if e.log == nil {
+		return 0
+	}
+	return e.log.timeout
+}
+
 // Checkpoint commits every operator's state, the catalog, source positions
 // and watermarks atomically. It pauses every dataflow between batches:
 // operators run synchronously under their dataflow's lock, so holding all
 // the locks is an aligned barrier.
 //
-// The barrier lasts through the backend's Checkpoint, disk writes and all:
-// state.Backend.Checkpoint commits "everything written so far" and must
-// not run while a Store is mutated, and neither backend can snapshot
-// first and write later, so a dataflow let go before it returns would put
-// rows of after the barrier into a checkpoint whose positions and insert
-// log are of before it. What follows the commit (starting the next insert
-// log) is bounded by Options.WriteTimeout.
+// The operators are flushed and the meta namespace written under the
+// locks; then the dataflows are unlocked but still held for writes
+// (dataflow.write) while the backend's Checkpoint writes to disk and the
+// next insert log starts: state.Backend.Checkpoint commits "everything
+// written so far" and must not run while a Store is mutated, so no batch,
+// watermark or tick may change the state until it returns (a change let in
+// would put rows of after the barrier into a checkpoint whose positions
+// and insert log are of before it), but reads, which change nothing, go on
+// meanwhile. An INSERT waits for a checkpoint at most Options.WriteTimeout,
+// then fails with 58030; sources wait for it.
 func (e *Engine) Checkpoint() error {
 	if !e.durable() {
 		return nil
@@ -212,17 +224,22 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 		}
 	}
 	for _, df := range roots {
+		df.write <- struct{}{} // after the batch in flight
 		df.mu.Lock()
 	}
+	locked := true
 	defer func() {
 		for _, df := range roots {
-			df.mu.Unlock()
+			if locked {
+				df.mu.Unlock()
+			}
+			<-df.write
 		}
 	}()
 	defer func() {
-		// Before the dataflows are unlocked: an INSERT waiting on one
-		// must not be acknowledged into a log whose checkpoint failed
-		// (it may name a table the last checkpoint lacks).
+		// Before the dataflows are unlocked or resumed: an INSERT waiting
+		// on one must not be acknowledged into a log whose checkpoint
+		// failed (it may name a table the last checkpoint lacks).
 		if p := recover(); p != nil {
 			e.log.fail(fmt.Errorf("a checkpoint panicked: %v", p))
 			panic(p) // checkpointLocked's recover passes it on
@@ -269,6 +286,12 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 		e.log.fail(err)
 		return true, err
 	}
+	// The snapshot is complete in the backend: let reads in while it
+	// goes to disk, changes not.
+	for _, df := range roots {
+		df.mu.Unlock()
+	}
+	locked = false
 	e.crash("checkpoint-before-commit")
 	id := e.ckptID + 1
 	if err := e.backend.Checkpoint(id); err != nil {

@@ -33,6 +33,7 @@ import (
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/durable"
 )
 
 // Engine is one server's catalog and running dataflows.
@@ -175,6 +176,55 @@ type dataflow struct {
 	// torn is set, once, when a batch failed after the root's state began
 	// to take it (see ingest); it says why.
 	torn atomic.Pointer[string]
+	// write is held (a token in it) by whoever changes the dataflow's
+	// state (a batch, a watermark, an idle tick), before mu; a checkpoint
+	// holds it through its disk phase, after it let mu go, so that reads
+	// go on while nothing changes (see checkpointOnce). A channel, so that
+	// a wait for it can be bounded; its waiters are served in order.
+	write chan struct{}
+}
+
+// lockWrite takes the dataflow for a change to its state: write, then mu.
+// It waits for write while ctx lasts and at most timeout (0: no bound),
+// whose end is a *durable.StalledError (a checkpoint whose disk phase
+// hangs holds it). On error it holds neither.
+func (df *dataflow) lockWrite(ctx context.Context, timeout time.Duration) error {
+	select {
+	case df.write <- struct{}{}:
+	default:
+		var expired <-chan time.Time
+		if timeout > 0 {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			expired = t.C
+		}
+		select {
+		case df.write <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-expired:
+			return &durable.StalledError{Op: "the checkpoint's write", Path: "the data directory", After: timeout}
+		}
+	}
+	df.mu.Lock()
+	return nil
+}
+
+// unlockWrite ends what lockWrite took.
+func (df *dataflow) unlockWrite() {
+	df.mu.Unlock()
+	<-df.write
+}
+
+// lockedWrite runs f under lockWrite(ctx, 0), which a panic in f does not
+// leave held.
+func (df *dataflow) lockedWrite(ctx context.Context, f func()) error {
+	if err := df.lockWrite(ctx, 0); err != nil {
+		return err
+	}
+	defer df.unlockWrite()
+	f()
+	return nil
 }
 
 // emitInterval bounds how long an updating view holds its changes back
@@ -203,7 +253,7 @@ func (df *dataflow) detachView(x *entry) {
 }
 
 func newDataflow(rel *catalog.Relation, clock func() time.Time) *dataflow {
-	df := &dataflow{wm: math.MinInt64, clock: clock, proc: newProcTime(rel),
+	df := &dataflow{wm: math.MinInt64, clock: clock, proc: newProcTime(rel), write: make(chan struct{}, 1),
 		parts: newPartitions(rel.WatermarkDelay, rel.Time.IdleTimeout, rel.Time.IdleAdvance)}
 	df.wmShown.Store(math.MinInt64)
 	df.moved = sync.NewCond(&df.mu)

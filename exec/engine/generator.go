@@ -69,12 +69,14 @@ func (e *Engine) startGenerator(x *entry) {
 				t0 := time.Now()
 				var k int
 				var err error
-				x.df.locked(func() {
+				if x.df.lockedWrite(ctx, func() {
 					k = g.Fill(b, p, min(n, genChunk))
 					if b.N > 0 { // a nexmark chunk may hold no row of its table
 						err = x.df.ingest(b, p)
 					}
-				})
+				}) != nil {
+					return // stopped while a checkpoint wrote
+				}
 				x.lat.add(time.Since(t0), b.N)
 				if err != nil {
 					msg := "stopped: " + err.Error()

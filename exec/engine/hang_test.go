@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/state/durable/faultfs"
+	"github.com/streamsql/streamsql/state/memory"
 )
 
 // within runs f and fails the test if it has not returned in d: what it
@@ -81,5 +83,63 @@ func TestInsertLogWriteHangs(t *testing.T) {
 	}
 	if got := restartSelect(t, e, mb, dir); got != "1\n4\n" {
 		t.Fatalf("after restart: %q, want 1 and 4 (the INSERT that did not complete cut off)", got)
+	}
+}
+
+// A checkpoint whose disk phase hangs (the memory backend's checkpoint
+// file never gets written) holds no dataflow lock while it waits: a
+// SELECT answers, an INSERT fails after the write timeout with 58030
+// instead of waiting forever, and once the disk answers the checkpoint
+// commits and INSERTs go on.
+func TestCheckpointDiskPhaseHangs(t *testing.T) {
+	dir := t.TempDir()
+	stateFS := faultfs.New(durable.OS)
+	t.Cleanup(stateFS.Release)
+	mb, err := memory.OpenFS(filepath.Join(dir, "mem"), stateFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 200 * time.Millisecond
+	e, err := Open(mb, Options{Dir: dir, WriteTimeout: timeout})
+	if err != nil {
+		mb.Close()
+		t.Fatal(err)
+	}
+	s, _ := e.NewSession("test", "test")
+	if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
+		t.Fatal(out)
+	}
+	hung := stateFS.Hang(stateFS.Ops() + 1) // the checkpoint file's create
+	done := make(chan error, 1)
+	go func() { done <- e.Checkpoint() }()
+	within(t, 10*time.Second, "the checkpoint reaching the disk", func() string { <-hung; return "" })
+	if out := within(t, 10*time.Second, "a SELECT while the checkpoint's write hangs", func() string {
+		return runSQL(s, "SELECT k FROM t ORDER BY k")
+	}); out != "1\n" {
+		t.Fatalf("SELECT while the checkpoint's write hangs: %q", out)
+	}
+	var err2 error
+	within(t, 10*time.Second, "an INSERT while the checkpoint's write hangs", func() string {
+		err2 = s.Query(context.Background(), "INSERT INTO t VALUES (2)", &textResult{})
+		return ""
+	})
+	want := "I/O error: the checkpoint's write to the data directory did not complete in 0.2 s"
+	if se, ok := sqlerr.As(err2); !ok || se.Kind != sqlerr.IOError || !strings.Contains(err2.Error(), want) {
+		t.Fatalf("INSERT while the checkpoint's write hangs: %v, want 58030 %q", err2, want)
+	}
+	stateFS.Release()
+	if err := within(t, 10*time.Second, "the checkpoint after the disk answers", func() string {
+		if err := <-done; err != nil {
+			return err.Error()
+		}
+		return ""
+	}); err != "" {
+		t.Fatalf("checkpoint: %s", err)
+	}
+	if out := runSQL(s, "INSERT INTO t VALUES (3)"); out != "" {
+		t.Fatalf("INSERT after the checkpoint: %q", out)
+	}
+	if got := restartSelect(t, e, mb, dir); got != "1\n3\n" {
+		t.Fatalf("after restart: %q, want 1 and 3", got)
 	}
 }

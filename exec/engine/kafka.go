@@ -88,8 +88,10 @@ func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts
 		return err
 	}
 	df := o.x.df
-	df.mu.Lock()
-	defer df.mu.Unlock()
+	if err := df.lockWrite(o.e.ctx, 0); err != nil {
+		return err
+	}
+	defer df.unlockWrite()
 	df.parts.grow(p+1, df.now())
 	df.bad.Add(c.Bad)
 	df.dlqFailed.Add(c.DLQFailed)

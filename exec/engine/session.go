@@ -380,8 +380,10 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 		return 0, err
 	}
 	fault("insert-resolved")
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
+	if err := x.df.lockWrite(context.Background(), e.writeTimeout()); err != nil {
+		return 0, logWriteError(err)
+	}
+	defer x.df.unlockWrite()
 	if x.dropped {
 		// A DROP came between resolving the name and the lock; its
 		// checkpoint has forgotten the table, so a restart would ignore

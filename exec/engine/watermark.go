@@ -186,7 +186,7 @@ func (e *Engine) tickIdle() error {
 	e.mu.RUnlock()
 	for _, df := range dfs {
 		var err error
-		df.locked(func() {
+		if cerr := df.lockedWrite(e.ctx, func() {
 			err = guarded("advancing processing time", func() error {
 				if err := df.advance(df.now()); err != nil {
 					return err
@@ -196,7 +196,9 @@ func (e *Engine) tickIdle() error {
 				}
 				return nil
 			})
-		})
+		}); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			return err
 		}

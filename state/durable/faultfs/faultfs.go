@@ -34,6 +34,7 @@ type FS struct {
 	failed []string         // the operations failed, for messages
 	hangAt int              // first operation to hang; 0 hangs none
 	hang   chan struct{}    // closed by Release
+	hung   chan struct{}    // closed when an operation first hangs
 	synced map[string]int64 // each written file's size at its last good Sync
 	// entries are the directory changes no SyncDir has made durable yet,
 	// in the order made.
@@ -54,15 +55,18 @@ func (f *FS) Fail(from, count int) {
 }
 
 // Hang makes operation from and every one after it block, as on a disk
-// that stopped answering, until Release. A test that calls it must call
-// Release before it ends (t.Cleanup), so no goroutine stays blocked.
-func (f *FS) Hang(from int) {
+// that stopped answering, until Release; the channel it returns is closed
+// once one does. A test that calls it must call Release before it ends
+// (t.Cleanup), so no goroutine stays blocked.
+func (f *FS) Hang(from int) <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.hang == nil {
 		f.hang = make(chan struct{})
 	}
 	f.hangAt = from
+	f.hung = make(chan struct{})
+	return f.hung
 }
 
 // Release lets the hung operations go on, and no more hang.
@@ -102,6 +106,11 @@ func (f *FS) step(op, path string) bool {
 	var hang chan struct{}
 	if f.hangAt > 0 && f.n >= f.hangAt {
 		hang = f.hang
+		select {
+		case <-f.hung:
+		default:
+			close(f.hung)
+		}
 	}
 	f.mu.Unlock()
 	if hang != nil {
