@@ -25,9 +25,12 @@ var ErrCorrupt = errors.New("state: checkpoint corrupt")
 // Concurrency: Namespace and DropNamespace may be called from any goroutine,
 // but DropNamespace not while the dropped namespace's Store is in use.
 // Checkpoint, Restore and Close must not run concurrently with each other or
-// with the use of any Store; the engine guarantees this by calling them only
-// while operators are aligned on a barrier (or stopped), and that alignment is
-// also what orders the operators' writes before the Checkpoint's reads.
+// with the use of any Store, with one exception: a Store may be read (Get,
+// NewIter, from one goroutine at a time as always) while Checkpoint runs,
+// so that queries go on while a checkpoint is written to disk. The engine
+// guarantees the rest by calling them only while no operator changes state
+// (aligned on a barrier, or stopped), and that alignment is also what orders
+// the operators' writes before the Checkpoint's reads.
 type Backend interface {
 	// Namespace returns the store of one operator. ids are stable across
 	// restarts, so that a restored checkpoint reaches the operator that wrote
