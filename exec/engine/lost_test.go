@@ -26,6 +26,18 @@ func openMemory(t *testing.T, dir string, crash func(string)) (*Engine, *memory.
 	return openMemoryWith(t, dir, Options{Crash: crash})
 }
 
+// memorySession opens a memory-backend engine on dir and runs setup in a
+// session of it, which it returns.
+func memorySession(t *testing.T, dir, setup string) (*Engine, *memory.Backend, wire.Session) {
+	t.Helper()
+	e, b := openMemory(t, dir, nil)
+	s, _ := e.NewSession("test", "test")
+	if out := runSQL(s, setup); out != "" {
+		t.Fatal(out)
+	}
+	return e, b, s
+}
+
 // openMemoryWith is openMemory with the options opts (Dir is dir).
 func openMemoryWith(t *testing.T, dir string, opts Options) (*Engine, *memory.Backend) {
 	t.Helper()
@@ -148,11 +160,7 @@ func TestLostInsertAfterFailedCreateCheckpoint(t *testing.T) {
 // and the start fails rather than drop acknowledged rows.
 func TestLostReplayUnknownTable(t *testing.T) {
 	dir := t.TempDir()
-	e, b := openMemory(t, dir, nil)
-	s, _ := e.NewSession("test", "test")
-	if out := runSQL(s, "CREATE TABLE t (k INT); CREATE TABLE u (k INT); DROP TABLE u"); out != "" {
-		t.Fatal(out)
-	}
+	e, b, _ := memorySession(t, dir, "CREATE TABLE t (k INT); CREATE TABLE u (k INT); DROP TABLE u")
 	x, _ := e.lookup("t")
 	one := vec.NewBatch(catalog.Types(x.rel.Columns), 1)
 	one.Cols[0].AppendI64(1)
@@ -249,11 +257,7 @@ func (s flakyStore) Get(key []byte) ([]byte, bool, error) {
 // lets the checkpoint after the replay commit without it.
 func TestLostReplayStorageError(t *testing.T) {
 	dir := t.TempDir()
-	e, b := openMemory(t, dir, nil)
-	s, _ := e.NewSession("test", "test")
-	if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
-		t.Fatal(out)
-	}
+	e, b, _ := memorySession(t, dir, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)")
 	crashEngine(e)
 	b.Close()
 	mb, err := memory.Open(filepath.Join(dir, "mem"))
@@ -284,11 +288,7 @@ func TestLostReplayStorageError(t *testing.T) {
 func TestLostFailedInsertCancelled(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		dir := t.TempDir()
-		e, b := openMemory(t, dir, nil)
-		s, _ := e.NewSession("test", "test")
-		if out := runSQL(s, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)"); out != "" {
-			t.Fatal(out)
-		}
+		e, b, s := memorySession(t, dir, "CREATE TABLE t (k INT); INSERT INTO t VALUES (1)")
 		failInsert(t, s, "ingest t", "INSERT INTO t VALUES (2)")
 		if out := runSQL(s, "INSERT INTO t VALUES (3)"); out != "" {
 			t.Fatalf("INSERT after a cancelled one: %q", out)
@@ -333,11 +333,7 @@ func TestLostFailedInsertCancelled(t *testing.T) {
 // restart, which restores it without them.
 func TestLostInsertFailedPartway(t *testing.T) {
 	dir := t.TempDir()
-	e, b := openMemory(t, dir, nil)
-	s, _ := e.NewSession("test", "test")
-	if out := runSQL(s, "CREATE TABLE t (k INT); CREATE MATERIALIZED VIEW n AS SELECT count(*) AS n FROM t; INSERT INTO t VALUES (1)"); out != "" {
-		t.Fatal(out)
-	}
+	e, b, s := memorySession(t, dir, "CREATE TABLE t (k INT); CREATE MATERIALIZED VIEW n AS SELECT count(*) AS n FROM t; INSERT INTO t VALUES (1)")
 	failInsert(t, s, "ingest-pushed t", "INSERT INTO t VALUES (2)")
 	for _, q := range []string{"SELECT k FROM t", "SELECT n FROM n"} {
 		if out := runSQL(s, q); !strings.Contains(out, "may hold part of a batch into t that failed") {
