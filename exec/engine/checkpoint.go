@@ -42,6 +42,12 @@ type Options struct {
 	// write does not complete in it fails with 58030 instead of waiting on
 	// a disk that stopped answering (0: DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// CheckpointWait bounds how long an INSERT waits for a checkpoint
+	// that holds its table (flushing the operators, then writing to
+	// disk) before it fails with 58030 (0: DefaultCheckpointWait). Longer
+	// than WriteTimeout: a checkpoint of much state on a healthy disk
+	// takes a while.
+	CheckpointWait time.Duration
 	// ForceEmpty starts even when the data directory has lost its
 	// checkpoint (serve --force-empty): the insert logs that follow the
 	// lost checkpoint are discarded. Without it, Open refuses.
@@ -142,13 +148,19 @@ func (e *Engine) crash(point string) {
 // durable reports whether checkpoints are kept.
 func (e *Engine) durable() bool { return e.log != nil }
 
-// writeTimeout bounds an INSERT's waits on the disk (Options.WriteTimeout;
-// 0 without a data directory).
-func (e *Engine) writeTimeout() time.Duration {
-	if e.log == nil {
+// DefaultCheckpointWait is Options.CheckpointWait's default.
+const DefaultCheckpointWait = 60 * time.Second
+
+// checkpointWait bounds an INSERT's wait for a checkpoint (0, no bound,
+// without a data directory, which has no checkpoints).
+func (e *Engine) checkpointWait() time.Duration {
+	switch {
+	case !e.durable():
 		return 0
+	case e.opts.CheckpointWait > 0:
+		return e.opts.CheckpointWait
 	}
-	return e.log.timeout
+	return DefaultCheckpointWait
 }
 
 // Checkpoint commits every operator's state, the catalog, source positions
@@ -164,7 +176,7 @@ func (e *Engine) writeTimeout() time.Duration {
 // watermark or tick may change the state until it returns (a change let in
 // would put rows of after the barrier into a checkpoint whose positions
 // and insert log are of before it), but reads, which change nothing, go on
-// meanwhile. An INSERT waits for a checkpoint at most Options.WriteTimeout,
+// meanwhile. An INSERT waits for a checkpoint at most Options.CheckpointWait,
 // then fails with 58030; sources wait for it.
 func (e *Engine) Checkpoint() error {
 	if !e.durable() {

@@ -88,7 +88,7 @@ func TestInsertLogWriteHangs(t *testing.T) {
 
 // A checkpoint whose disk phase hangs (the memory backend's checkpoint
 // file never gets written) holds no dataflow lock while it waits: a
-// SELECT answers, an INSERT fails after the write timeout with 58030
+// SELECT answers, an INSERT fails after CheckpointWait with 58030
 // instead of waiting forever, and once the disk answers the checkpoint
 // commits and INSERTs go on.
 func TestCheckpointDiskPhaseHangs(t *testing.T) {
@@ -100,7 +100,7 @@ func TestCheckpointDiskPhaseHangs(t *testing.T) {
 		t.Fatal(err)
 	}
 	const timeout = 200 * time.Millisecond
-	e, err := Open(mb, Options{Dir: dir, WriteTimeout: timeout})
+	e, err := Open(mb, Options{Dir: dir, CheckpointWait: timeout})
 	if err != nil {
 		mb.Close()
 		t.Fatal(err)

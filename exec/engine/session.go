@@ -380,7 +380,7 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 		return 0, err
 	}
 	fault("insert-resolved")
-	if err := x.df.lockWrite(context.Background(), e.writeTimeout()); err != nil {
+	if err := x.df.lockWrite(context.Background(), e.checkpointWait()); err != nil {
 		return 0, logWriteError(err)
 	}
 	defer x.df.unlockWrite()
