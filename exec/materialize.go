@@ -204,6 +204,10 @@ func (m *Materialize) appendRows(b *vec.Batch) error {
 // overlap and must be merged, where segments alone are appended in order.
 func (m *Materialize) Flush() error {
 	if m.cache != nil {
+		// Converted before a checkpoint, so that no read after it writes.
+		if err := m.migrate(); err != nil {
+			return err
+		}
 		return m.cache.Flush()
 	}
 	if !m.seqDirty {

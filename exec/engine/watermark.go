@@ -160,11 +160,14 @@ func (e *Engine) emitDue() {
 	e.mu.RUnlock()
 	for _, df := range dfs {
 		var err error
-		df.locked(func() {
+		// Emitting changes state: it waits out a checkpoint's disk phase.
+		if cerr := df.lockedWrite(e.ctx, func() {
 			if time.Since(df.lastEmit) >= emitInterval {
 				err = guarded("sending views' changes", df.emit)
 			}
-		})
+		}); cerr != nil {
+			return // the engine is closing
+		}
 		if err != nil {
 			slog.Error("sending views' held-back changes", "source", df.root.rel.Name, "err", err)
 		}
