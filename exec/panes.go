@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/state/keys"
@@ -27,10 +28,11 @@ import (
 type panes struct {
 	ends map[int64]bool // pane ends in the cache or in state
 	init bool
-	// updating: the panes of an updating view (see above); affected and
-	// old, cur are emitPanes' scratch.
+	// updating: the panes of an updating view (see above); byKey, span
+	// and old, cur are emitPanes' scratch.
 	updating bool
-	affected map[string]struct{}
+	byKey    map[string][]int64 // group key → its changed panes
+	span     []*group           // a key's panes in reach
 	old, cur []aggVal
 	peeked   group // peekPane's
 	// merged and accs are closePanes' scratch: a window's accumulators by
@@ -260,80 +262,108 @@ func (a *Aggregate) closeUpdatingPanes(closed, wm int64) error {
 // from its panes as they were then (a changed pane's was), retracted, and
 // its row as of now added. Emitting every window (upTo MaxInt64) makes
 // the panes current; a closing window's emit leaves them changed for the
-// windows that stay open.
+// windows that stay open. Per group key, each pane in reach is looked up
+// once, then every affected window merges its panes from that.
 func (a *Aggregate) emitPanes(closed, upTo int64) error {
 	if a.nchanged == 0 {
 		return nil
 	}
 	w, ps := a.plan.Window, &a.panes
-	if ps.affected == nil {
-		ps.affected = map[string]struct{}{}
+	if ps.byKey == nil {
+		ps.byKey = map[string][]int64{}
 	}
-	clear(ps.affected)
+	clear(ps.byKey)
 	for p, gs := range a.changed {
 		// Pane [p - slide, p) is in the windows ending p ... p + size - slide.
 		if p > upTo || p+w.Size-w.Slide <= closed {
 			continue
 		}
 		for _, g := range gs {
-			for e := p; e < p+w.Size && e <= upTo; e += w.Slide {
-				if e <= closed {
-					continue
-				}
-				a.keyBuf = append(keys.AppendInt64(a.keyBuf[:0], e), g.key[8:]...)
-				ps.affected[string(a.keyBuf)] = struct{}{}
-			}
+			ps.byKey[g.key[8:]] = append(ps.byKey[g.key[8:]], p)
 		}
 	}
 	n := len(a.plan.Aggs)
+	ratio := int(w.Size / w.Slide)
 	ps.old, ps.cur = slices.Grow(ps.old[:0], n)[:n], slices.Grow(ps.cur[:0], n)[:n]
 	a.outB.Reset()
-	for wk := range ps.affected {
-		e, _, err := keys.DecodeInt64([]byte(wk))
-		if err != nil {
-			return errCorruptAcc
+	for gk, changed := range ps.byKey {
+		slices.Sort(changed)
+		// The windows to emit, and the panes they hold.
+		first := changed[0] // window and pane ends are all aligned to the slide
+		if first <= closed {
+			first += (closed - first) / w.Slide * w.Slide
+			for first <= closed {
+				first += w.Slide
+			}
 		}
-		gk := wk[8:]
-		clear(ps.old)
-		clear(ps.cur)
-		var oldRows, curRows int64
-		for p := e - w.Size + w.Slide; p <= e; p += w.Slide {
+		last := min(changed[len(changed)-1]+w.Size-w.Slide, upTo)
+		if first > last {
+			continue
+		}
+		lo := first - w.Size + w.Slide
+		ps.span = ps.span[:0]
+		for p := lo; p <= last; p += w.Slide {
 			g, err := a.peekPane(p, gk)
 			if err != nil {
 				return err
 			}
-			if g == nil {
+			if g == &ps.peeked {
+				c := *g // the next peek reuses it
+				c.acc = slices.Clone(g.acc)
+				g = &c
+			}
+			ps.span = append(ps.span, g)
+		}
+		decoded := false
+		next := 0 // changed[next] is the first changed pane not before the window's first
+		for e := first; e <= last; e += w.Slide {
+			for next < len(changed) && changed[next] <= e-w.Size {
+				next++
+			}
+			if next == len(changed) || changed[next] > e {
+				continue // no changed pane in this window
+			}
+			clear(ps.old)
+			clear(ps.cur)
+			var oldRows, curRows int64
+			i0 := int((e - w.Size + w.Slide - lo) / w.Slide)
+			for _, g := range ps.span[i0 : i0+ratio] {
+				if g == nil {
+					continue
+				}
+				was, wasRows := g.acc, g.rows
+				if g.changed {
+					was, wasRows = g.was, g.wasRows
+				}
+				oldRows += wasRows
+				curRows += g.rows
+				for j, c := range a.plan.Aggs {
+					mergeVal(c.Func, a.argTypes[j].Kind, &ps.old[j], &was[j])
+					mergeVal(c.Func, a.argTypes[j].Kind, &ps.cur[j], &g.acc[j])
+				}
+			}
+			if oldRows > 0 && curRows > 0 && slices.Equal(ps.old, ps.cur) || oldRows <= 0 && curRows <= 0 {
 				continue
 			}
-			was, wasRows := g.acc, g.rows
-			if g.changed {
-				was, wasRows = g.was, g.wasRows
+			if !decoded {
+				a.scratch.Reset()
+				if _, err := decodeRow(unsafe.Slice(unsafe.StringData(gk), len(gk)), a.scratch.Cols); err != nil {
+					return err
+				}
+				decoded = true
 			}
-			oldRows += wasRows
-			curRows += g.rows
-			for j, c := range a.plan.Aggs {
-				mergeVal(c.Func, a.argTypes[j].Kind, &ps.old[j], &was[j])
-				mergeVal(c.Func, a.argTypes[j].Kind, &ps.cur[j], &g.acc[j])
+			if oldRows > 0 {
+				a.appendRow(nil, 0, e-w.Size, e, ps.old, -1)
 			}
-		}
-		if oldRows > 0 && curRows > 0 && slices.Equal(ps.old, ps.cur) || oldRows <= 0 && curRows <= 0 {
-			continue
-		}
-		a.scratch.Reset()
-		if _, err := decodeRow([]byte(gk), a.scratch.Cols); err != nil {
-			return err
-		}
-		if oldRows > 0 {
-			a.appendRow(nil, 0, e-w.Size, e, ps.old, -1)
-		}
-		if curRows > 0 {
-			a.appendRow(nil, 0, e-w.Size, e, ps.cur, 1)
-		}
-		if a.outB.N >= emitBatch {
-			if err := a.out.Push(a.outB); err != nil {
-				return err
+			if curRows > 0 {
+				a.appendRow(nil, 0, e-w.Size, e, ps.cur, 1)
 			}
-			a.outB.Reset()
+			if a.outB.N >= emitBatch {
+				if err := a.out.Push(a.outB); err != nil {
+					return err
+				}
+				a.outB.Reset()
+			}
 		}
 	}
 	if upTo == math.MaxInt64 {
