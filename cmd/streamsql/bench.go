@@ -35,7 +35,7 @@ import (
 // (emit-on-update, no EMIT ON WINDOW CLOSE) version, the shapes users
 // run, and the Kafka ones (kafkaViews).
 var benchQueries = []string{"q0", "q1", "q2", "q5agg", "q5upd", "q7agg", "q7upd", "q11", "q12",
-	"hopbidder", "hopbidderupd", "tumblekeys", "tumblekeysupd", "kafkakeys", "kafkakeysupd"}
+	"hopbidder", "hopbidderupd", "tumblekeys", "tumblekeysupd", "manykeys", "kafkakeys", "kafkakeysupd"}
 
 // benchResult is one query's run on one backend.
 type benchResult struct {
