@@ -17,7 +17,6 @@ import (
 	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/memory"
-	"github.com/streamsql/streamsql/state/pebble"
 )
 
 // retractingInput is a plan leaf whose rows may be retracted.
@@ -147,16 +146,7 @@ func BenchmarkTumbleCount(b *testing.B) {
 				name += "-" + v.name
 			}
 			b.Run(name, func(b *testing.B) {
-				var backend state.Backend
-				var err error
-				if kind == "memory" {
-					backend, err = memory.Open(b.TempDir())
-				} else {
-					backend, err = pebble.Open(b.TempDir(), pebble.Options{})
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
+				backend := openBackend(b, kind, b.TempDir())
 				defer backend.Close()
 				benchTumbleCount(b, backend, v.ckpt, v.cache)
 			})
@@ -173,39 +163,57 @@ func benchTumbleCount(b *testing.B, backend state.Backend, ckpt bool, cache int)
 	op := NewAggregate(agg, backend.Namespace(1), discardOp{}, nil)
 	op.SetCacheSize(cache)
 	rng := rand.New(rand.NewPCG(1, 2))
+	maxBytes := int64(0)
+	var flush func() error
+	if ckpt {
+		flush = func() error {
+			err := op.Flush()
+			maxBytes = max(maxBytes, backend.Namespace(1).Stats().Bytes)
+			return err
+		}
+	}
+	benchLoop(b, backend, []types.T{types.BigInt, types.Ts}, op, 10, func(bt *vec.Batch) {
+		bt.Cols[0].AppendI64(rng.Int64N(100000))
+	}, flush)
+	b.ReportMetric(float64(maxBytes), "max-state-bytes")
+}
+
+// benchLoop pushes b.N rows into op in 1024-row batches, event time
+// (column 1) step µs apart and the other columns filled by row, with a
+// watermark 1 s behind after each batch; with flush, every 256 batches
+// it flushes and checkpoints the backend, as the engine's checkpoint
+// interval would.
+func benchLoop(b *testing.B, backend state.Backend, ts []types.T, op Operator, step int64, row func(bt *vec.Batch), flush func() error) {
 	const batch = 1024
-	bt := vec.NewBatch([]types.T{types.BigInt, types.Ts}, batch)
+	bt := vec.NewBatch(ts, batch)
 	b.ReportAllocs()
 	b.ResetTimer()
-	ts, ckptID := int64(0), uint64(0)
-	maxBytes := int64(0)
+	t, ckptID := int64(0), uint64(0)
 	for n := 0; n < b.N; n += batch {
 		bt.Reset()
 		for i := 0; i < batch; i++ {
-			bt.Cols[0].AppendI64(rng.Int64N(100000))
-			bt.Cols[1].AppendI64(ts)
+			row(bt)
+			bt.Cols[1].AppendI64(t)
 			bt.EndRow(1)
-			ts += 10
+			t += step
 		}
 		if err := op.Push(bt); err != nil {
 			b.Fatal(err)
 		}
-		if err := op.OnWatermark(ts - 1e6); err != nil {
+		if err := op.OnWatermark(t - 1e6); err != nil {
 			b.Fatal(err)
 		}
-		if ckpt && (n/batch)%256 == 255 {
-			if err := op.Flush(); err != nil {
+		if flush != nil && (n/batch)%256 == 255 {
+			if err := flush(); err != nil {
 				b.Fatal(err)
 			}
 			ckptID++
 			if err := backend.Checkpoint(ckptID); err != nil {
 				b.Fatal(err)
 			}
-			maxBytes = max(maxBytes, backend.Namespace(1).Stats().Bytes)
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(maxBytes), "max-state-bytes")
 }
 
 type discardOp struct{}

@@ -28,22 +28,7 @@ func TestMaterializeAppendOnly(t *testing.T) {
 	for _, name := range []string{"memory", "pebble"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			open := func() state.Backend {
-				var b state.Backend
-				var err error
-				if name == "memory" {
-					b, err = memory.Open(dir)
-				} else {
-					b, err = pebble.Open(dir, pebble.Options{})
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := b.Restore(); err != nil {
-					t.Fatal(err)
-				}
-				return b
-			}
+			open := func() state.Backend { return openBackend(t, name, dir) }
 			batch := func(from, n int) *vec.Batch {
 				b := vec.NewBatch(ts, n)
 				for i := from; i < from+n; i++ {
@@ -246,22 +231,7 @@ func TestMaterializeKeyed(t *testing.T) {
 	for _, name := range []string{"memory", "pebble"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			open := func() state.Backend {
-				var b state.Backend
-				var err error
-				if name == "memory" {
-					b, err = memory.Open(dir)
-				} else {
-					b, err = pebble.Open(dir, pebble.Options{})
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := b.Restore(); err != nil {
-					t.Fatal(err)
-				}
-				return b
-			}
+			open := func() state.Backend { return openBackend(t, name, dir) }
 			scan := func(m *Materialize) []string {
 				var rows []string
 				if err := m.Scan(func(b *vec.Batch) error {
@@ -437,16 +407,7 @@ func BenchmarkUpdatingView(b *testing.B) {
 					name += "-ckpt"
 				}
 				b.Run(name, func(b *testing.B) {
-					var backend state.Backend
-					var err error
-					if kind == "memory" {
-						backend, err = memory.Open(b.TempDir())
-					} else {
-						backend, err = pebble.Open(b.TempDir(), pebble.Options{})
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
+					backend := openBackend(b, kind, b.TempDir())
 					defer backend.Close()
 					benchUpdatingView(b, backend, shape, ckpt)
 				})
@@ -473,38 +434,36 @@ func benchUpdatingView(b *testing.B, backend state.Backend, shape string, ckpt b
 	op := NewAggregate(agg, backend.Namespace(2), mat, nil)
 	op.SetDeferEmit(true)
 	rng := rand.New(rand.NewPCG(1, 2))
-	const batch = 1024
-	bt := vec.NewBatch(in, batch)
-	b.ReportAllocs()
-	b.ResetTimer()
-	ts, ckptID := int64(0), uint64(0)
-	for n := 0; n < b.N; n += batch {
-		bt.Reset()
-		for i := 0; i < batch; i++ {
-			bt.Cols[0].AppendI64(rng.Int64N(1000))
-			bt.Cols[1].AppendI64(ts)
-			bt.Cols[2].AppendI64(rng.Int64N(1e6))
-			bt.EndRow(1)
-			ts += step
-		}
-		if err := op.Push(bt); err != nil {
-			b.Fatal(err)
-		}
-		if err := op.OnWatermark(ts - 1e6); err != nil {
-			b.Fatal(err)
-		}
-		if ckpt && (n/batch)%256 == 255 {
+	var flush func() error
+	if ckpt {
+		flush = func() error {
 			if err := op.Flush(); err != nil {
-				b.Fatal(err)
+				return err
 			}
-			if err := mat.Flush(); err != nil {
-				b.Fatal(err)
-			}
-			ckptID++
-			if err := backend.Checkpoint(ckptID); err != nil {
-				b.Fatal(err)
-			}
+			return mat.Flush()
 		}
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	benchLoop(b, backend, in, op, step, func(bt *vec.Batch) {
+		bt.Cols[0].AppendI64(rng.Int64N(1000))
+		bt.Cols[2].AppendI64(rng.Int64N(1e6))
+	}, flush)
+}
+
+// openBackend opens (and restores) a backend of the kind named, "memory"
+// or "pebble", in dir.
+func openBackend(t testing.TB, kind, dir string) state.Backend {
+	var b state.Backend
+	var err error
+	if kind == "memory" {
+		b, err = memory.Open(dir)
+	} else {
+		b, err = pebble.Open(dir, pebble.Options{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -105,42 +106,33 @@ const idleTick = 100 * time.Millisecond
 // startIdleLoop starts, once, the goroutine that lets processing time move
 // the watermarks of streams with idle_timeout.
 func (e *Engine) startIdleLoop() {
-	e.idleOnce.Do(func() {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			t := time.NewTicker(idleTick)
-			defer t.Stop()
-			for {
-				select {
-				case <-e.ctx.Done():
-					return
-				case <-t.C:
-					if err := e.tickIdle(); err != nil {
-						slog.Error("advancing an idle watermark", "err", err)
-					}
-				}
-			}
-		}()
+	e.tickEvery(&e.idleOnce, idleTick, func() {
+		if err := e.tickIdle(); err != nil {
+			slog.Error("advancing an idle watermark", "err", err)
+		}
 	})
 }
 
 // startEmitLoop starts, once, the goroutine that makes updating views
 // send what they hold back when their stream has gone quiet (see
 // emitInterval).
-func (e *Engine) startEmitLoop() {
-	e.emitOnce.Do(func() {
+func (e *Engine) startEmitLoop() { e.tickEvery(&e.emitOnce, emitInterval, e.emitDue) }
+
+// tickEvery starts, once per once, a goroutine calling f every period
+// until the engine closes.
+func (e *Engine) tickEvery(once *sync.Once, period time.Duration, f func()) {
+	once.Do(func() {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			t := time.NewTicker(emitInterval)
+			t := time.NewTicker(period)
 			defer t.Stop()
 			for {
 				select {
 				case <-e.ctx.Done():
 					return
 				case <-t.C:
-					e.emitDue()
+					f()
 				}
 			}
 		}()
