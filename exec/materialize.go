@@ -59,9 +59,9 @@ type Materialize struct {
 	// viewKey: the key of a keyed view's rows (see Layout.Key); nil for
 	// the other layouts.
 	viewKey []int
-	// cache is the write path of the keyed layouts (primary key, view
-	// key); pend is their size change since its last flush, which the
-	// store's Stats do not show yet, counted at flush generation pendGen.
+	// cache is the write path of every layout but segments; pend is the
+	// size change since its last flush, which the store's Stats do not
+	// show yet, counted at flush generation pendGen.
 	cache    *writeback.Cache
 	pend     state.Stats
 	pendGen  uint64
@@ -110,6 +110,8 @@ func NewMaterialize(store state.Store, ts []types.T, l Layout) *Materialize {
 		m.appendOnly = true
 	case l.Key != nil:
 		m.viewKey, m.cache = l.Key, writeback.New(store)
+	default: // a multiset
+		m.cache = writeback.New(store)
 	}
 	m.SetCacheSize(writeback.DefaultLimit)
 	return m
@@ -143,23 +145,32 @@ func (m *Materialize) Push(b *vec.Batch) error {
 	}
 	for i := 0; i < b.N; i++ {
 		m.key = encodeRow(m.key[:0], b.Cols, i)
-		old, _, err := m.store.Get(m.key)
+		old, ok, err := m.cache.Get(m.key)
 		if err != nil {
 			return err
 		}
-		n := b.DiffAt(i)
-		if len(old) > 0 {
+		n, was := b.DiffAt(i), int64(0)
+		if ok {
 			c, _ := binary.Varint(old)
 			n += c
+			was = int64(len(m.key) + len(old))
 		}
 		if n == 0 {
-			err = m.store.Delete(m.key)
+			err = m.cache.Delete(m.key)
 		} else {
 			m.val = binary.AppendVarint(m.val[:0], n)
-			err = m.store.Put(m.key, m.val)
+			err = m.cache.Put(m.key, m.val)
 		}
 		if err != nil {
 			return err
+		}
+		switch {
+		case n == 0 && ok:
+			m.tally(-1, -was)
+		case n != 0 && ok:
+			m.tally(0, int64(len(m.key)+len(m.val))-was)
+		case n != 0:
+			m.tally(1, int64(len(m.key)+len(m.val)))
 		}
 	}
 	return m.Out.Push(b)

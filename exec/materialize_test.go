@@ -304,6 +304,9 @@ func TestMaterializeKeyed(t *testing.T) {
 					if err := keyed.Flush(); err != nil {
 						t.Fatal(err)
 					}
+					if err := multi.Flush(); err != nil {
+						t.Fatal(err)
+					}
 					ckpt++
 					if err := be.Checkpoint(ckpt); err != nil {
 						t.Fatal(err)
@@ -356,6 +359,9 @@ func TestMaterializeKeyedMigrates(t *testing.T) {
 		b.EndRow(1)
 	}
 	if err := old.Push(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	m := NewMaterialize(be.Namespace(1), ts, Layout{Key: []int{0}})
