@@ -77,6 +77,11 @@ func hasPebbleCheckpoint(dir string) bool {
 }
 
 func memoryToPebble(b *pebble.Backend, ckpt string) error {
+	// The memory backend's later checkpoints are deltas on ckpt: fold them
+	// in, so that ckpt alone is its last checkpoint.
+	if err := memory.Compact(filepath.Dir(ckpt)); err != nil {
+		return err
+	}
 	f, err := os.Open(ckpt)
 	if err != nil {
 		return err

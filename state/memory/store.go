@@ -2,6 +2,7 @@ package memory
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/google/btree"
 
@@ -30,6 +31,100 @@ type store struct {
 	b     *Backend
 	tree  *btree.BTreeG[item]
 	stats state.Stats
+	// track is set on the Stores of a durable Backend: they record what
+	// changed since the last checkpoint, which the next delta writes.
+	track bool
+	changes
+}
+
+// changes is what a Store changed since the last checkpoint:
+//
+//   - whole: the namespace was cleared (or too much changed to record), so
+//     the delta clears it and writes every live key; the rest is unused.
+//   - ranges: the DeleteRanges, in any order (deletes commute).
+//   - dirty: every key Put or Deleted since, mapped to whether it existed
+//     when it was first changed. The delta writes each one's value now, or
+//     a delete. A key that did not exist then and does not now needs
+//     neither (it was not in the checkpoint, or a recorded range removed
+//     it), so such a key leaves the map when it is deleted, and a range
+//     drops the keys it removes: a window opened and closed between two
+//     checkpoints costs one range in the delta.
+//
+// dirty's keys alias the tree items' key bytes, which are never modified,
+// so recording a Put allocates nothing.
+type changes struct {
+	whole  bool
+	ranges []keyRange
+	dirty  map[string]bool
+}
+
+// keyRange is a recorded DeleteRange; end nil is unbounded.
+type keyRange struct{ start, end []byte }
+
+// maxRanges bounds the ranges a Store records between checkpoints; past it
+// the namespace is written whole.
+const maxRanges = 4096
+
+// empty reports whether there is nothing to write.
+func (c *changes) empty() bool { return !c.whole && len(c.ranges) == 0 && len(c.dirty) == 0 }
+
+// reset forgets the changes, once a checkpoint has them (or Restore has
+// replaced the contents). A big map is dropped rather than cleared, since
+// clearing costs its capacity, not its length, at every checkpoint after.
+func (c *changes) reset() {
+	c.whole, c.ranges = false, nil
+	if len(c.dirty) > 1024 {
+		c.dirty = nil
+	} else {
+		clear(c.dirty)
+	}
+}
+
+// changed records that key (the tree's own immutable bytes) was written;
+// existed is whether it was there before this write.
+func (s *store) changed(key []byte, existed bool) {
+	if !s.track || s.whole {
+		return
+	}
+	k := unsafe.String(unsafe.SliceData(key), len(key))
+	if s.dirty == nil {
+		s.dirty = make(map[string]bool)
+	}
+	// An update is one map write: marking a key that was born since the
+	// checkpoint as existing only costs a needless delete in the delta if
+	// it goes again. A key that is new now must not lose the mark of a
+	// key deleted since the checkpoint.
+	if existed {
+		s.dirty[k] = true
+	} else if _, ok := s.dirty[k]; !ok {
+		s.dirty[k] = false
+	}
+}
+
+// deleted records that the existing key (the tree's own bytes) was removed.
+func (s *store) deleted(key []byte) {
+	if !s.track || s.whole {
+		return
+	}
+	k := unsafe.String(unsafe.SliceData(key), len(key))
+	existed, ok := s.dirty[k]
+	switch {
+	case !ok:
+		if s.dirty == nil {
+			s.dirty = make(map[string]bool)
+		}
+		s.dirty[k] = true
+	case !existed:
+		delete(s.dirty, k) // born and gone since the checkpoint
+	}
+}
+
+// rewriteWhole makes the next delta write the namespace whole.
+func (s *store) rewriteWhole() {
+	if s.track {
+		s.reset()
+		s.whole = true
+	}
 }
 
 var _ state.Store = (*store)(nil)
@@ -49,12 +144,14 @@ func (s *store) Put(key, value []byte) error {
 	buf := make([]byte, len(key)+len(value))
 	n := copy(buf, key)
 	copy(buf[n:], value)
-	if old, ok := s.tree.ReplaceOrInsert(item{key: buf[:n:n], value: buf[n:]}); ok {
+	old, existed := s.tree.ReplaceOrInsert(item{key: buf[:n:n], value: buf[n:]})
+	if existed {
 		s.stats.Bytes -= int64(len(old.key) + len(old.value))
 	} else {
 		s.stats.Keys++
 	}
 	s.stats.Bytes += int64(len(buf))
+	s.changed(buf[:n:n], existed)
 	return nil
 }
 
@@ -65,6 +162,7 @@ func (s *store) Delete(key []byte) error {
 	if old, ok := s.tree.Delete(item{key: key}); ok {
 		s.stats.Keys--
 		s.stats.Bytes -= int64(len(old.key) + len(old.value))
+		s.deleted(old.key)
 	}
 	return nil
 }
@@ -75,6 +173,7 @@ func (s *store) DeleteRange(start, end []byte) error {
 	}
 	if len(start) == 0 && end == nil {
 		s.tree, s.stats = newTree(), state.Stats{}
+		s.rewriteWhole() // which is nothing but the clear
 		return nil
 	}
 	// The btree cannot delete while ascending, so collect the victims first;
@@ -88,6 +187,16 @@ func (s *store) DeleteRange(start, end []byte) error {
 		s.tree.Delete(it)
 		s.stats.Keys--
 		s.stats.Bytes -= int64(len(it.key) + len(it.value))
+	}
+	if s.track && !s.whole && len(victims) > 0 {
+		for _, it := range victims {
+			delete(s.dirty, unsafe.String(unsafe.SliceData(it.key), len(it.key)))
+		}
+		if len(s.ranges) == maxRanges {
+			s.rewriteWhole()
+		} else {
+			s.ranges = append(s.ranges, keyRange{start: clone(start), end: clone(end)})
+		}
 	}
 	return nil
 }

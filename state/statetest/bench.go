@@ -13,7 +13,7 @@ import (
 // values, the same for every backend so their numbers compare directly.
 const BenchKeys = 100_000
 
-// Bench runs the Put, Get and Scan benchmarks on a backend. open returns a
+// Bench runs the Put, Get, Scan and checkpoint benchmarks on a backend. open returns a
 // backend; after loading the keys, Bench checkpoints it once, so reads go
 // through the backend's durable structures (sstables for Pebble) as they
 // do after the first checkpoint of a real run.
@@ -72,7 +72,45 @@ func Bench(b *testing.B, open func(b *testing.B) state.Backend) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*BenchKeys), "ns/key")
 	})
+	// A checkpoint of a large state after a small change: BenchKeys keys in
+	// ten namespaces, of which each iteration rewrites BenchChanged keys in
+	// one, then checkpoints. What it costs should follow the change, not
+	// the state.
+	b.Run("CheckpointSmallChange", func(b *testing.B) {
+		be := open(b)
+		b.Cleanup(func() { be.Close() })
+		value := make([]byte, 16)
+		for i, k := range keys {
+			if err := be.Namespace(uint64(i%10)).Put(k, value); err != nil {
+				b.Fatal(err)
+			}
+		}
+		id := uint64(1)
+		if err := be.Checkpoint(id); err != nil {
+			b.Fatal(err)
+		}
+		s := be.Namespace(3)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			for range BenchChanged {
+				binary.BigEndian.PutUint64(value, uint64(i))
+				if err := s.Put(keys[(i*10+3)%BenchKeys], value); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			id++
+			if err := be.Checkpoint(id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
+
+// BenchChanged is how many keys CheckpointSmallChange changes between
+// checkpoints: 0.1% of the state.
+const BenchChanged = 100
 
 func benchKeys() [][]byte {
 	r := rand.New(rand.NewPCG(1, 1))
