@@ -158,3 +158,25 @@ func TestFileIsSnapshot(t *testing.T) {
 		t.Errorf("snapshot.Read = %d, %v, %v; want 9, %s", id, got, err, want)
 	}
 }
+
+// TestDeleteRangeKnownChecks: the memory backend checks the caller's count
+// (it visits the keys anyway) and reports a wrong one, with the keys
+// removed and its own Stats exact.
+func TestDeleteRangeKnownChecks(t *testing.T) {
+	b := open(t, "")
+	defer b.Close()
+	s := b.Namespace(1)
+	for _, k := range []string{"a1", "a2", "b1"} {
+		statetest.MustPut(t, s, k, "v")
+	}
+	err := state.DeleteRangeKnown(s, []byte("a"), []byte("b"), state.Stats{Keys: 3, Bytes: 9})
+	if !errors.Is(err, state.ErrMiscounted) {
+		t.Fatalf("DeleteRangeKnown with a wrong count: %v, want ErrMiscounted", err)
+	}
+	if st := s.Stats(); st != (state.Stats{Keys: 1, Bytes: 3}) {
+		t.Errorf("Stats = %+v after a miscounted DeleteRangeKnown, want {1 3}", st)
+	}
+	if got := statetest.MustGet(t, s, "a1"); got != "<absent>" {
+		t.Errorf("a1 = %q after DeleteRangeKnown", got)
+	}
+}

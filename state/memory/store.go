@@ -2,6 +2,7 @@ package memory
 
 import (
 	"bytes"
+	"fmt"
 	"unsafe"
 
 	"github.com/google/btree"
@@ -127,7 +128,10 @@ func (s *store) rewriteWhole() {
 	}
 }
 
-var _ state.Store = (*store)(nil)
+var (
+	_ state.Store             = (*store)(nil)
+	_ state.KnownRangeDeleter = (*store)(nil)
+)
 
 func (s *store) Get(key []byte) ([]byte, bool, error) {
 	if s.b.closed.Load() {
@@ -168,13 +172,30 @@ func (s *store) Delete(key []byte) error {
 }
 
 func (s *store) DeleteRange(start, end []byte) error {
+	_, err := s.deleteRange(start, end)
+	return err
+}
+
+// DeleteRangeKnown implements state.KnownRangeDeleter by checking the
+// caller's count against the keys it removes.
+func (s *store) DeleteRangeKnown(start, end []byte, removed state.Stats) error {
+	held, err := s.deleteRange(start, end)
+	if err == nil && removed.Keys != 0 && removed != held {
+		return fmt.Errorf("memory: %w", state.Miscounted(start, end, removed, held))
+	}
+	return err
+}
+
+// deleteRange removes [start, end) and returns what it held.
+func (s *store) deleteRange(start, end []byte) (state.Stats, error) {
 	if s.b.closed.Load() {
-		return state.ErrClosed
+		return state.Stats{}, state.ErrClosed
 	}
 	if len(start) == 0 && end == nil {
+		held := s.stats
 		s.tree, s.stats = newTree(), state.Stats{}
 		s.rewriteWhole() // which is nothing but the clear
-		return nil
+		return held, nil
 	}
 	// The btree cannot delete while ascending, so collect the victims first;
 	// their keys are immutable, so holding them across deletes is safe.
@@ -183,11 +204,14 @@ func (s *store) DeleteRange(start, end []byte) error {
 		victims = append(victims, it)
 		return true
 	})
+	var held state.Stats
 	for _, it := range victims {
 		s.tree.Delete(it)
-		s.stats.Keys--
-		s.stats.Bytes -= int64(len(it.key) + len(it.value))
+		held.Keys++
+		held.Bytes += int64(len(it.key) + len(it.value))
 	}
+	s.stats.Keys -= held.Keys
+	s.stats.Bytes -= held.Bytes
 	if s.track && !s.whole && len(victims) > 0 {
 		for _, it := range victims {
 			delete(s.dirty, unsafe.String(unsafe.SliceData(it.key), len(it.key)))
@@ -198,7 +222,7 @@ func (s *store) DeleteRange(start, end []byte) error {
 			s.ranges = append(s.ranges, keyRange{start: clone(start), end: clone(end)})
 		}
 	}
-	return nil
+	return held, nil
 }
 
 func (s *store) Apply(b *state.Batch) error {

@@ -9,7 +9,9 @@
 // one range tombstone. Pebble cannot count a range cheaply, so each Store
 // keeps its Stats in memory (a Put reads the old value's size first, unless
 // the Store has seen the key since the last checkpoint) and checkpoints
-// persist them.
+// persist them. DeleteRange visits the range's keys to count them;
+// DeleteRangeKnown (state.KnownRangeDeleter) takes the count from a caller
+// that knows it, and Stats are then as exact as that count.
 //
 // # Directory
 //

@@ -361,3 +361,39 @@ func TestLastNamespace(t *testing.T) {
 		t.Errorf("after Restore: a=%q, %+v", got, last.Stats())
 	}
 }
+
+// TestDeleteRangeKnownTrusts: DeleteRangeKnown takes the caller's count
+// instead of visiting the range (Stats follow even a wrong one, which the
+// memory backend's check exists to catch), clamps at zero, and with Keys 0
+// counts as DeleteRange does.
+func TestDeleteRangeKnownTrusts(t *testing.T) {
+	b := open(t, t.TempDir(), Options{FS: fastFS})
+	defer b.Close()
+	s := b.Namespace(1)
+	for _, k := range []string{"a1", "a2", "b1", "b2", "c1"} {
+		statetest.MustPut(t, s, k, "v")
+	}
+	steps := []struct {
+		start, end string
+		removed    state.Stats
+		want       state.Stats
+	}{
+		{"a", "b", state.Stats{Keys: 1, Bytes: 1}, state.Stats{Keys: 4, Bytes: 14}}, // trusted, not counted
+		{"b", "c", state.Stats{}, state.Stats{Keys: 2, Bytes: 8}},                   // counted: 2 keys, 6 bytes
+		{"c", "d", state.Stats{Keys: 9, Bytes: 99}, state.Stats{}},                  // clamped
+	}
+	for _, st := range steps {
+		if err := state.DeleteRangeKnown(s, []byte(st.start), []byte(st.end), st.removed); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Stats(); got != st.want {
+			t.Errorf("after DeleteRangeKnown [%s, %s) %+v: Stats %+v, want %+v", st.start, st.end, st.removed, got, st.want)
+		}
+	}
+	if it := s.NewIter(nil, nil); it.First() {
+		t.Errorf("key %q left", it.Key())
+		it.Close()
+	} else if err := it.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

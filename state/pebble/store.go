@@ -85,7 +85,10 @@ type store struct {
 	baseStats state.Stats // stats as of the base
 }
 
-var _ state.Store = (*store)(nil)
+var (
+	_ state.Store             = (*store)(nil)
+	_ state.KnownRangeDeleter = (*store)(nil)
+)
 
 func newStore(b *Backend, id uint64) *store {
 	return &store{b: b, id: id, prefix: nsPrefix(id), end: nsEnd(id)}
@@ -224,8 +227,25 @@ func (s *store) Delete(key []byte) error {
 }
 
 // DeleteRange counts the keys it removes by scanning them, since Stats must
-// stay exact, except when it clears the whole namespace.
+// stay exact, except when it clears the whole namespace. A caller that knows
+// what the range holds saves the scan with DeleteRangeKnown.
 func (s *store) DeleteRange(start, end []byte) error {
+	return s.deleteRange(start, end, state.Stats{})
+}
+
+// DeleteRangeKnown implements state.KnownRangeDeleter: a range tombstone and
+// removed subtracted from Stats, without visiting the range's keys (closing
+// a window was 13% of a Kafka EOWC profile when counted). Stats are as exact
+// as removed; one larger than the Stats leaves them at zero, not negative.
+// removed.Keys == 0 is counted, as DeleteRange does, which also skips the
+// tombstone of a range that turns out empty.
+func (s *store) DeleteRangeKnown(start, end []byte, removed state.Stats) error {
+	return s.deleteRange(start, end, removed)
+}
+
+// deleteRange removes [start, end), counting what it holds unless removed
+// says.
+func (s *store) deleteRange(start, end []byte, removed state.Stats) error {
 	db, err := s.writeDB()
 	if err != nil {
 		return err
@@ -234,8 +254,10 @@ func (s *store) DeleteRange(start, end []byte) error {
 		return nil
 	}
 	lo, hi := s.bounds(start, end)
-	removed := s.stats
-	if len(start) != 0 || end != nil {
+	switch {
+	case len(start) == 0 && end == nil:
+		removed = s.stats
+	case removed.Keys == 0:
 		if removed, err = count(db, lo, hi); err != nil {
 			return fmt.Errorf("pebble: delete range: %w", err)
 		}
@@ -248,8 +270,8 @@ func (s *store) DeleteRange(start, end []byte) error {
 	}
 	s.mutated()
 	s.noteSpan(lo, hi)
-	s.stats.Keys -= removed.Keys
-	s.stats.Bytes -= removed.Bytes
+	s.stats.Keys = max(0, s.stats.Keys-removed.Keys)
+	s.stats.Bytes = max(0, s.stats.Bytes-removed.Bytes)
 	return nil
 }
 

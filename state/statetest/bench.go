@@ -13,7 +13,8 @@ import (
 // values, the same for every backend so their numbers compare directly.
 const BenchKeys = 100_000
 
-// Bench runs the Put, Get, Scan and checkpoint benchmarks on a backend. open returns a
+// Bench runs the Put, Get, Scan, window-closing and checkpoint benchmarks
+// on a backend. open returns a
 // backend; after loading the keys, Bench checkpoints it once, so reads go
 // through the backend's durable structures (sstables for Pebble) as they
 // do after the first checkpoint of a real run.
@@ -72,6 +73,17 @@ func Bench(b *testing.B, open func(b *testing.B) state.Backend) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*BenchKeys), "ns/key")
 	})
+	for _, known := range []bool{false, true} {
+		name := "CloseWindow"
+		if known {
+			name += "Known"
+		}
+		b.Run(name, func(b *testing.B) {
+			be := open(b)
+			b.Cleanup(func() { be.Close() })
+			benchCloseWindow(b, be, known)
+		})
+	}
 	// A checkpoint of a large state after a small change: BenchKeys keys in
 	// ten namespaces, of which each iteration rewrites BenchChanged keys in
 	// one, then checkpoints. What it costs should follow the change, not
@@ -107,6 +119,56 @@ func Bench(b *testing.B, open func(b *testing.B) state.Backend) {
 		}
 	})
 }
+
+// benchCloseWindow measures closing a window of BenchWindow keys, the
+// aggregate's DeleteRange, told the window's count or not, among the
+// windows after it; filling the window is not timed.
+func benchCloseWindow(b *testing.B, be state.Backend, known bool) {
+	s := be.Namespace(1)
+	value := make([]byte, 16)
+	key := func(w, i int) []byte {
+		return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(w)), uint64(i))
+	}
+	fill := func(w int) {
+		var batch state.Batch
+		for i := range BenchWindow {
+			batch.Put(key(w, i), value)
+		}
+		if err := s.Apply(&batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const ahead = 4 // open windows after the one closing
+	for w := range ahead {
+		fill(w)
+	}
+	if err := be.Checkpoint(1); err != nil {
+		b.Fatal(err)
+	}
+	removed := state.Stats{Keys: BenchWindow, Bytes: BenchWindow * (16 + 16)}
+	w := 0
+	for b.Loop() {
+		b.StopTimer()
+		fill(w + ahead)
+		b.StartTimer()
+		var err error
+		if known {
+			err = state.DeleteRangeKnown(s, key(w, 0), key(w+1, 0), removed)
+		} else {
+			err = s.DeleteRange(key(w, 0), key(w+1, 0))
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		w++
+	}
+	if st := s.Stats(); st.Keys != ahead*BenchWindow {
+		b.Fatalf("Stats %+v, want %d keys", st, ahead*BenchWindow)
+	}
+}
+
+// BenchWindow is the number of keys of a window CloseWindow closes.
+const BenchWindow = 10_000
 
 // BenchChanged is how many keys CheckpointSmallChange changes between
 // checkpoints: 0.1% of the state.

@@ -116,11 +116,25 @@ func runLog(t *testing.T, h *harness, seed uint64, ops int) {
 			delete(m.ns(ns), string(k))
 		case n < 50:
 			start, end := bound(), bound()
-			op = fmt.Sprintf("deleteRange ns%d [%q, %q)", ns, start, end)
-			if err := s.DeleteRange(start, end); err != nil {
-				fail("%s: %v", op, err)
-			}
 			want, _ := m.scan(ns, start, end)
+			if r.IntN(2) == 0 {
+				op = fmt.Sprintf("deleteRange ns%d [%q, %q)", ns, start, end)
+				if err := s.DeleteRange(start, end); err != nil {
+					fail("%s: %v", op, err)
+				}
+			} else {
+				// The caller knows the count, as an aggregate closing a
+				// complete window does.
+				var removed state.Stats
+				for _, kv := range want {
+					removed.Keys++
+					removed.Bytes += int64(len(kv) - 1)
+				}
+				op = fmt.Sprintf("deleteRangeKnown ns%d [%q, %q) %+v", ns, start, end, removed)
+				if err := state.DeleteRangeKnown(s, start, end, removed); err != nil {
+					fail("%s: %v", op, err)
+				}
+			}
 			for _, kv := range want {
 				delete(m.ns(ns), kv[:strings.LastIndexByte(kv, '=')])
 			}

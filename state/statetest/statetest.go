@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) state.Backend) {
 		{"IteratorPositioning", testIteratorPositioning},
 		{"IteratorSnapshot", testIteratorSnapshot},
 		{"DeleteRange", testDeleteRange},
+		{"DeleteRangeKnown", testDeleteRangeKnown},
 		{"NamespaceIsolation", testNamespaceIsolation},
 		{"DropNamespace", testDropNamespace},
 		{"Stats", testStats},
