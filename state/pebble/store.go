@@ -81,6 +81,7 @@ type store struct {
 	touched   map[string]*sizeEntry
 	spans     []span
 	epoch     uint32
+	base      uint32      // bumped at each new base, see sizeEntry
 	overflow  bool        // touched or spans stopped recording
 	baseStats state.Stats // stats as of the base
 }

@@ -18,7 +18,9 @@ import (
 //   - The size of a touched key's value is known, so the Put of a
 //     read-modify-write (Get, then Put of the same key: how an aggregate
 //     updates its state) or a repeated Put needs no second Pebble lookup to
-//     keep Stats exact.
+//     keep Stats exact. A checkpoint changes no value, so the sizes outlive
+//     it (up to half of maxTouched keys): the write-back of the groups a
+//     checkpoint wrote last time reads no prior size at the next one.
 //
 // The memory is bounded: past maxTouched keys or maxSpans ranges a Store
 // stops recording, and Restore goes back to the disk copy. (Backend.limits
@@ -35,11 +37,14 @@ type limits struct{ touched, spans int }
 const absent = -1
 
 // sizeEntry is what a Store knows of one touched key: the size of its value
-// (or absent) as of epoch. A DeleteRange bumps the Store's epoch, which
-// makes every size recorded before it unknown again, in O(1).
+// (or absent) as of epoch, and the base it was last touched on. A
+// DeleteRange bumps the Store's epoch, which makes every size recorded
+// before it unknown again, in O(1); a checkpoint bumps the Store's base,
+// which leaves the sizes known but the keys untouched since the new base.
 type sizeEntry struct {
 	size  int32
 	epoch uint32
+	base  uint32
 }
 
 // span is a range of Pebble keys deleted since the base; hi nil is unbounded.
@@ -57,7 +62,7 @@ func (s *store) knownSize(key []byte) (size int, exists, known bool) {
 // note records the size of key's value, or absent.
 func (s *store) note(key []byte, size int) {
 	if e := s.touched[string(key)]; e != nil {
-		e.size, e.epoch = int32(size), s.epoch
+		e.size, e.epoch, e.base = int32(size), s.epoch, s.base
 		return
 	}
 	if len(s.touched) >= s.b.limits.touched || size > 1<<30 {
@@ -67,7 +72,7 @@ func (s *store) note(key []byte, size int) {
 	if s.touched == nil {
 		s.touched = make(map[string]*sizeEntry)
 	}
-	s.touched[string(key)] = &sizeEntry{size: int32(size), epoch: s.epoch}
+	s.touched[string(key)] = &sizeEntry{size: int32(size), epoch: s.epoch, base: s.base}
 }
 
 // noteSpan records that [lo, hi) was deleted.
@@ -91,13 +96,25 @@ func (s *store) forget() {
 	s.epoch++
 }
 
+// rebased makes the Store's contents its base: nothing is touched since,
+// but the sizes it knows stay known, unless they are so many that they
+// would crowd out the keys touched before the next checkpoint.
+func (s *store) rebased() {
+	if len(s.touched) > s.b.limits.touched/2 {
+		s.forget()
+		return
+	}
+	s.base++
+	s.spans, s.overflow = nil, false
+}
+
 // rebase makes the live contents the base: Checkpoint committed them or
 // Restore loaded them. b.mu is held.
 func (b *Backend) rebase() error {
 	g := b.cur.Load()
 	for _, s := range b.stores {
 		s.baseStats = s.stats
-		s.forget()
+		s.rebased()
 	}
 	if g == nil {
 		return nil
@@ -137,7 +154,10 @@ func (b *Backend) rollback() error {
 			}
 		}
 		var k []byte
-		for key := range s.touched {
+		for key, e := range s.touched {
+			if e.base != s.base {
+				continue // not touched since the base
+			}
 			k = append(append(k[:0], s.prefix...), key...)
 			v, closer, err := g.base.Get(k)
 			if errors.Is(err, pebble.ErrNotFound) {

@@ -84,6 +84,42 @@ func Bench(b *testing.B, open func(b *testing.B) state.Backend) {
 			benchCloseWindow(b, be, known)
 		})
 	}
+	// The write-back an aggregate does before each checkpoint: the same
+	// BenchHot groups of the state, one batch, then the checkpoint.
+	b.Run("WriteBackCheckpoint", func(b *testing.B) {
+		be := open(b)
+		b.Cleanup(func() { be.Close() })
+		s := be.Namespace(1)
+		value := make([]byte, 16)
+		var batch state.Batch
+		for _, k := range keys {
+			batch.Put(k, value)
+		}
+		if err := s.Apply(&batch); err != nil {
+			b.Fatal(err)
+		}
+		id := uint64(1)
+		if err := be.Checkpoint(id); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			batch.Reset()
+			for _, k := range keys[:BenchHot] {
+				binary.BigEndian.PutUint64(value, uint64(n))
+				batch.Put(k, value)
+			}
+			n++
+			if err := s.Apply(&batch); err != nil {
+				b.Fatal(err)
+			}
+			id++
+			if err := be.Checkpoint(id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	// A checkpoint of a large state after a small change: BenchKeys keys in
 	// ten namespaces, of which each iteration rewrites BenchChanged keys in
 	// one, then checkpoints. What it costs should follow the change, not
@@ -169,6 +205,10 @@ func benchCloseWindow(b *testing.B, be state.Backend, known bool) {
 
 // BenchWindow is the number of keys of a window CloseWindow closes.
 const BenchWindow = 10_000
+
+// BenchHot is how many groups WriteBackCheckpoint writes back before each
+// checkpoint: a tenth of the state.
+const BenchHot = 10_000
 
 // BenchChanged is how many keys CheckpointSmallChange changes between
 // checkpoints: 0.1% of the state.
