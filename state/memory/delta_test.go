@@ -377,3 +377,35 @@ func TestCheckpointFaults(t *testing.T) {
 		t.Fatalf("only %d runs", runs)
 	}
 }
+
+// TestChurnWritesWhole: once half a namespace has changed, the Store stops
+// recording keys and the checkpoint writes it whole, which restores the
+// same as a recorded delta would.
+func TestChurnWritesWhole(t *testing.T) {
+	dir := t.TempDir()
+	b := open(t, dir).(*Backend)
+	s := b.Namespace(1)
+	for i := range 3000 {
+		statetest.MustPut(t, s, fmt.Sprintf("key%04d", i), "old")
+	}
+	statetest.MustPut(t, b.Namespace(2), "other", "namespace")
+	mustCheckpoint(t, b, 1)
+	if err := s.Delete([]byte("key0000")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4000 {
+		statetest.MustPut(t, s, fmt.Sprintf("new%04d", i), "new")
+	}
+	if !b.stores[1].whole {
+		t.Fatal("4,000 new keys on 3,000 did not make the namespace whole")
+	}
+	mustCheckpoint(t, b, 2)
+	statetest.MustPut(t, s, "key0001", "after")
+	mustCheckpoint(t, b, 3)
+	want := dumpAll(t, b)
+	b = reopen(t, dir, b, 3)
+	defer b.Close()
+	if got := dumpAll(t, b); got != want {
+		t.Error("restored state differs")
+	}
+}

@@ -40,8 +40,9 @@ type store struct {
 
 // changes is what a Store changed since the last checkpoint:
 //
-//   - whole: the namespace was cleared (or too much changed to record), so
-//     the delta clears it and writes every live key; the rest is unused.
+//   - whole: the namespace was cleared, or half its keys changed, or too
+//     many ranges, so the delta clears it and writes every live key; the
+//     rest is unused.
 //   - ranges: the DeleteRanges, in any order (deletes commute).
 //   - dirty: every key Put or Deleted since, mapped to whether it existed
 //     when it was first changed. The delta writes each one's value now, or
@@ -99,8 +100,17 @@ func (s *store) changed(key []byte, existed bool) {
 		s.dirty[k] = true
 	} else if _, ok := s.dirty[k]; !ok {
 		s.dirty[k] = false
+		if n := len(s.dirty); n > minWhole && n > s.tree.Len()/2 {
+			// Half the namespace changed: writing it whole costs at most
+			// twice the delta, and saves recording the rest.
+			s.rewriteWhole()
+		}
 	}
 }
+
+// minWhole is the number of changed keys below which a Store keeps
+// recording them however small it is.
+const minWhole = 1024
 
 // deleted records that the existing key (the tree's own bytes) was removed.
 func (s *store) deleted(key []byte) {
