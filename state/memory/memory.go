@@ -47,6 +47,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/durable"
@@ -348,10 +349,11 @@ func (b *Backend) writeChanges(d *deltaWriter) {
 		}
 		slices.Sort(keys) // deterministic files
 		for _, k := range keys {
-			if it, ok := s.tree.Get(item{key: []byte(k)}); ok {
+			key := unsafe.Slice(unsafe.StringData(k), len(k)) // the tree's bytes, read only
+			if it, ok := s.tree.Get(item{key: key}); ok {
 				d.put(ns, it.key, it.value)
 			} else {
-				d.del(ns, []byte(k))
+				d.del(ns, key)
 			}
 		}
 	}
@@ -553,6 +555,7 @@ func (b *Backend) Close() error {
 	defer b.mu.Unlock()
 	for _, s := range b.stores {
 		s.tree, s.stats = newTree(), state.Stats{}
+		s.reset()
 	}
 	return nil
 }
