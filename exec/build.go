@@ -109,9 +109,21 @@ func (p *Pipeline) OnProcTime(now int64) error {
 
 // SetCacheSize bounds each stateful operator's cache of decoded groups.
 func (p *Pipeline) SetCacheSize(groups int) {
+	if p.par != nil { // in the replicas' own goroutines
+		p.par.each(func(i int) error { p.par.aggs[i].SetCacheSize(groups); return nil })
+		return
+	}
 	for _, a := range p.Aggs {
 		a.SetCacheSize(groups)
 	}
+}
+
+// Close stops the goroutines of a pipeline's replicas.
+func (p *Pipeline) Close() error {
+	if p.par != nil {
+		return p.par.Close()
+	}
+	return nil
 }
 
 // Cached sums the groups the operators hold in their caches.

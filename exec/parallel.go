@@ -4,22 +4,28 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
 // A view WITH (parallelism = n) runs its aggregate as n replicas, each
-// keeping the groups whose key hashes to it (DESIGN §4's keyed split):
-// every replica sees every batch and skips the rows of other shards, so
-// there is no serial scatter step, and the replicas run on goroutines of
-// their own for each call, joined before it returns. What a replica emits
-// is buffered and handed, replica by replica, to the operators after the
-// aggregate, which run on the caller's goroutine, as does everything else
-// of the dataflow. Since every call is joined before the dataflow's lock
-// is released, a checkpoint (taken under it) finds the replicas aligned.
-// Replica i keeps its state in its own namespace (the aggregate's k + i),
-// so n is fixed for the view's life: it is part of its statement.
+// keeping the groups whose key hashes to it (DESIGN §4's keyed split).
+// Each replica runs on a goroutine of its own, fed through a queue: a
+// batch is copied once and shared by all of them (each skips the rows of
+// other shards itself, so there is no serial scatter), and Push returns
+// as soon as it is queued, so the dataflow's goroutine goes on to its
+// next batch while the replicas work on this one. Watermarks follow the
+// batches down the same queues, in order. What a replica emits is
+// buffered until a sync: Emit, Flush and OnProcTime (and so every emit of
+// held-back changes, at least every 100 ms, before every read and every
+// checkpoint) wait for the queues to drain, then hand the buffers, replica
+// by replica, to the operators after the aggregate, and the watermark
+// after them. A checkpoint, taken after a Flush under the dataflow's
+// lock, therefore finds the replicas idle and aligned. Replica i keeps
+// its state in its own namespace (the aggregate's k + i), so n is fixed
+// for the view's life: it is part of its statement.
 
 // parallel is the entry operator of a sharded pipeline.
 type parallel struct {
@@ -27,39 +33,88 @@ type parallel struct {
 	outs    []*shardOut  // what each replica's aggregate emitted
 	post    Operator     // the operators after the aggregate, shared
 	aggs    []*Aggregate // the replicas
+
+	workers []*worker
+	free    chan *sharedBatch // copies of batches no replica holds
 }
 
 var _ Operator = (*parallel)(nil)
 
-// run calls f for every replica, replica 0 on this goroutine and the
-// others on goroutines of their own, then hands their output on in
-// replica order. A replica's panic is raised again here, where the view's
-// guard catches it.
-func (p *parallel) run(f func(i int) error) error {
-	errs := make([]error, len(p.entries))
-	panics := make([]any, len(p.entries))
-	var wg sync.WaitGroup
-	for i := 1; i < len(p.entries); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { panics[i] = recover() }()
-			errs[i] = f(i)
+// queueDepth is how many jobs a replica's queue holds before Push waits.
+const queueDepth = 8
+
+// worker is one replica's goroutine and its queue. err and panicked are
+// its first failure, which the dataflow's goroutine reads after a sync.
+type worker struct {
+	jobs     chan func() error
+	err      error
+	panicked any
+}
+
+// sharedBatch is a copy of a pushed batch, shared by the replicas; the
+// last to finish with it returns it to the free list.
+type sharedBatch struct {
+	b    vec.Batch
+	refs atomic.Int32
+}
+
+func (p *parallel) start() {
+	if p.workers != nil {
+		return
+	}
+	p.free = make(chan *sharedBatch, queueDepth+2)
+	for range p.entries {
+		w := &worker{jobs: make(chan func() error, queueDepth)}
+		p.workers = append(p.workers, w)
+		go w.run()
+	}
+}
+
+func (w *worker) run() {
+	for job := range w.jobs {
+		func() {
+			defer func() {
+				if r := recover(); r != nil && w.panicked == nil {
+					w.panicked = r
+				}
+			}()
+			if err := job(); err != nil && w.err == nil {
+				w.err = err
+			}
 		}()
 	}
-	func() {
-		defer func() { panics[0] = recover() }()
-		errs[0] = f(0)
-	}()
+}
+
+// each queues f(i) for every replica i.
+func (p *parallel) each(f func(i int) error) {
+	p.start()
+	for i, w := range p.workers {
+		w.jobs <- func() error { return f(i) }
+	}
+}
+
+// sync waits until every replica has done what is queued, then hands
+// what they emitted on in replica order, and their watermark once. A
+// replica's panic is raised again here, where the view's guard catches
+// it; its error is returned.
+func (p *parallel) sync() error {
+	if p.workers == nil {
+		return nil
+	}
+	var wg sync.WaitGroup
+	wg.Add(len(p.workers))
+	for _, w := range p.workers {
+		w.jobs <- func() error { wg.Done(); return nil }
+	}
 	wg.Wait()
-	for i, pn := range panics {
-		if pn != nil {
-			panic(fmt.Sprintf("in replica %d: %v", i, pn))
+	for i, w := range p.workers {
+		if w.panicked != nil {
+			panic(fmt.Sprintf("in replica %d: %v", i, w.panicked))
 		}
 	}
-	for _, err := range errs {
-		if err != nil {
-			return err
+	for _, w := range p.workers {
+		if w.err != nil {
+			return w.err
 		}
 	}
 	for _, o := range p.outs {
@@ -69,8 +124,7 @@ func (p *parallel) run(f func(i int) error) error {
 	}
 	// Every replica passed the same watermark on: pass it once.
 	if o := p.outs[0]; o.wmNew {
-		o.wmNew = false
-		for _, x := range p.outs[1:] {
+		for _, x := range p.outs {
 			x.wmNew = false
 		}
 		return p.post.OnWatermark(o.wm)
@@ -78,15 +132,41 @@ func (p *parallel) run(f func(i int) error) error {
 	return nil
 }
 
-func (p *parallel) Push(b *vec.Batch) error {
-	return p.run(func(i int) error { return p.entries[i].Push(b) })
+// run queues f for every replica and syncs.
+func (p *parallel) run(f func(i int) error) error {
+	p.each(f)
+	return p.sync()
 }
 
-// OnWatermark passes the watermark through every replica, and run passes
-// what they pass on (each holds it back alike) once to the operators
-// after the aggregate.
+// Push queues a copy of b for every replica and returns.
+func (p *parallel) Push(b *vec.Batch) error {
+	p.start()
+	var sb *sharedBatch
+	select {
+	case sb = <-p.free:
+	default:
+		sb = &sharedBatch{}
+	}
+	b.CopyTo(&sb.b)
+	sb.refs.Store(int32(len(p.workers)))
+	p.each(func(i int) error {
+		err := p.entries[i].Push(&sb.b)
+		if sb.refs.Add(-1) == 0 {
+			select {
+			case p.free <- sb:
+			default:
+			}
+		}
+		return err
+	})
+	return nil
+}
+
+// OnWatermark queues the watermark behind the batches; sync passes on
+// what the replicas pass on (each holds it back alike).
 func (p *parallel) OnWatermark(wm int64) error {
-	return p.run(func(i int) error { return p.entries[i].OnWatermark(wm) })
+	p.each(func(i int) error { return p.entries[i].OnWatermark(wm) })
+	return nil
 }
 
 func (p *parallel) OnBarrier(id uint64) error {
@@ -96,10 +176,17 @@ func (p *parallel) OnBarrier(id uint64) error {
 	return p.post.OnBarrier(id)
 }
 
-func (p *parallel) Close() error { return nil }
+// Close stops the replicas' goroutines.
+func (p *parallel) Close() error {
+	for _, w := range p.workers {
+		close(w.jobs)
+	}
+	p.workers = nil
+	return nil
+}
 
 // shardOut buffers what a replica's aggregate emits until the replicas
-// are joined, and the last watermark it passed on; barriers are the
+// are synced, and the last watermark it passed on; barriers are the
 // parallel operator's to pass.
 type shardOut struct {
 	buf   *vec.Batch

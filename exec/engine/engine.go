@@ -90,6 +90,16 @@ func (e *Engine) Close() error {
 		x.close()
 	}
 	e.mu.RUnlock()
+	defer func() {
+		// After the last checkpoint, which flushes them.
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		for _, x := range e.rels {
+			if x.pipe != nil {
+				x.df.locked(func() { x.pipe.Close() })
+			}
+		}
+	}()
 	if !e.durable() {
 		return nil
 	}
@@ -739,6 +749,7 @@ func (x *entry) detach() {
 		x.upstream.out.Detach(x.pipe.Entry)
 		x.df.proc.detach(x.pipe)
 		x.df.detachView(x)
+		x.pipe.Close()
 	}
 	if x.sink != nil {
 		x.upstream.out.Detach(x.sink)

@@ -226,3 +226,30 @@ func (b *Batch) Types() []types.T {
 	}
 	return ts
 }
+
+// CopyTo makes dst an independent copy of b, reusing dst's memory (strings
+// are shared: they are immutable).
+func (b *Batch) CopyTo(dst *Batch) {
+	if len(dst.Cols) != len(b.Cols) {
+		dst.Cols = make([]Vec, len(b.Cols))
+	}
+	for i := range b.Cols {
+		s, d := &b.Cols[i], &dst.Cols[i]
+		d.Type = s.Type
+		d.I64 = append(d.I64[:0], s.I64...)
+		d.F64 = append(d.F64[:0], s.F64...)
+		d.Str = append(d.Str[:0], s.Str...)
+		d.Bool = append(d.Bool[:0], s.Bool...)
+		if s.Null == nil {
+			d.Null = nil
+		} else {
+			d.Null = append(d.Null[:0], s.Null...)
+		}
+	}
+	if b.Diff == nil {
+		dst.Diff = nil
+	} else {
+		dst.Diff = append(dst.Diff[:0], b.Diff...)
+	}
+	dst.N = b.N
+}
