@@ -66,8 +66,11 @@ type Aggregate struct {
 	// until Emit (see SetDeferEmit); changed lists the groups that
 	// changed since the last one by window end, nchanged counts them.
 	deferEmit bool
-	changed   map[int64][]*group
+	changed   map[int64][]*heldChange
 	nchanged  int
+	// heldChunk and heldKeys are what the held changes are cut from.
+	heldChunk []heldChange
+	heldKeys  []byte
 
 	// shard and shards: this aggregate is replica shard of shards and
 	// keeps only the groups whose key hashes to it (see parallel.go).
@@ -104,14 +107,18 @@ type group struct {
 	acc     []aggVal
 	present bool
 	dirty   bool
-	// key is the group key (window end first), as the cache holds it;
-	// end is the window's end.
-	key string
-	end int64
-	// changed: the group changed since the last Emit of a view that
-	// holds its changes back; wasPresent and was are its row as then
-	// emitted.
-	changed    bool
+	// held: the group changed since the last Emit of a view that holds
+	// its changes back (nil otherwise, and for every other aggregate).
+	held *heldChange
+}
+
+// heldChange is a changed group's row as last emitted, kept until the
+// next Emit: its key (window end first) and window end, whether it was
+// present, its row count and accumulators then.
+type heldChange struct {
+	g          *group
+	key        string
+	end        int64
 	wasPresent bool
 	wasRows    int64
 	was        []aggVal
@@ -152,7 +159,7 @@ type delta struct {
 func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *RowErrors) *Aggregate {
 	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64, errs: errs,
 		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
-		windows: map[int64]map[string]*group{}, changed: map[int64][]*group{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
+		windows: map[int64]map[string]*group{}, changed: map[int64][]*heldChange{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
 	for _, k := range p.Keys {
 		a.keyEv = append(a.keyEv, Compile(k, errs))

@@ -39,14 +39,8 @@ func (a *Aggregate) flush() error {
 		if err != nil {
 			return err
 		}
-		if a.deferEmit && !g.changed {
-			g.changed, g.wasPresent, g.wasRows = true, g.present || a.global, g.rows
-			if g.was == nil {
-				g.was = a.newAcc()
-			}
-			copy(g.was, g.acc)
-			a.changed[g.end] = append(a.changed[g.end], g)
-			a.nchanged++
+		if a.deferEmit && g.held == nil {
+			a.hold(g, p)
 		}
 		if (g.present || a.global) && emit {
 			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, -1)
@@ -97,6 +91,27 @@ func (a *Aggregate) flush() error {
 	return a.out.Push(a.outB)
 }
 
+// hold records group g's row, as last emitted, before part p changes it.
+func (a *Aggregate) hold(g *group, p *part) {
+	if len(a.heldChunk) == 0 {
+		a.heldChunk = make([]heldChange, 256)
+	}
+	h := &a.heldChunk[0]
+	a.heldChunk = a.heldChunk[1:]
+	if cap(a.heldKeys)-len(a.heldKeys) < len(p.key) {
+		// Keys in the old buffer stay valid.
+		a.heldKeys = make([]byte, 0, max(16<<10, len(p.key)))
+	}
+	start := len(a.heldKeys)
+	a.heldKeys = append(a.heldKeys, p.key...)
+	*h = heldChange{g: g, key: unsafe.String(unsafe.SliceData(a.heldKeys[start:]), len(p.key)), end: p.end,
+		wasPresent: g.present || a.global, wasRows: g.rows, was: a.newAcc()}
+	copy(h.was, g.acc)
+	g.held = h
+	a.changed[p.end] = append(a.changed[p.end], h)
+	a.nchanged++
+}
+
 // emitBatch is how many rows Emit hands on at a time.
 const emitBatch = 1024
 
@@ -122,18 +137,19 @@ func (a *Aggregate) emitUpTo(upTo int64) error {
 		if end > upTo {
 			continue
 		}
-		for _, g := range gs {
-			g.changed = false
+		for _, h := range gs {
+			g := h.g
+			g.held = nil
 			now := g.present || a.global
-			if !g.wasPresent && !now || g.wasPresent && now && slices.Equal(g.was, g.acc) {
+			if !h.wasPresent && !now || h.wasPresent && now && slices.Equal(h.was, g.acc) {
 				continue
 			}
-			start, end, err := a.groupRow(g.key)
+			start, end, err := a.groupRow(h.key)
 			if err != nil {
 				return err
 			}
-			if g.wasPresent {
-				a.appendRow(nil, 0, start, end, g.was, -1)
+			if h.wasPresent {
+				a.appendRow(nil, 0, start, end, h.was, -1)
 			}
 			if now {
 				a.appendRow(nil, 0, start, end, g.acc, 1)
@@ -192,7 +208,6 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 	}
 	g := a.newGroup()
 	key = strings.Clone(key) // it may point into the batch's key buffer
-	g.key, g.end = key, end
 	w[key] = g
 	a.cached++
 	if a.complete[end] {

@@ -241,8 +241,8 @@ func (a *Aggregate) closeUpdatingPanes(closed, wm int64) error {
 	last := wm - w.Size + w.Slide
 	for p, gs := range a.changed {
 		if p <= last {
-			for _, g := range gs {
-				g.changed = false
+			for _, h := range gs {
+				h.g.held = nil
 			}
 			a.nchanged -= len(gs)
 			delete(a.changed, p)
@@ -278,8 +278,8 @@ func (a *Aggregate) emitPanes(closed, upTo int64) error {
 		if p > upTo || p+w.Size-w.Slide <= closed {
 			continue
 		}
-		for _, g := range gs {
-			ps.byKey[g.key[8:]] = append(ps.byKey[g.key[8:]], p)
+		for _, h := range gs {
+			ps.byKey[h.key[8:]] = append(ps.byKey[h.key[8:]], p)
 		}
 	}
 	n := len(a.plan.Aggs)
@@ -332,8 +332,8 @@ func (a *Aggregate) emitPanes(closed, upTo int64) error {
 					continue
 				}
 				was, wasRows := g.acc, g.rows
-				if g.changed {
-					was, wasRows = g.was, g.wasRows
+				if g.held != nil {
+					was, wasRows = g.held.was, g.held.wasRows
 				}
 				oldRows += wasRows
 				curRows += g.rows
@@ -368,8 +368,8 @@ func (a *Aggregate) emitPanes(closed, upTo int64) error {
 	}
 	if upTo == math.MaxInt64 {
 		for p, gs := range a.changed {
-			for _, g := range gs {
-				g.changed = false
+			for _, h := range gs {
+				h.g.held = nil
 			}
 			clear(gs)
 			delete(a.changed, p)
