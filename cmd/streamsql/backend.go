@@ -33,7 +33,7 @@ func openBackend(kind, dataDir string) (state.Backend, error) {
 				return nil, fmt.Errorf("converting the pebble checkpoint for --state memory: %w", err)
 			}
 		}
-		if err := os.MkdirAll(mdir, 0o755); err != nil {
+		if err := durable.MkdirAll(mdir); err != nil {
 			return nil, err
 		}
 		return memory.Open(mdir)
@@ -110,7 +110,7 @@ func pebbleToMemory(pdir, mdir string) (err error) {
 		b.Close()
 		return err
 	}
-	if err := os.MkdirAll(mdir, 0o755); err != nil {
+	if err := durable.MkdirAll(mdir); err != nil {
 		b.Close()
 		return err
 	}

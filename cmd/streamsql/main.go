@@ -125,7 +125,7 @@ func serve(args []string) error {
 		return fmt.Errorf("%w (flags: --password, --users-file, --insecure)", err)
 	}
 	defer ln.Close()
-	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+	if err := durable.MkdirAll(*dataDir); err != nil {
 		return err
 	}
 	// Held until the process ends: a second server on this directory

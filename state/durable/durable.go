@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // File is an open file of an FS. *os.File is one.
@@ -92,6 +93,33 @@ func SyncDir(dir string) error {
 		return err
 	}
 	return d.Close()
+}
+
+// MkdirAll is os.MkdirAll that also makes the new directories' entries
+// durable: each directory it creates is synced into its parent, up to the
+// first one that existed, so a power loss right after a first start does
+// not take a data directory (and the writes acknowledged in it) away.
+func MkdirAll(dir string) error {
+	dir = filepath.Clean(dir)
+	var created []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range created {
+		if err := SyncDir(filepath.Dir(d)); err != nil {
+			return fmt.Errorf("syncing the directory of %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // LockFile is the file in a data directory that a running server holds

@@ -5,6 +5,7 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,5 +49,27 @@ func TestNextRetry(t *testing.T) {
 		RetryMax, RetryMax}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("delays %v, want %v", got, want)
+	}
+}
+
+// TestMkdirAll creates every missing directory of a path and leaves
+// existing ones alone.
+func TestMkdirAll(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "a", "b", "c")
+	if err := MkdirAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Fatalf("%s not created: %v", dir, err)
+	}
+	if err := MkdirAll(dir); err != nil {
+		t.Fatalf("again: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := MkdirAll(filepath.Join(root, "f", "x")); err == nil {
+		t.Fatal("a directory under a file was created")
 	}
 }
