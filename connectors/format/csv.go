@@ -109,6 +109,10 @@ func (d *csvDecoder) field1(n int, text []byte, quoted bool) error {
 		*s = slot{set: true, null: true}
 		return nil
 	}
+	if d.skipped(col) {
+		d.skip(col, false)
+		return nil
+	}
 	if c.Type.Kind != types.String {
 		text = trim(text)
 	}

@@ -47,6 +47,14 @@ type Decoder interface {
 	// Decode appends the row of a record with value v to b, or returns
 	// why it cannot and leaves b as it was. v is only read during the call.
 	Decode(v []byte, m *Meta, b *vec.Batch) error
+	// SetRead says which columns anyone reads (read[i] for column i; nil:
+	// all). The value of an unread column is still scanned, so that a
+	// record that is not well formed stays bad, but it is not converted:
+	// no string is built and no number parsed, a value of the wrong type
+	// in it does not make the record bad, and the column is NULL. NOT NULL
+	// still holds: an unread NOT NULL column the record lacks (or holds
+	// null in) makes it bad. Metadata columns are always filled.
+	SetRead(read []bool)
 }
 
 // metaKinds are the metadata a column can be filled from, with the type
@@ -135,7 +143,29 @@ type rowShape struct {
 	// with U+FFFD for each invalid sequence instead of making the record
 	// bad.
 	replace bool
+	// unread marks the value columns no one reads (see SetRead); nil when
+	// every column is read.
+	unread []bool
 }
+
+func (r *rowShape) SetRead(read []bool) {
+	r.unread = nil
+	for _, i := range r.value {
+		if read != nil && i < len(read) && !read[i] {
+			if r.unread == nil {
+				r.unread = make([]bool, len(r.cols))
+			}
+			r.unread[i] = true
+		}
+	}
+}
+
+// skipped reports whether column i is one no one reads.
+func (r *rowShape) skipped(i int) bool { return r.unread != nil && r.unread[i] }
+
+// skip sets an unread column's slot: present, and null or not, for NOT
+// NULL to judge; its value is not kept.
+func (r *rowShape) skip(i int, null bool) { r.slots[i] = slot{set: true, null: null} }
 
 // utf8Text applies the invalid_utf8 rule to what of a record becomes
 // text (its value, its key): v itself when it is UTF-8, else an error,
@@ -201,7 +231,7 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 	for i := range r.slots {
 		s, v := &r.slots[i], &b.Cols[i]
 		switch {
-		case !s.set || s.null:
+		case !s.set || s.null || r.skipped(i):
 			v.AppendNull()
 		case v.Type.Kind == types.Bool:
 			v.AppendBool(s.b)
@@ -294,6 +324,10 @@ func (d *rawDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 	}
 	if bytes.IndexByte(text, 0) >= 0 {
 		return errNUL(c.Name)
+	}
+	if d.skipped(d.value[0]) {
+		d.skip(d.value[0], v == nil)
+		return d.finish(m, b)
 	}
 	s := &d.slots[d.value[0]]
 	*s = slot{set: true, null: v == nil, s: string(text)}

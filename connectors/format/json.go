@@ -172,6 +172,16 @@ func (d *jsonDecoder) object(o *jsonObject) error {
 		switch {
 		case f == nil:
 			err = p.skip()
+		case f.col >= 0 && d.skipped(f.col):
+			// No one reads the column: scan the value, keep only
+			// whether it is there (for NOT NULL); fields under it that
+			// other columns read are still read.
+			d.skip(f.col, p.peek() == 'n')
+			if f.child != nil && p.peek() == '{' {
+				err = d.object(f.child)
+			} else {
+				err = p.skip()
+			}
 		case f.child != nil && p.peek() == '{' && f.col < 0:
 			err = d.object(f.child)
 		case f.child != nil && p.peek() == '{':
