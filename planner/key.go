@@ -87,3 +87,119 @@ func Shardable(n Node) error {
 	}
 	return nil
 }
+
+// ScanReads reports which columns of the relation at the plan's Scan the
+// plan reads (read[i] for column i): a column counts when any filter,
+// projection, group key, window or aggregate argument refers to it, or
+// the plan outputs it (SELECT *), so that a source can skip decoding the
+// rest. A plan with no Scan reads
+// nothing. The Scan's event-time column is not counted unless referred
+// to: the watermark's reader adds it.
+func ScanReads(n Node) []bool {
+	var read []bool
+	var mark func(e Expr)
+	mark = func(e Expr) {
+		switch x := e.(type) {
+		case *ColRef:
+			if x.Idx < len(read) {
+				read[x.Idx] = true
+			}
+		case *Call:
+			for _, a := range x.Args {
+				mark(a)
+			}
+		case *Case:
+			for _, w := range x.Whens {
+				mark(w.Cond)
+				mark(w.Then)
+			}
+			if x.Else != nil {
+				mark(x.Else)
+			}
+		case *Cast:
+			mark(x.X)
+		}
+	}
+	// The nodes from the Scan up: only the lowest one's expressions refer
+	// to the Scan's columns; what the others read comes through it.
+	var path []Node
+	for n != nil {
+		path = append(path, n)
+		in := n.Inputs()
+		if len(in) != 1 {
+			break
+		}
+		n = in[0]
+	}
+	scan, ok := path[len(path)-1].(*Scan)
+	if !ok {
+		return nil
+	}
+	read = make([]bool, len(scan.Rel.Columns))
+	if len(path) == 1 {
+		for i := range read {
+			read[i] = true // the view is the Scan itself
+		}
+		return read
+	}
+	// need[i]: the output column i of path[k] is read by what is above it.
+	// Everything the view outputs is read.
+	var need []bool
+	for k, n := range path[:len(path)-1] {
+		out := len(n.Columns())
+		if k == 0 {
+			need = make([]bool, out)
+			for i := range need {
+				need[i] = true
+			}
+		}
+		in := len(n.Inputs()[0].Columns())
+		next := make([]bool, in)
+		if k == len(path)-2 {
+			next = read
+		}
+		markIn := func(e Expr) {
+			saved := read
+			read = next
+			mark(e)
+			read = saved
+		}
+		switch x := n.(type) {
+		case *Filter:
+			copy(next, need)
+			markIn(x.Pred)
+		case *Project:
+			// Every expression counts, needed above or not: exec
+			// evaluates them all, and an expression over a NULL it
+			// was not given could fail where it did not.
+			for _, e := range x.Exprs {
+				markIn(e)
+			}
+		case *Aggregate:
+			if x.Window != nil && x.Window.Time < in {
+				next[x.Window.Time] = true
+			}
+			for _, e := range x.Keys {
+				markIn(e)
+			}
+			for _, a := range x.Aggs {
+				if a.Arg != nil {
+					markIn(a.Arg)
+				}
+			}
+		case *Sort:
+			copy(next, need)
+			for _, sk := range x.Keys {
+				next[sk.Col] = true
+			}
+		case *Limit:
+			copy(next, need)
+		default: // any node added later: all of its input
+			for i := range next {
+				next[i] = true
+			}
+		}
+		need = next
+	}
+	return read
+}

@@ -17,12 +17,17 @@ type cat map[string]*catalog.Relation
 
 func (c cat) Relation(name string) (*catalog.Relation, bool) { r, ok := c[name]; return r, ok }
 
-// TestPlans runs testdata/plans: `create` adds tables, sources and views;
-// `plan` prints a query's plan tree with output columns, or the error.
+// TestPlans runs the files of testdata: `create` adds tables, sources and
+// views; `plan` prints a query's plan tree with output columns, or the
+// error; `reads` prints the columns of its Scan that it reads (ScanReads).
 func TestPlans(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) { runPlans(t, path) })
+}
+
+func runPlans(t *testing.T, path string) {
 	c := cat{}
 	p := &planner.Planner{Cat: c}
-	datadriven.RunTest(t, "testdata/plans", func(t *testing.T, d *datadriven.TestData) string {
+	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		st, err := parser.ParseOne(d.Input)
 		if err != nil {
 			return errText(err)
@@ -43,7 +48,7 @@ func TestPlans(t *testing.T) {
 			}
 			c[rel.Name] = rel
 			return describe(rel)
-		case "plan":
+		case "plan", "reads":
 			var n planner.Node
 			switch st := st.(type) {
 			case *parser.Select:
@@ -57,11 +62,33 @@ func TestPlans(t *testing.T) {
 			if err != nil {
 				return errText(err)
 			}
+			if d.Cmd == "reads" {
+				return reads(n)
+			}
 			return planner.Explain(n) + describeCols(n.Columns(), n.EventTime(), n.AppendOnly())
 		}
 		t.Fatalf("unknown command %s", d.Cmd)
 		return ""
 	})
+}
+
+// reads names the columns of the plan's Scan that it reads.
+func reads(n planner.Node) string {
+	bottom := n
+	for len(bottom.Inputs()) == 1 {
+		bottom = bottom.Inputs()[0]
+	}
+	scan, ok := bottom.(*planner.Scan)
+	if !ok {
+		return fmt.Sprintf("no scan: %v\n", planner.ScanReads(n))
+	}
+	var names []string
+	for i, r := range planner.ScanReads(n) {
+		if r {
+			names = append(names, scan.Rel.Columns[i].Name)
+		}
+	}
+	return scan.Rel.Name + ": " + strings.Join(names, ", ") + "\n"
 }
 
 func describe(r *catalog.Relation) string {
