@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,9 +29,16 @@ type Output interface {
 	// Deliver takes the rows partition p produced from its records up to
 	// offset next (exclusive), with the counts of what went wrong among
 	// them. rows is reused once Deliver returns. Partitions deliver
-	// concurrently.
+	// concurrently. Deliver returns ErrStale, taking nothing, when rows or
+	// c were decoded for other columns than the source reads now
+	// (!Source.Current(c.Read)); the partition then reads those records
+	// again.
 	Deliver(p int, rows *vec.Batch, next int64, c Counts) error
 }
+
+// ErrStale is Deliver's answer to rows decoded before SetRead changed the
+// columns the source reads.
+var ErrStale = errors.New("kafka source: rows decoded for columns no longer the ones read")
 
 // Counts are what a delivery adds to a source's counters.
 type Counts struct {
@@ -39,6 +47,16 @@ type Counts struct {
 	// DLQFailed is the bad records that could not be written to
 	// dlq_topic and were given up.
 	DLQFailed int64
+	// Read is the generation of the columns read (see SetRead) the rows
+	// were decoded for.
+	Read uint64
+}
+
+// projection is the columns a source's readers read: read[i] for column
+// i, nil for all of them; gen counts the changes.
+type projection struct {
+	gen  uint64
+	read []bool
 }
 
 // Source is a Kafka topic read as a stream.
@@ -53,6 +71,8 @@ type Source struct {
 	client  *kgo.Client
 	tr      *kgo.Transport
 	status  atomic.Pointer[string]
+	// proj is what the partitions decode (see SetRead).
+	proj atomic.Pointer[projection]
 	// dlqNote is the last failure to write a dead letter, nil if none.
 	dlqNote atomic.Pointer[string]
 }
@@ -100,8 +120,28 @@ func NewSource(rel *catalog.Relation) (*Source, error) {
 	}
 	s.client, s.tr = cfg.client()
 	s.setStatus("not started: no materialized view reads it yet")
+	s.proj.Store(&projection{})
 	return s, nil
 }
+
+// SetRead says which of the source's columns anyone reads (read[i] for
+// column i; nil: all of them): the partitions decode only those (see
+// format.Decoder.SetRead), the others being NULL, from their next batch
+// on. The caller serializes SetRead with Deliver and Current (the engine
+// calls them under the dataflow's lock), so that rows decoded for the
+// columns of before are refused (ErrStale) and read again: the change
+// takes effect exactly between two deliveries.
+func (s *Source) SetRead(read []bool) {
+	old := s.proj.Load()
+	if (old.read == nil) == (read == nil) && slices.Equal(old.read, read) {
+		return
+	}
+	s.proj.Store(&projection{gen: old.gen + 1, read: slices.Clone(read)})
+}
+
+// Current reports whether rows decoded for generation gen (Counts.Read)
+// hold the columns read now.
+func (s *Source) Current(gen uint64) bool { return s.proj.Load().gen == gen }
 
 // Check makes sure, within connect_timeout, that the brokers answer and
 // the topic exists (and the dead-letter topic, when there is one).
@@ -273,6 +313,8 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 	if err != nil {
 		return err
 	}
+	proj := s.proj.Load()
+	dec.SetRead(proj.read)
 	b := vec.NewBatch(catalog.Types(s.cols), batchRows)
 	var dlq *deadLetters
 	if s.dlq != "" {
@@ -313,7 +355,29 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 	m := format.Meta{Topic: s.cfg.topic, Partition: p}
 	var key, val []byte
 	logged := false // a decoder's panic, with its stack
+	// first is the offset the pending batch starts at, where the
+	// partition reads again when its delivery is stale.
+	first := pos
+	// next begins a batch at pos, decoded for the columns read now.
+	next := func() {
+		first = pos
+		if cur := s.proj.Load(); cur != proj {
+			proj = cur
+			dec.SetRead(proj.read)
+		}
+	}
+	// stale drops the pending batch, to read it again from first.
+	stale := func() {
+		b.Reset()
+		if dlq != nil {
+			dlq.pending = dlq.pending[:0]
+		}
+		pos = first
+		next()
+	}
+fetch:
 	for ctx.Err() == nil {
+		next()
 		resp, err := s.client.Fetch(ctx, &kgo.FetchRequest{Topic: s.cfg.topic, Partition: p, Offset: pos,
 			MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 250 * time.Millisecond})
 		if err == nil && resp.Error != nil {
@@ -380,6 +444,7 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 					if dec, err = format.NewDecoder(s.format, s.cols, maps.Clone(s.opts)); err != nil {
 						return err
 					}
+					dec.SetRead(proj.read)
 					if !logged {
 						logged = true
 						slog.Error("kafka source: recovered a panic decoding a record; it is a bad record (further ones are counted, not logged)",
@@ -394,14 +459,25 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 			}
 			pos = rec.Offset + 1
 			if b.N == batchRows {
-				if err := s.deliver(ctx, out, dlq, p, b, pos, bad); err != nil {
+				err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.gen})
+				bad = 0
+				if errors.Is(err, ErrStale) {
+					stale()
+					continue fetch
+				}
+				if err != nil {
 					return err
 				}
-				bad = 0
+				next()
 			}
 		}
 		if b.N > 0 || bad > 0 {
-			if err := s.deliver(ctx, out, dlq, p, b, pos, bad); err != nil {
+			err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.gen})
+			if errors.Is(err, ErrStale) {
+				stale()
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -427,7 +503,10 @@ func decode(dec format.Decoder, v []byte, m *format.Meta, b *vec.Batch) (err err
 // letters again (at-least-once), never loses one. A letter the dead-letter
 // topic does not take after bounded tries is given up, counted, and shown
 // in Status: the partition goes on.
-func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p int, b *vec.Batch, pos, bad int64) error {
+func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p int, b *vec.Batch, pos int64, c Counts) error {
+	if !s.Current(c.Read) {
+		return ErrStale // before writing the dead letters of records read again
+	}
 	var lost int64
 	if dlq != nil {
 		var why, err error
@@ -444,7 +523,11 @@ func (s *Source) deliver(ctx context.Context, out Output, dlq *deadLetters, p in
 			s.dlqNote.Store(&note)
 		}
 	}
-	err := out.Deliver(p, b, pos, Counts{Bad: bad, DLQFailed: lost})
+	c.DLQFailed = lost
+	err := out.Deliver(p, b, pos, c)
+	if errors.Is(err, ErrStale) {
+		return err // the batch is read again
+	}
 	b.Reset()
 	return err
 }

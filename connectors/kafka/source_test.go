@@ -90,3 +90,89 @@ func (o *recordOutput) Deliver(p int, rows *vec.Batch, next int64, c Counts) err
 	o.rows += rows.N
 	return nil
 }
+
+// TestSourceRereadsAStaleBatch: a batch decoded for the columns read
+// before SetRead widened them is refused (ErrStale) and read again, so
+// the rows delivered after the change all hold the new column.
+func TestSourceRereadsAStaleBatch(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	cl, err := fgo.NewClient(fgo.SeedBrokers(addr), fgo.RecordPartitioner(fgo.ManualPartitioner()), fgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	const n = 100
+	var recs []*fgo.Record
+	for i := range n {
+		recs = append(recs, &fgo.Record{Topic: "t", Value: fmt.Appendf(nil, `{"x": %d, "y": %d}`, i, 2*i)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSource(&catalog.Relation{Name: "t", Columns: []catalog.Column{{Name: "x", Type: types.BigInt}, {Name: "y", Type: types.BigInt}},
+		Options: map[string]string{"connector": "kafka", "brokers": addr, "topic": "t", "format": "json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetRead([]bool{true, false})
+	out := &widenOutput{s: s, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx, nil, out) }()
+	select {
+	case <-out.done:
+	case err := <-ran:
+		t.Fatalf("the source stopped: %v (%s)", err, s.Status())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not all records read within 30 s: %s", s.Status())
+	}
+	cancel()
+	<-ran
+	if out.stale != 1 || out.rows != n || out.bad != "" {
+		t.Errorf("stale deliveries %d (want 1), rows taken %d (want %d), %s", out.stale, out.rows, n, out.bad)
+	}
+}
+
+// widenOutput stands for the engine: at the first delivery of rows, a
+// view that reads column y comes (SetRead), and the rows, decoded
+// without y, are refused; it then checks that every row it takes holds y.
+type widenOutput struct {
+	s          *Source
+	stale      int
+	rows       int
+	bad        string
+	done       chan struct{}
+	widenedYet bool
+}
+
+func (o *widenOutput) Partitions(int) {}
+
+func (o *widenOutput) Deliver(p int, rows *vec.Batch, next int64, c Counts) error {
+	if rows.N == 0 {
+		return nil
+	}
+	if !o.widenedYet {
+		o.widenedYet = true
+		o.s.SetRead([]bool{true, true})
+	}
+	if !o.s.Current(c.Read) {
+		o.stale++
+		return ErrStale
+	}
+	for i := 0; i < rows.N; i++ {
+		if rows.Cols[1].IsNull(i) || rows.Cols[1].I64[i] != 2*rows.Cols[0].I64[i] {
+			o.bad = fmt.Sprintf("row %d: y is NULL or not 2x", o.rows+i)
+		}
+	}
+	o.rows += rows.N
+	if o.rows == 100 {
+		close(o.done)
+	}
+	return nil
+}

@@ -131,6 +131,9 @@ type entry struct {
 	stop  context.CancelFunc
 	gen   generator
 	kafka *kafka.Source
+	// reads is, for a Kafka source, what of its columns each view over it
+	// reads (see project); guarded by df.mu.
+	reads map[*entry][]bool
 	// sink writes a view's changes to Kafka (CREATE SINK).
 	sink *sinkOp
 	// done closes when a source's or sink's goroutine ends. It is made
@@ -609,12 +612,14 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 			}
 			df.proc.detach(pipe)
 			df.detachView(x)
+			up.setReads(x, nil)
 			e.unregister(rel.Name)
 			e.dropState(x)
 			panic(p)
 		}
 	}()
 	df.proc.attach(pipe)
+	up.setReads(x, planner.ScanReads(rel.Query.(planner.Node)))
 	if len(pipe.Aggs) > 0 {
 		df.views = append(df.views, guard)
 		e.startEmitLoop()
@@ -653,6 +658,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	if err != nil {
 		df.proc.detach(pipe)
 		df.detachView(x)
+		up.setReads(x, nil)
 		e.unregister(rel.Name)
 		e.dropState(x)
 		return "", err
@@ -750,6 +756,7 @@ func (x *entry) detach() {
 		x.df.proc.detach(x.pipe)
 		x.df.detachView(x)
 		x.pipe.Close()
+		x.upstream.setReads(x, nil)
 	}
 	if x.sink != nil {
 		x.upstream.out.Detach(x.sink)

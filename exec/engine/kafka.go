@@ -92,6 +92,11 @@ func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts
 		return err
 	}
 	defer df.unlockWrite()
+	if (rows.N > 0 || c.Bad > 0) && !o.x.kafka.Current(c.Read) {
+		// Decoded before a view came or went changed the columns read:
+		// the partition reads these records again for the new ones.
+		return kafka.ErrStale
+	}
 	df.parts.grow(p+1, df.now())
 	df.bad.Add(c.Bad)
 	df.dlqFailed.Add(c.DLQFailed)
@@ -104,6 +109,50 @@ func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts
 	df.moved.Broadcast()
 	o.e.crash("source-batch")
 	return nil
+}
+
+// setReads records what view v reads of source x (nil: v is gone) and
+// tells x's decoders. The caller holds x.df.mu.
+func (x *entry) setReads(v *entry, read []bool) {
+	if x.kafka == nil {
+		return
+	}
+	if read == nil {
+		delete(x.reads, v)
+	} else {
+		if x.reads == nil {
+			x.reads = map[*entry][]bool{}
+		}
+		x.reads[v] = read
+	}
+	x.project()
+}
+
+// project tells a Kafka source's decoders which of its columns are read
+// (the others are scanned, not decoded, and NULL; see
+// format.Decoder.SetRead): those its views read, its event-time column,
+// and every one while a subscription or late_rows = 'keep' takes whole
+// rows. Metadata columns are filled whatever it says. The caller holds
+// x.df.mu, which Deliver takes too: a change takes effect exactly between
+// two batches (see kafka.Source.SetRead).
+func (x *entry) project() {
+	if x.kafka == nil {
+		return
+	}
+	rel := x.rel
+	all := len(x.subs) > 0 || rel.Time.KeepLate
+	var read []bool // the connector's columns: without PROCTIME() ones
+	for i, c := range rel.Columns {
+		if c.ProcTime {
+			continue
+		}
+		r := all || i == rel.EventTime
+		for _, v := range x.reads {
+			r = r || v[i]
+		}
+		read = append(read, r)
+	}
+	x.kafka.SetRead(read)
 }
 
 // catchUp waits until a running Kafka source has read every record its

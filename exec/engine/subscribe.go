@@ -288,6 +288,7 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 	}
 	x.subs[s] = struct{}{}
 	x.out.Attach(s)
+	x.project() // a subscriber takes whole rows
 	return s, nil
 }
 
@@ -300,6 +301,7 @@ func (e *Engine) unsubscribe(s *subscription) {
 		if _, ok := s.x.subs[s]; ok {
 			delete(s.x.subs, s)
 			s.x.out.Detach(s)
+			s.x.project()
 		}
 	})
 	s.release()
