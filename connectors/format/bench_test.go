@@ -3,6 +3,7 @@ package format
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,50 @@ func BenchmarkDecodeFlatBid(b *testing.B) {
 		if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeBidUnread is the Nexmark bid of `streamsql bench`'s
+// kafkakeys topic with only the columns its view reads decoded (bidder,
+// price, date_time; see Decoder.SetRead), against all of them.
+func BenchmarkDecodeBidUnread(b *testing.B) {
+	cols := []catalog.Column{
+		{Name: "auction", Type: types.BigInt}, {Name: "bidder", Type: types.BigInt},
+		{Name: "price", Type: types.BigInt}, {Name: "channel", Type: types.Varchar},
+		{Name: "url", Type: types.Varchar}, {Name: "date_time", Type: types.T{Kind: types.Timestamp, Prec: 3}},
+		{Name: "extra", Type: types.Varchar},
+	}
+	recs := make([][]byte, 4096)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, `{"auction":%d,"bidder":%d,"price":%d,"channel":"channel-%d","url":"https://www.nexmark.com/abc/def/item.htm?query=1&channel_id=%d","date_time":"2024-01-01 %02d:%02d:%02d.%03d","extra":"%s"}`,
+			1000+i%1000, 2000+i%5000, i%997, i%10, i*7919, i/3600000, i/60000%60, i/1000%60, i%1000, strings.Repeat("x", i%40))
+	}
+	for _, all := range []bool{true, false} {
+		name := "all"
+		if !all {
+			name = "read3"
+		}
+		b.Run(name, func(b *testing.B) {
+			dec, err := NewDecoder("json", cols, map[string]string{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !all {
+				dec.SetRead([]bool{false, true, true, false, false, true, false})
+			}
+			batch := vec.NewBatch(catalog.Types(cols), 1024)
+			var m Meta
+			b.SetBytes(int64(len(recs[0])))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if batch.N == 1024 {
+					batch.Reset()
+				}
+				if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

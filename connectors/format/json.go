@@ -177,9 +177,12 @@ func (d *jsonDecoder) object(o *jsonObject) error {
 			// whether it is there (for NOT NULL); fields under it that
 			// other columns read are still read.
 			d.skip(f.col, p.peek() == 'n')
-			if f.child != nil && p.peek() == '{' {
+			switch {
+			case f.child != nil && p.peek() == '{':
 				err = d.object(f.child)
-			} else {
+			case p.peek() == '"':
+				_, _, err = p.str() // the common case, without skip's stack
+			default:
 				err = p.skip()
 			}
 		case f.child != nil && p.peek() == '{' && f.col < 0:
