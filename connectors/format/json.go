@@ -180,10 +180,8 @@ func (d *jsonDecoder) object(o *jsonObject) error {
 			switch {
 			case f.child != nil && p.peek() == '{':
 				err = d.object(f.child)
-			case p.peek() == '"':
-				_, _, err = p.str() // the common case, without skip's stack
 			default:
-				err = p.skip()
+				err = p.skipScalar()
 			}
 		case f.child != nil && p.peek() == '{' && f.col < 0:
 			err = d.object(f.child)
@@ -531,6 +529,22 @@ func (p *jsonScan) skip() error {
 			break
 		}
 	}
+}
+
+// skipScalar is skip, quicker for the common values: a string or a
+// number is checked without skip's container stack.
+func (p *jsonScan) skipScalar() error {
+	switch c := p.peek(); {
+	case c == '"':
+		_, _, err := p.str()
+		return err
+	case c == '-' || c >= '0' && c <= '9':
+		if _, ok := p.smallInt(); ok {
+			return nil
+		}
+		return p.number()
+	}
+	return p.skip()
 }
 
 // fieldName reads an object's field name and the ':' after it.
