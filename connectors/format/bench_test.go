@@ -65,24 +65,7 @@ func BenchmarkDecodeNexmarkBid(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	recs := nexmarkBids(4096)
-	batch := vec.NewBatch(catalog.Types(bidColumns), 1024)
-	var m Meta
-	size := 0
-	for _, r := range recs {
-		size += len(r)
-	}
-	b.SetBytes(int64(size / len(recs)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if batch.N == 1024 {
-			batch.Reset()
-		}
-		if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecode(b, dec, bidColumns, nexmarkBids(4096))
 }
 
 // BenchmarkDecodeFlatBid measures the JSON decoder on the flat bid of
@@ -102,19 +85,7 @@ func BenchmarkDecodeFlatBid(b *testing.B) {
 		recs[i] = fmt.Appendf(nil, `{"auction": %d, "bidder": %d, "price": %d, "date_time": "2024-01-01 %02d:%02d:%02d.%03d", "extra": ""}`,
 			i%1000, i%5000, i%997, i/3600000, i/60000%60, i/1000%60, i%1000)
 	}
-	batch := vec.NewBatch(catalog.Types(cols), 1024)
-	var m Meta
-	b.SetBytes(int64(len(recs[0])))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if batch.N == 1024 {
-			batch.Reset()
-		}
-		if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchDecode(b, dec, cols, recs)
 }
 
 // BenchmarkDecodeBidUnread is the Nexmark bid of `streamsql bench`'s
@@ -145,19 +116,28 @@ func BenchmarkDecodeBidUnread(b *testing.B) {
 			if !all {
 				dec.SetRead([]bool{false, true, true, false, false, true, false})
 			}
-			batch := vec.NewBatch(catalog.Types(cols), 1024)
-			var m Meta
-			b.SetBytes(int64(len(recs[0])))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if batch.N == 1024 {
-					batch.Reset()
-				}
-				if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchDecode(b, dec, cols, recs)
 		})
+	}
+}
+
+// benchDecode decodes recs round and round into 1024-row batches.
+func benchDecode(b *testing.B, dec Decoder, cols []catalog.Column, recs [][]byte) {
+	batch := vec.NewBatch(catalog.Types(cols), 1024)
+	var m Meta
+	size := 0
+	for _, r := range recs {
+		size += len(r)
+	}
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if batch.N == 1024 {
+			batch.Reset()
+		}
+		if err := dec.Decode(recs[i%len(recs)], &m, batch); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

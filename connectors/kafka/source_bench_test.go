@@ -12,7 +12,6 @@ import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/planner/types"
-	"github.com/twmb/franz-go/pkg/kfake"
 	fgo "github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -27,17 +26,7 @@ const sourceBenchEvents = 200_000
 // (kfake) runs in the process, so events/cpu-s and allocs/rec count its
 // work too; a CPU profile tells the two apart by package.
 func BenchmarkSourceJSON(b *testing.B) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "bids"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	cl, err := fgo.NewClient(fgo.SeedBrokers(addr), fgo.RecordPartitioner(fgo.ManualPartitioner()), fgo.ProducerLinger(0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
+	addr, cl := testBroker(b, 4, "bids")
 	var recs []*fgo.Record
 	for i := range sourceBenchEvents {
 		recs = append(recs, &fgo.Record{Topic: "bids", Partition: int32(i % 4),

@@ -17,17 +17,7 @@ import (
 // as few deliveries as batchRows allows, not in many small ones, with
 // every offset and row.
 func TestSourceBatchesAFetch(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	cl, err := fgo.NewClient(fgo.SeedBrokers(addr), fgo.RecordPartitioner(fgo.ManualPartitioner()), fgo.ProducerLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	addr, cl := testBroker(t, 1, "t")
 	const n = 5000
 	var recs []*fgo.Record
 	for i := range n {
@@ -95,17 +85,7 @@ func (o *recordOutput) Deliver(p int, rows *vec.Batch, next int64, c Counts) err
 // before SetRead widened them is refused (ErrStale) and read again, so
 // the rows delivered after the change all hold the new column.
 func TestSourceRereadsAStaleBatch(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	cl, err := fgo.NewClient(fgo.SeedBrokers(addr), fgo.RecordPartitioner(fgo.ManualPartitioner()), fgo.ProducerLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	addr, cl := testBroker(t, 1, "t")
 	const n = 100
 	var recs []*fgo.Record
 	for i := range n {
@@ -175,4 +155,21 @@ func (o *widenOutput) Deliver(p int, rows *vec.Batch, next int64, c Counts) erro
 		close(o.done)
 	}
 	return nil
+}
+
+// testBroker starts an in-process broker (kfake) with topic's partitions
+// and a producing client on it, both closed when the test ends.
+func testBroker(t testing.TB, partitions int32, topic string) (string, *fgo.Client) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	addr := c.ListenAddrs()[0]
+	cl, err := fgo.NewClient(fgo.SeedBrokers(addr), fgo.RecordPartitioner(fgo.ManualPartitioner()), fgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return addr, cl
 }
