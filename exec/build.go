@@ -14,7 +14,14 @@ type Pipeline struct {
 	Entry Operator
 	// Source is the relation the plan reads, or nil for a VALUES plan.
 	Source *catalog.Relation
+	// Inputs are the plan's scans, in plan order (a join's left side
+	// first): each relation's changelog goes into its operator. Entry and
+	// Source are the first one's.
+	Inputs []Input
 	Aggs   []*Aggregate
+	Joins  []*Join
+	// states counts the stateful operators, which number their namespaces.
+	states int
 	// Errors collects the expressions' errors on single rows.
 	Errors *RowErrors
 	// shards is the number of replicas of the aggregate, par their entry
@@ -22,6 +29,16 @@ type Pipeline struct {
 	shards int
 	par    *parallel
 }
+
+// Input is one scan of a plan: where the relation's rows go.
+type Input struct {
+	Rel *catalog.Relation
+	Op  Operator
+}
+
+// States is the number of stateful operators, whose state is in the
+// namespaces 1 to States.
+func (p *Pipeline) States() int { return p.states }
 
 // Start runs the operators' start-up work (a global aggregate's first row).
 func (p *Pipeline) Start() error {
@@ -44,6 +61,11 @@ func (p *Pipeline) Flush() error {
 	}
 	for _, a := range p.Aggs {
 		if err := a.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, j := range p.Joins {
+		if err := j.Flush(); err != nil {
 			return err
 		}
 	}
@@ -116,6 +138,9 @@ func (p *Pipeline) SetCacheSize(groups int) {
 	for _, a := range p.Aggs {
 		a.SetCacheSize(groups)
 	}
+	for _, j := range p.Joins {
+		j.SetCacheSize(groups)
+	}
 }
 
 // Close stops the goroutines of a pipeline's replicas.
@@ -131,6 +156,9 @@ func (p *Pipeline) Cached() int {
 	n := 0
 	for _, a := range p.Aggs {
 		n += a.Cached()
+	}
+	for _, j := range p.Joins {
+		n += j.Cached()
 	}
 	return n
 }
@@ -149,6 +177,11 @@ func (p *Pipeline) StateStats() state.Stats {
 	var s state.Stats
 	for _, a := range p.Aggs {
 		x := a.Stats()
+		s.Keys += x.Keys
+		s.Bytes += x.Bytes
+	}
+	for _, j := range p.Joins {
+		x := j.Stats()
 		s.Keys += x.Keys
 		s.Bytes += x.Bytes
 	}
@@ -178,14 +211,28 @@ func BuildSharded(n planner.Node, shards int, ns func(k int) state.Store, out Op
 		return nil, err
 	}
 	p.Entry = entry
+	if len(p.Inputs) > 0 {
+		p.Entry, p.Source = p.Inputs[0].Op, p.Inputs[0].Rel
+	}
 	return p, nil
 }
 
 func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operator) (Operator, error) {
 	switch n := n.(type) {
 	case *planner.Scan:
-		p.Source = n.Rel
+		p.Inputs = append(p.Inputs, Input{Rel: n.Rel, Op: out})
 		return out, nil
+	case *planner.Join:
+		p.states++
+		j := NewJoin(n, ns(p.states), out, p.Errors)
+		p.Joins = append(p.Joins, j)
+		if _, err := p.build(n.Left, ns, j.Side(0)); err != nil {
+			return nil, err
+		}
+		if _, err := p.build(n.Right, ns, j.Side(1)); err != nil {
+			return nil, err
+		}
+		return j.Side(0), nil
 	case *planner.Filter:
 		return p.build(n.Input, ns, NewFilter(Compile(n.Pred, p.Errors), out))
 	case *planner.Project:
@@ -197,9 +244,11 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 	case *planner.Aggregate:
 		if p.shards > 1 {
 			par := &parallel{post: out}
+			n0 := len(p.Inputs) // each replica's scan: the input is par
 			for i := 0; i < p.shards; i++ {
 				o := &shardOut{}
-				a := NewAggregate(n, ns(len(p.Aggs)+1), o, p.Errors)
+				p.states++
+				a := NewAggregate(n, ns(p.states), o, p.Errors)
 				a.shard, a.shards = uint64(i), uint64(p.shards)
 				p.Aggs = append(p.Aggs, a)
 				entry, err := p.build(n.Input, ns, a)
@@ -209,9 +258,13 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 				par.entries, par.outs, par.aggs = append(par.entries, entry), append(par.outs, o), append(par.aggs, a)
 			}
 			p.par = par
+			if len(p.Inputs) > n0 {
+				p.Inputs = append(p.Inputs[:n0], Input{Rel: p.Inputs[n0].Rel, Op: par})
+			}
 			return par, nil
 		}
-		a := NewAggregate(n, ns(len(p.Aggs)+1), out, p.Errors)
+		p.states++
+		a := NewAggregate(n, ns(p.states), out, p.Errors)
 		p.Aggs = append(p.Aggs, a)
 		return p.build(n.Input, ns, a)
 	case *planner.Values:

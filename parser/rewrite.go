@@ -93,6 +93,10 @@ const NoLimit = "18446744073709551615"
 // limit (the protocol counts them in an int16).
 const MaxParams = 65535
 
+// FullJoinWord is what FULL [OUTER] JOIN becomes for TiDB, which reads it
+// as a join with StraightJoin set.
+const FullJoinWord = "STRAIGHT_JOIN"
+
 // CastFunc is the function CAST(x AS type) and x::type are rewritten to,
 // as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
 const CastFunc = "streamsql_cast"
@@ -196,6 +200,16 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				edits = append(edits, edit{t.pos, toks[i+1].end, GraceFunc + "(" + quoteString(toks[i+1].val) + ")"})
 				i++
 			}
+		case t.is("full") && (next(1).is("join") || next(1).is("outer") && next(2).is("join")):
+			// TiDB has no FULL JOIN; STRAIGHT_JOIN, which PostgreSQL does
+			// not have, stands for it (see FullJoinWord).
+			end := next(1).end
+			if next(1).is("outer") {
+				end = next(2).end
+			}
+			edits = append(edits, edit{t.pos, end, FullJoinWord})
+		case t.is("straight_join"):
+			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:
 			// The typed literal TIMESTAMP '...' is a cast of the string,
 			// as in PostgreSQL (TiDB's own reading has an internal name).

@@ -24,6 +24,8 @@ type binder struct {
 	q     positioner
 	cols  []catalog.Column
 	table string // the input's name or alias, for qualified names
+	// scope, for a join's columns, names each (nil: all are table's).
+	scope []scopeCol
 	// agg, when set, rewrites aggregates and grouped expressions into
 	// references to an Aggregate node's output.
 	agg *aggScope
@@ -162,6 +164,9 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 // column resolves a column name against the input.
 func (b *binder) column(n *ast.ColumnNameExpr) (Expr, error) {
 	name := n.Name.Name.O
+	if b.scope != nil {
+		return b.scopedColumn(n)
+	}
 	if t := n.Name.Table.O; t != "" && t != b.table {
 		return nil, b.errAt(sqlerr.UndefinedTable, n, "missing FROM-clause entry for table %q", n.Name.Table.O)
 	}
@@ -171,6 +176,40 @@ func (b *binder) column(n *ast.ColumnNameExpr) (Expr, error) {
 		}
 	}
 	return nil, b.errAt(sqlerr.UndefinedColumn, n, "column %q does not exist", n.Name.Name.O)
+}
+
+// scopedColumn resolves a column of a join: by qualifier and name, or by
+// a name only one visible column has.
+func (b *binder) scopedColumn(n *ast.ColumnNameExpr) (Expr, error) {
+	name, t := n.Name.Name.O, n.Name.Table.O
+	found, qualKnown := -1, false
+	for i, c := range b.cols {
+		s := b.scope[i]
+		if t != "" {
+			if s.qual != t {
+				continue
+			}
+			qualKnown = true
+		} else if s.hidden {
+			continue
+		}
+		if c.Name != name {
+			continue
+		}
+		if found >= 0 {
+			return nil, b.errAt(sqlerr.AmbiguousColumn, n, "column reference %q is ambiguous", name)
+		}
+		found = i
+	}
+	switch {
+	case found >= 0:
+		return &ColRef{Idx: found, Name: b.refName(found), T: b.cols[found].Type}, nil
+	case t != "" && !qualKnown:
+		return nil, b.errAt(sqlerr.UndefinedTable, n, "missing FROM-clause entry for table %q", t)
+	case t != "":
+		return nil, b.errAt(sqlerr.UndefinedColumn, n, "column %s.%s does not exist", t, name)
+	}
+	return nil, b.errAt(sqlerr.UndefinedColumn, n, "column %q does not exist", name)
 }
 
 // literal converts a TiDB value to a Const. Integer literals are BIGINT

@@ -69,7 +69,11 @@ func aggKey(a *Aggregate, proj *Project) []int {
 func Shardable(n Node) error {
 	aggs, keyed := 0, false
 	var walk func(Node)
+	joins := 0
 	walk = func(n Node) {
+		if _, ok := n.(*Join); ok {
+			joins++
+		}
 		if a, ok := n.(*Aggregate); ok {
 			aggs++
 			keyed = len(a.Keys) > 0
@@ -80,6 +84,8 @@ func Shardable(n Node) error {
 	}
 	walk(n)
 	switch {
+	case joins > 0:
+		return errors.New("parallelism is not supported for joins yet")
 	case aggs != 1:
 		return fmt.Errorf("parallelism splits the groups of one GROUP BY, and this view has %d", aggs)
 	case !keyed:

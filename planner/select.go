@@ -47,11 +47,11 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	case len(sel.WindowSpecs) > 0:
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WINDOW clauses are not supported yet")
 	}
-	input, table, err := p.from(q, sel, mode)
+	input, table, scope, err := p.from(q, sel, mode)
 	if err != nil {
 		return nil, err
 	}
-	b := &binder{q: q, cols: input.Columns(), table: table, params: p.Params}
+	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params}
 	if sel.Where != nil {
 		w := *b
 		w.noAggs = "WHERE"
@@ -65,9 +65,22 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if pred, err = w.coerce(pred, types.Boolean, sel.Where); err != nil {
 			return nil, err
 		}
-		input = &Filter{Input: input, Pred: pred}
+		if scope == nil {
+			input = &Filter{Input: input, Pred: pred}
+		} else {
+			// Each conjunct as deep into the joins as it can go, where an
+			// equality of two sides becomes a join key.
+			for _, c := range splitAnd(pred) {
+				input = pushFilter(input, c)
+			}
+		}
 	}
-	fields, err := expandStar(sel, input, table, q)
+	if hasJoin(input) {
+		if input, err = finishJoins(q, input, mode, sel); err != nil {
+			return nil, err
+		}
+	}
+	fields, err := expandStar(sel, input, table, scope, q)
 	if err != nil {
 		return nil, err
 	}
@@ -219,9 +232,27 @@ type field struct {
 
 // expandStar lists the select fields, expanding * (and table.*) into the
 // input's columns, as references to the input.
-func expandStar(sel *ast.SelectStmt, input Node, table string, q *parser.Query) ([]field, error) {
+func expandStar(sel *ast.SelectStmt, input Node, table string, scope []scopeCol, q *parser.Query) ([]field, error) {
 	var out []field
 	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil && scope != nil {
+			t := f.WildCard.Table.O
+			n := len(out)
+			for i, c := range input.Columns() {
+				s := scope[i]
+				if t == "" && !s.hidden || t != "" && s.qual == t {
+					name := c.Name
+					if s.qual != "" {
+						name = s.qual + "." + c.Name
+					}
+					out = append(out, field{ref: &ColRef{Idx: i, Name: name, T: c.Type}, name: c.Name, pos: q.FieldPos(f)})
+				}
+			}
+			if t != "" && len(out) == n {
+				return nil, sqlerr.At(sqlerr.UndefinedTable, q.FieldPos(f), "missing FROM-clause entry for table %q", t)
+			}
+			continue
+		}
 		if f.WildCard != nil {
 			if t := f.WildCard.Table; t.O != "" && (sel.From == nil || t.O != table) {
 				return nil, sqlerr.At(sqlerr.UndefinedTable, q.FieldPos(f), "missing FROM-clause entry for table %q", t.O)
@@ -280,28 +311,37 @@ func exprName(n ast.ExprNode) string {
 	return "?column?"
 }
 
-// from plans the FROM clause: one relation (a join is not supported yet).
-func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, string, error) {
+// from plans the FROM clause. For one relation it returns its name or
+// alias; for a join, the scope of the joined columns.
+func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, string, []scopeCol, error) {
 	if sel.From == nil {
 		if mode == Streaming {
-			return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "a view needs a FROM clause")
+			return nil, "", nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "a view needs a FROM clause")
 		}
-		return &Values{Rows: [][]Expr{{}}}, "", nil
+		return &Values{Rows: [][]Expr{{}}}, "", nil, nil
 	}
 	j := sel.From.TableRefs
-	if j.Right != nil {
-		return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Right), "joins are not supported yet")
-	}
-	ts, ok := j.Left.(*ast.TableSource)
-	if !ok {
-		if inner, ok := j.Left.(*ast.Join); ok && inner.Right == nil {
-			if ts, ok = inner.Left.(*ast.TableSource); !ok {
-				return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "joins are not supported yet")
-			}
-		} else {
-			return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "joins are not supported yet")
+	for j.Right == nil {
+		inner, ok := j.Left.(*ast.Join)
+		if !ok {
+			break
 		}
+		j = inner
 	}
+	if j.Right == nil {
+		ts, ok := j.Left.(*ast.TableSource)
+		if !ok {
+			return nil, "", nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "this FROM item is not supported yet")
+		}
+		n, alias, err := p.tableSource(q, ts, mode)
+		return n, alias, nil, err
+	}
+	n, scope, err := p.join(q, j, mode)
+	return n, "", scope, err
+}
+
+// tableSource plans a relation or subquery in FROM and names it.
+func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode) (Node, string, error) {
 	alias := ts.AsName.O
 	switch src := ts.Source.(type) {
 	case *ast.TableName:

@@ -32,6 +32,7 @@ var kindCodes = [...]string{
 	sqlerr.UndefinedObject:       "42704",
 	sqlerr.DuplicateObject:       "42P07",
 	sqlerr.AmbiguousColumn:       "42702",
+	sqlerr.DuplicateAlias:        "42712",
 	sqlerr.Grouping:              "42803",
 	sqlerr.DatatypeMismatch:      "42804",
 	sqlerr.WrongObjectType:       "42809",

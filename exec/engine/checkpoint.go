@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -230,22 +231,26 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 	e.mu.RUnlock()
 	sort.Slice(xs, func(i, j int) bool { return xs[i].rel.ID < xs[j].rel.ID })
 	var roots []*dataflow
+	var groups []*group // stable: merges run under e.ddl too
 	for _, x := range xs {
 		if x.df != nil && x.df.root == x {
 			roots = append(roots, x.df)
+			if g := x.df.grp(); !slices.Contains(groups, g) {
+				groups = append(groups, g)
+			}
 		}
 	}
-	for _, df := range roots {
-		df.write <- struct{}{} // after the batch in flight
-		df.mu.Lock()
+	for _, g := range groups {
+		g.write <- struct{}{} // after the batch in flight
+		g.mu.Lock()
 	}
 	locked := true
 	defer func() {
-		for _, df := range roots {
+		for _, g := range groups {
 			if locked {
-				df.mu.Unlock()
+				g.mu.Unlock()
 			}
-			<-df.write
+			<-g.write
 		}
 	}()
 	defer func() {
@@ -300,8 +305,8 @@ func (e *Engine) checkpointOnce() (storage bool, err error) {
 	}
 	// The snapshot is complete in the backend: let reads in while it
 	// goes to disk, changes not.
-	for _, df := range roots {
-		df.mu.Unlock()
+	for _, g := range groups {
+		g.mu.Unlock()
 	}
 	locked = false
 	e.crash("checkpoint-before-commit")

@@ -11,6 +11,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -121,9 +122,11 @@ type entry struct {
 	mat *exec.Materialize
 	// out is where readers of this relation attach.
 	out *exec.Tee
-	// pipe and upstream are set for materialized views.
+	// pipe and upstream are set for materialized views and sinks;
+	// upstream is the first relation a view reads, ins all of them.
 	pipe     *exec.Pipeline
 	upstream *entry
+	ins      []viewInput
 	// lateTable keeps the rows that arrived behind the watermark
 	// (late_rows = 'keep').
 	lateTable *entry
@@ -155,10 +158,13 @@ type entry struct {
 	dropped bool
 }
 
-// dataflow is the unit of execution: a root stream and everything that
-// reads it, run under mu.
+// dataflow is a root stream (a table or source) and everything that reads
+// it. Its lock and its list of views are its group's, which it shares
+// with the dataflows that a view joins it with (see group).
 type dataflow struct {
-	mu sync.Mutex
+	// g is the group; it changes only while both the old and the new
+	// group are locked with their write tokens (see mergeGroups).
+	g atomic.Pointer[group]
 	// root is the table or source whose rows enter here.
 	root *entry
 	// parts tracks event time per partition; wm is the watermark, the
@@ -171,7 +177,8 @@ type dataflow struct {
 	// that did not decode, dlqFailed those of them dlq_topic did not take;
 	// clock reads processing time.
 	future, bad, dlqFailed atomic.Int64
-	// moved is signalled (with mu) when a Kafka partition's offset moves.
+	// moved is signalled (with the lock) when a Kafka partition's offset
+	// moves.
 	moved *sync.Cond
 	clock func() time.Time
 	// proc fills and moves processing time (nil without PROCTIME()).
@@ -179,6 +186,14 @@ type dataflow struct {
 	// lateIdx and lateBuf are ingest's scratch for late_rows = 'keep'.
 	lateIdx []int
 	lateBuf *vec.Batch
+}
+
+// group is the unit of execution: the dataflows whose views read more
+// than one of them (a join) run under one lock, so that every change
+// reaching such a view is ordered. A dataflow starts in a group of its
+// own; a view that reads two groups merges them, for good.
+type group struct {
+	mu sync.Mutex
 	// views are the materialized views whose aggregates hold their changes
 	// back (exec.Aggregate.SetDeferEmit), in creation order, so each comes
 	// after the views it reads; held says they may hold some, lastEmit is
@@ -186,47 +201,75 @@ type dataflow struct {
 	views    []*viewGuard
 	held     atomic.Bool
 	lastEmit time.Time
-	// torn is set, once, when a batch failed after the root's state began
+	// torn is set, once, when a batch failed after a root's state began
 	// to take it (see ingest); it says why.
 	torn atomic.Pointer[string]
-	// write is held (a token in it) by whoever changes the dataflow's
-	// state (a batch, a watermark, an idle tick), before mu; a checkpoint
-	// holds it through its disk phase, after it let mu go, so that reads
-	// go on while nothing changes (see checkpointOnce). A channel, so that
-	// a wait for it can be bounded; its waiters are served in order.
+	// write is held (a token in it) by whoever changes the group's state
+	// (a batch, a watermark, an idle tick), before mu; a checkpoint holds
+	// it through its disk phase, after it let mu go, so that reads go on
+	// while nothing changes (see checkpointOnce). A channel, so that a
+	// wait for it can be bounded; its waiters are served in order.
 	write chan struct{}
+	// members are the group's dataflows.
+	members []*dataflow
 }
 
-// lockWrite takes the dataflow for a change to its state: write, then mu.
-// It waits for write while ctx lasts and at most timeout (0: no bound),
-// whose end is a *durable.StalledError (a checkpoint whose disk phase
-// hangs holds it). On error it holds neither.
-func (df *dataflow) lockWrite(ctx context.Context, timeout time.Duration) error {
-	select {
-	case df.write <- struct{}{}:
-	default:
-		var expired <-chan time.Time
-		if timeout > 0 {
-			t := time.NewTimer(timeout)
-			defer t.Stop()
-			expired = t.C
+// grp is df's group; stable while df is locked.
+func (df *dataflow) grp() *group { return df.g.Load() }
+
+// Lock takes df's group's lock (a dataflow is a sync.Locker, for moved).
+func (df *dataflow) Lock() {
+	for {
+		g := df.g.Load()
+		g.mu.Lock()
+		if df.g.Load() == g {
+			return
 		}
-		select {
-		case df.write <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-expired:
-			return &durable.StalledError{Op: "the checkpoint's write", Path: "the data directory", After: timeout}
-		}
+		g.mu.Unlock() // merged away while we waited
 	}
-	df.mu.Lock()
-	return nil
+}
+
+// Unlock releases what Lock took.
+func (df *dataflow) Unlock() { df.g.Load().mu.Unlock() }
+
+// lockWrite takes the dataflow for a change to its state: its group's
+// write token, then its lock. It waits for write while ctx lasts and at
+// most timeout (0: no bound), whose end is a *durable.StalledError (a
+// checkpoint whose disk phase hangs holds it). On error it holds neither.
+func (df *dataflow) lockWrite(ctx context.Context, timeout time.Duration) error {
+	var expired <-chan time.Time
+	for {
+		g := df.g.Load()
+		select {
+		case g.write <- struct{}{}:
+		default:
+			if timeout > 0 && expired == nil {
+				t := time.NewTimer(timeout)
+				defer t.Stop()
+				expired = t.C
+			}
+			select {
+			case g.write <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-expired:
+				return &durable.StalledError{Op: "the checkpoint's write", Path: "the data directory", After: timeout}
+			}
+		}
+		if df.g.Load() != g {
+			<-g.write // merged away while we waited
+			continue
+		}
+		g.mu.Lock()
+		return nil
+	}
 }
 
 // unlockWrite ends what lockWrite took.
 func (df *dataflow) unlockWrite() {
-	df.mu.Unlock()
-	<-df.write
+	g := df.g.Load()
+	g.mu.Unlock()
+	<-g.write
 }
 
 // lockedWrite runs f under lockWrite(ctx, 0), which a panic in f does not
@@ -240,6 +283,46 @@ func (df *dataflow) lockedWrite(ctx context.Context, f func()) error {
 	return nil
 }
 
+// mergeGroups puts the dataflows dfs in one group, which it returns. The
+// caller holds e.ddl (so no checkpoint or other merge runs) and none of
+// their locks. A goroutine waiting on a merged-away group's lock or token
+// finds, once it has it, that its dataflow moved, and tries again.
+func mergeGroups(dfs []*dataflow) *group {
+	var gs []*group
+	for _, df := range dfs {
+		if g := df.g.Load(); !slices.Contains(gs, g) {
+			gs = append(gs, g)
+		}
+	}
+	into := gs[0]
+	if len(gs) == 1 {
+		return into
+	}
+	for _, g := range gs {
+		g.write <- struct{}{} // after the batch in flight
+		g.mu.Lock()
+	}
+	for _, g := range gs[1:] {
+		for _, m := range g.members {
+			m.g.Store(into)
+		}
+		into.members = append(into.members, g.members...)
+		into.views = append(into.views, g.views...)
+		if g.held.Load() {
+			into.held.Store(true)
+		}
+		if t := g.torn.Load(); t != nil {
+			into.torn.CompareAndSwap(nil, t)
+		}
+	}
+	slices.SortStableFunc(into.views, func(a, b *viewGuard) int { return cmp.Compare(a.x.rel.ID, b.x.rel.ID) })
+	for _, g := range gs {
+		g.mu.Unlock()
+		<-g.write
+	}
+	return into
+}
+
 // emitInterval bounds how long an updating view holds its changes back
 // while its source streams: a view's subscribers see its changes at
 // least this often, and the changes of one group within it collapse to
@@ -247,29 +330,33 @@ func (df *dataflow) lockedWrite(ctx context.Context, f func()) error {
 // at once.
 const emitInterval = 100 * time.Millisecond
 
-// emit makes the views send the changes they hold back, each view after
-// the views it reads. The caller holds df.mu.
+// emit makes the group's views send the changes they hold back, each
+// view after the views it reads. The caller holds df's lock.
 func (df *dataflow) emit() error {
-	df.held.Store(false)
-	df.lastEmit = time.Now()
-	for _, g := range df.views {
-		if err := g.emit(); err != nil {
+	g := df.grp()
+	g.held.Store(false)
+	g.lastEmit = time.Now()
+	for _, v := range g.views {
+		if err := v.emit(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// detachView removes a view from those emit calls. The caller holds df.mu.
+// detachView removes a view from those emit calls. The caller holds df's
+// lock.
 func (df *dataflow) detachView(x *entry) {
-	df.views = slices.DeleteFunc(df.views, func(g *viewGuard) bool { return g.x == x })
+	g := df.grp()
+	g.views = slices.DeleteFunc(g.views, func(v *viewGuard) bool { return v.x == x })
 }
 
 func newDataflow(rel *catalog.Relation, clock func() time.Time) *dataflow {
-	df := &dataflow{wm: math.MinInt64, clock: clock, proc: newProcTime(rel), write: make(chan struct{}, 1),
+	df := &dataflow{wm: math.MinInt64, clock: clock, proc: newProcTime(rel),
 		parts: newPartitions(rel.WatermarkDelay, rel.Time.IdleTimeout, rel.Time.IdleAdvance)}
+	df.g.Store(&group{write: make(chan struct{}, 1), members: []*dataflow{df}})
 	df.wmShown.Store(math.MinInt64)
-	df.moved = sync.NewCond(&df.mu)
+	df.moved = sync.NewCond(df)
 	df.parts.grow(1, df.now())
 	return df
 }
@@ -304,17 +391,17 @@ func (df *dataflow) ingest(b *vec.Batch, p int) (err error) {
 		}
 		if err != nil && pushed {
 			msg := err.Error()
-			if df.torn.CompareAndSwap(nil, &msg) {
+			if df.grp().torn.CompareAndSwap(nil, &msg) {
 				slog.Error("a batch failed partway: the dataflow's relations are not read or checkpointed until a restart", "relation", df.root.rel.Name, "err", err)
 			}
 		}
 	}()
-	if err := df.push(b, p, &pushed); err != nil || len(df.views) == 0 {
+	if err := df.push(b, p, &pushed); err != nil || len(df.grp().views) == 0 {
 		return err
 	}
-	df.held.Store(true)
+	df.grp().held.Store(true)
 	// A statement's rows go out with it; a stream's every emitInterval.
-	if df.root.rel.Kind == parser.KindTable || time.Since(df.lastEmit) >= emitInterval {
+	if df.root.rel.Kind == parser.KindTable || time.Since(df.grp().lastEmit) >= emitInterval {
 		return df.emit()
 	}
 	return nil
@@ -589,84 +676,134 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	pipe.SetCacheSize(e.cacheGroups())
 	mat.SetCacheSize(e.cacheGroups())
 	e.sys.mu.Unlock()
-	up, ok := e.lookup(pipe.Source.Name)
-	if !ok {
-		return "", sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", pipe.Source.Name)
+	ins := make([]viewInput, len(pipe.Inputs))
+	for i, in := range pipe.Inputs {
+		up, ok := e.lookup(in.Rel.Name)
+		if !ok {
+			return "", sqlerr.New(sqlerr.UndefinedTable, "relation %q was dropped", in.Rel.Name)
+		}
+		ins[i].up = up
 	}
+	up := ins[0].up
 	x := &entry{rel: rel, mat: mat, out: &mat.Out, pipe: pipe, upstream: up, df: up.df}
 	guard := &viewGuard{op: pipe.Entry, x: x}
+	for i, in := range pipe.Inputs {
+		ins[i].op = &viewGuard{op: in.Op, x: x}
+	}
+	ins[0].op = guard
+	x.ins = ins
 	pipe.Entry = guard
 	pipe.SetDeferEmit(true)
 	if created, err := e.register(x, st.IfNotExists); err != nil || !created {
 		return "", err // nothing was started or written
 	}
+	// A view that reads several roots (a join) runs them under one lock.
+	dfs := make([]*dataflow, len(ins))
+	for i, in := range ins {
+		dfs[i] = in.up.df
+	}
+	mergeGroups(dfs)
+	reads := planner.ScanReads(rel.Query.(planner.Node))
 	df := up.df
-	df.mu.Lock()
-	defer df.mu.Unlock()
-	attached := false
+	df.Lock()
+	defer df.Unlock()
+	attached := 0
+	undo := func() {
+		for _, in := range ins[:attached] {
+			in.up.out.Detach(in.op)
+		}
+		df.proc.detach(pipe)
+		df.detachView(x)
+		for _, in := range ins {
+			in.up.setReads(x, nil)
+		}
+		e.unregister(rel.Name)
+		e.dropState(x)
+	}
 	defer func() {
 		if p := recover(); p != nil {
-			// Under df.mu still: no half-created view outlives a panic.
-			if attached {
-				up.out.Detach(pipe.Entry)
-			}
-			df.proc.detach(pipe)
-			df.detachView(x)
-			up.setReads(x, nil)
-			e.unregister(rel.Name)
-			e.dropState(x)
+			undo() // under the lock still: no half-created view outlives a panic
 			panic(p)
 		}
 	}()
 	df.proc.attach(pipe)
-	up.setReads(x, planner.ScanReads(rel.Query.(planner.Node)))
+	for _, in := range ins {
+		r := reads
+		if len(ins) > 1 {
+			r = allColumns(in.up.rel) // what a join reads is not narrowed yet
+		}
+		in.up.setReads(x, r)
+	}
 	if len(pipe.Aggs) > 0 {
-		df.views = append(df.views, guard)
+		df.grp().views = append(df.grp().views, guard)
 		e.startEmitLoop()
 	}
 	fault("create-view")
 	if e.restoring {
 		// The checkpoint holds this view's state; just reconnect it.
-		up.out.Attach(pipe.Entry)
-		attached = true
+		for _, in := range ins {
+			in.up.out.Attach(in.op)
+			attached++
+		}
 		return "CREATE_MATERIALIZED_VIEW", nil
 	}
 	err = pipe.Start()
 	if err == nil {
 		err = df.emit() // what the views read holds everything so far
 	}
-	if err == nil && up.mat != nil {
-		// In arrival order, the watermark rising between batches as it
-		// did: a view created now drops the late rows that one created
-		// before them did (see Materialize.Replay).
-		err = up.mat.Replay(pipe.Entry.Push, pipe.Entry.OnWatermark)
-	}
-	wm := df.wm
-	if err == nil && up.pipe != nil {
-		// A view passes on the watermark held back by its windows' grace.
-		var vwm int64
-		if vwm, err = up.mat.Watermark(); vwm != math.MinInt64 {
-			wm = vwm
+	// Each input in turn: a join's left side whole, then its right side,
+	// which so meets every left row.
+	for _, in := range ins {
+		up := in.up
+		if err == nil && up.mat != nil {
+			// In arrival order, the watermark rising between batches as it
+			// did: a view created now drops the late rows that one created
+			// before them did (see Materialize.Replay).
+			err = up.mat.Replay(in.op.Push, in.op.OnWatermark)
 		}
-	}
-	if err == nil && wm != math.MinInt64 {
-		err = pipe.Entry.OnWatermark(wm)
+		wm := up.df.wm
+		if err == nil && up.pipe != nil {
+			// A view passes on the watermark held back by its windows' grace.
+			var vwm int64
+			if vwm, err = up.mat.Watermark(); vwm != math.MinInt64 {
+				wm = vwm
+			}
+		}
+		if err == nil && wm != math.MinInt64 {
+			err = in.op.OnWatermark(wm)
+		}
 	}
 	if err == nil && x.failed.Load() != nil {
 		err = sqlerr.New(sqlerr.Internal, "%s while backfilling the view", x.failure())
 	}
 	if err != nil {
-		df.proc.detach(pipe)
-		df.detachView(x)
-		up.setReads(x, nil)
-		e.unregister(rel.Name)
-		e.dropState(x)
+		undo()
 		return "", err
 	}
-	up.out.Attach(pipe.Entry)
-	attached = true
-	e.startSource(up)
+	for _, in := range ins {
+		in.up.out.Attach(in.op)
+		attached++
+	}
+	for _, in := range ins {
+		e.startSource(in.up)
+	}
 	return "CREATE_MATERIALIZED_VIEW", nil
+}
+
+// viewInput is one relation a view reads and the operator its changes go
+// into.
+type viewInput struct {
+	up *entry
+	op exec.Operator
+}
+
+// allColumns says every column of rel is read.
+func allColumns(rel *catalog.Relation) []bool {
+	r := make([]bool, len(rel.Columns))
+	for i := range r {
+		r[i] = true
+	}
+	return r
 }
 
 // dependents lists the relations that read name, sorted.
@@ -675,7 +812,7 @@ func (e *Engine) dependents(name string) []string {
 	defer e.mu.RUnlock()
 	var out []string
 	for n, x := range e.rels {
-		if x.upstream != nil && x.upstream.rel.Name == name {
+		if x.upstream != nil && x.upstream.rel.Name == name || slices.ContainsFunc(x.ins, func(in viewInput) bool { return in.up.rel.Name == name }) {
 			out = append(out, n)
 			continue
 		}
@@ -748,15 +885,17 @@ func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 
 // detach disconnects a dropped relation from its dataflow.
 func (x *entry) detach() {
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
+	x.df.Lock()
+	defer x.df.Unlock()
 	x.dropped = true
 	if x.upstream != nil && x.pipe != nil {
-		x.upstream.out.Detach(x.pipe.Entry)
+		for _, in := range x.ins {
+			in.up.out.Detach(in.op)
+			in.up.setReads(x, nil)
+		}
 		x.df.proc.detach(x.pipe)
 		x.df.detachView(x)
 		x.pipe.Close()
-		x.upstream.setReads(x, nil)
 	}
 	if x.sink != nil {
 		x.upstream.out.Detach(x.sink)
@@ -768,7 +907,7 @@ func (x *entry) detach() {
 func (e *Engine) dropState(x *entry) error {
 	n := 1
 	if x.pipe != nil {
-		n += len(x.pipe.Aggs)
+		n += x.pipe.States()
 	}
 	for k := 0; k < n; k++ {
 		if err := e.backend.DropNamespace(x.rel.ID<<8 | uint64(k)); err != nil {

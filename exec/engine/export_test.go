@@ -16,9 +16,9 @@ func (e *Engine) Subscriptions() int {
 		if x.df == nil {
 			continue
 		}
-		x.df.mu.Lock()
+		x.df.Lock()
 		n += len(x.subs)
-		x.df.mu.Unlock()
+		x.df.Unlock()
 	}
 	return n
 }

@@ -77,9 +77,9 @@ var _ kafka.Output = (*kafkaOutput)(nil)
 
 func (o *kafkaOutput) Partitions(n int) {
 	df := o.x.df
-	df.mu.Lock()
+	df.Lock()
 	df.parts.grow(n, df.now())
-	df.mu.Unlock()
+	df.Unlock()
 }
 
 func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts) error {
@@ -164,13 +164,13 @@ func (e *Engine) catchUp(ctx context.Context, x *entry) error {
 	}
 	df := x.df
 	stop := context.AfterFunc(ctx, func() {
-		df.mu.Lock()
+		df.Lock()
 		df.moved.Broadcast()
-		df.mu.Unlock()
+		df.Unlock()
 	})
 	defer stop()
-	df.mu.Lock()
-	defer df.mu.Unlock()
+	df.Lock()
+	defer df.Unlock()
 	for {
 		behind, at, want := -1, int64(0), int64(0)
 		for p, end := range ends {

@@ -138,8 +138,8 @@ func errFailed(x *entry) error {
 
 // locked runs f under df.mu, which a panic in f does not leave held.
 func (df *dataflow) locked(f func()) {
-	df.mu.Lock()
-	defer df.mu.Unlock()
+	df.Lock()
+	defer df.Unlock()
 	f()
 }
 
@@ -149,7 +149,7 @@ func errTorn(x *entry) error {
 	if x.df == nil {
 		return nil
 	}
-	m := x.df.torn.Load()
+	m := x.df.grp().torn.Load()
 	if m == nil {
 		return nil
 	}

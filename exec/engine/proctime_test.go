@@ -41,9 +41,9 @@ func TestProcTime(t *testing.T) {
 				b.Cols[0].AppendI64(k)
 				b.EndRow(1)
 			}
-			x.df.mu.Lock()
+			x.df.Lock()
 			err := x.df.ingest(b, 0)
-			x.df.mu.Unlock()
+			x.df.Unlock()
 			if err != nil {
 				return fmt.Sprintf("error: %v\n", err)
 			}

@@ -119,10 +119,12 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 		if err := pipe.Entry.Push(&vec.Batch{N: 1}); err != nil {
 			return nil, err
 		}
-	} else {
-		x, ok := e.lookup(pipe.Source.Name)
+	}
+	// Each input's rows in turn (a join's left side, then its right).
+	for _, in := range pipe.Inputs {
+		x, ok := e.lookup(in.Rel.Name)
 		if !ok || x.mat == nil {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "relation %q is not materialized and cannot be queried directly", pipe.Source.Name)
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "relation %q is not materialized and cannot be queried directly", in.Rel.Name)
 		}
 		if x.failed.Load() != nil {
 			return nil, errFailed(x)
@@ -135,7 +137,7 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 				return err
 			}
 			fault("scan")
-			return pipe.Entry.Push(b)
+			return in.Op.Push(b)
 		}); err != nil {
 			return nil, err
 		}
@@ -156,8 +158,8 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 
 // scan reads x's rows under its dataflow's lock.
 func (x *entry) scan(f func(*vec.Batch) error) error {
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
+	x.df.Lock()
+	defer x.df.Unlock()
 	if err := x.df.emit(); err != nil {
 		return err
 	}

@@ -99,8 +99,8 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 	}
 	e.runEntry(x, sink.Run)
 	df := up.df
-	df.mu.Lock()
-	defer df.mu.Unlock()
+	df.Lock()
+	defer df.Unlock()
 	if !e.restoring {
 		// The view's rows so far; after a restart the sink resumes with
 		// the changes the replay brings (at-least-once).

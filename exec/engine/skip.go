@@ -137,14 +137,14 @@ func (e *Engine) applyReplayed(x *entry, b *vec.Batch) (err error) {
 			err = errUnapplied{err}
 		}
 	}()
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
+	x.df.Lock()
+	defer x.df.Unlock()
 	defer func() {
 		// A skipped INSERT is not held against the dataflow: tearing it
 		// would fail every start the same way. What it applied before it
 		// failed stays (the checkpoint after the replay saves it).
 		if err != nil && !storageFailure(err) {
-			x.df.torn.Store(nil)
+			x.df.grp().torn.Store(nil)
 		}
 	}()
 	return x.df.ingest(b, 0)

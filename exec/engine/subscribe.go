@@ -263,8 +263,8 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 	s := &subscription{x: x, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
 	var victims []*subscription
 	defer func() { s.budget.overflow(victims) }()
-	x.df.mu.Lock()
-	defer x.df.mu.Unlock()
+	x.df.Lock()
+	defer x.df.Unlock()
 	// Changes made before the subscription are the snapshot's, not its.
 	if err := x.df.emit(); err != nil {
 		s.release()

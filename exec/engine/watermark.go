@@ -145,7 +145,7 @@ func (e *Engine) emitDue() {
 	e.mu.RLock()
 	var dfs []*dataflow
 	for _, x := range e.rels {
-		if x.df != nil && x.df.root == x && x.df.held.Load() {
+		if x.df != nil && x.df.root == x && x.df.grp().held.Load() {
 			dfs = append(dfs, x.df)
 		}
 	}
@@ -154,7 +154,7 @@ func (e *Engine) emitDue() {
 		var err error
 		// Emitting changes state: it waits out a checkpoint's disk phase.
 		if cerr := df.lockedWrite(e.ctx, func() {
-			if time.Since(df.lastEmit) >= emitInterval {
+			if time.Since(df.grp().lastEmit) >= emitInterval {
 				err = guarded("sending views' changes", df.emit)
 			}
 		}); cerr != nil {

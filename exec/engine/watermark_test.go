@@ -31,8 +31,8 @@ import (
 func TestWatermarks(t *testing.T) {
 	e, s, setClock := clockedEngine(t, time.Second)
 	status := func(x *entry) string {
-		x.df.mu.Lock()
-		defer x.df.mu.Unlock()
+		x.df.Lock()
+		defer x.df.Unlock()
 		wm := "none"
 		if x.df.wm != math.MinInt64 {
 			wm = string(vec.AppendTimestamp(nil, x.df.wm))
@@ -64,9 +64,9 @@ func TestWatermarks(t *testing.T) {
 				if err != nil {
 					d.Fatalf(t, "%s: %v", row, err)
 				}
-				x.df.mu.Lock()
+				x.df.Lock()
 				err = x.df.ingest(b, p)
-				x.df.mu.Unlock()
+				x.df.Unlock()
 				if err != nil {
 					return fmt.Sprintf("error: %v\n", err)
 				}

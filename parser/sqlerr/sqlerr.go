@@ -70,6 +70,8 @@ const (
 	// InvalidEscape is a bad escape in an E'...' string or a LIKE
 	// pattern (22025).
 	InvalidEscape
+	// DuplicateAlias is one name given to two FROM items (42712).
+	DuplicateAlias
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte

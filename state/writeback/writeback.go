@@ -127,6 +127,11 @@ func (c *Cache) set(key, value []byte, found bool) error {
 	case cap(e.val) >= len(value):
 		// In place: the value handed out before is invalid after a write.
 		e.val = append(e.val[:0], value...)
+	case e.val != nil:
+		// A value rewritten longer (a join's bucket of rows) gets room to
+		// grow, so that growing it by a row at a time costs amortized
+		// copies, not a copy of the whole per row.
+		e.val = c.keepRoom(value, len(value)+len(value)/2)
 	default:
 		e.val = c.keep(value)
 	}
@@ -155,14 +160,18 @@ func (c *Cache) add(key []byte) *entry {
 }
 
 // keep copies b into the arena.
-func (c *Cache) keep(b []byte) []byte {
-	if cap(c.arena)-len(c.arena) < len(b) {
+func (c *Cache) keep(b []byte) []byte { return c.keepRoom(b, len(b)) }
+
+// keepRoom copies b into the arena with capacity for n bytes.
+func (c *Cache) keepRoom(b []byte, n int) []byte {
+	if cap(c.arena)-len(c.arena) < n {
 		// Strings and values in the old buffer stay valid.
-		c.arena = make([]byte, 0, max(2*cap(c.arena), 64<<10, len(b)))
+		c.arena = make([]byte, 0, max(2*cap(c.arena), 64<<10, n))
 	}
 	start := len(c.arena)
 	c.arena = append(c.arena, b...)
-	return c.arena[start:len(c.arena):len(c.arena)]
+	c.arena = c.arena[:start+n]
+	return c.arena[start : start+len(b) : start+n]
 }
 
 // DeleteRange drops the cached keys in [start, end), pending writes

@@ -1,0 +1,396 @@
+package exec
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/keys"
+	"github.com/streamsql/streamsql/state/writeback"
+)
+
+// Join is the regular join of two changelogs (planner.Join). Each side's
+// rows are kept in the state backend, through the one write-back cache,
+// in a bucket per join key: the key [side, key values] holds every row of
+// that side with those key values, each with its multiplicity and, for
+// the outer joins, the number of the other side's rows it matches. A
+// change on one side reads the other side's bucket once, emits the joined
+// rows times their multiplicities, and rewrites its own bucket; so a
+// retraction retracts exactly the rows its insert produced, and an outer
+// join's padded row comes and goes as a row's matches go from none to
+// some and back.
+//
+// A row with a NULL key matches nothing and is kept nowhere: an outer
+// join pads it at once.
+//
+// Its output has no event time, so watermarks stop here (as in Flink: a
+// regular join pairs new rows with old ones).
+type Join struct {
+	kind  planner.JoinKind
+	keys  [2][]Evaluator
+	cond  Evaluator
+	width [2]int
+	store *writeback.Cache
+	out   Operator
+	sides [2]*JoinSide
+	// Scratch: the output batch, the candidates the condition judges,
+	// key and row encodings and the buckets being rewritten.
+	outB, cand    *vec.Batch
+	keyBuf, rowB  []byte
+	other, own    []byte
+	keyVecs       []*vec.Vec
+	entries       []bucketEntry
+	matchedIdx    []int
+	candEntry     []int
+	emitThreshold int
+}
+
+// JoinSide is the operator one input of a join feeds.
+type JoinSide struct {
+	j    *Join
+	side int
+}
+
+var (
+	_ Operator = (*JoinSide)(nil)
+	_ Operator = (*Join)(nil)
+)
+
+// joinBatchRows is how many output rows a join gathers before it pushes.
+const joinBatchRows = 4096
+
+// NewJoin returns the join of plan p over store, feeding out.
+func NewJoin(p *planner.Join, store state.Store, out Operator, errs *RowErrors) *Join {
+	lt, rt := catalog.Types(p.Left.Columns()), catalog.Types(p.Right.Columns())
+	j := &Join{kind: p.Kind, width: [2]int{len(lt), len(rt)}, store: writeback.New(store), out: out,
+		outB: vec.NewBatch(append(append([]types.T{}, lt...), rt...), 64), emitThreshold: joinBatchRows}
+	for i := range p.LeftKeys {
+		j.keys[0] = append(j.keys[0], Compile(p.LeftKeys[i], errs))
+		j.keys[1] = append(j.keys[1], Compile(p.RightKeys[i], errs))
+	}
+	if p.Cond != nil {
+		j.cond = Compile(p.Cond, errs)
+		j.cand = vec.NewBatch(j.outB.Types(), 64)
+	}
+	j.sides = [2]*JoinSide{{j: j, side: 0}, {j: j, side: 1}}
+	return j
+}
+
+// Side returns the operator that input 0 (left) or 1 (right) feeds.
+func (j *Join) Side(s int) *JoinSide { return j.sides[s] }
+
+// keeps reports whether side s's unmatched rows are output, padded.
+func (j *Join) keeps(s int) bool {
+	if s == 0 {
+		return j.kind.KeepsLeft()
+	}
+	return j.kind.KeepsRight()
+}
+
+// bucketEntry is one row of a bucket, as decoded.
+type bucketEntry struct {
+	row     []byte // the row in the plain encoding
+	mult    int64
+	matches int64
+}
+
+func decodeBucket(b []byte, out []bucketEntry) ([]bucketEntry, error) {
+	out = out[:0]
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, errBucket
+		}
+		e := bucketEntry{row: b[k : k+int(n)]}
+		b = b[k+int(n):]
+		if e.mult, k = binary.Varint(b); k <= 0 {
+			return nil, errBucket
+		}
+		b = b[k:]
+		if e.matches, k = binary.Varint(b); k <= 0 {
+			return nil, errBucket
+		}
+		b = b[k:]
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func appendEntry(b []byte, row []byte, mult, matches int64) []byte {
+	b = binary.AppendUvarint(b, uint64(len(row)))
+	b = append(b, row...)
+	b = binary.AppendVarint(b, mult)
+	return binary.AppendVarint(b, matches)
+}
+
+var errBucket = errors.New("exec: corrupt join bucket")
+
+// encodeKey writes side s's bucket key for row i, reporting a NULL key
+// part. Floats are normalized so that -0 joins 0 and NaN joins NaN, as
+// PostgreSQL's equality has it.
+func (j *Join) encodeKey(s int, i int) (null bool) {
+	j.keyBuf = append(j.keyBuf[:0], byte(s))
+	for _, v := range j.keyVecs {
+		if v.IsNull(i) {
+			return true
+		}
+		if v.Type.Kind == types.Float64 {
+			f := v.F64[i]
+			switch {
+			case f == 0:
+				f = 0
+			case f != f:
+				f = math.NaN()
+			}
+			j.keyBuf = keys.AppendFloat64(keys.AppendNotNull(j.keyBuf), f)
+			continue
+		}
+		j.keyBuf = encodeValue(j.keyBuf, v, i)
+	}
+	return false
+}
+
+// push applies a batch of side s.
+func (j *Join) push(s int, b *vec.Batch) error {
+	j.keyVecs = j.keyVecs[:0]
+	for _, k := range j.keys[s] {
+		j.keyVecs = append(j.keyVecs, k.Eval(b))
+	}
+	for i := 0; i < b.N; i++ {
+		d := b.DiffAt(i)
+		if j.encodeKey(s, i) {
+			if j.keeps(s) {
+				j.appendPadded(s, b, i, d)
+			}
+			continue
+		}
+		j.rowB = appendPlainRow(j.rowB[:0], b.Cols, i)
+		m, err := j.probe(s, b, i, d)
+		if err != nil {
+			return err
+		}
+		if j.keeps(s) && m == 0 {
+			j.appendPadded(s, b, i, d)
+		}
+		// The row's own bucket: its multiplicity changes by d; a new
+		// row's matches are what the probe found.
+		j.keyBuf[0] = byte(s)
+		own, _, err := j.store.Get(j.keyBuf)
+		if err != nil {
+			return err
+		}
+		j.own = j.own[:0]
+		found := false
+		for len(own) > 0 {
+			n, k := binary.Uvarint(own)
+			if k <= 0 || uint64(len(own)-k) < n {
+				return errBucket
+			}
+			row := own[k : k+int(n)]
+			rest := own[k+int(n):]
+			mult, k1 := binary.Varint(rest)
+			if k1 <= 0 {
+				return errBucket
+			}
+			matches, k2 := binary.Varint(rest[k1:])
+			if k2 <= 0 {
+				return errBucket
+			}
+			own = rest[k1+k2:]
+			if !found && string(row) == string(j.rowB) {
+				found = true
+				if mult += d; mult == 0 {
+					continue
+				}
+			}
+			j.own = appendEntry(j.own, row, mult, matches)
+		}
+		if !found {
+			j.own = appendEntry(j.own, j.rowB, d, m)
+		}
+		if len(j.own) == 0 {
+			err = j.store.Delete(j.keyBuf)
+		} else {
+			err = j.store.Put(j.keyBuf, j.own)
+		}
+		if err != nil {
+			return err
+		}
+		if j.outB.N >= j.emitThreshold {
+			if err := j.flushOut(); err != nil {
+				return err
+			}
+		}
+	}
+	return j.flushOut()
+}
+
+// probe joins row i of side s (diff d) with the other side's bucket of
+// its key (in j.keyBuf, side byte aside): it appends the joined rows,
+// updates the matched rows' match counts when the other side is kept
+// unmatched, and returns how many rows (by multiplicity) matched.
+func (j *Join) probe(s int, b *vec.Batch, i int, d int64) (int64, error) {
+	o := 1 - s
+	j.keyBuf[0] = byte(o)
+	other, ok, err := j.store.Get(j.keyBuf)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if j.entries, err = decodeBucket(other, j.entries); err != nil {
+		return 0, err
+	}
+	matched := j.matchedIdx[:0]
+	if j.cond == nil {
+		for k := range j.entries {
+			matched = append(matched, k)
+		}
+	} else {
+		j.cand.Reset()
+		for k := range j.entries {
+			if err := j.appendJoined(j.cand, s, b, i, j.entries[k].row, 1); err != nil {
+				return 0, err
+			}
+		}
+		keep := j.cond.Eval(j.cand)
+		for k := range j.entries {
+			if keep.Bool[k] && !keep.IsNull(k) {
+				matched = append(matched, k)
+			}
+		}
+	}
+	j.matchedIdx = matched
+	var m int64
+	for _, k := range matched {
+		e := &j.entries[k]
+		m += e.mult
+		if j.cond != nil {
+			j.outB.AppendRow(j.cand, k, d*e.mult)
+		} else if err := j.appendJoined(j.outB, s, b, i, e.row, d*e.mult); err != nil {
+			return 0, err
+		}
+	}
+	if !j.keeps(o) || len(matched) == 0 {
+		return m, nil
+	}
+	// The matched rows of a side kept unmatched: a padded row goes when
+	// its first match comes and comes back when its last one goes.
+	j.other = j.other[:0]
+	mi := 0
+	for k := range j.entries {
+		e := j.entries[k]
+		if mi < len(matched) && matched[mi] == k {
+			mi++
+			before := e.matches
+			e.matches += d
+			switch {
+			case before == 0 && e.matches != 0:
+				err = j.appendPaddedRow(o, e.row, -e.mult)
+			case before != 0 && e.matches == 0:
+				err = j.appendPaddedRow(o, e.row, e.mult)
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+		j.other = appendEntry(j.other, e.row, e.mult, e.matches)
+	}
+	return m, j.store.Put(j.keyBuf, j.other)
+}
+
+// appendJoined appends to out the join of row i of b (side s) with the
+// other side's stored row, with diff d.
+func (j *Join) appendJoined(out *vec.Batch, s int, b *vec.Batch, i int, row []byte, d int64) error {
+	lo, ro := 0, j.width[0]
+	if s == 1 {
+		lo, ro = ro, 0
+	}
+	for c := range b.Cols {
+		out.Cols[lo+c].AppendFrom(&b.Cols[c], i)
+	}
+	o := 1 - s
+	if _, err := decodePlainRow(row, out.Cols[ro:ro+j.width[o]]); err != nil {
+		return err
+	}
+	out.EndRow(d)
+	return nil
+}
+
+// appendPadded appends row i of b (side s) padded with NULLs.
+func (j *Join) appendPadded(s int, b *vec.Batch, i int, d int64) {
+	off := 0
+	if s == 1 {
+		off = j.width[0]
+	}
+	for c := range j.outB.Cols {
+		if c >= off && c < off+j.width[s] {
+			j.outB.Cols[c].AppendFrom(&b.Cols[c-off], i)
+		} else {
+			j.outB.Cols[c].AppendNull()
+		}
+	}
+	j.outB.EndRow(d)
+}
+
+// appendPaddedRow appends a stored row of side s padded with NULLs.
+func (j *Join) appendPaddedRow(s int, row []byte, d int64) error {
+	off := 0
+	if s == 1 {
+		off = j.width[0]
+	}
+	for c := 0; c < off; c++ {
+		j.outB.Cols[c].AppendNull()
+	}
+	if _, err := decodePlainRow(row, j.outB.Cols[off:off+j.width[s]]); err != nil {
+		return err
+	}
+	for c := off + j.width[s]; c < len(j.outB.Cols); c++ {
+		j.outB.Cols[c].AppendNull()
+	}
+	j.outB.EndRow(d)
+	return nil
+}
+
+func (j *Join) flushOut() error {
+	if j.outB.N == 0 {
+		return nil
+	}
+	err := j.out.Push(j.outB)
+	j.outB.Reset()
+	return err
+}
+
+// Flush writes the cached buckets to the backend (before a checkpoint).
+func (j *Join) Flush() error { return j.store.Flush() }
+
+// SetCacheSize bounds the cached buckets.
+func (j *Join) SetCacheSize(groups int) { j.store.SetLimit(min(max(groups, 1)*2, matCacheKeys)) }
+
+// Cached is the number of cached buckets.
+func (j *Join) Cached() int { return j.store.Len() }
+
+// Stats is the size of both sides' stored rows, as of the last flush.
+func (j *Join) Stats() state.Stats { return j.store.Stats() }
+
+// Push is not called: the inputs push into the sides.
+func (j *Join) Push(*vec.Batch) error { return errors.New("exec: push into a join's side") }
+
+func (j *Join) OnWatermark(int64) error { return nil }
+func (j *Join) OnBarrier(uint64) error  { return nil }
+func (j *Join) Close() error            { return nil }
+
+func (s *JoinSide) Push(b *vec.Batch) error {
+	if b.N == 0 {
+		return nil
+	}
+	return s.j.push(s.side, b)
+}
+
+// OnWatermark stops at the join: its output has no event time.
+func (s *JoinSide) OnWatermark(int64) error { return nil }
+func (s *JoinSide) OnBarrier(uint64) error  { return nil }
+func (s *JoinSide) Close() error            { return nil }

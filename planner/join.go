@@ -1,0 +1,545 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// JoinKind is the kind of a join: which sides keep their unmatched rows,
+// padded with NULLs.
+type JoinKind uint8
+
+const (
+	InnerJoin JoinKind = iota
+	LeftJoin
+	RightJoin
+	FullJoin
+)
+
+func (k JoinKind) String() string { return [...]string{"INNER", "LEFT", "RIGHT", "FULL"}[k] }
+
+// KeepsLeft reports whether a left row with no match is output, padded.
+func (k JoinKind) KeepsLeft() bool { return k == LeftJoin || k == FullJoin }
+
+// KeepsRight reports whether a right row with no match is output, padded.
+func (k JoinKind) KeepsRight() bool { return k == RightJoin || k == FullJoin }
+
+// Join is a regular join of two changelogs. Its output rows are Left's
+// columns, then Right's. A left and a right row match when every
+// LeftKeys[i] equals RightKeys[i] (a NULL key matches nothing) and Cond,
+// over the joined row, is true. Each side's rows are kept by their key in
+// the operator's state, so that a change on one side joins with the other
+// side's current rows and a retraction retracts exactly what its row
+// produced.
+type Join struct {
+	Kind        JoinKind
+	Left, Right Node
+	// LeftKeys are over Left's columns, RightKeys over Right's; pairs
+	// have one type.
+	LeftKeys, RightKeys []Expr
+	// Cond is the rest of the join condition, or nil.
+	Cond Expr
+	// conds are the conditions while the FROM clause is being planned;
+	// finishJoins turns them into keys, pushed-down filters and Cond.
+	conds []Expr
+}
+
+var _ Node = (*Join)(nil)
+
+func (n *Join) Inputs() []Node { return []Node{n.Left, n.Right} }
+
+// EventTime is -1: a regular join pairs a new row with old ones, so its
+// output's times are not ordered by any watermark (as in Flink).
+func (n *Join) EventTime() int { return -1 }
+
+// AppendOnly: an inner join of append-only inputs never retracts; an
+// outer join retracts its padded rows when a match arrives.
+func (n *Join) AppendOnly() bool {
+	return n.Kind == InnerJoin && n.Left.AppendOnly() && n.Right.AppendOnly()
+}
+
+func (n *Join) Columns() []catalog.Column {
+	l, r := n.Left.Columns(), n.Right.Columns()
+	cols := make([]catalog.Column, 0, len(l)+len(r))
+	cols = append(cols, l...)
+	cols = append(cols, r...)
+	for i := range cols {
+		if i < len(l) && n.Kind.KeepsRight() || i >= len(l) && n.Kind.KeepsLeft() {
+			cols[i].NotNull = false
+		}
+	}
+	return cols
+}
+
+func (n *Join) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Join %s", n.Kind)
+	if len(n.LeftKeys) > 0 {
+		keys := make([]string, len(n.LeftKeys))
+		for i := range n.LeftKeys {
+			keys[i] = n.LeftKeys[i].String() + " = " + n.RightKeys[i].String()
+		}
+		fmt.Fprintf(&b, " keys=[%s]", strings.Join(keys, ", "))
+	} else {
+		b.WriteString(" keys=[]")
+	}
+	if n.Cond != nil {
+		fmt.Fprintf(&b, " cond=%s", n.Cond)
+	}
+	b.WriteString(" state=[left rows by key, right rows by key]")
+	if n.AppendOnly() {
+		b.WriteString(" append-only")
+	} else {
+		b.WriteString(" retracting")
+	}
+	return b.String()
+}
+
+// scopeCol says how a column of a FROM clause is named: qual is the name
+// or alias of the relation it comes from ("" for a column a USING merged);
+// a hidden column (a join input's column that USING merged) answers only
+// to its qualified name and stays out of *.
+type scopeCol struct {
+	qual   string
+	hidden bool
+}
+
+// qualified gives every column of a relation named alias one qualifier.
+func qualified(n Node, alias string) []scopeCol {
+	s := make([]scopeCol, len(n.Columns()))
+	for i := range s {
+		s[i].qual = alias
+	}
+	return s
+}
+
+// fromItem plans one item of FROM: a relation, a subquery or a join.
+func (p *Planner) fromItem(q *parser.Query, rs ast.ResultSetNode, mode Mode) (Node, []scopeCol, error) {
+	switch x := rs.(type) {
+	case *ast.Join:
+		if x.Right == nil {
+			return p.fromItem(q, x.Left, mode)
+		}
+		return p.join(q, x, mode)
+	case *ast.TableSource:
+		n, alias, err := p.tableSource(q, x, mode)
+		if err != nil {
+			return nil, nil, err
+		}
+		return n, qualified(n, alias), nil
+	}
+	return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(rs), "this FROM item is not supported yet")
+}
+
+// join plans l JOIN r: the kind, then ON or USING (NATURAL is a USING of
+// the names both sides have).
+func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode) (Node, []scopeCol, error) {
+	l, ls, err := p.fromItem(q, j.Left, mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, rs, err := p.fromItem(q, j.Right, mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]bool{}
+	for _, a := range ls {
+		names[a.qual] = true
+	}
+	for _, b := range rs {
+		if b.qual != "" && names[b.qual] {
+			return nil, nil, sqlerr.At(sqlerr.DuplicateAlias, q.Pos(j.Right), "table name %q specified more than once", b.qual)
+		}
+	}
+	jn := &Join{Left: l, Right: r}
+	switch {
+	case j.StraightJoin:
+		jn.Kind = FullJoin // the front end's spelling of FULL JOIN
+	case j.Tp == ast.LeftJoin:
+		jn.Kind = LeftJoin
+	case j.Tp == ast.RightJoin:
+		jn.Kind = RightJoin
+	}
+	scope := append(slices.Clone(ls), rs...)
+	b := &binder{q: q, cols: jn.Columns(), scope: scope, params: p.Params}
+	if j.On != nil {
+		w := *b
+		w.noAggs = "JOIN conditions"
+		for _, c := range conjuncts(j.On.Expr) {
+			pred, err := w.expr(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			if pred.Type().Kind != types.Bool && pred.Type().Kind != types.Null {
+				return nil, nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(c), "argument of JOIN/ON must be type boolean, not type %s", pred.Type())
+			}
+			if pred, err = w.coerce(pred, types.Boolean, c); err != nil {
+				return nil, nil, err
+			}
+			jn.conds = append(jn.conds, pred)
+		}
+	}
+	using := j.Using
+	if j.NaturalJoin {
+		lc, rc := l.Columns(), r.Columns()
+		for i, c := range lc {
+			if ls[i].hidden {
+				continue
+			}
+			for k, d := range rc {
+				if !rs[k].hidden && d.Name == c.Name {
+					using = append(using, &ast.ColumnName{Name: ast.NewCIStr(c.Name)})
+					break
+				}
+			}
+		}
+	}
+	if len(using) == 0 {
+		return jn, scope, nil
+	}
+	return p.joinUsing(q, j, jn, b, using)
+}
+
+// joinUsing adds the conditions of USING (names) to jn and projects the
+// merged columns first, as PostgreSQL lists them: a merged column is the
+// left one (the right one in a RIGHT JOIN, the first non-NULL in a FULL
+// JOIN); the inputs' own columns stay reachable by qualified name.
+func (p *Planner) joinUsing(q *parser.Query, j *ast.Join, jn *Join, b *binder, names []*ast.ColumnName) (Node, []scopeCol, error) {
+	cols := jn.Columns()
+	nl := len(jn.Left.Columns())
+	find := func(name string, lo, hi int, side string) (int, error) {
+		at := -1
+		for i := lo; i < hi; i++ {
+			if b.scope[i].hidden || cols[i].Name != name {
+				continue
+			}
+			if at >= 0 {
+				return 0, sqlerr.At(sqlerr.AmbiguousColumn, q.Pos(j), "common column name %q appears more than once in %s table", name, side)
+			}
+			at = i
+		}
+		if at < 0 {
+			return 0, sqlerr.At(sqlerr.UndefinedColumn, q.Pos(j), "column %q specified in USING clause does not exist in %s table", name, side)
+		}
+		return at, nil
+	}
+	proj := &Project{Input: jn, Time: -1}
+	var scope []scopeCol
+	merged := map[int]bool{}
+	for _, n := range names {
+		li, err := find(n.Name.O, 0, nl, "left")
+		if err != nil {
+			return nil, nil, err
+		}
+		ri, err := find(n.Name.O, nl, len(cols), "right")
+		if err != nil {
+			return nil, nil, err
+		}
+		lref := &ColRef{Idx: li, Name: b.refName(li), T: cols[li].Type}
+		rref := &ColRef{Idx: ri, Name: b.refName(ri), T: cols[ri].Type}
+		t, err := b.commonType([]Expr{lref, rref}, []ast.Node{j, j}, j)
+		if err != nil {
+			return nil, nil, sqlerr.At(sqlerr.UndefinedFunction, q.Pos(j), "JOIN/USING types %s and %s cannot be matched", lref.T, rref.T)
+		}
+		lx, err := b.coerce(lref, t, j)
+		if err != nil {
+			return nil, nil, err
+		}
+		rx, err := b.coerce(rref, t, j)
+		if err != nil {
+			return nil, nil, err
+		}
+		jn.conds = append(jn.conds, &Call{Fn: FnEq, Args: []Expr{lx, rx}, T: types.Boolean})
+		var e Expr
+		switch jn.Kind {
+		case RightJoin:
+			e = rx
+		case FullJoin:
+			e = &Call{Fn: FnCoalesce, Args: []Expr{lx, rx}, T: t}
+		default:
+			e = lx
+		}
+		proj.Exprs = append(proj.Exprs, e)
+		proj.Names = append(proj.Names, n.Name.O)
+		scope = append(scope, scopeCol{})
+		merged[li], merged[ri] = true, true
+	}
+	for i, c := range cols {
+		proj.Exprs = append(proj.Exprs, &ColRef{Idx: i, Name: b.refName(i), T: c.Type})
+		proj.Names = append(proj.Names, c.Name)
+		s := b.scope[i]
+		s.hidden = s.hidden || merged[i]
+		scope = append(scope, s)
+	}
+	return proj, scope, nil
+}
+
+// refName is the name a reference to column i shows: qualified in a
+// join's scope, where two inputs may have columns of one name.
+func (b *binder) refName(i int) string {
+	if b.scope != nil && b.scope[i].qual != "" {
+		return b.scope[i].qual + "." + b.cols[i].Name
+	}
+	return b.cols[i].Name
+}
+
+// hasJoin reports whether the plan has a Join node.
+func hasJoin(n Node) bool {
+	if _, ok := n.(*Join); ok {
+		return true
+	}
+	for _, in := range n.Inputs() {
+		if hasJoin(in) {
+			return true
+		}
+	}
+	return false
+}
+
+// pushFilter filters n by pred, as deep below n's joins and projections
+// as the filter means the same: into an inner join's side that pred
+// reads alone, into the preserved side of an outer join, and otherwise
+// into an inner join's conditions. It copies what it changes, since a
+// (non-materialized) view's plan is shared.
+func pushFilter(n Node, pred Expr) Node {
+	switch x := n.(type) {
+	case *Join:
+		nl := len(x.Left.Columns())
+		l, r := sides(pred, nl)
+		y := *x
+		switch {
+		case !r && (x.Kind == InnerJoin || x.Kind == LeftJoin):
+			y.Left = pushFilter(x.Left, pred)
+		case !l && (x.Kind == InnerJoin || x.Kind == RightJoin):
+			y.Right = pushFilter(x.Right, shift(pred, -nl))
+		case x.Kind == InnerJoin:
+			y.conds = append(slices.Clone(x.conds), pred)
+		default:
+			return &Filter{Input: n, Pred: pred}
+		}
+		return &y
+	case *Project:
+		y := *x
+		y.Input = pushFilter(x.Input, substitute(pred, x.Exprs))
+		return &y
+	case *Filter:
+		y := *x
+		y.Input = pushFilter(x.Input, pred)
+		return &y
+	}
+	return &Filter{Input: n, Pred: pred}
+}
+
+// finishJoins turns each join's conditions into its keys (an equality of
+// an expression of each side), filters pushed into one side, and the
+// residual Cond; then it checks what a stream can keep.
+func finishJoins(q *parser.Query, n Node, mode Mode, at ast.Node) (Node, error) {
+	switch x := n.(type) {
+	case *Join:
+		y := *x
+		y.conds = nil
+		y.LeftKeys, y.RightKeys = slices.Clone(x.LeftKeys), slices.Clone(x.RightKeys)
+		nl := len(x.Left.Columns())
+		for _, c := range x.conds {
+			if lk, rk, ok := equiKey(c, nl); ok {
+				y.LeftKeys, y.RightKeys = append(y.LeftKeys, lk), append(y.RightKeys, rk)
+				continue
+			}
+			l, r := sides(c, nl)
+			switch {
+			case !r && (x.Kind == InnerJoin || x.Kind == RightJoin):
+				// In ON, a condition on the side whose rows are not kept
+				// unmatched filters that side.
+				y.Left = pushFilter(y.Left, c)
+			case !l && (x.Kind == InnerJoin || x.Kind == LeftJoin):
+				y.Right = pushFilter(y.Right, shift(c, -nl))
+			default:
+				y.Cond = and(y.Cond, c)
+			}
+		}
+		var err error
+		if y.Left, err = finishJoins(q, y.Left, mode, at); err != nil {
+			return nil, err
+		}
+		if y.Right, err = finishJoins(q, y.Right, mode, at); err != nil {
+			return nil, err
+		}
+		if mode == Streaming && len(y.LeftKeys) == 0 && !bounded(y.Left) && !bounded(y.Right) {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(at),
+				"a join with no equality condition between two unbounded streams (%s and %s) would keep every row of both and pair each new row with all of them: join on an equality of their columns, or join a table", describe(y.Left), describe(y.Right))
+		}
+		return &y, nil
+	case *Filter:
+		in, err := finishJoins(q, x.Input, mode, at)
+		if err != nil || in == x.Input {
+			return x, err
+		}
+		y := *x
+		y.Input = in
+		return &y, nil
+	case *Project:
+		in, err := finishJoins(q, x.Input, mode, at)
+		if err != nil || in == x.Input {
+			return x, err
+		}
+		y := *x
+		y.Input = in
+		return &y, nil
+	}
+	return n, nil
+}
+
+// equiKey splits c into a key pair when it is an equality of an
+// expression of the left side and one of the right.
+func equiKey(c Expr, nl int) (lk, rk Expr, ok bool) {
+	call, isCall := c.(*Call)
+	if !isCall || call.Fn != FnEq {
+		return nil, nil, false
+	}
+	a, b := call.Args[0], call.Args[1]
+	al, ar := sides(a, nl)
+	bl, br := sides(b, nl)
+	switch {
+	case al && !ar && br && !bl:
+		return a, shift(b, -nl), true
+	case bl && !br && ar && !al:
+		return b, shift(a, -nl), true
+	}
+	return nil, nil, false
+}
+
+func and(a, b Expr) Expr {
+	if a == nil {
+		return b
+	}
+	return &Call{Fn: FnAnd, Args: []Expr{a, b}, T: types.Boolean}
+}
+
+// bounded reports whether a streaming plan reads only tables (directly
+// or through views), whose rows are finite; a source's are not.
+func bounded(n Node) bool {
+	if s, ok := n.(*Scan); ok {
+		switch s.Rel.Kind {
+		case parser.KindTable:
+			return true
+		case parser.KindMaterializedView:
+			if q, ok := s.Rel.Query.(Node); ok {
+				return bounded(q)
+			}
+		}
+		return false
+	}
+	for _, in := range n.Inputs() {
+		if !bounded(in) {
+			return false
+		}
+	}
+	return true
+}
+
+// describe names the relations a plan reads, for messages.
+func describe(n Node) string {
+	var names []string
+	var walk func(Node)
+	walk = func(n Node) {
+		if s, ok := n.(*Scan); ok {
+			names = append(names, s.Rel.Name)
+		}
+		for _, in := range n.Inputs() {
+			walk(in)
+		}
+	}
+	walk(n)
+	return strings.Join(names, ", ")
+}
+
+// sides reports whether e reads columns below nl (the left side's) and
+// at or above it (the right side's).
+func sides(e Expr, nl int) (left, right bool) {
+	walkExpr(e, func(c *ColRef) {
+		if c.Idx < nl {
+			left = true
+		} else {
+			right = true
+		}
+	})
+	return left, right
+}
+
+// walkExpr calls f on every column reference in e.
+func walkExpr(e Expr, f func(*ColRef)) {
+	switch x := e.(type) {
+	case *ColRef:
+		f(x)
+	case *Call:
+		for _, a := range x.Args {
+			walkExpr(a, f)
+		}
+	case *Case:
+		for _, w := range x.Whens {
+			walkExpr(w.Cond, f)
+			walkExpr(w.Then, f)
+		}
+		if x.Else != nil {
+			walkExpr(x.Else, f)
+		}
+	case *Cast:
+		walkExpr(x.X, f)
+	}
+}
+
+// mapExpr rebuilds e with each column reference replaced by f's result;
+// it shares what has no column reference.
+func mapExpr(e Expr, f func(*ColRef) Expr) Expr {
+	switch x := e.(type) {
+	case *ColRef:
+		return f(x)
+	case *Call:
+		y := *x
+		y.Args = make([]Expr, len(x.Args))
+		for i, a := range x.Args {
+			y.Args[i] = mapExpr(a, f)
+		}
+		return &y
+	case *Case:
+		y := *x
+		y.Whens = make([]When, len(x.Whens))
+		for i, w := range x.Whens {
+			y.Whens[i] = When{Cond: mapExpr(w.Cond, f), Then: mapExpr(w.Then, f)}
+		}
+		if x.Else != nil {
+			y.Else = mapExpr(x.Else, f)
+		}
+		return &y
+	case *Cast:
+		y := *x
+		y.X = mapExpr(x.X, f)
+		return &y
+	}
+	return e
+}
+
+// shift moves e's column references by d, to read one side of a join.
+func shift(e Expr, d int) Expr {
+	return mapExpr(e, func(c *ColRef) Expr { y := *c; y.Idx += d; return &y })
+}
+
+// substitute rewrites e, over a projection's output, over its input.
+func substitute(e Expr, exprs []Expr) Expr {
+	return mapExpr(e, func(c *ColRef) Expr { return exprs[c.Idx] })
+}
+
+// splitAnd splits a bound condition at its top-level ANDs.
+func splitAnd(e Expr) []Expr {
+	if c, ok := e.(*Call); ok && c.Fn == FnAnd {
+		return append(splitAnd(c.Args[0]), splitAnd(c.Args[1])...)
+	}
+	return []Expr{e}
+}
