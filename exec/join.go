@@ -38,6 +38,8 @@ type Join struct {
 	store *writeback.Cache
 	out   Operator
 	sides [2]*JoinSide
+	// iv is set for an interval join.
+	iv *intervalState
 	// Scratch: the output batch, the candidates the condition judges,
 	// key and row encodings and the buckets being rewritten.
 	outB, cand    *vec.Batch
@@ -48,6 +50,22 @@ type Join struct {
 	matchedIdx    []int
 	candEntry     []int
 	emitThreshold int
+}
+
+// intervalState is an interval join's (planner.JoinInterval): its buckets
+// are by key and by time, [side, time bucket, key values], each time
+// bucket width µs wide, so that a probe reads the few buckets the
+// interval spans and the rows the other side's watermark has passed go
+// with a DeleteRange of whole buckets.
+type intervalState struct {
+	time   [2]int // each side's event-time column
+	lo, hi int64
+	width  int64
+	wm     [2]int64
+	// gone[s] is the first time bucket of side s still kept: those before
+	// it are deleted.
+	gone  [2]int64
+	outWM int64
 }
 
 // JoinSide is the operator one input of a join feeds.
@@ -78,6 +96,14 @@ func NewJoin(p *planner.Join, store state.Store, out Operator, errs *RowErrors) 
 		j.cand = vec.NewBatch(j.outB.Types(), 64)
 	}
 	j.sides = [2]*JoinSide{{j: j, side: 0}, {j: j, side: 1}}
+	if iv := p.Interval; iv != nil {
+		// Buckets half the interval wide (at least a second): a probe
+		// reads at most three or four, and a row stays at most half an
+		// interval longer than it must.
+		w := max((iv.Hi-iv.Lo)/2, 1e6)
+		j.iv = &intervalState{time: [2]int{iv.LeftTime, iv.RightTime}, lo: iv.Lo, hi: iv.Hi, width: w,
+			wm: [2]int64{math.MinInt64, math.MinInt64}, gone: [2]int64{math.MinInt64, math.MinInt64}, outWM: math.MinInt64}
+	}
 	return j
 }
 
@@ -135,6 +161,9 @@ var errBucket = errors.New("exec: corrupt join bucket")
 // PostgreSQL's equality has it.
 func (j *Join) encodeKey(s int, i int) (null bool) {
 	j.keyBuf = append(j.keyBuf[:0], byte(s))
+	if j.iv != nil {
+		j.keyBuf = keys.AppendInt64(j.keyBuf, 0) // the time bucket, set by bucketKey
+	}
 	for _, v := range j.keyVecs {
 		if v.IsNull(i) {
 			return true
@@ -155,31 +184,81 @@ func (j *Join) encodeKey(s int, i int) (null bool) {
 	return false
 }
 
+// keyParts is where the key values start in keyBuf.
+func (j *Join) keyParts() int {
+	if j.iv != nil {
+		return 9
+	}
+	return 1
+}
+
+// bucketKey points keyBuf at side s's bucket (time bucket k for an
+// interval join) of the key it holds.
+func (j *Join) bucketKey(s int, k int64) {
+	j.keyBuf[0] = byte(s)
+	if j.iv != nil {
+		keys.AppendInt64(j.keyBuf[1:1], k)
+	}
+}
+
 // push applies a batch of side s.
 func (j *Join) push(s int, b *vec.Batch) error {
 	j.keyVecs = j.keyVecs[:0]
 	for _, k := range j.keys[s] {
 		j.keyVecs = append(j.keyVecs, k.Eval(b))
 	}
+	var times *vec.Vec
+	if j.iv != nil {
+		times = &b.Cols[j.iv.time[s]]
+	}
 	for i := 0; i < b.N; i++ {
 		d := b.DiffAt(i)
-		if j.encodeKey(s, i) {
+		if j.encodeKey(s, i) || times != nil && times.IsNull(i) {
 			if j.keeps(s) {
 				j.appendPadded(s, b, i, d)
 			}
 			continue
 		}
 		j.rowB = appendPlainRow(j.rowB[:0], b.Cols, i)
-		m, err := j.probe(s, b, i, d)
+		var m int64
+		var err error
+		var bucket int64
+		if j.iv == nil {
+			m, err = j.probe(s, b, i, d)
+		} else {
+			t := times.I64[i]
+			bucket = planner.FloorDiv(t, j.iv.width)
+			// The other side's times this row matches.
+			lo, hi := t+j.iv.lo, t+j.iv.hi
+			if s == 1 {
+				lo, hi = t-j.iv.hi, t-j.iv.lo
+			}
+			for k := planner.FloorDiv(lo, j.iv.width); k <= planner.FloorDiv(hi, j.iv.width) && err == nil; k++ {
+				if k < j.iv.gone[1-s] {
+					continue
+				}
+				var n int64
+				n, err = j.probeBucket(s, b, i, d, k)
+				m += n
+			}
+		}
 		if err != nil {
 			return err
 		}
-		if j.keeps(s) && m == 0 {
+		if j.iv != nil && bucket < j.iv.gone[s] {
+			// Behind the other side's watermark: nothing to come can
+			// match it, so it is not kept.
+			if j.keeps(s) && m == 0 {
+				j.appendPadded(s, b, i, d)
+			}
+			continue
+		}
+		if j.keeps(s) && m == 0 && j.iv == nil {
 			j.appendPadded(s, b, i, d)
 		}
 		// The row's own bucket: its multiplicity changes by d; a new
 		// row's matches are what the probe found.
-		j.keyBuf[0] = byte(s)
+		j.bucketKey(s, bucket)
 		own, _, err := j.store.Get(j.keyBuf)
 		if err != nil {
 			return err
@@ -235,8 +314,13 @@ func (j *Join) push(s int, b *vec.Batch) error {
 // updates the matched rows' match counts when the other side is kept
 // unmatched, and returns how many rows (by multiplicity) matched.
 func (j *Join) probe(s int, b *vec.Batch, i int, d int64) (int64, error) {
+	return j.probeBucket(s, b, i, d, 0)
+}
+
+// probeBucket is probe over the other side's time bucket k.
+func (j *Join) probeBucket(s int, b *vec.Batch, i int, d int64, k int64) (int64, error) {
 	o := 1 - s
-	j.keyBuf[0] = byte(o)
+	j.bucketKey(o, k)
 	other, ok, err := j.store.Get(j.keyBuf)
 	if err != nil || !ok {
 		return 0, err
@@ -288,6 +372,8 @@ func (j *Join) probe(s int, b *vec.Batch, i int, d int64) (int64, error) {
 			before := e.matches
 			e.matches += d
 			switch {
+			case j.iv != nil:
+				// An interval join pads a row when it leaves unmatched.
 			case before == 0 && e.matches != 0:
 				err = j.appendPaddedRow(o, e.row, -e.mult)
 			case before != 0 && e.matches == 0:
@@ -390,7 +476,94 @@ func (s *JoinSide) Push(b *vec.Batch) error {
 	return s.j.push(s.side, b)
 }
 
-// OnWatermark stops at the join: its output has no event time.
-func (s *JoinSide) OnWatermark(int64) error { return nil }
+// OnWatermark stops at a regular join, whose output has no event time;
+// an interval join drops the rows it passes and passes on its own.
+func (s *JoinSide) OnWatermark(wm int64) error {
+	if s.j.iv == nil {
+		return nil
+	}
+	return s.j.onWatermark(s.side, wm)
+}
+
+// onWatermark moves side s's watermark: the other side's rows that no row
+// to come on s can match go (an outer join pads the unmatched ones), and
+// the output's watermark is the least time a joined row can still have.
+func (j *Join) onWatermark(s int, wm int64) error {
+	iv := j.iv
+	if wm <= iv.wm[s] {
+		return nil
+	}
+	iv.wm[s] = wm
+	o := 1 - s
+	// Side o's rows at t are done once wm > t + hi (o left) or
+	// wm > t - lo (o right): whole buckets of them.
+	var gone int64
+	if o == 0 {
+		gone = planner.FloorDiv(sat(wm, -iv.hi), iv.width)
+	} else {
+		gone = planner.FloorDiv(sat(wm, iv.lo), iv.width)
+	}
+	if gone > iv.gone[o] {
+		if err := j.expire(o, iv.gone[o], gone); err != nil {
+			return err
+		}
+		iv.gone[o] = gone
+		if err := j.flushOut(); err != nil {
+			return err
+		}
+	}
+	if iv.wm[0] == math.MinInt64 || iv.wm[1] == math.MinInt64 {
+		return nil
+	}
+	out := min(iv.wm[0], sat(iv.wm[1], -iv.hi))
+	if out <= iv.outWM {
+		return nil
+	}
+	iv.outWM = out
+	return j.out.OnWatermark(out)
+}
+
+// expire deletes side s's time buckets [from, to), first padding their
+// unmatched rows when s is kept unmatched.
+func (j *Join) expire(s int, from, to int64) error {
+	lo := keys.AppendInt64([]byte{byte(s)}, from)
+	hi := keys.AppendInt64([]byte{byte(s)}, to)
+	if from == math.MinInt64 {
+		lo = []byte{byte(s)}
+	}
+	if j.keeps(s) {
+		it := j.store.NewIter(lo, hi)
+		for ok := it.First(); ok; ok = it.Next() {
+			entries, err := decodeBucket(it.Value(), nil)
+			if err != nil {
+				it.Close()
+				return err
+			}
+			for _, e := range entries {
+				if e.matches == 0 {
+					if err := j.appendPaddedRow(s, e.row, e.mult); err != nil {
+						it.Close()
+						return err
+					}
+				}
+			}
+		}
+		if err := it.Close(); err != nil {
+			return err
+		}
+	}
+	return j.store.DeleteRange(lo, hi)
+}
+
+// sat is x + d, saturated at int64's ends.
+func sat(x, d int64) int64 {
+	switch {
+	case d > 0 && x > math.MaxInt64-d:
+		return math.MaxInt64
+	case d < 0 && x < math.MinInt64-d:
+		return math.MinInt64
+	}
+	return x + d
+}
 func (s *JoinSide) OnBarrier(uint64) error  { return nil }
 func (s *JoinSide) Close() error            { return nil }

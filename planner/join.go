@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -46,6 +47,8 @@ type Join struct {
 	LeftKeys, RightKeys []Expr
 	// Cond is the rest of the join condition, or nil.
 	Cond Expr
+	// Interval, when set, makes this an interval join: see JoinInterval.
+	Interval *JoinInterval
 	// conds are the conditions while the FROM clause is being planned;
 	// finishJoins turns them into keys, pushed-down filters and Cond.
 	conds []Expr
@@ -53,16 +56,37 @@ type Join struct {
 
 var _ Node = (*Join)(nil)
 
+// JoinInterval bounds the event times of an interval join's matches: a
+// left row at time l matches right rows at times r with Lo <= r - l <= Hi
+// (µs), where l and r are the inputs' event-time columns, both inputs
+// append-only. The bounds come from the join's conditions (which keep
+// them), as in Flink: r BETWEEN l - INTERVAL '10' MINUTE AND l, pairs of
+// < <= > >=, or an equality of the two times (a window join's window_end).
+// A left row can match no right row once the right side's watermark has
+// passed l + Hi, nor a right row a left one once the left's has passed
+// r - Lo: the rows are then dropped, so the state holds about the rate
+// times the interval, and an outer join pads a row that leaves unmatched.
+// The output is append-only, with the left time as its event time.
+type JoinInterval struct {
+	LeftTime, RightTime int
+	Lo, Hi              int64
+}
+
 func (n *Join) Inputs() []Node { return []Node{n.Left, n.Right} }
 
 // EventTime is -1: a regular join pairs a new row with old ones, so its
 // output's times are not ordered by any watermark (as in Flink).
-func (n *Join) EventTime() int { return -1 }
+func (n *Join) EventTime() int {
+	if n.Interval != nil {
+		return n.Interval.LeftTime
+	}
+	return -1
+}
 
 // AppendOnly: an inner join of append-only inputs never retracts; an
 // outer join retracts its padded rows when a match arrives.
 func (n *Join) AppendOnly() bool {
-	return n.Kind == InnerJoin && n.Left.AppendOnly() && n.Right.AppendOnly()
+	return n.Interval != nil || n.Kind == InnerJoin && n.Left.AppendOnly() && n.Right.AppendOnly()
 }
 
 func (n *Join) Columns() []catalog.Column {
@@ -80,7 +104,11 @@ func (n *Join) Columns() []catalog.Column {
 
 func (n *Join) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Join %s", n.Kind)
+	b.WriteString("Join ")
+	if n.Interval != nil {
+		b.WriteString("INTERVAL ")
+	}
+	b.WriteString(n.Kind.String())
 	if len(n.LeftKeys) > 0 {
 		keys := make([]string, len(n.LeftKeys))
 		for i := range n.LeftKeys {
@@ -93,7 +121,13 @@ func (n *Join) String() string {
 	if n.Cond != nil {
 		fmt.Fprintf(&b, " cond=%s", n.Cond)
 	}
-	b.WriteString(" state=[left rows by key, right rows by key]")
+	if iv := n.Interval; iv != nil {
+		lc, rc := n.Left.Columns()[iv.LeftTime].Name, n.Right.Columns()[iv.RightTime].Name
+		fmt.Fprintf(&b, " between=[right %s - left %s in %s .. %s]", rc, lc, ival(iv.Lo), ival(iv.Hi))
+		b.WriteString(" state=[left and right rows by key and time, dropped as the other side's watermark passes them]")
+	} else {
+		b.WriteString(" state=[left rows by key, right rows by key]")
+	}
 	if n.AppendOnly() {
 		b.WriteString(" append-only")
 	} else {
@@ -371,7 +405,10 @@ func finishJoins(q *parser.Query, n Node, mode Mode, at ast.Node) (Node, error) 
 		if y.Right, err = finishJoins(q, y.Right, mode, at); err != nil {
 			return nil, err
 		}
-		if mode == Streaming && len(y.LeftKeys) == 0 && !bounded(y.Left) && !bounded(y.Right) {
+		if mode == Streaming {
+			y.Interval = intervalOf(&y)
+		}
+		if mode == Streaming && len(y.LeftKeys) == 0 && y.Interval == nil && !bounded(y.Left) && !bounded(y.Right) {
 			return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(at),
 				"a join with no equality condition between two unbounded streams (%s and %s) would keep every row of both and pair each new row with all of them: join on an equality of their columns, or join a table", describe(y.Left), describe(y.Right))
 		}
@@ -542,4 +579,101 @@ func splitAnd(e Expr) []Expr {
 		return append(splitAnd(c.Args[0]), splitAnd(c.Args[1])...)
 	}
 	return []Expr{e}
+}
+
+// intervalOf finds the time bounds that make j an interval join, or nil:
+// both inputs append-only with event times, and conditions that bound
+// the right time minus the left one from both sides.
+func intervalOf(j *Join) *JoinInterval {
+	lt, rt := j.Left.EventTime(), j.Right.EventTime()
+	if lt < 0 || rt < 0 || !j.Left.AppendOnly() || !j.Right.AppendOnly() {
+		return nil
+	}
+	nl := len(j.Left.Columns())
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	for i := range j.LeftKeys {
+		l, lok := timeOffset(j.LeftKeys[i])
+		r, rok := timeOffset(j.RightKeys[i])
+		if lok && rok && l.col == lt && r.col == rt {
+			lo, hi = max(lo, l.off-r.off), min(hi, l.off-r.off)
+		}
+	}
+	if j.Cond != nil {
+		for _, c := range splitAnd(j.Cond) {
+			call, ok := c.(*Call)
+			if !ok || len(call.Args) != 2 {
+				continue
+			}
+			x, xok := timeOffset(call.Args[0])
+			y, yok := timeOffset(call.Args[1])
+			if !xok || !yok {
+				continue
+			}
+			// Normalize to (l + a) op (r + b), flipping op when x is the
+			// right side's time.
+			fn := call.Fn
+			switch {
+			case x.col == lt && y.col == nl+rt:
+			case x.col == nl+rt && y.col == lt:
+				x, y = y, x
+				fn = map[Func]Func{FnLt: FnGt, FnLe: FnGe, FnGt: FnLt, FnGe: FnLe, FnEq: FnEq}[fn]
+			default:
+				continue
+			}
+			d := x.off - y.off // l + a op r + b  <=>  r - l (op flipped) a - b
+			switch fn {
+			case FnLe:
+				lo = max(lo, d)
+			case FnLt:
+				lo = max(lo, d+1)
+			case FnGe:
+				hi = min(hi, d)
+			case FnGt:
+				hi = min(hi, d-1)
+			case FnEq:
+				lo, hi = max(lo, d), min(hi, d)
+			}
+		}
+	}
+	if lo == math.MinInt64 || hi == math.MaxInt64 {
+		return nil
+	}
+	return &JoinInterval{LeftTime: lt, RightTime: rt, Lo: lo, Hi: hi}
+}
+
+// colOffset is a time column plus a constant interval.
+type colOffset struct {
+	col int
+	off int64
+}
+
+// timeOffset matches ts, ts + INTERVAL c and ts - INTERVAL c (through
+// casts between timestamp precisions).
+func timeOffset(e Expr) (colOffset, bool) {
+	switch x := e.(type) {
+	case *ColRef:
+		return colOffset{col: x.Idx}, x.T.Kind == types.Timestamp
+	case *Cast:
+		if x.T.Kind == types.Timestamp && x.X.Type().Kind == types.Timestamp {
+			return timeOffset(x.X)
+		}
+	case *Call:
+		if (x.Fn == FnAdd || x.Fn == FnSub) && len(x.Args) == 2 {
+			c, ok := x.Args[1].(*Const)
+			if !ok || c.Null || c.T.Kind != types.Interval {
+				return colOffset{}, false
+			}
+			t, ok := timeOffset(x.Args[0])
+			if !ok {
+				return colOffset{}, false
+			}
+			if x.Fn == FnAdd {
+				t.off += c.I
+			} else {
+				t.off -= c.I
+			}
+			return t, true
+		}
+	}
+	return colOffset{}, false
 }
