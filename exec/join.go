@@ -565,5 +565,6 @@ func sat(x, d int64) int64 {
 	}
 	return x + d
 }
+
 func (s *JoinSide) OnBarrier(uint64) error { return nil }
 func (s *JoinSide) Close() error           { return nil }
