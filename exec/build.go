@@ -20,6 +20,9 @@ type Pipeline struct {
 	Inputs []Input
 	Aggs   []*Aggregate
 	Joins  []*Join
+	// Lookups are the tables lookup joins read, which the caller gives
+	// them (LookupJoin.SetTable).
+	Lookups []Lookup
 	// states counts the stateful operators, which number their namespaces.
 	states int
 	// Errors collects the expressions' errors on single rows.
@@ -34,6 +37,12 @@ type Pipeline struct {
 type Input struct {
 	Rel *catalog.Relation
 	Op  Operator
+}
+
+// Lookup is a lookup join of a plan and the table it reads.
+type Lookup struct {
+	Rel *catalog.Relation
+	J   *LookupJoin
 }
 
 // States is the number of stateful operators, whose state is in the
@@ -223,6 +232,11 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		p.Inputs = append(p.Inputs, Input{Rel: n.Rel, Op: out})
 		return out, nil
 	case *planner.Join:
+		if n.Lookup {
+			j := NewLookupJoin(n, out, p.Errors)
+			p.Lookups = append(p.Lookups, Lookup{Rel: n.Right.(*planner.Scan).Rel, J: j})
+			return p.build(n.Left, ns, j)
+		}
 		p.states++
 		j := NewJoin(n, ns(p.states), out, p.Errors)
 		p.Joins = append(p.Joins, j)

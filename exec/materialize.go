@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
@@ -69,6 +70,7 @@ type Materialize struct {
 
 	key, val []byte
 	key2     []byte // pushKeyed's look-ahead
+	lkey     []byte // Lookup's
 	buf      *vec.Batch
 	seq      uint64 // next segment number; 0 until read from state
 	rows     int64  // rows in the segments
@@ -582,4 +584,25 @@ func (m *Materialize) Rows() int64 {
 		return m.rows
 	}
 	return m.Stats().Keys
+}
+
+// Lookup appends to cols the row of a table whose primary key is row i of
+// key (one vector a key column, in PRIMARY KEY order, of the columns'
+// types) and reports whether there is one: a lookup join's read.
+func (m *Materialize) Lookup(key []*vec.Vec, i int, cols []vec.Vec) (bool, error) {
+	if m.pk == nil {
+		return false, errors.New("exec: lookup in a relation without a primary key")
+	}
+	m.lkey = m.lkey[:0]
+	for _, v := range key {
+		m.lkey = encodeValue(m.lkey, v, i)
+	}
+	v, ok, err := m.cache.Get(m.lkey)
+	if err != nil || !ok {
+		return false, err
+	}
+	if _, err := decodeRow(v, cols); err != nil {
+		return false, fmt.Errorf("exec: corrupt row in materialized state: %w", err)
+	}
+	return true, nil
 }

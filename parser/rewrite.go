@@ -93,6 +93,12 @@ const NoLimit = "18446744073709551615"
 // limit (the protocol counts them in an int16).
 const MaxParams = 65535
 
+// afterTable are the words that may follow a FROM item where an alias
+// could stand.
+var afterTable = map[string]bool{"on": true, "using": true, "where": true, "join": true, "left": true, "right": true,
+	"full": true, "inner": true, "cross": true, "natural": true, "group": true, "order": true, "limit": true,
+	"union": true, "having": true, "emit": true, "window": true, "offset": true, "except": true, "intersect": true}
+
 // FullJoinWord is what FULL [OUTER] JOIN becomes for TiDB, which reads it
 // as a join with StraightJoin set.
 const FullJoinWord = "STRAIGHT_JOIN"
@@ -208,6 +214,30 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				end = next(2).end
 			}
 			edits = append(edits, edit{t.pos, end, FullJoinWord})
+		case t.is("for") && next(1).is("system_time") && next(2).is("as") && next(3).is("of"):
+			// Flink's lookup join, t FOR SYSTEM_TIME AS OF x [AS] alias,
+			// is TiDB's stale read, t [AS] alias AS OF TIMESTAMP x.
+			e := i + 4
+			for e < len(toks) && toks[e].kind == tIdent && (e == i+4 || toks[e-1].is(".")) {
+				if e+1 < len(toks) && toks[e+1].is(".") {
+					e += 2
+					continue
+				}
+				e++
+			}
+			if e == i+4 {
+				return sqlerr.At(sqlerr.Syntax, r.base+toks[min(e, len(toks)-1)].pos+1, "FOR SYSTEM_TIME AS OF needs a column of the stream (its PROCTIME() attribute)")
+			}
+			at := toks[e-1].end
+			switch {
+			case e+1 < len(toks) && toks[e].is("as") && toks[e+1].kind == tIdent:
+				at = toks[e+1].end
+			case e < len(toks) && (toks[e].kind == tIdent || toks[e].kind == tQuoted) && !afterTable[strings.ToLower(toks[e].text)]:
+				at = toks[e].end
+			}
+			edits = append(edits, edit{t.pos, toks[e-1].end, ""},
+				edit{at, at, " AS OF TIMESTAMP " + r.src[toks[i+4].pos:toks[e-1].end]})
+			i = e - 1
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:

@@ -49,6 +49,13 @@ type Join struct {
 	Cond Expr
 	// Interval, when set, makes this an interval join: see JoinInterval.
 	Interval *JoinInterval
+	// Lookup makes this a lookup join (FOR SYSTEM_TIME AS OF): Right is
+	// a table read by its primary key as each left row arrives, and
+	// LookupKeys, over Left's columns, are that key's values in PRIMARY
+	// KEY order. The table's later changes change nothing already
+	// joined, and the join keeps no state.
+	Lookup     bool
+	LookupKeys []Expr
 	// conds are the conditions while the FROM clause is being planned;
 	// finishJoins turns them into keys, pushed-down filters and Cond.
 	conds []Expr
@@ -77,8 +84,11 @@ func (n *Join) Inputs() []Node { return []Node{n.Left, n.Right} }
 // EventTime is -1: a regular join pairs a new row with old ones, so its
 // output's times are not ordered by any watermark (as in Flink).
 func (n *Join) EventTime() int {
-	if n.Interval != nil {
+	switch {
+	case n.Interval != nil:
 		return n.Interval.LeftTime
+	case n.Lookup:
+		return n.Left.EventTime()
 	}
 	return -1
 }
@@ -86,6 +96,9 @@ func (n *Join) EventTime() int {
 // AppendOnly: an inner join of append-only inputs never retracts; an
 // outer join retracts its padded rows when a match arrives.
 func (n *Join) AppendOnly() bool {
+	if n.Lookup {
+		return n.Left.AppendOnly()
+	}
 	return n.Interval != nil || n.Kind == InnerJoin && n.Left.AppendOnly() && n.Right.AppendOnly()
 }
 
@@ -105,8 +118,11 @@ func (n *Join) Columns() []catalog.Column {
 func (n *Join) String() string {
 	var b strings.Builder
 	b.WriteString("Join ")
-	if n.Interval != nil {
+	switch {
+	case n.Interval != nil:
 		b.WriteString("INTERVAL ")
+	case n.Lookup:
+		b.WriteString("LOOKUP ")
 	}
 	b.WriteString(n.Kind.String())
 	if len(n.LeftKeys) > 0 {
@@ -121,7 +137,9 @@ func (n *Join) String() string {
 	if n.Cond != nil {
 		fmt.Fprintf(&b, " cond=%s", n.Cond)
 	}
-	if iv := n.Interval; iv != nil {
+	if n.Lookup {
+		b.WriteString(" state=[none: each left row reads the right table's current row by its primary key]")
+	} else if iv := n.Interval; iv != nil {
 		lc, rc := n.Left.Columns()[iv.LeftTime].Name, n.Right.Columns()[iv.RightTime].Name
 		fmt.Fprintf(&b, " between=[right %s - left %s in %s .. %s]", rc, lc, ival(iv.Lo), ival(iv.Hi))
 		b.WriteString(" state=[left and right rows by key and time, dropped as the other side's watermark passes them]")
@@ -193,6 +211,13 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode) (Node, []scopeCo
 		}
 	}
 	jn := &Join{Left: l, Right: r}
+	if ts, ok := j.Right.(*ast.TableSource); ok {
+		if tn, ok := ts.Source.(*ast.TableName); ok && tn.AsOf != nil {
+			if err := p.lookupSide(q, j, tn, jn, ls, mode); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	switch {
 	case j.StraightJoin:
 		jn.Kind = FullJoin // the front end's spelling of FULL JOIN
@@ -239,6 +264,69 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode) (Node, []scopeCo
 		return jn, scope, nil
 	}
 	return p.joinUsing(q, j, jn, b, using)
+}
+
+// lookupSide checks t FOR SYSTEM_TIME AS OF x, the right side of j: x
+// must be a processing-time attribute of the left side and t a table
+// with a primary key. Ad hoc, it is a plain join of the current rows.
+func (p *Planner) lookupSide(q *parser.Query, j *ast.Join, tn *ast.TableName, jn *Join, ls []scopeCol, mode Mode) error {
+	lb := &binder{q: q, cols: jn.Left.Columns(), scope: ls, params: p.Params}
+	x, err := lb.expr(tn.AsOf.TsExpr)
+	if err != nil {
+		return err
+	}
+	if c, ok := x.(*ColRef); !ok || !lb.cols[c.Idx].ProcTime {
+		return sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(tn.AsOf.TsExpr),
+			"FOR SYSTEM_TIME AS OF needs a processing-time attribute of the stream (a column AS PROCTIME()); joins with a table's version as of event time are not supported")
+	}
+	scan, ok := jn.Right.(*Scan)
+	if !ok || scan.Rel.Kind != parser.KindTable || len(scan.Rel.PrimaryKey) == 0 {
+		return sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Right),
+			"FOR SYSTEM_TIME AS OF reads a table by its PRIMARY KEY: %q is not a table with one", tn.Name.O)
+	}
+	if j.Tp == ast.RightJoin || j.StraightJoin {
+		return sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Right), "a lookup join keeps the stream's rows: use JOIN or LEFT JOIN")
+	}
+	jn.Lookup = mode == Streaming
+	return nil
+}
+
+// finishLookup orders a lookup join's keys by the table's primary key;
+// equalities on other columns join the residual condition.
+func finishLookup(q *parser.Query, y *Join, at ast.Node) error {
+	rel := y.Right.(*Scan).Rel
+	nl := len(y.Left.Columns())
+	y.LookupKeys = make([]Expr, len(rel.PrimaryKey))
+	for i := range y.LeftKeys {
+		col := -1
+		switch r := y.RightKeys[i].(type) {
+		case *ColRef:
+			col = r.Idx
+		case *Cast:
+			if c, ok := r.X.(*ColRef); ok {
+				col = c.Idx
+			}
+		}
+		k := slices.Index(rel.PrimaryKey, col)
+		if k < 0 || y.LookupKeys[k] != nil {
+			y.Cond = and(y.Cond, &Call{Fn: FnEq, Args: []Expr{y.LeftKeys[i], shift(y.RightKeys[i], nl)}, T: types.Boolean})
+			continue
+		}
+		// The key's value in the column's own type, as the table stores it.
+		pkType := rel.Columns[col].Type
+		lk := y.LeftKeys[i]
+		if lt := lk.Type(); lt.Kind != pkType.Kind || lt.Kind == types.Decimal && lt.Scale != pkType.Scale {
+			lk = &Cast{X: lk, T: pkType} // (integers and strings encode alike whatever their width)
+		}
+		y.LookupKeys[k] = lk
+	}
+	for k, e := range y.LookupKeys {
+		if e == nil {
+			return sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(at),
+				"a lookup join reads %q by its PRIMARY KEY: the ON condition needs an equality on %s", rel.Name, rel.Columns[rel.PrimaryKey[k]].Name)
+		}
+	}
+	return nil
 }
 
 // joinUsing adds the conditions of USING (names) to jn and projects the
@@ -351,7 +439,7 @@ func pushFilter(n Node, pred Expr) Node {
 		switch {
 		case !r && (x.Kind == InnerJoin || x.Kind == LeftJoin):
 			y.Left = pushFilter(x.Left, pred)
-		case !l && (x.Kind == InnerJoin || x.Kind == RightJoin):
+		case !l && (x.Kind == InnerJoin || x.Kind == RightJoin) && !x.Lookup:
 			y.Right = pushFilter(x.Right, shift(pred, -nl))
 		case x.Kind == InnerJoin:
 			y.conds = append(slices.Clone(x.conds), pred)
@@ -392,7 +480,7 @@ func finishJoins(q *parser.Query, n Node, mode Mode, at ast.Node) (Node, error) 
 				// In ON, a condition on the side whose rows are not kept
 				// unmatched filters that side.
 				y.Left = pushFilter(y.Left, c)
-			case !l && (x.Kind == InnerJoin || x.Kind == LeftJoin):
+			case !l && (x.Kind == InnerJoin || x.Kind == LeftJoin) && !x.Lookup:
 				y.Right = pushFilter(y.Right, shift(c, -nl))
 			default:
 				y.Cond = and(y.Cond, c)
@@ -405,10 +493,14 @@ func finishJoins(q *parser.Query, n Node, mode Mode, at ast.Node) (Node, error) 
 		if y.Right, err = finishJoins(q, y.Right, mode, at); err != nil {
 			return nil, err
 		}
-		if mode == Streaming {
+		if y.Lookup {
+			if err := finishLookup(q, &y, at); err != nil {
+				return nil, err
+			}
+		} else if mode == Streaming {
 			y.Interval = intervalOf(&y)
 		}
-		if mode == Streaming && len(y.LeftKeys) == 0 && y.Interval == nil && !bounded(y.Left) && !bounded(y.Right) {
+		if mode == Streaming && len(y.LeftKeys) == 0 && y.Interval == nil && !y.Lookup && !bounded(y.Left) && !bounded(y.Right) {
 			return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(at),
 				"a join with no equality condition between two unbounded streams (%s and %s) would keep every row of both and pair each new row with all of them: join on an equality of their columns, or join a table", describe(y.Left), describe(y.Right))
 		}

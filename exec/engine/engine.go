@@ -127,6 +127,8 @@ type entry struct {
 	pipe     *exec.Pipeline
 	upstream *entry
 	ins      []viewInput
+	// lookups are the tables a view's lookup joins read.
+	lookups []*entry
 	// lateTable keeps the rows that arrived behind the watermark
 	// (late_rows = 'keep').
 	lateTable *entry
@@ -684,8 +686,17 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		}
 		ins[i].up = up
 	}
+	var lookups []*entry
+	for _, l := range pipe.Lookups {
+		t, ok := e.lookup(l.Rel.Name)
+		if !ok || t.mat == nil {
+			return "", sqlerr.New(sqlerr.UndefinedTable, "table %q was dropped", l.Rel.Name)
+		}
+		l.J.SetTable(t.mat)
+		lookups = append(lookups, t)
+	}
 	up := ins[0].up
-	x := &entry{rel: rel, mat: mat, out: &mat.Out, pipe: pipe, upstream: up, df: up.df}
+	x := &entry{rel: rel, mat: mat, out: &mat.Out, pipe: pipe, upstream: up, df: up.df, lookups: lookups}
 	guard := &viewGuard{op: pipe.Entry, x: x}
 	for i, in := range pipe.Inputs {
 		ins[i].op = &viewGuard{op: in.Op, x: x}
@@ -698,9 +709,13 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		return "", err // nothing was started or written
 	}
 	// A view that reads several roots (a join) runs them under one lock.
+	// A lookup join reads its table's rows under the table's lock, too.
 	dfs := make([]*dataflow, len(ins))
 	for i, in := range ins {
 		dfs[i] = in.up.df
+	}
+	for _, t := range lookups {
+		dfs = append(dfs, t.df)
 	}
 	mergeGroups(dfs)
 	reads := planner.ScanReads(rel.Query.(planner.Node))
@@ -812,7 +827,8 @@ func (e *Engine) dependents(name string) []string {
 	defer e.mu.RUnlock()
 	var out []string
 	for n, x := range e.rels {
-		if x.upstream != nil && x.upstream.rel.Name == name || slices.ContainsFunc(x.ins, func(in viewInput) bool { return in.up.rel.Name == name }) {
+		if x.upstream != nil && x.upstream.rel.Name == name || slices.ContainsFunc(x.ins, func(in viewInput) bool { return in.up.rel.Name == name }) ||
+			slices.ContainsFunc(x.lookups, func(t *entry) bool { return t.rel.Name == name }) {
 			out = append(out, n)
 			continue
 		}
