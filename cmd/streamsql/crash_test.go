@@ -69,6 +69,12 @@ CREATE MATERIALIZED VIEW t_hop EMIT ON WINDOW CLOSE AS
   SELECT window_start, COUNT(*) AS n, SUM(seq) AS s FROM t GROUP BY HOP(ts, INTERVAL '20' SECOND, INTERVAL '1' MINUTE);
 CREATE MATERIALIZED VIEW t_par WITH (parallelism = 2) AS
   SELECT k, window_start, COUNT(*) AS n, MAX(seq) AS mx FROM t GROUP BY k, HOP(ts, INTERVAL '20' SECOND, INTERVAL '1' MINUTE);
+CREATE SOURCE gen3 (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH (connector = 'datagen', rows_per_second = 0, max_rows = 6000, seed = 5, fields.id.kind = 'sequence');
+CREATE MATERIALIZED VIEW t_join AS
+  SELECT t.k, COUNT(*) AS n, SUM(g.id) AS s FROM t JOIN gen3 g ON t.seq = g.id % 3000 GROUP BY t.k;
+CREATE MATERIALIZED VIEW t_ij AS
+  SELECT a.k, COUNT(*) AS n FROM t a JOIN t b ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '2' SECOND GROUP BY a.k;
 `
 
 // ddl is crashDDL with the broker's address.
@@ -87,6 +93,8 @@ var finalQueries = []string{
 	"SELECT * FROM t_sess ORDER BY k, window_start",
 	"SELECT * FROM t_hop ORDER BY window_start",
 	"SELECT * FROM t_par ORDER BY k, window_start",
+	"SELECT * FROM t_join ORDER BY k",
+	"SELECT * FROM t_ij ORDER BY k",
 }
 
 // crashOrders is how many records the orders topic holds.
