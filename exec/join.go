@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
@@ -15,21 +16,27 @@ import (
 )
 
 // Join is the regular join of two changelogs (planner.Join). Each side's
-// rows are kept in the state backend, through the one write-back cache,
-// in a bucket per join key: the key [side, key values] holds every row of
-// that side with those key values, each with its multiplicity and, for
-// the outer joins, the number of the other side's rows it matches. A
-// change on one side reads the other side's bucket once, emits the joined
-// rows times their multiplicities, and rewrites its own bucket; so a
-// retraction retracts exactly the rows its insert produced, and an outer
-// join's padded row comes and goes as a row's matches go from none to
-// some and back.
+// rows are kept in a bucket per join key: [side, key values] holds every
+// row of that side with those key values, each with its multiplicity and,
+// for the outer joins, the number of the other side's rows it matches. A
+// change on one side reads the other side's bucket, emits the joined rows
+// times their multiplicities, and adds to (or takes from) its own bucket;
+// so a retraction retracts exactly the rows its insert produced, and an
+// outer join's padded row comes and goes as a row's matches go from none
+// to some and back.
+//
+// Buckets are cached decoded (at most state_cache_size of them after a
+// batch), so a row added to a hot key costs an append, not a rewrite of
+// its bucket; the changed ones reach the backend at Flush (before every
+// checkpoint) or when the cache overflows, through the write-back cache,
+// as one Apply.
 //
 // A row with a NULL key matches nothing and is kept nowhere: an outer
 // join pads it at once.
 //
-// Its output has no event time, so watermarks stop here (as in Flink: a
-// regular join pairs new rows with old ones).
+// A regular join's output has no event time, so watermarks stop here (as
+// in Flink: it pairs new rows with old ones); an interval join's has one
+// (see intervalState).
 type Join struct {
 	kind  planner.JoinKind
 	keys  [2][]Evaluator
@@ -38,17 +45,23 @@ type Join struct {
 	store *writeback.Cache
 	out   Operator
 	sides [2]*JoinSide
+	// stored[s] lists the columns of side s that its stored rows keep
+	// (nil: all): the others nothing above the join reads.
+	stored [2][]int
 	// iv is set for an interval join.
 	iv *intervalState
+	// buckets caches decoded buckets by key, dirty lists the changed
+	// ones; at most maxCached stay cached after a batch.
+	buckets   map[string]*bucket
+	dirty     []string
+	maxCached int
 	// Scratch: the output batch, the candidates the condition judges,
 	// key and row encodings and the buckets being rewritten.
 	outB, cand    *vec.Batch
 	keyBuf, rowB  []byte
-	other, own    []byte
+	own           []byte
 	keyVecs       []*vec.Vec
-	entries       []bucketEntry
 	matchedIdx    []int
-	candEntry     []int
 	emitThreshold int
 }
 
@@ -86,6 +99,7 @@ const joinBatchRows = 4096
 func NewJoin(p *planner.Join, store state.Store, out Operator, errs *RowErrors) *Join {
 	lt, rt := catalog.Types(p.Left.Columns()), catalog.Types(p.Right.Columns())
 	j := &Join{kind: p.Kind, width: [2]int{len(lt), len(rt)}, store: writeback.New(store), out: out,
+		buckets: map[string]*bucket{}, maxCached: writeback.DefaultLimit,
 		outB: vec.NewBatch(append(append([]types.T{}, lt...), rt...), 64), emitThreshold: joinBatchRows}
 	for i := range p.LeftKeys {
 		j.keys[0] = append(j.keys[0], Compile(p.LeftKeys[i], errs))
@@ -96,6 +110,16 @@ func NewJoin(p *planner.Join, store state.Store, out Operator, errs *RowErrors) 
 		j.cand = vec.NewBatch(j.outB.Types(), 64)
 	}
 	j.sides = [2]*JoinSide{{j: j, side: 0}, {j: j, side: 1}}
+	for s, keep := range [2][]bool{p.LeftStored, p.RightStored} {
+		if keep != nil && slices.Contains(keep, false) {
+			j.stored[s] = []int{}
+			for c, k := range keep {
+				if k {
+					j.stored[s] = append(j.stored[s], c)
+				}
+			}
+		}
+	}
 	if iv := p.Interval; iv != nil {
 		// Buckets half the interval wide (at least a second): a probe
 		// reads at most three or four, and a row stays at most half an
@@ -184,6 +208,40 @@ func (j *Join) encodeKey(s int, i int) (null bool) {
 	return false
 }
 
+// encodeRow appends row i of b, of side s, as the bucket stores it: the
+// columns the side stores, in the plain encoding.
+func (j *Join) encodeRow(buf []byte, s int, b *vec.Batch, i int) []byte {
+	if j.stored[s] == nil {
+		return appendPlainRow(buf, b.Cols, i)
+	}
+	for _, c := range j.stored[s] {
+		buf = appendPlainRow(buf, b.Cols[c:c+1], i)
+	}
+	return buf
+}
+
+// decodeRow appends a stored row of side s to cols (that side's), NULL
+// where the side does not store a column.
+func (j *Join) decodeRow(row []byte, s int, cols []vec.Vec) error {
+	if j.stored[s] == nil {
+		_, err := decodePlainRow(row, cols)
+		return err
+	}
+	next := 0
+	for c := range cols {
+		if next < len(j.stored[s]) && j.stored[s][next] == c {
+			var err error
+			if row, err = decodePlainRow(row, cols[c:c+1]); err != nil {
+				return err
+			}
+			next++
+			continue
+		}
+		cols[c].AppendNull()
+	}
+	return nil
+}
+
 // keyParts is where the key values start in keyBuf.
 func (j *Join) keyParts() int {
 	if j.iv != nil {
@@ -198,6 +256,48 @@ func (j *Join) bucketKey(s int, k int64) {
 	j.keyBuf[0] = byte(s)
 	if j.iv != nil {
 		keys.AppendInt64(j.keyBuf[1:1], k)
+	}
+}
+
+// bucket is one decoded bucket of the join's cache: the rows of a side
+// with one key (and time bucket). dirty says the store has not seen its
+// change yet.
+type bucket struct {
+	ents  []bucketEntry
+	dirty bool
+}
+
+// bucket returns the decoded bucket of key (keyBuf), reading the store on
+// a miss; nil when absent and !create.
+func (j *Join) bucket(key []byte, create bool) (*bucket, error) {
+	if bk, ok := j.buckets[string(key)]; ok {
+		return bk, nil
+	}
+	v, ok, err := j.store.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok && !create {
+		return nil, nil
+	}
+	bk := &bucket{}
+	if ok {
+		if bk.ents, err = decodeBucket(v, nil); err != nil {
+			return nil, err
+		}
+		for k := range bk.ents { // the store's value lives until its next write
+			bk.ents[k].row = append([]byte(nil), bk.ents[k].row...)
+		}
+	}
+	j.buckets[string(key)] = bk
+	return bk, nil
+}
+
+// touch marks a bucket changed.
+func (j *Join) touch(key []byte, bk *bucket) {
+	if !bk.dirty {
+		bk.dirty = true
+		j.dirty = append(j.dirty, string(key))
 	}
 }
 
@@ -219,33 +319,29 @@ func (j *Join) push(s int, b *vec.Batch) error {
 			}
 			continue
 		}
-		j.rowB = appendPlainRow(j.rowB[:0], b.Cols, i)
 		var m int64
 		var err error
-		var bucket int64
+		var tb int64
 		if j.iv == nil {
-			m, err = j.probe(s, b, i, d)
+			m, err = j.probe(s, b, i, d, 0)
 		} else {
 			t := times.I64[i]
-			bucket = planner.FloorDiv(t, j.iv.width)
+			tb = planner.FloorDiv(t, j.iv.width)
 			// The other side's times this row matches.
 			lo, hi := t+j.iv.lo, t+j.iv.hi
 			if s == 1 {
 				lo, hi = t-j.iv.hi, t-j.iv.lo
 			}
-			for k := planner.FloorDiv(lo, j.iv.width); k <= planner.FloorDiv(hi, j.iv.width) && err == nil; k++ {
-				if k < j.iv.gone[1-s] {
-					continue
-				}
+			for k := max(planner.FloorDiv(lo, j.iv.width), j.iv.gone[1-s]); k <= planner.FloorDiv(hi, j.iv.width) && err == nil; k++ {
 				var n int64
-				n, err = j.probeBucket(s, b, i, d, k)
+				n, err = j.probe(s, b, i, d, k)
 				m += n
 			}
 		}
 		if err != nil {
 			return err
 		}
-		if j.iv != nil && bucket < j.iv.gone[s] {
+		if j.iv != nil && tb < j.iv.gone[s] {
 			// Behind the other side's watermark: nothing to come can
 			// match it, so it is not kept.
 			if j.keeps(s) && m == 0 {
@@ -256,48 +352,7 @@ func (j *Join) push(s int, b *vec.Batch) error {
 		if j.keeps(s) && m == 0 && j.iv == nil {
 			j.appendPadded(s, b, i, d)
 		}
-		// The row's own bucket: its multiplicity changes by d; a new
-		// row's matches are what the probe found.
-		j.bucketKey(s, bucket)
-		own, _, err := j.store.Get(j.keyBuf)
-		if err != nil {
-			return err
-		}
-		j.own = j.own[:0]
-		found := false
-		for len(own) > 0 {
-			n, k := binary.Uvarint(own)
-			if k <= 0 || uint64(len(own)-k) < n {
-				return errBucket
-			}
-			row := own[k : k+int(n)]
-			rest := own[k+int(n):]
-			mult, k1 := binary.Varint(rest)
-			if k1 <= 0 {
-				return errBucket
-			}
-			matches, k2 := binary.Varint(rest[k1:])
-			if k2 <= 0 {
-				return errBucket
-			}
-			own = rest[k1+k2:]
-			if !found && string(row) == string(j.rowB) {
-				found = true
-				if mult += d; mult == 0 {
-					continue
-				}
-			}
-			j.own = appendEntry(j.own, row, mult, matches)
-		}
-		if !found {
-			j.own = appendEntry(j.own, j.rowB, d, m)
-		}
-		if len(j.own) == 0 {
-			err = j.store.Delete(j.keyBuf)
-		} else {
-			err = j.store.Put(j.keyBuf, j.own)
-		}
-		if err != nil {
+		if err := j.keep(s, b, i, d, m, tb); err != nil {
 			return err
 		}
 		if j.outB.N >= j.emitThreshold {
@@ -306,42 +361,82 @@ func (j *Join) push(s int, b *vec.Batch) error {
 			}
 		}
 	}
+	if len(j.buckets) > j.maxCached {
+		if err := j.evict(); err != nil {
+			return err
+		}
+	}
 	return j.flushOut()
 }
 
-// probe joins row i of side s (diff d) with the other side's bucket of
-// its key (in j.keyBuf, side byte aside): it appends the joined rows,
-// updates the matched rows' match counts when the other side is kept
-// unmatched, and returns how many rows (by multiplicity) matched.
-func (j *Join) probe(s int, b *vec.Batch, i int, d int64) (int64, error) {
-	return j.probeBucket(s, b, i, d, 0)
+// keep changes row i's multiplicity in its bucket by d. An addition is
+// a new entry (an equal row's entry joins alike, so none is looked for),
+// with the m matches the probe found; a retraction takes from an equal
+// row's entry.
+func (j *Join) keep(s int, b *vec.Batch, i int, d, m, tb int64) error {
+	j.bucketKey(s, tb)
+	bk, err := j.bucket(j.keyBuf, d > 0)
+	if err != nil {
+		return err
+	}
+	j.rowB = j.encodeRow(j.rowB[:0], s, b, i)
+	if d > 0 {
+		bk.ents = append(bk.ents, bucketEntry{row: append([]byte(nil), j.rowB...), mult: d, matches: m})
+		j.touch(j.keyBuf, bk)
+		return nil
+	}
+	if bk == nil {
+		return nil // a retraction of a row never added
+	}
+	// Equal rows may sit in several entries: take from each in turn.
+	left := -d
+	for k := 0; k < len(bk.ents) && left > 0; {
+		e := &bk.ents[k]
+		if string(e.row) != string(j.rowB) {
+			k++
+			continue
+		}
+		take := min(e.mult, left)
+		e.mult -= take
+		left -= take
+		j.touch(j.keyBuf, bk)
+		if e.mult == 0 {
+			last := len(bk.ents) - 1
+			bk.ents[k] = bk.ents[last]
+			bk.ents = bk.ents[:last]
+			continue
+		}
+		k++
+	}
+	return nil
 }
 
-// probeBucket is probe over the other side's time bucket k.
-func (j *Join) probeBucket(s int, b *vec.Batch, i int, d int64, k int64) (int64, error) {
+// probe joins row i of side s (diff d) with the other side's bucket of
+// its key (in keyBuf), time bucket k: it appends the joined rows, updates
+// the matched rows' match counts when the other side is kept unmatched,
+// and returns how many rows (by multiplicity) matched.
+func (j *Join) probe(s int, b *vec.Batch, i int, d int64, k int64) (int64, error) {
 	o := 1 - s
 	j.bucketKey(o, k)
-	other, ok, err := j.store.Get(j.keyBuf)
-	if err != nil || !ok {
+	bk, err := j.bucket(j.keyBuf, false)
+	if err != nil || bk == nil || len(bk.ents) == 0 {
 		return 0, err
 	}
-	if j.entries, err = decodeBucket(other, j.entries); err != nil {
-		return 0, err
-	}
+	ents := bk.ents
 	matched := j.matchedIdx[:0]
 	if j.cond == nil {
-		for k := range j.entries {
+		for k := range ents {
 			matched = append(matched, k)
 		}
 	} else {
 		j.cand.Reset()
-		for k := range j.entries {
-			if err := j.appendJoined(j.cand, s, b, i, j.entries[k].row, 1); err != nil {
+		for k := range ents {
+			if err := j.appendJoined(j.cand, s, b, i, ents[k].row, 1); err != nil {
 				return 0, err
 			}
 		}
 		keep := j.cond.Eval(j.cand)
-		for k := range j.entries {
+		for k := range ents {
 			if keep.Bool[k] && !keep.IsNull(k) {
 				matched = append(matched, k)
 			}
@@ -350,7 +445,7 @@ func (j *Join) probeBucket(s int, b *vec.Batch, i int, d int64, k int64) (int64,
 	j.matchedIdx = matched
 	var m int64
 	for _, k := range matched {
-		e := &j.entries[k]
+		e := &ents[k]
 		m += e.mult
 		if j.cond != nil {
 			j.outB.AppendRow(j.cand, k, d*e.mult)
@@ -362,30 +457,25 @@ func (j *Join) probeBucket(s int, b *vec.Batch, i int, d int64, k int64) (int64,
 		return m, nil
 	}
 	// The matched rows of a side kept unmatched: a padded row goes when
-	// its first match comes and comes back when its last one goes.
-	j.other = j.other[:0]
-	mi := 0
-	for k := range j.entries {
-		e := j.entries[k]
-		if mi < len(matched) && matched[mi] == k {
-			mi++
-			before := e.matches
-			e.matches += d
-			switch {
-			case j.iv != nil:
-				// An interval join pads a row when it leaves unmatched.
-			case before == 0 && e.matches != 0:
-				err = j.appendPaddedRow(o, e.row, -e.mult)
-			case before != 0 && e.matches == 0:
-				err = j.appendPaddedRow(o, e.row, e.mult)
-			}
-			if err != nil {
-				return 0, err
-			}
+	// its first match comes and comes back when its last one goes (an
+	// interval join pads a row only when it leaves unmatched).
+	for _, k := range matched {
+		e := &ents[k]
+		before := e.matches
+		e.matches += d
+		switch {
+		case j.iv != nil:
+		case before == 0 && e.matches != 0:
+			err = j.appendPaddedRow(o, e.row, -e.mult)
+		case before != 0 && e.matches == 0:
+			err = j.appendPaddedRow(o, e.row, e.mult)
 		}
-		j.other = appendEntry(j.other, e.row, e.mult, e.matches)
+		if err != nil {
+			return 0, err
+		}
 	}
-	return m, j.store.Put(j.keyBuf, j.other)
+	j.touch(j.keyBuf, bk)
+	return m, nil
 }
 
 // appendJoined appends to out the join of row i of b (side s) with the
@@ -399,7 +489,7 @@ func (j *Join) appendJoined(out *vec.Batch, s int, b *vec.Batch, i int, row []by
 		out.Cols[lo+c].AppendFrom(&b.Cols[c], i)
 	}
 	o := 1 - s
-	if _, err := decodePlainRow(row, out.Cols[ro:ro+j.width[o]]); err != nil {
+	if err := j.decodeRow(row, o, out.Cols[ro:ro+j.width[o]]); err != nil {
 		return err
 	}
 	out.EndRow(d)
@@ -431,7 +521,7 @@ func (j *Join) appendPaddedRow(s int, row []byte, d int64) error {
 	for c := 0; c < off; c++ {
 		j.outB.Cols[c].AppendNull()
 	}
-	if _, err := decodePlainRow(row, j.outB.Cols[off:off+j.width[s]]); err != nil {
+	if err := j.decodeRow(row, s, j.outB.Cols[off:off+j.width[s]]); err != nil {
 		return err
 	}
 	for c := off + j.width[s]; c < len(j.outB.Cols); c++ {
@@ -450,14 +540,52 @@ func (j *Join) flushOut() error {
 	return err
 }
 
-// Flush writes the cached buckets to the backend (before a checkpoint).
-func (j *Join) Flush() error { return j.store.Flush() }
+// Flush writes the changed buckets to the backend (before a checkpoint),
+// through the write-back cache: one Apply.
+func (j *Join) Flush() error {
+	for _, k := range j.dirty {
+		bk, ok := j.buckets[k]
+		if !ok || !bk.dirty {
+			continue
+		}
+		bk.dirty = false
+		var err error
+		if len(bk.ents) == 0 {
+			err = j.store.Delete([]byte(k))
+			delete(j.buckets, k)
+		} else {
+			j.own = j.own[:0]
+			for _, e := range bk.ents {
+				j.own = appendEntry(j.own, e.row, e.mult, e.matches)
+			}
+			err = j.store.Put([]byte(k), j.own)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	j.dirty = j.dirty[:0]
+	return j.store.Flush()
+}
 
-// SetCacheSize bounds the cached buckets.
-func (j *Join) SetCacheSize(groups int) { j.store.SetLimit(min(max(groups, 1)*2, matCacheKeys)) }
+// evict writes back and forgets every cached bucket, when there are more
+// than the cache's bound.
+func (j *Join) evict() error {
+	if err := j.Flush(); err != nil {
+		return err
+	}
+	clear(j.buckets)
+	return nil
+}
+
+// SetCacheSize bounds the cached buckets (state_cache_size).
+func (j *Join) SetCacheSize(groups int) {
+	j.maxCached = max(groups, 1)
+	j.store.SetLimit(min(max(groups, 1)*2, matCacheKeys))
+}
 
 // Cached is the number of cached buckets.
-func (j *Join) Cached() int { return j.store.Len() }
+func (j *Join) Cached() int { return len(j.buckets) }
 
 // Stats is the size of both sides' stored rows, as of the last flush.
 func (j *Join) Stats() state.Stats { return j.store.Stats() }
@@ -530,6 +658,14 @@ func (j *Join) expire(s int, from, to int64) error {
 	hi := keys.AppendInt64([]byte{byte(s)}, to)
 	if from == math.MinInt64 {
 		lo = []byte{byte(s)}
+	}
+	if err := j.Flush(); err != nil {
+		return err
+	}
+	for k := range j.buckets {
+		if k >= string(lo) && k < string(hi) {
+			delete(j.buckets, k)
+		}
 	}
 	if j.keeps(s) {
 		it := j.store.NewIter(lo, hi)

@@ -56,6 +56,9 @@ type Join struct {
 	// joined, and the join keeps no state.
 	Lookup     bool
 	LookupKeys []Expr
+	// LeftStored and RightStored say which columns of each side's rows the
+	// join keeps (nil: all); the others are read by nothing above it.
+	LeftStored, RightStored []bool
 	// conds are the conditions while the FROM clause is being planned;
 	// finishJoins turns them into keys, pushed-down filters and Cond.
 	conds []Expr
@@ -142,9 +145,11 @@ func (n *Join) String() string {
 	} else if iv := n.Interval; iv != nil {
 		lc, rc := n.Left.Columns()[iv.LeftTime].Name, n.Right.Columns()[iv.RightTime].Name
 		fmt.Fprintf(&b, " between=[right %s - left %s in %s .. %s]", rc, lc, ival(iv.Lo), ival(iv.Hi))
-		b.WriteString(" state=[left and right rows by key and time, dropped as the other side's watermark passes them]")
+		fmt.Fprintf(&b, " state=[left rows (%s) and right rows (%s) by key and time, dropped as the other side's watermark passes them]",
+			storedNames(n.Left.Columns(), n.LeftStored), storedNames(n.Right.Columns(), n.RightStored))
 	} else {
-		b.WriteString(" state=[left rows by key, right rows by key]")
+		fmt.Fprintf(&b, " state=[left rows (%s) by key, right rows (%s) by key]",
+			storedNames(n.Left.Columns(), n.LeftStored), storedNames(n.Right.Columns(), n.RightStored))
 	}
 	if n.AppendOnly() {
 		b.WriteString(" append-only")
@@ -152,6 +157,17 @@ func (n *Join) String() string {
 		b.WriteString(" retracting")
 	}
 	return b.String()
+}
+
+// storedNames lists the columns a join keeps of one side's rows.
+func storedNames(cols []catalog.Column, keep []bool) string {
+	var names []string
+	for i, c := range cols {
+		if keep == nil || keep[i] {
+			names = append(names, c.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // scopeCol says how a column of a FROM clause is named: qual is the name
@@ -768,4 +784,88 @@ func timeOffset(e Expr) (colOffset, bool) {
 		}
 	}
 	return colOffset{}, false
+}
+
+// storedColumns marks, in every join of the plan, the columns of each
+// side that something above reads (need says which of n's output columns
+// are read), so the join keeps only those of the rows it stores: an input
+// row's other columns are NULL in its later joined rows, where nothing
+// reads them. It only sets Join fields; finishJoins made every Join of
+// the plan a copy of its own.
+func storedColumns(n Node, need []bool) {
+	cols := func(k int) []bool { return make([]bool, k) }
+	mark := func(into []bool, e Expr) {
+		if e != nil {
+			walkExpr(e, func(c *ColRef) {
+				if c.Idx < len(into) {
+					into[c.Idx] = true
+				}
+			})
+		}
+	}
+	switch x := n.(type) {
+	case *Project:
+		in := cols(len(x.Input.Columns()))
+		for i, e := range x.Exprs {
+			if i >= len(need) || need[i] {
+				mark(in, e)
+			}
+		}
+		if x.Time >= 0 && x.Time < len(x.Exprs) {
+			mark(in, x.Exprs[x.Time])
+		}
+		storedColumns(x.Input, in)
+	case *Filter:
+		in := slices.Clone(need)
+		mark(in, x.Pred)
+		storedColumns(x.Input, in)
+	case *Sort:
+		in := slices.Clone(need)
+		for _, k := range x.Keys {
+			in[k.Col] = true
+		}
+		storedColumns(x.Input, in)
+	case *Limit:
+		storedColumns(x.Input, need)
+	case *Aggregate:
+		in := cols(len(x.Input.Columns()))
+		if x.Window != nil {
+			in[x.Window.Time] = true
+		}
+		for _, k := range x.Keys {
+			mark(in, k)
+		}
+		for _, a := range x.Aggs {
+			mark(in, a.Arg)
+		}
+		if t := x.Input.EventTime(); t >= 0 {
+			in[t] = true
+		}
+		storedColumns(x.Input, in)
+	case *Join:
+		nl := len(x.Left.Columns())
+		all := cols(nl + len(x.Right.Columns()))
+		copy(all, need)
+		mark(all, x.Cond)
+		if x.Interval != nil {
+			all[x.Interval.LeftTime], all[nl+x.Interval.RightTime] = true, true
+		}
+		l, r := all[:nl], all[nl:]
+		for i := range x.LeftKeys {
+			mark(l, x.LeftKeys[i])
+			mark(r, x.RightKeys[i])
+		}
+		for _, k := range x.LookupKeys {
+			mark(l, k)
+		}
+		if t := x.Left.EventTime(); t >= 0 {
+			l[t] = true
+		}
+		if t := x.Right.EventTime(); t >= 0 {
+			r[t] = true
+		}
+		x.LeftStored, x.RightStored = slices.Clone(l), slices.Clone(r)
+		storedColumns(x.Left, l)
+		storedColumns(x.Right, r)
+	}
 }

@@ -37,7 +37,15 @@ func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, err
 	if !ok {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(q.Node), "UNION, INTERSECT and EXCEPT are not supported yet")
 	}
-	return p.selectStmt(q, sel, mode, emitOnClose)
+	n, err := p.selectStmt(q, sel, mode, emitOnClose)
+	if err == nil && hasJoin(n) {
+		need := make([]bool, len(n.Columns()))
+		for i := range need {
+			need[i] = true
+		}
+		storedColumns(n, need)
+	}
+	return n, err
 }
 
 func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, emitOnClose bool) (Node, error) {
