@@ -63,6 +63,18 @@ func (r *rewriter) insert(text string, at int) {
 type edit struct {
 	from, to int
 	text     string
+	// sub, when set, is rewritten text of the statement that follows
+	// text, its positions kept, and then its suffix.
+	sub *subEdit
+}
+
+// ed is a plain edit.
+func ed(from, to int, text string) edit { return edit{from: from, to: to, text: text} }
+
+// subEdit is an edit's rewritten part.
+type subEdit struct {
+	r      *rewriter
+	suffix string
 }
 
 // windowFuncs are the window functions whose interval arguments TiDB cannot
@@ -169,10 +181,10 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return sqlerr.At(k, r.base+next(1).pos+1, "%s must not be negative", what)
 			}
 			if what == "OFFSET" && !limited[depth[i]] {
-				edits = append(edits, edit{t.pos, t.pos, "LIMIT " + NoLimit + " "})
+				edits = append(edits, ed(t.pos, t.pos, "LIMIT "+NoLimit+" "))
 			}
 			if what == "LIMIT" && next(1).is("all") {
-				edits = append(edits, edit{next(1).pos, next(1).end, NoLimit})
+				edits = append(edits, ed(next(1).pos, next(1).end, NoLimit))
 				i++
 			}
 			limited[depth[i]] = true
@@ -181,10 +193,10 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if err != nil || n < 1 || n > MaxParams {
 				return sqlerr.At(sqlerr.UndefinedParameter, r.base+t.pos+1, "there is no parameter %s", t.text)
 			}
-			edits = append(edits, edit{t.pos, t.end, ParamFunc + "(" + t.val + ")"})
+			edits = append(edits, ed(t.pos, t.end, ParamFunc+"("+t.val+")"))
 		case t.kind == tIdent && windowFuncs[strings.ToLower(t.text)] && next(1).is("("):
 			if strings.EqualFold(t.text, "session") {
-				edits = append(edits, edit{t.pos, t.end, SessionFunc})
+				edits = append(edits, ed(t.pos, t.end, SessionFunc))
 			}
 			if end, ok := match[i+1]; ok {
 				windowArgs = append(windowArgs, i+2)
@@ -200,10 +212,10 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				if _, err := ParseInterval(lit); err != nil {
 					return sqlerr.WithPos(err, r.base+toks[i+1].pos+1)
 				}
-				edits = append(edits, edit{t.pos, toks[i+n].end, GraceFunc + "('" + lit + "')"})
+				edits = append(edits, ed(t.pos, toks[i+n].end, GraceFunc+"('"+lit+"')"))
 				i += n
 			case next(1).kind == tString:
-				edits = append(edits, edit{t.pos, toks[i+1].end, GraceFunc + "(" + quoteString(toks[i+1].val) + ")"})
+				edits = append(edits, ed(t.pos, toks[i+1].end, GraceFunc+"("+quoteString(toks[i+1].val)+")"))
 				i++
 			}
 		case t.is("full") && (next(1).is("join") || next(1).is("outer") && next(2).is("join")):
@@ -213,7 +225,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if next(1).is("outer") {
 				end = next(2).end
 			}
-			edits = append(edits, edit{t.pos, end, FullJoinWord})
+			edits = append(edits, ed(t.pos, end, FullJoinWord))
 		case t.is("for") && next(1).is("system_time") && next(2).is("as") && next(3).is("of"):
 			// Flink's lookup join, t FOR SYSTEM_TIME AS OF x [AS] alias,
 			// is TiDB's stale read, t [AS] alias AS OF TIMESTAMP x.
@@ -235,23 +247,48 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			case e < len(toks) && (toks[e].kind == tIdent || toks[e].kind == tQuoted) && !afterTable[strings.ToLower(toks[e].text)]:
 				at = toks[e].end
 			}
-			edits = append(edits, edit{t.pos, toks[e-1].end, ""},
-				edit{at, at, " AS OF TIMESTAMP " + r.src[toks[i+4].pos:toks[e-1].end]})
+			edits = append(edits, ed(t.pos, toks[e-1].end, ""),
+				ed(at, at, " AS OF TIMESTAMP "+r.src[toks[i+4].pos:toks[e-1].end]))
 			i = e - 1
+		case t.is("filter") && next(1).is("(") && next(2).is("where") && i > 0 && toks[i-1].is(")"):
+			// agg(x) FILTER (WHERE c) is agg(CASE WHEN c THEN x END): the
+			// rows c rejects give NULL, which every aggregate skips
+			// (COUNT(*) counts a 1 instead).
+			op, ok1 := match[i-1]
+			end, ok2 := match[i+1]
+			if !ok1 || !ok2 || op == 0 || toks[op-1].kind != tIdent {
+				continue
+			}
+			sub := &rewriter{src: r.src, base: r.base}
+			if err := sub.rewriteTokens(toks, i+3, end); err != nil {
+				return err
+			}
+			arg := op + 1
+			if toks[arg].is("distinct") {
+				arg++
+			}
+			if toks[arg].is("*") && arg+1 == i-1 {
+				edits = append(edits, edit{from: toks[arg].pos, to: toks[arg].end, text: "CASE WHEN (", sub: &subEdit{sub, ") THEN 1 END"}})
+			} else {
+				edits = append(edits, edit{from: toks[arg].pos, to: toks[arg].pos, text: "CASE WHEN (", sub: &subEdit{sub, ") THEN "}},
+					edit{from: toks[i-1].pos, to: toks[i-1].pos, text: " END"})
+			}
+			edits = append(edits, edit{from: t.pos, to: toks[end].end})
+			i = end
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:
 			// The typed literal TIMESTAMP '...' is a cast of the string,
 			// as in PostgreSQL (TiDB's own reading has an internal name).
-			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "(" + quoteString(toks[i+1].val) + ", 'TIMESTAMP')"})
+			edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("+quoteString(toks[i+1].val)+", 'TIMESTAMP')"))
 			i++
 		case t.kind == tString && t.text != quoteString(t.val):
 			// E'...', U&'...' and strings continued on another line,
 			// read by the lexer, as one string TiDB reads verbatim.
-			edits = append(edits, edit{t.pos, t.end, quoteString(t.val)})
+			edits = append(edits, ed(t.pos, t.end, quoteString(t.val)))
 		case t.kind == tQuoted && t.text[0] != '"' && t.text[0] != '`':
 			// U&"..."
-			edits = append(edits, edit{t.pos, t.end, `"` + strings.ReplaceAll(t.val, `"`, `""`) + `"`})
+			edits = append(edits, ed(t.pos, t.end, `"`+strings.ReplaceAll(t.val, `"`, `""`)+`"`))
 		case t.is("escape") && next(1).kind == tString && utf8.RuneCountInString(next(1).val) > 1:
 			return sqlerr.At(sqlerr.InvalidEscape, r.base+next(1).pos+1, "invalid escape string")
 		case t.is("escape") && next(1).kind == tString && len(next(1).val) > 1:
@@ -270,8 +307,8 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if err != nil {
 				return err
 			}
-			edits = append(edits, edit{t.pos, toks[i+1].end, CastFunc + "("},
-				edit{toks[as].pos, toks[end].pos, ", '" + typ + "'"})
+			edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("),
+				ed(toks[as].pos, toks[end].pos, ", '"+typ+"'"))
 		case t.is("::"):
 			start := castOperand(toks, i, match)
 			if start < 0 {
@@ -283,8 +320,8 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return sqlerr.WithPos(err, r.base+toks[min(i+1, len(toks)-1)].pos+1)
 			}
 			k := i + 1 + tc.i
-			edits = append(edits, edit{toks[start].pos, toks[start].pos, CastFunc + "("},
-				edit{t.pos, toks[k-1].end, ", '" + typ.String() + "')"})
+			edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
+				ed(t.pos, toks[k-1].end, ", '"+typ.String()+"')"))
 			i = k - 1
 		case t.is("interval"):
 			lit, n := intervalLiteral(toks[i:])
@@ -301,7 +338,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			}
 			switch {
 			case inWindow:
-				edits = append(edits, edit{t.pos, toks[i+n-1].end, "'" + lit + "'"})
+				edits = append(edits, ed(t.pos, toks[i+n-1].end, "'"+lit+"'"))
 			default:
 				// Every interval literal is read here, by one reader, so
 				// INTERVAL '5' SECONDS means the same everywhere.
@@ -311,7 +348,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				if micros < 0 {
 					count = "'" + count + "'"
 				}
-				edits = append(edits, edit{t.pos, toks[i+n-1].end, "INTERVAL " + count + " MICROSECOND"})
+				edits = append(edits, ed(t.pos, toks[i+n-1].end, "INTERVAL "+count+" MICROSECOND"))
 			}
 			i += n - 1
 		}
@@ -328,6 +365,14 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	for _, e := range edits {
 		r.copy(cursor, e.from)
 		r.insert(e.text, e.from)
+		if e.sub != nil {
+			at := r.out.Len()
+			for _, sg := range e.sub.r.m.segs {
+				r.m.segs = append(r.m.segs, seg{out: at + sg.out, orig: sg.orig, inserted: sg.inserted})
+			}
+			r.out.WriteString(e.sub.r.out.String())
+			r.insert(e.sub.suffix, e.from)
+		}
 		cursor = e.to
 	}
 	r.copy(cursor, toks[len(toks)-1].end)
