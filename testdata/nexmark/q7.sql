@@ -1,0 +1,18 @@
+-- Q7 (highest bid): the bids at the top price of each 10-second window.
+-- A window aggregate of bid joined back to bid on the price, with a time
+-- condition on the joined row.
+-- Flink's query (its select list puts price before bidder, so do we);
+-- dialect changes: CREATE MATERIALIZED VIEW q7 EMIT ON WINDOW CLOSE AS in
+-- place of INSERT INTO a sink (the window is final, as Flink's window
+-- aggregate is); TUMBLE(TABLE bid, DESCRIPTOR(dateTime), ...) ... GROUP BY
+-- window_start, window_end is our GROUP BY TUMBLE(date_time, ...); Flink's
+-- `dateTime` is date_time.
+CREATE MATERIALIZED VIEW q7 EMIT ON WINDOW CLOSE AS
+  SELECT B.auction, B.price, B.bidder, B.date_time, B.extra
+  FROM bid B
+  JOIN (
+    SELECT MAX(price) AS maxprice, window_end AS date_time
+    FROM bid GROUP BY TUMBLE(date_time, INTERVAL '10' SECOND)
+  ) B1
+  ON B.price = B1.maxprice
+  WHERE B.date_time BETWEEN B1.date_time - INTERVAL '10' SECOND AND B1.date_time
