@@ -92,7 +92,7 @@ func (b *benchBroker) topic(dir string, events int64) (string, int64, error) {
 	if t, ok := b.topics[events]; ok {
 		return t.name, t.records, nil
 	}
-	source, err := generatorSource(benchFS(dir), events)
+	source, err := generatorSource(benchFS(dir), "bid", events)
 	if err != nil {
 		return "", 0, err
 	}
