@@ -34,7 +34,7 @@ import (
 // runs them: the Nexmark ones, each windowed one beside its updating
 // (emit-on-update, no EMIT ON WINDOW CLOSE) version, the shapes users
 // run, and the Kafka ones (kafkaViews).
-var benchQueries = []string{"q0", "q1", "q2", "q3", "q4", "q5", "q5agg", "q5upd", "q7", "q7agg", "q7upd", "q11", "q12", "q20",
+var benchQueries = []string{"q0", "q1", "q2", "q3", "q4", "q5", "q5agg", "q5upd", "q7", "q7agg", "q7upd", "q8", "q11", "q12", "q20",
 	"hopbidder", "hopbidderupd", "tumblekeys", "tumblekeysupd", "manykeys", "kafkakeys", "kafkakeysupd"}
 
 // benchSources are the nexmark streams a query reads besides bid alone:
@@ -43,6 +43,7 @@ var benchQueries = []string{"q0", "q1", "q2", "q3", "q4", "q5", "q5agg", "q5upd"
 var benchSources = map[string][]string{
 	"q3":  {"person", "auction"},
 	"q4":  {"auction", "bid"},
+	"q8":  {"person", "auction"},
 	"q20": {"auction", "bid"},
 }
 
@@ -200,6 +201,7 @@ var peerFigures = map[string]string{
 	"q4":    "Flink 2.x 30K",
 	"q5":    "Flink 22K–75K, RisingWave 11K–14K",
 	"q7":    "Flink 2.x 25K",
+	"q8":    "Flink 2.x 150K",
 	"q20":   "Flink 2.x 20K",
 	"q5agg": "q5: Flink 22K–75K, RisingWave 11K–14K",
 	"q5upd": "q5: Flink 22K–75K, RisingWave 11K–14K",
