@@ -53,8 +53,11 @@ type Join struct {
 	// buckets caches decoded buckets by key, dirty lists the changed
 	// ones; at most maxCached stay cached after a batch.
 	buckets   map[string]*bucket
-	dirty     []string
+	dirty     []*bucket
 	maxCached int
+	// checked says load ran; complete that every stored bucket is cached,
+	// so that a miss is an absent bucket.
+	checked, complete bool
 	// Scratch: the output batch, the candidates the condition judges,
 	// key and row encodings and the buckets being rewritten.
 	outB, cand    *vec.Batch
@@ -79,6 +82,9 @@ type intervalState struct {
 	// it are deleted.
 	gone  [2]int64
 	outWM int64
+	// cached lists each side's cached buckets by time bucket, so that
+	// expiring them needs no scan of the cache.
+	cached [2]map[int64][]*bucket
 }
 
 // JoinSide is the operator one input of a join feeds.
@@ -126,7 +132,8 @@ func NewJoin(p *planner.Join, store state.Store, out Operator, errs *RowErrors) 
 		// interval longer than it must.
 		w := max((iv.Hi-iv.Lo)/2, 1e6)
 		j.iv = &intervalState{time: [2]int{iv.LeftTime, iv.RightTime}, lo: iv.Lo, hi: iv.Hi, width: w,
-			wm: [2]int64{math.MinInt64, math.MinInt64}, gone: [2]int64{math.MinInt64, math.MinInt64}, outWM: math.MinInt64}
+			wm: [2]int64{math.MinInt64, math.MinInt64}, gone: [2]int64{math.MinInt64, math.MinInt64}, outWM: math.MinInt64,
+			cached: [2]map[int64][]*bucket{{}, {}}}
 	}
 	return j
 }
@@ -260,44 +267,105 @@ func (j *Join) bucketKey(s int, k int64) {
 }
 
 // bucket is one decoded bucket of the join's cache: the rows of a side
-// with one key (and time bucket). dirty says the store has not seen its
-// change yet.
+// with one key (and time bucket tb). dirty says the store has not seen its
+// change yet; dead that an interval join dropped it.
 type bucket struct {
+	key   string
 	ents  []bucketEntry
+	tb    int64
 	dirty bool
+	dead  bool
 }
 
 // bucket returns the decoded bucket of key (keyBuf), reading the store on
-// a miss; nil when absent and !create.
+// a miss. An absent bucket is created when create is set; otherwise it is
+// nil, and cached empty when the store had to be asked, so that probing a
+// key the other side lacks, again and again, reads the backend once.
+// While the cache holds every stored bucket (complete), a miss needs no
+// read at all.
 func (j *Join) bucket(key []byte, create bool) (*bucket, error) {
 	if bk, ok := j.buckets[string(key)]; ok {
 		return bk, nil
 	}
-	v, ok, err := j.store.Get(key)
-	if err != nil {
-		return nil, err
-	}
-	if !ok && !create {
-		return nil, nil
-	}
-	bk := &bucket{}
-	if ok {
-		if bk.ents, err = decodeBucket(v, nil); err != nil {
+	if !j.checked {
+		if err := j.load(); err != nil {
 			return nil, err
 		}
-		for k := range bk.ents { // the store's value lives until its next write
-			bk.ents[k].row = append([]byte(nil), bk.ents[k].row...)
+		if bk, ok := j.buckets[string(key)]; ok {
+			return bk, nil
 		}
 	}
-	j.buckets[string(key)] = bk
+	if j.complete && !create {
+		return nil, nil
+	}
+	bk := &bucket{key: string(key)}
+	if !j.complete {
+		v, ok, err := j.store.Get(key)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if err := bk.decode(v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	j.cache(bk)
 	return bk, nil
 }
 
+// decode reads a stored bucket, copying its rows: the store's value lives
+// only until its next write.
+func (bk *bucket) decode(v []byte) error {
+	var err error
+	if bk.ents, err = decodeBucket(v, nil); err != nil {
+		return err
+	}
+	for k := range bk.ents {
+		bk.ents[k].row = append([]byte(nil), bk.ents[k].row...)
+	}
+	return nil
+}
+
+// cache adds bk to the cache (and, for an interval join, to its time
+// bucket's list).
+func (j *Join) cache(bk *bucket) {
+	j.buckets[bk.key] = bk
+	if j.iv != nil {
+		s := int(bk.key[0])
+		bk.tb, _, _ = keys.DecodeInt64([]byte(bk.key[1:9]))
+		j.iv.cached[s][bk.tb] = append(j.iv.cached[s][bk.tb], bk)
+	}
+}
+
+// load runs before the first bucket is read: when the store is empty (a
+// new view) the cache is complete from the start; an interval join's
+// bounded state is read whole, so that it is complete too.
+func (j *Join) load() error {
+	j.checked = true
+	it := j.store.NewIter(nil, nil)
+	empty := !it.First()
+	if empty || j.iv == nil {
+		j.complete = empty
+		return it.Close()
+	}
+	for ok := true; ok; ok = it.Next() {
+		bk := &bucket{key: string(it.Key())}
+		if err := bk.decode(it.Value()); err != nil {
+			it.Close()
+			return err
+		}
+		j.cache(bk)
+	}
+	j.complete = true
+	return it.Close()
+}
+
 // touch marks a bucket changed.
-func (j *Join) touch(key []byte, bk *bucket) {
+func (j *Join) touch(bk *bucket) {
 	if !bk.dirty {
 		bk.dirty = true
-		j.dirty = append(j.dirty, string(key))
+		j.dirty = append(j.dirty, bk)
 	}
 }
 
@@ -376,17 +444,14 @@ func (j *Join) push(s int, b *vec.Batch) error {
 func (j *Join) keep(s int, b *vec.Batch, i int, d, m, tb int64) error {
 	j.bucketKey(s, tb)
 	bk, err := j.bucket(j.keyBuf, d > 0)
-	if err != nil {
-		return err
+	if err != nil || bk == nil {
+		return err // (nil: a retraction of a row never added)
 	}
 	j.rowB = j.encodeRow(j.rowB[:0], s, b, i)
 	if d > 0 {
 		bk.ents = append(bk.ents, bucketEntry{row: append([]byte(nil), j.rowB...), mult: d, matches: m})
-		j.touch(j.keyBuf, bk)
+		j.touch(bk)
 		return nil
-	}
-	if bk == nil {
-		return nil // a retraction of a row never added
 	}
 	// Equal rows may sit in several entries: take from each in turn.
 	left := -d
@@ -399,7 +464,7 @@ func (j *Join) keep(s int, b *vec.Batch, i int, d, m, tb int64) error {
 		take := min(e.mult, left)
 		e.mult -= take
 		left -= take
-		j.touch(j.keyBuf, bk)
+		j.touch(bk)
 		if e.mult == 0 {
 			last := len(bk.ents) - 1
 			bk.ents[k] = bk.ents[last]
@@ -474,7 +539,7 @@ func (j *Join) probe(s int, b *vec.Batch, i int, d int64, k int64) (int64, error
 			return 0, err
 		}
 	}
-	j.touch(j.keyBuf, bk)
+	j.touch(bk)
 	return m, nil
 }
 
@@ -543,38 +608,42 @@ func (j *Join) flushOut() error {
 // Flush writes the changed buckets to the backend (before a checkpoint),
 // through the write-back cache: one Apply.
 func (j *Join) Flush() error {
-	for _, k := range j.dirty {
-		bk, ok := j.buckets[k]
-		if !ok || !bk.dirty {
+	for _, bk := range j.dirty {
+		if !bk.dirty || bk.dead {
 			continue
 		}
 		bk.dirty = false
 		var err error
 		if len(bk.ents) == 0 {
-			err = j.store.Delete([]byte(k))
-			delete(j.buckets, k)
+			err = j.store.Delete([]byte(bk.key))
 		} else {
 			j.own = j.own[:0]
 			for _, e := range bk.ents {
 				j.own = appendEntry(j.own, e.row, e.mult, e.matches)
 			}
-			err = j.store.Put([]byte(k), j.own)
+			err = j.store.Put([]byte(bk.key), j.own)
 		}
 		if err != nil {
 			return err
 		}
 	}
+	clear(j.dirty)
 	j.dirty = j.dirty[:0]
 	return j.store.Flush()
 }
 
 // evict writes back and forgets every cached bucket, when there are more
-// than the cache's bound.
+// than the cache's bound; the cache is then no longer complete.
 func (j *Join) evict() error {
 	if err := j.Flush(); err != nil {
 		return err
 	}
 	clear(j.buckets)
+	if j.iv != nil {
+		clear(j.iv.cached[0])
+		clear(j.iv.cached[1])
+	}
+	j.complete = false
 	return nil
 }
 
@@ -652,43 +721,62 @@ func (j *Join) onWatermark(s int, wm int64) error {
 }
 
 // expire deletes side s's time buckets [from, to), first padding their
-// unmatched rows when s is kept unmatched.
+// unmatched rows when s is kept unmatched: the cached ones from the
+// cache, the others (when it is not complete) from the store.
 func (j *Join) expire(s int, from, to int64) error {
 	lo := keys.AppendInt64([]byte{byte(s)}, from)
 	hi := keys.AppendInt64([]byte{byte(s)}, to)
 	if from == math.MinInt64 {
 		lo = []byte{byte(s)}
 	}
-	if err := j.Flush(); err != nil {
-		return err
-	}
-	for k := range j.buckets {
-		if k >= string(lo) && k < string(hi) {
-			delete(j.buckets, k)
-		}
-	}
-	if j.keeps(s) {
+	if j.keeps(s) && !j.complete {
 		it := j.store.NewIter(lo, hi)
 		for ok := it.First(); ok; ok = it.Next() {
+			if _, cached := j.buckets[string(it.Key())]; cached {
+				continue
+			}
 			entries, err := decodeBucket(it.Value(), nil)
 			if err != nil {
 				it.Close()
 				return err
 			}
-			for _, e := range entries {
-				if e.matches == 0 {
-					if err := j.appendPaddedRow(s, e.row, e.mult); err != nil {
-						it.Close()
-						return err
-					}
-				}
+			if err := j.padUnmatched(s, entries); err != nil {
+				it.Close()
+				return err
 			}
 		}
 		if err := it.Close(); err != nil {
 			return err
 		}
 	}
+	for tb, bks := range j.iv.cached[s] {
+		if tb >= to {
+			continue
+		}
+		for _, bk := range bks {
+			if j.keeps(s) {
+				if err := j.padUnmatched(s, bk.ents); err != nil {
+					return err
+				}
+			}
+			bk.dead = true
+			delete(j.buckets, bk.key)
+		}
+		delete(j.iv.cached[s], tb)
+	}
 	return j.store.DeleteRange(lo, hi)
+}
+
+// padUnmatched appends the padded rows of the entries that match nothing.
+func (j *Join) padUnmatched(s int, ents []bucketEntry) error {
+	for _, e := range ents {
+		if e.matches == 0 {
+			if err := j.appendPaddedRow(s, e.row, e.mult); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // sat is x + d, saturated at int64's ends.

@@ -189,15 +189,15 @@ func qualified(n Node, alias string) []scopeCol {
 }
 
 // fromItem plans one item of FROM: a relation, a subquery or a join.
-func (p *Planner) fromItem(q *parser.Query, rs ast.ResultSetNode, mode Mode) (Node, []scopeCol, error) {
+func (p *Planner) fromItem(q *parser.Query, rs ast.ResultSetNode, mode Mode, eowc bool) (Node, []scopeCol, error) {
 	switch x := rs.(type) {
 	case *ast.Join:
 		if x.Right == nil {
-			return p.fromItem(q, x.Left, mode)
+			return p.fromItem(q, x.Left, mode, eowc)
 		}
-		return p.join(q, x, mode)
+		return p.join(q, x, mode, eowc)
 	case *ast.TableSource:
-		n, alias, err := p.tableSource(q, x, mode)
+		n, alias, err := p.tableSource(q, x, mode, eowc)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -208,12 +208,12 @@ func (p *Planner) fromItem(q *parser.Query, rs ast.ResultSetNode, mode Mode) (No
 
 // join plans l JOIN r: the kind, then ON or USING (NATURAL is a USING of
 // the names both sides have).
-func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode) (Node, []scopeCol, error) {
-	l, ls, err := p.fromItem(q, j.Left, mode)
+func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node, []scopeCol, error) {
+	l, ls, err := p.fromItem(q, j.Left, mode, eowc)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, rs, err := p.fromItem(q, j.Right, mode)
+	r, rs, err := p.fromItem(q, j.Right, mode, eowc)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -55,7 +55,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	case len(sel.WindowSpecs) > 0:
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WINDOW clauses are not supported yet")
 	}
-	input, table, scope, err := p.from(q, sel, mode)
+	input, table, scope, err := p.from(q, sel, mode, emitOnClose)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		}
 		input, agg = a, a
 		out = &binder{q: q, agg: scope, params: p.Params}
-	} else if emitOnClose {
+	} else if emitOnClose && !closesWindows(input) {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}
 	if sel.Having != nil {
@@ -321,7 +321,7 @@ func exprName(n ast.ExprNode) string {
 
 // from plans the FROM clause. For one relation it returns its name or
 // alias; for a join, the scope of the joined columns.
-func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, string, []scopeCol, error) {
+func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode, eowc bool) (Node, string, []scopeCol, error) {
 	if sel.From == nil {
 		if mode == Streaming {
 			return nil, "", nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "a view needs a FROM clause")
@@ -341,15 +341,15 @@ func (p *Planner) from(q *parser.Query, sel *ast.SelectStmt, mode Mode) (Node, s
 		if !ok {
 			return nil, "", nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(j.Left), "this FROM item is not supported yet")
 		}
-		n, alias, err := p.tableSource(q, ts, mode)
+		n, alias, err := p.tableSource(q, ts, mode, eowc)
 		return n, alias, nil, err
 	}
-	n, scope, err := p.join(q, j, mode)
+	n, scope, err := p.join(q, j, mode, eowc)
 	return n, "", scope, err
 }
 
 // tableSource plans a relation or subquery in FROM and names it.
-func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode) (Node, string, error) {
+func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, eowc bool) (Node, string, error) {
 	alias := ts.AsName.O
 	switch src := ts.Source.(type) {
 	case *ast.TableName:
@@ -377,7 +377,9 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode) (
 		}
 		return &Scan{Rel: rel}, alias, nil
 	case *ast.SelectStmt:
-		n, err := p.selectStmt(q, src, mode, false)
+		// In an EMIT ON WINDOW CLOSE view, a subquery's windows emit on
+		// close too, so that what reads them (a join) is append-only.
+		n, err := p.selectStmt(q, src, mode, eowc && windowed(src))
 		return n, alias, err
 	}
 	return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(ts), "this FROM item is not supported yet")
@@ -481,4 +483,35 @@ func constInt(q *parser.Query, e ast.ExprNode) (int64, error) {
 		}
 	}
 	return 0, sqlerr.At(sqlerr.InvalidParameter, q.Pos(e), "LIMIT and OFFSET must be non-negative integer constants")
+}
+
+// windowed reports whether a SELECT groups by a window function.
+func windowed(sel *ast.SelectStmt) bool {
+	if sel.GroupBy == nil {
+		return false
+	}
+	for _, item := range sel.GroupBy.Items {
+		if f, ok := item.Expr.(*ast.FuncCallExpr); ok {
+			switch f.FnName.L {
+			case "tumble", "hop", "cumulate", parser.SessionFunc:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// closesWindows reports whether a plan's rows come from windows that emit
+// on close (through joins, filters and projections): an EMIT ON WINDOW
+// CLOSE view over them needs no window of its own.
+func closesWindows(n Node) bool {
+	if a, ok := n.(*Aggregate); ok {
+		return a.EmitOnClose
+	}
+	for _, in := range n.Inputs() {
+		if closesWindows(in) {
+			return true
+		}
+	}
+	return false
 }

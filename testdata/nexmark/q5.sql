@@ -4,10 +4,10 @@
 -- Flink's query; dialect changes: CREATE MATERIALIZED VIEW q5 AS in place
 -- of INSERT INTO a sink; HOP(TABLE bid, DESCRIPTOR(dateTime), ...) ...
 -- GROUP BY auction, window_start, window_end is our GROUP BY auction,
--- HOP(date_time, ...). Flink's window aggregates give final rows; ours
--- update (EMIT ON WINDOW CLOSE is refused for windows under a join), so the
--- view shows open windows too, and ends as Flink ends a bounded run.
-CREATE MATERIALIZED VIEW q5 AS
+-- HOP(date_time, ...); EMIT ON WINDOW CLOSE makes the view's windows give
+-- final rows, as Flink's window aggregates do. The MAX per window is a plain
+-- GROUP BY of the window columns, so the join is a regular one.
+CREATE MATERIALIZED VIEW q5 EMIT ON WINDOW CLOSE AS
   SELECT AuctionBids.auction, AuctionBids.num
   FROM (
     SELECT auction, count(*) AS num, window_start AS starttime, window_end AS endtime

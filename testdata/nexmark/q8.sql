@@ -4,11 +4,10 @@
 -- Flink's query; dialect changes: CREATE MATERIALIZED VIEW q8 AS in place
 -- of INSERT INTO a sink; TUMBLE(TABLE person, DESCRIPTOR(dateTime), ...)
 -- ... GROUP BY id, name, window_start, window_end is our GROUP BY id, name,
--- TUMBLE(date_time, ...). Flink runs it as a window join, whose rows are
--- final when both windows close and whose state is then dropped; until
--- window joins exist here (with EMIT ON WINDOW CLOSE), it is a regular join
--- of two updating window aggregates, which ends as Flink ends a bounded run.
-CREATE MATERIALIZED VIEW q8 AS
+-- TUMBLE(date_time, ...). With EMIT ON WINDOW CLOSE both windows emit final
+-- rows and the equal window ends make it a window join, as in Flink: rows
+-- final when both windows close, and each window's state then dropped.
+CREATE MATERIALIZED VIEW q8 EMIT ON WINDOW CLOSE AS
   SELECT P.id, P.name, P.starttime
   FROM (
     SELECT id, name, window_start AS starttime, window_end AS endtime
