@@ -249,14 +249,6 @@ func (j *Join) decodeRow(row []byte, s int, cols []vec.Vec) error {
 	return nil
 }
 
-// keyParts is where the key values start in keyBuf.
-func (j *Join) keyParts() int {
-	if j.iv != nil {
-		return 9
-	}
-	return 1
-}
-
 // bucketKey points keyBuf at side s's bucket (time bucket k for an
 // interval join) of the key it holds.
 func (j *Join) bucketKey(s int, k int64) {
