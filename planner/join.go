@@ -534,9 +534,7 @@ func finishJoins(q *parser.Query, n Node, mode Mode, at ast.Node) (Node, error) 
 		if err != nil || in == x.Input {
 			return x, err
 		}
-		y := *x
-		y.Input = in
-		return &y, nil
+		return &Project{Input: in, Exprs: x.Exprs, Names: x.Names, Time: x.Time}, nil
 	}
 	return n, nil
 }

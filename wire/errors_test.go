@@ -49,6 +49,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.ReadOnlySetting, "55P02"},
 		{sqlerr.CharNotInRepertoire, "22021"},
 		{sqlerr.InvalidEscape, "22025"},
+		{sqlerr.DuplicateAlias, "42712"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

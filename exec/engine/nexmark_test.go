@@ -11,11 +11,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/streamsql/streamsql/connectors/nexmark"
 	"github.com/streamsql/streamsql/exec/vec"
-	"github.com/streamsql/streamsql/parser"
-	"github.com/streamsql/streamsql/planner"
-	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/wire/slt"
 )
 
@@ -31,27 +27,10 @@ type nexBid struct {
 // generator, outside the engine: the reference's input.
 func nexmarkBids(t *testing.T, ddl string) []nexBid {
 	t.Helper()
-	st, err := parser.ParseOne(ddl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel, err := (&planner.Planner{}).Relation(st.(*parser.CreateRelation))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel = rel.Physical() // without p_time, which the engine fills
-	g, err := nexmark.New(rel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := vec.NewBatch(catalog.Types(rel.Columns), 0)
-	for p := g.Next(); p >= 0; p = g.Next() {
-		g.Fill(b, p, 1024)
-	}
-	col := func(name string) *vec.Vec { return &b.Cols[rel.ColumnIndex(name)] }
-	out := make([]nexBid, b.N)
+	n, i64, str := nexmarkGenerate(t, ddl)
+	out := make([]nexBid, n)
 	for i := range out {
-		out[i] = nexBid{col("auction").I64[i], col("bidder").I64[i], col("price").I64[i], col("date_time").I64[i], col("extra").Str[i]}
+		out[i] = nexBid{i64("auction")[i], i64("bidder")[i], i64("price")[i], i64("date_time")[i], str("extra")[i]}
 	}
 	return out
 }
