@@ -19,7 +19,10 @@ type Pipeline struct {
 	// Source are the first one's.
 	Inputs []Input
 	Aggs   []*Aggregate
-	Joins  []*Join
+	// Others are the stateful operators besides the aggregates (joins,
+	// top-N), which Flush, SetCacheSize, Cached and StateStats reach
+	// through the Stateful interface.
+	Others []Stateful
 	// Lookups are the tables lookup joins read, which the caller gives
 	// them (LookupJoin.SetTable).
 	Lookups []Lookup
@@ -32,6 +35,24 @@ type Pipeline struct {
 	shards int
 	par    *parallel
 }
+
+// Stateful is an operator with cached state in the backend.
+type Stateful interface {
+	Operator
+	// Flush writes the cached changes to the backend (before a checkpoint).
+	Flush() error
+	// SetCacheSize bounds the decoded groups (buckets, partitions) cached.
+	SetCacheSize(groups int)
+	// Cached is how many are cached.
+	Cached() int
+	// Stats is the operator's state in the backend.
+	Stats() state.Stats
+}
+
+var (
+	_ Stateful = (*Aggregate)(nil)
+	_ Stateful = (*Join)(nil)
+)
 
 // Input is one scan of a plan: where the relation's rows go.
 type Input struct {
@@ -73,8 +94,8 @@ func (p *Pipeline) Flush() error {
 			return err
 		}
 	}
-	for _, j := range p.Joins {
-		if err := j.Flush(); err != nil {
+	for _, o := range p.Others {
+		if err := o.Flush(); err != nil {
 			return err
 		}
 	}
@@ -147,8 +168,8 @@ func (p *Pipeline) SetCacheSize(groups int) {
 	for _, a := range p.Aggs {
 		a.SetCacheSize(groups)
 	}
-	for _, j := range p.Joins {
-		j.SetCacheSize(groups)
+	for _, o := range p.Others {
+		o.SetCacheSize(groups)
 	}
 }
 
@@ -166,8 +187,8 @@ func (p *Pipeline) Cached() int {
 	for _, a := range p.Aggs {
 		n += a.Cached()
 	}
-	for _, j := range p.Joins {
-		n += j.Cached()
+	for _, o := range p.Others {
+		n += o.Cached()
 	}
 	return n
 }
@@ -189,8 +210,8 @@ func (p *Pipeline) StateStats() state.Stats {
 		s.Keys += x.Keys
 		s.Bytes += x.Bytes
 	}
-	for _, j := range p.Joins {
-		x := j.Stats()
+	for _, o := range p.Others {
+		x := o.Stats()
 		s.Keys += x.Keys
 		s.Bytes += x.Bytes
 	}
@@ -239,7 +260,7 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		}
 		p.states++
 		j := NewJoin(n, ns(p.states), out, p.Errors)
-		p.Joins = append(p.Joins, j)
+		p.Others = append(p.Others, j)
 		if _, err := p.build(n.Left, ns, j.Side(0)); err != nil {
 			return nil, err
 		}
