@@ -302,6 +302,8 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		a := NewAggregate(n, ns(p.states), out, p.Errors)
 		p.Aggs = append(p.Aggs, a)
 		return p.build(n.Input, ns, a)
+	case *planner.Windows:
+		return p.build(n.Input, ns, NewWindows(n, out))
 	case *planner.Values:
 		return out, nil
 	}

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,6 +98,17 @@ type Query struct {
 
 // Pos maps a TiDB node's offset to a position in the query string.
 func (q *Query) Pos(n ast.Node) int { return q.pos.orig(n.OriginTextPosition()) }
+
+// WindowTVF reports whether the subquery sel stands for a window table
+// function in FROM: the parser front end wrote TABLE(TUMBLE(TABLE t,
+// DESCRIPTOR(ts), size)) as (SELECT * FROM t GROUP BY tumble(ts, size)).
+func (q *Query) WindowTVF(sel *ast.SelectStmt) bool {
+	if sel.GroupBy == nil || len(sel.GroupBy.Items) == 0 {
+		return false
+	}
+	fc, ok := sel.GroupBy.Items[0].Expr.(*ast.FuncCallExpr)
+	return ok && slices.Contains(q.pos.tvfs, q.Pos(fc))
+}
 
 // FieldPos is where a select-list entry starts: TiDB records a
 // wildcard's offset in the field, not in the node.

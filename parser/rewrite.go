@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -15,6 +16,10 @@ import (
 // point at what the user typed.
 type posMap struct {
 	segs []seg
+	// tvfs are the positions of the window table functions in FROM, each
+	// rewritten to a subquery grouped by its window call, which starts
+	// there (see windowTVF).
+	tvfs []int
 }
 
 // seg says that output from out on came from orig on; an inserted segment
@@ -42,6 +47,8 @@ type rewriter struct {
 	base int    // the statement's offset in the query string
 	out  strings.Builder
 	m    posMap
+	// winArgs: the tokens rewritten are a window function's argument.
+	winArgs bool
 }
 
 // copy appends src[from:to].
@@ -157,6 +164,9 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	// limited[d] says the SELECT at depth d has a LIMIT clause already.
 	limited := map[int]bool{}
 	var windowArgs []int // token indexes where window-function arguments start
+	if r.winArgs {
+		windowArgs = append(windowArgs, 0)
+	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		next := func(k int) token {
@@ -194,6 +204,14 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return sqlerr.At(sqlerr.UndefinedParameter, r.base+t.pos+1, "there is no parameter %s", t.text)
 			}
 			edits = append(edits, ed(t.pos, t.end, ParamFunc+"("+t.val+")"))
+		case t.is("table") && next(1).is("(") && next(3).is("(") && tvfKinds[strings.ToLower(next(2).text)],
+			t.kind == tIdent && next(1).is("(") && (strings.EqualFold(t.text, "tumble") || strings.EqualFold(t.text, "hop")) && fromItem(toks, i, depth):
+			e, end, err := r.windowTVF(toks, i, match)
+			if err != nil {
+				return err
+			}
+			edits = append(edits, e)
+			i = end
 		case t.kind == tIdent && windowFuncs[strings.ToLower(t.text)] && next(1).is("("):
 			if strings.EqualFold(t.text, "session") {
 				edits = append(edits, ed(t.pos, t.end, SessionFunc))
@@ -370,6 +388,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			for _, sg := range e.sub.r.m.segs {
 				r.m.segs = append(r.m.segs, seg{out: at + sg.out, orig: sg.orig, inserted: sg.inserted})
 			}
+			r.m.tvfs = append(r.m.tvfs, e.sub.r.m.tvfs...)
 			r.out.WriteString(e.sub.r.out.String())
 			r.insert(e.sub.suffix, e.from)
 		}
@@ -377,6 +396,159 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	}
 	r.copy(cursor, toks[len(toks)-1].end)
 	return nil
+}
+
+// tvfKinds are the window table functions of Flink's TABLE(...) form.
+var tvfKinds = map[string]bool{"tumble": true, "hop": true, "cumulate": true, "session": true}
+
+// fromItem reports whether toks[i] stands where a FROM item does: after
+// FROM or JOIN, or after a comma of a FROM list.
+func fromItem(toks []token, i int, depth []int) bool {
+	if i == 0 {
+		return false
+	}
+	if p := toks[i-1]; p.is("from") || p.is("join") {
+		return true
+	}
+	if !toks[i-1].is(",") {
+		return false
+	}
+	for k := i - 2; k >= 0; k-- {
+		if depth[k] != depth[i] {
+			continue
+		}
+		switch t := toks[k]; {
+		case t.is("from"):
+			return true
+		case t.is("select"), t.is("where"), t.is("group"), t.is("having"), t.is("order"), t.is("on"), t.is("("):
+			return false
+		}
+	}
+	return false
+}
+
+// windowTVF rewrites a window table function in FROM, at toks[i], in
+// Flink's form, TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size)) (HOP and
+// CUMULATE with slide and size, SESSION(TABLE t PARTITION BY k, ...,
+// gap)), or RisingWave's, TUMBLE(t, ts, size) and HOP(t, ts, slide,
+// size), each argument perhaps named (DATA => ...). It becomes a subquery
+// grouped by the window function, (SELECT * FROM t GROUP BY TUMBLE(ts,
+// size)[, k]) AS t, which the planner reads as the table function, not as
+// a grouping: the call's position is recorded in tvfs. It returns the
+// edit and the index of the function's last token.
+func (r *rewriter) windowTVF(toks []token, i int, match map[int]int) (edit, int, error) {
+	start, kind, open := i, i, i+1
+	flink := toks[i].is("table")
+	if flink {
+		kind, open = i+2, i+3
+	}
+	end, ok := match[open]
+	if !ok {
+		return edit{}, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[open].pos+1, "syntax error at or near %q", toks[open].text)
+	}
+	last := end
+	if flink {
+		if last, ok = match[i+1]; !ok || last != end+1 {
+			return edit{}, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[min(end+1, len(toks)-1)].pos+1, "syntax error: TABLE(%s(...)) takes one window function", strings.ToUpper(toks[kind].text))
+		}
+	}
+	name := strings.ToUpper(toks[kind].text)
+	// The arguments, each without a name => before it.
+	var args [][2]int
+	from := open + 1
+	cut := func(to int) {
+		if to-from >= 3 && toks[from].kind == tIdent && toks[from+1].is("=") && toks[from+2].is(">") {
+			from += 3
+		}
+		args = append(args, [2]int{from, to})
+		from = to + 1
+	}
+	topLevel(toks[:end], open+1, ",", cut)
+	cut(end)
+	if len(args) < 3 {
+		return edit{}, 0, sqlerr.At(sqlerr.UndefinedFunction, r.base+toks[kind].pos+1, "%s in FROM takes a table, its time column and the window's sizes: %s", name, tvfUsage(name, flink))
+	}
+	bad := func(k int, what string) error {
+		return sqlerr.At(sqlerr.Syntax, r.base+toks[min(k, len(toks)-1)].pos+1, "the first argument of %s in FROM must be %s: %s", name, what, tvfUsage(name, flink))
+	}
+	// The table: TABLE name [PARTITION BY cols] in Flink's form.
+	tbl, part := args[0], [2]int{}
+	if flink {
+		if !toks[tbl[0]].is("table") {
+			return edit{}, 0, bad(tbl[0], "TABLE name")
+		}
+		tbl[0]++
+		for k := tbl[0]; k+1 < tbl[1]; k++ {
+			if toks[k].is("partition") && toks[k+1].is("by") {
+				part, tbl[1] = [2]int{k + 2, tbl[1]}, k
+				break
+			}
+		}
+	}
+	if tbl[1] <= tbl[0] || (toks[tbl[0]].kind != tIdent && toks[tbl[0]].kind != tQuoted) || toks[tbl[1]-1].is(")") {
+		return edit{}, 0, bad(tbl[0], "a table's name")
+	}
+	if part[1] > part[0] && name != "SESSION" {
+		return edit{}, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[part[0]-2].pos+1, "only SESSION takes PARTITION BY")
+	}
+	col := args[1]
+	if flink {
+		if !toks[col[0]].is("descriptor") || col[1]-col[0] < 3 || !toks[col[0]+1].is("(") || !toks[col[1]-1].is(")") {
+			return edit{}, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[col[0]].pos+1, "the second argument of %s in FROM must be DESCRIPTOR(time column): %s", name, tvfUsage(name, flink))
+		}
+		col = [2]int{col[0] + 2, col[1] - 1}
+	}
+	sub := &rewriter{src: r.src, base: r.base}
+	at := toks[start].pos
+	sub.insert("(SELECT * FROM ", at)
+	if err := sub.rewriteTokens(toks, tbl[0], tbl[1]); err != nil {
+		return edit{}, 0, err
+	}
+	sub.insert(" GROUP BY ", at)
+	sub.m.tvfs = append(sub.m.tvfs, r.base+toks[kind].pos+1)
+	fn := strings.ToLower(name)
+	if fn == "session" {
+		fn = SessionFunc
+	}
+	sub.insert(fn+"(", toks[kind].pos)
+	parts := append([][2]int{col}, args[2:]...)
+	for k, a := range parts {
+		if k > 0 {
+			sub.insert(", ", toks[a[0]].pos)
+		}
+		sub.winArgs = k > 0
+		if err := sub.rewriteTokens(toks, a[0], a[1]); err != nil {
+			return edit{}, 0, err
+		}
+	}
+	sub.winArgs = false
+	sub.insert(")", toks[end].pos)
+	if part[1] > part[0] {
+		sub.insert(", ", toks[part[0]].pos)
+		if err := sub.rewriteTokens(toks, part[0], part[1]); err != nil {
+			return edit{}, 0, err
+		}
+	}
+	suffix := ")"
+	// A derived table needs a name; the table function's is its table's.
+	if n := last + 1; n >= len(toks) || !toks[n].is("as") && (toks[n].kind != tIdent && toks[n].kind != tQuoted || afterTable[strings.ToLower(toks[n].text)]) {
+		alias := toks[tbl[1]-1]
+		suffix += " AS " + r.src[alias.pos:alias.end]
+	}
+	return edit{from: at, to: toks[last].end, sub: &subEdit{sub, suffix}}, last, nil
+}
+
+// tvfUsage shows how a window table function is called.
+func tvfUsage(name string, flink bool) string {
+	sizes := map[string]string{"TUMBLE": "size", "HOP": "slide, size", "CUMULATE": "step, size", "SESSION": "gap"}[name]
+	if flink {
+		t := "TABLE t"
+		if name == "SESSION" {
+			t += " [PARTITION BY k]"
+		}
+		return fmt.Sprintf("TABLE(%s(%s, DESCRIPTOR(ts), %s))", name, t, sizes)
+	}
+	return fmt.Sprintf("%s(t, ts, %s)", name, sizes)
 }
 
 // foldIdents lower-cases the unquoted identifiers (and keywords) of toks

@@ -15,6 +15,10 @@ import (
 type aggScope struct {
 	input  *binder // binds over the Aggregate's input columns
 	window *Window
+	// tvfIn is, when the window came from a window table function's
+	// GROUP BY window_start, window_end, the number of the function's
+	// input columns (whose own columns follow them), else 0.
+	tvfIn  int
 	keys   []Expr
 	keyStr []string
 	aggStr []string
@@ -66,6 +70,8 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 	}
 	if col, ok := n.(*ast.ColumnNameExpr); ok {
 		switch name := col.Name.Name.O; {
+		case a.tvfIn > 0 && name == WindowTime:
+			return windowRef(a.tvfIn+2, a.tvfIn), true, nil
 		case a.window != nil && (name == "window_start" || name == "window_end"):
 			idx := 0
 			if name == "window_end" {
@@ -82,6 +88,9 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 // output column of the same key. Any other column is a grouping error at
 // pos, where the user wrote the *.
 func (a *aggScope) groupedRef(c *ColRef, table string, pos int) (Expr, error) {
+	if a.tvfIn > 0 && c.Idx >= a.tvfIn {
+		return windowRef(c.Idx, a.tvfIn), nil
+	}
 	s := c.String()
 	for i, k := range a.keyStr {
 		if k == s {

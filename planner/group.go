@@ -24,6 +24,18 @@ func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input
 	if sel.GroupBy != nil {
 		items = sel.GroupBy.Items
 	}
+	if wn, ok := input.(*Windows); ok {
+		fused, w, rest, err := fuseWindows(q, &in, wn, items)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fused != nil {
+			input, items, scope.window = fused, rest, w
+			scope.tvfIn = len(fused.Columns())
+			in.cols = fused.Columns()
+			agg.Input = input
+		}
+	}
 	for _, item := range items {
 		if fc, ok := item.Expr.(*ast.FuncCallExpr); ok && isWindowFunc(fc.FnName.L) {
 			if scope.window != nil {

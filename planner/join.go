@@ -825,6 +825,25 @@ func storedColumns(n Node, need []bool) {
 		storedColumns(x.Input, in)
 	case *Limit:
 		storedColumns(x.Input, need)
+	case *Windows:
+		in := slices.Clone(need[:len(x.Input.Columns())])
+		in[x.Window.Time] = true
+		for _, c := range x.Partition {
+			in[c] = true
+		}
+		storedColumns(x.Input, in)
+	case *TopN:
+		in := slices.Clone(need[:len(x.Input.Columns())])
+		for _, c := range x.Partition {
+			in[c] = true
+		}
+		for _, k := range x.Order {
+			in[k.Col] = true
+		}
+		if x.WindowEnd >= 0 {
+			in[x.WindowEnd] = true
+		}
+		storedColumns(x.Input, in)
 	case *Aggregate:
 		in := cols(len(x.Input.Columns()))
 		if x.Window != nil {

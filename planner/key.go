@@ -200,6 +200,17 @@ func ScanReads(n Node) []bool {
 			}
 		case *Limit:
 			copy(next, need)
+		case *Windows:
+			copy(next, need)
+			next[x.Window.Time] = true
+		case *TopN:
+			copy(next, need)
+			for _, c := range x.Partition {
+				next[c] = true
+			}
+			for _, k := range x.Order {
+				next[k.Col] = true
+			}
 		default: // any node added later: all of its input
 			for i := range next {
 				next[i] = true

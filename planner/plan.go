@@ -87,6 +87,22 @@ func (w *Window) Start(end int64) int64 {
 	return end - w.Size
 }
 
+// Each calls fn with the bounds of every fixed (not SESSION) window that
+// time t falls in.
+func (w *Window) Each(t int64, fn func(start, end int64)) {
+	if w.Kind == Cumulate {
+		// One start; ends every step after t up to the max size.
+		s := FloorDiv(t, w.Size) * w.Size
+		for e := s + (FloorDiv(t-s, w.Slide)+1)*w.Slide; e <= s+w.Size; e += w.Slide {
+			fn(s, e)
+		}
+		return
+	}
+	for s := FloorDiv(t, w.Slide) * w.Slide; s > t-w.Size; s -= w.Slide {
+		fn(s, s+w.Size)
+	}
+}
+
 // FloorDiv divides rounding toward negative infinity, which is how window
 // starts align for times before the epoch.
 func FloorDiv(x, y int64) int64 {
@@ -264,18 +280,7 @@ func (n *Aggregate) String() string {
 	var b strings.Builder
 	b.WriteString("Aggregate")
 	if n.Window != nil {
-		w := n.Window
-		col := n.Input.Columns()[w.Time].Name
-		switch w.Kind {
-		case Tumble, Session:
-			fmt.Fprintf(&b, " window=%s(%s, %s", w.Kind, col, ival(w.Size))
-		default:
-			fmt.Fprintf(&b, " window=%s(%s, %s, %s", w.Kind, col, ival(w.Slide), ival(w.Size))
-		}
-		if w.Grace > 0 {
-			fmt.Fprintf(&b, ", GRACE %s", ival(w.Grace))
-		}
-		b.WriteString(")")
+		b.WriteString(" window=" + windowString(n.Window, n.Input.Columns()))
 	}
 	if len(n.Keys) > 0 {
 		keys := make([]string, len(n.Keys))
@@ -317,6 +322,22 @@ func (n *Limit) String() string {
 }
 
 func (n *Values) String() string { return fmt.Sprintf("Values %d row(s)", len(n.Rows)) }
+
+// windowString shows a window as its function call.
+func windowString(w *Window, cols []catalog.Column) string {
+	col := cols[w.Time].Name
+	var s string
+	switch w.Kind {
+	case Tumble, Session:
+		s = fmt.Sprintf("%s(%s, %s", w.Kind, col, ival(w.Size))
+	default:
+		s = fmt.Sprintf("%s(%s, %s, %s", w.Kind, col, ival(w.Slide), ival(w.Size))
+	}
+	if w.Grace > 0 {
+		s += ", GRACE " + ival(w.Grace)
+	}
+	return s + ")"
+}
 
 func ival(us int64) string { return (&Const{T: types.Ival, I: us}).String() }
 

@@ -38,6 +38,9 @@ func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, err
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(q.Node), "UNION, INTERSECT and EXCEPT are not supported yet")
 	}
 	n, err := p.selectStmt(q, sel, mode, emitOnClose)
+	if err == nil {
+		err = checkWindows(n)
+	}
 	if err == nil && hasJoin(n) {
 		need := make([]bool, len(n.Columns()))
 		for i := range need {
@@ -74,7 +77,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			return nil, err
 		}
 		if scope == nil {
-			input = &Filter{Input: input, Pred: pred}
+			input = underWindows(input, pred)
 		} else {
 			// Each conjunct as deep into the joins as it can go, where an
 			// equality of two sides becomes a join key.
@@ -122,7 +125,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			if pred, err = out.coerce(pred, types.Boolean, c); err != nil {
 				return nil, err
 			}
-			if sel.GroupBy != nil && p.pushHaving(b, agg, c) {
+			if sel.GroupBy != nil && p.pushHaving(out.agg.input, agg, c) {
 				continue
 			}
 			if kept != nil {
@@ -377,9 +380,13 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 		}
 		return &Scan{Rel: rel}, alias, nil
 	case *ast.SelectStmt:
+		if q.WindowTVF(src) {
+			n, err := p.windowTVF(q, src, mode, eowc)
+			return n, alias, err
+		}
 		// In an EMIT ON WINDOW CLOSE view, a subquery's windows emit on
 		// close too, so that what reads them (a join) is append-only.
-		n, err := p.selectStmt(q, src, mode, eowc && windowed(src))
+		n, err := p.selectStmt(q, src, mode, eowc && windowed(q, src))
 		return n, alias, err
 	}
 	return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(ts), "this FROM item is not supported yet")
@@ -486,15 +493,25 @@ func constInt(q *parser.Query, e ast.ExprNode) (int64, error) {
 }
 
 // windowed reports whether a SELECT groups by a window function.
-func windowed(sel *ast.SelectStmt) bool {
+func windowed(q *parser.Query, sel *ast.SelectStmt) bool {
 	if sel.GroupBy == nil {
 		return false
 	}
 	for _, item := range sel.GroupBy.Items {
-		if f, ok := item.Expr.(*ast.FuncCallExpr); ok {
+		switch f := item.Expr.(type) {
+		case *ast.FuncCallExpr:
 			switch f.FnName.L {
 			case "tumble", "hop", "cumulate", parser.SessionFunc:
 				return true
+			}
+		case *ast.ColumnNameExpr:
+			// GROUP BY window_start over a window table function.
+			if f.Name.Name.L == WindowStart && sel.From != nil {
+				if ts, ok := sel.From.TableRefs.Left.(*ast.TableSource); ok {
+					if sub, ok := ts.Source.(*ast.SelectStmt); ok && q.WindowTVF(sub) {
+						return true
+					}
+				}
 			}
 		}
 	}
