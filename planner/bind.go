@@ -152,7 +152,7 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 		}
 		return nil, b.errAt(sqlerr.Grouping, n, "aggregate function %s is not allowed here", strings.ToUpper(n.F))
 	case *ast.WindowFuncExpr:
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "window functions with OVER are not supported yet; use GROUP BY TUMBLE/HOP")
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "window functions are allowed only in the select list; rank in a subquery and filter the rank outside it")
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "subqueries are not supported yet")
 	case *ast.DefaultExpr, *ast.VariableExpr:

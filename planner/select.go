@@ -41,6 +41,12 @@ func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, err
 	if err == nil {
 		err = checkWindows(n)
 	}
+	if err == nil && mode == Streaming {
+		err = checkRanks(n)
+	}
+	if err == nil {
+		pruneRanks(n, nil)
+	}
 	if err == nil && hasJoin(n) {
 		need := make([]bool, len(n.Columns()))
 		for i := range need {
@@ -77,7 +83,16 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			return nil, err
 		}
 		if scope == nil {
-			input = underWindows(input, pred)
+			// A condition on a subquery's rank bounds its TopN.
+			var kept Expr
+			for _, c := range splitAnd(pred) {
+				if !rankFilter(input, c) {
+					kept = and(kept, c)
+				}
+			}
+			if kept != nil {
+				input = underWindows(input, kept)
+			}
 		} else {
 			// Each conjunct as deep into the joins as it can go, where an
 			// equality of two sides becomes a join key.
@@ -105,6 +120,17 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	grouped = grouped || sel.Distinct
 	out := b
 	var agg *Aggregate
+	if !grouped {
+		if input, err = overFields(q, b, input, fields); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, f := range fields {
+			if f.expr != nil && hasOver(f.expr) {
+				return nil, b.errAt(sqlerr.FeatureNotSupported, f.expr, "window functions over a GROUP BY are not supported yet; rank the grouped rows in an outer query")
+			}
+		}
+	}
 	if grouped {
 		scope, a, err := p.groupBy(q, sel, b, input, fields, sel.Distinct && !distinctOnTop, emitOnClose)
 		if err != nil {

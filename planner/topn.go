@@ -53,6 +53,8 @@ type TopN struct {
 	// WindowEnd is the input column that holds the partition's window_end
 	// for a window top-N, or -1.
 	WindowEnd int
+	// Pos is where the ranking function stands in the query, for errors.
+	Pos int
 }
 
 var _ Node = (*TopN)(nil)
