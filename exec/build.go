@@ -28,6 +28,9 @@ type Pipeline struct {
 	Lookups []Lookup
 	// states counts the stateful operators, which number their namespaces.
 	states int
+	// finishers are the operators that answer only once their input has
+	// ended (an ad-hoc query's), outermost first.
+	finishers []interface{ Finish() error }
 	// Errors collects the expressions' errors on single rows.
 	Errors *RowErrors
 	// shards is the number of replicas of the aggregate, par their entry
@@ -74,6 +77,18 @@ func (p *Pipeline) States() int { return p.states }
 func (p *Pipeline) Start() error {
 	for _, a := range p.Aggs {
 		if err := a.Start(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Finish tells the operators that wait for the end of their input (an
+// ad-hoc query's OVER) that it has come, the innermost first, so that
+// each later one gets its input's rows.
+func (p *Pipeline) Finish() error {
+	for i := len(p.finishers) - 1; i >= 0; i-- {
+		if err := p.finishers[i].Finish(); err != nil {
 			return err
 		}
 	}
@@ -304,6 +319,16 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		return p.build(n.Input, ns, a)
 	case *planner.Windows:
 		return p.build(n.Input, ns, NewWindows(n, out))
+	case *planner.Over:
+		if n.Streaming {
+			p.states++
+			o := NewOverStream(n, ns(p.states), out, p.Errors)
+			p.Others = append(p.Others, o)
+			return p.build(n.Input, ns, o)
+		}
+		o := NewOverBatch(n, out, p.Errors)
+		p.finishers = append(p.finishers, o)
+		return p.build(n.Input, ns, o)
 	case *planner.Values:
 		return out, nil
 	}

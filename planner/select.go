@@ -121,7 +121,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	out := b
 	var agg *Aggregate
 	if !grouped {
-		if input, err = overFields(q, b, input, fields); err != nil {
+		if input, err = overFields(q, b, input, fields, mode); err != nil {
 			return nil, err
 		}
 	} else {

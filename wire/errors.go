@@ -33,6 +33,7 @@ var kindCodes = [...]string{
 	sqlerr.DuplicateObject:       "42P07",
 	sqlerr.AmbiguousColumn:       "42702",
 	sqlerr.DuplicateAlias:        "42712",
+	sqlerr.Windowing:             "42P20",
 	sqlerr.Grouping:              "42803",
 	sqlerr.DatatypeMismatch:      "42804",
 	sqlerr.WrongObjectType:       "42809",

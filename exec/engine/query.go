@@ -142,6 +142,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 			return nil, err
 		}
 	}
+	if err := pipe.Finish(); err != nil {
+		return nil, err
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

@@ -72,6 +72,8 @@ const (
 	InvalidEscape
 	// DuplicateAlias is one name given to two FROM items (42712).
 	DuplicateAlias
+	// Windowing is a bad window clause or frame (42P20).
+	Windowing
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
