@@ -283,6 +283,14 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 			return nil, err
 		}
 		return j.Side(0), nil
+	case *planner.TopN:
+		p.states++
+		t, err := NewTopN(n, ns(p.states), out)
+		if err != nil {
+			return nil, err
+		}
+		p.Others = append(p.Others, t)
+		return p.build(n.Input, ns, t)
 	case *planner.Filter:
 		return p.build(n.Input, ns, NewFilter(Compile(n.Pred, p.Errors), out))
 	case *planner.Project:
