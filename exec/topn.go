@@ -240,14 +240,16 @@ type ranker struct {
 }
 
 func (r *ranker) next(sk []byte, mult int64) int64 {
+	if r.fn == planner.RowNumber { // no ties
+		r.rows += mult
+		return r.rows - mult + 1
+	}
 	tie := r.started && bytes.Equal(sk, r.prev)
 	switch {
-	case r.fn == planner.RowNumber || r.fn == planner.Rank && !tie:
+	case r.fn == planner.Rank && !tie:
 		r.rank = r.rows + 1
-	case r.fn == planner.DenseRank:
-		if !tie {
-			r.dense++
-		}
+	case r.fn == planner.DenseRank && !tie:
+		r.dense++
 		r.rank = r.dense
 	}
 	r.rows += mult

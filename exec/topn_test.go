@@ -441,3 +441,48 @@ func runTopN(t *testing.T, c topCase, store state.Store, seed uint64, cache int,
 		t.Fatalf("cached %d partitions over a bound of 2", op.Cached())
 	}
 }
+
+// BenchmarkTopN measures Nexmark q19's shape, the top 10 bids by price per
+// auction (100,000 auctions, the rank output), and q18's, the last bid per
+// (bidder, auction) by time (a million pairs), over append-only bids in
+// 1024-row batches, flushing and checkpointing every 256 batches; on each
+// backend. events/s is rows in per second.
+func BenchmarkTopN(b *testing.B) {
+	cols := []catalog.Column{{Name: "auction", Type: types.BigInt}, {Name: "ts", Type: types.Ts},
+		{Name: "bidder", Type: types.BigInt}, {Name: "price", Type: types.BigInt}}
+	in := scanOf(true, cols...)
+	queries := []struct {
+		name string
+		plan *planner.TopN
+		row  func(r *rand.Rand, bt *vec.Batch)
+	}{
+		{"q19", &planner.TopN{Input: in, Func: planner.RowNumber, Partition: []int{0}, Order: []planner.SortKey{desc(3)},
+			MinRank: 1, Limit: 10, RankOut: true, RankName: "rownum", WindowEnd: -1},
+			func(r *rand.Rand, bt *vec.Batch) {
+				bt.Cols[0].AppendI64(r.Int64N(100000))
+				bt.Cols[2].AppendI64(r.Int64N(1000000))
+				bt.Cols[3].AppendI64(r.Int64N(10000000))
+			}},
+		{"q18", &planner.TopN{Input: in, Func: planner.RowNumber, Partition: []int{2, 0}, Order: []planner.SortKey{desc(1)},
+			MinRank: 1, Limit: 1, WindowEnd: -1},
+			func(r *rand.Rand, bt *vec.Batch) {
+				bt.Cols[0].AppendI64(r.Int64N(1000))
+				bt.Cols[2].AppendI64(r.Int64N(1000))
+				bt.Cols[3].AppendI64(r.Int64N(10000000))
+			}},
+	}
+	for _, q := range queries {
+		for _, kind := range []string{"memory", "pebble"} {
+			b.Run(q.name+"/"+kind, func(b *testing.B) {
+				backend := openBackend(b, kind, b.TempDir())
+				defer backend.Close()
+				op, err := NewTopN(q.plan, backend.Namespace(1), discardOp{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := rand.New(rand.NewPCG(1, 2))
+				benchLoop(b, backend, catalog.Types(cols), op, 10, func(bt *vec.Batch) { q.row(r, bt) }, op.Flush)
+			})
+		}
+	}
+}
