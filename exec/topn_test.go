@@ -58,6 +58,8 @@ var topCases = []topCase{
 	{name: "rank-global-ret", fn: planner.Rank, order: []planner.SortKey{asc(tcA)}, minRank: 1, limit: 5, rankOut: true, retract: true, noPartition: true},
 	{name: "dense-adesc-f-min2-ret", fn: planner.DenseRank, order: []planner.SortKey{desc(tcA), asc(tcF)}, minRank: 2, limit: 3, rankOut: true, retract: true},
 	{name: "dense-s", fn: planner.DenseRank, order: []planner.SortKey{asc(tcS)}, minRank: 1, limit: 2, rankOut: true},
+	{name: "rn-noorder-ret", fn: planner.RowNumber, minRank: 1, limit: 2, rankOut: true, retract: true},
+	{name: "rank-unbounded-min3-ret", fn: planner.Rank, order: []planner.SortKey{desc(tcS)}, minRank: 3, limit: math.MaxInt64, rankOut: true, retract: true},
 	{name: "dedup-first", fn: planner.RowNumber, order: []planner.SortKey{asc(tcTs)}, minRank: 1, limit: 1},
 	{name: "dedup-last", fn: planner.RowNumber, order: []planner.SortKey{desc(tcTs)}, minRank: 1, limit: 1},
 	{name: "dedup-last-ret", fn: planner.RowNumber, order: []planner.SortKey{desc(tcTs)}, minRank: 1, limit: 1, retract: true},
@@ -385,7 +387,7 @@ func runTopN(t *testing.T, c topCase, store state.Store, seed uint64, cache int,
 	op := build()
 	g := &topGen{r: rand.New(rand.NewPCG(seed, 17)), wm: math.MinInt64}
 	ref := &topRef{c: c, parts: map[string]map[string]*refRow{}, closed: map[string]int64{}}
-	const batches = 160
+	const batches = 120
 	for n := 0; n < batches; n++ {
 		b, rows, diffs := g.batch(c.retract, c.window)
 		ref.apply(b, rows, diffs, g.wm)
