@@ -214,6 +214,11 @@ func (p *Pipeline) Late() int64 {
 	for _, a := range p.Aggs {
 		n += a.Late()
 	}
+	for _, o := range p.Others {
+		if l, ok := o.(interface{ Late() int64 }); ok {
+			n += l.Late()
+		}
+	}
 	return n
 }
 

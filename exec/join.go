@@ -42,7 +42,7 @@ type Join struct {
 	keys  [2][]Evaluator
 	cond  Evaluator
 	width [2]int
-	store *writeback.Cache
+	backed
 	out   Operator
 	sides [2]*JoinSide
 	// stored[s] lists the columns of side s that its stored rows keep
@@ -52,9 +52,8 @@ type Join struct {
 	iv *intervalState
 	// buckets caches decoded buckets by key, dirty lists the changed
 	// ones; at most maxCached stay cached after a batch.
-	buckets   map[string]*bucket
-	dirty     []*bucket
-	maxCached int
+	buckets map[string]*bucket
+	dirty   []*bucket
 	// checked says load ran; complete that every stored bucket is cached,
 	// so that a miss is an absent bucket.
 	checked, complete bool
@@ -104,9 +103,9 @@ const joinBatchRows = 4096
 // NewJoin returns the join of plan p over store, feeding out.
 func NewJoin(p *planner.Join, store state.Store, out Operator, errs *RowErrors) *Join {
 	lt, rt := catalog.Types(p.Left.Columns()), catalog.Types(p.Right.Columns())
-	j := &Join{kind: p.Kind, width: [2]int{len(lt), len(rt)}, store: writeback.New(store), out: out,
-		buckets: map[string]*bucket{}, maxCached: writeback.DefaultLimit,
-		outB: vec.NewBatch(append(append([]types.T{}, lt...), rt...), 64), emitThreshold: joinBatchRows}
+	j := &Join{kind: p.Kind, width: [2]int{len(lt), len(rt)}, backed: backed{store: writeback.New(store), maxCached: writeback.DefaultLimit}, out: out,
+		buckets: map[string]*bucket{},
+		outB:    vec.NewBatch(append(append([]types.T{}, lt...), rt...), 64), emitThreshold: joinBatchRows}
 	for i := range p.LeftKeys {
 		j.keys[0] = append(j.keys[0], Compile(p.LeftKeys[i], errs))
 		j.keys[1] = append(j.keys[1], Compile(p.RightKeys[i], errs))
@@ -588,14 +587,7 @@ func (j *Join) appendPaddedRow(s int, row []byte, d int64) error {
 	return nil
 }
 
-func (j *Join) flushOut() error {
-	if j.outB.N == 0 {
-		return nil
-	}
-	err := j.out.Push(j.outB)
-	j.outB.Reset()
-	return err
-}
+func (j *Join) flushOut() error { return pushOut(j.out, j.outB) }
 
 // Flush writes the changed buckets to the backend (before a checkpoint),
 // through the write-back cache: one Apply.
@@ -639,17 +631,8 @@ func (j *Join) evict() error {
 	return nil
 }
 
-// SetCacheSize bounds the cached buckets (state_cache_size).
-func (j *Join) SetCacheSize(groups int) {
-	j.maxCached = max(groups, 1)
-	j.store.SetLimit(min(max(groups, 1)*2, matCacheKeys))
-}
-
 // Cached is the number of cached buckets.
 func (j *Join) Cached() int { return len(j.buckets) }
-
-// Stats is the size of both sides' stored rows, as of the last flush.
-func (j *Join) Stats() state.Stats { return j.store.Stats() }
 
 // Push is not called: the inputs push into the sides.
 func (j *Join) Push(*vec.Batch) error { return errors.New("exec: push into a join's side") }

@@ -175,3 +175,14 @@ func (c *Collect) Push(b *vec.Batch) error {
 func (c *Collect) OnWatermark(int64) error { return nil }
 func (c *Collect) OnBarrier(uint64) error  { return nil }
 func (c *Collect) Close() error            { return nil }
+
+// pushOut sends an operator's output batch on, if it has rows, and empties
+// it for the next.
+func pushOut(out Operator, b *vec.Batch) error {
+	if b.N == 0 {
+		return nil
+	}
+	err := out.Push(b)
+	b.Reset()
+	return err
+}

@@ -458,4 +458,3 @@ func (o *OverBatch) Finish() error {
 func (o *OverBatch) OnWatermark(wm int64) error { return nil }
 func (o *OverBatch) OnBarrier(id uint64) error  { return o.out.OnBarrier(id) }
 func (o *OverBatch) Close() error               { return nil }
-

@@ -30,8 +30,8 @@ import (
 // for the watermark (few: the watermark's delay's worth) are in memory
 // and written at Flush under [p], with the watermark under [w].
 type OverStream struct {
-	ev    *overEval
-	store *writeback.Cache
+	ev *overEval
+	backed
 	out   Operator
 	types []types.T
 	time  int
@@ -42,7 +42,6 @@ type OverStream struct {
 	pendingDirty bool
 	loaded       bool
 	parts        map[string]*overPart
-	maxCached    int
 	// keepRows and keepRange bound what a partition keeps (see above).
 	keepRows  int
 	keepRange int64
@@ -73,8 +72,8 @@ var errCorruptOver = errors.New("exec: corrupt OVER state")
 // NewOverStream returns the operator for a view's Over node, its state in
 // store.
 func NewOverStream(p *planner.Over, store state.Store, out Operator, errs *RowErrors) *OverStream {
-	o := &OverStream{ev: newOverEval(p, errs), store: writeback.New(store), out: out, wm: math.MinInt64,
-		types: catalog.Types(p.Input.Columns()), time: p.Order[0].Col, parts: map[string]*overPart{}, maxCached: DefaultCacheGroups}
+	o := &OverStream{ev: newOverEval(p, errs), backed: backed{store: writeback.New(store), maxCached: DefaultCacheGroups}, out: out, wm: math.MinInt64,
+		types: catalog.Types(p.Input.Columns()), time: p.Order[0].Col, parts: map[string]*overPart{}}
 	for _, c := range p.Calls {
 		switch {
 		case c.Kind == planner.OverLag:
@@ -334,11 +333,6 @@ func (o *OverStream) Flush() error {
 // Late is how many rows arrived behind the watermark.
 func (o *OverStream) Late() int64 { return o.late }
 
-func (o *OverStream) SetCacheSize(groups int) {
-	o.maxCached = max(groups, 1)
-	o.store.SetLimit(min(max(groups, 1)*2, matCacheKeys))
-}
 func (o *OverStream) Cached() int               { return len(o.parts) }
-func (o *OverStream) Stats() state.Stats        { return o.store.Stats() }
 func (o *OverStream) OnBarrier(id uint64) error { return o.out.OnBarrier(id) }
 func (o *OverStream) Close() error              { return nil }

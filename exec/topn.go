@@ -62,17 +62,16 @@ type TopN struct {
 	// trim: the input is append-only, so rows past the top are dropped.
 	trim  bool
 	width int
-	store *writeback.Cache
-	out   Operator
-	outB  *vec.Batch
+	backed
+	out  Operator
+	outB *vec.Batch
 
 	// parts caches decoded partitions by key, dirty lists the changed
 	// ones, byEnd a window top-N's by window_end; at most maxCached stay
 	// cached after a batch.
-	parts     map[string]*topPart
-	dirty     []*topPart
-	byEnd     map[int64][]*topPart
-	maxCached int
+	parts map[string]*topPart
+	dirty []*topPart
+	byEnd map[int64][]*topPart
 	// checked says load ran; complete that every stored partition is
 	// cached, so that a miss is an absent partition.
 	checked, complete bool
@@ -139,8 +138,8 @@ func NewTopN(p *planner.TopN, store state.Store, out Operator) (*TopN, error) {
 	}
 	t := &TopN{fn: p.Func, partition: p.Partition, order: p.Order, minRank: max(p.MinRank, 1), limit: p.Limit,
 		rankOut: p.RankOut, windowEnd: p.WindowEnd, trim: p.Input.AppendOnly(), width: len(in),
-		store: writeback.New(store), out: out, outB: vec.NewBatch(ts, 64),
-		parts: map[string]*topPart{}, byEnd: map[int64][]*topPart{}, maxCached: writeback.DefaultLimit, wm: math.MinInt64}
+		backed: backed{store: writeback.New(store), maxCached: writeback.DefaultLimit}, out: out, outB: vec.NewBatch(ts, 64),
+		parts: map[string]*topPart{}, byEnd: map[int64][]*topPart{}, wm: math.MinInt64}
 	if t.windowEnd >= 0 {
 		v, ok, err := t.store.Get(topMetaKey)
 		if err != nil {
@@ -411,14 +410,7 @@ func (t *TopN) emit(o *topOut, d int64) error {
 	return nil
 }
 
-func (t *TopN) flushOut() error {
-	if t.outB.N == 0 {
-		return nil
-	}
-	err := t.out.Push(t.outB)
-	t.outB.Reset()
-	return err
-}
+func (t *TopN) flushOut() error { return pushOut(t.out, t.outB) }
 
 // part returns row i's partition (window_end end), reading the store on a
 // miss; an absent one is created empty.
@@ -619,17 +611,8 @@ func (t *TopN) evict() error {
 	return nil
 }
 
-// SetCacheSize bounds the cached partitions (state_cache_size).
-func (t *TopN) SetCacheSize(groups int) {
-	t.maxCached = max(groups, 1)
-	t.store.SetLimit(min(max(groups, 1)*2, matCacheKeys))
-}
-
 // Cached is the number of cached partitions.
 func (t *TopN) Cached() int { return len(t.parts) }
-
-// Stats is the size of the stored partitions, as of the last flush.
-func (t *TopN) Stats() state.Stats { return t.store.Stats() }
 
 func (t *TopN) OnBarrier(id uint64) error { return t.out.OnBarrier(id) }
 

@@ -589,23 +589,11 @@ func (n *Over) EventTime() int   { return n.Input.EventTime() }
 func (n *Over) AppendOnly() bool { return n.Input.AppendOnly() }
 
 func (n *Over) String() string {
-	cols := n.Input.Columns()
-	part := make([]string, len(n.Partition))
-	for i, c := range n.Partition {
-		part[i] = cols[c].Name
-	}
-	order := make([]string, len(n.Order))
-	for i, k := range n.Order {
-		order[i] = cols[k.Col].Name
-		if k.Desc {
-			order[i] += " DESC"
-		}
-	}
 	calls := make([]string, len(n.Calls))
 	for i, c := range n.Calls {
 		calls[i] = c.String()
 	}
-	s := fmt.Sprintf("Over partition=[%s] order=[%s] calls=[%s]", strings.Join(part, ", "), strings.Join(order, ", "), strings.Join(calls, ", "))
+	s := fmt.Sprintf("Over %s calls=[%s]", windowOf(n.Input.Columns(), n.Partition, n.Order), strings.Join(calls, ", "))
 	if n.Streaming {
 		s += " emit=on-watermark"
 	}

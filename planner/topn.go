@@ -79,7 +79,7 @@ func (n *TopN) AppendOnly() bool {
 	if n.WindowEnd >= 0 {
 		return true
 	}
-	return n.KeepsFirst() && n.Input.AppendOnly() && n.Input.Columns()[n.Order[0].Col].ProcTime
+	return n.KeepsFirst() && n.Input.AppendOnly() && len(n.Order) > 0 && !n.Order[0].Desc && n.Input.Columns()[n.Order[0].Col].ProcTime
 }
 
 // KeepsFirst reports a dedup: one row per partition by ROW_NUMBER.
@@ -97,18 +97,7 @@ func (n *TopN) String() string {
 	} else {
 		b.WriteString("TopN")
 	}
-	part := make([]string, len(n.Partition))
-	for i, c := range n.Partition {
-		part[i] = cols[c].Name
-	}
-	order := make([]string, len(n.Order))
-	for i, k := range n.Order {
-		order[i] = cols[k.Col].Name
-		if k.Desc {
-			order[i] += " DESC"
-		}
-	}
-	fmt.Fprintf(&b, " %s() partition=[%s] order=[%s]", n.Func, strings.Join(part, ", "), strings.Join(order, ", "))
+	fmt.Fprintf(&b, " %s() %s", n.Func, windowOf(cols, n.Partition, n.Order))
 	if n.MinRank > 1 {
 		fmt.Fprintf(&b, " ranks=%d..%d", n.MinRank, n.Limit)
 	} else {
@@ -121,4 +110,20 @@ func (n *TopN) String() string {
 		b.WriteString(" retracting")
 	}
 	return b.String()
+}
+
+// windowOf shows a window's PARTITION BY and ORDER BY.
+func windowOf(cols []catalog.Column, partition []int, order []SortKey) string {
+	part := make([]string, len(partition))
+	for i, c := range partition {
+		part[i] = cols[c].Name
+	}
+	ord := make([]string, len(order))
+	for i, k := range order {
+		ord[i] = cols[k.Col].Name
+		if k.Desc {
+			ord[i] += " DESC"
+		}
+	}
+	return fmt.Sprintf("partition=[%s] order=[%s]", strings.Join(part, ", "), strings.Join(ord, ", "))
 }
