@@ -287,7 +287,7 @@ func (o *overEval) aggregate(b *vec.Batch, part []int, from, ci int, call planne
 			aggResult(call.Agg, o.argTypes[ci], &o.aggScratch, dst, o.errs)
 			continue
 		}
-		if lo > curHi || lo < curLo || !retract && lo != curLo {
+		if seed == nil && (lo > curHi || lo < curLo || !retract && lo != curLo) {
 			acc, curLo, curHi = aggVal{}, lo, lo-1
 		}
 		for curHi < hi {
