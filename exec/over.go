@@ -251,8 +251,8 @@ func ntile(i, n, b int64) int64 {
 
 // aggregate computes an aggregate over each row's frame. Frames only move
 // forward as the row does, so the accumulator slides: rows entering are
-// added, rows leaving taken out (MIN and MAX, which cannot take a value
-// out, start again when the frame's start moves).
+// added, rows leaving taken out (MIN, MAX and float sums, which cannot
+// take a value out exactly, start again when the frame's start moves).
 //
 // With seed, the frames start before part: seed accumulates those rows,
 // and ends accumulating every row of part.
@@ -271,7 +271,9 @@ func (o *overEval) aggregate(b *vec.Batch, part []int, from, ci int, call planne
 			foldVal(f, acc, x, r, d)
 		}
 	}
-	retract := f != planner.AggMin && f != planner.AggMax
+	// A float sum is not taken out of: what is left of it would carry the
+	// rounding of values no longer in the frame (PostgreSQL restarts it too).
+	retract := f != planner.AggMin && f != planner.AggMax && (x == nil || x.Type.Kind != types.Float64)
 	var acc aggVal
 	curLo, curHi := 0, -1
 	if seed != nil {
