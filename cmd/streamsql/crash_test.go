@@ -75,6 +75,14 @@ CREATE MATERIALIZED VIEW t_join AS
   SELECT t.k, COUNT(*) AS n, SUM(g.id) AS s FROM t JOIN gen3 g ON t.seq = g.id % 3000 GROUP BY t.k;
 CREATE MATERIALIZED VIEW t_ij AS
   SELECT a.k, COUNT(*) AS n FROM t a JOIN t b ON a.k = b.k AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '2' SECOND GROUP BY a.k;
+CREATE MATERIALIZED VIEW t_top AS
+  SELECT * FROM (SELECT seq, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY seq DESC) AS rn FROM t) x WHERE rn <= 3;
+CREATE MATERIALIZED VIEW t_wtop AS
+  SELECT * FROM (SELECT seq, k, window_start, RANK() OVER (PARTITION BY window_start, window_end ORDER BY k DESC, seq) AS r
+  FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) x WHERE r <= 2;
+CREATE MATERIALIZED VIEW t_over AS
+  SELECT seq, SUM(seq) OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW) AS s2,
+         COUNT(*) OVER (PARTITION BY k ORDER BY ts) AS n FROM t;
 `
 
 // ddl is crashDDL with the broker's address.
@@ -95,6 +103,9 @@ var finalQueries = []string{
 	"SELECT * FROM t_par ORDER BY k, window_start",
 	"SELECT * FROM t_join ORDER BY k",
 	"SELECT * FROM t_ij ORDER BY k",
+	"SELECT * FROM t_top ORDER BY k, rn",
+	"SELECT * FROM t_wtop ORDER BY window_start, r",
+	"SELECT COUNT(*), SUM(s2), SUM(n), MAX(seq) FROM t_over",
 }
 
 // crashOrders is how many records the orders topic holds.
