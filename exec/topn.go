@@ -181,8 +181,12 @@ func (t *TopN) Push(b *vec.Batch) error {
 			return err
 		}
 		sk := t.sortKey(b, i)
+		d := b.DiffAt(i)
+		if t.trim && d > 0 && t.beyond(p, t.rowBuf[:sk]) {
+			continue // after a full top: it can never rank
+		}
 		t.rowBuf = appendPlainRow(t.rowBuf, b.Cols, i)
-		t.change(p, t.rowBuf, sk, b.DiffAt(i))
+		t.change(p, t.rowBuf, sk, d)
 	}
 	for _, p := range t.touched {
 		t.after = t.outputs(p, t.after[:0])
@@ -227,6 +231,32 @@ func (t *TopN) sortKey(b *vec.Batch, i int) int {
 	}
 	t.rowBuf = buf
 	return len(buf)
+}
+
+// beyond reports that a row with sort key sk would rank past Limit in an
+// append-only partition, which keeps exactly the rows ranked within it:
+// the partition fills the limit (rows for ROW_NUMBER and RANK, distinct
+// keys for DENSE_RANK) and sk sorts after its last row. Most rows of a
+// long-running top-N are such, and skip the search and the encoding.
+func (t *TopN) beyond(p *topPart, sk []byte) bool {
+	if len(p.ents) == 0 {
+		return false
+	}
+	last := &p.ents[len(p.ents)-1]
+	if bytes.Compare(sk, last.k[:last.sk]) <= 0 {
+		return false
+	}
+	n := int64(0)
+	for j := range p.ents {
+		e := &p.ents[j]
+		switch {
+		case t.fn != planner.DenseRank:
+			n += e.mult
+		case j == 0 || !bytes.Equal(e.k[:e.sk], p.ents[j-1].k[:p.ents[j-1].sk]):
+			n++ // a new key
+		}
+	}
+	return n >= t.limit
 }
 
 // ranker gives a partition's entries, walked in order, their ranks (for
