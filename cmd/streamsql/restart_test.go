@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +31,9 @@ func TestStopAndSwitchBackends(t *testing.T) {
 		"CREATE TABLE u (k INT PRIMARY KEY, name VARCHAR)",
 		"INSERT INTO u VALUES (1, 'one'), (3, 'three')",
 		"CREATE MATERIALIZED VIEW j AS SELECT t.k, u.name, COUNT(*) AS n FROM t LEFT JOIN u ON t.k = u.k GROUP BY t.k, u.name",
+		// A top-N over the upserts and an OVER over event time.
+		"CREATE MATERIALIZED VIEW r AS SELECT * FROM (SELECT k, name, ROW_NUMBER() OVER (ORDER BY k DESC) AS rn FROM u) x WHERE rn <= 2",
+		"CREATE MATERIALIZED VIEW o AS SELECT k, ts, COUNT(*) OVER (PARTITION BY k ORDER BY ts) AS n FROM t",
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -61,19 +65,23 @@ func TestStopAndSwitchBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close(ctx)
-	res, err := results(ctx, s, "SELECT * FROM j ORDER BY k")
+	res, err := results(ctx, s, "SELECT * FROM j ORDER BY k", "SELECT * FROM r ORDER BY rn")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "1 uno 3\n2 two 1\n"; res[0] != want {
 		t.Errorf("join view after an upsert on the restored state:\n%s\nwant:\n%s", res[0], want)
 	}
+	if want := "3 three 1\n2 two 2\n"; res[1] != want {
+		t.Errorf("top-N view after an upsert on the restored state:\n%s\nwant:\n%s", res[1], want)
+	}
 }
 
 // stop reads the view, then sends SIGTERM and waits for a clean exit.
 func stop(t *testing.T, s *server) string {
 	t.Helper()
-	res, err := results(context.Background(), s, "SELECT * FROM v ORDER BY window_start, k", "SELECT COUNT(*) FROM t", "SELECT * FROM j ORDER BY k, name")
+	res, err := results(context.Background(), s, "SELECT * FROM v ORDER BY window_start, k", "SELECT COUNT(*) FROM t", "SELECT * FROM j ORDER BY k, name",
+		"SELECT * FROM r ORDER BY rn", "SELECT * FROM o ORDER BY k, ts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,5 +94,5 @@ func stop(t *testing.T, s *server) string {
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not stop after SIGTERM")
 	}
-	return res[0] + res[1] + res[2]
+	return strings.Join(res, "")
 }
