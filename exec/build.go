@@ -18,6 +18,9 @@ type Pipeline struct {
 	// first): each relation's changelog goes into its operator. Entry and
 	// Source are the first one's.
 	Inputs []Input
+	// Values are where the plan's constant rows (SELECT without FROM) go:
+	// each takes one row of no columns, which the projection above fills.
+	Values []Operator
 	Aggs   []*Aggregate
 	// Others are the stateful operators besides the aggregates (joins,
 	// top-N), which Flush, SetCacheSize, Cached and StateStats reach
@@ -330,6 +333,21 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		a := NewAggregate(n, ns(p.states), out, p.Errors)
 		p.Aggs = append(p.Aggs, a)
 		return p.build(n.Input, ns, a)
+	case *planner.Union:
+		u := NewUnion(len(n.Ins), n.EventTime() >= 0, out)
+		var entry Operator
+		for i, in := range n.Ins {
+			e, err := p.build(in, ns, u.Side(i))
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				entry = e
+			}
+		}
+		return entry, nil
+	case *planner.Replicate:
+		return p.build(n.Input, ns, NewReplicate(n, out, p.Errors))
 	case *planner.Windows:
 		return p.build(n.Input, ns, NewWindows(n, out))
 	case *planner.Over:
@@ -343,6 +361,7 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		p.finishers = append(p.finishers, o)
 		return p.build(n.Input, ns, o)
 	case *planner.Values:
+		p.Values = append(p.Values, out)
 		return out, nil
 	}
 	return nil, fmt.Errorf("exec: cannot stream plan node %T", n)

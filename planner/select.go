@@ -33,11 +33,16 @@ type Planner struct {
 
 // Query plans a SELECT. For a view, emitOnClose asks for final rows only.
 func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, error) {
-	sel, ok := q.Node.(*ast.SelectStmt)
-	if !ok {
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(q.Node), "UNION, INTERSECT and EXCEPT are not supported yet")
+	var n Node
+	var err error
+	switch st := q.Node.(type) {
+	case *ast.SelectStmt:
+		n, err = p.selectStmt(q, st, mode, emitOnClose)
+	case *ast.SetOprStmt:
+		n, err = p.setOpr(q, st, mode, emitOnClose)
+	default:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(q.Node), "this query is not supported yet")
 	}
-	n, err := p.selectStmt(q, sel, mode, emitOnClose)
 	if err == nil {
 		err = checkWindows(n)
 	}
@@ -413,6 +418,9 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 		// In an EMIT ON WINDOW CLOSE view, a subquery's windows emit on
 		// close too, so that what reads them (a join) is append-only.
 		n, err := p.selectStmt(q, src, mode, eowc && windowed(q, src))
+		return n, alias, err
+	case *ast.SetOprStmt:
+		n, err := p.setOpr(q, src, mode, eowc)
 		return n, alias, err
 	}
 	return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(ts), "this FROM item is not supported yet")

@@ -668,7 +668,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	// One bad row cannot stop a view: its expression errors are counted.
 	shards, _ := strconv.Atoi(rel.Options["parallelism"]) // checked by the planner; 0 when absent
 	pipe, err := exec.BuildSharded(rel.Query.(planner.Node), max(shards, 1), func(k int) state.Store { return e.ns(id, k) }, mat, exec.NewRowErrors(false))
-	if err == nil && pipe.Source == nil {
+	if err == nil && (pipe.Source == nil || len(pipe.Values) > 0) {
 		err = sqlerr.New(sqlerr.FeatureNotSupported, "a materialized view needs a FROM clause")
 	}
 	if err != nil {

@@ -115,8 +115,8 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 	if err := pipe.Start(); err != nil {
 		return nil, err
 	}
-	if pipe.Source == nil {
-		if err := pipe.Entry.Push(&vec.Batch{N: 1}); err != nil {
+	for _, v := range pipe.Values {
+		if err := v.Push(&vec.Batch{N: 1}); err != nil {
 			return nil, err
 		}
 	}
