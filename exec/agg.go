@@ -138,7 +138,9 @@ type part struct {
 // aggVal is one aggregate's accumulator: a count, an integer or float sum,
 // and the MIN/MAX value. An integer (or scaled decimal) sum is kept in 128
 // bits, hi:i, so it never wraps: only a result that does not fit its type
-// is an error, and retractions can bring a sum back into range.
+// is an error, and retractions can bring a sum back into range. w holds a
+// variance's sum of squares (see variance.go), s string_agg's values and
+// approx_count_distinct's sketch.
 type aggVal struct {
 	n, i int64
 	hi   int64
@@ -146,6 +148,7 @@ type aggVal struct {
 	s    string
 	b    bool
 	has  bool
+	w    [3]uint64
 }
 
 // delta is a change to a multiset aggregate's value counts.
@@ -173,7 +176,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		}
 		a.argEv = append(a.argEv, ev)
 		a.argTypes = append(a.argTypes, t)
-		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax)
+		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg)
 		a.multiset = append(a.multiset, ms)
 	}
 	a.usePanes = usePanes(p, a.multiset, false)
@@ -362,10 +365,19 @@ func (a *Aggregate) batchKey(k []byte) string {
 }
 
 // foldVal adds the non-NULL value x[r], with diff d, into the accumulator
-// of an aggregate that keeps no multiset (COUNT, SUM, AVG, and MIN and MAX
-// over an append-only input, where d > 0 and the extreme value suffices).
+// of an aggregate that keeps no multiset (COUNT, SUM, AVG, the variances,
+// bool_and and bool_or, and MIN, MAX and string_agg over an append-only
+// input, where d > 0 and the extreme value or the list suffices).
 func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 	switch f {
+	case planner.AggVarSamp, planner.AggVarPop, planner.AggStddevSamp, planner.AggStddevPop:
+		foldVariance(v, x, r, d)
+	case planner.AggBoolAnd, planner.AggBoolOr:
+		foldBool(v, x, r, d)
+	case planner.AggStringAgg:
+		v.s, v.has = appendListed(v.s, x.Str[r]), true
+	case planner.AggApproxCountDistinct:
+		foldHLL(v, x, r)
 	case planner.AggCount:
 		v.n += d
 	case planner.AggSum, planner.AggAvg:

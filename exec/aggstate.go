@@ -14,6 +14,7 @@ import (
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/types"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/keys"
 )
 
@@ -362,10 +363,20 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		if !a.multiset[j] || c.Distinct || touched&(1<<uint(j%64)) == 0 {
 			continue
 		}
-		// MIN/MAX: the first key of the value range is the answer.
 		lo := a.multisetKey(p.key, j)
 		it := a.store.NewIter(lo, keys.PrefixEnd(lo))
 		acc[j].has = false
+		if c.Func == planner.AggStringAgg {
+			err := a.listValues(it, len(lo), &acc[j])
+			if cerr := it.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		// MIN/MAX: the first key of the value range is the answer.
 		if it.First() {
 			v := vec.New(a.argTypes[j], 1)
 			b := it.Key()[len(lo):]
@@ -382,6 +393,27 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// listValues makes string_agg's list over a retracting input from its
+// value counts (it at the first, the group's key prefix lo bytes long):
+// each value as often as counted, in value order.
+func (a *Aggregate) listValues(it state.Iterator, lo int, v *aggVal) error {
+	var l strings.Builder
+	x := vec.New(types.Varchar, 1)
+	for ok := it.First(); ok; ok = it.Next() {
+		x.Reset()
+		if _, err := decodeValue(it.Key()[lo:], &x); err != nil {
+			return err
+		}
+		c, _ := binary.Varint(it.Value())
+		for range c {
+			l.WriteString(appendListed("", x.Str[0]))
+		}
+		v.has = true
+	}
+	v.s = l.String()
 	return nil
 }
 
@@ -412,6 +444,17 @@ func invert(b []byte) []byte {
 // mergeVal adds a partial accumulator into a stored one.
 func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 	switch f {
+	case planner.AggVarSamp, planner.AggVarPop, planner.AggStddevSamp, planner.AggStddevPop:
+		mergeVariance(kind, acc, p)
+	case planner.AggBoolAnd, planner.AggBoolOr:
+		acc.n += p.n
+		acc.i += p.i
+	case planner.AggStringAgg:
+		if p.has {
+			acc.s, acc.has = acc.s+p.s, true
+		}
+	case planner.AggApproxCountDistinct:
+		acc.s = mergeHLL(acc.s, p.s)
 	case planner.AggMin, planner.AggMax:
 		if p.has && (!acc.has || betterVal(f, kind, p, acc)) {
 			*acc = *p
@@ -519,6 +562,22 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		default:
 			out.AppendF64(v.wideFloat() / float64(v.n))
 		}
+	case planner.AggVarSamp, planner.AggVarPop, planner.AggStddevSamp, planner.AggStddevPop:
+		varianceResult(c.Func, arg, v, out, errs)
+	case planner.AggApproxCountDistinct:
+		out.AppendI64(hllResult(v))
+	case planner.AggBoolAnd, planner.AggBoolOr:
+		boolResult(c.Func, v, out)
+	case planner.AggStringAgg:
+		if !v.has {
+			out.AppendNull()
+			return
+		}
+		s, err := joinListed(v.s, c.Sep)
+		if err != nil {
+			panic(err) // only a corrupt state has a bad list
+		}
+		out.AppendStr(s)
 	case planner.AggMin, planner.AggMax:
 		if !v.has {
 			out.AppendNull()
@@ -650,9 +709,17 @@ func encodeAcc(b []byte, rows int64, acc []aggVal) []byte {
 		if wide {
 			flags |= 4
 		}
+		if v.w != [3]uint64{} {
+			flags |= 8
+		}
 		b = append(b, flags)
 		if wide {
 			b = binary.AppendVarint(b, v.hi)
+		}
+		if flags&8 != 0 {
+			for _, w := range v.w {
+				b = binary.LittleEndian.AppendUint64(b, w)
+			}
 		}
 		b = binary.AppendUvarint(b, uint64(len(v.s)))
 		b = append(b, v.s...)
@@ -683,7 +750,7 @@ func decodeAcc(b []byte, acc []aggVal) (int64, error) {
 		}
 		v.f = math.Float64frombits(binary.LittleEndian.Uint64(b))
 		v.has, v.b = b[8]&1 != 0, b[8]&2 != 0
-		wide := b[8]&4 != 0
+		wide, ext := b[8]&4 != 0, b[8]&8 != 0
 		b = b[9:]
 		v.hi = v.i >> 63
 		if wide {
@@ -691,6 +758,16 @@ func decodeAcc(b []byte, acc []aggVal) (int64, error) {
 				return 0, errCorruptAcc
 			}
 			b = b[k:]
+		}
+		v.w = [3]uint64{}
+		if ext {
+			if len(b) < 24 {
+				return 0, errCorruptAcc
+			}
+			for i := range v.w {
+				v.w[i] = binary.LittleEndian.Uint64(b[8*i:])
+			}
+			b = b[24:]
 		}
 		l, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < l {

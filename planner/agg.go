@@ -36,10 +36,13 @@ func (a *aggScope) winCols() int {
 func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 	switch n := n.(type) {
 	case *ast.AggregateFuncExpr:
-		e, err := a.aggregate(n)
+		e, err := a.aggregate(n, strings.ToLower(n.F), n.Args, n.Distinct)
 		return e, true, err
 	case *ast.FuncCallExpr:
 		switch name := n.FnName.L; name {
+		case "bool_and", "bool_or", "every", "string_agg":
+			e, err := a.aggregate(n, name, n.Args, false)
+			return e, true, err
 		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
 			if a.window == nil {
 				return nil, true, b.errAt(sqlerr.Grouping, n, "%s requires a GROUP BY with a window", strings.ToUpper(name))
@@ -108,28 +111,43 @@ func ungrouped(table, col string) string {
 	return fmt.Sprintf("column %q must appear in the GROUP BY clause or be used in an aggregate function", col)
 }
 
-// aggregate registers an aggregate call and returns a reference to its
-// output column. Identical calls share one column.
-func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
+// aggregate registers an aggregate call (n, of the function name with
+// args) and returns a reference to its output column. Identical calls
+// share one column.
+func (a *aggScope) aggregate(n ast.ExprNode, name string, args []ast.ExprNode, distinct bool) (Expr, error) {
 	b := a.input
-	name := strings.ToLower(n.F)
-	call := AggCall{Distinct: n.Distinct}
+	call := AggCall{Distinct: distinct}
 	inner := *b
 	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
 	var arg Expr
 	// The parser refuses COUNT(DISTINCT *), so COUNT(DISTINCT 1) is a count
 	// of distinct constants, not a COUNT(*).
-	star := name == "count" && !n.Distinct && len(n.Args) == 1 && isStar(n.Args[0])
+	star := name == "count" && !distinct && len(args) == 1 && isStar(args[0])
 	if name == "group_concat" {
 		// MySQL's; TiDB adds the separator as an argument.
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function group_concat does not exist")
 	}
+	switch name {
+	case "stddev_pop", "var_pop":
+		// TiDB reads STDDEV, STD and VARIANCE as the population ones;
+		// PostgreSQL's STDDEV and VARIANCE are the sample ones.
+		switch w := b.written(n, name); w {
+		case "stddev", "variance":
+			name = map[string]string{"stddev": "stddev_samp", "variance": "var_samp"}[w]
+		case "std", "stddev_samp", "var_samp":
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", w)
+		}
+	}
+	nargs := 1
+	if name == "string_agg" {
+		nargs = 2
+	}
 	if !star {
-		if len(n.Args) != 1 {
-			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", name, len(n.Args))
+		if len(args) != nargs {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", name, len(args))
 		}
 		var err error
-		if arg, err = inner.expr(n.Args[0]); err != nil {
+		if arg, err = inner.expr(args[0]); err != nil {
 			return nil, err
 		}
 		if c, ok := arg.(*Const); ok && c.T.Kind == types.Null {
@@ -163,6 +181,46 @@ func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
 		default:
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function avg(%s) does not exist", t)
 		}
+	case "var_samp", "var_pop", "stddev_samp", "stddev_pop":
+		// DOUBLE, as AVG's: PostgreSQL's numeric result for integers and
+		// decimals is computed exactly and then rounded to it.
+		call.Func = map[string]AggFunc{"var_samp": AggVarSamp, "var_pop": AggVarPop,
+			"stddev_samp": AggStddevSamp, "stddev_pop": AggStddevPop}[name]
+		if t := at.Type(); !t.Numeric() {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, t)
+		}
+		call.T = types.Double
+	case "bool_and", "every", "bool_or":
+		call.Func, call.T = AggBoolAnd, types.Boolean
+		if name == "bool_or" {
+			call.Func = AggBoolOr
+		}
+		if t := at.Type(); t.Kind != types.Bool && !(t.Kind == types.Int32 && isNullConst(at)) {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, t)
+		}
+	case "string_agg":
+		call.Func, call.T = AggStringAgg, types.Varchar
+		if t := at.Type(); t.Kind != types.String && !isNullConst(at) {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function string_agg(%s, unknown) does not exist", t)
+		}
+		sep, err := inner.expr(args[1])
+		if err != nil {
+			return nil, err
+		}
+		c, ok := sep.(*Const)
+		switch {
+		case !ok || c.Param > 0:
+			return nil, b.errAt(sqlerr.FeatureNotSupported, args[1], "string_agg's separator must be a constant")
+		case !c.Null && c.T.Kind != types.String:
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function string_agg(%s, %s) does not exist", at.Type(), c.T)
+		}
+		call.Sep = c.S // NULL separates by nothing, as in PostgreSQL
+	case "approx_count_distinct":
+		call.Func, call.T = AggApproxCountDistinct, types.BigInt
+		if !a.node.Input.AppendOnly() {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n,
+				"approx_count_distinct needs an append-only input: its sketch cannot forget a retracted row (use COUNT(DISTINCT x))")
+		}
 	case "min", "max":
 		call.Func = AggMin
 		if name == "max" {
@@ -195,6 +253,11 @@ func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
 	return &ColRef{Idx: a.winCols() + len(a.keys) + idx, Name: call.Func.String(), T: call.T}, nil
 }
 
+func isNullConst(e Expr) bool {
+	c, ok := e.(*Const)
+	return ok && c.Null
+}
+
 func isStar(n ast.ExprNode) bool {
 	// TiDB parses COUNT(*) as COUNT(1).
 	if v, ok := n.(interface{ GetValue() any }); ok {
@@ -223,10 +286,16 @@ func hasAggregate(n ast.Node) bool {
 type aggFinder struct{ found bool }
 
 func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
-	switch n.(type) {
+	switch x := n.(type) {
 	case *ast.AggregateFuncExpr:
 		v.found = true
 		return n, true
+	case *ast.FuncCallExpr:
+		switch x.FnName.L {
+		case "bool_and", "bool_or", "every", "string_agg":
+			v.found = true
+			return n, true
+		}
 	case *ast.SubqueryExpr:
 		return n, true
 	}

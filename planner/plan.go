@@ -123,10 +123,25 @@ const (
 	AggAvg
 	AggMin
 	AggMax
+	// The variances and standard deviations, sample (NULL of one row) and
+	// population: retractable sums of x and x² (exec/variance.go).
+	AggVarSamp
+	AggVarPop
+	AggStddevSamp
+	AggStddevPop
+	// bool_and (every) and bool_or: retractable counts of true and false.
+	AggBoolAnd
+	AggBoolOr
+	// string_agg(x, Sep): in arrival order over an append-only input, in
+	// value order over a retracting one (whose values it keeps).
+	AggStringAgg
+	// approx_count_distinct(x): a HyperLogLog sketch, append-only input.
+	AggApproxCountDistinct
 )
 
 func (f AggFunc) String() string {
-	return [...]string{"count", "count", "sum", "avg", "min", "max"}[f]
+	return [...]string{"count", "count", "sum", "avg", "min", "max", "var_samp", "var_pop", "stddev_samp", "stddev_pop",
+		"bool_and", "bool_or", "string_agg", "approx_count_distinct"}[f]
 }
 
 // AggCall is one aggregate in an Aggregate node.
@@ -135,6 +150,8 @@ type AggCall struct {
 	Distinct bool
 	Arg      Expr // nil for COUNT(*)
 	T        types.T
+	// Sep is string_agg's separator, a constant.
+	Sep string
 }
 
 func (a AggCall) String() string {
@@ -144,6 +161,9 @@ func (a AggCall) String() string {
 	d := ""
 	if a.Distinct {
 		d = "DISTINCT "
+	}
+	if a.Func == AggStringAgg {
+		return fmt.Sprintf("%s(%s%s, %s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}))
 	}
 	return fmt.Sprintf("%s(%s%s)", a.Func, d, a.Arg)
 }
