@@ -137,36 +137,86 @@ func varianceResult(f planner.AggFunc, arg types.T, v *aggVal, out *vec.Vec, err
 			errs.report(floatOverflow)
 			return
 		}
+		if f == planner.AggStddevSamp || f == planner.AggStddevPop {
+			r = math.Sqrt(r)
+		}
 	} else {
-		r = exactVariance(v, samp, arg.Scale)
-	}
-	if f == planner.AggStddevSamp || f == planner.AggStddevPop {
-		r = math.Sqrt(r)
+		r = exactVariance(v, samp, f == planner.AggStddevSamp || f == planner.AggStddevPop, arg.Scale)
 	}
 	out.AppendF64(r)
 }
 
-// exactVariance is an integer or decimal (of scale s) variance, rounded
-// once from the exact quotient.
-func exactVariance(v *aggVal, samp bool, s int) float64 {
+// exactVariance is an integer or decimal (of scale s) variance, or with
+// stddev its square root, as PostgreSQL's numeric_stddev_internal
+// rounds it: the exact quotient to the scale select_div_scale picks (16
+// significant digits, at least the scale 2s of the sums of squares), the
+// square root to the same scale, half away from zero.
+func exactVariance(v *aggVal, samp, stddev bool, s int) float64 {
 	n := big.NewInt(v.n)
 	sum := wideInt(uint64(v.i), uint64(v.hi), uint64(v.hi>>63))
-	num := wideInt(v.w[0], v.w[1], v.w[2])
+	num := wideInt(v.w[0], v.w[1], v.w[2]) // in units of 10^-2s
 	num.Mul(num, n)
 	num.Sub(num, sum.Mul(sum, sum))
+	if num.Sign() <= 0 {
+		return 0
+	}
 	den := big.NewInt(v.n)
 	if samp {
 		den.Mul(den, big.NewInt(v.n-1))
 	} else {
 		den.Mul(den, n)
 	}
-	if s > 0 {
-		p := big.NewInt(types.Pow10[s])
-		den.Mul(den, p.Mul(p, p))
+	unit := pow10(2 * s)
+	w1, d1 := numericLead(num, unit)
+	w2, d2 := numericLead(den, big.NewInt(1))
+	qw := w1 - w2
+	if d1 <= d2 {
+		qw--
 	}
-	f, _ := new(big.Rat).SetFrac(num, den).Float64()
+	rscale := min(max(16-4*qw, 2*s), 1000)
+	// round(num / unit / den · 10^rscale)
+	q := roundDiv(new(big.Int).Mul(num, pow10(rscale)), den.Mul(den, unit))
+	if stddev {
+		// round(sqrt(q / 10^rscale) · 10^rscale) = round(sqrt(q · 10^rscale))
+		x := q.Mul(q, pow10(rscale))
+		r := new(big.Int).Sqrt(x)
+		// r + 1/2 < sqrt(x) ⇔ x > r² + r (x and r integers)
+		if new(big.Int).Sub(x, new(big.Int).Mul(r, r)).Cmp(r) > 0 {
+			r.Add(r, big.NewInt(1))
+		}
+		q = r
+	}
+	f, _ := new(big.Rat).SetFrac(q, pow10(rscale)).Float64()
 	return f
 }
+
+// numericLead is the weight (of its first base-10000 digit) and that
+// digit of the positive a/b as PostgreSQL's numeric holds it.
+func numericLead(a, b *big.Int) (weight int, digit int64) {
+	t := len(a.String()) - len(b.String()) // floor(log10(a/b)) or one more
+	if t >= 0 && a.Cmp(new(big.Int).Mul(b, pow10(t))) < 0 || t < 0 && new(big.Int).Mul(a, pow10(-t)).Cmp(b) < 0 {
+		t--
+	}
+	weight = int(planner.FloorDiv(int64(t), 4))
+	x, y := new(big.Int).Set(a), new(big.Int).Set(b)
+	if weight >= 0 {
+		y.Mul(y, pow10(4*weight))
+	} else {
+		x.Mul(x, pow10(-4*weight))
+	}
+	return weight, x.Quo(x, y).Int64()
+}
+
+// roundDiv is a/b rounded half away from zero, for a ≥ 0 and b > 0.
+func roundDiv(a, b *big.Int) *big.Int {
+	q, r := new(big.Int).QuoRem(a, b, new(big.Int))
+	if r.Lsh(r, 1).Cmp(b) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q
+}
+
+func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
 
 // wideInt is the 192-bit two's complement w2:w1:w0 as a big.Int.
 func wideInt(w0, w1, w2 uint64) *big.Int {

@@ -110,7 +110,7 @@ func (e *diffEnv) exec(t testing.TB, sql string) {
 // run creates a table from rng on both sides and compares n queries over it.
 func (e *diffEnv) run(t testing.TB, rng *rand.Rand, where, name string, n int, st *diffStats) {
 	t.Helper()
-	g := &diffGen{rng: rng}
+	g := &diffGen{rng: rng, aux: auxRand(where)}
 	tbl := g.table(name, 30, false)
 	setup := []string{tbl.ddl(), tbl.insert(tbl.rows)}
 	for _, s := range setup {

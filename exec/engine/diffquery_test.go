@@ -116,7 +116,35 @@ func (g *diffGen) aggList(n int) string {
 	return strings.Join(aggs, ", ")
 }
 
+// agg is a random aggregate call. A quarter of them are replaced by one of
+// the aggregates added since the seeds' queries were pinned, drawn from
+// g.aux, so that the queries drawn from g.rng stay as they were.
 func (g *diffGen) agg() string {
+	a := g.baseAgg()
+	if g.aux == nil || g.aux.IntN(4) != 0 {
+		return a
+	}
+	main := g.rng
+	g.rng = g.aux
+	defer func() { g.rng = main }()
+	if g.p(50) {
+		return pick(g, "stddev(", "stddev_samp(", "stddev_pop(", "variance(", "var_samp(", "var_pop(") +
+			g.expr(pick[byte](g, 'I', 'I', 'N', 'F'), g.n(2)) + ")"
+	}
+	if g.p(50) {
+		return pick(g, "bool_and(", "bool_or(", "every(") + g.expr('B', g.n(2)) + ")"
+	}
+	if g.view {
+		// Over a retracting input, in value order: the same in the view
+		// and the batch query.
+		return "string_agg(" + g.expr('S', g.n(2)) + ", " + pick(g, "','", "''", "' | '") + ")"
+	}
+	// Its order is the rows' (PostgreSQL's scan order, which a sort for
+	// GROUP BY may change): the length is the same in any order.
+	return "length(string_agg(" + g.expr('S', g.n(2)) + ", " + pick(g, "','", "''", "' | '") + "))"
+}
+
+func (g *diffGen) baseAgg() string {
 	switch g.n(7) {
 	case 0:
 		return "COUNT(*)"

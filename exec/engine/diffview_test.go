@@ -36,7 +36,7 @@ func TestDifferentialViews(t *testing.T) {
 
 // diffViews runs one table's views; see TestDifferentialViews.
 func diffViews(t *testing.T, conn *pgx.Conn, rng *rand.Rand, where, name string, nviews int, st *diffStats) {
-	g := &diffGen{rng: rng, view: true}
+	g := &diffGen{rng: rng, aux: auxRand(where), view: true}
 	tbl := g.table(name, 0, true)
 	// The batch table has the same key, so that `*` in a query grouped by
 	// it is allowed there too (PostgreSQL's functional dependency), but
