@@ -246,3 +246,37 @@ func TestApproxCountDistinct(t *testing.T) {
 		t.Errorf("after decoding: %d, %v", hllResult(&acc[0]), err)
 	}
 }
+
+// BenchmarkTumbleAggs is BenchmarkTumbleCount's stream (memory backend)
+// with COUNT(*), SUM and AVG of a BIGINT, and with the variances added:
+// "base" shows the existing accumulators' cost, "stddev" the new ones'.
+func BenchmarkTumbleAggs(b *testing.B) {
+	v := &planner.ColRef{Idx: 2, Name: "v", T: types.BigInt}
+	f := &planner.ColRef{Idx: 3, Name: "f", T: types.Double}
+	base := []planner.AggCall{{Func: planner.AggCountStar, T: types.BigInt},
+		{Func: planner.AggSum, Arg: v, T: types.BigInt}, {Func: planner.AggAvg, Arg: f, T: types.Double}}
+	for _, c := range []struct {
+		name string
+		aggs []planner.AggCall
+	}{{"base", base}, {"stddev", append(slices.Clone(base),
+		planner.AggCall{Func: planner.AggStddevSamp, Arg: v, T: types.Double},
+		planner.AggCall{Func: planner.AggVarPop, Arg: f, T: types.Double})}} {
+		b.Run(c.name, func(b *testing.B) {
+			backend := openBackend(b, "memory", b.TempDir())
+			defer backend.Close()
+			cols := []catalog.Column{{Name: "k", Type: types.BigInt}, {Name: "ts", Type: types.Ts},
+				{Name: "v", Type: types.BigInt}, {Name: "f", Type: types.Double}}
+			scan := &planner.Scan{Rel: &catalog.Relation{Name: "in", EventTime: 1, AppendOnly: true, Columns: cols}}
+			agg := &planner.Aggregate{Input: scan, Window: &planner.Window{Kind: planner.Tumble, Time: 1, Size: 1e6, Slide: 1e6},
+				Keys: []planner.Expr{&planner.ColRef{Idx: 0, Name: "k", T: types.BigInt}}, KeyNames: []string{"k"},
+				Aggs: c.aggs, EmitOnClose: true}
+			op := NewAggregate(agg, backend.Namespace(1), discardOp{}, nil)
+			rng := rand.New(rand.NewPCG(1, 2))
+			benchLoop(b, backend, catalog.Types(cols), op, 10, func(bt *vec.Batch) {
+				bt.Cols[0].AppendI64(rng.Int64N(100000))
+				bt.Cols[2].AppendI64(rng.Int64N(1000000))
+				bt.Cols[3].AppendF64(rng.Float64())
+			}, nil)
+		})
+	}
+}
