@@ -32,12 +32,6 @@ import (
 
 var varHuge = math.Ldexp(1, 500)
 
-// isVariance reports whether f is one of the variances or standard
-// deviations.
-func isVariance(f planner.AggFunc) bool {
-	return f >= planner.AggVarSamp && f <= planner.AggStddevPop
-}
-
 // foldVariance adds x[r] with diff d into a variance accumulator.
 func foldVariance(v *aggVal, x *vec.Vec, r int, d int64) {
 	v.n += d

@@ -36,12 +36,12 @@ func (a *aggScope) winCols() int {
 func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 	switch n := n.(type) {
 	case *ast.AggregateFuncExpr:
-		e, err := a.aggregate(n, strings.ToLower(n.F), n.Args, n.Distinct)
+		e, err := a.aggregate(n)
 		return e, true, err
 	case *ast.FuncCallExpr:
 		switch name := n.FnName.L; name {
 		case "bool_and", "bool_or", "every", "string_agg":
-			e, err := a.aggregate(n, name, n.Args, false)
+			e, err := a.aggregateCall(n, name, n.Args, false)
 			return e, true, err
 		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
 			if a.window == nil {
@@ -111,10 +111,15 @@ func ungrouped(table, col string) string {
 	return fmt.Sprintf("column %q must appear in the GROUP BY clause or be used in an aggregate function", col)
 }
 
-// aggregate registers an aggregate call (n, of the function name with
-// args) and returns a reference to its output column. Identical calls
-// share one column.
-func (a *aggScope) aggregate(n ast.ExprNode, name string, args []ast.ExprNode, distinct bool) (Expr, error) {
+// aggregate registers an aggregate call and returns a reference to its
+// output column. Identical calls share one column.
+func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
+	return a.aggregateCall(n, strings.ToLower(n.F), n.Args, n.Distinct)
+}
+
+// aggregateCall is aggregate for the call n of the function name with
+// args, which TiDB may have parsed as an ordinary function's.
+func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNode, distinct bool) (Expr, error) {
 	b := a.input
 	call := AggCall{Distinct: distinct}
 	inner := *b
@@ -139,8 +144,14 @@ func (a *aggScope) aggregate(n ast.ExprNode, name string, args []ast.ExprNode, d
 		}
 	}
 	nargs := 1
-	if name == "string_agg" {
+	switch name {
+	case "string_agg":
 		nargs = 2
+		fallthrough
+	case "approx_count_distinct":
+		if a.node.Input == nil { // a window function's frame (see overCall)
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s OVER (...) is not supported yet", name)
+		}
 	}
 	if !star {
 		if len(args) != nargs {
