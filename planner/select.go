@@ -29,6 +29,8 @@ type Planner struct {
 	// Params, when set, gives a prepared statement's parameters their
 	// types and values; without it a $n is an error.
 	Params *Params
+	// ctes are the common table expressions in scope (see cte.go).
+	ctes []cte
 }
 
 // Query plans a SELECT. For a view, emitOnClose asks for final rows only.
@@ -63,12 +65,14 @@ func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, err
 }
 
 func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, emitOnClose bool) (Node, error) {
-	switch {
-	case sel.With != nil:
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WITH (common table expressions) is not supported yet")
-	case len(sel.WindowSpecs) > 0:
+	if len(sel.WindowSpecs) > 0 {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WINDOW clauses are not supported yet")
 	}
+	leave, err := p.with(q, sel.With)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	input, table, scope, err := p.from(q, sel, mode, emitOnClose)
 	if err != nil {
 		return nil, err
@@ -388,6 +392,15 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 	switch src := ts.Source.(type) {
 	case *ast.TableName:
 		name := src.Name.O
+		if src.Schema.L == "" {
+			n, err := p.cteNamed(q, src.Name.L, mode, eowc)
+			if err != nil || n != nil {
+				if alias == "" {
+					alias = name
+				}
+				return n, alias, err
+			}
+		}
 		rel, ok := p.Cat.Relation(name)
 		if !ok {
 			return nil, "", sqlerr.At(sqlerr.UndefinedTable, q.NamePos(src, src.Name.O), "relation %q does not exist", src.Name.O)
@@ -417,10 +430,10 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 		}
 		// In an EMIT ON WINDOW CLOSE view, a subquery's windows emit on
 		// close too, so that what reads them (a join) is append-only.
-		n, err := p.selectStmt(q, src, mode, eowc && windowed(q, src))
+		n, err := p.resultSet(q, src, mode, eowc)
 		return n, alias, err
 	case *ast.SetOprStmt:
-		n, err := p.setOpr(q, src, mode, eowc)
+		n, err := p.resultSet(q, src, mode, eowc)
 		return n, alias, err
 	}
 	return nil, "", sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(ts), "this FROM item is not supported yet")

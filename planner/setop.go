@@ -63,9 +63,11 @@ func (n *Replicate) String() string            { return fmt.Sprintf("Replicate %
 // first, then the others left to right, as in PostgreSQL. ORDER BY and
 // LIMIT apply to the whole (ad hoc).
 func (p *Planner) setOpr(q *parser.Query, st *ast.SetOprStmt, mode Mode, eowc bool) (Node, error) {
-	if st.With != nil {
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(st), "WITH (common table expressions) is not supported yet")
+	out, err := p.with(q, st.With)
+	if err != nil {
+		return nil, err
 	}
+	defer out()
 	n, err := p.setList(q, st.SelectList, mode, eowc)
 	if err != nil {
 		return nil, err
@@ -89,7 +91,7 @@ func (p *Planner) setList(q *parser.Query, l *ast.SetOprSelectList, mode Mode, e
 		var op *ast.SetOprType
 		switch x := s.(type) {
 		case *ast.SelectStmt:
-			n, err, op = nil, nil, x.AfterSetOperator
+			op = x.AfterSetOperator
 			n, err = p.selectStmt(q, x, mode, eowc && windowed(q, x))
 		case *ast.SetOprSelectList:
 			op = x.AfterSetOperator
