@@ -34,6 +34,8 @@ type binder struct {
 	// params are the statement's parameters; nil outside a prepared
 	// statement.
 	params *Params
+	// sub, when set, plans subqueries as joins onto the input (subquery.go).
+	sub *subCtx
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {
@@ -121,6 +123,9 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 	case *ast.PatternLikeOrIlikeExpr:
 		return b.like(n)
 	case *ast.PatternInExpr:
+		if n.Sel != nil {
+			return b.subquery(n)
+		}
 		return b.in(n)
 	case *ast.BetweenExpr:
 		x, err := b.expr(n.Expr)
@@ -153,8 +158,10 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 		return nil, b.errAt(sqlerr.Grouping, n, "aggregate function %s is not allowed here", strings.ToUpper(n.F))
 	case *ast.WindowFuncExpr:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "window functions are allowed only in the select list; rank in a subquery and filter the rank outside it")
-	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "subqueries are not supported yet")
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr:
+		return b.subquery(n)
+	case *ast.CompareSubqueryExpr:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "ANY and ALL over a subquery are not supported yet")
 	case *ast.DefaultExpr, *ast.VariableExpr:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this expression is not supported")
 	}

@@ -18,6 +18,7 @@ import (
 func (p *Planner) groupBy(q *parser.Query, sel *ast.SelectStmt, b *binder, input Node, fields []field, distinct, emitOnClose bool) (*aggScope, *Aggregate, error) {
 	in := *b
 	in.noAggs = "GROUP BY"
+	in.sub = nil // a subquery over groups is not decorrelated yet
 	scope := &aggScope{input: &in}
 	agg := &Aggregate{Input: input, EmitOnClose: emitOnClose}
 	var items []*ast.ByItem

@@ -31,6 +31,8 @@ type Planner struct {
 	Params *Params
 	// ctes are the common table expressions in scope (see cte.go).
 	ctes []cte
+	// fromFor, when set, is a FROM already planned (see subquery.go).
+	fromFor *fromFor
 }
 
 // Query plans a SELECT. For a view, emitOnClose asks for final rows only.
@@ -73,11 +75,22 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		return nil, err
 	}
 	defer leave()
-	input, table, scope, err := p.from(q, sel, mode, emitOnClose)
+	var input Node
+	var table string
+	var scope []scopeCol
+	if f := p.fromFor; f != nil && f.sel == sel {
+		p.fromFor = nil
+		input, table, scope = f.input, f.table, f.scope
+	} else if input, table, scope, err = p.from(q, sel, mode, emitOnClose); err != nil {
+		return nil, err
+	}
+	// * is the FROM's columns, not those the subqueries below add.
+	fields, err := expandStar(sel, input, table, scope, q)
 	if err != nil {
 		return nil, err
 	}
 	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params}
+	b.sub = &subCtx{p: p, input: &input, scope: &scope, mode: mode}
 	if sel.Where != nil {
 		w := *b
 		w.noAggs = "WHERE"
@@ -110,14 +123,11 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			}
 		}
 	}
+	b.cols, b.scope = input.Columns(), scope
 	if hasJoin(input) {
 		if input, err = finishJoins(q, input, mode, sel); err != nil {
 			return nil, err
 		}
-	}
-	fields, err := expandStar(sel, input, table, scope, q)
-	if err != nil {
-		return nil, err
 	}
 	grouped := sel.GroupBy != nil || sel.Having != nil
 	for _, f := range fields {
@@ -187,7 +197,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if err != nil {
 			return nil, err
 		}
-		if c, ok := e.(*ColRef); ok && c.Idx == input.EventTime() && proj.Time < 0 {
+		if c, ok := e.(*ColRef); ok && c.Idx == proj.Input.EventTime() && proj.Time < 0 {
 			proj.Time = len(proj.Exprs)
 		}
 		if c, ok := e.(*Const); ok && c.T.Kind == types.Null {
@@ -195,6 +205,12 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		}
 		proj.Exprs = append(proj.Exprs, e)
 		proj.Names = append(proj.Names, f.name)
+	}
+	if proj.Input != input {
+		// The select list's subqueries joined onto the input.
+		if proj.Input, err = finishJoins(q, input, mode, sel); err != nil {
+			return nil, err
+		}
 	}
 	if distinctOnTop {
 		proj, out = distinct(proj), &binder{q: q, params: p.Params}

@@ -1,0 +1,424 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/types"
+)
+
+// Subqueries in expressions are decorrelated into joins, so that a view
+// over them updates as its inputs change, with the join and aggregate
+// operators it already has:
+//
+//   - a scalar subquery, (SELECT agg(x) FROM s WHERE s.k = t.k ...), is a
+//     LEFT JOIN of the outer rows with the subquery grouped by the outer
+//     columns it reads, on those columns; COUNT of no rows is 0. An
+//     uncorrelated one is a global aggregate, joined with every row;
+//   - [NOT] EXISTS is the same join with the subquery's distinct outer
+//     columns and a marker, tested for NULL;
+//   - x [NOT] IN (SELECT y ...) joins the distinct y on x, and counts
+//     the subquery's rows and NULLs, for SQL's NULL rules.
+//
+// A correlated subquery reads the distinct values of the outer columns it
+// refers to (D), joined with its own FROM: its conditions on them then
+// become that join's keys or conditions, whatever they are (x.b < t.b).
+
+// subCtx lets a binder plan subqueries: each joins onto *input.
+type subCtx struct {
+	p     *Planner
+	input *Node
+	scope *[]scopeCol
+	mode  Mode
+	n     int
+}
+
+// fromFor gives selectStmt a FROM already planned for sel (a correlated
+// subquery's own FROM joined with D).
+type fromFor struct {
+	sel   *ast.SelectStmt
+	input Node
+	table string
+	scope []scopeCol
+}
+
+// subquery binds a subquery expression.
+func (b *binder) subquery(n ast.ExprNode) (Expr, error) {
+	ctx := b.sub
+	if ctx == nil {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "subqueries are not supported here yet")
+	}
+	switch x := n.(type) {
+	case *ast.SubqueryExpr:
+		return b.scalarSub(x)
+	case *ast.ExistsSubqueryExpr:
+		sq, ok := x.Sel.(*ast.SubqueryExpr)
+		if !ok {
+			break
+		}
+		m, err := b.existsSub(sq)
+		if err != nil {
+			return nil, err
+		}
+		fn := FnIsNotNull
+		if x.Not {
+			fn = FnIsNull
+		}
+		return &Call{Fn: fn, Args: []Expr{m}, T: types.Boolean}, nil
+	case *ast.PatternInExpr:
+		return b.inSub(x)
+	}
+	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this subquery is not supported yet")
+}
+
+// subSelect is the SELECT of a subquery.
+func (b *binder) subSelect(sq *ast.SubqueryExpr) (*ast.SelectStmt, error) {
+	sel, ok := sq.Query.(*ast.SelectStmt)
+	if !ok {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a subquery with a set operation is not supported here yet")
+	}
+	return sel, nil
+}
+
+// outerRefs plans the FROM of sel and finds the outer columns sel refers
+// to: the names its FROM does not have and b's scope does.
+func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*ColRef, error) {
+	ctx := b.sub
+	in, table, scope, err := ctx.p.from(b.q.(*parser.Query), sel, ctx.mode, false)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params}
+	var refs []*ColRef
+	v := &refFinder{visit: func(c *ast.ColumnNameExpr) {
+		if _, err := inner.column(c); err == nil {
+			return
+		}
+		e, err := b.column(c)
+		if err != nil {
+			return
+		}
+		r := e.(*ColRef)
+		for _, x := range refs {
+			if x.Idx == r.Idx {
+				return
+			}
+		}
+		refs = append(refs, r)
+	}}
+	sel.Accept(v)
+	return in, table, scope, refs, nil
+}
+
+// refFinder calls visit with every column name of a subquery outside its
+// FROM items (whose own names are not references out).
+type refFinder struct {
+	visit func(*ast.ColumnNameExpr)
+}
+
+func (v *refFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.ColumnNameExpr:
+		v.visit(x)
+	case *ast.TableSource:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *refFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// plan plans sel with outer references refs: over its FROM joined with D,
+// the distinct values of the outer columns, which it outputs first (as
+// columns ?d0?, ...). It returns the plan; grouped says to add D's columns
+// to sel's GROUP BY (an aggregate), distinct to output distinct rows.
+func (b *binder) plan(sel *ast.SelectStmt, in Node, table string, scope []scopeCol, refs []*ColRef, fields []*ast.SelectField, grouped, distinct bool) (Node, error) {
+	ctx := b.sub
+	p := ctx.p
+	s := *sel
+	s.Fields = &ast.FieldList{}
+	s.Distinct = distinct
+	s.With = nil
+	if len(refs) > 0 {
+		outer := *ctx.input
+		d := &Aggregate{Input: outer}
+		for _, r := range refs {
+			d.Keys = append(d.Keys, r)
+			d.KeyNames = append(d.KeyNames, r.Name)
+		}
+		if scope == nil {
+			scope = qualified(in, table)
+		}
+		scope = append(append([]scopeCol(nil), scope...), make([]scopeCol, len(refs))...)
+		for i, r := range refs {
+			qual, name := b.table, r.Name
+			if b.scope != nil {
+				qual = b.scope[r.Idx].qual
+				name = b.cols[r.Idx].Name
+			}
+			scope[len(scope)-len(refs)+i].qual = qual
+			// Unqualified, a name the subquery's FROM has is its own.
+			for _, c := range in.Columns() {
+				if c.Name == name {
+					scope[len(scope)-len(refs)+i].hidden = true
+				}
+			}
+			d.KeyNames[i] = name
+		}
+		j := &Join{Kind: InnerJoin, Left: in, Right: d}
+		in = j
+		p.fromFor = &fromFor{sel: &s, input: in, table: "", scope: scope}
+		for i := range refs {
+			qual := scope[len(scope)-len(refs)+i].qual
+			ref := &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: ast.NewCIStr(qual), Name: ast.NewCIStr(d.KeyNames[i])}}
+			s.Fields.Fields = append(s.Fields.Fields, &ast.SelectField{Expr: ref, AsName: ast.NewCIStr(fmt.Sprintf("?d%d?", i))})
+			if grouped {
+				if s.GroupBy == nil {
+					s.GroupBy = &ast.GroupByClause{}
+				} else {
+					g := *s.GroupBy
+					s.GroupBy = &g
+				}
+				s.GroupBy.Items = append(append([]*ast.ByItem(nil), s.GroupBy.Items...), &ast.ByItem{Expr: ref})
+			}
+		}
+	}
+	for i, f := range fields {
+		g := *f
+		g.AsName = ast.NewCIStr(fmt.Sprintf("?v%d?", i))
+		s.Fields.Fields = append(s.Fields.Fields, &g)
+	}
+	defer func() { p.fromFor = nil }()
+	return p.selectStmt(b.q.(*parser.Query), &s, ctx.mode, false)
+}
+
+// attach LEFT JOINs sub onto the outer input on refs = sub's first
+// columns and returns the offset of sub's columns in the joined row.
+func (b *binder) attach(sub Node, refs []*ColRef) int {
+	ctx := b.sub
+	left := *ctx.input
+	off := len(left.Columns())
+	j := &Join{Kind: LeftJoin, Left: left, Right: sub}
+	cols := sub.Columns()
+	for i, r := range refs {
+		j.LeftKeys = append(j.LeftKeys, r)
+		j.RightKeys = append(j.RightKeys, &ColRef{Idx: i, Name: cols[i].Name, T: cols[i].Type})
+	}
+	*ctx.input = j
+	b.hide(len(cols))
+	return off
+}
+
+// scalarSub plans (SELECT x FROM ...) as a value.
+func (b *binder) scalarSub(sq *ast.SubqueryExpr) (Expr, error) {
+	sel, err := b.subSelect(sq)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
+		return nil, b.errAt(sqlerr.Syntax, sq, "subquery must return only one column")
+	}
+	in, table, scope, refs, err := b.outerRefs(sel)
+	if err != nil {
+		return nil, err
+	}
+	field := sel.Fields.Fields[0]
+	agg := hasAggregate(field.Expr) || sel.GroupBy != nil
+	switch {
+	case !agg || sel.GroupBy != nil:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a subquery used as a value must aggregate its rows (one row: SELECT max(x) ...) here")
+	case len(refs) > 0 && sel.Having != nil:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated subquery with HAVING is not supported yet")
+	}
+	_, bareCount := field.Expr.(*ast.AggregateFuncExpr)
+	if a, ok := field.Expr.(*ast.AggregateFuncExpr); ok {
+		bareCount = a.F == "count"
+	}
+	if len(refs) > 0 && !bareCount && hasCount(field.Expr) {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated subquery's COUNT inside an expression is not supported yet; select the COUNT alone")
+	}
+	sub, err := b.plan(sel, in, table, scope, refs, sel.Fields.Fields, true, false)
+	if err != nil {
+		return nil, err
+	}
+	off := b.attach(sub, refs)
+	c := sub.Columns()[len(refs)]
+	var v Expr = &ColRef{Idx: off + len(refs), Name: c.Name, T: c.Type}
+	if len(refs) > 0 && bareCount {
+		// No row of the subquery matched: its count is 0, not NULL.
+		v = &Call{Fn: FnCoalesce, Args: []Expr{v, &Const{T: c.Type, I: 0}}, T: c.Type}
+	}
+	return v, nil
+}
+
+// hasCount reports a COUNT in an expression.
+func hasCount(n ast.Node) bool {
+	found := false
+	n.Accept(&funcVisitor{f: func(a *ast.AggregateFuncExpr) { found = found || a.F == "count" }})
+	return found
+}
+
+type funcVisitor struct{ f func(*ast.AggregateFuncExpr) }
+
+func (v *funcVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	if a, ok := n.(*ast.AggregateFuncExpr); ok {
+		v.f(a)
+	}
+	return n, false
+}
+
+func (v *funcVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// existsSub plans the subquery of EXISTS and returns its marker: NULL
+// when the subquery has no row for the outer row.
+func (b *binder) existsSub(sq *ast.SubqueryExpr) (Expr, error) {
+	sel, err := b.subSelect(sq)
+	if err != nil {
+		return nil, err
+	}
+	in, table, scope, refs, err := b.outerRefs(sel)
+	if err != nil {
+		return nil, err
+	}
+	one := &ast.SelectField{Expr: ast.NewValueExpr(1, "", "")}
+	var sub Node
+	grouped := sel.GroupBy != nil || sel.Having != nil || hasAggregate(sel.Fields)
+	switch {
+	case grouped && len(refs) > 0:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated EXISTS over a GROUP BY is not supported yet")
+	case len(refs) > 0:
+		sub, err = b.plan(sel, in, table, scope, refs, []*ast.SelectField{one}, false, true)
+	default:
+		// Uncorrelated: whether it has a row at all, a global count.
+		cnt := &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: "count", Args: []ast.ExprNode{ast.NewValueExpr(1, "", "")}}, AsName: ast.NewCIStr("?n?")}
+		inner := &ast.SelectStmt{SelectStmtOpts: sel.SelectStmtOpts, Kind: ast.SelectStmtKindSelect,
+			From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr("?e?")}}}}
+		sub, err = b.plan(inner, nil, "", nil, nil, []*ast.SelectField{cnt}, true, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	off := b.attach(sub, refs)
+	c := sub.Columns()[len(refs)]
+	m := Expr(&ColRef{Idx: off + len(refs), Name: c.Name, T: c.Type})
+	if len(refs) == 0 {
+		// The count is never NULL: no row is a count of 0.
+		m = &Call{Fn: FnNullIf, Args: []Expr{m, &Const{T: c.Type, I: 0}}, T: c.Type}
+	}
+	return m, nil
+}
+
+// inSub plans x [NOT] IN (SELECT y ...), uncorrelated: the distinct y
+// joined on x, and the subquery's count of rows and of NULL y, so that
+// IN is true on a match, NULL when x is NULL or y has a NULL (and the
+// subquery a row), false otherwise.
+func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
+	sq, ok := n.Sel.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this IN is not supported yet")
+	}
+	sel, err := b.subSelect(sq)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
+		return nil, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
+	}
+	_, _, _, refs, err := b.outerRefs(sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(refs) > 0 {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated IN subquery is not supported yet; write it with EXISTS")
+	}
+	x, err := b.expr(n.Expr)
+	if err != nil {
+		return nil, err
+	}
+	wrap := func(fields ...*ast.SelectField) *ast.SelectStmt {
+		return &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: fields},
+			From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr("?in?")}}}}
+	}
+	y := &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
+	// The distinct values, with a marker.
+	vals, err := b.sub.p.selectStmt(b.q.(*parser.Query), withDistinct(wrap(
+		&ast.SelectField{Expr: y, AsName: ast.NewCIStr("?y?")},
+		&ast.SelectField{Expr: ast.NewValueExpr(1, "", ""), AsName: ast.NewCIStr("?m?")})), b.sub.mode, false)
+	if err != nil {
+		return nil, err
+	}
+	yt := vals.Columns()[0].Type
+	t, err := b.commonType([]Expr{x, &ColRef{Idx: 0, T: yt}}, []ast.Node{n.Expr, sq}, n)
+	if err != nil {
+		return nil, err
+	}
+	xk, err := b.coerce(x, t, n.Expr)
+	if err != nil {
+		return nil, err
+	}
+	if !sameType(yt, t) {
+		vb := &binder{q: b.q, cols: vals.Columns(), params: b.params}
+		yk, err := vb.coerce(&ColRef{Idx: 0, Name: "?y?", T: yt}, t, sq)
+		if err != nil {
+			return nil, err
+		}
+		pr := identity(vals)
+		pr.Exprs[0] = yk
+		vals = pr
+	}
+	ctx := b.sub
+	left := *ctx.input
+	off := len(left.Columns())
+	*ctx.input = &Join{Kind: LeftJoin, Left: left, Right: vals, LeftKeys: []Expr{xk}, RightKeys: []Expr{&ColRef{Idx: 0, Name: "?y?", T: t}}}
+	b.hide(2)
+	cnt := func(arg ast.ExprNode, name string) *ast.SelectField {
+		return &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: "count", Args: []ast.ExprNode{arg}}, AsName: ast.NewCIStr(name)}
+	}
+	isNull := &ast.IsNullExpr{Expr: y}
+	stats, err := ctx.p.selectStmt(b.q.(*parser.Query), wrap(cnt(ast.NewValueExpr(1, "", ""), "?total?"),
+		cnt(&ast.CaseExpr{WhenClauses: []*ast.WhenClause{{Expr: isNull, Result: ast.NewValueExpr(1, "", "")}}}, "?nulls?")), ctx.mode, false)
+	if err != nil {
+		return nil, err
+	}
+	soff := off + 2
+	*ctx.input = &Join{Kind: LeftJoin, Left: *ctx.input, Right: stats}
+	b.hide(2)
+	m := &ColRef{Idx: off + 1, Name: "?m?", T: types.Int}
+	total := &ColRef{Idx: soff, Name: "?total?", T: types.BigInt}
+	nulls := &ColRef{Idx: soff + 1, Name: "?nulls?", T: types.BigInt}
+	zero := &Const{T: types.BigInt, I: 0}
+	isNullX := &Call{Fn: FnIsNull, Args: []Expr{x}, T: types.Boolean}
+	in := &Case{Whens: []When{
+		{Cond: &Call{Fn: FnIsNotNull, Args: []Expr{m}, T: types.Boolean}, Then: &Const{T: types.Boolean, B: true}},
+		{Cond: &Call{Fn: FnEq, Args: []Expr{total, zero}, T: types.Boolean}, Then: &Const{T: types.Boolean, B: false}},
+		{Cond: &Call{Fn: FnOr, Args: []Expr{isNullX, &Call{Fn: FnGt, Args: []Expr{nulls, zero}, T: types.Boolean}}, T: types.Boolean},
+			Then: &Const{T: types.Boolean, Null: true}},
+	}, Else: &Const{T: types.Boolean, B: false}, T: types.Boolean}
+	if n.Not {
+		return &Call{Fn: FnNot, Args: []Expr{in}, T: types.Boolean}, nil
+	}
+	return in, nil
+}
+
+// hide extends a join scope with k hidden columns, the subquery's.
+func (b *binder) hide(k int) {
+	ctx := b.sub
+	if ctx.scope != nil && *ctx.scope != nil {
+		for range k {
+			*ctx.scope = append(*ctx.scope, scopeCol{hidden: true})
+		}
+	}
+}
+
+// subColumn names a one-column subquery's output column.
+func subColumn(sel *ast.SelectStmt) string {
+	f := sel.Fields.Fields[0]
+	if f.AsName.O != "" {
+		return f.AsName.O
+	}
+	return exprName(f.Expr)
+}
+
+func withDistinct(s *ast.SelectStmt) *ast.SelectStmt { s.Distinct = true; return s }
