@@ -80,6 +80,10 @@ func mayFail(e planner.Expr) bool {
 		switch e.Fn {
 		case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod, planner.FnNeg, planner.FnAbs, planner.FnPow:
 			return true
+		case planner.FnToChar, planner.FnDateFormat:
+			if _, ok := e.Args[1].(*planner.Const); !ok {
+				return true // a pattern that is not a constant may be bad
+			}
 		}
 		for _, a := range e.Args {
 			if mayFail(a) {
@@ -135,6 +139,12 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 			}
 			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null && len(e.Args) == 3 {
 				c.like = compileLike(p.S, e.Args[2].(*planner.Const).S)
+			}
+		}
+		if e.Fn == planner.FnToChar || e.Fn == planner.FnDateFormat {
+			c.dates = &dateFormatter{fn: e.Fn, ts: vec.New(types.Ts, 0)}
+			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
+				c.dates.fixed, _ = c.dates.pattern(p.S) // the planner checked it; a bad one fails each row
 			}
 		}
 		return fold(c, e)
@@ -302,8 +312,10 @@ type callEval struct {
 	args []Evaluator
 	out  vec.Vec
 	like *likeMatcher
-	vals []*vec.Vec
-	ctx  *evalCtx
+	// dates formats to_char and DATE_FORMAT.
+	dates *dateFormatter
+	vals  []*vec.Vec
+	ctx   *evalCtx
 	// lazy: a coalesce whose later arguments may fail computes each with
 	// live marking the rows whose earlier arguments were all NULL.
 	lazy bool
@@ -543,6 +555,8 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 				out.I64[i] = dateTrunc(unit[i], ts[i])
 			}
 		}
+	case planner.FnToChar, planner.FnDateFormat:
+		c.dates.eval(out, args[0], args[1], n, c.ctx)
 	default:
 		panic("exec: function not implemented")
 	}

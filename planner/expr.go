@@ -173,6 +173,8 @@ const (
 	FnExtract
 	FnVersion
 	FnPow
+	FnToChar
+	FnDateFormat
 	numFuncs
 )
 
@@ -197,5 +199,5 @@ var funcInfo = [numFuncs]funcDesc{
 	FnCoalesce: {name: "coalesce"}, FnNullIf: {name: "nullif"}, FnGreatest: {name: "greatest"},
 	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},
 	FnDateTrunc: {name: "date_trunc"}, FnExtract: {name: "extract"}, FnVersion: {name: "version"},
-	FnPow: {infix: "^"},
+	FnPow: {infix: "^"}, FnToChar: {name: "to_char"}, FnDateFormat: {name: "date_format"},
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -86,6 +87,8 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.extract(n)
 	case "date_trunc":
 		return b.dateTrunc(n)
+	case "to_char", "date_format":
+		return b.formatDate(n, name)
 	case "concat":
 		xs, err := args(1, 64)
 		if err != nil {
@@ -259,6 +262,59 @@ func (b *binder) dateTrunc(n *ast.FuncCallExpr) (Expr, error) {
 		return nil, err
 	}
 	return &Call{Fn: FnDateTrunc, Args: []Expr{&Const{T: types.Varchar, S: unit}, x}, T: x.Type()}, nil
+}
+
+// CheckDatePattern reports what is wrong with a to_char or DATE_FORMAT
+// pattern; exec, whose formatter compiles patterns, sets it, so that a
+// constant pattern is checked once, when the statement is planned.
+var CheckDatePattern func(fn Func, pattern string) error
+
+// formatDate binds PostgreSQL's to_char(timestamp, pattern) and Flink's
+// DATE_FORMAT(timestamp, pattern), whose first argument may also be a
+// string read as a timestamp (NULL when it is not one, as in Flink).
+func (b *binder) formatDate(n *ast.FuncCallExpr, name string) (Expr, error) {
+	fn, shown := FnToChar, "to_char"
+	if name == "date_format" {
+		fn, shown = FnDateFormat, "DATE_FORMAT"
+	}
+	if len(n.Args) != 2 {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist; it takes (timestamp, pattern)", shown, len(n.Args))
+	}
+	x, err := b.expr(n.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	switch k := x.Type().Kind; {
+	case k == types.Timestamp:
+	case k == types.String && fn == FnDateFormat:
+		if c, ok := x.(*Const); ok && !c.Null {
+			if x, err = b.coerce(x, types.Ts, n.Args[0]); err != nil {
+				return nil, err
+			}
+		}
+	case k == types.String || k == types.Null:
+		if x, err = b.timestampArg(x, n.Args[0], name); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, b.errAt(sqlerr.UndefinedFunction, n.Args[0], "function %s(%s, text) does not exist; it formats a TIMESTAMP", shown, x.Type())
+	}
+	p, err := b.expr(n.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if p, err = b.coerce(p, types.Varchar, n.Args[1]); err != nil {
+		return nil, err
+	}
+	if c, ok := p.(*Const); ok && !c.Null && c.Param == 0 && CheckDatePattern != nil {
+		if err := CheckDatePattern(fn, c.S); err != nil {
+			if e, ok := sqlerr.As(err); ok {
+				return nil, b.errAt(e.Kind, n.Args[1], "%s", e.Msg)
+			}
+			return nil, fmt.Errorf("%s pattern: %w", shown, err)
+		}
+	}
+	return &Call{Fn: fn, Args: []Expr{x, p}, T: types.Varchar}, nil
 }
 
 // timestampArg coerces a function's TIMESTAMP argument (a string literal
