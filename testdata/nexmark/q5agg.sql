@@ -3,4 +3,5 @@
 -- per-window maximum, which needs joins.
 CREATE MATERIALIZED VIEW q5agg EMIT ON WINDOW CLOSE AS
   SELECT auction, window_start, window_end, COUNT(*) AS num
-  FROM bid GROUP BY auction, HOP(date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND)
+  FROM TABLE(HOP(TABLE bid, DESCRIPTOR(date_time), INTERVAL '2' SECOND, INTERVAL '10' SECOND))
+  GROUP BY auction, window_start, window_end

@@ -2,4 +2,5 @@
 -- 10-second window. Q7 in full joins it back to the bids, which needs joins.
 CREATE MATERIALIZED VIEW q7agg EMIT ON WINDOW CLOSE AS
   SELECT window_start, window_end, MAX(price) AS maxprice
-  FROM bid GROUP BY TUMBLE(date_time, INTERVAL '10' SECOND)
+  FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(date_time), INTERVAL '10' SECOND))
+  GROUP BY window_start, window_end

@@ -2,4 +2,5 @@
 -- window, updated as bids arrive.
 CREATE MATERIALIZED VIEW q7upd AS
   SELECT window_start, window_end, MAX(price) AS maxprice
-  FROM bid GROUP BY TUMBLE(date_time, INTERVAL '10' SECOND)
+  FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(date_time), INTERVAL '10' SECOND))
+  GROUP BY window_start, window_end
