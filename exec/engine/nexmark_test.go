@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -20,7 +21,7 @@ const nexmarkDir = "../../testdata/nexmark"
 // nexBid is one generated bid, as the reference reads it.
 type nexBid struct {
 	auction, bidder, price, ts int64
-	extra                      string
+	channel, extra             string
 }
 
 // nexmarkBids generates the bids of bid.sql with the connector's own
@@ -30,7 +31,7 @@ func nexmarkBids(t *testing.T, ddl string) []nexBid {
 	n, i64, str := nexmarkGenerate(t, ddl)
 	out := make([]nexBid, n)
 	for i := range out {
-		out[i] = nexBid{i64("auction")[i], i64("bidder")[i], i64("price")[i], i64("date_time")[i], str("extra")[i]}
+		out[i] = nexBid{i64("auction")[i], i64("bidder")[i], i64("price")[i], i64("date_time")[i], str("channel")[i], str("extra")[i]}
 	}
 	return out
 }
@@ -111,10 +112,78 @@ func nexmarkReference(bids []nexBid) map[string][]string {
 	for bidder, n := range per {
 		out["q12"] = append(out["q12"], fmt.Sprintf("%d %d %s %s", bidder, n, ts(q12Clock-q12Clock%(10*sec)), ts(q12Clock-q12Clock%(10*sec)+10*sec)))
 	}
+	nexmarkStats(bids, out)
 	for _, rows := range out {
 		slices.Sort(rows)
 	}
 	return out
+}
+
+// nexmarkStats adds q15, q16 and q17 to out: per day (q15), per channel and
+// day (q16), per auction and day (q17), the bids at three price levels,
+// their distinct bidders and auctions (q15, q16), the last minute with a
+// bid (q16) and the price's min, max, average and sum (q17). Days and
+// minutes are Go's formatting of the bid's time, not the engine's.
+func nexmarkStats(bids []nexBid, out map[string][]string) {
+	type stats struct {
+		n, sum, lo, hi int64
+		level          [3]int64
+		bidders        [4]map[int64]bool // all bids', then each level's
+		auctions       [4]map[int64]bool
+		minute         string
+	}
+	level := func(p int64) int {
+		switch {
+		case p < 10000:
+			return 0
+		case p < 1000000:
+			return 1
+		}
+		return 2
+	}
+	add := func(m map[string]*stats, key string, b nexBid) {
+		s := m[key]
+		if s == nil {
+			s = &stats{lo: b.price, hi: b.price}
+			for i := range s.bidders {
+				s.bidders[i], s.auctions[i] = map[int64]bool{}, map[int64]bool{}
+			}
+			m[key] = s
+		}
+		l := level(b.price)
+		s.n, s.sum, s.lo, s.hi = s.n+1, s.sum+b.price, min(s.lo, b.price), max(s.hi, b.price)
+		s.level[l]++
+		s.bidders[0][b.bidder], s.bidders[l+1][b.bidder] = true, true
+		s.auctions[0][b.auction], s.auctions[l+1][b.auction] = true, true
+		s.minute = max(s.minute, time.UnixMicro(b.ts).UTC().Format("15:04"))
+	}
+	counts := func(s *stats, distinct bool) string {
+		c := fmt.Sprintf("%d %d %d %d", s.n, s.level[0], s.level[1], s.level[2])
+		if distinct {
+			for _, set := range [][4]map[int64]bool{s.bidders, s.auctions} {
+				c += fmt.Sprintf(" %d %d %d %d", len(set[0]), len(set[1]), len(set[2]), len(set[3]))
+			}
+		}
+		return c
+	}
+	q15, q16, q17 := map[string]*stats{}, map[string]*stats{}, map[string]*stats{}
+	for _, b := range bids {
+		day := time.UnixMicro(b.ts).UTC().Format("2006-01-02")
+		add(q15, day, b)
+		add(q16, b.channel+" "+day, b)
+		add(q17, fmt.Sprintf("%d %s", b.auction, day), b)
+	}
+	for k, s := range q15 {
+		out["q15"] = append(out["q15"], k+" "+counts(s, true))
+	}
+	for k, s := range q16 {
+		channel, day, _ := strings.Cut(k, " ")
+		out["q16"] = append(out["q16"], fmt.Sprintf("%s %s %s %s", channel, day, s.minute, counts(s, true)))
+	}
+	for k, s := range q17 {
+		out["q17"] = append(out["q17"], fmt.Sprintf("%s %s %d %d %s %d", k, counts(s, false), s.lo, s.hi,
+			vec.AppendFloat(nil, float64(s.sum)/float64(s.n)), s.sum))
+	}
 }
 
 // q12Clock is processing time (µs) while TestNexmark's q12 ingests bids:
@@ -149,9 +218,10 @@ func TestNexmark(t *testing.T) {
 		t.Fatalf("%d bids from 2,000 events, want 1,840", len(bids))
 	}
 	want := nexmarkReference(bids)
-	types := map[string]string{"q0": "IIITT", "q1": "IIRT", "q2": "II", "q5agg": "ITTI", "q7agg": "TTI", "q11": "IITT"}
+	types := map[string]string{"q0": "IIITT", "q1": "IIRT", "q2": "II", "q5agg": "ITTI", "q7agg": "TTI", "q11": "IITT",
+		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI"}
 	t.Run("q12", func(t *testing.T) { testNexmarkQ12(t, ddl, want["q12"]) })
-	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11"} {
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17"} {
 		t.Run(q, func(t *testing.T) {
 			if len(want[q]) == 0 {
 				t.Fatalf("the reference gives no rows for %s: the test would prove nothing", q)
