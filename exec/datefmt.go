@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -548,24 +549,60 @@ func init() {
 }
 
 // dateFormatter formats one call's rows: its pattern compiled once when
-// constant, else each distinct pattern compiled once (up to a bound); the
-// last string made is reused while rows format alike, as most rows of a
-// stream do (a day, an hour), so they share it and allocate nothing.
+// constant, else each distinct pattern compiled once (up to a bound). The
+// last string made is reused while rows fall in the same unit of the
+// pattern's finest field, as most rows of a stream do (a day, a minute),
+// so they share it and cost neither formatting nor an allocation.
 type dateFormatter struct {
 	fn    planner.Func
-	fixed datePattern
-	cache map[string]datePattern
+	fixed *compiledDate
+	cache map[string]*compiledDate
 	errs  map[string]error
 	buf   []byte
-	last  string
 	ts    vec.Vec // DATE_FORMAT's string argument read as timestamps
+	// last is the string made for the unit lastUnit of pattern lastP.
+	last     string
+	lastP    *compiledDate
+	lastUnit int64
+}
+
+// compiledDate is a pattern and the µs of its finest field's unit (a day
+// for yyyy-MM-dd): timestamps in one such unit format alike.
+type compiledDate struct {
+	p    datePattern
+	unit int64
+}
+
+func newCompiledDate(p datePattern) *compiledDate {
+	unit := int64(math.MaxInt64)
+	for _, it := range p {
+		u := int64(86400e6)
+		switch it.field {
+		case fLit:
+			continue
+		case fHour24, fHour12, fMeridiem:
+			u = 3600e6
+		case fMinute:
+			u = 60e6
+		case fSecond, fSecOfDay:
+			u = 1e6
+		case fMilli:
+			u = 1e3
+		case fMicro:
+			u = 1
+		case fFrac:
+			u = [7]int64{1e6, 1e5, 1e4, 1e3, 100, 10, 1}[it.n]
+		}
+		unit = min(unit, u)
+	}
+	return &compiledDate{p, unit}
 }
 
 // maxDatePatterns bounds dateFormatter's cache of non-constant patterns.
 const maxDatePatterns = 64
 
 // pattern is the compiled form of p.
-func (f *dateFormatter) pattern(p string) (datePattern, error) {
+func (f *dateFormatter) pattern(p string) (*compiledDate, error) {
 	if c, ok := f.cache[p]; ok {
 		return c, nil
 	}
@@ -573,15 +610,15 @@ func (f *dateFormatter) pattern(p string) (datePattern, error) {
 		return nil, err
 	}
 	if len(f.cache)+len(f.errs) >= maxDatePatterns || f.cache == nil {
-		f.cache, f.errs = map[string]datePattern{}, map[string]error{}
+		f.cache, f.errs = map[string]*compiledDate{}, map[string]error{}
 	}
 	c, err := compileDatePattern(f.fn, p)
 	if err != nil {
 		f.errs[p] = err
 		return nil, err
 	}
-	f.cache[p] = c
-	return c, nil
+	f.cache[p] = newCompiledDate(c)
+	return f.cache[p], nil
 }
 
 // eval sets out's rows (their nulls set already) to x formatted by the
@@ -617,11 +654,13 @@ func (f *dateFormatter) eval(out, x, pat *vec.Vec, n int, ctx *evalCtx) {
 	}
 }
 
-// format is us formatted by p.
-func (f *dateFormatter) format(p datePattern, us int64) string {
-	f.buf = p.appendTo(f.buf[:0], us)
-	if string(f.buf) != f.last {
-		f.last = string(f.buf)
+// format is us formatted by c.
+func (f *dateFormatter) format(c *compiledDate, us int64) string {
+	unit := planner.FloorDiv(us, c.unit)
+	if c == f.lastP && unit == f.lastUnit {
+		return f.last
 	}
+	f.buf = c.p.appendTo(f.buf[:0], us)
+	f.last, f.lastP, f.lastUnit = string(f.buf), c, unit
 	return f.last
 }
