@@ -83,21 +83,22 @@ var pgKeywords = func() []pgKeyword {
 	add(fYearMod, 1, 0, "Y", "y")
 	add(fYearComma, 0, 0, "Y,YYY", "y,yyy")
 	add(fMonth, 2, 0, "MM", "mm")
-	add(fMonthName, 9, styleTitle, "Month")
-	add(fMonthName, 9, styleUpper, "MONTH")
-	add(fMonthName, 9, styleLower, "month")
-	add(fMonthName, 0, styleTitle|styleShort, "Mon")
-	add(fMonthName, 0, styleUpper|styleShort, "MON")
-	add(fMonthName, 0, styleLower|styleShort, "mon")
+	// Month, MONTH, month (padded to 9), Mon, MON, mon; Day, ..., dy.
+	for _, n := range []struct {
+		f           dateField
+		full, short string
+	}{{fMonthName, "Month", "Mon"}, {fWeekdayName, "Day", "Dy"}} {
+		for _, c := range []struct {
+			style nameStyle
+			cased func(string) string
+		}{{styleTitle, strings.Clone}, {styleUpper, strings.ToUpper}, {styleLower, strings.ToLower}} {
+			add(n.f, 9, c.style, c.cased(n.full))
+			add(n.f, 0, c.style|styleShort, c.cased(n.short))
+		}
+	}
 	add(fDay, 2, 0, "DD", "dd")
 	add(fDayOfYear, 3, 0, "DDD", "ddd")
 	add(fWeekday, 1, 0, "D", "d")
-	add(fWeekdayName, 9, styleTitle, "Day")
-	add(fWeekdayName, 9, styleUpper, "DAY")
-	add(fWeekdayName, 9, styleLower, "day")
-	add(fWeekdayName, 0, styleTitle|styleShort, "Dy")
-	add(fWeekdayName, 0, styleUpper|styleShort, "DY")
-	add(fWeekdayName, 0, styleLower|styleShort, "dy")
 	add(fHour24, 2, 0, "HH24", "hh24")
 	add(fHour12, 2, 0, "HH", "HH12", "hh", "hh12")
 	add(fMinute, 2, 0, "MI", "mi")
