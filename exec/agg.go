@@ -11,6 +11,7 @@ import (
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
+	"github.com/streamsql/streamsql/state/writeback"
 	"github.com/streamsql/streamsql/state/keys"
 )
 
@@ -37,6 +38,19 @@ import (
 type Aggregate struct {
 	plan       *planner.Aggregate
 	store      state.Store
+	// wb is store: every read and write of the aggregate's state goes
+	// through the write-back cache, so that the value counts of
+	// COUNT(DISTINCT) and of multiset MIN/MAX reach the backend as one
+	// Apply a flush, not a commit a change.
+	wb *writeback.Cache
+	// family[j] is the first of the COUNT(DISTINCT)s over the same value
+	// as aggregate j (FILTERs of it: COUNT(DISTINCT x) FILTER (WHERE c) is
+	// the count of CASE WHEN c THEN x END), member[j] j's place in it:
+	// they share one value count key, holding a count each.
+	family, member []int
+	famSize        []int
+	famIdx         map[string]int
+	famEnts        []famEnt
 	keyEv      []Evaluator
 	argEv      []Evaluator
 	argTypes   []types.T
@@ -160,7 +174,8 @@ type delta struct {
 
 // NewAggregate builds the operator for a planned Aggregate.
 func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *RowErrors) *Aggregate {
-	a := &Aggregate{plan: p, store: store, out: out, wm: math.MinInt64, errs: errs,
+	wb := writeback.New(store)
+	a := &Aggregate{plan: p, store: wb, wb: wb, out: out, wm: math.MinInt64, errs: errs,
 		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
 		windows: map[int64]map[string]*group{}, changed: map[int64][]*heldChange{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
@@ -179,6 +194,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg)
 		a.multiset = append(a.multiset, ms)
 	}
+	a.families()
 	a.usePanes = usePanes(p, a.multiset, false)
 	a.outB = vec.NewBatch(catalog.Types(p.Columns()), 64)
 	keyTypes := make([]types.T, len(p.Keys))
@@ -519,7 +535,10 @@ func (a *Aggregate) advance(wm int64) error {
 func (a *Aggregate) Cached() int { return a.cached }
 
 // SetCacheSize bounds the cache of decoded groups (state_cache_size).
-func (a *Aggregate) SetCacheSize(groups int) { a.maxCached = max(groups, 1) }
+func (a *Aggregate) SetCacheSize(groups int) {
+	a.maxCached = max(groups, 1)
+	a.wb.SetLimit(min(max(groups, 1)*8, writeback.DefaultLimit))
+}
 
 func (a *Aggregate) OnBarrier(id uint64) error {
 	if err := a.Flush(); err != nil {

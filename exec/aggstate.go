@@ -315,10 +315,16 @@ func (a *Aggregate) Flush() error {
 	if err := a.Emit(); err != nil {
 		return err
 	}
+	var err error
 	if w := a.plan.Window; w != nil && w.Kind == planner.Session {
-		return a.writeBackSessions(false)
+		err = a.writeBackSessions(false)
+	} else {
+		err = a.writeBack(math.MaxInt64, false)
 	}
-	return a.writeBack(math.MaxInt64, false)
+	if err != nil {
+		return err
+	}
+	return a.wb.Flush()
 }
 
 // applyDeltas updates the value counts of the multiset aggregates of one
@@ -328,27 +334,40 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		return nil
 	}
 	touched := uint64(0)
+	// Each value's counts are read once and written once for the group's
+	// deltas, whichever of its family's aggregates they are for.
+	clear(a.famIdx)
+	a.famEnts = a.famEnts[:0]
 	for _, dl := range deltas {
 		j := int(dl.agg)
-		k := a.multisetKey(p.key, j)
+		lead := a.family[j]
+		k := a.multisetKey(p.key, lead)
 		k = a.appendMultisetValue(k, j, int(dl.row))
-		old, _, err := a.store.Get(k)
-		if err != nil {
-			return err
+		ei, ok := a.famIdx[string(k)]
+		if !ok {
+			old, _, err := a.store.Get(k)
+			if err != nil {
+				return err
+			}
+			e := famEnt{key: k, counts: make([]int64, a.famSize[lead])}
+			for m := range e.counts {
+				if len(old) == 0 {
+					break
+				}
+				c, n := binary.Varint(old)
+				if n <= 0 {
+					return errCorruptAcc
+				}
+				e.counts[m], old = c, old[n:]
+			}
+			ei = len(a.famEnts)
+			a.famEnts = append(a.famEnts, e)
+			a.famIdx[string(k)] = ei
 		}
-		var c int64
-		if len(old) > 0 {
-			c, _ = binary.Varint(old)
-		}
+		e := &a.famEnts[ei]
+		c := e.counts[a.member[j]]
 		n := c + dl.d
-		if n <= 0 {
-			err = a.store.Delete(k)
-		} else {
-			err = a.store.Put(k, binary.AppendVarint(nil, n))
-		}
-		if err != nil {
-			return err
-		}
+		e.counts[a.member[j]] = max(n, 0)
 		if a.plan.Aggs[j].Distinct {
 			switch {
 			case c <= 0 && n > 0:
@@ -358,6 +377,22 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 			}
 		}
 		touched |= 1 << uint(j%64)
+	}
+	for i := range a.famEnts {
+		e := &a.famEnts[i]
+		var val []byte
+		for _, c := range e.counts {
+			val = binary.AppendVarint(val, c)
+		}
+		var err error
+		if slices.ContainsFunc(e.counts, func(c int64) bool { return c > 0 }) {
+			err = a.store.Put(e.key, val)
+		} else {
+			err = a.store.Delete(e.key)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	for j, c := range a.plan.Aggs {
 		if !a.multiset[j] || c.Distinct || touched&(1<<uint(j%64)) == 0 {
@@ -416,6 +451,46 @@ func (a *Aggregate) listValues(it state.Iterator, lo int, v *aggVal) error {
 	v.s = l.String()
 	return nil
 }
+
+// famEnt is a value's counts, one per aggregate of its family, while a
+// group's deltas are applied.
+type famEnt struct {
+	key    []byte
+	counts []int64
+}
+
+// families groups the COUNT(DISTINCT)s over one value (see family).
+func (a *Aggregate) families() {
+	n := len(a.plan.Aggs)
+	a.family, a.member, a.famSize = make([]int, n), make([]int, n), make([]int, n)
+	a.famIdx = map[string]int{}
+	base := make([]string, n)
+	for j, c := range a.plan.Aggs {
+		a.family[j] = j
+		if !c.Distinct || c.Func != planner.AggCount || c.Arg == nil {
+			a.famSize[j] = 1
+			continue
+		}
+		x := c.Arg
+		if cs, ok := x.(*planner.Case); ok && len(cs.Whens) == 1 && cs.Else == nil && sameT(cs.Whens[0].Then.Type(), cs.T) {
+			x = cs.Whens[0].Then
+		}
+		base[j] = x.Type().String() + ":" + x.String()
+		for i := range j {
+			if base[i] == base[j] && a.family[i] == i {
+				a.family[j], a.member[j] = i, a.famSize[i]
+				a.famSize[i]++
+				break
+			}
+		}
+		if a.family[j] == j {
+			a.famSize[j] = 1
+		}
+	}
+}
+
+// sameT reports equal types.
+func sameT(a, b types.T) bool { return a == b }
 
 func (a *Aggregate) multisetKey(group string, j int) []byte {
 	k := make([]byte, 0, len(group)+16)
