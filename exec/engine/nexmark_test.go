@@ -21,7 +21,7 @@ const nexmarkDir = "../../testdata/nexmark"
 // nexBid is one generated bid, as the reference reads it.
 type nexBid struct {
 	auction, bidder, price, ts int64
-	channel, extra             string
+	channel, extra, url        string
 }
 
 // nexmarkBids generates the bids of bid.sql with the connector's own
@@ -31,7 +31,7 @@ func nexmarkBids(t *testing.T, ddl string) []nexBid {
 	n, i64, str := nexmarkGenerate(t, ddl)
 	out := make([]nexBid, n)
 	for i := range out {
-		out[i] = nexBid{i64("auction")[i], i64("bidder")[i], i64("price")[i], i64("date_time")[i], str("channel")[i], str("extra")[i]}
+		out[i] = nexBid{i64("auction")[i], i64("bidder")[i], i64("price")[i], i64("date_time")[i], str("channel")[i], str("extra")[i], str("url")[i]}
 	}
 	return out
 }
@@ -113,6 +113,7 @@ func nexmarkReference(bids []nexBid) map[string][]string {
 		out["q12"] = append(out["q12"], fmt.Sprintf("%d %d %s %s", bidder, n, ts(q12Clock-q12Clock%(10*sec)), ts(q12Clock-q12Clock%(10*sec)+10*sec)))
 	}
 	nexmarkStats(bids, out)
+	nexmarkRanks(bids, out)
 	for _, rows := range out {
 		slices.Sort(rows)
 	}
@@ -186,6 +187,47 @@ func nexmarkStats(bids []nexBid, out map[string][]string) {
 	}
 }
 
+// nexmarkRanks adds q18, each (bidder, auction)'s last bid, and q19, each
+// auction's ten highest bids with their ROW_NUMBER. ROW_NUMBER breaks ties
+// in an order of its own, so the reference refuses the data if a tie
+// decides a row or a rank (a bid at the same time as the pair's last,
+// a price shared across a rank that is output).
+func nexmarkRanks(bids []nexBid, out map[string][]string) {
+	row := func(b nexBid) string {
+		return fmt.Sprintf("%d %d %d %s %s %s %s", b.auction, b.bidder, b.price, sltText(b.channel), sltText(b.url), ts(b.ts), sltText(b.extra))
+	}
+	type pair struct{ bidder, auction int64 }
+	last := map[pair]nexBid{}
+	for _, b := range bids {
+		k := pair{b.bidder, b.auction}
+		if l, ok := last[k]; ok && l.ts == b.ts {
+			panic(fmt.Sprintf("q18: two bids of %v at one time: the reference cannot rank them", k))
+		}
+		if l, ok := last[k]; !ok || b.ts > l.ts {
+			last[k] = b
+		}
+	}
+	for _, b := range last {
+		out["q18"] = append(out["q18"], row(b))
+	}
+	per := map[int64][]nexBid{}
+	for _, b := range bids {
+		per[b.auction] = append(per[b.auction], b)
+	}
+	for _, bs := range per {
+		slices.SortStableFunc(bs, func(x, y nexBid) int { return int(min(max(y.price-x.price, -1), 1)) })
+		for i, b := range bs {
+			if i >= 10 {
+				break
+			}
+			if i+1 < len(bs) && bs[i+1].price == b.price {
+				panic(fmt.Sprintf("q19: two bids on auction %d at price %d: the reference cannot rank them", b.auction, b.price))
+			}
+			out["q19"] = append(out["q19"], fmt.Sprintf("%s %d", row(b), i+1))
+		}
+	}
+}
+
 // q12Clock is processing time (µs) while TestNexmark's q12 ingests bids:
 // 2030-01-01 00:00:03 UTC.
 const q12Clock = int64(1893456003) * sec
@@ -219,9 +261,9 @@ func TestNexmark(t *testing.T) {
 	}
 	want := nexmarkReference(bids)
 	types := map[string]string{"q0": "IIITT", "q1": "IIRT", "q2": "II", "q5agg": "ITTI", "q7agg": "TTI", "q11": "IITT",
-		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI"}
+		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI"}
 	t.Run("q12", func(t *testing.T) { testNexmarkQ12(t, ddl, want["q12"]) })
-	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17"} {
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q18", "q19"} {
 		t.Run(q, func(t *testing.T) {
 			if len(want[q]) == 0 {
 				t.Fatalf("the reference gives no rows for %s: the test would prove nothing", q)
