@@ -394,7 +394,20 @@ func (t *TopN) rankCol(r int64) int64 {
 
 // diff emits what turns output rows before into after (both in entry
 // and rank order).
+//
+// Every retraction goes before every insertion: a keyed view (the
+// partition and its ROW_NUMBER, planner.GroupKey) deletes a key's old row
+// before it puts the new one.
 func (t *TopN) diff(before, after []topOut) error {
+	if err := t.diffPass(before, after, false); err != nil {
+		return err
+	}
+	return t.diffPass(before, after, true)
+}
+
+// diffPass emits the retractions (adds false) or the insertions that turn
+// before into after.
+func (t *TopN) diffPass(before, after []topOut, adds bool) error {
 	i, j := 0, 0
 	for i < len(before) || j < len(after) {
 		c := 0
@@ -409,13 +422,17 @@ func (t *TopN) diff(before, after []topOut) error {
 		var err error
 		switch {
 		case c < 0:
-			err = t.emit(&before[i], -before[i].n)
+			if !adds {
+				err = t.emit(&before[i], -before[i].n)
+			}
 			i++
 		case c > 0:
-			err = t.emit(&after[j], after[j].n)
+			if adds {
+				err = t.emit(&after[j], after[j].n)
+			}
 			j++
 		default:
-			if d := after[j].n - before[i].n; d != 0 {
+			if d := after[j].n - before[i].n; d != 0 && d > 0 == adds {
 				err = t.emit(&after[j], d)
 			}
 			i++

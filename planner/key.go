@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // GroupKey returns the output columns that identify a view's rows: for a
@@ -11,24 +12,67 @@ import (
 // when rows have no such key (a view that does not aggregate, or leaves a
 // key out), and an empty non-nil slice for a global aggregate's one row.
 func GroupKey(n Node) []int {
+	top := n
 	var proj *Project
+	projects := 0
 	for {
 		switch x := n.(type) {
 		case *Filter:
 			n = x.Input
 			continue
 		case *Project:
-			if proj != nil {
-				return nil
-			}
-			proj = x
+			proj, projects = x, projects+1
 			n = x.Input
 			continue
 		case *Aggregate:
+			if projects > 1 {
+				return nil
+			}
 			return aggKey(x, proj)
+		case *TopN:
+			return topNKey(x, top)
 		}
 		return nil
 	}
+}
+
+// topNKey is a top-N's key, when its rows have one: a ROW_NUMBER's
+// partition and rank (one row a rank), or a dedup's partition alone (one
+// row a partition), mapped through the projections from the view down to
+// it (top is the view's plan).
+func topNKey(t *TopN, top Node) []int {
+	var key []int
+	switch {
+	case t.Func != RowNumber:
+		return nil
+	case t.RankOut:
+		key = append(slices.Clone(t.Partition), len(t.Input.Columns()))
+	case t.Limit == 1:
+		key = slices.Clone(t.Partition)
+	default:
+		return nil
+	}
+	// The projections and filters above, innermost last.
+	var path []Node
+	for n := top; n != Node(t); n = n.Inputs()[0] {
+		path = append(path, n)
+	}
+	for i := len(path) - 1; i >= 0; i-- {
+		pr, ok := path[i].(*Project)
+		if !ok {
+			continue // a filter keeps columns
+		}
+		out := make([]int, 0, len(key))
+		for _, k := range key {
+			at := slices.IndexFunc(pr.Exprs, func(e Expr) bool { c, ok := e.(*ColRef); return ok && c.Idx == k })
+			if at < 0 {
+				return nil // the view does not output it
+			}
+			out = append(out, at)
+		}
+		key = out
+	}
+	return key
 }
 
 // aggKey maps an aggregate's key columns through the projection over it.
