@@ -897,8 +897,13 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
 	}
 }
 
-// overflow makes out[i] NULL and reports it out of range.
+// overflow makes out[i] NULL and reports it out of range, unless the row
+// is NULL anyway: a NULL operand's slot holds a placeholder value, which
+// may well overflow (abs(k - NULL) with k the least BIGINT).
 func overflow(out *vec.Vec, i int, errs *evalCtx) {
+	if out.IsNull(i) {
+		return
+	}
 	if out.I64 != nil {
 		out.I64[i] = 0
 	}
