@@ -11,8 +11,8 @@ import (
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/planner/types"
 	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/state/writeback"
 	"github.com/streamsql/streamsql/state/keys"
+	"github.com/streamsql/streamsql/state/writeback"
 )
 
 // Aggregate is a grouped, optionally windowed aggregation whose groups live
@@ -36,8 +36,8 @@ import (
 // Each batch is first pre-aggregated in memory, so the state is read and
 // written once per group per batch, not once per row.
 type Aggregate struct {
-	plan       *planner.Aggregate
-	store      state.Store
+	plan  *planner.Aggregate
+	store state.Store
 	// wb is store: every read and write of the aggregate's state goes
 	// through the write-back cache, so that the value counts of
 	// COUNT(DISTINCT) and of multiset MIN/MAX reach the backend as one
@@ -51,17 +51,17 @@ type Aggregate struct {
 	famSize        []int
 	famIdx         map[string]int
 	famEnts        []famEnt
-	keyEv      []Evaluator
-	argEv      []Evaluator
-	argTypes   []types.T
-	multiset   []bool
-	appendOnly bool
-	global     bool
-	out        Operator
-	outB       *vec.Batch
-	wm         int64
-	late       atomic.Int64
-	errs       *RowErrors
+	keyEv          []Evaluator
+	argEv          []Evaluator
+	argTypes       []types.T
+	multiset       []bool
+	appendOnly     bool
+	global         bool
+	out            Operator
+	outB           *vec.Batch
+	wm             int64
+	late           atomic.Int64
+	errs           *RowErrors
 
 	// windows caches decoded groups by window end (0 when unwindowed):
 	// the state is read once per group, not once per batch, and written

@@ -177,6 +177,30 @@ func nexmarkJoinReference(in nexmarkInput, closed map[string]bool) map[string][]
 		out["q4"] = append(out["q4"], fmt.Sprintf("%d %s", c, vec.AppendFloat(nil, float64(s.sum)/float64(s.n))))
 	}
 
+	// q9: each auction's winning bid, the highest made while it was open,
+	// the earliest of equal prices (a tie on both would let ROW_NUMBER
+	// choose: the reference refuses such data).
+	win9 := map[int64]nexFullBid{}
+	for _, b := range in.bids {
+		a, ok := auctions[b.auction]
+		if !ok || b.ts < a.ts || b.ts > a.expires {
+			continue
+		}
+		w, ok := win9[a.id]
+		switch {
+		case ok && w.price == b.price && w.ts == b.ts:
+			panic(fmt.Sprintf("q9: two bids on auction %d at one price and time: the reference cannot rank them", a.id))
+		case !ok || b.price > w.price || b.price == w.price && b.ts < w.ts:
+			win9[a.id] = b
+		}
+	}
+	for id, b := range win9 {
+		a := auctions[id]
+		out["q9"] = append(out["q9"], fmt.Sprintf("%d %s %s %d %d %s %s %d %d %s %d %d %d %s %s",
+			a.id, sltText(a.itemName), sltText(a.description), a.initialBid, a.reserve, ts(a.ts), ts(a.expires), a.seller, a.category, sltText(a.extra),
+			b.auction, b.bidder, b.price, ts(b.ts), sltText(b.extra)))
+	}
+
 	// q5: in each 10-second window sliding by 2 seconds, the auctions with
 	// the most bids (all of them on a tie), with their count.
 	type win struct{ auction, start int64 }
@@ -269,6 +293,7 @@ var nexmarkJoinQueries = []struct {
 	{"q5", "II", []string{"bid"}},
 	{"q7", "IIITT", []string{"bid"}},
 	{"q8", "ITT", []string{"person", "auction"}},
+	{"q9", "ITTIITTIITIIITT", []string{"auction", "bid"}},
 	{"q13", "IIITT", []string{"bid", "side_input"}},
 	{"q20", "IIITTTTTTIITTIIT", []string{"auction", "bid"}},
 }
