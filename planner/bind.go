@@ -158,10 +158,8 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 		return nil, b.errAt(sqlerr.Grouping, n, "aggregate function %s is not allowed here", strings.ToUpper(n.F))
 	case *ast.WindowFuncExpr:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "window functions are allowed only in the select list; rank in a subquery and filter the rank outside it")
-	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr:
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return b.subquery(n)
-	case *ast.CompareSubqueryExpr:
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "ANY and ALL over a subquery are not supported yet")
 	case *ast.DefaultExpr, *ast.VariableExpr:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this expression is not supported")
 	}

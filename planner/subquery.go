@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
@@ -69,6 +70,8 @@ func (b *binder) subquery(n ast.ExprNode) (Expr, error) {
 		return &Call{Fn: fn, Args: []Expr{m}, T: types.Boolean}, nil
 	case *ast.PatternInExpr:
 		return b.inSub(x)
+	case *ast.CompareSubqueryExpr:
+		return b.compareSub(x)
 	}
 	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this subquery is not supported yet")
 }
@@ -422,3 +425,108 @@ func subColumn(sel *ast.SelectStmt) string {
 }
 
 func withDistinct(s *ast.SelectStmt) *ast.SelectStmt { s.Distinct = true; return s }
+
+// compareSub plans x op ANY (SELECT y ...) and x op ALL (...),
+// uncorrelated, from the subquery's count of rows and of non-NULL y and
+// their least and greatest: x > ANY is x > min, x > ALL is x > max, each
+// with SQL's NULL rules (an empty subquery: ANY false, ALL true; a NULL x
+// or y that decides nothing else: NULL). = ANY is IN, <> ALL NOT IN.
+func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
+	sq, ok := n.R.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "ANY and ALL take a subquery here")
+	}
+	if n.Op == opcode.EQ && !n.All || n.Op == opcode.NE && n.All {
+		return b.inSub(&ast.PatternInExpr{Expr: n.L, Sel: sq, Not: n.All})
+	}
+	fn, ok := map[opcode.Op]Func{opcode.LT: FnLt, opcode.LE: FnLe, opcode.GT: FnGt, opcode.GE: FnGe, opcode.EQ: FnEq, opcode.NE: FnNe}[n.Op]
+	if !ok {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this comparison with ANY or ALL is not supported")
+	}
+	sel, err := b.subSelect(sq)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
+		return nil, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
+	}
+	if _, _, _, refs, err := b.outerRefs(sel); err != nil {
+		return nil, err
+	} else if len(refs) > 0 {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated ANY or ALL subquery is not supported yet")
+	}
+	x, err := b.expr(n.L)
+	if err != nil {
+		return nil, err
+	}
+	y := func() ast.ExprNode { return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}} }
+	agg := func(f string, arg ast.ExprNode, name string) *ast.SelectField {
+		return &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: f, Args: []ast.ExprNode{arg}}, AsName: ast.NewCIStr(name)}
+	}
+	stats, err := b.sub.p.selectStmt(b.q.(*parser.Query), &ast.SelectStmt{Kind: ast.SelectStmtKindSelect,
+		Fields: &ast.FieldList{Fields: []*ast.SelectField{agg("count", ast.NewValueExpr(1, "", ""), "?cnt?"),
+			agg("count", y(), "?nn?"), agg("min", y(), "?mn?"), agg("max", y(), "?mx?")}},
+		From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr("?any?")}}}}, b.sub.mode, false)
+	if err != nil {
+		return nil, err
+	}
+	ctx := b.sub
+	off := len((*ctx.input).Columns())
+	*ctx.input = &Join{Kind: LeftJoin, Left: *ctx.input, Right: stats}
+	b.hide(4)
+	cols := stats.Columns()
+	ref := func(k int) *ColRef { return &ColRef{Idx: off + k, Name: cols[k].Name, T: cols[k].Type} }
+	cnt, nn, mn, mx := ref(0), ref(1), ref(2), ref(3)
+	t, err := b.commonType([]Expr{x, mn}, []ast.Node{n.L, sq}, n)
+	if err != nil {
+		return nil, err
+	}
+	cast := func(e Expr) (Expr, error) { return b.coerce(e, t, n) }
+	cmpTo := func(f Func, v *ColRef) (Expr, error) {
+		xc, err := cast(x)
+		if err != nil {
+			return nil, err
+		}
+		vc, err := cast(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Call{Fn: f, Args: []Expr{xc, vc}, T: types.Boolean}, nil
+	}
+	// decides: some y makes the comparison true (ANY) or false (ALL).
+	var decides Expr
+	switch {
+	case fn == FnEq || fn == FnNe: // = ALL, <> ANY: some y differs from x
+		lo, err := cmpTo(FnNe, mn)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := cmpTo(FnNe, mx)
+		if err != nil {
+			return nil, err
+		}
+		decides = &Call{Fn: FnOr, Args: []Expr{lo, hi}, T: types.Boolean}
+	default:
+		// x > ANY: x > min; x > ALL fails when NOT x > max.
+		v := mn
+		if (fn == FnLt || fn == FnLe) != n.All {
+			v = mx
+		}
+		c, err := cmpTo(fn, v)
+		if err != nil {
+			return nil, err
+		}
+		decides = c
+		if n.All {
+			decides = &Call{Fn: FnNot, Args: []Expr{c}, T: types.Boolean}
+		}
+	}
+	zero := &Const{T: types.BigInt, I: 0}
+	boolC := func(v bool) Expr { return &Const{T: types.Boolean, B: v} }
+	return &Case{Whens: []When{
+		{Cond: &Call{Fn: FnEq, Args: []Expr{cnt, zero}, T: types.Boolean}, Then: boolC(n.All)},
+		{Cond: &Call{Fn: FnIsNull, Args: []Expr{x}, T: types.Boolean}, Then: &Const{T: types.Boolean, Null: true}},
+		{Cond: and(&Call{Fn: FnGt, Args: []Expr{nn, zero}, T: types.Boolean}, decides), Then: boolC(!n.All)},
+		{Cond: &Call{Fn: FnLt, Args: []Expr{nn, cnt}, T: types.Boolean}, Then: &Const{T: types.Boolean, Null: true}},
+	}, Else: boolC(n.All), T: types.Boolean}, nil
+}

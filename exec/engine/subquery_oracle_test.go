@@ -11,7 +11,7 @@ import (
 
 // TestSubqueryOracle checks subqueries in WHERE and in the select list
 // (scalar ones correlated by any condition or not, [NOT] EXISTS, [NOT] IN
-// with NULLs on either side) against PostgreSQL on a generated table,
+// and ANY/ALL with NULLs on either side) against PostgreSQL on a generated table,
 // ad hoc and as views that must stay the batch answer through upserts.
 func TestSubqueryOracle(t *testing.T) {
 	env := startDiff(t)
@@ -46,13 +46,15 @@ func TestSubqueryOracle(t *testing.T) {
 	op := func(r *rand.Rand) string { return ops[r.IntN(len(ops))] }
 	aggs := []string{"count(*)", "count(x.%s)", "max(x.%s)", "min(x.%s)", "sum(x.%s)"}
 	var queries []string
-	for range 40 {
+	for range 48 {
 		agg := aggs[rng.IntN(len(aggs))]
 		if strings.Contains(agg, "%s") {
 			agg = fmt.Sprintf(agg, col(rng))
 		}
 		corr := fmt.Sprintf("x.%s %s t1.%s", col(rng), op(rng), col(rng))
-		switch rng.IntN(6) {
+		switch rng.IntN(7) {
+		case 6:
+			queries = append(queries, fmt.Sprintf("SELECT id, %s %s %s (SELECT %s FROM t1 AS x WHERE x.id < %d) FROM t1", col(rng), op(rng), []string{"ANY", "ALL"}[rng.IntN(2)], col(rng), rng.IntN(150)))
 		case 0:
 			queries = append(queries, fmt.Sprintf("SELECT id, (SELECT %s FROM t1 AS x WHERE %s) FROM t1", agg, corr))
 		case 1:
