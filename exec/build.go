@@ -346,6 +346,14 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 			}
 		}
 		return entry, nil
+	case *planner.Sort:
+		o := NewSort(n, out)
+		p.finishers = append(p.finishers, o)
+		return p.build(n.Input, ns, o)
+	case *planner.Limit:
+		o := NewLimit(n, out)
+		p.finishers = append(p.finishers, o)
+		return p.build(n.Input, ns, o)
 	case *planner.Replicate:
 		return p.build(n.Input, ns, NewReplicate(n, out, p.Errors))
 	case *planner.Windows:
