@@ -204,6 +204,13 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return sqlerr.At(sqlerr.UndefinedParameter, r.base+t.pos+1, "there is no parameter %s", t.text)
 			}
 			edits = append(edits, ed(t.pos, t.end, ParamFunc+"("+t.val+")"))
+		case t.is("(") && next(1).is("values") && next(2).is("(") && fromItem(toks, i, depth):
+			es, end, err := r.valuesList(toks, i, match)
+			if err != nil {
+				return err
+			}
+			edits = append(edits, es...)
+			i = end
 		case t.is("table") && next(1).is("(") && next(3).is("(") && tvfKinds[strings.ToLower(next(2).text)],
 			t.kind == tIdent && next(1).is("(") && (strings.EqualFold(t.text, "tumble") || strings.EqualFold(t.text, "hop")) && fromItem(toks, i, depth):
 			e, end, err := r.windowTVF(toks, i, match)
@@ -536,6 +543,99 @@ func (r *rewriter) windowTVF(toks []token, i int, match map[int]int) (edit, int,
 		suffix += " AS " + r.src[alias.pos:alias.end]
 	}
 	return edit{from: at, to: toks[last].end, sub: &subEdit{sub, suffix}}, last, nil
+}
+
+// valuesList rewrites (VALUES (a, b), (c, d)) [AS] name [(x, y)] in FROM,
+// at toks[i], to (SELECT a AS x, b AS y UNION ALL SELECT c, d) AS name:
+// TiDB reads no VALUES list as a relation. The columns are named column1,
+// column2, ... unless the alias lists names, as in PostgreSQL. It returns
+// the edits and the index of the last token they cover.
+func (r *rewriter) valuesList(toks []token, i int, match map[int]int) ([]edit, int, error) {
+	end, ok := match[i]
+	if !ok {
+		return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[i].pos+1, "syntax error at or near \"(\"")
+	}
+	// The rows: ( ... ) separated by commas.
+	var rows [][][2]int
+	for k := i + 2; k < end; {
+		if !toks[k].is("(") {
+			return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[k].pos+1, "syntax error at or near %q", toks[k].text)
+		}
+		close, ok := match[k]
+		if !ok || close >= end {
+			return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[k].pos+1, "syntax error at or near \"(\"")
+		}
+		var vals [][2]int
+		from := k + 1
+		topLevel(toks[:close], k+1, ",", func(c int) { vals = append(vals, [2]int{from, c}); from = c + 1 })
+		vals = append(vals, [2]int{from, close})
+		if len(rows) > 0 && len(vals) != len(rows[0]) {
+			return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[k].pos+1, "VALUES lists must all be the same length")
+		}
+		rows = append(rows, vals)
+		k = close + 1
+		if k < end && toks[k].is(",") {
+			k++
+		}
+	}
+	// The alias and its column names.
+	last := end
+	a := end + 1
+	if a < len(toks) && toks[a].is("as") {
+		a++
+	}
+	if a >= len(toks) || toks[a].kind != tIdent && toks[a].kind != tQuoted || afterTable[strings.ToLower(toks[a].text)] {
+		return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[i].pos+1, "VALUES in FROM must have an alias: (VALUES ...) AS v(x, y)")
+	}
+	last = a
+	names := make([]string, len(rows[0]))
+	for c := range names {
+		names[c] = fmt.Sprintf("column%d", c+1)
+	}
+	var edits []edit
+	if a+1 < len(toks) && toks[a+1].is("(") {
+		close, ok := match[a+1]
+		if !ok {
+			return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[a+1].pos+1, "syntax error at or near \"(\"")
+		}
+		c := 0
+		for k := a + 2; k < close; k++ {
+			if toks[k].is(",") {
+				continue
+			}
+			if c >= len(names) {
+				return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[k].pos+1, "VALUES has %d columns available but more are named", len(names))
+			}
+			names[c] = toks[k].text
+			c++
+		}
+		edits = append(edits, ed(toks[a+1].pos, toks[close].end, ""))
+		last = close
+	}
+	sub := &rewriter{src: r.src, base: r.base}
+	at := toks[i].pos
+	sub.insert("(SELECT ", at)
+	for ri, row := range rows {
+		if ri > 0 {
+			sub.insert(" UNION ALL SELECT ", toks[row[0][0]].pos)
+		}
+		for c, v := range row {
+			if c > 0 {
+				sub.insert(", ", toks[v[0]].pos)
+			}
+			if v[1] <= v[0] {
+				return nil, 0, sqlerr.At(sqlerr.Syntax, r.base+toks[v[0]].pos+1, "syntax error at or near %q", toks[v[0]].text)
+			}
+			if err := sub.rewriteTokens(toks, v[0], v[1]); err != nil {
+				return nil, 0, err
+			}
+			if ri == 0 {
+				sub.insert(" AS "+names[c], toks[v[1]-1].end)
+			}
+		}
+	}
+	edits = append([]edit{{from: at, to: toks[end].end, sub: &subEdit{sub, ")"}}}, edits...)
+	return edits, last, nil
 }
 
 // tvfUsage shows how a window table function is called.

@@ -232,6 +232,9 @@ func castTo(b *binder, n Node, target []types.T, at ast.Node, names []catalog.Co
 	pr := &Project{Input: n, Time: n.EventTime()}
 	for i, c := range cols {
 		var e Expr = &ColRef{Idx: i, Name: c.Name, T: c.Type}
+		if k, ok := outputExpr(n, i).(*Const); ok {
+			e = k // a literal takes the type, as NULL or '1' does in PostgreSQL
+		}
 		if !sameType(c.Type, target[i]) {
 			var err error
 			if e, err = b.coerce(e, target[i], at); err != nil {
