@@ -191,7 +191,8 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		}
 		a.argEv = append(a.argEv, ev)
 		a.argTypes = append(a.argTypes, t)
-		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg)
+		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg) ||
+			c.Func == planner.AggPercentileCont || c.Func == planner.AggPercentileDisc
 		a.multiset = append(a.multiset, ms)
 	}
 	a.families()

@@ -401,6 +401,16 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		lo := a.multisetKey(p.key, j)
 		it := a.store.NewIter(lo, keys.PrefixEnd(lo))
 		acc[j].has = false
+		if c.Func == planner.AggPercentileCont || c.Func == planner.AggPercentileDisc {
+			err := a.percentile(it, len(lo), c, j, &acc[j])
+			if cerr := it.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if c.Func == planner.AggStringAgg {
 			err := a.listValues(it, len(lo), &acc[j])
 			if cerr := it.Close(); err == nil {
@@ -429,6 +439,64 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		}
 	}
 	return nil
+}
+
+// percentile computes percentile_cont or percentile_disc of a group from
+// its value counts in order (it at the first, the group's key prefix lo
+// bytes long), as PostgreSQL: disc is the first value whose cumulative
+// share reaches the fraction; cont interpolates between the values at
+// positions floor and ceil of fraction × (n − 1).
+func (a *Aggregate) percentile(it state.Iterator, lo int, c planner.AggCall, j int, v *aggVal) error {
+	var total int64
+	for ok := it.First(); ok; ok = it.Next() {
+		n, _ := binary.Varint(it.Value())
+		total += n
+	}
+	if err := it.Error(); err != nil || total == 0 {
+		return err
+	}
+	x := vec.New(a.argTypes[j], 2)
+	at := func(k int64) error { // the value at 0-based position k, into x
+		seen := int64(0)
+		for ok := it.First(); ok; ok = it.Next() {
+			n, _ := binary.Varint(it.Value())
+			if seen += n; seen > k {
+				_, err := decodeValue(it.Key()[lo:], &x)
+				return err
+			}
+		}
+		return it.Error()
+	}
+	if c.Func == planner.AggPercentileDisc {
+		k := int64(math.Ceil(c.Frac*float64(total))) - 1
+		if err := at(max(k, 0)); err != nil {
+			return err
+		}
+		setVal(v, &x, 0)
+		return nil
+	}
+	pos := c.Frac * float64(total-1)
+	lower, upper := int64(math.Floor(pos)), int64(math.Ceil(pos))
+	if err := at(lower); err != nil {
+		return err
+	}
+	if err := at(upper); err != nil {
+		return err
+	}
+	lv, uv := toFloatAt(&x, 0), toFloatAt(&x, 1)
+	v.has, v.f = true, lv+(uv-lv)*(pos-float64(lower))
+	return nil
+}
+
+// toFloatAt reads a numeric value as a float.
+func toFloatAt(x *vec.Vec, i int) float64 {
+	switch x.Type.Kind {
+	case types.Float64:
+		return x.F64[i]
+	case types.Decimal:
+		return float64(x.I64[i]) / float64(types.Pow10[x.Type.Scale])
+	}
+	return float64(x.I64[i])
 }
 
 // listValues makes string_agg's list over a retracting input from its
@@ -653,7 +721,13 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 			panic(err) // only a corrupt state has a bad list
 		}
 		out.AppendStr(s)
-	case planner.AggMin, planner.AggMax:
+	case planner.AggPercentileCont:
+		if !v.has {
+			out.AppendNull()
+			return
+		}
+		out.AppendF64(v.f)
+	case planner.AggMin, planner.AggMax, planner.AggPercentileDisc:
 		if !v.has {
 			out.AppendNull()
 			return

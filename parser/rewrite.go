@@ -204,6 +204,42 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return sqlerr.At(sqlerr.UndefinedParameter, r.base+t.pos+1, "there is no parameter %s", t.text)
 			}
 			edits = append(edits, ed(t.pos, t.end, ParamFunc+"("+t.val+")"))
+		case t.kind == tIdent && percentileFuncs[strings.ToLower(t.text)] && next(1).is("("):
+			// percentile_cont(f) WITHIN GROUP (ORDER BY x) is
+			// approx_percentile(x, f, 'cont'), an aggregate TiDB reads.
+			close, ok := match[i+1]
+			if !ok || close+5 >= len(toks) || !toks[close+1].is("within") || !toks[close+2].is("group") || !toks[close+3].is("(") ||
+				!toks[close+4].is("order") || !toks[close+5].is("by") {
+				continue
+			}
+			end, ok := match[close+3]
+			if !ok {
+				continue
+			}
+			x := [2]int{close + 6, end}
+			if k := end - 1; k > x[0] && (toks[k].is("asc") || toks[k].is("desc")) {
+				if toks[k].is("desc") {
+					return sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[k].pos+1, "%s WITHIN GROUP (ORDER BY ... DESC) is not supported yet", strings.ToUpper(t.text))
+				}
+				x[1] = k
+			}
+			kind := map[string]string{"percentile_cont": "cont", "percentile_disc": "disc", "approx_percentile": "cont"}[strings.ToLower(t.text)]
+			fsub := &rewriter{src: r.src, base: r.base}
+			if err := fsub.rewriteTokens(toks, i+2, close); err != nil {
+				return err
+			}
+			xsub := &rewriter{src: r.src, base: r.base}
+			if err := xsub.rewriteTokens(toks, x[0], x[1]); err != nil {
+				return err
+			}
+			sub := &rewriter{src: r.src, base: r.base}
+			sub.insert(PercentileFunc+"(", t.pos)
+			sub.merge(xsub)
+			sub.insert(", ", toks[i+2].pos)
+			sub.merge(fsub)
+			sub.insert(", '"+kind+"')", toks[end].pos)
+			edits = append(edits, edit{from: t.pos, to: toks[end].end, sub: &subEdit{sub, ""}})
+			i = end
 		case t.is("(") && next(1).is("values") && next(2).is("(") && fromItem(toks, i, depth):
 			es, end, err := r.valuesList(toks, i, match)
 			if err != nil {
@@ -391,18 +427,30 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 		r.copy(cursor, e.from)
 		r.insert(e.text, e.from)
 		if e.sub != nil {
-			at := r.out.Len()
-			for _, sg := range e.sub.r.m.segs {
-				r.m.segs = append(r.m.segs, seg{out: at + sg.out, orig: sg.orig, inserted: sg.inserted})
-			}
-			r.m.tvfs = append(r.m.tvfs, e.sub.r.m.tvfs...)
-			r.out.WriteString(e.sub.r.out.String())
+			r.merge(e.sub.r)
 			r.insert(e.sub.suffix, e.from)
 		}
 		cursor = e.to
 	}
 	r.copy(cursor, toks[len(toks)-1].end)
 	return nil
+}
+
+// percentileFuncs are the ordered-set aggregates written with WITHIN GROUP.
+var percentileFuncs = map[string]bool{"percentile_cont": true, "percentile_disc": true, "approx_percentile": true}
+
+// PercentileFunc is what an ordered-set percentile becomes:
+// approx_percentile(x, fraction, 'cont' | 'disc').
+const PercentileFunc = "approx_percentile"
+
+// merge appends another rewriter's text, its positions kept.
+func (r *rewriter) merge(o *rewriter) {
+	at := r.out.Len()
+	for _, sg := range o.m.segs {
+		r.m.segs = append(r.m.segs, seg{out: at + sg.out, orig: sg.orig, inserted: sg.inserted})
+	}
+	r.m.tvfs = append(r.m.tvfs, o.m.tvfs...)
+	r.out.WriteString(o.out.String())
 }
 
 // tvfKinds are the window table functions of Flink's TABLE(...) form.

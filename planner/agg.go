@@ -145,8 +145,16 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 	}
 	nargs := 1
 	switch name {
+	case PercentileName:
+		nargs = len(args)
+		if nargs != 3 && nargs != 2 {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", b.written(n, name), len(args))
+		}
+		fallthrough
 	case "string_agg":
-		nargs = 2
+		if name == "string_agg" {
+			nargs = 2
+		}
 		fallthrough
 	case "approx_count_distinct":
 		if a.node.Input == nil { // a window function's frame (see overCall)
@@ -226,6 +234,39 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function string_agg(%s, %s) does not exist", at.Type(), c.T)
 		}
 		call.Sep = c.S // NULL separates by nothing, as in PostgreSQL
+	case PercentileName:
+		// percentile_cont(f) WITHIN GROUP (ORDER BY x), as the front end
+		// wrote it: approx_percentile(x, f, 'cont' | 'disc').
+		f, err := inner.expr(args[1])
+		if err != nil {
+			return nil, err
+		}
+		var frac float64
+		switch c, _ := f.(*Const); {
+		case c == nil || c.Null || c.Param > 0 || !c.T.Numeric():
+			return nil, b.errAt(sqlerr.FeatureNotSupported, args[1], "the fraction of %s must be a numeric constant", b.written(n, name))
+		case c.T.Kind == types.Float64:
+			frac = c.F
+		case c.T.Kind == types.Decimal:
+			frac = float64(c.I) / float64(types.Pow10[c.T.Scale])
+		default:
+			frac = float64(c.I)
+		}
+		if frac < 0 || frac > 1 {
+			return nil, b.errAt(sqlerr.InvalidParameter, args[1], "percentile value %g is not between 0 and 1", frac)
+		}
+		call.Frac, call.Func, call.T = frac, AggPercentileCont, types.Double
+		if len(args) == 3 {
+			if k, ok := args[2].(interface{ GetString() string }); ok && k.GetString() == "disc" {
+				call.Func, call.T = AggPercentileDisc, at.Type()
+			}
+		}
+		if call.Func == AggPercentileCont && !at.Type().Numeric() {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function percentile_cont(%s) does not exist", at.Type())
+		}
+		if a.window != nil && a.window.Kind == Session {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "percentiles over SESSION windows are not supported yet")
+		}
 	case "approx_count_distinct":
 		call.Func, call.T = AggApproxCountDistinct, types.BigInt
 		if !a.node.Input.AppendOnly() {

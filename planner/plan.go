@@ -137,11 +137,20 @@ const (
 	AggStringAgg
 	// approx_count_distinct(x): a HyperLogLog sketch, append-only input.
 	AggApproxCountDistinct
+	// percentile_cont(Frac) and percentile_disc(Frac) WITHIN GROUP (ORDER
+	// BY x): from the group's value counts, kept in order (as MIN's over a
+	// retracting input); approx_percentile is percentile_cont, exactly.
+	AggPercentileCont
+	AggPercentileDisc
 )
+
+// PercentileName is the aggregate the front end writes the percentiles as
+// (parser.PercentileFunc).
+const PercentileName = "approx_percentile"
 
 func (f AggFunc) String() string {
 	return [...]string{"count", "count", "sum", "avg", "min", "max", "var_samp", "var_pop", "stddev_samp", "stddev_pop",
-		"bool_and", "bool_or", "string_agg", "approx_count_distinct"}[f]
+		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc"}[f]
 }
 
 // AggCall is one aggregate in an Aggregate node.
@@ -152,6 +161,8 @@ type AggCall struct {
 	T        types.T
 	// Sep is string_agg's separator, a constant.
 	Sep string
+	// Frac is a percentile's fraction, in [0, 1].
+	Frac float64
 }
 
 func (a AggCall) String() string {
@@ -164,6 +175,9 @@ func (a AggCall) String() string {
 	}
 	if a.Func == AggStringAgg {
 		return fmt.Sprintf("%s(%s%s, %s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}))
+	}
+	if a.Func == AggPercentileCont || a.Func == AggPercentileDisc {
+		return fmt.Sprintf("%s(%g) WITHIN GROUP (ORDER BY %s)", a.Func, a.Frac, a.Arg)
 	}
 	return fmt.Sprintf("%s(%s%s)", a.Func, d, a.Arg)
 }

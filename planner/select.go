@@ -331,6 +331,9 @@ func expandStar(sel *ast.SelectStmt, input Node, table string, scope []scopeCol,
 		if name == "" {
 			name = exprName(f.Expr)
 		}
+		if a, ok := f.Expr.(*ast.AggregateFuncExpr); ok && f.AsName.O == "" && strings.ToLower(a.F) == PercentileName {
+			name = strings.ToLower(q.Word(a)) // percentile_cont, as the user wrote it
+		}
 		out = append(out, field{expr: f.Expr, name: name, pos: q.Pos(f.Expr)})
 	}
 	return out, nil

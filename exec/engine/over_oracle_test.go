@@ -12,7 +12,8 @@ import (
 // TestOverOracle checks window functions against PostgreSQL on generated
 // rows with skewed partitions, ties, NULLs and negative values: every
 // function over every window and frame in an ad-hoc query; ranks bounded
-// by a filter (top-N, dedup), ad hoc and as views over a table's upserts;
+// by a filter (top-N, dedup) and percentiles (WITHIN GROUP), ad hoc and as
+// views over a table's upserts;
 // and a view's OVER over event time, whose rows, once the watermark has
 // passed them, must be the batch query's over the same rows.
 func TestOverOracle(t *testing.T) {
@@ -82,6 +83,9 @@ func TestOverOracle(t *testing.T) {
 		"SELECT id, k, r FROM (SELECT *, dense_rank() OVER (PARTITION BY k ORDER BY v) AS r FROM w) x WHERE r BETWEEN 2 AND 4",
 		"SELECT id, k, d FROM (SELECT *, row_number() OVER (PARTITION BY k ORDER BY ts DESC) AS r FROM w) x WHERE r = 1",
 		"SELECT id, v FROM (SELECT *, row_number() OVER (ORDER BY d, id) AS r FROM w) x WHERE r < 10 AND v > 0",
+		// Percentiles (ordered-set aggregates), kept from value counts.
+		"SELECT k, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS c5, percentile_disc(0.3) WITHIN GROUP (ORDER BY d) AS d3, " +
+			"percentile_cont(0.9) WITHIN GROUP (ORDER BY d) AS c9, percentile_disc(1) WITHIN GROUP (ORDER BY v) AS d1 FROM w GROUP BY k",
 	}
 	queries = append(queries, topN...)
 	for _, q := range queries {
