@@ -421,16 +421,21 @@ func NewOverBatch(p *planner.Over, out Operator, errs *RowErrors) *OverBatch {
 	return &OverBatch{ev: newOverEval(p, errs), out: out}
 }
 
-func (o *OverBatch) Push(b *vec.Batch) error {
-	if o.rows == nil {
-		o.rows = vec.NewBatch(b.Types(), b.N)
+func (o *OverBatch) Push(b *vec.Batch) error { o.rows = collect(o.rows, b); return nil }
+
+// collect appends b's rows to rows (made on the first batch), each as
+// many times as its diff: the whole input of an operator that answers at
+// Finish, an ad-hoc snapshot's rows all inserts.
+func collect(rows, b *vec.Batch) *vec.Batch {
+	if rows == nil {
+		rows = vec.NewBatch(b.Types(), b.N)
 	}
 	for r := 0; r < b.N; r++ {
 		for d := b.DiffAt(r); d > 0; d-- {
-			o.rows.AppendRow(b, r, 1)
+			rows.AppendRow(b, r, 1)
 		}
 	}
-	return nil
+	return rows
 }
 
 // Finish computes and outputs the window functions over every row pushed.

@@ -28,17 +28,7 @@ func NewLimit(n *planner.Limit, out Operator) *SortLimit {
 	return &SortLimit{offset: n.Offset, count: n.Count, out: out}
 }
 
-func (o *SortLimit) Push(b *vec.Batch) error {
-	if o.rows == nil {
-		o.rows = vec.NewBatch(b.Types(), b.N)
-	}
-	for r := 0; r < b.N; r++ {
-		for d := b.DiffAt(r); d > 0; d-- {
-			o.rows.AppendRow(b, r, 1)
-		}
-	}
-	return nil
-}
+func (o *SortLimit) Push(b *vec.Batch) error { o.rows = collect(o.rows, b); return nil }
 
 // Finish outputs the rows, sorted and cut.
 func (o *SortLimit) Finish() error {

@@ -321,21 +321,27 @@ func rankTopN(q *parser.Query, b *binder, input Node, fields []field, i int) (No
 
 // hasOver reports whether an expression holds a window function.
 func hasOver(n ast.ExprNode) bool {
-	v := &overFinder{}
+	return contains(n, func(x ast.Node) bool { _, ok := x.(*ast.WindowFuncExpr); return ok })
+}
+
+// contains reports whether n or a node below it is one that is says.
+func contains(n ast.Node, is func(ast.Node) bool) bool {
+	v := &finder{is: is}
 	n.Accept(v)
 	return v.found
 }
 
-type overFinder struct{ found bool }
+type finder struct {
+	is    func(ast.Node) bool
+	found bool
+}
 
-func (v *overFinder) Enter(n ast.Node) (ast.Node, bool) {
-	if _, ok := n.(*ast.WindowFuncExpr); ok {
-		v.found = true
-	}
+func (v *finder) Enter(n ast.Node) (ast.Node, bool) {
+	v.found = v.found || v.is(n)
 	return n, v.found
 }
 
-func (v *overFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (v *finder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // rankFilter takes a condition on a rank (rn <= N, rn < N, rn = N, rn >=
 // N, rn > N) into the TopN that computes it, through the projection of

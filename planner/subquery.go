@@ -258,21 +258,8 @@ func (b *binder) scalarSub(sq *ast.SubqueryExpr) (Expr, error) {
 
 // hasCount reports a COUNT in an expression.
 func hasCount(n ast.Node) bool {
-	found := false
-	n.Accept(&funcVisitor{f: func(a *ast.AggregateFuncExpr) { found = found || a.F == "count" }})
-	return found
+	return contains(n, func(x ast.Node) bool { a, ok := x.(*ast.AggregateFuncExpr); return ok && a.F == "count" })
 }
-
-type funcVisitor struct{ f func(*ast.AggregateFuncExpr) }
-
-func (v *funcVisitor) Enter(n ast.Node) (ast.Node, bool) {
-	if a, ok := n.(*ast.AggregateFuncExpr); ok {
-		v.f(a)
-	}
-	return n, false
-}
-
-func (v *funcVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // existsSub plans the subquery of EXISTS and returns its marker: NULL
 // when the subquery has no row for the outer row.
