@@ -446,7 +446,9 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := func() ast.ExprNode { return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}} }
+	y := func() ast.ExprNode {
+		return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
+	}
 	agg := func(f string, arg ast.ExprNode, name string) *ast.SelectField {
 		return &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: f, Args: []ast.ExprNode{arg}}, AsName: ast.NewCIStr(name)}
 	}
