@@ -33,7 +33,6 @@ type subCtx struct {
 	input *Node
 	scope *[]scopeCol
 	mode  Mode
-	n     int
 }
 
 // fromFor gives selectStmt a FROM already planned for sel (a correlated
