@@ -28,6 +28,22 @@ func TestBackfillSeesLateRowsAsTheyArrived(t *testing.T) {
 	}
 }
 
+// openBackend opens the state backend named "memory" or "pebble" in dir.
+func openBackend(t testing.TB, name, dir string) state.Backend {
+	t.Helper()
+	var b state.Backend
+	var err error
+	if name == "memory" {
+		b, err = memory.Open(dir)
+	} else {
+		b, err = pebble.Open(dir, pebble.Options{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func testBackfillLate(t *testing.T, backendName string) {
 	rng := oracleRand(t)
 	const n = 2000
@@ -58,17 +74,7 @@ func testBackfillLate(t *testing.T, backendName string) {
 	}
 	stateDir, logDir := t.TempDir(), t.TempDir()
 	open := func(stateDir, logDir string) (*engine.Engine, func()) {
-		var b state.Backend
-		var err error
-		if backendName == "memory" {
-			b, err = memory.Open(stateDir)
-		} else {
-			b, err = pebble.Open(stateDir, pebble.Options{})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return openDurable(t, b, logDir, engine.Options{})
+		return openDurable(t, openBackend(t, backendName, stateDir), logDir, engine.Options{})
 	}
 	insert := func(eng *engine.Engine, from, to int) {
 		conn := connect(t, serveEngine(t, eng))

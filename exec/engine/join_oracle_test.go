@@ -11,9 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state"
-	"github.com/streamsql/streamsql/state/memory"
-	"github.com/streamsql/streamsql/state/pebble"
 )
 
 // The join oracle checks every join kind against SQLite (issue 16): views
@@ -314,18 +311,7 @@ func testJoinOracle(t *testing.T, backend string, n int, lseed uint64, batches [
 // backend of the given kind and connects to it.
 func joinEngine(t *testing.T, backend string) (*pgx.Conn, *engine.Engine) {
 	t.Helper()
-	stateDir := t.TempDir()
-	var b state.Backend
-	var err error
-	if backend == "memory" {
-		b, err = memory.Open(stateDir)
-	} else {
-		b, err = pebble.Open(stateDir, pebble.Options{})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, stop := openDurable(t, b, t.TempDir(), engine.Options{})
+	eng, stop := openDurable(t, openBackend(t, backend, t.TempDir()), t.TempDir(), engine.Options{})
 	t.Cleanup(stop)
 	return connect(t, serveEngine(t, eng)), eng
 }
