@@ -411,7 +411,7 @@ func joinStream(rng *rand.Rand, n int) []joinBatch {
 
 // joinKeyedBatches returns the INSERTs of keyed table name: n rows of ids
 // drawn from 0..1.3n (0, 1 and 2 always, the hot lookup ids), mixed, once
-// a row exists, with n/2 changes to existing rows: new values, a delete
+// a row exists, with n/4 changes to existing rows: new values, a delete
 // (gone = 1), a row brought back, or the same row again. An INSERT holds
 // an id at most once.
 func joinKeyedBatches(rng *rand.Rand, name string, n int, key func(*rand.Rand) (int64, bool)) []joinBatch {
