@@ -393,6 +393,12 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		foldBool(v, x, r, d)
 	case planner.AggStringAgg:
 		v.s, v.has = appendListed(v.s, x.Str[r]), true
+	case planner.AggFirstValue:
+		if !v.has {
+			setVal(v, x, r)
+		}
+	case planner.AggLastValue:
+		setVal(v, x, r)
 	case planner.AggApproxCountDistinct:
 		foldHLL(v, x, r)
 	case planner.AggCount:

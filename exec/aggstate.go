@@ -596,6 +596,14 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 		if p.has {
 			acc.s, acc.has = acc.s+p.s, true
 		}
+	case planner.AggFirstValue: // acc holds the earlier rows
+		if !acc.has && p.has {
+			*acc = *p
+		}
+	case planner.AggLastValue:
+		if p.has {
+			*acc = *p
+		}
 	case planner.AggApproxCountDistinct:
 		acc.s = mergeHLL(acc.s, p.s)
 	case planner.AggMin, planner.AggMax:
@@ -727,7 +735,7 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 			return
 		}
 		out.AppendF64(v.f)
-	case planner.AggMin, planner.AggMax, planner.AggPercentileDisc:
+	case planner.AggMin, planner.AggMax, planner.AggPercentileDisc, planner.AggFirstValue, planner.AggLastValue:
 		if !v.has {
 			out.AppendNull()
 			return

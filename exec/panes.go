@@ -48,7 +48,8 @@ type panes struct {
 func usePanes(p *planner.Aggregate, multiset []bool, deferEmit bool) bool {
 	w := p.Window
 	return w != nil && w.Kind == planner.Hop && (p.EmitOnClose && p.Input.AppendOnly() || deferEmit) &&
-		w.Size%w.Slide == 0 && w.Size > w.Slide && !slices.Contains(multiset, true)
+		w.Size%w.Slide == 0 && w.Size > w.Slide && !slices.Contains(multiset, true) &&
+		!slices.ContainsFunc(p.Aggs, func(c planner.AggCall) bool { return c.Func == planner.AggFirstValue || c.Func == planner.AggLastValue })
 }
 
 // paneMarker is the state key that says an updating view's aggregate

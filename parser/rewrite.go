@@ -204,6 +204,12 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return sqlerr.At(sqlerr.UndefinedParameter, r.base+t.pos+1, "there is no parameter %s", t.text)
 			}
 			edits = append(edits, ed(t.pos, t.end, ParamFunc+"("+t.val+")"))
+		case t.kind == tIdent && (strings.EqualFold(t.text, "first_value") || strings.EqualFold(t.text, "last_value")) && next(1).is("("):
+			// Without OVER, Flink's aggregates FIRST_VALUE(x) and
+			// LAST_VALUE(x), which TiDB reads only as window functions.
+			if close, ok := match[i+1]; ok && (close+1 >= len(toks) || !toks[close+1].is("over")) {
+				edits = append(edits, ed(t.pos, t.end, strings.ToLower(t.text)+AggSuffix))
+			}
 		case t.kind == tIdent && percentileFuncs[strings.ToLower(t.text)] && next(1).is("("):
 			// percentile_cont(f) WITHIN GROUP (ORDER BY x) is
 			// approx_percentile(x, f, 'cont'), an aggregate TiDB reads.
@@ -438,6 +444,10 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 
 // percentileFuncs are the ordered-set aggregates written with WITHIN GROUP.
 var percentileFuncs = map[string]bool{"percentile_cont": true, "percentile_disc": true, "approx_percentile": true}
+
+// AggSuffix marks FIRST_VALUE and LAST_VALUE called as aggregates (no
+// OVER): first_value_agg(x), an ordinary call to TiDB.
+const AggSuffix = "_agg"
 
 // PercentileFunc is what an ordered-set percentile becomes:
 // approx_percentile(x, fraction, 'cont' | 'disc').

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -40,7 +41,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		return e, true, err
 	case *ast.FuncCallExpr:
 		switch name := n.FnName.L; name {
-		case "bool_and", "bool_or", "every", "string_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg":
 			e, err := a.aggregateCall(n, name, n.Args, false)
 			return e, true, err
 		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
@@ -267,6 +268,20 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		if a.window != nil && a.window.Kind == Session {
 			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "percentiles over SESSION windows are not supported yet")
 		}
+	case "first_value_agg", "last_value_agg":
+		// Flink's FIRST_VALUE(x) and LAST_VALUE(x): the first and the last
+		// non-NULL value by arrival.
+		call.Func, call.T = AggFirstValue, at.Type()
+		if name == "last_value_agg" {
+			call.Func = AggLastValue
+		}
+		shown := strings.TrimSuffix(name, parser.AggSuffix)
+		switch {
+		case !a.node.Input.AppendOnly():
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s needs an append-only input: over retractions, which row was first is gone", shown)
+		case a.window != nil && a.window.Kind == Session:
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s over SESSION windows is not supported yet", shown)
+		}
 	case "approx_count_distinct":
 		call.Func, call.T = AggApproxCountDistinct, types.BigInt
 		if !a.node.Input.AppendOnly() {
@@ -344,7 +359,7 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 		return n, true
 	case *ast.FuncCallExpr:
 		switch x.FnName.L {
-		case "bool_and", "bool_or", "every", "string_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg":
 			v.found = true
 			return n, true
 		}

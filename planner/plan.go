@@ -142,6 +142,10 @@ const (
 	// retracting input); approx_percentile is percentile_cont, exactly.
 	AggPercentileCont
 	AggPercentileDisc
+	// FIRST_VALUE(x) and LAST_VALUE(x) as aggregates (Flink's): the first
+	// and the last non-NULL value by arrival, append-only input.
+	AggFirstValue
+	AggLastValue
 )
 
 // PercentileName is the aggregate the front end writes the percentiles as
@@ -150,7 +154,7 @@ const PercentileName = "approx_percentile"
 
 func (f AggFunc) String() string {
 	return [...]string{"count", "count", "sum", "avg", "min", "max", "var_samp", "var_pop", "stddev_samp", "stddev_pop",
-		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc"}[f]
+		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value"}[f]
 }
 
 // AggCall is one aggregate in an Aggregate node.
