@@ -54,9 +54,10 @@ func overFields(q *parser.Query, b *binder, input Node, fields []field, mode Mod
 		calls []int
 	}
 	var ws []*window
+	pc := &preCols{base: input}
 	for _, i := range wins {
 		wf := fields[i].expr.(*ast.WindowFuncExpr)
-		part, order, err := windowSpec(b, wf)
+		part, order, err := windowSpec(b, wf, pc)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +68,7 @@ func overFields(q *parser.Query, b *binder, input Node, fields []field, mode Mod
 		}
 		ws[k].calls = append(ws[k].calls, i)
 	}
-	cur := input
+	cur := pc.node()
 	for _, w := range ws {
 		n := &Over{Input: cur, Partition: w.part, Order: w.order, Streaming: mode == Streaming}
 		for _, i := range w.calls {
@@ -90,39 +91,61 @@ func overFields(q *parser.Query, b *binder, input Node, fields []field, mode Mod
 	return cur, nil
 }
 
-// windowSpec binds a window's PARTITION BY and ORDER BY, which take
-// columns.
-func windowSpec(b *binder, wf *ast.WindowFuncExpr) ([]int, []SortKey, error) {
-	name := strings.ToLower(wf.Name)
-	col := func(e ast.ExprNode) (int, error) {
-		x, err := b.expr(e)
-		if err != nil {
-			return 0, err
-		}
-		c, ok := x.(*ColRef)
-		if !ok {
-			return 0, b.errAt(sqlerr.FeatureNotSupported, e, "PARTITION BY and ORDER BY of %s take columns; compute %s in a subquery", name, x)
-		}
-		return c.Idx, nil
+// preCols gives a window's PARTITION BY and ORDER BY expressions columns:
+// a column is itself; any other expression is computed by a projection
+// below the window, after the input's columns, which keep their places.
+type preCols struct {
+	base  Node
+	extra []Expr
+}
+
+func (pc *preCols) col(e Expr) int {
+	if c, ok := e.(*ColRef); ok {
+		return c.Idx
 	}
+	n := len(pc.base.Columns())
+	for i, x := range pc.extra {
+		if x.String() == e.String() {
+			return n + i
+		}
+	}
+	pc.extra = append(pc.extra, e)
+	return n + len(pc.extra) - 1
+}
+
+// node is the window's input: base, with the computed columns if any.
+func (pc *preCols) node() Node {
+	if len(pc.extra) == 0 {
+		return pc.base
+	}
+	pr := identity(pc.base)
+	for i, e := range pc.extra {
+		pr.Exprs = append(pr.Exprs, e)
+		pr.Names = append(pr.Names, fmt.Sprintf("?w%d?", i))
+	}
+	return pr
+}
+
+// windowSpec binds a window's PARTITION BY and ORDER BY.
+func windowSpec(b *binder, wf *ast.WindowFuncExpr, pc *preCols) ([]int, []SortKey, error) {
 	var part []int
 	var order []SortKey
 	if p := wf.Spec.PartitionBy; p != nil {
 		for _, item := range p.Items {
-			c, err := col(item.Expr)
+			x, err := b.expr(item.Expr)
 			if err != nil {
 				return nil, nil, err
 			}
-			part = append(part, c)
+			part = append(part, pc.col(x))
 		}
 	}
 	if o := wf.Spec.OrderBy; o != nil {
 		for _, item := range o.Items {
-			c, err := col(item.Expr)
+			x, err := b.expr(item.Expr)
 			if err != nil {
 				return nil, nil, err
 			}
-			order = append(order, SortKey{Col: c, Desc: item.Desc})
+			order = append(order, SortKey{Col: pc.col(x), Desc: item.Desc})
 		}
 	}
 	return part, order, nil
@@ -309,10 +332,12 @@ func rankTopN(q *parser.Query, b *binder, input Node, fields []field, i int) (No
 	if len(wf.Args) > 0 {
 		return nil, b.errAt(sqlerr.UndefinedFunction, wf, "function %s takes no arguments", name)
 	}
-	part, order, err := windowSpec(b, wf)
+	pc := &preCols{base: input}
+	part, order, err := windowSpec(b, wf, pc)
 	if err != nil {
 		return nil, err
 	}
+	input = pc.node()
 	top := &TopN{Input: input, Func: fn, Partition: part, Order: order, MinRank: 1, Limit: math.MaxInt64,
 		RankOut: true, RankName: fields[i].name, WindowEnd: -1, Pos: q.Pos(wf)}
 	fields[i].ref = &ColRef{Idx: len(input.Columns()), Name: fields[i].name, T: types.BigInt}
