@@ -83,7 +83,7 @@ func overFields(q *parser.Query, b *binder, input Node, fields []field, mode Mod
 					return nil, err
 				}
 			}
-			fields[i].ref = &ColRef{Idx: len(cur.Columns()) + len(n.Calls), Name: call.Name, T: call.T}
+			fields[i].ref, fields[i].win = &ColRef{Idx: len(cur.Columns()) + len(n.Calls), Name: call.Name, T: call.T}, true
 			n.Calls = append(n.Calls, call)
 		}
 		cur = n
@@ -340,7 +340,7 @@ func rankTopN(q *parser.Query, b *binder, input Node, fields []field, i int) (No
 	input = pc.node()
 	top := &TopN{Input: input, Func: fn, Partition: part, Order: order, MinRank: 1, Limit: math.MaxInt64,
 		RankOut: true, RankName: fields[i].name, WindowEnd: -1, Pos: q.Pos(wf)}
-	fields[i].ref = &ColRef{Idx: len(input.Columns()), Name: fields[i].name, T: types.BigInt}
+	fields[i].ref, fields[i].win = &ColRef{Idx: len(input.Columns()), Name: fields[i].name, T: types.BigInt}, true
 	return top, nil
 }
 

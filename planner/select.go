@@ -143,12 +143,6 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if input, err = overFields(q, b, input, fields, mode); err != nil {
 			return nil, err
 		}
-	} else {
-		for _, f := range fields {
-			if f.expr != nil && hasOver(f.expr) {
-				return nil, b.errAt(sqlerr.FeatureNotSupported, f.expr, "window functions over a GROUP BY are not supported yet; rank the grouped rows in an outer query")
-			}
-		}
 	}
 	if grouped {
 		scope, a, err := p.groupBy(q, sel, b, input, fields, sel.Distinct && !distinctOnTop, emitOnClose)
@@ -182,6 +176,36 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			input = &Filter{Input: input, Pred: kept}
 		}
 	}
+	if grouped && !distinctOnTop {
+		// Window functions over the groups, as PostgreSQL computes them
+		// after GROUP BY and HAVING: the aggregates they read are the
+		// Aggregate's (registered first, so that its columns are final
+		// before a window reads them).
+		windows := false
+		for _, f := range fields {
+			if f.expr == nil || !hasOver(f.expr) {
+				continue
+			}
+			windows = true
+			var aggs []ast.Node
+			f.expr.Accept(&finder{is: func(n ast.Node) bool {
+				if _, ok := n.(*ast.AggregateFuncExpr); ok {
+					aggs = append(aggs, n)
+				}
+				return false
+			}})
+			for _, a := range aggs {
+				if _, err := out.expr(a.(ast.ExprNode)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if windows {
+			if input, err = overFields(q, out, input, fields, mode); err != nil {
+				return nil, err
+			}
+		}
+	}
 	proj := &Project{Input: input, Time: -1}
 	for _, f := range fields {
 		e := f.ref
@@ -189,7 +213,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		switch {
 		case e == nil:
 			e, err = out.expr(f.expr)
-		case grouped:
+		case grouped && !f.win:
 			// A * column reads the Aggregate's output, so it must be one
 			// of its keys.
 			e, err = out.agg.groupedRef(f.ref.(*ColRef), table, f.pos)
@@ -287,7 +311,8 @@ func distinct(proj *Project) *Project {
 // field is one select-list entry before binding.
 type field struct {
 	expr ast.ExprNode
-	ref  Expr // set for expanded * columns
+	ref  Expr // set for expanded * columns and window functions
+	win  bool // ref is a window function's output column
 	name string
 	pos  int
 }

@@ -75,14 +75,17 @@ func TestOverOracle(t *testing.T) {
 		}
 		queries = append(queries, fmt.Sprintf("SELECT id, count(*) OVER (%[1]s RANGE BETWEEN %[2]s PRECEDING AND %[2]s FOLLOWING), sum(v) OVER (%[1]s RANGE BETWEEN %[2]s PRECEDING AND CURRENT ROW), max(d) OVER (%[1]s RANGE BETWEEN CURRENT ROW AND %[2]s FOLLOWING) FROM w", o, off))
 	}
-	// Two windows in one query, and window functions over a filter.
-	queries = append(queries, "SELECT id, sum(v) OVER (PARTITION BY k ORDER BY id), rank() OVER (ORDER BY d), k FROM w WHERE v > 0")
+	// Two windows in one query, and window functions over a filter and
+	// over groups.
+	queries = append(queries, "SELECT id, sum(v) OVER (PARTITION BY k ORDER BY id), rank() OVER (ORDER BY d), k FROM w WHERE v > 0",
+		"SELECT k, count(*), sum(v), rank() OVER (ORDER BY count(*) DESC), sum(sum(v)) OVER (ORDER BY k) FROM w GROUP BY k HAVING count(*) > 1")
 	// Top-N and dedup.
 	topN := []string{
 		"SELECT id, k, v, r FROM (SELECT *, rank() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM w) x WHERE r <= 3",
 		"SELECT id, k, r FROM (SELECT *, dense_rank() OVER (PARTITION BY k ORDER BY v) AS r FROM w) x WHERE r BETWEEN 2 AND 4",
 		"SELECT id, k, d FROM (SELECT *, row_number() OVER (PARTITION BY k ORDER BY ts DESC) AS r FROM w) x WHERE r = 1",
 		"SELECT id, v FROM (SELECT *, row_number() OVER (ORDER BY d, id) AS r FROM w) x WHERE r < 10 AND v > 0",
+		"SELECT k, s FROM (SELECT k, sum(v) AS s, row_number() OVER (ORDER BY sum(v) DESC, k) AS rn FROM w GROUP BY k) x WHERE rn <= 3",
 		// Percentiles (ordered-set aggregates), kept from value counts.
 		"SELECT k, percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS c5, percentile_disc(0.3) WITHIN GROUP (ORDER BY d) AS d3, " +
 			"percentile_cont(0.9) WITHIN GROUP (ORDER BY d) AS c9, percentile_disc(1) WITHIN GROUP (ORDER BY v) AS d1 FROM w GROUP BY k",
