@@ -191,7 +191,9 @@ func (e *Engine) Checkpoint() error {
 // checkpointLocked checkpoints while the caller holds e.ddl (or is the
 // only goroutine, during Open). A failure to write the data directory
 // refuses writes until a checkpoint succeeds (see storage.go).
-func (e *Engine) checkpointLocked() error {
+func (e *Engine) checkpointLocked() (err error) {
+	start := time.Now()
+	defer func() { e.stats.checkpointDone(start, err) }()
 	defer func() {
 		if p := recover(); p != nil {
 			// Pebble panics when an fsync fails, which no retry can

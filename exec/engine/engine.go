@@ -63,6 +63,8 @@ type Engine struct {
 	subBudget *subBudget
 	// storage is whether checkpoints can write; see storage.go.
 	storage storageHealth
+	// stats counts checkpoints for the metrics (see metrics.go).
+	stats engineStats
 
 	ctx      context.Context
 	cancel   context.CancelFunc
