@@ -22,12 +22,13 @@ import (
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/state/durable"
 	"github.com/streamsql/streamsql/wire"
+	"github.com/streamsql/streamsql/wire/httpserve"
 )
 
 const usage = `streamsql: a streaming SQL engine you reach with psql.
 
 Usage:
-  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N] [--force-empty] [--skip-unrestorable]
+  streamsql serve [--listen 127.0.0.1:4566] [--data-dir ./streamsql-data] [--state pebble|memory] [--checkpoint-interval 1s] [--state-cache-size N] [--force-empty] [--skip-unrestorable] [--http 127.0.0.1:6566|'']
   streamsql test [--addr host:port [--allow-nonempty]] [-v] [--rewrite] [--timeout 60s] PATH...   run .slt files (each on a fresh server unless --addr)
   streamsql dev-kafka [--port 9092] [--topics a,b] [--partitions 4]   an in-memory Kafka broker, for development only
   streamsql bench [--query q5agg,q5upd|all] [--state memory|pebble|all] [--events N] [--events-for q5upd=N,...] [--checkpoint-interval 1s] [--queries DIR]   Nexmark and Kafka queries (built in, from testdata/nexmark) as fast as possible
@@ -83,6 +84,7 @@ func serve(args []string) error {
 	skipUnrestorable := fs.Bool("skip-unrestorable", false, "start even if a table's stored CREATE can no longer be applied, skipping the table and dropping its rows (saved in skipped.sql)")
 	writeTimeout := fs.Duration("client-write-timeout", 30*time.Second, "close a connection whose client accepts nothing written to it for this long (it stopped reading); 0 waits without limit")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
+	httpAddr := fs.String("http", httpserve.DefaultAddr, "address serving /metrics, /healthz and /readyz, '' for none; a non-loopback one needs passwords or --insecure, as --listen does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,6 +127,15 @@ func serve(args []string) error {
 		return fmt.Errorf("%w (flags: --password, --users-file, --insecure)", err)
 	}
 	defer ln.Close()
+	httpAsked := false
+	fs.Visit(func(f *flag.Flag) { httpAsked = httpAsked || f.Name == "http" })
+	hs, err := startHTTP(*httpAddr, httpAsked, &wcfg)
+	if err != nil {
+		return err
+	}
+	if hs != nil {
+		defer hs.Close()
+	}
 	if err := durable.MkdirAll(*dataDir); err != nil {
 		return err
 	}
@@ -144,7 +155,14 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := wire.NewServer(eng, wcfg)
+	var weng wire.Engine = eng
+	if hs != nil {
+		if err := hs.Ready(eng.Collector()); err != nil {
+			return err
+		}
+		weng = hs.Meter(eng)
+	}
+	srv := wire.NewServer(weng, wcfg)
 	slog.Info("streamsql listening", "addr", ln.Addr().String(), "state", *stateKind, "auth", wcfg.Auth != nil, "tls", wcfg.TLS != nil,
 		"connect", fmt.Sprintf("psql -h %s -p %d -U streamsql", host(ln.Addr()), port(ln.Addr())))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -161,6 +179,9 @@ func serve(args []string) error {
 		srv.Close()
 	}()
 	err = srv.Serve(ln)
+	if hs != nil {
+		hs.Close() // no scrape of an engine that is closing
+	}
 	// SIGTERM or SIGINT: a final checkpoint, so a restart replays nothing.
 	if cerr := eng.Close(); err == nil {
 		err = cerr
