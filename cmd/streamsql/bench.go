@@ -79,10 +79,12 @@ func bench(args []string, out io.Writer) error {
 	dir := fs.String("queries", "", "directory of bid.sql and the query files (default: the copies built into the binary, from testdata/nexmark)")
 	child := fs.Bool("child", false, "run one query and print its result as JSON (internal)")
 	update := fs.String("update", "", "also write the table into this Markdown file, between <!-- nexmark:begin --> and <!-- nexmark:end -->")
+	scrape := fs.Duration("scrape", 0, "read the engine's /metrics this often during each run (0: never), to see that metrics cost the queries nothing")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of each run to this path prefix (<prefix>-<query>-<state>.prof), for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	benchScrape = *scrape
 	if *child {
 		if *profile != "" {
 			f, err := os.Create(*profile)
@@ -159,7 +161,7 @@ func bench(args []string, out io.Writer) error {
 		}
 		for _, st := range states {
 			cmd := exec.Command(self, "bench", "--child", "--query", q, "--state", st, "--events", fmt.Sprint(n), "--queries", *dir,
-				"--checkpoint-interval", interval.String())
+				"--checkpoint-interval", interval.String(), "--scrape", scrape.String())
 			cmd.Args = append(cmd.Args, kafkaArgs...)
 			if *profile != "" {
 				cmd.Args = append(cmd.Args, "--cpuprofile", fmt.Sprintf("%s-%s-%s.prof", *profile, q, st))
@@ -334,6 +336,7 @@ func benchOne(dir, query, stateKind string, events int64, interval time.Duration
 		return nil, err
 	}
 	defer eng.Close()
+	defer scrapeEvery(eng, benchScrape)()
 	srv := wire.NewServer(eng, wire.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err := srv.Start(); err != nil {
 		return nil, err
