@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +168,27 @@ func TestMetricsEndpoint(t *testing.T) {
 	m.want(t, "streamsql_view_expression_errors_total", labels{"view": "g"}, 0)
 	m.want(t, "streamsql_view_failed", labels{"view": "g"}, 0)
 	m.want(t, "streamsql_checkpoints_total", nil, 6)
+
+	// The README lists what is served, and no more (sinks and Kafka
+	// offsets aside, which this test has not).
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, name := range regexp.MustCompile("`(streamsql_[a-z_]+)`").FindAllStringSubmatch(string(readme), -1) {
+		listed[name[1]] = true
+	}
+	for name := range m {
+		if strings.HasPrefix(name, "streamsql_") && !listed[name] {
+			t.Errorf("README's Metrics section lacks %s", name)
+		}
+	}
+	for name := range listed {
+		if m[name] == nil && !strings.HasPrefix(name, "streamsql_sink_") && name != "streamsql_source_partition_offset" {
+			t.Errorf("README lists %s, which /metrics lacks", name)
+		}
+	}
 }
 
 func get(t *testing.T, url string) int {
