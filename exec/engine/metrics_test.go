@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/streamsql/streamsql/state/pebble"
 	"github.com/streamsql/streamsql/wire"
 	"github.com/streamsql/streamsql/wire/httpserve"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestMetricsEndpoint drives a durable engine on Pebble over the wire and
@@ -189,6 +191,54 @@ func TestMetricsEndpoint(t *testing.T) {
 			t.Errorf("README lists %s, which /metrics lacks", name)
 		}
 	}
+}
+
+// TestMetricsKafka: a Kafka source's per-partition offsets and bad rows,
+// and a sink's acknowledged records, against what was produced and what
+// SHOW SINKS says.
+func TestMetricsKafka(t *testing.T) {
+	kafkaAddr, cl := startKafka(t, "in", "out")
+	addr, eng := startEngine(t)
+	hs := httpserve.New()
+	if err := hs.Ready(eng.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(hs.Handler())
+	defer web.Close()
+	conn := connect(t, addr)
+	run(t, conn, fmt.Sprintf(`CREATE SOURCE ev (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'in', format = 'csv')`, kafkaAddr))
+	run(t, conn, `CREATE MATERIALIZED VIEW per AS SELECT n % 5 AS k, COUNT(*) AS c FROM ev GROUP BY n % 5`)
+	run(t, conn, fmt.Sprintf(`CREATE SINK s FROM per WITH (connector = 'kafka', brokers = '%s', topic = 'out')`, kafkaAddr))
+	rng := rand.New(rand.NewPCG(21, 2))
+	var offsets [4]int
+	good, bad := 0, 0
+	var recs []*kgo.Record
+	for range 200 {
+		p := rng.IntN(3) // partition 3 gets none
+		v := fmt.Sprint(rng.Int64N(1000) - 500)
+		if rng.IntN(10) == 0 {
+			v, bad = "x"+v, bad+1
+		} else {
+			good++
+		}
+		offsets[p]++
+		recs = append(recs, &kgo.Record{Topic: "in", Partition: int32(p), Value: []byte(v)})
+	}
+	produce(t, cl, recs...)
+	run(t, conn, "FLUSH")
+	m := scrape(t, web.URL)
+	m.want(t, "streamsql_source_rows_total", labels{"source": "ev"}, float64(good))
+	m.want(t, "streamsql_source_bad_rows_total", labels{"source": "ev"}, float64(bad))
+	for p, off := range offsets[:3] {
+		m.want(t, "streamsql_source_partition_offset", labels{"source": "ev", "partition": fmt.Sprint(p)}, float64(off))
+	}
+	m.want(t, "streamsql_view_rows", labels{"view": "per"}, 9) // n % 5 of negative n too
+	sent, err := strconv.Atoi(oracleQuery(t, conn, "SHOW SINKS")[0][3])
+	if err != nil || sent == 0 {
+		t.Fatalf("SHOW SINKS: %d records (%v)", sent, err)
+	}
+	m.want(t, "streamsql_sink_records_acknowledged_total", labels{"sink": "s"}, float64(sent))
+	m.want(t, "streamsql_sink_failed", labels{"sink": "s"}, 0)
 }
 
 func get(t *testing.T, url string) int {
