@@ -190,12 +190,19 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 func collectView(ch chan<- prometheus.Metric, x *entry) {
 	name := x.rel.Name
 	var rows, cached, keys, bytes int64
+	dropped := false
 	x.df.locked(func() {
+		if dropped = x.dropped; dropped {
+			return // since the snapshot of the catalog; its state may be gone
+		}
 		// No flush, unlike SHOW: a scrape must not add write-backs.
 		st := x.pipe.StateStats()
 		keys, bytes = st.Keys, st.Bytes
 		rows, cached = x.mat.Rows(), int64(x.pipe.Cached())
 	})
+	if dropped {
+		return
+	}
 	gauge(ch, mViewRows, float64(rows), name)
 	counter(ch, mViewLate, float64(x.pipe.Late()), name)
 	gauge(ch, mViewKeys, float64(keys), name)

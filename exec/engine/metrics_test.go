@@ -241,6 +241,52 @@ func TestMetricsKafka(t *testing.T) {
 	m.want(t, "streamsql_sink_failed", labels{"sink": "s"}, 0)
 }
 
+// TestMetricsDuringDDL scrapes without pause while views are created,
+// fed and dropped, for the race detector and for a collector that reads
+// a relation DROP has just taken apart.
+func TestMetricsDuringDDL(t *testing.T) {
+	addr, eng := startEngine(t)
+	hs := httpserve.New()
+	if err := hs.Ready(eng.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(hs.Handler())
+	defer web.Close()
+	conn := connect(t, addr)
+	run(t, conn, "CREATE TABLE t (k BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts)")
+	done := make(chan struct{})
+	scrapes := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				scrapes <- n
+				return
+			default:
+				resp, err := http.Get(web.URL + "/metrics")
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					n++
+				}
+			}
+		}
+	}()
+	for i := range 20 {
+		run(t, conn, "CREATE MATERIALIZED VIEW v AS SELECT k, COUNT(*) AS n FROM t GROUP BY k")
+		run(t, conn, fmt.Sprintf("INSERT INTO t VALUES (%d, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL '%d' SECOND), (NULL, NULL)", i, i))
+		run(t, conn, "DROP MATERIALIZED VIEW v")
+	}
+	close(done)
+	if n := <-scrapes; n == 0 {
+		t.Error("no scrape succeeded")
+	}
+	m := scrape(t, web.URL)
+	m.want(t, "streamsql_source_rows_total", labels{"source": "t"}, 40)
+	m.absent(t, "streamsql_view_rows", labels{"view": "v"})
+}
+
 func get(t *testing.T, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)
