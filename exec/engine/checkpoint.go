@@ -193,7 +193,13 @@ func (e *Engine) Checkpoint() error {
 // refuses writes until a checkpoint succeeds (see storage.go).
 func (e *Engine) checkpointLocked() (err error) {
 	start := time.Now()
-	defer func() { e.stats.checkpointDone(start, err) }()
+	defer func() {
+		if p := recover(); p != nil {
+			e.stats.checkpointDone(start, errCheckpointPanicked)
+			panic(p)
+		}
+		e.stats.checkpointDone(start, err)
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			// Pebble panics when an fsync fails, which no retry can

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"math"
 	"sort"
 	"strconv"
@@ -32,6 +33,9 @@ type engineStats struct {
 	ckptNanos  atomic.Int64
 	ckptBucket [len(ckptBuckets) + 1]atomic.Uint64
 }
+
+// errCheckpointPanicked counts a checkpoint that panicked as failed.
+var errCheckpointPanicked = errors.New("checkpoint panicked")
 
 // checkpointDone records one checkpoint attempt that started at start.
 func (s *engineStats) checkpointDone(start time.Time, err error) {
