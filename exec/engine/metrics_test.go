@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/streamsql/streamsql/exec/engine"
@@ -198,14 +199,7 @@ func TestMetricsEndpoint(t *testing.T) {
 // SHOW SINKS says.
 func TestMetricsKafka(t *testing.T) {
 	kafkaAddr, cl := startKafka(t, "in", "out")
-	addr, eng := startEngine(t)
-	hs := httpserve.New()
-	if err := hs.Ready(eng.Collector()); err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(hs.Handler())
-	defer web.Close()
-	conn := connect(t, addr)
+	conn, web := startScraped(t)
 	run(t, conn, fmt.Sprintf(`CREATE SOURCE ev (n BIGINT) WITH (connector = 'kafka', brokers = '%s', topic = 'in', format = 'csv')`, kafkaAddr))
 	run(t, conn, `CREATE MATERIALIZED VIEW per AS SELECT n % 5 AS k, COUNT(*) AS c FROM ev GROUP BY n % 5`)
 	run(t, conn, fmt.Sprintf(`CREATE SINK s FROM per WITH (connector = 'kafka', brokers = '%s', topic = 'out')`, kafkaAddr))
@@ -245,14 +239,7 @@ func TestMetricsKafka(t *testing.T) {
 // fed and dropped, for the race detector and for a collector that reads
 // a relation DROP has just taken apart.
 func TestMetricsDuringDDL(t *testing.T) {
-	addr, eng := startEngine(t)
-	hs := httpserve.New()
-	if err := hs.Ready(eng.Collector()); err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(hs.Handler())
-	defer web.Close()
-	conn := connect(t, addr)
+	conn, web := startScraped(t)
 	run(t, conn, "CREATE TABLE t (k BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts)")
 	done := make(chan struct{})
 	scrapes := make(chan int)
@@ -285,6 +272,19 @@ func TestMetricsDuringDDL(t *testing.T) {
 	m := scrape(t, web.URL)
 	m.want(t, "streamsql_source_rows_total", labels{"source": "t"}, 40)
 	m.absent(t, "streamsql_view_rows", labels{"view": "v"})
+}
+
+// startScraped starts an engine behind the wire and the HTTP endpoints,
+// returning a connection and the endpoints' server.
+func startScraped(t *testing.T) (*pgx.Conn, *httptest.Server) {
+	addr, eng := startEngine(t)
+	hs := httpserve.New()
+	if err := hs.Ready(eng.Collector()); err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(hs.Handler())
+	t.Cleanup(web.Close)
+	return connect(t, addr), web
 }
 
 func get(t *testing.T, url string) int {
