@@ -85,6 +85,8 @@ func serve(args []string) error {
 	writeTimeout := fs.Duration("client-write-timeout", 30*time.Second, "close a connection whose client accepts nothing written to it for this long (it stopped reading); 0 waits without limit")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest client message in bytes; a larger one ends the connection with 08P01")
 	httpAddr := fs.String("http", httpserve.DefaultAddr, "address serving /metrics, /healthz and /readyz, '' for none; a non-loopback one needs passwords or --insecure, as --listen does")
+	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json, on stderr")
+	logLevel := fs.String("log-level", "info", "least level logged: debug (also each connection), info (DDL, recovery, status changes), warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,6 +129,11 @@ func serve(args []string) error {
 		return fmt.Errorf("%w (flags: --password, --users-file, --insecure)", err)
 	}
 	defer ln.Close()
+	logger, err := newLogger(os.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
 	httpAsked := false
 	fs.Visit(func(f *flag.Flag) { httpAsked = httpAsked || f.Name == "http" })
 	hs, err := startHTTP(*httpAddr, httpAsked, &wcfg)
@@ -239,6 +246,22 @@ func port(a net.Addr) int {
 		return t.Port
 	}
 	return 0
+}
+
+// newLogger is the server's logger: --log-format and --log-level.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 // discard is a logger for test servers.

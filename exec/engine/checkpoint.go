@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -77,6 +78,7 @@ const metaNS = 0
 // rebuilds every relation from the catalog stored in it, replays the
 // inserts logged after it, and resumes the sources.
 func Open(backend state.Backend, opts Options) (*Engine, error) {
+	began := time.Now()
 	e := New(backend)
 	e.opts = opts
 	e.sys.interval, e.sys.cache = opts.CheckpointInterval, opts.CacheGroups
@@ -125,6 +127,19 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 			slog.Info("replayed logged inserts", "records", replayed, "checkpoint", id)
 		}
 	}
+	e.mu.RLock()
+	kinds := map[string]int{}
+	for _, x := range e.rels {
+		kinds[strings.ToLower(x.rel.Kind.String())+"s"]++
+	}
+	e.mu.RUnlock()
+	args := []any{"checkpoint", id, "took", time.Since(began).Round(time.Millisecond).String()}
+	for _, k := range []string{"tables", "sources", "materialized views", "views", "sinks"} {
+		if n := kinds[k]; n > 0 {
+			args = append(args, strings.ReplaceAll(k, " ", "_"), n)
+		}
+	}
+	slog.Info("recovered", args...)
 	e.mu.RLock()
 	for _, x := range e.rels {
 		if x.out != nil && x.out.Len() > 0 {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"sync"
@@ -107,7 +109,7 @@ const idleTick = 100 * time.Millisecond
 // the watermarks of streams with idle_timeout.
 func (e *Engine) startIdleLoop() {
 	e.tickEvery(&e.idleOnce, idleTick, func() {
-		if err := e.tickIdle(); err != nil {
+		if err := e.tickIdle(); err != nil && !errors.Is(err, context.Canceled) { // a stop, not a failure
 			slog.Error("advancing an idle watermark", "err", err)
 		}
 	})
