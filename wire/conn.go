@@ -94,6 +94,9 @@ func (c *conn) serve() {
 		return
 	}
 	defer c.sess.Close()
+	remote := c.nc.RemoteAddr().String()
+	c.s.log.Debug("connection", "pid", c.pid, "remote", remote)
+	defer c.s.log.Debug("connection closed", "pid", c.pid, "remote", remote)
 	c.loop()
 }
 
