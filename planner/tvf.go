@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/streamsql/streamsql/parser"
@@ -110,7 +111,7 @@ func windowName(fc *ast.FuncCallExpr) string {
 	if fc.FnName.L == parser.SessionFunc {
 		return "SESSION"
 	}
-	return fc.FnName.String()
+	return strings.ToUpper(fc.FnName.L)
 }
 
 // fuseWindows plans GROUP BY window_start, window_end, ... over a window
