@@ -44,9 +44,12 @@ type Engine struct {
 
 	// ddl serializes DDL with checkpoints, so a checkpoint never sees a
 	// half-created relation.
-	ddl    sync.Mutex
-	ckptID uint64
-	log    *insertLog // nil when not durable
+	ddl sync.Mutex
+	// ddlName is the relation the DDL statement holding ddl is about, for
+	// its log line (see doDDL).
+	ddlName string
+	ckptID  uint64
+	log     *insertLog // nil when not durable
 	// restoring is set while Open rebuilds relations from a checkpoint:
 	// ids come from restoreID, and nothing is backfilled or started.
 	restoring bool
@@ -554,6 +557,7 @@ func (e *Engine) unregister(name string) {
 
 // createRelation runs CREATE TABLE / CREATE SOURCE.
 func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
+	e.ddlName = st.Name
 	rel, err := e.planner(nil).Relation(st)
 	if err != nil {
 		return "", err
@@ -650,6 +654,7 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 // backfilled from its input's rows, replayed in arrival order with the
 // watermark they arrived under, then follows its changes.
 func (e *Engine) createView(st *parser.CreateView) (string, error) {
+	e.ddlName = st.Name
 	rel, err := e.planner(nil).View(st)
 	if err != nil {
 		return "", err
@@ -858,6 +863,7 @@ func reads(n planner.Node, name string) bool {
 
 // drop runs DROP kind [IF EXISTS] name.
 func (e *Engine) drop(st *parser.Drop) (string, string, error) {
+	e.ddlName = st.Name
 	tag := "DROP_" + strings.ReplaceAll(st.Kind.String(), " ", "_")
 	x, ok := e.lookup(st.Name)
 	if !ok {

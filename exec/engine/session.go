@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -461,11 +462,18 @@ func (e *Engine) doDDL(f func() (string, error)) (string, error) {
 	}
 	e.ddl.Lock()
 	defer e.ddl.Unlock()
+	began := time.Now()
+	e.ddlName = ""
 	tag, err := f()
-	if err != nil || !e.durable() {
-		return tag, err
+	if err == nil && e.durable() {
+		err = e.checkpointLocked()
 	}
-	return tag, e.checkpointLocked()
+	if err == nil && e.ddlName != "" && tag != "" {
+		// One line a DDL statement that did something (not IF NOT EXISTS
+		// over an existing one, not SET).
+		slog.Info("ddl", "statement", strings.ReplaceAll(tag, "_", " "), "name", e.ddlName, "took", time.Since(began).Round(time.Microsecond).String())
+	}
+	return tag, err
 }
 
 // writeResult sends a result set: columns, rows, and the SELECT tag.

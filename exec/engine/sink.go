@@ -59,6 +59,7 @@ func (o *sinkOp) Close() error            { return nil }
 // createSink runs CREATE SINK name FROM view WITH (connector = 'kafka',
 // ...): the view's current rows, then every change, go to the topic.
 func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
+	e.ddlName = st.Name
 	up, ok := e.lookup(st.From)
 	if !ok {
 		return "", sqlerr.At(sqlerr.UndefinedTable, st.FromPos, "materialized view %q does not exist", st.From)
