@@ -331,7 +331,7 @@ func (p *parser) drop(c *cursor) (Stmt, error) {
 // or SHOW setting.
 func (p *parser) show(c *cursor) (Stmt, error) {
 	c.next()
-	for _, what := range [][]string{{"sources"}, {"tables"}, {"materialized", "views"}, {"views"}, {"sinks"}} {
+	for _, what := range [][]string{{"sources"}, {"tables"}, {"materialized", "views"}, {"views"}, {"sinks"}, {"metrics"}} {
 		if c.accept(what...) {
 			return &Show{What: strings.Join(what, " ")}, c.end()
 		}

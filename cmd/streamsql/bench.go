@@ -86,6 +86,7 @@ func bench(args []string, out io.Writer) error {
 	}
 	benchScrape = *scrape
 	if *child {
+		slog.SetDefault(quiet) // a run's DDL lines are not its result
 		if *profile != "" {
 			f, err := os.Create(*profile)
 			if err != nil {

@@ -266,3 +266,8 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // discard is a logger for test servers.
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// quiet logs warnings and errors only: for the commands that run engines
+// in process (test, bench's runs), whose info lines are not what the user
+// asked for.
+var quiet = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

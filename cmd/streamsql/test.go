@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -33,6 +34,9 @@ func test(args []string, out io.Writer) error {
 	timeout := fset.Duration("timeout", slt.DefaultTimeout, "fail a statement or query with no answer after this long, naming its file and line (0: wait without limit)")
 	if err := fset.Parse(args); err != nil {
 		return err
+	}
+	if !*verbose {
+		slog.SetDefault(quiet) // the files' DDL lines would bury the results
 	}
 	files, err := sltFiles(fset.Args())
 	if err != nil {

@@ -531,6 +531,9 @@ func textRows(names []string, rows [][]string) ([]catalog.Column, *vec.Batch) {
 }
 
 func (s *Session) show(st *parser.Show, w wire.ResultWriter) error {
+	if st.What == "metrics" {
+		return s.e.showMetrics(w)
+	}
 	if st.What != "" {
 		cols, b := s.e.showRelations(st.What)
 		return writeResult(w, cols, b)
