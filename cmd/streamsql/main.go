@@ -129,11 +129,9 @@ func serve(args []string) error {
 		return fmt.Errorf("%w (flags: --password, --users-file, --insecure)", err)
 	}
 	defer ln.Close()
-	logger, err := newLogger(os.Stderr, *logFormat, *logLevel)
-	if err != nil {
+	if err := setLogger(os.Stderr, *logFormat, *logLevel); err != nil {
 		return err
 	}
-	slog.SetDefault(logger)
 	httpAsked := false
 	fs.Visit(func(f *flag.Flag) { httpAsked = httpAsked || f.Name == "http" })
 	hs, err := startHTTP(*httpAddr, httpAsked, &wcfg)
@@ -248,20 +246,23 @@ func port(a net.Addr) int {
 	return 0
 }
 
-// newLogger is the server's logger: --log-format and --log-level.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+// setLogger sets the server's logger from --log-format and --log-level:
+// text is the standard logger's lines (time, level, message, key=value),
+// json one object a line.
+func setLogger(w io.Writer, format, level string) error {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		slog.SetLogLoggerLevel(lv)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		slog.SetDefault(slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})))
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", format)
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil
 }
 
 // discard is a logger for test servers.
