@@ -46,7 +46,7 @@ func (e *fakeEngine) counts() (opened, closed int) {
 
 // fakeSession understands a few fixed statements, separated by ';':
 //
-//	create          CommandComplete CREATE_TABLE
+//	create          CommandComplete CREATE TABLE
 //	types           one row holding every type, then one all-NULL row
 //	count N         N BIGINT rows 0..N-1 in batches of 1000
 //	wide N          one row holding a string of N bytes
@@ -199,7 +199,7 @@ func (s *fakeSession) stmt(ctx context.Context, text string, w ResultWriter) err
 	}
 	switch {
 	case text == "create":
-		return w.Complete("CREATE_TABLE")
+		return w.Complete("CREATE TABLE")
 	case text == "types":
 		if err := w.Columns(typesCols); err != nil {
 			return err

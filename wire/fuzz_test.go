@@ -42,7 +42,7 @@ import (
 //   - its output is well framed and decodable, and it does not lose its
 //     place in the input: if the trailer is framed as written, the input
 //     holds no Terminate and draws no FATAL, the answer ends with the
-//     trailer's CommandComplete CREATE_TABLE and ReadyForQuery; a frame
+//     trailer's CommandComplete CREATE TABLE and ReadyForQuery; a frame
 //     the server must reject (length < 4, over MaxMessageSize, unknown
 //     type) or cannot decode draws a FATAL.
 //
@@ -208,7 +208,7 @@ func fuzzMessages(t *testing.T, data []byte) {
 	if fatal || frames.incomplete || frames.terminate {
 		return
 	}
-	if n := len(got); frames.eofDecode != 0 && (n < 2 || got[n-2] != "C CREATE_TABLE") {
+	if n := len(got); frames.eofDecode != 0 && (n < 2 || got[n-2] != "C CREATE TABLE") {
 		// pgproto3's Parse and Execute decoders return a bare io.EOF for
 		// a string without its NUL terminator; the server once took that
 		// for the client going away and closed without FATAL 08P01.
@@ -221,7 +221,7 @@ func fuzzMessages(t *testing.T, data []byte) {
 	if !frames.trailer {
 		return // the trailer is part of an input message
 	}
-	if n := len(got); n < 2 || got[n-2] != "C CREATE_TABLE" || !strings.HasPrefix(got[n-1], "Z ") {
+	if n := len(got); n < 2 || got[n-2] != "C CREATE TABLE" || !strings.HasPrefix(got[n-1], "Z ") {
 		fail("the trailer's Query was not answered last: the server lost its place in the input, or closed the connection without a FATAL error")
 	}
 }

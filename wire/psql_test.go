@@ -50,7 +50,7 @@ func TestPsql(t *testing.T) {
 	}
 
 	out, errs, code = runPsql(t, s, "create; notice; count 3")
-	if code != 0 || out != "CREATE_TABLE\nNOTICE\n0\n1\n2\n" || !strings.Contains(errs, "NOTICE:  hello from the engine") {
+	if code != 0 || out != "CREATE TABLE\nNOTICE\n0\n1\n2\n" || !strings.Contains(errs, "NOTICE:  hello from the engine") {
 		t.Errorf("multi-statement: exit %d\nstdout %q\nstderr %q", code, out, errs)
 	}
 

@@ -143,7 +143,7 @@ func TestExtendedProtocolRaw(t *testing.T) {
 	// Statements that return no rows, and the empty statement.
 	r.send(&pgproto3.Parse{Query: "create"}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{},
 		&pgproto3.Parse{Query: ""}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
-	expect(t, "no rows", r.untilReady(), "1", "2", "n", "C CREATE_TABLE", "1", "2", "I", "Z I")
+	expect(t, "no rows", r.untilReady(), "1", "2", "n", "C CREATE TABLE", "1", "2", "I", "Z I")
 
 	r.send(&pgproto3.Close{ObjectType: 'S', Name: "c"}, &pgproto3.Close{ObjectType: 'S', Name: "never"}, &pgproto3.Sync{})
 	expect(t, "close", r.untilReady(), "3", "3", "Z I")
@@ -164,7 +164,7 @@ func TestExtendedProtocolRaw(t *testing.T) {
 	expect(t, "function call", r.untilReady(), "E ERROR 0A000 function call protocol is not supported", "Z I")
 
 	r.send(&pgproto3.CopyData{Data: []byte("x")}, &pgproto3.CopyDone{})
-	expect(t, "usable", r.query("create"), "C CREATE_TABLE", "Z I")
+	expect(t, "usable", r.query("create"), "C CREATE TABLE", "Z I")
 }
 
 func TestGarbage(t *testing.T) {

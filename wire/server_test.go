@@ -220,7 +220,7 @@ func TestMultiStatementAndNotice(t *testing.T) {
 		}
 		got = append(got, line)
 	}
-	want := []string{"CREATE_TABLE", "SELECT 6 1 2 2 5 5 5", "NOTICE", "SELECT 3 0 1 2"}
+	want := []string{"CREATE TABLE", "SELECT 6 1 2 2 5 5 5", "NOTICE", "SELECT 3 0 1 2"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("results %q, want %q", got, want)
 	}
@@ -233,7 +233,7 @@ func TestMultiStatementAndNotice(t *testing.T) {
 	if pe := pgErr(t, err); pe.Code != "42703" || pe.Position != 9 {
 		t.Errorf("error %+v", pe)
 	}
-	if len(res) != 1 || res[0].CommandTag.String() != "CREATE_TABLE" {
+	if len(res) != 1 || res[0].CommandTag.String() != "CREATE TABLE" {
 		t.Errorf("results before the error: %+v", res)
 	}
 }
@@ -355,7 +355,7 @@ func TestExtendedPgx(t *testing.T) {
 	if pe := pgErr(t, err); pe.Code != "42703" || pe.Position != 1 {
 		t.Errorf("got %+v", pe)
 	}
-	if tag, err := conn.Exec(ctx, "create"); err != nil || tag.String() != "CREATE_TABLE" {
+	if tag, err := conn.Exec(ctx, "create"); err != nil || tag.String() != "CREATE TABLE" {
 		t.Fatalf("after an error: %v %v", tag, err)
 	}
 }

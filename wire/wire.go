@@ -44,7 +44,7 @@ type ResultWriter interface {
 	// have one vector per column given to Columns.
 	Rows(b *vec.Batch) error
 	// Complete ends the statement with a command tag such as "SELECT 3"
-	// or "CREATE_MATERIALIZED_VIEW" (CommandComplete).
+	// or "CREATE MATERIALIZED VIEW" (CommandComplete).
 	Complete(tag string) error
 	// Notice sends a NoticeResponse of severity NOTICE.
 	Notice(msg string) error

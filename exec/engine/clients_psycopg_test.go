@@ -15,8 +15,8 @@ import (
 const debianPython = "/usr/bin/python3"
 
 // wantPsycopg is what psycopg_client.py prints.
-const wantPsycopg = `create table: CREATE_TABLE
-create view: CREATE_MATERIALIZED_VIEW
+const wantPsycopg = `create table: CREATE TABLE
+create view: CREATE MATERIALIZED VIEW
 inserted 21 INSERT 0 1
 interpolated: INSERT INTO bids VALUES ( -1, 7,  -1.50, true, 'it''s', 0.5, '2026-11-25T12:00:01'::timestamp)
 query with parameters: 3 rows, columns ['auction', 'bidder', 'price', 'ok', 'note', 'score', 'ts']

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -643,11 +642,11 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 		}
 	}
 	if st.Kind == parser.KindTable {
-		return "CREATE_TABLE", nil
+		return "CREATE TABLE", nil
 	}
 	// A source is read only once a materialized view reads it (see
 	// createView), so no row is generated that no view could see.
-	return "CREATE_SOURCE", nil
+	return "CREATE SOURCE", nil
 }
 
 // createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
@@ -664,7 +663,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 		if _, err := e.register(&entry{rel: rel}, st.IfNotExists); err != nil {
 			return "", err
 		}
-		return "CREATE_VIEW", nil
+		return "CREATE VIEW", nil
 	}
 	// The entry is built whole, then registered: readers that walk e.rels
 	// (FLUSH, SHOW, SELECT, the idle loop) never see it half made.
@@ -767,7 +766,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 			in.up.out.Attach(in.op)
 			attached++
 		}
-		return "CREATE_MATERIALIZED_VIEW", nil
+		return "CREATE MATERIALIZED VIEW", nil
 	}
 	err = pipe.Start()
 	if err == nil {
@@ -809,7 +808,7 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 	for _, in := range ins {
 		e.startSource(in.up)
 	}
-	return "CREATE_MATERIALIZED_VIEW", nil
+	return "CREATE MATERIALIZED VIEW", nil
 }
 
 // viewInput is one relation a view reads and the operator its changes go
@@ -864,7 +863,7 @@ func reads(n planner.Node, name string) bool {
 // drop runs DROP kind [IF EXISTS] name.
 func (e *Engine) drop(st *parser.Drop) (string, string, error) {
 	e.ddlName = st.Name
-	tag := "DROP_" + strings.ReplaceAll(st.Kind.String(), " ", "_")
+	tag := "DROP " + st.Kind.String()
 	x, ok := e.lookup(st.Name)
 	if !ok {
 		if st.IfExists {

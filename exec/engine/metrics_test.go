@@ -143,7 +143,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Errorf("checkpoint age: %v", a)
 	}
 	m.want(t, "streamsql_wire_statements_total", labels{"command": "INSERT", "sqlstate_class": "00"}, float64(inserts))
-	m.want(t, "streamsql_wire_statements_total", labels{"command": "CREATE_MATERIALIZED_VIEW", "sqlstate_class": "00"}, 1)
+	m.want(t, "streamsql_wire_statements_total", labels{"command": "CREATE MATERIALIZED VIEW", "sqlstate_class": "00"}, 1)
 	m.want(t, "streamsql_wire_statements_total", labels{"command": "SELECT", "sqlstate_class": "42"}, 1)
 	if m.get("go_goroutines", nil) == nil {
 		t.Error("no Go runtime metrics")

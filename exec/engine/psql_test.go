@@ -29,11 +29,11 @@ func TestPsqlDescribe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
-	want := `CREATE_TABLE
-CREATE_TABLE
-CREATE_MATERIALIZED_VIEW
-CREATE_VIEW
-CREATE_SOURCE
+	want := `CREATE TABLE
+CREATE TABLE
+CREATE MATERIALIZED VIEW
+CREATE VIEW
+CREATE SOURCE
 d
 public|g|source|streamsql
 public|mv|materialized view|streamsql

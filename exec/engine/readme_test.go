@@ -46,9 +46,9 @@ func TestReadmeSession(t *testing.T) {
 		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |       1 | 2 | 2024-01-01 10:00:30",
 		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |       2 | 1 | 2024-01-01 10:00:31",
 		" 2024-01-01 10:01:00 | 2024-01-01 10:02:00 |       1 | 1 | 2024-01-01 10:01:05",
-		"DROP_SOURCE",
+		"DROP SOURCE",
 		" 2024-01-01 10:00:00 | 2024-01-01 10:01:00 |    1 | 1",
-		"CREATE_SINK",
+		"CREATE SINK",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("psql output lacks %q:\n%s", want, out)

@@ -141,7 +141,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			return err
 		}
 		if tag == "" {
-			tag = "CREATE_" + strings.ToUpper(st.Kind.String())
+			tag = "CREATE " + st.Kind.String()
 			if err := w.Notice(fmt.Sprintf("relation %q already exists, skipping", st.Name)); err != nil {
 				return err
 			}
@@ -153,9 +153,9 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			return err
 		}
 		if tag == "" {
-			tag = "CREATE_VIEW"
+			tag = "CREATE VIEW"
 			if st.Materialized {
-				tag = "CREATE_MATERIALIZED_VIEW"
+				tag = "CREATE MATERIALIZED VIEW"
 			}
 			if err := w.Notice(fmt.Sprintf("relation %q already exists, skipping", st.Name)); err != nil {
 				return err
@@ -168,7 +168,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			return err
 		}
 		if tag == "" {
-			tag = "CREATE_SINK"
+			tag = "CREATE SINK"
 			if err := w.Notice(fmt.Sprintf("sink %q already exists, skipping", st.Name)); err != nil {
 				return err
 			}

@@ -116,7 +116,7 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 		}
 	}
 	up.out.Attach(x.sink)
-	return "CREATE_SINK", nil
+	return "CREATE SINK", nil
 }
 
 // flushSinks waits until the records of every sink among xs are

@@ -5,7 +5,7 @@ import "testing"
 // TestLabels: command labels are bounded: a tag loses its counts, and a
 // failed statement's text gives a known keyword or OTHER.
 func TestLabels(t *testing.T) {
-	for tag, want := range map[string]string{"INSERT 0 5": "INSERT", "SELECT 3": "SELECT", "CREATE_MATERIALIZED_VIEW": "CREATE_MATERIALIZED_VIEW",
+	for tag, want := range map[string]string{"INSERT 0 5": "INSERT", "SELECT 3": "SELECT", "CREATE MATERIALIZED VIEW": "CREATE MATERIALIZED VIEW",
 		"DECLARE CURSOR": "DECLARE CURSOR", "FETCH 10": "FETCH", "": ""} {
 		if got := command(tag); got != want {
 			t.Errorf("command(%q) = %q, want %q", tag, got, want)
