@@ -445,6 +445,9 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 				return n, alias, err
 			}
 		}
+		if rel, ok := SystemRelation(src.Schema.L, src.Name.L); ok || src.Schema.L == PgCatalog || src.Schema.L == InfoSchema {
+			return p.systemScan(q, src, rel, alias, mode)
+		}
 		rel, ok := p.Cat.Relation(name)
 		if !ok {
 			return nil, "", sqlerr.At(sqlerr.UndefinedTable, q.NamePos(src, src.Name.O), "relation %q does not exist", src.Name.O)

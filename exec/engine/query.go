@@ -122,6 +122,16 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 	}
 	// Each input's rows in turn (a join's left side, then its right).
 	for _, in := range pipe.Inputs {
+		if in.Rel.Schema != "" {
+			b, err := e.systemRows(in.Rel)
+			if err != nil {
+				return nil, err
+			}
+			if err := in.Op.Push(b); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		x, ok := e.lookup(in.Rel.Name)
 		if !ok || x.mat == nil {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "relation %q is not materialized and cannot be queried directly", in.Rel.Name)

@@ -54,6 +54,10 @@ type Relation struct {
 	// keeps (late_rows = 'keep'); such a table is created and dropped with
 	// it and is not in the stored catalog itself.
 	LateOf string
+	// Schema is pg_catalog or information_schema for a system relation,
+	// whose rows the engine computes from its catalog when a query scans
+	// it (planner.SystemRows); "" for the engine's own relations.
+	Schema string
 }
 
 // TimeOptions are the WITH options of a table or source that govern its

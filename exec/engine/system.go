@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/catalog"
+)
+
+var _ planner.Settings = (*Engine)(nil)
+
+// Settings lists the server's settings for pg_settings and
+// current_setting(): the session defaults and the system settings. A
+// session's own SETs are not seen by a plan (SHOW reads them).
+func (e *Engine) Settings() [][2]string {
+	var out [][2]string
+	for k, v := range defaultSettings {
+		out = append(out, [2]string{k, v})
+	}
+	for _, k := range systemSettings {
+		out = append(out, [2]string{k, e.systemValue(k)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// systemRows is a batch of system relation rel's rows, computed from the
+// catalog as it is now.
+func (e *Engine) systemRows(rel *catalog.Relation) (*vec.Batch, error) {
+	e.mu.RLock()
+	var rels []*catalog.Relation
+	for _, x := range e.rels {
+		if x.rel.Kind != parser.KindSink {
+			rels = append(rels, x.rel)
+		}
+	}
+	e.mu.RUnlock()
+	slices.SortFunc(rels, func(a, b *catalog.Relation) int { return int(a.ID) - int(b.ID) })
+	rows := planner.SystemRows(rel, rels, e.Settings())
+	b := vec.NewBatch(catalog.Types(rel.Columns), len(rows))
+	for _, r := range rows {
+		for i, v := range r {
+			c := &b.Cols[i]
+			switch v := v.(type) {
+			case nil:
+				c.AppendNull()
+			case int64:
+				c.AppendI64(v)
+			case float64:
+				c.AppendF64(v)
+			case string:
+				c.AppendStr(v)
+			case bool:
+				c.AppendBool(v)
+			default:
+				return nil, fmt.Errorf("system relation %s: column %s: unexpected %T", rel.Name, rel.Columns[i].Name, v)
+			}
+			if c.Len() != b.N+1 {
+				return nil, fmt.Errorf("system relation %s: column %s: value %v does not fit %s", rel.Name, rel.Columns[i].Name, v, c.Type)
+			}
+		}
+		b.EndRow(1)
+	}
+	return b, nil
+}
