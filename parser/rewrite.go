@@ -381,6 +381,13 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if start < 0 {
 				return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near \"::\"")
 			}
+			if i+1 < len(toks) && (toks[i+1].is("regclass") || toks[i+1].is("regtype") || toks[i+1].is("oid")) {
+				// OID types the planner resolves itself (a name's OID).
+				edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
+					ed(t.pos, toks[i+1].end, ", '"+strings.ToLower(toks[i+1].text)+"')"))
+				i++
+				continue
+			}
 			tc := &cursor{s: span{toks: toks[i+1:]}}
 			typ, err := tc.colType()
 			if err != nil {

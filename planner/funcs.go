@@ -66,6 +66,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		if ts == nil {
 			break
 		}
+		if y, ok, err := b.regCast(x, ts.Datum.GetString(), n); ok {
+			return y, err
+		}
 		t, err := parser.ParseType(ts.Datum.GetString())
 		if err != nil {
 			return nil, err
@@ -180,6 +183,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	case "now", "current_timestamp", "localtimestamp", "sysdate", "utc_timestamp", "current_date", "curdate",
 		"current_time", "curtime", "localtime", "utc_date", "utc_time":
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s() is not supported; for processing time declare p_time AS PROCTIME() in CREATE SOURCE", name)
+	}
+	if x, ok, err := b.sysCall(n, args); ok {
+		return x, err
 	}
 	return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", b.written(n, name))
 }
