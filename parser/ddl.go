@@ -339,6 +339,14 @@ func (p *parser) show(c *cursor) (Stmt, error) {
 	if c.accept("all") {
 		return &Show{Name: "all"}, c.end()
 	}
+	// SQL's spellings of two settings (SQLAlchemy asks the first when it
+	// connects).
+	if c.accept("transaction", "isolation", "level") {
+		return &Show{Name: "transaction_isolation"}, c.end()
+	}
+	if c.accept("time", "zone") {
+		return &Show{Name: "timezone"}, c.end()
+	}
 	name, _, err := c.ident("SOURCES, TABLES, MATERIALIZED VIEWS, VIEWS, SINKS or a setting name")
 	if err != nil {
 		return nil, err

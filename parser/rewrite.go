@@ -167,6 +167,8 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	if r.winArgs {
 		windowArgs = append(windowArgs, 0)
 	}
+	// A cast's operand and last token, so that x::a::b casts x::a.
+	castStart, castEnd := -1, -2
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		next := func(k int) token {
@@ -342,6 +344,13 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			}
 			edits = append(edits, edit{from: t.pos, to: toks[end].end})
 			i = end
+		case t.is("as") && next(1).kind == tIdent && labelKeywords[strings.ToLower(next(1).text)] &&
+			(i+2 == len(toks) || next(2).is(",") || next(2).is(")") || next(2).is("from")):
+			// A keyword may be a column label after AS in PostgreSQL
+			// (SQLAlchemy's get_columns writes AS DEFAULT, AS generated);
+			// TiDB reads these reserved ones only quoted.
+			edits = append(edits, ed(toks[i+1].pos, toks[i+1].end, `"`+strings.ToLower(next(1).text)+`"`))
+			i++
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:
@@ -378,6 +387,9 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				ed(toks[as].pos, toks[end].pos, ", '"+typ+"'"))
 		case t.is("::"):
 			start := castOperand(toks, i, match)
+			if i == castEnd+1 {
+				start = castStart
+			}
 			if start < 0 {
 				return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near \"::\"")
 			}
@@ -386,6 +398,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
 					ed(t.pos, toks[i+1].end, ", '"+strings.ToLower(toks[i+1].text)+"')"))
 				i++
+				castStart, castEnd = start, i
 				continue
 			}
 			tc := &cursor{s: span{toks: toks[i+1:]}}
@@ -397,6 +410,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
 				ed(t.pos, toks[k-1].end, ", '"+typ.String()+"')"))
 			i = k - 1
+			castStart, castEnd = start, i
 		case t.is("interval"):
 			lit, n := intervalLiteral(toks[i:])
 			if n == 0 {
@@ -750,6 +764,10 @@ func topLevel(toks []token, from int, kw string, fn func(k int)) {
 		}
 	}
 }
+
+// labelKeywords are TiDB's reserved words that clients' catalog queries
+// use as column labels after AS.
+var labelKeywords = map[string]bool{"default": true, "generated": true, "check": true, "key": true, "index": true, "range": true, "usage": true}
 
 // castOperand finds where the operand of the :: at toks[i] starts: a name
 // (possibly qualified), a literal, or a parenthesised group with an

@@ -119,7 +119,7 @@ type sysCol struct {
 	t    types.T
 }
 
-// systemRels are the system relations, by schema, in OID order; the
+// systemRels are the system relations, by schema; the
 // column lists follow PostgreSQL 15's order, cut where clients stop
 // reading.
 var systemRels = []struct {
@@ -128,6 +128,11 @@ var systemRels = []struct {
 	kind         string // relkind
 	cols         string
 }{
+	{PgCatalog, "pg_sequence", 2224, "r", "seqrelid i,seqtypid i,seqstart l,seqincrement l,seqmax l,seqmin l,seqcache l,seqcycle b"},
+	{PgCatalog, "pg_am", 2601, "r", "oid i,amname s,amhandler s,amtype s"},
+	{PgCatalog, "pg_attrdef", 2604, "r", "oid i,adrelid i,adnum i,adbin s"},
+	{PgCatalog, "pg_enum", 3501, "r", "oid i,enumtypid i,enumsortorder d,enumlabel s"},
+	{PgCatalog, "pg_auth_members", 1261, "r", "roleid i,member i,grantor i,admin_option b"},
 	{PgCatalog, "pg_type", 1247, "r", "oid i,typname s,typnamespace i,typowner i,typlen i,typbyval b,typtype s,typcategory s,typispreferred b,typisdefined b,typdelim s,typrelid i,typsubscript s,typelem i,typarray i,typinput s,typoutput s,typreceive s,typsend s,typmodin s,typmodout s,typanalyze s,typalign s,typstorage s,typnotnull b,typbasetype i,typtypmod i,typndims i,typcollation i,typdefaultbin s,typdefault s,typacl s"},
 	{PgCatalog, "pg_attribute", 1249, "r", "attrelid i,attname s,atttypid i,attstattarget i,attlen i,attnum i,attndims i,attcacheoff i,atttypmod i,attbyval b,attalign s,attstorage s,attcompression s,attnotnull b,atthasdef b,atthasmissing b,attidentity s,attgenerated s,attisdropped b,attislocal b,attinhcount i,attcollation i,attacl s,attoptions s,attfdwoptions s,attmissingval s"},
 	{PgCatalog, "pg_proc", 1255, "r", "oid i,proname s,pronamespace i,proowner i,prolang i,procost d,prorows d,provariadic i,prosupport s,prokind s,prosecdef b,proleakproof b,proisstrict b,proretset b,provolatile s,proparallel s,pronargs i,pronargdefaults i,prorettype i,proargtypes s"},
@@ -149,7 +154,7 @@ var systemRels = []struct {
 	{InfoSchema, "views", 13004, "v", "table_catalog s,table_schema s,table_name s,view_definition s,check_option s,is_updatable s,is_insertable_into s,is_trigger_updatable s,is_trigger_deletable s,is_trigger_insertable_into s"},
 }
 
-var sysTypes = map[string]types.T{"i": types.Int, "s": types.Varchar, "b": types.Boolean, "d": types.Double, "t": types.Ts}
+var sysTypes = map[string]types.T{"i": types.Int, "l": types.BigInt, "s": types.Varchar, "b": types.Boolean, "d": types.Double, "t": types.Ts}
 
 // systemCatalog holds the system relations, built once.
 var systemCatalog = func() []*catalog.Relation {
@@ -243,6 +248,8 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 	var rows [][]any
 	add := func(vals ...any) { rows = append(rows, vals) }
 	switch rel.Schema + "." + rel.Name {
+	case "pg_catalog.pg_am":
+		add(int64(2), "heap", "heap_tableam_handler", "t")
 	case "pg_catalog.pg_type":
 		for _, t := range pgTypes {
 			add(t.oid, t.name, int64(oidPgCatalog), int64(oidOwner), t.len, t.len > 0 && t.len <= 8, "b", t.category, false, true, ",", int64(0), "-", int64(0), t.array,
