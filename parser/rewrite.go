@@ -126,6 +126,11 @@ const FullJoinWord = "STRAIGHT_JOIN"
 // as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
 const CastFunc = "streamsql_cast"
 
+// RegexFunc is what x ~ 'pattern' (and !~, ~*, !~*, OPERATOR(pg_catalog.~))
+// is rewritten to: RegexFunc(x, 'pattern', 'i' for the case-insensitive
+// ones or ”), the negated ones under NOT.
+const RegexFunc = "streamsql_regex"
+
 // rewriteTokens copies toks[from:to] of the statement into r, rewriting what
 // TiDB cannot parse:
 //   - interval arguments of window functions become strings ('5 SECOND');
@@ -351,6 +356,12 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			// TiDB reads these reserved ones only quoted.
 			edits = append(edits, ed(toks[i+1].pos, toks[i+1].end, `"`+strings.ToLower(next(1).text)+`"`))
 			i++
+		case t.is("~") || t.is("!") && next(1).is("~") || t.is("operator") && next(1).is("(") && regexOperator(toks, i+2, match[i+1]):
+			str, err := r.regex(toks, i, match, &edits)
+			if err != nil {
+				return err
+			}
+			i = str - 1 // the string may need its own edit
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:
@@ -393,20 +404,24 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if start < 0 {
 				return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near \"::\"")
 			}
-			if i+1 < len(toks) && (toks[i+1].is("regclass") || toks[i+1].is("regtype") || toks[i+1].is("oid")) {
+			ti := i + 1 // the type, after pg_catalog. if qualified
+			if ti+2 < len(toks) && toks[ti].is("pg_catalog") && toks[ti+1].is(".") {
+				ti += 2
+			}
+			if ti < len(toks) && (toks[ti].is("regclass") || toks[ti].is("regtype") || toks[ti].is("oid")) {
 				// OID types the planner resolves itself (a name's OID).
 				edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
-					ed(t.pos, toks[i+1].end, ", '"+strings.ToLower(toks[i+1].text)+"')"))
-				i++
+					ed(t.pos, toks[ti].end, ", '"+strings.ToLower(toks[ti].text)+"')"))
+				i = ti
 				castStart, castEnd = start, i
 				continue
 			}
-			tc := &cursor{s: span{toks: toks[i+1:]}}
+			tc := &cursor{s: span{toks: toks[ti:]}}
 			typ, err := tc.colType()
 			if err != nil {
-				return sqlerr.WithPos(err, r.base+toks[min(i+1, len(toks)-1)].pos+1)
+				return sqlerr.WithPos(err, r.base+toks[min(ti, len(toks)-1)].pos+1)
 			}
-			k := i + 1 + tc.i
+			k := ti + tc.i
 			edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
 				ed(t.pos, toks[k-1].end, ", '"+typ.String()+"')"))
 			i = k - 1
@@ -763,6 +778,64 @@ func topLevel(toks []token, from int, kw string, fn func(k int)) {
 			fn(k)
 		}
 	}
+}
+
+// regexOperator reports whether toks[from:to] is pg_catalog.~ or ~ (and
+// the negated and case-insensitive forms), as OPERATOR(...) holds it.
+func regexOperator(toks []token, from, to int) bool {
+	if from+1 < to && toks[from].is("pg_catalog") && toks[from+1].is(".") {
+		from += 2
+	}
+	var op strings.Builder
+	for _, t := range toks[from:to] {
+		op.WriteString(t.text)
+	}
+	switch op.String() {
+	case "~", "!~", "~*", "!~*":
+		return true
+	}
+	return false
+}
+
+// regex rewrites the regular-expression match whose operator starts at
+// toks[i] into a RegexFunc call. Its right operand must be a string, as
+// catalog queries write them; COLLATE pg_catalog.default after it, which
+// psql adds, is dropped (every string compares in C collation).
+// It returns the index of the string.
+func (r *rewriter) regex(toks []token, i int, match map[int]int, edits *[]edit) (int, error) {
+	start := castOperand(toks, i, match)
+	end := i // the operator's last token
+	if toks[i].is("operator") {
+		end = match[i+1]
+	} else {
+		for end+1 < len(toks) && (toks[end+1].is("~") || toks[end+1].is("*")) && toks[end+1].pos == toks[end].end {
+			end++
+		}
+	}
+	var op strings.Builder
+	for _, t := range toks[i : end+1] {
+		op.WriteString(t.text)
+	}
+	o := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(op.String()), "operator("), "pg_catalog."), ")")
+	if start < 0 || end+1 >= len(toks) || toks[end+1].kind != tString {
+		return 0, sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[i].pos+1, "the operator %s is supported between a name and a string only", o)
+	}
+	str := end + 1
+	last := str
+	if last+4 < len(toks) && toks[last+1].is("collate") && toks[last+2].is("pg_catalog") && toks[last+3].is(".") && toks[last+4].is("default") {
+		last += 4
+	}
+	flags := "''"
+	if strings.HasSuffix(o, "*") {
+		flags = "'i'"
+	}
+	pre := RegexFunc + "("
+	if strings.HasPrefix(o, "!") {
+		pre = "NOT " + pre
+	}
+	*edits = append(*edits, ed(toks[start].pos, toks[start].pos, pre), ed(toks[i].pos, toks[str].pos, ", "),
+		ed(toks[str].end, toks[last].end, ", "+flags+")"))
+	return str, nil
 }
 
 // labelKeywords are TiDB's reserved words that clients' catalog queries

@@ -74,6 +74,8 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 			return nil, err
 		}
 		return b.cast(x, t, n)
+	case parser.RegexFunc:
+		return b.regex(n)
 	case "date_add", "date_sub", "adddate", "subdate":
 		return b.dateArith(n)
 	case ast.TimestampLiteral:
