@@ -1,0 +1,106 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSystemTypeOIDs holds pg_attribute.atttypid and atttypmod to what
+// the wire's RowDescription sends for a column of every type, so that a
+// client joining the catalog with its result (format_type) sees one type.
+func TestSystemTypeOIDs(t *testing.T) {
+	conn := connect(t, startServer(t))
+	ctx := context.Background()
+	mustExec(t, conn, "CREATE TABLE ty (b BOOLEAN, i INT, l BIGINT, d DOUBLE, n DECIMAL(10,2), s VARCHAR, w VARCHAR(7), ts TIMESTAMP(3))")
+	rows, err := conn.Query(ctx, "SELECT * FROM ty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := slices.Clone(rows.FieldDescriptions())
+	rows.Close()
+	cat, err := conn.Query(ctx, "SELECT a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'ty' ORDER BY a.attnum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	i := 0
+	for ; cat.Next(); i++ {
+		var name, format string
+		var oid, mod int32
+		if err := cat.Scan(&name, &oid, &mod, &format); err != nil {
+			t.Fatal(err)
+		}
+		f := fields[i]
+		if f.Name != name || uint32(oid) != f.DataTypeOID || mod != f.TypeModifier {
+			t.Errorf("column %d: pg_attribute says %s oid %d typmod %d (%s), the wire %s oid %d typmod %d", i, name, oid, mod, format, f.Name, f.DataTypeOID, f.TypeModifier)
+		}
+	}
+	if err := cat.Err(); err != nil || i != len(fields) {
+		t.Fatalf("%d attributes for %d columns: %v", i, len(fields), err)
+	}
+}
+
+// TestPsqlCatalog runs psql's \dn, \l and \dt, whose queries read
+// pg_namespace, pg_database and pg_class with pg_get_userbyid,
+// pg_encoding_to_char and !~.
+func TestPsqlCatalog(t *testing.T) {
+	addr := startServer(t)
+	out, err := psqlCmd(t, addr, "-v", "ON_ERROR_STOP=1", "-A", "-F", "|",
+		"-c", "CREATE TABLE t (a INT)", "-c", `\dn`, "-c", `\l`, "-c", `\dt`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	want := `List of schemas
+Name|Owner
+public|streamsql
+(1 row)
+List of databases
+Name|Owner|Encoding|Collate|Ctype|ICU Locale|Locale Provider|Access privileges
+streamsql|streamsql|UTF8|C.UTF-8|C.UTF-8||libc|
+(1 row)
+List of relations
+Schema|Name|Type|Owner
+public|t|table|streamsql
+(1 row)
+`
+	diffLines(t, string(out), want)
+}
+
+// wantSQLAlchemy is what sqlalchemy_client.py prints.
+const wantSQLAlchemy = `server version: (15, 0)
+default schema: public
+select: [('a', 2), ('b', 1)]
+tables: ['t']
+views: ['mv', 'v']
+schemas: ['information_schema', 'public']
+columns: NotSupportedError (psycopg2.errors.FeatureNotSupported) a subquery used as a value must aggregate its rows (one row: SELECT max(x) ...) here
+done
+`
+
+// TestSQLAlchemyClient connects with Debian's SQLAlchemy over psycopg2
+// and inspects tables and views through the catalogs. get_columns needs a
+// correlated scalar subquery without an aggregate, which is refused.
+func TestSQLAlchemyClient(t *testing.T) {
+	python := needTool(t, debianPython, "apt-get install python3-sqlalchemy")
+	if out, err := exec.Command(python, "-c", "import sqlalchemy, psycopg2").CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("SQLAlchemy is missing for %s; CI installs it (apt-get install python3-sqlalchemy): %v\n%s", python, err, out)
+		}
+		t.Skipf("SQLAlchemy is missing for %s (apt-get install python3-sqlalchemy): %v", python, err)
+	}
+	host, port, err := net.SplitHostPort(startServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := fmt.Sprintf("streamsql@%s:%s/streamsql", host, port)
+	got := runClient(t, 30*time.Second, python, filepath.Join("testdata", "clients", "sqlalchemy_client.py"), dsn)
+	diffLines(t, strings.ReplaceAll(got, "\r", ""), wantSQLAlchemy)
+}
