@@ -112,13 +112,6 @@ func typmod(t types.T) int64 {
 	return -1
 }
 
-// sysCol is a column of a system relation; oid columns are INT, arrays
-// are their text form.
-type sysCol struct {
-	name string
-	t    types.T
-}
-
 // systemRels are the system relations, by schema; the
 // column lists follow PostgreSQL 15's order, cut where clients stop
 // reading.

@@ -3,8 +3,6 @@ package engine_test
 import (
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -65,13 +63,7 @@ done
 // query through DECLARE ... CURSOR FOR SUBSCRIBE and FETCH, COMMIT
 // closing the cursor, and errors followed by a rollback.
 func TestPsycopgClient(t *testing.T) {
-	python := needTool(t, debianPython, "apt-get install python3-psycopg2")
-	if out, err := exec.Command(python, "-c", "import psycopg2").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("psycopg2 is missing for %s; CI installs it (apt-get install python3-psycopg2): %v\n%s", python, err, out)
-		}
-		t.Skipf("psycopg2 is missing for %s (apt-get install python3-psycopg2): %v", python, err)
-	}
+	python := needPython(t, "psycopg2", "python3-psycopg2")
 	addr := startServer(t)
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -89,13 +89,7 @@ done
 // and inspects tables and views through the catalogs. get_columns needs a
 // correlated scalar subquery without an aggregate, which is refused.
 func TestSQLAlchemyClient(t *testing.T) {
-	python := needTool(t, debianPython, "apt-get install python3-sqlalchemy")
-	if out, err := exec.Command(python, "-c", "import sqlalchemy, psycopg2").CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("SQLAlchemy is missing for %s; CI installs it (apt-get install python3-sqlalchemy): %v\n%s", python, err, out)
-		}
-		t.Skipf("SQLAlchemy is missing for %s (apt-get install python3-sqlalchemy): %v", python, err)
-	}
+	python := needPython(t, "sqlalchemy", "python3-sqlalchemy")
 	host, port, err := net.SplitHostPort(startServer(t))
 	if err != nil {
 		t.Fatal(err)
@@ -103,4 +97,18 @@ func TestSQLAlchemyClient(t *testing.T) {
 	dsn := fmt.Sprintf("streamsql@%s:%s/streamsql", host, port)
 	got := runClient(t, 30*time.Second, python, filepath.Join("testdata", "clients", "sqlalchemy_client.py"), dsn)
 	diffLines(t, strings.ReplaceAll(got, "\r", ""), wantSQLAlchemy)
+}
+
+// needPython returns Debian's Python once it can import module, which
+// Debian's package pkg installs: CI fails without it, a developer skips.
+func needPython(t *testing.T, module, pkg string) string {
+	t.Helper()
+	python := needTool(t, debianPython, "apt-get install "+pkg)
+	if out, err := exec.Command(python, "-c", "import "+module).CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing for %s; CI installs it (apt-get install %s): %v\n%s", module, python, pkg, err, out)
+		}
+		t.Skipf("%s is missing for %s (apt-get install %s): %v", module, python, pkg, err)
+	}
+	return python
 }
