@@ -356,7 +356,8 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			// TiDB reads these reserved ones only quoted.
 			edits = append(edits, ed(toks[i+1].pos, toks[i+1].end, `"`+strings.ToLower(next(1).text)+`"`))
 			i++
-		case t.is("~") || t.is("!") && next(1).is("~") || t.is("operator") && next(1).is("(") && regexOperator(toks, i+2, match[i+1]):
+		case (t.is("~") || t.is("!") && next(1).is("~") || t.is("operator") && next(1).is("(") && regexOperator(toks, i+2, match[i+1])) &&
+			castOperand(toks, i, match) >= 0: // not ~x, a bitwise NOT
 			str, err := r.regex(toks, i, match, &edits)
 			if err != nil {
 				return err
@@ -817,7 +818,7 @@ func (r *rewriter) regex(toks []token, i int, match map[int]int, edits *[]edit) 
 		op.WriteString(t.text)
 	}
 	o := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(op.String()), "operator("), "pg_catalog."), ")")
-	if start < 0 || end+1 >= len(toks) || toks[end+1].kind != tString {
+	if end+1 >= len(toks) || toks[end+1].kind != tString {
 		return 0, sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[i].pos+1, "the operator %s is supported between a name and a string only", o)
 	}
 	str := end + 1
