@@ -104,20 +104,31 @@ func eqInt(x Expr, v int64) Expr {
 }
 
 // formatType is format_type(oid, typmod): the SQL name of each type in
-// pg_type, a VARCHAR's with its length.
+// pg_type, a VARCHAR's with its length and a NUMERIC's with its precision
+// and scale.
 func formatType(oid, mod Expr) Expr {
-	varcharN := &Call{Fn: FnConcat, Args: []Expr{
-		&Call{Fn: FnConcat, Args: []Expr{
-			&Const{T: types.Varchar, S: "character varying("},
-			&Cast{X: &Call{Fn: FnSub, Args: []Expr{mod, &Const{T: types.Int, I: 4}}, T: types.Int}, T: types.Varchar},
-		}, T: types.Varchar},
-		&Const{T: types.Varchar, S: ")"},
-	}, T: types.Varchar}
-	c := &Case{T: types.Varchar, Else: &Const{T: types.Varchar, S: "???"}}
-	c.Whens = append(c.Whens, When{
-		Cond: &Call{Fn: FnAnd, Args: []Expr{eqInt(oid, 1043), &Call{Fn: FnGt, Args: []Expr{mod, &Const{T: types.Int, I: 4}}, T: types.Boolean}}, T: types.Boolean},
-		Then: varcharN,
-	})
+	text := func(parts ...Expr) Expr {
+		x := parts[0]
+		for _, p := range parts[1:] {
+			x = &Call{Fn: FnConcat, Args: []Expr{x, p}, T: types.Varchar}
+		}
+		return x
+	}
+	lit := func(s string) Expr { return &Const{T: types.Varchar, S: s} }
+	num := func(fn Func, x Expr, v int64) Expr {
+		return &Call{Fn: fn, Args: []Expr{x, &Const{T: types.Int, I: v}}, T: types.Int}
+	}
+	str := func(x Expr) Expr { return &Cast{X: x, T: types.Varchar} }
+	// A typmod is 4 more than VARCHAR's length, and than NUMERIC's
+	// precision << 16 | scale.
+	m := num(FnSub, mod, 4)
+	withMod := func(t int64) Expr {
+		return &Call{Fn: FnAnd, Args: []Expr{eqInt(oid, t), &Call{Fn: FnGe, Args: []Expr{mod, &Const{T: types.Int, I: 4}}, T: types.Boolean}}, T: types.Boolean}
+	}
+	c := &Case{T: types.Varchar, Else: lit("???")}
+	c.Whens = append(c.Whens,
+		When{Cond: withMod(1043), Then: text(lit("character varying("), str(m), lit(")"))},
+		When{Cond: withMod(1700), Then: text(lit("numeric("), str(num(FnDiv, m, 65536)), lit(","), str(num(FnMod, m, 65536)), lit(")"))})
 	for _, t := range pgTypes {
 		c.Whens = append(c.Whens, When{Cond: eqInt(oid, t.oid), Then: &Const{T: types.Varchar, S: t.sqlName}},
 			When{Cond: eqInt(oid, t.array), Then: &Const{T: types.Varchar, S: t.sqlName + "[]"}})

@@ -1,0 +1,80 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/streamsql/streamsql/internal/pgtest"
+)
+
+// TestSystemShapes compares the system relations with PostgreSQL 15's:
+// each one's columns are the first of PostgreSQL's, in its order, and a
+// table's description in information_schema.columns and pg_attribute is
+// the one PostgreSQL gives the same table.
+func TestSystemShapes(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	pc, err := pgx.Connect(ctx, pg.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close(ctx)
+	ours := connect(t, startServer(t))
+	table := "CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(20) NOT NULL, price DECIMAL(10,2), n INT, d DOUBLE PRECISION, s VARCHAR, ok BOOLEAN, ts TIMESTAMP)"
+	for _, c := range []*pgx.Conn{pc, ours} {
+		if _, err := c.Exec(ctx, table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(c *pgx.Conn, sql string) (names []string, vals []string) {
+		t.Helper()
+		r, err := c.Query(ctx, sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		defer r.Close()
+		for _, f := range r.FieldDescriptions() {
+			names = append(names, f.Name)
+		}
+		for r.Next() {
+			v, err := r.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals = append(vals, fmt.Sprint(v...))
+		}
+		if err := r.Err(); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return names, vals
+	}
+	_, rels := rows(ours, "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname <> 'public' ORDER BY 1")
+	if len(rels) < 20 {
+		t.Fatalf("%d system relations: %v", len(rels), rels)
+	}
+	for _, rel := range rels {
+		o, _ := rows(ours, "SELECT * FROM "+rel+" LIMIT 0")
+		p, _ := rows(pc, "SELECT * FROM "+rel+" LIMIT 0")
+		for i := range o {
+			if i >= len(p) || p[i] != o[i] {
+				t.Errorf("%s: column %d is %q where PostgreSQL has %v", rel, i+1, o[i], p)
+				break
+			}
+		}
+	}
+	for _, q := range []string{
+		"SELECT column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_name FROM information_schema.columns WHERE table_name = 't' ORDER BY ordinal_position",
+		"SELECT a.attname, a.attnum, a.attnotnull, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 't' AND a.attnum > 0 ORDER BY a.attnum",
+		"SELECT table_schema, table_name, table_type, is_insertable_into FROM information_schema.tables WHERE table_name = 't'",
+		"SELECT relname, relkind::text, relnatts, relhasindex, relpersistence::text FROM pg_class WHERE relname = 't'",
+		"SELECT conname, contype::text, conkey::text FROM pg_constraint WHERE conrelid = 't'::regclass",
+	} {
+		_, o := rows(ours, q)
+		_, p := rows(pc, q)
+		if fmt.Sprint(o) != fmt.Sprint(p) {
+			t.Errorf("%s\n ours: %q\n   pg: %q", q, o, p)
+		}
+	}
+}
