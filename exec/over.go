@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"cmp"
 	"slices"
 	"sort"
 
@@ -78,10 +77,16 @@ func (o *overEval) sortRows(b *vec.Batch, idx []int) {
 	})
 }
 
-// compareOrder compares rows by the ORDER BY, NULLs last ascending and
-// first descending, as in PostgreSQL.
+// compareOrder compares rows by the window's ORDER BY.
 func (o *overEval) compareOrder(b *vec.Batch, x, y int) int {
-	for _, k := range o.plan.Order {
+	return CompareRows(b, o.plan.Order, x, y)
+}
+
+// CompareRows compares rows x and y of b by sort keys, NULLs last
+// ascending and first descending, as in PostgreSQL: ORDER BY's order, of
+// an ad-hoc query, a subquery's LIMIT and a window.
+func CompareRows(b *vec.Batch, keys []planner.SortKey, x, y int) int {
+	for _, k := range keys {
 		d := compareAt(&b.Cols[k.Col], x, y)
 		if k.Desc {
 			d = -d
@@ -104,15 +109,7 @@ func compareAt(v *vec.Vec, x, y int) int {
 	case yn:
 		return -1
 	}
-	switch v.Type.Kind {
-	case types.Float64:
-		return cmp.Compare(v.F64[x], v.F64[y])
-	case types.String:
-		return cmp.Compare(v.Str[x], v.Str[y])
-	case types.Bool:
-		return cmpBool(v.Bool[x], v.Bool[y])
-	}
-	return cmp.Compare(v.I64[x], v.I64[y])
+	return vec.Compare(v, x, v, y)
 }
 
 // samePartition reports whether rows x and y are in one partition.

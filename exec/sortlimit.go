@@ -41,18 +41,7 @@ func (o *SortLimit) Finish() error {
 		idx[i] = i
 	}
 	if len(o.keys) > 0 {
-		slices.SortStableFunc(idx, func(x, y int) int {
-			for _, k := range o.keys {
-				d := compareAt(&b.Cols[k.Col], x, y)
-				if k.Desc {
-					d = -d
-				}
-				if d != 0 {
-					return d
-				}
-			}
-			return 0
-		})
+		slices.SortStableFunc(idx, func(x, y int) int { return CompareRows(b, o.keys, x, y) })
 	}
 	lo := min(o.offset, int64(len(idx)))
 	hi := int64(len(idx))

@@ -44,10 +44,7 @@ func (o *Windows) Push(b *vec.Batch) error {
 		d = b.DiffAt(r)
 		o.w.Each(tv.I64[r], add)
 	}
-	if o.buf.N == 0 {
-		return nil
-	}
-	return o.out.Push(o.buf)
+	return pushOut(o.out, o.buf)
 }
 
 func (o *Windows) OnWatermark(wm int64) error { return o.out.OnWatermark(wm) }

@@ -196,31 +196,9 @@ func pick(b *vec.Batch, idx []int) *vec.Batch {
 	return out
 }
 
-// less orders rows by sort keys; NULLs sort last ascending and first
-// descending, as in PostgreSQL.
+// less orders rows by sort keys (exec.CompareRows).
 func less(b *vec.Batch, keys []planner.SortKey, x, y int) bool {
-	for _, k := range keys {
-		v := &b.Cols[k.Col]
-		xn, yn := v.IsNull(x), v.IsNull(y)
-		var c int
-		switch {
-		case xn && yn:
-			c = 0
-		case xn:
-			c = 1
-		case yn:
-			c = -1
-		default:
-			c = vec.Compare(v, x, v, y)
-		}
-		if k.Desc {
-			c = -c
-		}
-		if c != 0 {
-			return c < 0
-		}
-	}
-	return false
+	return exec.CompareRows(b, keys, x, y) < 0
 }
 
 // rowsOf builds a typed result one row at a time.
