@@ -199,18 +199,54 @@ func (b *binder) plan(sel *ast.SelectStmt, in Node, table string, scope []scopeC
 // attach LEFT JOINs sub onto the outer input on refs = sub's first
 // columns and returns the offset of sub's columns in the joined row.
 func (b *binder) attach(sub Node, refs []*ColRef) int {
-	ctx := b.sub
-	left := *ctx.input
-	off := len(left.Columns())
-	j := &Join{Kind: LeftJoin, Left: left, Right: sub}
 	cols := sub.Columns()
+	var lk, rk []Expr
 	for i, r := range refs {
-		j.LeftKeys = append(j.LeftKeys, r)
-		j.RightKeys = append(j.RightKeys, &ColRef{Idx: i, Name: cols[i].Name, T: cols[i].Type})
+		lk, rk = append(lk, r), append(rk, &ColRef{Idx: i, Name: cols[i].Name, T: cols[i].Type})
 	}
-	*ctx.input = j
-	b.hide(len(cols))
+	return b.joinOn(sub, lk, rk)
+}
+
+// joinOn LEFT JOINs right onto the outer input on the key pairs (none:
+// onto every row, right being one aggregated row) and returns the offset
+// of right's columns in the joined row, hidden from names.
+func (b *binder) joinOn(right Node, lk, rk []Expr) int {
+	ctx := b.sub
+	off := len((*ctx.input).Columns())
+	*ctx.input = &Join{Kind: LeftJoin, Left: *ctx.input, Right: right, LeftKeys: lk, RightKeys: rk}
+	b.hide(len(right.Columns()))
 	return off
+}
+
+// uncorrelated is the SELECT of the one-column subquery of IN, ANY or ALL
+// (what names them), which may not read the outer query's columns yet.
+func (b *binder) uncorrelated(sq *ast.SubqueryExpr, what string) (*ast.SelectStmt, error) {
+	sel, err := b.subSelect(sq)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
+		return nil, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
+	}
+	if _, _, _, refs, err := b.outerRefs(sel); err != nil {
+		return nil, err
+	} else if len(refs) > 0 {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated %s subquery is not supported yet%s", what,
+			map[string]string{"IN": "; write it with EXISTS"}[what])
+	}
+	return sel, nil
+}
+
+// over is SELECT fields FROM (sel) AS alias: a query over a subquery's
+// rows, whose one column subColumn names.
+func over(sel *ast.SelectStmt, alias string, fields ...*ast.SelectField) *ast.SelectStmt {
+	return &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: fields},
+		From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr(alias)}}}}
+}
+
+// aggField is the select field f(arg) AS name.
+func aggField(f string, arg ast.ExprNode, name string) *ast.SelectField {
+	return &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: f, Args: []ast.ExprNode{arg}}, AsName: ast.NewCIStr(name)}
 }
 
 // scalarSub plans (SELECT x FROM ...) as a value.
@@ -281,10 +317,8 @@ func (b *binder) existsSub(sq *ast.SubqueryExpr) (Expr, error) {
 		sub, err = b.plan(sel, in, table, scope, refs, []*ast.SelectField{one}, false, true)
 	default:
 		// Uncorrelated: whether it has a row at all, a global count.
-		cnt := &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: "count", Args: []ast.ExprNode{ast.NewValueExpr(1, "", "")}}, AsName: ast.NewCIStr("?n?")}
-		inner := &ast.SelectStmt{SelectStmtOpts: sel.SelectStmtOpts, Kind: ast.SelectStmtKindSelect,
-			From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr("?e?")}}}}
-		sub, err = b.plan(inner, nil, "", nil, nil, []*ast.SelectField{cnt}, true, false)
+		cnt := aggField("count", ast.NewValueExpr(1, "", ""), "?n?")
+		sub, err = b.plan(over(sel, "?e?"), nil, "", nil, nil, []*ast.SelectField{cnt}, true, false)
 	}
 	if err != nil {
 		return nil, err
@@ -308,31 +342,17 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 	if !ok {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this IN is not supported yet")
 	}
-	sel, err := b.subSelect(sq)
+	sel, err := b.uncorrelated(sq, "IN")
 	if err != nil {
 		return nil, err
-	}
-	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
-		return nil, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
-	}
-	_, _, _, refs, err := b.outerRefs(sel)
-	if err != nil {
-		return nil, err
-	}
-	if len(refs) > 0 {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated IN subquery is not supported yet; write it with EXISTS")
 	}
 	x, err := b.expr(n.Expr)
 	if err != nil {
 		return nil, err
 	}
-	wrap := func(fields ...*ast.SelectField) *ast.SelectStmt {
-		return &ast.SelectStmt{Kind: ast.SelectStmtKindSelect, Fields: &ast.FieldList{Fields: fields},
-			From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr("?in?")}}}}
-	}
 	y := &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
 	// The distinct values, with a marker.
-	vals, err := b.sub.p.selectStmt(b.q.(*parser.Query), withDistinct(wrap(
+	vals, err := b.sub.p.selectStmt(b.q.(*parser.Query), withDistinct(over(sel, "?in?",
 		&ast.SelectField{Expr: y, AsName: ast.NewCIStr("?y?")},
 		&ast.SelectField{Expr: ast.NewValueExpr(1, "", ""), AsName: ast.NewCIStr("?m?")})), b.sub.mode, false)
 	if err != nil {
@@ -357,23 +377,14 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 		pr.Exprs[0] = yk
 		vals = pr
 	}
-	ctx := b.sub
-	left := *ctx.input
-	off := len(left.Columns())
-	*ctx.input = &Join{Kind: LeftJoin, Left: left, Right: vals, LeftKeys: []Expr{xk}, RightKeys: []Expr{&ColRef{Idx: 0, Name: "?y?", T: t}}}
-	b.hide(2)
-	cnt := func(arg ast.ExprNode, name string) *ast.SelectField {
-		return &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: "count", Args: []ast.ExprNode{arg}}, AsName: ast.NewCIStr(name)}
-	}
+	off := b.joinOn(vals, []Expr{xk}, []Expr{&ColRef{Idx: 0, Name: "?y?", T: t}})
 	isNull := &ast.IsNullExpr{Expr: y}
-	stats, err := ctx.p.selectStmt(b.q.(*parser.Query), wrap(cnt(ast.NewValueExpr(1, "", ""), "?total?"),
-		cnt(&ast.CaseExpr{WhenClauses: []*ast.WhenClause{{Expr: isNull, Result: ast.NewValueExpr(1, "", "")}}}, "?nulls?")), ctx.mode, false)
+	stats, err := b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?in?", aggField("count", ast.NewValueExpr(1, "", ""), "?total?"),
+		aggField("count", &ast.CaseExpr{WhenClauses: []*ast.WhenClause{{Expr: isNull, Result: ast.NewValueExpr(1, "", "")}}}, "?nulls?")), b.sub.mode, false)
 	if err != nil {
 		return nil, err
 	}
-	soff := off + 2
-	*ctx.input = &Join{Kind: LeftJoin, Left: *ctx.input, Right: stats}
-	b.hide(2)
+	soff := b.joinOn(stats, nil, nil)
 	m := &ColRef{Idx: off + 1, Name: "?m?", T: types.Int}
 	total := &ColRef{Idx: soff, Name: "?total?", T: types.BigInt}
 	nulls := &ColRef{Idx: soff + 1, Name: "?nulls?", T: types.BigInt}
@@ -429,17 +440,9 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 	if !ok {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this comparison with ANY or ALL is not supported")
 	}
-	sel, err := b.subSelect(sq)
+	sel, err := b.uncorrelated(sq, "ANY or ALL")
 	if err != nil {
 		return nil, err
-	}
-	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
-		return nil, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
-	}
-	if _, _, _, refs, err := b.outerRefs(sel); err != nil {
-		return nil, err
-	} else if len(refs) > 0 {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated ANY or ALL subquery is not supported yet")
 	}
 	x, err := b.expr(n.L)
 	if err != nil {
@@ -448,20 +451,12 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 	y := func() ast.ExprNode {
 		return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
 	}
-	agg := func(f string, arg ast.ExprNode, name string) *ast.SelectField {
-		return &ast.SelectField{Expr: &ast.AggregateFuncExpr{F: f, Args: []ast.ExprNode{arg}}, AsName: ast.NewCIStr(name)}
-	}
-	stats, err := b.sub.p.selectStmt(b.q.(*parser.Query), &ast.SelectStmt{Kind: ast.SelectStmtKindSelect,
-		Fields: &ast.FieldList{Fields: []*ast.SelectField{agg("count", ast.NewValueExpr(1, "", ""), "?cnt?"),
-			agg("count", y(), "?nn?"), agg("min", y(), "?mn?"), agg("max", y(), "?mx?")}},
-		From: &ast.TableRefsClause{TableRefs: &ast.Join{Left: &ast.TableSource{Source: sel, AsName: ast.NewCIStr("?any?")}}}}, b.sub.mode, false)
+	stats, err := b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?any?", aggField("count", ast.NewValueExpr(1, "", ""), "?cnt?"),
+		aggField("count", y(), "?nn?"), aggField("min", y(), "?mn?"), aggField("max", y(), "?mx?")), b.sub.mode, false)
 	if err != nil {
 		return nil, err
 	}
-	ctx := b.sub
-	off := len((*ctx.input).Columns())
-	*ctx.input = &Join{Kind: LeftJoin, Left: *ctx.input, Right: stats}
-	b.hide(4)
+	off := b.joinOn(stats, nil, nil)
 	cols := stats.Columns()
 	ref := func(k int) *ColRef { return &ColRef{Idx: off + k, Name: cols[k].Name, T: cols[k].Type} }
 	cnt, nn, mn, mx := ref(0), ref(1), ref(2), ref(3)
