@@ -77,6 +77,9 @@ func mayFail(e planner.Expr) bool {
 		}
 		return e.Else != nil && mayFail(e.Else)
 	case *planner.Call:
+		if e.B != nil && e.B.MayFail {
+			return true
+		}
 		switch e.Fn {
 		case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod, planner.FnNeg, planner.FnAbs, planner.FnPow:
 			return true
@@ -147,6 +150,9 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 				c.dates.fixed, _ = c.dates.pattern(p.S) // the planner checked it; a bad one fails each row
 			}
 		}
+		if e.Fn == planner.FnBuiltin {
+			c.kernel, c.strict = builtinKernel(e), !e.B.NonStrict
+		}
 		return fold(c, e)
 	}
 	panic("exec: unknown expression type")
@@ -164,6 +170,11 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 	case planner.FnAnd, planner.FnOr, planner.FnIsNull, planner.FnIsNotNull, planner.FnCoalesce,
 		planner.FnIn, planner.FnNotIn, planner.FnGreatest, planner.FnLeast, planner.FnNullIf:
 		strict = false
+	case planner.FnBuiltin:
+		if e.B.Volatile {
+			return c
+		}
+		strict = !e.B.NonStrict
 	}
 	consts := len(c.args) > 0
 	for _, a := range c.args {
@@ -314,6 +325,9 @@ type callEval struct {
 	like *likeMatcher
 	// dates formats to_char and DATE_FORMAT.
 	dates *dateFormatter
+	// kernel computes a FnBuiltin call; strict unless its builtin is not.
+	kernel kernel
+	strict bool
 	vals  []*vec.Vec
 	ctx   *evalCtx
 	// lazy: a coalesce whose later arguments may fail computes each with
@@ -414,6 +428,12 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		return out
 	case planner.FnIn, planner.FnNotIn:
 		in(c.fn == planner.FnNotIn, out, args, n)
+		return out
+	case planner.FnBuiltin:
+		if c.strict {
+			nullsFrom(out, n, args...)
+		}
+		c.kernel(out, args, n, c.ctx)
 		return out
 	}
 	nullsFrom(out, n, args...)

@@ -37,9 +37,11 @@ type Const struct {
 	Param int
 }
 
-// Call applies a built-in function or operator.
+// Call applies a built-in function or operator; Fn is FnBuiltin for a
+// declared Builtin, which B then names.
 type Call struct {
 	Fn   Func
+	B    *Builtin
 	Args []Expr
 	T    types.T
 }
@@ -91,6 +93,9 @@ func (e *Const) String() string {
 
 func (e *Call) String() string {
 	info := funcInfo[e.Fn]
+	if e.B != nil {
+		info = funcDesc{name: e.B.Name}
+	}
 	if e.Fn == FnExtract && len(e.Args) == 2 {
 		if f, ok := e.Args[0].(*Const); ok {
 			return "EXTRACT(" + strings.ToUpper(f.S) + " FROM " + e.Args[1].String() + ")"
@@ -175,6 +180,8 @@ const (
 	FnPow
 	FnToChar
 	FnDateFormat
+	// FnBuiltin is a Call of a declared Builtin (see Call.B).
+	FnBuiltin
 	numFuncs
 )
 

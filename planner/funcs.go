@@ -186,6 +186,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		"current_time", "curtime", "localtime", "utc_date", "utc_time":
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s() is not supported; for processing time declare p_time AS PROCTIME() in CREATE SOURCE", name)
 	}
+	if x, ok, err := b.callBuiltin(n, name); ok {
+		return x, err
+	}
 	if x, ok, err := b.sysCall(n, args); ok {
 		return x, err
 	}
