@@ -11,7 +11,7 @@ import (
 // The failing value is NULL. An ad-hoc statement is strict: its first such
 // error fails it, with PostgreSQL's SQLSTATE. A materialized view is not,
 // since one bad row cannot stop a stream: it counts the errors instead
-// (expr_errors in SHOW MATERIALIZED VIEWS). Only a value a row uses can
+// (expression_errors in SHOW MATERIALIZED VIEWS). Only a value a row uses can
 // fail it: not a CASE branch the row does not take (see Compile). A nil
 // *RowErrors is a non-strict one that counts nothing.
 type RowErrors struct {

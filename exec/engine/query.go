@@ -256,7 +256,7 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 	case "materialized views":
 		r = newRows(col("name", types.Varchar), col("rows", types.BigInt), col("late_rows", types.BigInt),
 			col("state_keys", types.BigInt), col("state_bytes", types.BigInt), col("cached_groups", types.BigInt), col("emit", types.Varchar),
-			col("expr_errors", types.BigInt), col("status", types.Varchar))
+			col("expression_errors", types.BigInt), col("status", types.Varchar))
 	case "views":
 		r = newRows(col("name", types.Varchar), col("definition", types.Varchar))
 	case "sinks":
