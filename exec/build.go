@@ -34,6 +34,8 @@ type Pipeline struct {
 	// finishers are the operators that answer only once their input has
 	// ended (an ad-hoc query's), outermost first.
 	finishers []interface{ Finish() error }
+	// clocked are the temporal filters, which OnProcTime moves.
+	clocked []*TemporalFilter
 	// Errors collects the expressions' errors on single rows.
 	Errors *RowErrors
 	// shards is the number of replicas of the aggregate, par their entry
@@ -155,6 +157,9 @@ func (p *Pipeline) Pending() bool {
 // ProcTime reports whether some operator has windows over processing
 // time, which the engine then moves with the clock (OnProcTime).
 func (p *Pipeline) ProcTime() bool {
+	if len(p.clocked) > 0 {
+		return true
+	}
 	for _, a := range p.Aggs {
 		if a.ProcTime() {
 			return true
@@ -168,6 +173,13 @@ func (p *Pipeline) ProcTime() bool {
 func (p *Pipeline) OnProcTime(now int64) error {
 	if p.par != nil {
 		return p.par.run(func(i int) error { return p.par.aggs[i].OnProcTime(now) })
+	}
+	// The temporal filters first (innermost first): an aggregate over one
+	// then has its rows before its windows close.
+	for i := len(p.clocked) - 1; i >= 0; i-- {
+		if err := p.clocked[i].OnProcTime(now); err != nil {
+			return err
+		}
 	}
 	for _, a := range p.Aggs {
 		if err := a.OnProcTime(now); err != nil {
@@ -301,6 +313,15 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		return p.build(n.Input, ns, t)
 	case *planner.Filter:
 		return p.build(n.Input, ns, NewFilter(Compile(n.Pred, p.Errors), out))
+	case *planner.TemporalFilter:
+		p.states++
+		t, err := NewTemporalFilter(n, ns(p.states), out, p.Errors)
+		if err != nil {
+			return nil, err
+		}
+		p.Others = append(p.Others, t)
+		p.clocked = append(p.clocked, t)
+		return p.build(n.Input, ns, t)
 	case *planner.Project:
 		exprs := make([]Evaluator, len(n.Exprs))
 		for i, e := range n.Exprs {

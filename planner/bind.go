@@ -36,6 +36,11 @@ type binder struct {
 	params *Params
 	// sub, when set, plans subqueries as joins onto the input (subquery.go).
 	sub *subCtx
+	// clock says what NOW() is (temporal.go); nil where it is not allowed.
+	clock *clock
+	// nowOK allows NOW() in a view: set only for a WHERE's conjuncts,
+	// where it can be a temporal filter.
+	nowOK bool
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {

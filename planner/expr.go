@@ -180,6 +180,9 @@ const (
 	FnPow
 	FnToChar
 	FnDateFormat
+	// FnNow is NOW() in a view, which only a temporal filter takes
+	// (temporal.go); in a statement NOW() is a constant.
+	FnNow
 	// FnBuiltin is a Call of a declared Builtin (see Call.B).
 	FnBuiltin
 	numFuncs
@@ -207,4 +210,5 @@ var funcInfo = [numFuncs]funcDesc{
 	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},
 	FnDateTrunc: {name: "date_trunc"}, FnExtract: {name: "extract"}, FnVersion: {name: "version"},
 	FnPow: {infix: "^"}, FnToChar: {name: "to_char"}, FnDateFormat: {name: "date_format"},
+	FnNow: {name: "now"},
 }

@@ -243,7 +243,7 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node
 		jn.Kind = RightJoin
 	}
 	scope := append(slices.Clone(ls), rs...)
-	b := &binder{q: q, cols: jn.Columns(), scope: scope, params: p.Params}
+	b := &binder{q: q, cols: jn.Columns(), scope: scope, params: p.Params, clock: p.clock}
 	if j.On != nil {
 		w := *b
 		w.noAggs = "JOIN conditions"
@@ -286,7 +286,7 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node
 // must be a processing-time attribute of the left side and t a table
 // with a primary key. Ad hoc, it is a plain join of the current rows.
 func (p *Planner) lookupSide(q *parser.Query, j *ast.Join, tn *ast.TableName, jn *Join, ls []scopeCol, mode Mode) error {
-	lb := &binder{q: q, cols: jn.Left.Columns(), scope: ls, params: p.Params}
+	lb := &binder{q: q, cols: jn.Left.Columns(), scope: ls, params: p.Params, clock: p.clock}
 	x, err := lb.expr(tn.AsOf.TsExpr)
 	if err != nil {
 		return err
@@ -816,6 +816,12 @@ func storedColumns(n Node, need []bool) {
 	case *Filter:
 		in := slices.Clone(need)
 		mark(in, x.Pred)
+		storedColumns(x.Input, in)
+	case *TemporalFilter:
+		in := slices.Clone(need)
+		for _, e := range append(slices.Clone(x.From), x.Until...) {
+			mark(in, e)
+		}
 		storedColumns(x.Input, in)
 	case *Sort:
 		in := slices.Clone(need)

@@ -20,6 +20,9 @@ func GroupKey(n Node) []int {
 		case *Filter:
 			n = x.Input
 			continue
+		case *TemporalFilter:
+			n = x.Input
+			continue
 		case *Project:
 			proj, projects = x, projects+1
 			n = x.Input
@@ -113,10 +116,13 @@ func aggKey(a *Aggregate, proj *Project) []int {
 func Shardable(n Node) error {
 	aggs, keyed := 0, false
 	var walk func(Node)
-	joins := 0
+	joins, temporal := 0, 0
 	walk = func(n Node) {
 		if _, ok := n.(*Join); ok {
 			joins++
+		}
+		if _, ok := n.(*TemporalFilter); ok {
+			temporal++
 		}
 		if a, ok := n.(*Aggregate); ok {
 			aggs++
@@ -130,6 +136,8 @@ func Shardable(n Node) error {
 	switch {
 	case joins > 0:
 		return errors.New("parallelism is not supported for joins yet")
+	case temporal > 0:
+		return errors.New("parallelism is not supported with NOW() in WHERE yet")
 	case aggs != 1:
 		return fmt.Errorf("parallelism splits the groups of one GROUP BY, and this view has %d", aggs)
 	case !keyed:
@@ -218,6 +226,11 @@ func ScanReads(n Node) []bool {
 		case *Filter:
 			copy(next, need)
 			markIn(x.Pred)
+		case *TemporalFilter:
+			copy(next, need)
+			for _, e := range append(slices.Clone(x.From), x.Until...) {
+				markIn(e)
+			}
 		case *Project:
 			// Every expression counts, needed above or not: exec
 			// evaluates them all, and an expression over a NULL it

@@ -33,10 +33,19 @@ type Planner struct {
 	ctes []cte
 	// fromFor, when set, is a FROM already planned (see subquery.go).
 	fromFor *fromFor
+	// Now is the statement's time (µs since the epoch), what NOW() is in
+	// an ad-hoc query or an INSERT; zero means the time of planning.
+	Now int64
+	// clock is the statement's NOW(), set while Query plans.
+	clock *clock
 }
 
 // Query plans a SELECT. For a view, emitOnClose asks for final rows only.
 func (p *Planner) Query(q *parser.Query, mode Mode, emitOnClose bool) (Node, error) {
+	if p.clock == nil {
+		p.clock = p.clockFor(mode)
+		defer func() { p.clock = nil }()
+	}
 	var n Node
 	var err error
 	switch st := q.Node.(type) {
@@ -89,11 +98,12 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if err != nil {
 		return nil, err
 	}
-	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params}
+	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params, clock: p.clock}
 	b.sub = &subCtx{p: p, input: &input, scope: &scope, mode: mode}
+	var temporal *TemporalFilter
 	if sel.Where != nil {
 		w := *b
-		w.noAggs = "WHERE"
+		w.noAggs, w.nowOK = "WHERE", true
 		pred, err := w.expr(sel.Where)
 		if err != nil {
 			return nil, err
@@ -104,7 +114,12 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if pred, err = w.coerce(pred, types.Boolean, sel.Where); err != nil {
 			return nil, err
 		}
-		if scope == nil {
+		if pred, temporal, err = w.temporal(pred, sel.Where); err != nil {
+			return nil, err
+		}
+		switch {
+		case pred == nil:
+		case scope == nil:
 			// A condition on a subquery's rank bounds its TopN.
 			var kept Expr
 			for _, c := range splitAnd(pred) {
@@ -115,7 +130,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			if kept != nil {
 				input = underWindows(input, kept)
 			}
-		} else {
+		default:
 			// Each conjunct as deep into the joins as it can go, where an
 			// equality of two sides becomes a join key.
 			for _, c := range splitAnd(pred) {
@@ -128,6 +143,10 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if input, err = finishJoins(q, input, mode, sel); err != nil {
 			return nil, err
 		}
+	}
+	if temporal != nil {
+		temporal.Input = input
+		input = temporal
 	}
 	grouped := sel.GroupBy != nil || sel.Having != nil
 	for _, f := range fields {
@@ -150,7 +169,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			return nil, err
 		}
 		input, agg = a, a
-		out = &binder{q: q, agg: scope, params: p.Params}
+		out = &binder{q: q, agg: scope, params: p.Params, clock: p.clock}
 	} else if emitOnClose && !closesWindows(input) {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}
@@ -237,7 +256,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		}
 	}
 	if distinctOnTop {
-		proj, out = distinct(proj), &binder{q: q, params: p.Params}
+		proj, out = distinct(proj), &binder{q: q, params: p.Params, clock: p.clock}
 		out.cols = proj.Columns()
 	}
 	if mode == Streaming {

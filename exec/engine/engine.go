@@ -423,7 +423,9 @@ func (df *dataflow) push(b *vec.Batch, p int, pushed *bool) (err error) {
 	var procNow int64
 	if df.proc != nil {
 		procNow = df.proc.now(df)
-		b = df.proc.widen(b, procNow)
+		if len(df.proc.cols) > 0 {
+			b = df.proc.widen(b, procNow)
+		}
 	}
 	if rel.Time.MaxFuture > 0 && rel.EventTime >= 0 {
 		b = df.limitFuture(b)
@@ -505,9 +507,14 @@ func (e *Engine) Relation(name string) (*catalog.Relation, bool) {
 }
 
 // planner returns a planner over the engine's catalog; params are a
-// prepared statement's, or nil.
+// prepared statement's, or nil. NOW() in the statement is the clock's
+// time as it is planned.
 func (e *Engine) planner(params *planner.Params) *planner.Planner {
-	return &planner.Planner{Cat: e, Params: params}
+	clock := time.Now
+	if e.opts.Clock != nil {
+		clock = e.opts.Clock
+	}
+	return &planner.Planner{Cat: e, Params: params, Now: clock().UnixMicro()}
 }
 
 // ns returns the state store k of relation id: 0 holds the relation's rows,
@@ -747,7 +754,19 @@ func (e *Engine) createView(st *parser.CreateView) (string, error) {
 			panic(p)
 		}
 	}()
+	if pipe.ProcTime() && df.proc == nil {
+		df.proc = &procTime{} // a temporal filter moves with the clock, whatever it reads
+	}
 	df.proc.attach(pipe)
+	if pipe.ProcTime() {
+		e.startIdleLoop()
+		// Judged by the clock from the first row: the backfill's and,
+		// after a restart, the restored rows'.
+		if err := pipe.OnProcTime(df.proc.now(df)); err != nil {
+			undo()
+			return "", err
+		}
+	}
 	for _, in := range ins {
 		r := reads
 		if len(ins) > 1 {

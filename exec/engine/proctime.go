@@ -28,11 +28,12 @@ func newProcTime(rel *catalog.Relation) *procTime {
 	return &procTime{cols: cols, wide: vec.NewBatch(catalog.Types(rel.Columns), 0)}
 }
 
-// now reads the clock in whole milliseconds (the columns are
-// TIMESTAMP(3)), never going back.
+// now reads the clock (µs), never going back. The columns take it in
+// whole milliseconds (they are TIMESTAMP(3)); windows and temporal
+// filters move by the exact time, so a row stamped by now() in a
+// statement is past for a view that reads the clock after it.
 func (p *procTime) now(df *dataflow) int64 {
-	t := df.clock().UnixMicro()
-	p.last = max(p.last, t-t%1000)
+	p.last = max(p.last, df.clock().UnixMicro())
 	return p.last
 }
 
@@ -49,7 +50,7 @@ func (p *procTime) widen(b *vec.Batch, now int64) *vec.Batch {
 			v := &w.Cols[i]
 			v.I64, v.Null = v.I64[:0], nil
 			for range b.N {
-				v.I64 = append(v.I64, now)
+				v.I64 = append(v.I64, now-now%1000)
 			}
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/wire"
 )
 
 // TestProcTime runs testdata/proctime: rows ingested into a source with a
@@ -22,7 +23,12 @@ import (
 //	tick at=MS           set the clock and run the idle loop's work
 func TestProcTime(t *testing.T) {
 	e, s, setClock := clockedEngine(t, time.Millisecond)
-	datadriven.RunTest(t, "testdata/proctime", func(t *testing.T, d *datadriven.TestData) string {
+	runClocked(t, "testdata/proctime", e, s, setClock)
+}
+
+// runClocked runs a datadriven file of sql, ingest and tick commands.
+func runClocked(t *testing.T, path string, e *Engine, s wire.Session, setClock func(*datadriven.TestData)) {
+	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
 		case "sql":
 			return runSQL(s, d.Input)

@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
+	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/wire"
 )
@@ -88,12 +89,17 @@ func TestWatermarks(t *testing.T) {
 // 2030-01-01 plus a count of units, set by the returned function from a
 // datadriven command's at= argument; s is a session on it.
 func clockedEngine(t *testing.T, unit time.Duration) (*Engine, wire.Session, func(*datadriven.TestData)) {
-	var clock atomic.Int64
-	epoch := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	backend, err := memory.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return clockedEngineOn(t, unit, backend)
+}
+
+// clockedEngineOn is clockedEngine on the given backend.
+func clockedEngineOn(t *testing.T, unit time.Duration, backend state.Backend) (*Engine, wire.Session, func(*datadriven.TestData)) {
+	var clock atomic.Int64
+	epoch := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	e := New(backend)
 	e.opts.Clock = func() time.Time { return epoch.Add(time.Duration(clock.Load()) * unit) }
 	t.Cleanup(func() { e.Close() })
