@@ -1,6 +1,0 @@
-\set VERBOSITY verbose
-CREATE TABLE t (k INT, s VARCHAR);
-INSERT INTO t VALUES (1, E'a\x00b');
-INSERT INTO t VALUES (2, E'\xff');
-INSERT INTO t VALUES (3, 'café');
-SELECT * FROM t;
