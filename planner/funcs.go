@@ -181,7 +181,7 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		}
 		return &Const{T: types.Varchar, S: Version}, nil
 	case "proctime":
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "PROCTIME() is a column of a source, not an expression: declare p_time AS PROCTIME() in CREATE SOURCE and window over p_time")
+		return b.procTime(n)
 	case "now", "current_timestamp", "localtimestamp", "transaction_timestamp", "statement_timestamp":
 		return b.now(n)
 	case "sysdate", "utc_timestamp", "current_date", "curdate",

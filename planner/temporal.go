@@ -200,3 +200,25 @@ func walkCalls(e Expr, f func(*Call)) {
 		walkCalls(x.X, f)
 	}
 }
+
+// procTime binds PROCTIME() in a query, as Flink's q12 writes it in a
+// view (SELECT *, PROCTIME() AS p_time FROM bid): the input's one
+// processing-time column, which a source declares as p_time AS PROCTIME().
+func (b *binder) procTime(n *ast.FuncCallExpr) (Expr, error) {
+	if len(n.Args) != 0 {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function PROCTIME with %d arguments does not exist", len(n.Args))
+	}
+	found := -1
+	for i, c := range b.cols {
+		if c.ProcTime {
+			if found >= 0 {
+				return nil, b.errAt(sqlerr.AmbiguousColumn, n, "PROCTIME() is ambiguous: the input has processing-time columns %s and %s; name one", b.refName(found), b.refName(i))
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "PROCTIME() reads the input's processing-time column, and it has none: declare one in CREATE SOURCE, as p_time AS PROCTIME()")
+	}
+	return &ColRef{Idx: found, Name: b.refName(found), T: b.cols[found].Type}, nil
+}
