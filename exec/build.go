@@ -372,6 +372,11 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		p.finishers = append(p.finishers, o)
 		return p.build(n.Input, ns, o)
 	case *planner.Limit:
+		if n.Count == 0 {
+			// As in PostgreSQL, LIMIT 0 reads nothing, so nothing below
+			// it runs (or fails).
+			return discard{}, nil
+		}
 		o := NewLimit(n, out)
 		p.finishers = append(p.finishers, o)
 		return p.build(n.Input, ns, o)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
 )
 
@@ -47,4 +48,15 @@ func builtinKernel(e *planner.Call) kernel {
 		}
 	}
 	return mk(consts)
+}
+
+func init() {
+	registerKernel("?too_many_rows?", fixed(func(out *vec.Vec, _ []*vec.Vec, n int, ctx *evalCtx) {
+		for i := 0; i < n; i++ {
+			out.SetNull(i)
+			ctx.report(i, func() *sqlerr.Error {
+				return sqlerr.New(sqlerr.CardinalityViolation, "more than one row returned by a subquery used as an expression")
+			})
+		}
+	}))
 }

@@ -410,7 +410,7 @@ func (o *overEval) rangeBound(b *vec.Batch, part []int, i int, off int64, start 
 type OverBatch struct {
 	ev   *overEval
 	out  Operator
-	rows *vec.Batch
+	rows finalRows
 }
 
 // NewOverBatch returns the ad-hoc window operator feeding out.
@@ -418,29 +418,44 @@ func NewOverBatch(p *planner.Over, out Operator, errs *RowErrors) *OverBatch {
 	return &OverBatch{ev: newOverEval(p, errs), out: out}
 }
 
-func (o *OverBatch) Push(b *vec.Batch) error { o.rows = collect(o.rows, b); return nil }
+func (o *OverBatch) Push(b *vec.Batch) error { return o.rows.Push(b) }
 
-// collect appends b's rows to rows (made on the first batch), each as
-// many times as its diff: the whole input of an operator that answers at
-// Finish, an ad-hoc snapshot's rows all inserts.
-func collect(rows, b *vec.Batch) *vec.Batch {
-	if rows == nil {
-		rows = vec.NewBatch(b.Types(), b.N)
+// finalRows is the whole input of an operator that answers at Finish. The
+// input is a changelog: an ad-hoc snapshot's rows are inserts, but what an
+// operator below outputs at its own Finish (a subquery's ORDER BY and
+// LIMIT under an aggregate) may retract a row sent before, so the rows are
+// netted, in the order they first came.
+type finalRows struct{ c *Collect }
+
+func (f *finalRows) Push(b *vec.Batch) error {
+	if f.c == nil {
+		f.c = NewCollect(vec.NewBatch(b.Types(), b.N))
 	}
-	for r := 0; r < b.N; r++ {
-		for d := b.DiffAt(r); d > 0; d-- {
-			rows.AppendRow(b, r, 1)
+	return f.c.Push(b)
+}
+
+// rows are the netted rows, each as many times as its multiplicity (nil
+// when none came).
+func (f *finalRows) rows() *vec.Batch {
+	if f.c == nil {
+		return nil
+	}
+	in := f.c.Rows
+	out := vec.NewBatch(in.Types(), in.N)
+	for r := 0; r < in.N; r++ {
+		for d := in.DiffAt(r); d > 0; d-- {
+			out.AppendRow(in, r, 1)
 		}
 	}
-	return rows
+	return out
 }
 
 // Finish computes and outputs the window functions over every row pushed.
 func (o *OverBatch) Finish() error {
-	if o.rows == nil || o.rows.N == 0 {
+	b := o.rows.rows()
+	if b == nil || b.N == 0 {
 		return nil
 	}
-	b := o.rows
 	o.ev.prepare(b)
 	idx := make([]int, b.N)
 	for i := range idx {

@@ -16,7 +16,7 @@ type SortLimit struct {
 	keys          []planner.SortKey
 	offset, count int64 // count < 0: no limit
 	out           Operator
-	rows          *vec.Batch
+	rows          finalRows
 }
 
 // NewSort returns the operator for a Sort, NewLimit for a Limit.
@@ -28,14 +28,14 @@ func NewLimit(n *planner.Limit, out Operator) *SortLimit {
 	return &SortLimit{offset: n.Offset, count: n.Count, out: out}
 }
 
-func (o *SortLimit) Push(b *vec.Batch) error { o.rows = collect(o.rows, b); return nil }
+func (o *SortLimit) Push(b *vec.Batch) error { return o.rows.Push(b) }
 
 // Finish outputs the rows, sorted and cut.
 func (o *SortLimit) Finish() error {
-	if o.rows == nil || o.rows.N == 0 {
+	b := o.rows.rows()
+	if b == nil || b.N == 0 {
 		return nil
 	}
-	b := o.rows
 	idx := make([]int, b.N)
 	for i := range idx {
 		idx[i] = i
@@ -54,6 +54,15 @@ func (o *SortLimit) Finish() error {
 	}
 	return pushOut(o.out, out)
 }
+
+// discard is where the input of a LIMIT 0 would go: nowhere, as its
+// scans are never fed.
+type discard struct{}
+
+func (discard) Push(*vec.Batch) error   { return nil }
+func (discard) OnWatermark(int64) error { return nil }
+func (discard) OnBarrier(uint64) error  { return nil }
+func (discard) Close() error            { return nil }
 
 func (o *SortLimit) OnWatermark(int64) error   { return nil }
 func (o *SortLimit) OnBarrier(id uint64) error { return o.out.OnBarrier(id) }

@@ -200,6 +200,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 // written is the name the user wrote for node n, which TiDB may have
 // renamed, or name when the text says nothing better.
 func (b *binder) written(n ast.Node, name string) string {
+	if f, ok := n.(*ast.FuncCallExpr); ok && f.Schema.L != "" {
+		return name // the text starts with the schema
+	}
 	if w, ok := b.q.(interface{ Word(ast.Node) string }); ok {
 		if s := w.Word(n); s != "" && (s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z' || s[0] == '_') {
 			return strings.ToLower(s)

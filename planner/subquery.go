@@ -265,8 +265,10 @@ func (b *binder) scalarSub(sq *ast.SubqueryExpr) (Expr, error) {
 	field := sel.Fields.Fields[0]
 	agg := hasAggregate(field.Expr) || sel.GroupBy != nil
 	switch {
-	case !agg || sel.GroupBy != nil:
-		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a subquery used as a value must aggregate its rows (one row: SELECT max(x) ...) here")
+	case !agg && sel.Having == nil:
+		return b.singleSub(sq, sel, in, table, scope, refs)
+	case sel.GroupBy != nil:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a subquery used as a value with GROUP BY is not supported yet")
 	case len(refs) > 0 && sel.Having != nil:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated subquery with HAVING is not supported yet")
 	}
@@ -513,3 +515,39 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 		{Cond: &Call{Fn: FnLt, Args: []Expr{nn, cnt}, T: types.Boolean}, Then: &Const{T: types.Boolean, Null: true}},
 	}, Else: boolC(n.All), T: types.Boolean}, nil
 }
+
+// singleSub plans a subquery used as a value that does not aggregate,
+// (SELECT x FROM t WHERE t.k = outer.k): its value is its one row's x,
+// NULL for no row, and more than one row is an error (21000) in the row
+// that has them. It is the aggregating form over count(*) and max(x),
+// which holds x when the count is 1, so it decorrelates as one does. An
+// ORDER BY or LIMIT applies to the rows first, so (SELECT x FROM t ORDER
+// BY y LIMIT 1) has one; correlated, that would be a top-1 per outer row,
+// not supported yet.
+func (b *binder) singleSub(sq *ast.SubqueryExpr, sel *ast.SelectStmt, in Node, table string, scope []scopeCol, refs []*ColRef) (Expr, error) {
+	count := aggField("count", ast.NewValueExpr(1, "", ""), "?n?")
+	var sub Node
+	var err error
+	if sel.OrderBy != nil || sel.Limit != nil {
+		if len(refs) > 0 {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated subquery with ORDER BY or LIMIT is not supported yet as a value")
+		}
+		col := &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
+		sub, err = b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?one?", count, aggField("max", col, "?v?")), b.sub.mode, false)
+	} else {
+		sub, err = b.plan(sel, in, table, scope, refs, []*ast.SelectField{count, aggField("max", sel.Fields.Fields[0].Expr, "?v?")}, true, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	off := b.attach(sub, refs)
+	cols := sub.Columns()
+	n := &ColRef{Idx: off + len(refs), Name: cols[len(refs)].Name, T: cols[len(refs)].Type}
+	v := &ColRef{Idx: off + len(refs) + 1, Name: cols[len(refs)+1].Name, T: cols[len(refs)+1].Type}
+	many := &Call{Fn: FnGt, Args: []Expr{n, &Const{T: n.T, I: 1}}, T: types.Boolean}
+	return &Case{Whens: []When{{Cond: many, Then: &Call{Fn: FnBuiltin, B: tooManyRows, Args: []Expr{v}, T: v.T}}}, Else: v, T: v.T}, nil
+}
+
+// tooManyRows is the value of a subquery that returned more than one row:
+// NULL, and an error of the row (exec registers its kernel).
+var tooManyRows = &Builtin{Name: "?too_many_rows?", NonStrict: true, MayFail: true}

@@ -38,8 +38,10 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 	case "pg_is_in_recovery":
 		_, err = args(0, 0)
 		x = &Const{T: types.Boolean}
-	case "obj_description", "col_description", "shobj_description", "pg_get_expr", "pg_get_serial_sequence":
-		// Nothing has a comment, a default or a sequence.
+	case "obj_description", "col_description", "shobj_description", "pg_get_expr", "pg_get_serial_sequence",
+		"pg_get_indexdef", "pg_get_constraintdef", "pg_get_triggerdef", "pg_get_ruledef", "pg_get_statisticsobjdef_columns":
+		// Nothing has a comment, a default, a sequence, an index, a
+		// constraint (as pg_constraint rows), a trigger or a rule.
 		_, err = args(1, 3)
 		x = &Const{T: types.Varchar, Null: true}
 	case "json_build_object":

@@ -34,6 +34,7 @@ var kindCodes = [...]string{
 	sqlerr.AmbiguousColumn:       "42702",
 	sqlerr.DuplicateAlias:        "42712",
 	sqlerr.Windowing:             "42P20",
+	sqlerr.CardinalityViolation:  "21000",
 	sqlerr.Grouping:              "42803",
 	sqlerr.DatatypeMismatch:      "42804",
 	sqlerr.WrongObjectType:       "42809",

@@ -51,6 +51,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.InvalidEscape, "22025"},
 		{sqlerr.DuplicateAlias, "42712"},
 		{sqlerr.Windowing, "42P20"},
+		{sqlerr.CardinalityViolation, "21000"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

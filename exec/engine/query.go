@@ -29,76 +29,17 @@ func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Par
 	if err != nil {
 		return err
 	}
-	b, err := e.run(ctx, plan)
+	b, err := e.stream(ctx, plan)
 	if err != nil {
 		return err
 	}
 	return writeRows(w, plan.Columns(), b, copy)
 }
 
-// run evaluates a plan to a batch of rows, each with diff 1.
-func (e *Engine) run(ctx context.Context, n planner.Node) (*vec.Batch, error) {
-	switch n := n.(type) {
-	case *planner.Limit:
-		if n.Count == 0 {
-			// As in PostgreSQL, LIMIT 0 reads nothing, so nothing below it
-			// can fail.
-			return vec.NewBatch(catalog.Types(n.Columns()), 0), nil
-		}
-		b, err := e.run(ctx, n.Input)
-		if err != nil {
-			return nil, err
-		}
-		lo := min(n.Offset, int64(b.N))
-		hi := int64(b.N)
-		if n.Count >= 0 {
-			hi = min(hi, lo+n.Count)
-		}
-		return pick(b, seq(int(lo), int(hi))), nil
-	case *planner.Sort:
-		b, err := e.run(ctx, n.Input)
-		if err != nil {
-			return nil, err
-		}
-		idx := seq(0, b.N)
-		sort.SliceStable(idx, func(x, y int) bool { return less(b, n.Keys, idx[x], idx[y]) })
-		return pick(b, idx), nil
-	case *planner.Project:
-		if _, ok := n.Input.(*planner.Scan); !ok && !streamable(n.Input) {
-			in, err := e.run(ctx, n.Input)
-			if err != nil {
-				return nil, err
-			}
-			out := vec.NewBatch(catalog.Types(n.Columns()), in.N)
-			errs := exec.NewRowErrors(true)
-			for i, x := range n.Exprs {
-				out.Cols[i] = *exec.Compile(x, errs).Eval(in)
-			}
-			if err := errs.Err(); err != nil {
-				return nil, err
-			}
-			out.N = in.N
-			return out, nil
-		}
-	}
-	return e.stream(ctx, n)
-}
-
-// streamable reports whether a subtree has no Sort or Limit.
-func streamable(n planner.Node) bool {
-	switch n.(type) {
-	case *planner.Sort, *planner.Limit:
-		return false
-	}
-	for _, in := range n.Inputs() {
-		if !streamable(in) {
-			return false
-		}
-	}
-	return true
-}
-
-// stream runs a streamable subtree over its input's current rows.
+// stream runs a plan over its inputs' current rows: a batch of rows,
+// each with diff 1, in the order of its ORDER BY (Sort and Limit answer at
+// the pipeline's Finish, and the collected rows keep the order they came
+// in).
 func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error) {
 	scratch, err := memory.Open("")
 	if err != nil {
@@ -194,11 +135,6 @@ func pick(b *vec.Batch, idx []int) *vec.Batch {
 		out.AppendRow(b, i, 1)
 	}
 	return out
-}
-
-// less orders rows by sort keys (exec.CompareRows).
-func less(b *vec.Batch, keys []planner.SortKey, x, y int) bool {
-	return exec.CompareRows(b, keys, x, y) < 0
 }
 
 // rowsOf builds a typed result one row at a time.

@@ -537,7 +537,7 @@ func (s *Session) declare(ctx context.Context, st *parser.Declare) error {
 		if err != nil {
 			return err
 		}
-		if c.rows, err = s.e.run(ctx, plan); err != nil {
+		if c.rows, err = s.e.stream(ctx, plan); err != nil {
 			return err
 		}
 		c.cols = plan.Columns()

@@ -74,6 +74,9 @@ const (
 	DuplicateAlias
 	// Windowing is a bad window clause or frame (42P20).
 	Windowing
+	// CardinalityViolation is a subquery used as a value that returned
+	// more than one row (21000).
+	CardinalityViolation
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
