@@ -232,9 +232,30 @@ type Subscribe struct {
 	Snapshot bool
 }
 
-// Copy is COPY (query) TO STDOUT: a SELECT's or SUBSCRIBE's rows in COPY's
-// text format, which psql prints line by line as they arrive.
-type Copy struct{ Stmt Stmt }
+// Copy is COPY (query) TO STDOUT, COPY table [(cols)] TO STDOUT or COPY
+// table [(cols)] FROM STDIN, in text or CSV format.
+type Copy struct {
+	// Stmt is the query's SELECT or SUBSCRIBE; nil for a table, which
+	// Table names (at TablePos) with its Columns (nil: all).
+	Stmt     Stmt
+	Table    string
+	TablePos int
+	Columns  []string
+	// From is COPY FROM STDIN.
+	From   bool
+	Format CopyFormat
+}
+
+// CopyFormat is how COPY writes and reads rows: PostgreSQL's text format
+// (tab-separated, \N for NULL, backslash escapes) or CSV.
+type CopyFormat struct {
+	CSV       bool
+	Delimiter byte
+	Null      string
+	Header    bool
+	// Quote and Escape are CSV's (both '"' by default).
+	Quote, Escape byte
+}
 
 // Declare is DECLARE name CURSOR [WITH[OUT] HOLD] FOR query, where query is
 // a SELECT or a SUBSCRIBE.
@@ -312,7 +333,23 @@ func (s *Subscribe) String() string {
 	}
 	return "SUBSCRIBE " + s.Name
 }
-func (s *Copy) String() string    { return "COPY (" + s.Stmt.String() + ") TO STDOUT" }
+func (s *Copy) String() string {
+	what := s.Table
+	if s.Columns != nil {
+		what += " (" + strings.Join(s.Columns, ", ") + ")"
+	}
+	if s.Stmt != nil {
+		what = "(" + s.Stmt.String() + ")"
+	}
+	dir, format := "TO STDOUT", "text"
+	if s.From {
+		dir = "FROM STDIN"
+	}
+	if s.Format.CSV {
+		format = "csv"
+	}
+	return fmt.Sprintf("COPY %s %s (FORMAT %s, DELIMITER %q, NULL %q, HEADER %t)", what, dir, format, s.Format.Delimiter, s.Format.Null, s.Format.Header)
+}
 func (s *Declare) String() string { return "DECLARE " + s.Name + " CURSOR FOR " + s.Stmt.String() }
 func (s *Fetch) String() string {
 	n := "ALL"

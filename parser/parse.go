@@ -116,7 +116,7 @@ func (p *parser) stmt(s span) (Stmt, error) {
 	case c.peekIs("subscribe"):
 		return p.subscribe(c)
 	case c.peekIs("copy"):
-		return p.copyTo(c)
+		return p.copyStmt(c)
 	case c.peekIs("declare"):
 		return p.declare(c)
 	case c.peekIs("fetch"):

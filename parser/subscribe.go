@@ -44,51 +44,6 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// copyTo reads COPY (query) TO STDOUT [WITH (format text)] [ (format
-// text) ]. COPY FROM and COPY of a table name are not supported.
-func (p *parser) copyTo(c *cursor) (Stmt, error) {
-	c.next()
-	if !c.peekIs("(") {
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "only COPY (query) TO STDOUT is supported")
-	}
-	elems, err := c.group()
-	if err != nil {
-		return nil, err
-	}
-	if len(elems) == 0 {
-		t := c.s.toks[c.i-1]
-		return nil, sqlerr.At(sqlerr.Syntax, c.pos(t), "syntax error at or near \")\": expected a query in COPY ( )")
-	}
-	// The query is everything inside the parentheses: group splits at
-	// the select list's top-level commas.
-	st, err := p.rowsStmt(span{text: c.s.text, off: c.s.off, toks: c.s.toks[elems[0][0]:elems[len(elems)-1][1]]}, "COPY supports")
-	if err != nil {
-		return nil, err
-	}
-	if c.peekIs("from") {
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(c.peek()), "COPY FROM is not supported: use INSERT")
-	}
-	if err := c.expect("to", "stdout"); err != nil {
-		return nil, err
-	}
-	c.accept("with")
-	if c.peekIs("(") {
-		// PostgreSQL's options are "name value", without "=".
-		elems, err := c.group()
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range elems {
-			toks := c.s.toks[e[0]:e[1]]
-			if !(len(toks) == 2 && toks[0].is("format") && strings.EqualFold(toks[1].val, "text") ||
-				len(toks) == 3 && toks[0].is("format") && toks[1].is("=") && strings.EqualFold(toks[2].val, "text")) {
-				return nil, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(toks[0]), "COPY option %s is not supported (only FORMAT text)", c.s.text[toks[0].pos:toks[len(toks)-1].end])
-			}
-		}
-	}
-	return &Copy{Stmt: st}, c.end()
-}
-
 // declare reads DECLARE name [BINARY] [[NO] SCROLL] CURSOR [WITH[OUT]
 // HOLD] FOR query.
 func (p *parser) declare(c *cursor) (Stmt, error) {

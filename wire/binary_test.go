@@ -352,7 +352,7 @@ func TestBinaryParamText(t *testing.T) {
 		{oidFloat8, 0.1, "0.1"},
 		{oidFloat8, 123456.789, "123456.789"},
 		{oidFloat8, 1e300, "1e+300"},
-		{oidFloat8, math.Copysign(0, -1), "0"},
+		{oidFloat8, math.Copysign(0, -1), "-0"},
 		{oidFloat8, math.Inf(1), "Infinity"},
 		{oidText, "héllo 'world'", "héllo 'world'"},
 		{oidText, "", ""},

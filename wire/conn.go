@@ -54,6 +54,9 @@ type conn struct {
 	// disconnect watcher read while a query ran.
 	rd  watchReader
 	buf []byte // the watcher's read buffer
+	// unwatch stops the running statement's watcher, so that the
+	// statement can read the client itself (COPY FROM STDIN).
+	unwatch func()
 
 	mu sync.Mutex
 	// cancel cancels the running query's context; nil when idle.
@@ -353,9 +356,13 @@ func (c *conn) begin() (context.Context, func()) {
 	c.mu.Lock()
 	c.cancel = cancel
 	c.mu.Unlock()
-	stop := c.watch(cancel)
+	var once sync.Once
+	watching := c.watch(cancel)
+	stop := func() { once.Do(watching) }
+	c.unwatch = stop
 	return ctx, func() {
 		stop()
+		c.unwatch = nil
 		c.mu.Lock()
 		c.cancel = nil
 		c.mu.Unlock()

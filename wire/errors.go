@@ -35,6 +35,7 @@ var kindCodes = [...]string{
 	sqlerr.DuplicateAlias:        "42712",
 	sqlerr.Windowing:             "42P20",
 	sqlerr.CardinalityViolation:  "21000",
+	sqlerr.BadCopyFormat:         "22P04",
 	sqlerr.Grouping:              "42803",
 	sqlerr.DatatypeMismatch:      "42804",
 	sqlerr.WrongObjectType:       "42809",
@@ -104,8 +105,11 @@ func errorResponse(severity string, err error, sql string) *pgproto3.ErrorRespon
 		Code:                Code(err),
 		Message:             errorMessage(err),
 	}
-	if e, ok := sqlerr.As(err); ok && e.Pos > 0 {
-		r.Position = int32(charPos(sql, e.Pos))
+	if e, ok := sqlerr.As(err); ok {
+		if e.Pos > 0 {
+			r.Position = int32(charPos(sql, e.Pos))
+		}
+		r.Where = e.Where
 	}
 	return r
 }

@@ -52,6 +52,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.DuplicateAlias, "42712"},
 		{sqlerr.Windowing, "42P20"},
 		{sqlerr.CardinalityViolation, "21000"},
+		{sqlerr.BadCopyFormat, "22P04"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -145,12 +146,12 @@ func (s *fakeSession) Execute(ctx context.Context, st *Statement, params []*stri
 // columnsWriter keeps a result's columns.
 type columnsWriter struct{ cols []Column }
 
-func (c *columnsWriter) Columns(cols []Column) error { c.cols = cols; return nil }
-func (c *columnsWriter) CopyOut([]Column) error      { return nil }
-func (c *columnsWriter) Rows(*vec.Batch) error       { return nil }
-func (c *columnsWriter) Complete(string) error       { return nil }
-func (c *columnsWriter) Notice(string) error         { return nil }
-func (c *columnsWriter) Flush() error                { return nil }
+func (c *columnsWriter) Columns(cols []Column) error               { c.cols = cols; return nil }
+func (c *columnsWriter) CopyOut([]Column, parser.CopyFormat) error { return nil }
+func (c *columnsWriter) Rows(*vec.Batch) error                     { return nil }
+func (c *columnsWriter) Complete(string) error                     { return nil }
+func (c *columnsWriter) Notice(string) error                       { return nil }
+func (c *columnsWriter) Flush() error                              { return nil }
 
 // typesCols is the "types" statement's columns.
 var typesCols = []Column{

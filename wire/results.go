@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -90,8 +91,10 @@ type results struct {
 	// Execute with a row limit keeps the result to hand out in parts.
 	capture *vec.Batch
 	tag     string
-	// copy is set between CopyOut and Complete: rows go as CopyData.
-	copy bool
+	// copy is set between CopyOut and Complete: rows go as CopyData, in
+	// copyFmt.
+	copy    bool
+	copyFmt parser.CopyFormat
 	// tx follows BEGIN and COMMIT/ROLLBACK in command tags, for the
 	// transaction status ReadyForQuery reports.
 	tx bool
@@ -159,13 +162,22 @@ func formatOf(formats []int16, i int) int16 {
 }
 
 // CopyOut implements ResultWriter: the result goes as COPY TO STDOUT in
-// text format.
-func (r *results) CopyOut(cols []Column) error {
+// format f, after a header line of the column names if f asks for one.
+func (r *results) CopyOut(cols []Column, f parser.CopyFormat) error {
 	if r.open {
 		return fmt.Errorf("%w: CopyOut before Complete of the previous result", errResultOrder)
 	}
-	r.open, r.copy, r.ncols, r.wrote = true, true, len(cols), true
-	return r.c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(cols))})
+	r.open, r.copy, r.ncols, r.wrote, r.copyFmt = true, true, len(cols), true, f
+	if err := r.c.send(&pgproto3.CopyOutResponse{OverallFormat: 0, ColumnFormatCodes: make([]uint16, len(cols))}); err != nil {
+		return err
+	}
+	if f.Header {
+		r.row = appendCopyHeader(r.row[:0], cols, f)
+		if _, err := r.bw.Write(r.row); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Flush implements ResultWriter.
@@ -195,7 +207,7 @@ func (r *results) Rows(b *vec.Batch) error {
 			continue
 		}
 		if r.copy {
-			r.row = appendCopyData(r.row[:0], b, i)
+			r.row = appendCopyLine(r.row[:0], b, i, r.copyFmt)
 		} else {
 			r.row = appendDataRow(r.row[:0], b, i, r.formats)
 		}
@@ -230,65 +242,6 @@ func appendDataRow(buf []byte, b *vec.Batch, i int, formats []int16) []byte {
 		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}
 	binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
-	return buf
-}
-
-// appendCopyData appends row i of b as a CopyData message holding one
-// line of COPY's text format: tab-separated values, \N for NULL,
-// backslash escapes for the characters that would break the line.
-func appendCopyData(buf []byte, b *vec.Batch, i int) []byte {
-	start := len(buf)
-	buf = append(buf, 'd', 0, 0, 0, 0)
-	for c := range b.Cols {
-		if c > 0 {
-			buf = append(buf, '\t')
-		}
-		v := &b.Cols[c]
-		if v.IsNull(i) {
-			buf = append(buf, '\\', 'N')
-			continue
-		}
-		at := len(buf)
-		buf = v.AppendText(buf, i)
-		if k := escapeAt(buf[at:]); k >= 0 {
-			buf = escapeCopy(buf, at+k)
-		}
-	}
-	buf = append(buf, '\n')
-	binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
-	return buf
-}
-
-// escapeAt returns the index of the first byte of b COPY must escape, or -1.
-func escapeAt(b []byte) int {
-	for k, ch := range b {
-		switch ch {
-		case '\\', '\t', '\n', '\r':
-			return k
-		}
-	}
-	return -1
-}
-
-// escapeCopy escapes buf[from:] in place (growing buf) for COPY's text
-// format.
-func escapeCopy(buf []byte, from int) []byte {
-	tail := append([]byte(nil), buf[from:]...)
-	buf = buf[:from]
-	for _, ch := range tail {
-		switch ch {
-		case '\\':
-			buf = append(buf, '\\', '\\')
-		case '\t':
-			buf = append(buf, '\\', 't')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		default:
-			buf = append(buf, ch)
-		}
-	}
 	return buf
 }
 

@@ -15,8 +15,10 @@ package wire
 
 import (
 	"context"
+	"io"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -48,13 +50,24 @@ type ResultWriter interface {
 	Complete(tag string) error
 	// Notice sends a NoticeResponse of severity NOTICE.
 	Notice(msg string) error
-	// CopyOut starts a result sent as COPY TO STDOUT in text format
+	// CopyOut starts a result sent as COPY TO STDOUT in format f
 	// (CopyOutResponse) instead of rows: Rows then sends CopyData lines
 	// and Complete ends the copy. psql prints such lines as they come.
-	CopyOut(cols []Column) error
+	CopyOut(cols []Column, f parser.CopyFormat) error
 	// Flush sends what is buffered to the client now; a result that
 	// streams without end (SUBSCRIBE) calls it after each batch.
 	Flush() error
+}
+
+// CopyIner is the ResultWriter of a connection that can take COPY FROM
+// STDIN: the server's is one.
+type CopyIner interface {
+	// CopyIn starts COPY FROM STDIN of ncols columns in text form
+	// (CopyInResponse) and returns the client's data: its CopyData
+	// messages' bytes in order, io.EOF at CopyDone, and an error at
+	// CopyFail or when the connection breaks. The caller reads it to the
+	// end before it completes the statement.
+	CopyIn(ncols int) (io.Reader, error)
 }
 
 // Statement is a prepared statement as its session describes it: the

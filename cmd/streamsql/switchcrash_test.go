@@ -6,18 +6,19 @@ import (
 
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/wire"
 )
 
 // rowCount counts the rows of a result.
 type rowCount struct{ n int }
 
-func (r *rowCount) Columns([]wire.Column) error { return nil }
-func (r *rowCount) Complete(string) error       { return nil }
-func (r *rowCount) CopyOut([]wire.Column) error { return nil }
-func (r *rowCount) Flush() error                { return nil }
-func (r *rowCount) Notice(string) error         { return nil }
-func (r *rowCount) Rows(b *vec.Batch) error     { r.n += b.N; return nil }
+func (r *rowCount) Columns([]wire.Column) error                    { return nil }
+func (r *rowCount) Complete(string) error                          { return nil }
+func (r *rowCount) CopyOut([]wire.Column, parser.CopyFormat) error { return nil }
+func (r *rowCount) Flush() error                                   { return nil }
+func (r *rowCount) Notice(string) error                            { return nil }
+func (r *rowCount) Rows(b *vec.Batch) error                        { r.n += b.N; return nil }
 
 func countRows(t *testing.T, e *engine.Engine, sql string) int {
 	t.Helper()

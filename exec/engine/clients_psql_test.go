@@ -86,6 +86,38 @@ func TestPsqlCopyQuery(t *testing.T) {
 	}
 }
 
+// TestPsqlCopyFile loads a CSV file with psql's \copy and writes the
+// table back to a file, as the README shows; a bad line is reported with
+// its number and loads nothing.
+func TestPsqlCopyFile(t *testing.T) {
+	addr := startServer(t)
+	conn := connectMode(t, addr, false)
+	mustExec(t, conn, "CREATE TABLE p (id INT, name VARCHAR, price DECIMAL(10,2))")
+	dir := t.TempDir()
+	in, out, bad := filepath.Join(dir, "in.csv"), filepath.Join(dir, "out.csv"), filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(in, []byte("id,name,price\n1,apple,1.50\n2,\"b, \"\"x\"\"\",2\n3,,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("4,d,1\n5,e\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := psqlCmd(t, addr, "-c", `\copy p FROM '`+in+`' CSV HEADER`, "-c", `\copy (SELECT * FROM p ORDER BY id) TO '`+out+`' CSV HEADER`).CombinedOutput()
+	if err != nil || len(got) > 0 { // -q: no tags
+		t.Fatalf("psql: %v\n%q", err, got)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "id,name,price\n1,apple,1.50\n2,\"b, \"\"x\"\"\",2.00\n3,,\n" {
+		t.Errorf("out.csv = %q", b)
+	}
+	got, _ = psqlCmd(t, addr, "-c", `\copy p FROM '`+bad+`' CSV`).CombinedOutput()
+	if want := "ERROR:  missing data for column \"price\"\nCONTEXT:  COPY p, line 2\n"; string(got) != want {
+		t.Errorf("bad line: %q, want %q", got, want)
+	}
+	var n int
+	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM p").Scan(&n); err != nil || n != 3 {
+		t.Errorf("%d rows after the failed copy (%v), want 3", n, err)
+	}
+}
+
 // TestPsqlImplicitTransaction declares a cursor in a query of several
 // statements (psql's \;), which PostgreSQL runs as one implicit
 // transaction: the cursor works within it and is gone after it; outside a

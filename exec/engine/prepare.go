@@ -107,7 +107,7 @@ func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*str
 type columnsOnly struct{ cols []wire.Column }
 
 func (c *columnsOnly) Columns(cols []wire.Column) error { c.cols = cols; return nil }
-func (c *columnsOnly) CopyOut([]wire.Column) error      { return nil }
+func (c *columnsOnly) CopyOut([]wire.Column, parser.CopyFormat) error      { return nil }
 func (c *columnsOnly) Rows(*vec.Batch) error            { return nil }
 func (c *columnsOnly) Complete(string) error            { return nil }
 func (c *columnsOnly) Notice(string) error              { return nil }

@@ -23,7 +23,7 @@ import (
 // materialized views, as rows or, with copy, as COPY TO STDOUT. The plan
 // runs on the same operators as a view, over a scratch memory backend,
 // fed one snapshot of its input.
-func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy bool) error {
+func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy *parser.CopyFormat) error {
 	fault("plan")
 	plan, err := e.planner(params).Query(q, planner.AdHoc, false)
 	if err != nil {

@@ -197,16 +197,20 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete(fmt.Sprintf("INSERT 0 %d", n))
 	case *parser.Select:
-		return e.query(ctx, st.Query, params, w, false)
+		return e.query(ctx, st.Query, params, w, nil)
 	case *parser.Subscribe:
-		return e.runSubscribe(ctx, st, false, w)
+		return e.runSubscribe(ctx, st, nil, w)
 	case *parser.Copy:
 		switch q := st.Stmt.(type) {
 		case *parser.Subscribe:
-			return e.runSubscribe(ctx, q, true, w)
+			return e.runSubscribe(ctx, q, &st.Format, w)
 		case *parser.Select:
-			return e.query(ctx, q.Query, params, w, true)
+			return e.query(ctx, q.Query, params, w, &st.Format)
 		}
+		if st.From {
+			return e.copyFrom(ctx, st, w)
+		}
+		return e.copyTable(ctx, st, w)
 	case *parser.Declare:
 		if !s.inTx && !s.implicitTx {
 			// Outside a transaction the cursor would outlive the
@@ -377,6 +381,12 @@ func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) 
 	if err != nil {
 		return 0, err
 	}
+	return e.applyInsert(x, b)
+}
+
+// applyInsert writes the rows of an INSERT or a COPY FROM into table x:
+// logged, then applied, all or none.
+func (e *Engine) applyInsert(x *entry, b *vec.Batch) (int, error) {
 	if err := e.writable(); err != nil {
 		return 0, err
 	}
@@ -478,12 +488,12 @@ func (e *Engine) doDDL(f func() (string, error)) (string, error) {
 
 // writeResult sends a result set: columns, rows, and the SELECT tag.
 func writeResult(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch) error {
-	return writeRows(w, cols, b, false)
+	return writeRows(w, cols, b, nil)
 }
 
 // writeRows sends a result set as rows, or with copy as COPY TO STDOUT,
 // and its tag: SELECT n or COPY n, n counting each row's multiplicity.
-func writeRows(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch, copy bool) error {
+func writeRows(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch, copy *parser.CopyFormat) error {
 	if err := beginResult(w, cols, copy); err != nil {
 		return err
 	}
@@ -497,17 +507,17 @@ func writeRows(w wire.ResultWriter, cols []catalog.Column, b *vec.Batch, copy bo
 		}
 	}
 	verb := "SELECT"
-	if copy {
+	if copy != nil {
 		verb = "COPY"
 	}
 	return w.Complete(fmt.Sprintf("%s %d", verb, n))
 }
 
 // beginResult starts a result of cols: rows (RowDescription), or with
-// copy a COPY TO STDOUT.
-func beginResult(w wire.ResultWriter, cols []catalog.Column, copy bool) error {
-	if copy {
-		return w.CopyOut(wireColumns(cols))
+// copy a COPY TO STDOUT in that format.
+func beginResult(w wire.ResultWriter, cols []catalog.Column, copy *parser.CopyFormat) error {
+	if copy != nil {
+		return w.CopyOut(wireColumns(cols), *copy)
 	}
 	return w.Columns(wireColumns(cols))
 }

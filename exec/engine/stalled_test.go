@@ -15,6 +15,7 @@ import (
 	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/internal/slogtest"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/wire"
@@ -173,11 +174,11 @@ type stuckWriter struct {
 	release chan error
 }
 
-func (w *stuckWriter) Columns([]wire.Column) error { return nil }
-func (w *stuckWriter) CopyOut([]wire.Column) error { return nil }
-func (w *stuckWriter) Complete(string) error       { return nil }
-func (w *stuckWriter) Notice(string) error         { return nil }
-func (w *stuckWriter) Flush() error                { return nil }
+func (w *stuckWriter) Columns([]wire.Column) error                    { return nil }
+func (w *stuckWriter) CopyOut([]wire.Column, parser.CopyFormat) error { return nil }
+func (w *stuckWriter) Complete(string) error                          { return nil }
+func (w *stuckWriter) Notice(string) error                            { return nil }
+func (w *stuckWriter) Flush() error                                   { return nil }
 func (w *stuckWriter) Rows(*vec.Batch) error {
 	close(w.stuck)
 	return <-w.release

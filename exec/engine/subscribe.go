@@ -475,7 +475,7 @@ func errDropped(name string) error {
 // goes away, or the relation is dropped: a SUBSCRIBE never completes on
 // its own. With copy, rows go out in COPY's text format (COPY (SUBSCRIBE
 // ...) TO STDOUT), which psql prints as they arrive.
-func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy bool, w wire.ResultWriter) error {
+func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy *parser.CopyFormat, w wire.ResultWriter) error {
 	sub, err := e.subscribe(st)
 	if err != nil {
 		return err

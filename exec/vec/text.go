@@ -51,6 +51,8 @@ func AppendFloat(buf []byte, f float64) []byte {
 		return append(buf, "Infinity"...)
 	case math.IsInf(f, -1):
 		return append(buf, "-Infinity"...)
+	case f == 0 && math.Signbit(f):
+		return append(buf, "-0"...) // as PostgreSQL prints it
 	case f == 0:
 		return append(buf, '0')
 	}

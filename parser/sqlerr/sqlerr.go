@@ -77,6 +77,9 @@ const (
 	// CardinalityViolation is a subquery used as a value that returned
 	// more than one row (21000).
 	CardinalityViolation
+	// BadCopyFormat is a COPY FROM line that does not fit the table
+	// (22P04).
+	BadCopyFormat
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
@@ -85,6 +88,9 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Pos  int
+	// Where says what was running, as PostgreSQL's CONTEXT ("COPY t,
+	// line 3, column b").
+	Where string
 	// Err is an underlying cause, if any.
 	Err error
 }
