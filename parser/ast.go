@@ -461,3 +461,87 @@ func (s *Reset) String() string {
 	return "RESET " + s.Name
 }
 func (s *Tx) String() string { return s.Verb }
+
+// FuncArg is one parameter of CREATE FUNCTION, or one argument type of
+// DROP FUNCTION; Name is "" for a parameter known only as $n.
+type FuncArg struct {
+	Name string
+	Type types.T
+	Pos  int
+}
+
+// CreateFunction is CREATE [OR REPLACE] FUNCTION name(args) RETURNS type
+// LANGUAGE SQL ... AS 'body' | RETURN expr: a SQL function, whose body is
+// one expression over its arguments.
+type CreateFunction struct {
+	Name      string
+	OrReplace bool
+	Args      []FuncArg
+	Returns   types.T
+	// Volatility is PostgreSQL's provolatile: 'i' (IMMUTABLE), 's'
+	// (STABLE) or 'v' (VOLATILE, the default).
+	Volatility byte
+	// Strict functions return NULL when any argument is NULL without
+	// evaluating the body (STRICT, RETURNS NULL ON NULL INPUT).
+	Strict bool
+	Body   *Expr
+	Pos    int
+	// SQL is the statement as the user wrote it.
+	SQL string
+}
+
+// DropFunction is DROP FUNCTION [IF EXISTS] name[(types)] [CASCADE |
+// RESTRICT]; without the list (HasArgs false) it names the function's one
+// overload.
+type DropFunction struct {
+	Name     string
+	Pos      int
+	IfExists bool
+	HasArgs  bool
+	Args     []FuncArg
+	Cascade  bool
+}
+
+func (*CreateFunction) stmt() {}
+func (*DropFunction) stmt()   {}
+
+func (s *CreateFunction) String() string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if s.OrReplace {
+		b.WriteString("OR REPLACE ")
+	}
+	fmt.Fprintf(&b, "FUNCTION %s(%s) RETURNS %s LANGUAGE SQL", s.Name, funcArgs(s.Args), s.Returns)
+	if v := map[byte]string{'i': " IMMUTABLE", 's': " STABLE"}[s.Volatility]; v != "" {
+		b.WriteString(v)
+	}
+	if s.Strict {
+		b.WriteString(" STRICT")
+	}
+	fmt.Fprintf(&b, " RETURN %s", restore(s.Body.Node))
+	return b.String()
+}
+
+func (s *DropFunction) String() string {
+	var b strings.Builder
+	b.WriteString("DROP FUNCTION ")
+	if s.IfExists {
+		b.WriteString("IF EXISTS ")
+	}
+	b.WriteString(s.Name)
+	if s.HasArgs {
+		fmt.Fprintf(&b, "(%s)", funcArgs(s.Args))
+	}
+	if s.Cascade {
+		b.WriteString(" CASCADE")
+	}
+	return b.String()
+}
+
+func funcArgs(args []FuncArg) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strings.TrimSpace(a.Name + " " + a.Type.String())
+	}
+	return strings.Join(out, ", ")
+}

@@ -11,7 +11,15 @@ import (
 // create parses CREATE TABLE | SOURCE | [MATERIALIZED] VIEW | SINK.
 func (p *parser) create(c *cursor) (Stmt, error) {
 	start := c.next()
+	if c.accept("or", "replace") {
+		if err := c.expect("function"); err != nil {
+			return nil, err
+		}
+		return p.createFunction(c, true, start)
+	}
 	switch {
+	case c.accept("function"):
+		return p.createFunction(c, false, start)
 	case c.accept("table"):
 		return p.createRelation(c, KindTable, start)
 	case c.accept("source"):
@@ -23,7 +31,7 @@ func (p *parser) create(c *cursor) (Stmt, error) {
 	case c.accept("sink"):
 		return p.createSink(c, start)
 	}
-	return nil, c.errHere("expected TABLE, SOURCE, MATERIALIZED VIEW or VIEW")
+	return nil, c.errHere("expected TABLE, SOURCE, MATERIALIZED VIEW, VIEW, SINK or FUNCTION")
 }
 
 // createSink parses CREATE SINK [IF NOT EXISTS] name FROM view WITH (...).
@@ -304,6 +312,9 @@ func (p *parser) createView(c *cursor, materialized bool, start token) (Stmt, er
 // drop parses DROP kind [IF EXISTS] name.
 func (p *parser) drop(c *cursor) (Stmt, error) {
 	c.next()
+	if c.accept("function") {
+		return p.dropFunction(c)
+	}
 	st := &Drop{}
 	switch {
 	case c.accept("table"):
@@ -317,7 +328,7 @@ func (p *parser) drop(c *cursor) (Stmt, error) {
 	case c.accept("sink"):
 		st.Kind = KindSink
 	default:
-		return nil, c.errHere("expected TABLE, SOURCE, MATERIALIZED VIEW, VIEW or SINK")
+		return nil, c.errHere("expected TABLE, SOURCE, MATERIALIZED VIEW, VIEW, SINK or FUNCTION")
 	}
 	st.IfExists = c.accept("if", "exists")
 	var err error

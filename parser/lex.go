@@ -68,6 +68,13 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, t)
 			i = t.end
+		case c == '$' && dollarTag(src[i:]) != "":
+			t, err := lexDollar(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, t)
+			i = t.end
 		case c == '$' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
 			j := i + 1
 			for j < len(src) && src[j] >= '0' && src[j] <= '9' {
@@ -155,6 +162,36 @@ func lexQuoted(src string, i int) (token, error) {
 		what = "quoted identifier"
 	}
 	return token{}, sqlerr.At(sqlerr.Syntax, i+1, "unterminated %s at or near \"%s\"", what, src[i:])
+}
+
+// dollarTag is the opening delimiter of a dollar-quoted string at the
+// start of s ($$ or $tag$, the tag a name without $), or "".
+func dollarTag(s string) string {
+	j := 1
+	for j < len(s) && s[j] != '$' && isIdentPart(s[j]) && (j > 1 || !(s[j] >= '0' && s[j] <= '9')) {
+		j++
+	}
+	if j < len(s) && s[j] == '$' {
+		return s[:j+1]
+	}
+	return ""
+}
+
+// lexDollar reads PostgreSQL's dollar-quoted string $tag$...$tag$ at
+// src[i], whose text is taken as it is: no quote or backslash in it is
+// special, which is why function bodies are written in it.
+func lexDollar(src string, i int) (token, error) {
+	tag := dollarTag(src[i:])
+	body := i + len(tag)
+	end := strings.Index(src[body:], tag)
+	if end < 0 {
+		return token{}, sqlerr.At(sqlerr.Syntax, i+1, "unterminated dollar-quoted string at or near \"%s\"", src[i:])
+	}
+	val := src[body : body+end]
+	if err := CheckText(val); err != nil {
+		return token{}, err
+	}
+	return token{kind: tString, text: src[i : body+end+len(tag)], val: val, pos: i, end: body + end + len(tag)}, nil
 }
 
 // continued reports where a string that ended before src[k] goes on: two

@@ -80,6 +80,15 @@ const (
 	// BadCopyFormat is a COPY FROM line that does not fit the table
 	// (22P04).
 	BadCopyFormat
+	// DuplicateFunction is a function that exists with the same argument
+	// types (42723).
+	DuplicateFunction
+	// AmbiguousFunction is a call that more than one function's
+	// parameters fit equally well (42725).
+	AmbiguousFunction
+	// InvalidFunctionDefinition is a CREATE FUNCTION whose body does not
+	// fit its declaration (42P13).
+	InvalidFunctionDefinition
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
@@ -88,11 +97,11 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Pos  int
-	// Where says what was running, as PostgreSQL's CONTEXT ("COPY t,
-	// line 3, column b").
-	Where string
 	// Err is an underlying cause, if any.
 	Err error
+	// Detail and Where, when set, are the ErrorResponse's DETAIL and
+	// CONTEXT lines (PostgreSQL's `SQL function "f"`, `COPY t, line 3`).
+	Detail, Where string
 }
 
 func (e *Error) Error() string { return e.Msg }
