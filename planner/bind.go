@@ -41,6 +41,10 @@ type binder struct {
 	// nowOK allows NOW() in a view: set only for a WHERE's conjuncts,
 	// where it can be a temporal filter.
 	nowOK bool
+	// fns finds the SQL functions a call may name (udf.go); udf is the
+	// one whose body is being bound.
+	fns *fnScope
+	udf *catalog.Function
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {

@@ -151,7 +151,7 @@ func (p *Planner) View(st *parser.CreateView) (*catalog.Relation, error) {
 	}
 	return &catalog.Relation{
 		Name: st.Name, Kind: kind, Columns: plan.Columns(), EventTime: plan.EventTime(),
-		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: opts,
+		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: opts, Functions: p.Used(),
 	}, nil
 }
 
@@ -198,7 +198,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		}
 		target = append(target, i)
 	}
-	b := &binder{q: st, noAggs: "VALUES", params: p.Params, clock: p.clockFor(AdHoc)}
+	b := &binder{q: st, noAggs: "VALUES", params: p.Params, fns: p.funcs(), clock: p.clockFor(AdHoc)}
 	out := &Insert{Rel: rel}
 	for _, row := range n.Lists {
 		if len(row) != len(target) {

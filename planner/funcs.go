@@ -194,6 +194,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	if x, ok, err := b.sysCall(n, args); ok {
 		return x, err
 	}
+	if x, ok, err := b.callSQL(n); ok {
+		return x, err
+	}
 	return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", b.written(n, name))
 }
 

@@ -47,6 +47,9 @@ func (b *binder) param(n *ast.FuncCallExpr) (Expr, error) {
 	if num < 1 {
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s does not exist", n.FnName.O)
 	}
+	if b.udf != nil {
+		return b.udfParam(n, num)
+	}
 	p := b.params
 	if p == nil || p.Bound && num > len(p.Values) {
 		return nil, b.errAt(sqlerr.UndefinedParameter, n, "there is no parameter $%d", num)

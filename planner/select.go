@@ -38,6 +38,8 @@ type Planner struct {
 	Now int64
 	// clock is the statement's NOW(), set while Query plans.
 	clock *clock
+	// fnScope is the statement's view of the SQL functions (udf.go).
+	fnScope *fnScope
 }
 
 // Query plans a SELECT. For a view, emitOnClose asks for final rows only.
@@ -98,7 +100,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if err != nil {
 		return nil, err
 	}
-	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params, clock: p.clock}
+	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params, fns: p.funcs(), clock: p.clock}
 	b.sub = &subCtx{p: p, input: &input, scope: &scope, mode: mode}
 	var temporal *TemporalFilter
 	if sel.Where != nil {
@@ -169,7 +171,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			return nil, err
 		}
 		input, agg = a, a
-		out = &binder{q: q, agg: scope, params: p.Params, clock: p.clock}
+		out = &binder{q: q, agg: scope, params: p.Params, fns: p.funcs(), clock: p.clock}
 	} else if emitOnClose && !closesWindows(input) {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}
@@ -256,7 +258,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		}
 	}
 	if distinctOnTop {
-		proj, out = distinct(proj), &binder{q: q, params: p.Params, clock: p.clock}
+		proj, out = distinct(proj), &binder{q: q, params: p.Params, fns: p.funcs(), clock: p.clock}
 		out.cols = proj.Columns()
 	}
 	if mode == Streaming {

@@ -92,7 +92,7 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
-	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, clock: b.clock}
+	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, fns: b.fns, clock: b.clock}
 	var refs []*ColRef
 	v := &refFinder{visit: func(c *ast.ColumnNameExpr) {
 		if _, err := inner.column(c); err == nil {
@@ -370,7 +370,7 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 		return nil, err
 	}
 	if !sameType(yt, t) {
-		vb := &binder{q: b.q, cols: vals.Columns(), params: b.params, clock: b.clock}
+		vb := &binder{q: b.q, cols: vals.Columns(), params: b.params, fns: b.fns, clock: b.clock}
 		yk, err := vb.coerce(&ColRef{Idx: 0, Name: "?y?", T: yt}, t, sq)
 		if err != nil {
 			return nil, err

@@ -67,6 +67,8 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege":
 		_, err = args(2, 4)
 		x = &Const{T: types.Boolean, B: true}
+	case "pg_get_function_result", "pg_get_function_arguments", "pg_function_is_visible":
+		x, err = b.procInfo(n, args)
 	case "current_setting":
 		x, err = b.currentSetting(n, args)
 	case "pg_table_is_visible":

@@ -62,6 +62,11 @@ var kindCodes = [...]string{
 	sqlerr.ReadOnlySetting:       "55P02",
 	sqlerr.CharNotInRepertoire:   "22021",
 	sqlerr.InvalidEscape:         "22025",
+
+	// CREATE FUNCTION's.
+	sqlerr.DuplicateFunction:         "42723",
+	sqlerr.AmbiguousFunction:         "42725",
+	sqlerr.InvalidFunctionDefinition: "42P13",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal
@@ -109,7 +114,7 @@ func errorResponse(severity string, err error, sql string) *pgproto3.ErrorRespon
 		if e.Pos > 0 {
 			r.Position = int32(charPos(sql, e.Pos))
 		}
-		r.Where = e.Where
+		r.Detail, r.Where = e.Detail, e.Where
 	}
 	return r
 }

@@ -63,7 +63,7 @@ type Options struct {
 // The meta namespace (id 0; relation ids start at 1) holds what a restart
 // needs besides operator state, committed in the same checkpoint:
 //
-//	'c' id      → the CREATE statement of relation id, as written
+//	'c' id      → the CREATE statement of relation (or SQL function) id, as written
 //	'n'         → the next relation id
 //	'd' root id → dataflow: max event time, watermark, rows, late rows, source position, future rows,
 //	              partitions n, then n × (max event time, source position) of each partition, bad records,
@@ -372,6 +372,11 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 	}
 	if err := e.writeSettings(meta); err != nil {
 		return err
+	}
+	for _, f := range e.AllFunctions() {
+		if err := meta.Put(keys.AppendUint64([]byte{'c'}, f.ID), []byte(f.SQL)); err != nil {
+			return err
+		}
 	}
 	for _, x := range xs {
 		if x.rel.LateOf != "" {

@@ -56,9 +56,11 @@ type Engine struct {
 	// skipped are the relations restore could not rebuild (see skip.go).
 	skipped []skippedRel
 
-	mu     sync.RWMutex // guards rels and nextID
+	mu     sync.RWMutex // guards rels, funcs and nextID
 	rels   map[string]*entry
 	nextID uint64
+	// funcs are the SQL functions, by name (see function.go).
+	funcs map[string][]*catalog.Function
 
 	sys system
 	// subBudget accounts what subscriptions hold for their clients.
@@ -78,7 +80,7 @@ type Engine struct {
 // New returns an engine keeping operator state in backend.
 func New(backend state.Backend) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{backend: backend, rels: map[string]*entry{}, nextID: 1, ctx: ctx, cancel: cancel,
+	return &Engine{backend: backend, rels: map[string]*entry{}, funcs: map[string][]*catalog.Function{}, nextID: 1, ctx: ctx, cancel: cancel,
 		sys: system{set: map[string]string{}, wake: make(chan struct{}, 1)}, subBudget: newSubBudget(), storage: newStorageHealth()}
 }
 

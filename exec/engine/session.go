@@ -190,6 +190,28 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			}
 		}
 		return w.Complete(tag)
+	case *parser.CreateFunction:
+		tag, err := e.doDDL(func() (string, error) { return e.createFunction(st) })
+		if err != nil {
+			return err
+		}
+		return w.Complete(tag)
+	case *parser.DropFunction:
+		var notice string
+		tag, err := e.doDDL(func() (string, error) {
+			tag, n, err := e.dropFunction(st)
+			notice = n
+			return tag, err
+		})
+		if err != nil {
+			return err
+		}
+		if notice != "" {
+			if err := w.Notice(notice); err != nil {
+				return err
+			}
+		}
+		return w.Complete(tag)
 	case *parser.Insert:
 		n, err := e.insert(st, params)
 		if err != nil {

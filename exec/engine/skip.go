@@ -62,6 +62,8 @@ func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
 		_, err = e.createView(st)
 	case *parser.CreateSink:
 		_, err = e.createSink(st)
+	case *parser.CreateFunction:
+		_, err = e.createFunction(st)
 	default:
 		err = fmt.Errorf("unexpected statement %T", st)
 	}

@@ -41,6 +41,9 @@ func (e *Engine) systemRows(rel *catalog.Relation) (*vec.Batch, error) {
 	e.mu.RUnlock()
 	slices.SortFunc(rels, func(a, b *catalog.Relation) int { return int(a.ID) - int(b.ID) })
 	rows := planner.SystemRows(rel, rels, e.Settings())
+	if rel.Schema == planner.PgCatalog && rel.Name == "pg_proc" {
+		rows = append(rows, planner.FunctionRows(e.AllFunctions())...)
+	}
 	b := vec.NewBatch(catalog.Types(rel.Columns), len(rows))
 	for _, r := range rows {
 		for i, v := range r {

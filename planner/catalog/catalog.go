@@ -54,6 +54,9 @@ type Relation struct {
 	// keeps (late_rows = 'keep'); such a table is created and dropped with
 	// it and is not in the stored catalog itself.
 	LateOf string
+	// Functions are the IDs of the SQL functions a view's plan inlined,
+	// which cannot be dropped or replaced while it stands.
+	Functions []uint64
 	// Schema is pg_catalog or information_schema for a system relation,
 	// whose rows the engine computes from its catalog when a query scans
 	// it (planner.SystemRows); "" for the engine's own relations.
@@ -134,4 +137,40 @@ func (r *Relation) ColumnIndex(name string) int {
 // Lookup resolves relation names for the planner.
 type Lookup interface {
 	Relation(name string) (*Relation, bool)
+}
+
+// Function is a SQL function (CREATE FUNCTION ... LANGUAGE SQL): one
+// expression over its parameters, which the planner inlines into every
+// call, so a plan never calls it.
+type Function struct {
+	// ID orders functions among the relations: it is allotted from the
+	// same sequence, so a restart recreates each after what it uses.
+	ID   uint64
+	Name string
+	// Params are the parameters in order; a Name is "" for one the body
+	// reads only as $n.
+	Params []Column
+	Ret    types.T
+	// Volatility is 'i', 's' or 'v' (pg_proc.provolatile); Strict
+	// functions are NULL when an argument is.
+	Volatility byte
+	Strict     bool
+	// Body is the bound body, a planner.Expr over the parameters as
+	// columns 0..n-1, of type Ret.
+	Body any
+	// Uses are the IDs of the SQL functions the body inlined.
+	Uses []uint64
+	// SQL is the CREATE FUNCTION statement, for the durable catalog.
+	SQL string
+}
+
+// ParamTypes lists the types of f's parameters.
+func (f *Function) ParamTypes() []types.T { return Types(f.Params) }
+
+// Functions is implemented by a Lookup that holds SQL functions.
+type Functions interface {
+	// Functions lists the SQL functions named name (its overloads).
+	Functions(name string) []*Function
+	// AllFunctions lists every SQL function, by ID.
+	AllFunctions() []*Function
 }
