@@ -139,6 +139,9 @@ func Open(backend state.Backend, opts Options) (*Engine, error) {
 			args = append(args, strings.ReplaceAll(k, " ", "_"), n)
 		}
 	}
+	if n := len(e.AllFunctions()); n > 0 {
+		args = append(args, "functions", n)
+	}
 	slog.Info("recovered", args...)
 	e.mu.RLock()
 	for _, x := range e.rels {

@@ -1,0 +1,29 @@
+package engine_test
+
+import "testing"
+
+// TestPsqlDescribeFunctions: psql's \df lists the SQL functions, with
+// their arguments and result as PostgreSQL's pg_get_function_* give them.
+func TestPsqlDescribeFunctions(t *testing.T) {
+	addr := startServer(t)
+	conn := connectMode(t, addr, false)
+	mustExec(t, conn, "CREATE FUNCTION count_char(s VARCHAR, c VARCHAR) RETURNS INT LANGUAGE SQL AS $$ SELECT (length(s) - length(replace(s, c, ''))) / length(c) $$")
+	mustExec(t, conn, "CREATE FUNCTION inc(bigint) RETURNS bigint LANGUAGE SQL RETURN $1 + 1")
+	out, err := psqlCmd(t, addr, "-A", "-c", `\df`, "-c", `\df count*`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	want := `List of functions
+Schema|Name|Result data type|Argument data types|Type
+public|count_char|integer|s character varying, c character varying|func
+public|inc|bigint|bigint|func
+(2 rows)
+List of functions
+Schema|Name|Result data type|Argument data types|Type
+public|count_char|integer|s character varying, c character varying|func
+(1 row)
+`
+	if string(out) != want {
+		t.Errorf("psql \\df:\n%s\nwant:\n%s", out, want)
+	}
+}
