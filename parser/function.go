@@ -18,16 +18,8 @@ func (p *parser) createFunction(c *cursor, orReplace bool, start token) (Stmt, e
 	if st.Name, _, err = c.funcName(); err != nil {
 		return nil, err
 	}
-	elems, err := c.group()
-	if err != nil {
+	if st.Args, err = c.funcArgs(true); err != nil {
 		return nil, err
-	}
-	for _, e := range elems {
-		a, err := c.funcArg(e, true)
-		if err != nil {
-			return nil, err
-		}
-		st.Args = append(st.Args, a)
 	}
 	if !c.accept("returns") {
 		return nil, sqlerr.At(sqlerr.InvalidFunctionDefinition, st.Pos, "function result type must be specified")
@@ -137,6 +129,23 @@ func (c *cursor) funcName() (string, int, error) {
 		return c.ident("a function name")
 	}
 	return name, pos, err
+}
+
+// funcArgs reads a parenthesised list of parameters (see funcArg).
+func (c *cursor) funcArgs(create bool) ([]FuncArg, error) {
+	elems, err := c.group()
+	if err != nil {
+		return nil, err
+	}
+	var out []FuncArg
+	for _, e := range elems {
+		a, err := c.funcArg(e, create)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // funcArg reads one parameter, [IN] [name] type, of the token range e.
@@ -253,16 +262,8 @@ func (p *parser) dropFunction(c *cursor) (Stmt, error) {
 	}
 	if c.peekIs("(") {
 		st.HasArgs = true
-		elems, err := c.group()
-		if err != nil {
+		if st.Args, err = c.funcArgs(false); err != nil {
 			return nil, err
-		}
-		for _, e := range elems {
-			a, err := c.funcArg(e, false)
-			if err != nil {
-				return nil, err
-			}
-			st.Args = append(st.Args, a)
 		}
 	}
 	if c.accept("cascade") {

@@ -78,13 +78,9 @@ func (b *binder) callBuiltin(n *ast.FuncCallExpr, name string) (Expr, bool, erro
 	if fn == nil {
 		return nil, false, nil
 	}
-	xs := make([]Expr, len(n.Args))
-	for i, a := range n.Args {
-		x, err := b.expr(a)
-		if err != nil {
-			return nil, true, err
-		}
-		xs[i] = x
+	xs, err := b.bindArgs(n)
+	if err != nil {
+		return nil, true, err
 	}
 	e, err := b.bindBuiltin(fn, xs, n)
 	return e, true, err

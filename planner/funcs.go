@@ -22,15 +22,7 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		if len(n.Args) < lo || len(n.Args) > hi {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", name, len(n.Args))
 		}
-		out := make([]Expr, len(n.Args))
-		for i, a := range n.Args {
-			x, err := b.expr(a)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
+		return b.bindArgs(n)
 	}
 	str := func(lo, hi int, fn Func, t types.T) (Expr, error) {
 		xs, err := args(lo, hi)

@@ -177,13 +177,9 @@ func (b *binder) callSQL(n *ast.FuncCallExpr) (Expr, bool, error) {
 	if len(cands) == 0 {
 		return nil, false, nil
 	}
-	xs := make([]Expr, len(n.Args))
-	for i, a := range n.Args {
-		x, err := b.expr(a)
-		if err != nil {
-			return nil, true, err
-		}
-		xs[i] = x
+	xs, err := b.bindArgs(n)
+	if err != nil {
+		return nil, true, err
 	}
 	f, err := b.resolve(cands, xs, n)
 	if err != nil {
@@ -201,6 +197,19 @@ func (b *binder) callSQL(n *ast.FuncCallExpr) (Expr, bool, error) {
 		b.fns.used = append(b.fns.used, f.ID)
 	}
 	return inline(f, xs), true, nil
+}
+
+// bindArgs binds a call's arguments.
+func (b *binder) bindArgs(n *ast.FuncCallExpr) ([]Expr, error) {
+	xs := make([]Expr, len(n.Args))
+	for i, a := range n.Args {
+		x, err := b.expr(a)
+		if err != nil {
+			return nil, err
+		}
+		xs[i] = x
+	}
+	return xs, nil
 }
 
 // resolve picks the overload of cands that the arguments fit, as
@@ -259,11 +268,15 @@ func (b *binder) resolve(cands []*catalog.Function, xs []Expr, n *ast.FuncCallEx
 }
 
 // inline substitutes the arguments xs (of f's parameter types) into f's
-// body. The copy shares nothing with the stored body, whose constants
-// the binder may change in place (-x of a constant). A STRICT function is
-// NULL when an argument is.
+// body. A constant at the root is copied: the binder negates a constant
+// operand in place (-f(x)), and the stored body must not change. A STRICT
+// function is NULL when an argument is.
 func inline(f *catalog.Function, xs []Expr) Expr {
-	body := copyExpr(f.Body.(Expr), xs)
+	body := substitute(f.Body.(Expr), xs)
+	if k, ok := body.(*Const); ok {
+		y := *k
+		body = &y
+	}
 	var nulls []Expr
 	for _, x := range xs {
 		c, isConst := x.(*Const)
@@ -283,44 +296,6 @@ func inline(f *catalog.Function, xs []Expr) Expr {
 		cond = &Call{Fn: FnOr, Args: []Expr{cond, x}, T: types.Boolean}
 	}
 	return &Case{Whens: []When{{Cond: cond, Then: &Const{T: f.Ret, Null: true}}}, Else: body, T: f.Ret}
-}
-
-// copyExpr copies e whole, with xs[i] for column i (a constant copied
-// for each use).
-func copyExpr(e Expr, xs []Expr) Expr {
-	switch x := e.(type) {
-	case *ColRef:
-		if k, ok := xs[x.Idx].(*Const); ok {
-			y := *k
-			return &y
-		}
-		return xs[x.Idx]
-	case *Const:
-		y := *x
-		return &y
-	case *Call:
-		y := *x
-		y.Args = make([]Expr, len(x.Args))
-		for i, a := range x.Args {
-			y.Args[i] = copyExpr(a, xs)
-		}
-		return &y
-	case *Case:
-		y := *x
-		y.Whens = make([]When, len(x.Whens))
-		for i, w := range x.Whens {
-			y.Whens[i] = When{Cond: copyExpr(w.Cond, xs), Then: copyExpr(w.Then, xs)}
-		}
-		if x.Else != nil {
-			y.Else = copyExpr(x.Else, xs)
-		}
-		return &y
-	case *Cast:
-		y := *x
-		y.X = copyExpr(x.X, xs)
-		return &y
-	}
-	return e
 }
 
 // udfParam binds $n in a SQL function's body: its nth parameter.

@@ -174,11 +174,14 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			}
 		}
 		return w.Complete(tag)
-	case *parser.Drop:
+	case *parser.Drop, *parser.DropFunction:
 		var notice string
-		tag, err := e.doDDL(func() (string, error) {
-			tag, n, err := e.drop(st)
-			notice = n
+		tag, err := e.doDDL(func() (tag string, err error) {
+			if d, ok := st.(*parser.Drop); ok {
+				tag, notice, err = e.drop(d)
+			} else {
+				tag, notice, err = e.dropFunction(st.(*parser.DropFunction))
+			}
 			return tag, err
 		})
 		if err != nil {
@@ -194,22 +197,6 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		tag, err := e.doDDL(func() (string, error) { return e.createFunction(st) })
 		if err != nil {
 			return err
-		}
-		return w.Complete(tag)
-	case *parser.DropFunction:
-		var notice string
-		tag, err := e.doDDL(func() (string, error) {
-			tag, n, err := e.dropFunction(st)
-			notice = n
-			return tag, err
-		})
-		if err != nil {
-			return err
-		}
-		if notice != "" {
-			if err := w.Notice(notice); err != nil {
-				return err
-			}
 		}
 		return w.Complete(tag)
 	case *parser.Insert:
