@@ -1,6 +1,9 @@
 package engine_test
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestPsqlDescribeFunctions: psql's \df lists the SQL functions, with
 // their arguments and result as PostgreSQL's pg_get_function_* give them.
@@ -27,3 +30,24 @@ public|count_char|integer|s character varying, c character varying|func
 		t.Errorf("psql \\df:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// TestPreparedSQLFunctionCall: a SQL function's arguments may be a
+// prepared statement's parameters, whose types the parameters' give.
+func TestPreparedSQLFunctionCall(t *testing.T) {
+	conn := connectMode(t, startServer(t), false)
+	mustExec(t, conn, "CREATE FUNCTION count_char(s VARCHAR, c VARCHAR) RETURNS INT LANGUAGE SQL STRICT RETURN (length(s) - length(replace(s, c, ''))) / length(c)")
+	for _, c := range []struct {
+		s    *string
+		want *int32
+	}{{ptr("banana"), ptr(int32(3))}, {nil, nil}} {
+		var got *int32
+		if err := conn.QueryRow(context.Background(), "SELECT count_char($1, $2)", c.s, "a").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
+			t.Errorf("count_char(%v, 'a') = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
