@@ -481,6 +481,7 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 			if !ok {
 				return nil, "", sqlerr.New(sqlerr.Internal, "view %q has no plan", name)
 			}
+			p.funcs().use(rel.Functions...) // its plan holds them inlined
 			return n, alias, nil
 		}
 		if mode == AdHoc && rel.Kind == parser.KindSource {

@@ -47,6 +47,15 @@ func (p *Planner) funcs() *fnScope {
 // Used lists the SQL functions the statements planned so far inlined.
 func (p *Planner) Used() []uint64 { return slices.Clone(p.funcs().used) }
 
+// use records that the statement inlined the functions ids.
+func (s *fnScope) use(ids ...uint64) {
+	for _, id := range ids {
+		if !slices.Contains(s.used, id) {
+			s.used = append(s.used, id)
+		}
+	}
+}
+
 func (s *fnScope) lookup(name string) []*catalog.Function {
 	if s == nil || s.cat == nil {
 		return nil
@@ -193,9 +202,7 @@ func (b *binder) callSQL(n *ast.FuncCallExpr) (Expr, bool, error) {
 			return nil, true, err
 		}
 	}
-	if !slices.Contains(b.fns.used, f.ID) {
-		b.fns.used = append(b.fns.used, f.ID)
-	}
+	b.fns.use(f.ID)
 	return inline(f, xs), true, nil
 }
 

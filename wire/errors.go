@@ -114,7 +114,7 @@ func errorResponse(severity string, err error, sql string) *pgproto3.ErrorRespon
 		if e.Pos > 0 {
 			r.Position = int32(charPos(sql, e.Pos))
 		}
-		r.Detail, r.Where = e.Detail, e.Where
+		r.Detail, r.Hint, r.Where = e.Detail, e.Hint, e.Where
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -73,7 +74,7 @@ func (e *Engine) dropFunction(st *parser.DropFunction) (string, string, error) {
 	if err != nil || f == nil {
 		return "DROP FUNCTION", notice, err
 	}
-	if deps := e.functionDependents(f.ID); len(deps) > 0 {
+	if deps := e.functionDependents(f.ID); len(deps) > 0 && !st.Cascade {
 		sig := planner.Signature(f)
 		detail := ""
 		for i, d := range deps {
@@ -82,19 +83,99 @@ func (e *Engine) dropFunction(st *parser.DropFunction) (string, string, error) {
 			}
 			detail += d + " depends on function " + sig
 		}
-		msg := fmt.Sprintf("cannot drop function %s because other objects depend on it", sig)
-		if st.Cascade {
-			msg += ": DROP FUNCTION ... CASCADE is not supported; drop them first"
-		}
-		return "", "", &sqlerr.Error{Kind: sqlerr.DependentObjects, Pos: st.Pos, Msg: msg, Detail: detail}
+		return "", "", &sqlerr.Error{Kind: sqlerr.DependentObjects, Pos: st.Pos, Detail: detail,
+			Msg: fmt.Sprintf("cannot drop function %s because other objects depend on it", sig), Hint: "Use DROP ... CASCADE to drop the dependent objects too."}
 	}
+	notice, err = e.dropCascade(f)
+	e.ddlName = st.Name
+	if err != nil {
+		return "", "", err
+	}
+	e.removeFunction(f)
+	return "DROP FUNCTION", notice, nil
+}
+
+// dropCascade drops what depends on f, directly or not: the functions
+// and views that inlined it and whatever reads those views, the latest
+// created first, so each goes after everything that depends on it. The
+// notice is PostgreSQL's ("drop cascades to view v").
+func (e *Engine) dropCascade(f *catalog.Function) (string, error) {
+	type dep struct {
+		id   uint64
+		name string
+		fn   *catalog.Function
+		kind parser.RelKind
+	}
+	var deps []dep
+	seen := map[uint64]bool{f.ID: true}
+	fns := []uint64{f.ID}
+	var rels []string
+	for len(fns) > 0 || len(rels) > 0 {
+		e.mu.RLock()
+		var nextFns []uint64
+		var nextRels []string
+		add := func(d dep) bool {
+			if seen[d.id] {
+				return false
+			}
+			seen[d.id] = true
+			deps = append(deps, d)
+			return true
+		}
+		for n, x := range e.rels {
+			if slices.ContainsFunc(fns, func(id uint64) bool { return slices.Contains(x.rel.Functions, id) }) &&
+				add(dep{id: x.rel.ID, name: n, kind: x.rel.Kind}) {
+				nextRels = append(nextRels, n)
+			}
+		}
+		for _, gs := range e.funcs {
+			for _, g := range gs {
+				if slices.ContainsFunc(fns, func(id uint64) bool { return slices.Contains(g.Uses, id) }) &&
+					add(dep{id: g.ID, name: "function " + planner.Signature(g), fn: g}) {
+					nextFns = append(nextFns, g.ID)
+				}
+			}
+		}
+		e.mu.RUnlock()
+		for _, r := range rels {
+			for _, n := range e.dependents(r) {
+				if x, ok := e.lookup(n); ok && add(dep{id: x.rel.ID, name: n, kind: x.rel.Kind}) {
+					nextRels = append(nextRels, n)
+				}
+			}
+		}
+		fns, rels = nextFns, nextRels
+	}
+	sort.Slice(deps, func(i, j int) bool { return deps[i].id > deps[j].id })
+	names := make([]string, len(deps))
+	for i, d := range deps {
+		names[len(deps)-1-i] = d.name
+		if d.fn != nil {
+			e.removeFunction(d.fn)
+			continue
+		}
+		names[len(deps)-1-i] = d.kind.Noun() + " " + d.name
+		if _, _, err := e.drop(&parser.Drop{Kind: d.kind, Name: d.name}); err != nil {
+			return "", err
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "", nil
+	case 1:
+		return "drop cascades to " + names[0], nil
+	}
+	return fmt.Sprintf("drop cascades to %d other objects: %s", len(names), strings.Join(names, ", ")), nil
+}
+
+// removeFunction takes f out of the catalog.
+func (e *Engine) removeFunction(f *catalog.Function) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.funcs[f.Name] = slices.DeleteFunc(e.funcs[f.Name], func(g *catalog.Function) bool { return g == f })
 	if len(e.funcs[f.Name]) == 0 {
 		delete(e.funcs, f.Name)
 	}
-	e.mu.Unlock()
-	return "DROP FUNCTION", "", nil
 }
 
 // functionDependents names the views and functions that inlined SQL

@@ -99,9 +99,10 @@ type Error struct {
 	Pos  int
 	// Err is an underlying cause, if any.
 	Err error
-	// Detail and Where, when set, are the ErrorResponse's DETAIL and
-	// CONTEXT lines (PostgreSQL's `SQL function "f"`, `COPY t, line 3`).
-	Detail, Where string
+	// Detail, Hint and Where, when set, are the ErrorResponse's DETAIL,
+	// HINT and CONTEXT lines (PostgreSQL's `SQL function "f"`, `COPY t,
+	// line 3`).
+	Detail, Hint, Where string
 }
 
 func (e *Error) Error() string { return e.Msg }
