@@ -151,7 +151,7 @@ func (p *Planner) View(st *parser.CreateView) (*catalog.Relation, error) {
 	}
 	return &catalog.Relation{
 		Name: st.Name, Kind: kind, Columns: plan.Columns(), EventTime: plan.EventTime(),
-		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: opts, Functions: p.Used(),
+		AppendOnly: plan.AppendOnly(), Query: plan, EmitOnClose: st.EmitOnClose, Options: opts, Functions: p.usedFuncs(),
 	}, nil
 }
 

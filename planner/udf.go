@@ -44,8 +44,8 @@ func (p *Planner) funcs() *fnScope {
 	return p.fnScope
 }
 
-// Used lists the SQL functions the statements planned so far inlined.
-func (p *Planner) Used() []uint64 { return slices.Clone(p.funcs().used) }
+// usedFuncs lists the SQL functions the statement inlined.
+func (p *Planner) usedFuncs() []uint64 { return slices.Clone(p.funcs().used) }
 
 // use records that the statement inlined the functions ids.
 func (s *fnScope) use(ids ...uint64) {
