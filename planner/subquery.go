@@ -218,23 +218,104 @@ func (b *binder) joinOn(right Node, lk, rk []Expr) int {
 	return off
 }
 
-// uncorrelated is the SELECT of the one-column subquery of IN, ANY or ALL
-// (what names them), which may not read the outer query's columns yet.
-func (b *binder) uncorrelated(sq *ast.SubqueryExpr, what string) (*ast.SelectStmt, error) {
+// oneColumn is the SELECT of the one-column subquery of IN, ANY or ALL,
+// and whether it reads the outer query's columns.
+func (b *binder) oneColumn(sq *ast.SubqueryExpr) (*ast.SelectStmt, bool, error) {
 	sel, err := b.subSelect(sq)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard != nil {
-		return nil, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
+		return nil, false, b.errAt(sqlerr.Syntax, sq, "subquery has too many columns")
 	}
-	if _, _, _, refs, err := b.outerRefs(sel); err != nil {
-		return nil, err
-	} else if len(refs) > 0 {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated %s subquery is not supported yet%s", what,
-			map[string]string{"IN": "; write it with EXISTS"}[what])
+	_, _, _, refs, err := b.outerRefs(sel)
+	if err != nil {
+		return nil, false, err
 	}
-	return sel, nil
+	if len(refs) > 0 && (sel.OrderBy != nil || sel.Limit != nil || sel.GroupBy != nil || sel.Having != nil || hasAggregate(sel.Fields.Fields[0].Expr)) {
+		return nil, false, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated subquery of IN, ANY or ALL with ORDER BY, LIMIT or an aggregate is not supported yet")
+	}
+	return sel, len(refs) > 0, nil
+}
+
+// perRow plans fields over the rows of sel, the one-column subquery of IN,
+// ANY or ALL (its value y, which the fields read through the y function),
+// and LEFT JOINs them onto the outer input: aggregated once for an
+// uncorrelated subquery, per outer row (grouped by the outer values it
+// reads) for a correlated one. It returns the offset of the fields in the
+// joined row. With x, the fields are not aggregates but the rows'
+// distinct values, joined on x = the first field (in their common type).
+func (b *binder) perRow(sel *ast.SelectStmt, correlated bool, alias string, fields func(y func() ast.ExprNode) []*ast.SelectField, x Expr, xAt, at ast.Node) (int, Node, error) {
+	distinct := x != nil
+	if !correlated {
+		y := func() ast.ExprNode {
+			return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
+		}
+		q := over(sel, alias, fields(y)...)
+		if distinct {
+			q = withDistinct(q)
+		}
+		n, err := b.sub.p.selectStmt(b.q.(*parser.Query), q, b.sub.mode, false)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !distinct {
+			return b.joinOn(n, nil, nil), n, nil
+		}
+		n, xk, yk, err := b.keyPair(n, 0, x, xAt, at)
+		if err != nil {
+			return 0, nil, err
+		}
+		return b.joinOn(n, []Expr{xk}, []Expr{yk}), n, nil
+	}
+	in, table, scope, refs, err := b.outerRefs(sel)
+	if err != nil {
+		return 0, nil, err
+	}
+	y := func() ast.ExprNode { return sel.Fields.Fields[0].Expr }
+	n, err := b.plan(sel, in, table, scope, refs, fields(y), !distinct, distinct)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !distinct {
+		return b.attach(n, refs) + len(refs), n, nil
+	}
+	n, xk, yk, err := b.keyPair(n, len(refs), x, xAt, at)
+	if err != nil {
+		return 0, nil, err
+	}
+	var lk, rk []Expr
+	cols := n.Columns()
+	for i, r := range refs {
+		lk, rk = append(lk, r), append(rk, &ColRef{Idx: i, Name: cols[i].Name, T: cols[i].Type})
+	}
+	return b.joinOn(n, append(lk, xk), append(rk, yk)) + len(refs), n, nil
+}
+
+// keyPair gives x and column k of n their common type (projecting n if
+// it must) and returns n and the two as join keys.
+func (b *binder) keyPair(n Node, k int, x Expr, xAt, at ast.Node) (Node, Expr, *ColRef, error) {
+	cols := n.Columns()
+	ref := &ColRef{Idx: k, Name: cols[k].Name, T: cols[k].Type}
+	t, err := b.commonType([]Expr{x, ref}, []ast.Node{xAt, at}, at)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	xk, err := b.coerce(x, t, xAt)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sameType(ref.T, t) {
+		return n, xk, ref, nil
+	}
+	vb := &binder{q: b.q, cols: cols, params: b.params, fns: b.fns, clock: b.clock}
+	yk, err := vb.coerce(ref, t, at)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pr := identity(n)
+	pr.Exprs[k] = yk
+	return pr, xk, &ColRef{Idx: k, Name: cols[k].Name, T: t}, nil
 }
 
 // over is SELECT fields FROM (sel) AS alias: a query over a subquery's
@@ -344,7 +425,7 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 	if !ok {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this IN is not supported yet")
 	}
-	sel, err := b.uncorrelated(sq, "IN")
+	sel, correlated, err := b.oneColumn(sq)
 	if err != nil {
 		return nil, err
 	}
@@ -352,45 +433,27 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
-	// The distinct values, with a marker.
-	vals, err := b.sub.p.selectStmt(b.q.(*parser.Query), withDistinct(over(sel, "?in?",
-		&ast.SelectField{Expr: y, AsName: ast.NewCIStr("?y?")},
-		&ast.SelectField{Expr: ast.NewValueExpr(1, "", ""), AsName: ast.NewCIStr("?m?")})), b.sub.mode, false)
+	// The distinct values (per outer row, if correlated), with a marker.
+	off, _, err := b.perRow(sel, correlated, "?in?", func(y func() ast.ExprNode) []*ast.SelectField {
+		return []*ast.SelectField{{Expr: y(), AsName: ast.NewCIStr("?y?")}, {Expr: ast.NewValueExpr(1, "", ""), AsName: ast.NewCIStr("?m?")}}
+	}, x, n.Expr, sq)
 	if err != nil {
 		return nil, err
 	}
-	yt := vals.Columns()[0].Type
-	t, err := b.commonType([]Expr{x, &ColRef{Idx: 0, T: yt}}, []ast.Node{n.Expr, sq}, n)
+	// How many rows there are and how many are NULL.
+	soff, _, err := b.perRow(sel, correlated, "?in?", func(y func() ast.ExprNode) []*ast.SelectField {
+		isNull := &ast.IsNullExpr{Expr: y()}
+		return []*ast.SelectField{aggField("count", ast.NewValueExpr(1, "", ""), "?total?"),
+			aggField("count", &ast.CaseExpr{WhenClauses: []*ast.WhenClause{{Expr: isNull, Result: ast.NewValueExpr(1, "", "")}}}, "?nulls?")}
+	}, nil, nil, sq)
 	if err != nil {
 		return nil, err
 	}
-	xk, err := b.coerce(x, t, n.Expr)
-	if err != nil {
-		return nil, err
-	}
-	if !sameType(yt, t) {
-		vb := &binder{q: b.q, cols: vals.Columns(), params: b.params, fns: b.fns, clock: b.clock}
-		yk, err := vb.coerce(&ColRef{Idx: 0, Name: "?y?", T: yt}, t, sq)
-		if err != nil {
-			return nil, err
-		}
-		pr := identity(vals)
-		pr.Exprs[0] = yk
-		vals = pr
-	}
-	off := b.joinOn(vals, []Expr{xk}, []Expr{&ColRef{Idx: 0, Name: "?y?", T: t}})
-	isNull := &ast.IsNullExpr{Expr: y}
-	stats, err := b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?in?", aggField("count", ast.NewValueExpr(1, "", ""), "?total?"),
-		aggField("count", &ast.CaseExpr{WhenClauses: []*ast.WhenClause{{Expr: isNull, Result: ast.NewValueExpr(1, "", "")}}}, "?nulls?")), b.sub.mode, false)
-	if err != nil {
-		return nil, err
-	}
-	soff := b.joinOn(stats, nil, nil)
-	m := &ColRef{Idx: off + 1, Name: "?m?", T: types.Int}
-	total := &ColRef{Idx: soff, Name: "?total?", T: types.BigInt}
-	nulls := &ColRef{Idx: soff + 1, Name: "?nulls?", T: types.BigInt}
 	zero := &Const{T: types.BigInt, I: 0}
+	orZero := func(e Expr) Expr { return &Call{Fn: FnCoalesce, Args: []Expr{e, zero}, T: types.BigInt} } // no row: none
+	m := &ColRef{Idx: off + 1, Name: "?m?", T: types.Int}
+	total := orZero(&ColRef{Idx: soff, Name: "?total?", T: types.BigInt})
+	nulls := orZero(&ColRef{Idx: soff + 1, Name: "?nulls?", T: types.BigInt})
 	isNullX := &Call{Fn: FnIsNull, Args: []Expr{x}, T: types.Boolean}
 	in := &Case{Whens: []When{
 		{Cond: &Call{Fn: FnIsNotNull, Args: []Expr{m}, T: types.Boolean}, Then: &Const{T: types.Boolean, B: true}},
@@ -442,7 +505,7 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 	if !ok {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this comparison with ANY or ALL is not supported")
 	}
-	sel, err := b.uncorrelated(sq, "ANY or ALL")
+	sel, correlated, err := b.oneColumn(sq)
 	if err != nil {
 		return nil, err
 	}
@@ -450,18 +513,19 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := func() ast.ExprNode {
-		return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
-	}
-	stats, err := b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?any?", aggField("count", ast.NewValueExpr(1, "", ""), "?cnt?"),
-		aggField("count", y(), "?nn?"), aggField("min", y(), "?mn?"), aggField("max", y(), "?mx?")), b.sub.mode, false)
+	off, stats, err := b.perRow(sel, correlated, "?any?", func(y func() ast.ExprNode) []*ast.SelectField {
+		return []*ast.SelectField{aggField("count", ast.NewValueExpr(1, "", ""), "?cnt?"),
+			aggField("count", y(), "?nn?"), aggField("min", y(), "?mn?"), aggField("max", y(), "?mx?")}
+	}, nil, nil, sq)
 	if err != nil {
 		return nil, err
 	}
-	off := b.joinOn(stats, nil, nil)
 	cols := stats.Columns()
+	cols = cols[len(cols)-4:] // after the outer values, if correlated
 	ref := func(k int) *ColRef { return &ColRef{Idx: off + k, Name: cols[k].Name, T: cols[k].Type} }
-	cnt, nn, mn, mx := ref(0), ref(1), ref(2), ref(3)
+	zero := &Const{T: types.BigInt, I: 0}
+	orZero := func(e Expr) Expr { return &Call{Fn: FnCoalesce, Args: []Expr{e, zero}, T: types.BigInt} } // no row: none
+	cnt, nn, mn, mx := orZero(ref(0)), orZero(ref(1)), ref(2), ref(3)
 	t, err := b.commonType([]Expr{x, mn}, []ast.Node{n.L, sq}, n)
 	if err != nil {
 		return nil, err
@@ -506,7 +570,6 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 			decides = &Call{Fn: FnNot, Args: []Expr{c}, T: types.Boolean}
 		}
 	}
-	zero := &Const{T: types.BigInt, I: 0}
 	boolC := func(v bool) Expr { return &Const{T: types.Boolean, B: v} }
 	return &Case{Whens: []When{
 		{Cond: &Call{Fn: FnEq, Args: []Expr{cnt, zero}, T: types.Boolean}, Then: boolC(n.All)},
