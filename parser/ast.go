@@ -249,7 +249,10 @@ type Copy struct {
 // CopyFormat is how COPY writes and reads rows: PostgreSQL's text format
 // (tab-separated, \N for NULL, backslash escapes) or CSV.
 type CopyFormat struct {
-	CSV       bool
+	CSV bool
+	// Binary is PostgreSQL's binary format (what pgx's CopyFrom sends),
+	// for COPY FROM only.
+	Binary    bool
 	Delimiter byte
 	Null      string
 	Header    bool

@@ -109,14 +109,14 @@ func (p *parser) copyOptions(c *cursor, cp *Copy) error {
 			case "csv":
 				f.CSV = true
 			case "binary":
-				return sqlerr.At(sqlerr.FeatureNotSupported, c.pos(*v), "COPY BINARY is not supported: use FORMAT text or csv")
+				f.Binary = true
 			default:
 				return sqlerr.At(sqlerr.InvalidParameter, c.pos(*v), "COPY format %q not recognized", v.val)
 			}
 		case "csv":
 			f.CSV = true
 		case "binary":
-			return sqlerr.At(sqlerr.FeatureNotSupported, c.pos(name), "COPY BINARY is not supported: use FORMAT text or csv")
+			f.Binary = true
 		case "header":
 			f.Header = true
 			if v != nil {
@@ -201,6 +201,12 @@ func (p *parser) copyOptions(c *cursor, cp *Copy) error {
 				}
 			}
 		}
+	}
+	if f.Binary && !cp.From {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "COPY TO STDOUT in BINARY is not supported: use FORMAT text or csv")
+	}
+	if f.Binary && (f.CSV || delim != nil || null != nil || f.Header) {
+		return sqlerr.New(sqlerr.Syntax, "COPY BINARY takes no CSV, DELIMITER, NULL or HEADER")
 	}
 	if f.CSV {
 		f.Delimiter = ','

@@ -9,6 +9,7 @@ import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 var _ CopyIner = (*results)(nil)
@@ -65,6 +66,14 @@ func (in *copyIn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return 0, in.err
+}
+
+// BinaryText is the text form of a value of type t in PostgreSQL's binary
+// format (a binary COPY's field), which the engine then reads as a string
+// literal of t.
+func BinaryText(t types.T, b []byte) (string, error) {
+	oid, _, _ := typeInfo(t)
+	return binaryParamText(oid, b)
 }
 
 // appendCopyHeader appends a CopyData message of the column names, the

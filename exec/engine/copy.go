@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -112,7 +113,11 @@ func readCopy(ctx context.Context, r io.Reader, rel *catalog.Relation, target []
 	for _, c := range target {
 		filled[c] = true
 	}
-	lr := &copyLines{r: bufio.NewReaderSize(r, 64<<10), f: f}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var lr recordReader = &copyLines{r: br, f: f}
+	if f.Binary {
+		lr = &copyBinary{r: br, rel: rel, target: target}
+	}
 	for lineNo := 1; ; lineNo++ {
 		if lineNo%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -123,7 +128,7 @@ func readCopy(ctx context.Context, r io.Reader, rel *catalog.Relation, target []
 		if err == io.EOF {
 			return b, nil
 		}
-		where := fmt.Sprintf("COPY %s, line %d", rel.Name, lr.line)
+		where := fmt.Sprintf("COPY %s, line %d", rel.Name, lr.lineNo())
 		if err != nil {
 			return nil, withWhere(err, where)
 		}
@@ -182,12 +187,89 @@ func withWhere(err error, where string) error {
 	return &sqlerr.Error{Kind: sqlerr.BadCopyFormat, Msg: err.Error(), Where: where, Err: err}
 }
 
+// recordReader reads COPY FROM's records as their fields' text, nil for
+// NULL; io.EOF at the end.
+type recordReader interface {
+	next() ([]*string, error)
+	// lineNo is the line (or row) where the record last read starts.
+	lineNo() int
+}
+
+// copyBinary reads PostgreSQL's binary COPY format: a signature and
+// header, then per row a field count and each field's length (-1: NULL)
+// and bytes in the binary form of the column's type, then -1 or the end.
+type copyBinary struct {
+	r      *bufio.Reader
+	rel    *catalog.Relation
+	target []int
+	row    int
+}
+
+var copySignature = "PGCOPY\n\xff\r\n\x00"
+
+func (c *copyBinary) lineNo() int { return c.row }
+
+func (c *copyBinary) next() ([]*string, error) {
+	bad := func(why string) error { return sqlerr.New(sqlerr.BadCopyFormat, "%s", why) }
+	if c.row == 0 {
+		var h [19]byte
+		if _, err := io.ReadFull(c.r, h[:]); err != nil || string(h[:11]) != copySignature {
+			return nil, bad("COPY file signature not recognized")
+		}
+		if binary.BigEndian.Uint32(h[11:15])&0xffff0000 != 0 {
+			return nil, bad("unrecognized critical flags in COPY file header")
+		}
+		if _, err := c.r.Discard(int(binary.BigEndian.Uint32(h[15:19]))); err != nil {
+			return nil, bad("invalid COPY file header (missing extension)")
+		}
+	}
+	c.row++
+	var n [2]byte
+	if _, err := io.ReadFull(c.r, n[:]); err != nil {
+		// The end of the data where a row would start ends it, as the
+		// trailer does (pgx sends none).
+		return nil, err
+	}
+	count := int16(binary.BigEndian.Uint16(n[:]))
+	if count == -1 {
+		return nil, io.EOF
+	}
+	if int(count) != len(c.target) {
+		return nil, bad(fmt.Sprintf("row field count is %d, expected %d", count, len(c.target)))
+	}
+	fields := make([]*string, count)
+	for k := range fields {
+		var l [4]byte
+		if _, err := io.ReadFull(c.r, l[:]); err != nil {
+			return nil, bad("unexpected EOF in COPY data")
+		}
+		size := int32(binary.BigEndian.Uint32(l[:]))
+		if size == -1 {
+			continue
+		}
+		if size < 0 {
+			return nil, bad("invalid field size")
+		}
+		b := make([]byte, size)
+		if _, err := io.ReadFull(c.r, b); err != nil {
+			return nil, bad("unexpected EOF in COPY data")
+		}
+		col := c.rel.Columns[c.target[k]]
+		s, err := wire.BinaryText(col.Type, b)
+		if err != nil {
+			return nil, withWhere(err, fmt.Sprintf("COPY %s, line %d, column %s", c.rel.Name, c.row, col.Name))
+		}
+		fields[k] = &s
+	}
+	return fields, nil
+}
+
 // copyLines splits COPY data into lines' fields: nil for NULL.
 type copyLines struct {
 	r    *bufio.Reader
 	f    parser.CopyFormat
-	line int // the first line of the record last read
-	phys int // lines read
+	line int    // the first line of the record last read
+	phys int    // lines read
 	eol  string // how the line last read ended: "\n", "\r\n" or ""
 	buf  []byte
 }
@@ -218,6 +300,8 @@ func (l *copyLines) readLine() ([]byte, error) {
 	}
 	return line, nil
 }
+
+func (l *copyLines) lineNo() int { return l.line }
 
 // next reads the next record's fields; io.EOF at the end of the data or
 // at the end marker, a line holding only \. .

@@ -6,11 +6,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -160,4 +163,52 @@ func code(err error) string {
 		return pe.Code
 	}
 	return ""
+}
+
+// TestCopyFromPgx bulk-loads with pgx's CopyFrom, which sends COPY FROM
+// STDIN BINARY with each value in its column type's binary form; the rows
+// read back are the rows sent, edge values and NULLs included.
+func TestCopyFromPgx(t *testing.T) {
+	conn := connectMode(t, startServer(t), false)
+	mustExec(t, conn, "CREATE TABLE c (i INT, n BIGINT, f DOUBLE PRECISION, d DECIMAL(10,2), s VARCHAR, b BOOLEAN, ts TIMESTAMP)")
+	ts := time.Date(2024, 2, 29, 23, 59, 59, 123456000, time.UTC)
+	rows := [][]any{
+		{int32(math.MinInt32), int64(math.MaxInt64), math.Inf(-1), "-0.01", "", false, time.Unix(0, 0).UTC()},
+		{int32(1), int64(math.MinInt64), 1.5, "12345678.91", "héllo\tworld", true, ts},
+		{int32(3), nil, nil, nil, nil, nil, nil},
+	}
+	for i := 4; i < 1000; i++ {
+		rows = append(rows, []any{int32(i), int64(i) * 1e12, float64(i) / 7, fmt.Sprintf("%d.%02d", i, i%100), strings.Repeat("x", i%17), i%2 == 0, ts.Add(time.Duration(i) * time.Second)})
+	}
+	cols := []string{"i", "n", "f", "d", "s", "b", "ts"}
+	n, err := conn.CopyFrom(t.Context(), pgx.Identifier{"c"}, cols, pgx.CopyFromRows(rows))
+	if err != nil || n != int64(len(rows)) {
+		t.Fatalf("CopyFrom: %d rows, %v", n, err)
+	}
+	got, err := conn.Query(t.Context(), "SELECT i, n, f, d::VARCHAR, s, b, ts FROM c ORDER BY i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for got.Next() {
+		vals, err := got.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rows[k]
+		for j := range want {
+			if w, g := fmt.Sprint(want[j]), fmt.Sprint(vals[j]); w != g && !(want[j] == nil && vals[j] == nil) {
+				t.Errorf("row %d column %s: got %s, want %s", k, cols[j], g, w)
+			}
+		}
+		k++
+	}
+	if got.Err() != nil || k != len(rows) {
+		t.Fatalf("%d rows read back, %v", k, got.Err())
+	}
+	// A value the column cannot hold fails the whole COPY.
+	_, err = conn.CopyFrom(t.Context(), pgx.Identifier{"c"}, []string{"i", "d"}, pgx.CopyFromRows([][]any{{int32(9), "1.00"}, {int32(10), "123456789012.5"}}))
+	if code(err) != "22003" {
+		t.Errorf("overflowing COPY: %v, want 22003", err)
+	}
 }
