@@ -328,8 +328,8 @@ type callEval struct {
 	// kernel computes a FnBuiltin call; strict unless its builtin is not.
 	kernel kernel
 	strict bool
-	vals  []*vec.Vec
-	ctx   *evalCtx
+	vals   []*vec.Vec
+	ctx    *evalCtx
 	// lazy: a coalesce whose later arguments may fail computes each with
 	// live marking the rows whose earlier arguments were all NULL.
 	lazy bool

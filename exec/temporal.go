@@ -49,7 +49,7 @@ var (
 func NewTemporalFilter(p *planner.TemporalFilter, store state.Store, out Operator, errs *RowErrors) (*TemporalFilter, error) {
 	t := &TemporalFilter{types: p.Input.Columns(), out: out, outB: vec.NewBatch(catalog.Types(p.Input.Columns()), 64),
 		backed: backed{store: writeback.New(store), maxCached: writeback.DefaultLimit},
-		now: math.MinInt64, next: math.MinInt64}
+		now:    math.MinInt64, next: math.MinInt64}
 	for _, e := range p.From {
 		t.from = append(t.from, Compile(e, errs))
 	}

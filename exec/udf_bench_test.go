@@ -18,7 +18,7 @@ type udfCat struct {
 }
 
 func (c *udfCat) Relation(name string) (*catalog.Relation, bool) { return c.rel, name == c.rel.Name }
-func (c *udfCat) AllFunctions() []*catalog.Function                { return c.fns }
+func (c *udfCat) AllFunctions() []*catalog.Function              { return c.fns }
 func (c *udfCat) Functions(name string) []*catalog.Function {
 	var out []*catalog.Function
 	for _, f := range c.fns {

@@ -266,6 +266,8 @@ type Declare struct {
 	Name string
 	Pos  int
 	Stmt Stmt
+	// SQL is the statement's text.
+	SQL string
 }
 
 // Fetch is FETCH [FORWARD] [count | ALL] [FROM | IN] cursor [WITH (timeout =
@@ -283,6 +285,15 @@ type Fetch struct {
 
 // CloseCursor is CLOSE name or CLOSE ALL.
 type CloseCursor struct {
+	Name string // "" with All
+	All  bool
+	Pos  int
+}
+
+// Deallocate is DEALLOCATE [PREPARE] {name | ALL}: it drops the
+// connection's prepared statements, which drivers make with the extended
+// protocol's Parse (psycopg 3 sends DEALLOCATE ALL after a ROLLBACK).
+type Deallocate struct {
 	Name string // "" with All
 	All  bool
 	Pos  int
@@ -329,6 +340,7 @@ func (*Copy) stmt()           {}
 func (*Declare) stmt()        {}
 func (*Fetch) stmt()          {}
 func (*CloseCursor) stmt()    {}
+func (*Deallocate) stmt()     {}
 
 func (s *Subscribe) String() string {
 	if !s.Snapshot {
@@ -364,6 +376,13 @@ func (s *Fetch) String() string {
 	}
 	return "FETCH " + n + " " + s.Cursor
 }
+func (s *Deallocate) String() string {
+	if s.All {
+		return "DEALLOCATE ALL"
+	}
+	return "DEALLOCATE " + s.Name
+}
+
 func (s *CloseCursor) String() string {
 	if s.All {
 		return "CLOSE ALL"

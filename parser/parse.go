@@ -123,6 +123,8 @@ func (p *parser) stmt(s span) (Stmt, error) {
 		return p.fetch(c)
 	case c.peekIs("close"):
 		return p.closeCursor(c)
+	case c.peekIs("deallocate"):
+		return p.deallocate(c)
 	case c.peekIs("update"), c.peekIs("delete"):
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, s.off+1, "%s is not supported: tables are append-only streams (a table with a PRIMARY KEY upserts on INSERT)", strings.ToUpper(s.toks[0].text))
 	}

@@ -72,7 +72,7 @@ func (p *parser) declare(c *cursor) (Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Declare{Name: name, Pos: pos, Stmt: st}, nil
+	return &Declare{Name: name, Pos: pos, Stmt: st, SQL: c.text()}, nil
 }
 
 // fetch reads FETCH [FORWARD] [count | ALL] [FROM | IN] cursor [WITH
@@ -130,6 +130,20 @@ func (p *parser) closeCursor(c *cursor) (Stmt, error) {
 		return nil, err
 	}
 	return &CloseCursor{Name: name, Pos: pos}, c.end()
+}
+
+// deallocate reads DEALLOCATE [PREPARE] {name | ALL}.
+func (p *parser) deallocate(c *cursor) (Stmt, error) {
+	start := c.next()
+	c.accept("prepare")
+	if c.accept("all") {
+		return &Deallocate{All: true, Pos: c.pos(start)}, c.end()
+	}
+	name, pos, err := c.ident("a prepared statement's name")
+	if err != nil {
+		return nil, err
+	}
+	return &Deallocate{Name: name, Pos: pos}, c.end()
 }
 
 // withOptions reads an optional WITH (key = value, ...) whose keys must

@@ -331,7 +331,9 @@ func SameSignature(fns []*catalog.Function, ts []types.T) *catalog.Function {
 
 // Signature names f as PostgreSQL's messages do: count_char(character
 // varying, character varying).
-func Signature(f *catalog.Function) string { return f.Name + "(" + ArgTypes(f.ParamTypes(), false) + ")" }
+func Signature(f *catalog.Function) string {
+	return f.Name + "(" + ArgTypes(f.ParamTypes(), false) + ")"
+}
 
 // ArgTypes lists ts by their SQL names, with the parameters' names
 // first when named is set (pg_get_function_arguments).

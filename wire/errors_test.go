@@ -53,6 +53,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.Windowing, "42P20"},
 		{sqlerr.CardinalityViolation, "21000"},
 		{sqlerr.BadCopyFormat, "22P04"},
+		{sqlerr.UndefinedPreparedStatement, "26000"},
 		{sqlerr.DuplicateFunction, "42723"},
 		{sqlerr.AmbiguousFunction, "42725"},
 		{sqlerr.InvalidFunctionDefinition, "42P13"},

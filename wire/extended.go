@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -171,7 +172,14 @@ func (c *conn) describe(m *pgproto3.Describe) bool {
 	case 'P':
 		pt, ok := c.portals[m.Name]
 		if !ok {
-			return c.errorAt(codeUndefinedPortal, "portal %q does not exist", m.Name)
+			d, isCursors := c.sess.(CursorDescriber)
+			if !isCursors {
+				return c.errorAt(codeUndefinedPortal, "portal %q does not exist", m.Name)
+			}
+			if cols, ok = d.DescribeCursor(m.Name); !ok {
+				return c.errorAt(codeUndefinedPortal, "portal %q does not exist", m.Name)
+			}
+			break
 		}
 		cols, formats = pt.p.st.Columns, pt.formats
 	default:
@@ -326,4 +334,19 @@ func (c *conn) watch(cancel func()) func() {
 		wg.Wait()
 		c.nc.SetReadDeadline(time.Time{})
 	}
+}
+
+var _ Deallocator = (*results)(nil)
+
+// Deallocate implements Deallocator.
+func (r *results) Deallocate(name string) error {
+	if name == "" {
+		clear(r.c.stmts)
+		return nil
+	}
+	if _, ok := r.c.stmts[name]; !ok {
+		return sqlerr.New(sqlerr.UndefinedPreparedStatement, "prepared statement %q does not exist", name)
+	}
+	delete(r.c.stmts, name)
+	return nil
 }

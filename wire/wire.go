@@ -70,6 +70,20 @@ type CopyIner interface {
 	CopyIn(ncols int) (io.Reader, error)
 }
 
+// Deallocator is the ResultWriter of a connection whose prepared
+// statements (the extended protocol's) DEALLOCATE can drop: the server's
+// is one.
+type Deallocator interface {
+	// Deallocate drops the named statement, or every one for "".
+	Deallocate(name string) error
+}
+
+// CursorDescriber is a Session whose DECLAREd cursors the extended
+// protocol's Describe can name as portals.
+type CursorDescriber interface {
+	DescribeCursor(name string) ([]Column, bool)
+}
+
 // Statement is a prepared statement as its session describes it: the
 // Describe of the extended protocol.
 type Statement struct {

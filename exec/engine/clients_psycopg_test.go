@@ -73,3 +73,27 @@ func TestPsycopgClient(t *testing.T) {
 	got := runClient(t, 30*time.Second, python, filepath.Join("testdata", "clients", "psycopg_client.py"), dsn)
 	diffLines(t, got, wantPsycopg)
 }
+
+// TestPsycopg3Client runs psycopg3_client.py on Debian's psycopg 3, which
+// speaks the extended protocol: parameters bound by the server, and
+// server-side cursors it declares, Describes as portals and looks up in
+// pg_cursors.
+func TestPsycopg3Client(t *testing.T) {
+	python := needPython(t, "psycopg", "python3-psycopg")
+	host, port, err := net.SplitHostPort(startServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := fmt.Sprintf("host=%s port=%s dbname=streamsql user=streamsql sslmode=disable connect_timeout=10", host, port)
+	got := runClient(t, 30*time.Second, python, filepath.Join("testdata", "clients", "psycopg3_client.py"), dsn)
+	diffLines(t, got, `rows: 10
+param: [(3, 'v3', Decimal('3.50'))]
+columns: ['k', 'v']
+fetchmany(2): [(0, 'v0'), (1, 'v1')]
+rest: [(2, 'v2'), (3, 'v3'), (4, 'v4')]
+subscribe: [(1, 0, 5), (1, 1, 5)]
+error: 42P01
+after: [(5,), (5,)]
+done
+`)
+}

@@ -52,6 +52,13 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 		if _, err := s.e.planner(p).Insert(st); err != nil {
 			return nil, err
 		}
+	case *parser.Declare:
+		if sel, ok := st.Stmt.(*parser.Select); ok {
+			// The parameters' types, from the query; DECLARE returns no rows.
+			if _, err := s.e.planner(p).Query(sel.Query, planner.AdHoc, false); err != nil {
+				return nil, err
+			}
+		}
 	case *parser.Subscribe:
 		x, err := s.e.subscribeTarget(st)
 		if err != nil {
@@ -80,6 +87,7 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 // Execute implements wire.Session: it plans the statement again with the
 // parameters' values bound, and runs it.
 func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
+	ctx = context.WithValue(ctx, sessionKey{}, s)
 	return guarded("a statement", func() error { return s.execute(ctx, st, params, w) })
 }
 
@@ -106,9 +114,9 @@ func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*str
 // everything else.
 type columnsOnly struct{ cols []wire.Column }
 
-func (c *columnsOnly) Columns(cols []wire.Column) error { c.cols = cols; return nil }
-func (c *columnsOnly) CopyOut([]wire.Column, parser.CopyFormat) error      { return nil }
-func (c *columnsOnly) Rows(*vec.Batch) error            { return nil }
-func (c *columnsOnly) Complete(string) error            { return nil }
-func (c *columnsOnly) Notice(string) error              { return nil }
-func (c *columnsOnly) Flush() error                     { return nil }
+func (c *columnsOnly) Columns(cols []wire.Column) error               { c.cols = cols; return nil }
+func (c *columnsOnly) CopyOut([]wire.Column, parser.CopyFormat) error { return nil }
+func (c *columnsOnly) Rows(*vec.Batch) error                          { return nil }
+func (c *columnsOnly) Complete(string) error                          { return nil }
+func (c *columnsOnly) Notice(string) error                            { return nil }
+func (c *columnsOnly) Flush() error                                   { return nil }

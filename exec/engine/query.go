@@ -64,7 +64,7 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 	// Each input's rows in turn (a join's left side, then its right).
 	for _, in := range pipe.Inputs {
 		if in.Rel.Schema != "" {
-			b, err := e.systemRows(in.Rel)
+			b, err := e.systemRows(ctx, in.Rel)
 			if err != nil {
 				return nil, err
 			}

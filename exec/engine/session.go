@@ -96,7 +96,23 @@ func (s *Session) Close() { s.closeCursors("", 0) }
 // first error; all statements are parsed before any runs. A panic is the
 // client's XX000 error, and the session goes on.
 func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	ctx = context.WithValue(ctx, sessionKey{}, s)
 	return guarded("a query", func() error { return s.query(ctx, sql, w) })
+}
+
+// sessionKey holds the running statement's Session in its context, for
+// what reads the session's own state (pg_cursors).
+type sessionKey struct{}
+
+// DescribeCursor implements wire.CursorDescriber: a DECLAREd cursor is a
+// portal the extended protocol can Describe by name, as psycopg 3's
+// server-side cursors do.
+func (s *Session) DescribeCursor(name string) ([]wire.Column, bool) {
+	c, ok := s.cursors[name]
+	if !ok {
+		return nil, false
+	}
+	return wireColumns(c.cols), true
 }
 
 func (s *Session) query(ctx context.Context, sql string, w wire.ResultWriter) error {
@@ -226,12 +242,24 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			// statement with nothing to close it.
 			return sqlerr.New(sqlerr.NoActiveTransaction, "DECLARE CURSOR can only be used in transaction blocks")
 		}
-		if err := s.declare(ctx, st); err != nil {
+		if err := s.declare(ctx, st, params); err != nil {
 			return err
 		}
 		return w.Complete("DECLARE CURSOR")
 	case *parser.Fetch:
 		return s.fetch(ctx, st, w)
+	case *parser.Deallocate:
+		d, ok := w.(wire.Deallocator)
+		if !ok {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "DEALLOCATE needs a client connection")
+		}
+		if err := d.Deallocate(st.Name); err != nil {
+			return sqlerr.WithPos(err, st.Pos)
+		}
+		if st.All {
+			return w.Complete("DEALLOCATE ALL")
+		}
+		return w.Complete("DEALLOCATE")
 	case *parser.CloseCursor:
 		if err := s.closeCursors(st.Name, st.Pos); err != nil {
 			return err

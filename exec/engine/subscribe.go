@@ -518,22 +518,26 @@ func (s *subscription) cause(werr error) error {
 
 // cursor is a DECLAREd cursor: a SELECT's rows, or a subscription.
 type cursor struct {
-	cols []catalog.Column
+	// sql is the DECLARE statement and created its time, for pg_cursors.
+	sql     string
+	created time.Time
+	cols    []catalog.Column
 	// rows and next are a SELECT's result and how far FETCH has read.
 	rows *vec.Batch
 	next int
 	sub  *subscription
 }
 
-// declare runs DECLARE name CURSOR FOR query.
-func (s *Session) declare(ctx context.Context, st *parser.Declare) error {
+// declare runs DECLARE name CURSOR FOR query; params are a prepared
+// statement's (psycopg 3 declares its cursors with parameters).
+func (s *Session) declare(ctx context.Context, st *parser.Declare, params *planner.Params) error {
 	if _, ok := s.cursors[st.Name]; ok {
 		return sqlerr.At(sqlerr.DuplicateCursor, st.Pos, "cursor %q already exists", st.Name)
 	}
-	c := &cursor{}
+	c := &cursor{sql: st.SQL, created: time.Now()}
 	switch q := st.Stmt.(type) {
 	case *parser.Select:
-		plan, err := s.e.planner(nil).Query(q.Query, planner.AdHoc, false)
+		plan, err := s.e.planner(params).Query(q.Query, planner.AdHoc, false)
 		if err != nil {
 			return err
 		}

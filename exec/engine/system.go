@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 
@@ -30,7 +32,7 @@ func (e *Engine) Settings() [][2]string {
 
 // systemRows is a batch of system relation rel's rows, computed from the
 // catalog as it is now.
-func (e *Engine) systemRows(rel *catalog.Relation) (*vec.Batch, error) {
+func (e *Engine) systemRows(ctx context.Context, rel *catalog.Relation) (*vec.Batch, error) {
 	e.mu.RLock()
 	var rels []*catalog.Relation
 	for _, x := range e.rels {
@@ -43,6 +45,13 @@ func (e *Engine) systemRows(rel *catalog.Relation) (*vec.Batch, error) {
 	rows := planner.SystemRows(rel, rels, e.Settings())
 	if rel.Schema == planner.PgCatalog && rel.Name == "pg_proc" {
 		rows = append(rows, planner.FunctionRows(e.AllFunctions())...)
+	}
+	if s, ok := ctx.Value(sessionKey{}).(*Session); ok && rel.Schema == planner.PgCatalog && rel.Name == "pg_cursors" {
+		names := slices.Sorted(maps.Keys(s.cursors))
+		for _, name := range names {
+			c := s.cursors[name]
+			rows = append(rows, []any{name, c.sql, false, false, false, c.created.UnixMicro()})
+		}
 	}
 	b := vec.NewBatch(catalog.Types(rel.Columns), len(rows))
 	for _, r := range rows {

@@ -124,10 +124,10 @@ func runSQL(s wire.Session, sql string) string {
 // values separated by spaces, NULL for null.
 type textResult struct{ b strings.Builder }
 
-func (r *textResult) Columns([]wire.Column) error { return nil }
-func (r *textResult) Complete(string) error       { return nil }
+func (r *textResult) Columns([]wire.Column) error                    { return nil }
+func (r *textResult) Complete(string) error                          { return nil }
 func (r *textResult) CopyOut([]wire.Column, parser.CopyFormat) error { return nil }
-func (r *textResult) Flush() error                { return nil }
+func (r *textResult) Flush() error                                   { return nil }
 func (r *textResult) Notice(msg string) error {
 	fmt.Fprintf(&r.b, "notice: %s\n", msg)
 	return nil

@@ -80,6 +80,9 @@ const (
 	// BadCopyFormat is a COPY FROM line that does not fit the table
 	// (22P04).
 	BadCopyFormat
+	// UndefinedPreparedStatement is DEALLOCATE of a statement the
+	// connection has not prepared (26000).
+	UndefinedPreparedStatement
 	// DuplicateFunction is a function that exists with the same argument
 	// types (42723).
 	DuplicateFunction
