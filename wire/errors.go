@@ -68,6 +68,11 @@ var kindCodes = [...]string{
 	sqlerr.DuplicateFunction:         "42723",
 	sqlerr.AmbiguousFunction:         "42725",
 	sqlerr.InvalidFunctionDefinition: "42P13",
+	sqlerr.InvalidLogArgument:        "2201E",
+	sqlerr.InvalidPowerArgument:      "2201F",
+	sqlerr.InvalidWidthBucket:        "2201G",
+	sqlerr.NullValueNotAllowed:       "22004",
+	sqlerr.ProgramLimitExceeded:      "54000",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -57,6 +57,11 @@ func TestCode(t *testing.T) {
 		{sqlerr.DuplicateFunction, "42723"},
 		{sqlerr.AmbiguousFunction, "42725"},
 		{sqlerr.InvalidFunctionDefinition, "42P13"},
+		{sqlerr.InvalidLogArgument, "2201E"},
+		{sqlerr.InvalidPowerArgument, "2201F"},
+		{sqlerr.InvalidWidthBucket, "2201G"},
+		{sqlerr.NullValueNotAllowed, "22004"},
+		{sqlerr.ProgramLimitExceeded, "54000"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

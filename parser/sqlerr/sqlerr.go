@@ -92,6 +92,20 @@ const (
 	// InvalidFunctionDefinition is a CREATE FUNCTION whose body does not
 	// fit its declaration (42P13).
 	InvalidFunctionDefinition
+	// InvalidLogArgument is the logarithm of zero or a negative (2201E).
+	InvalidLogArgument
+	// InvalidPowerArgument is a power or root without a real result, such
+	// as the square root of a negative (2201F).
+	InvalidPowerArgument
+	// InvalidWidthBucket is a bad width_bucket count or bounds
+	// (2201G).
+	InvalidWidthBucket
+	// NullValueNotAllowed is a NULL where a value must be, such as
+	// format('%I', NULL) (22004).
+	NullValueNotAllowed
+	// ProgramLimitExceeded is a value too large to build, such as a string
+	// over 1 GB (54000).
+	ProgramLimitExceeded
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
