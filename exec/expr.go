@@ -485,8 +485,8 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		for i := 0; i < n; i++ {
 			out.Str[i] = args[0].Str[i] + args[1].Str[i]
 		}
-	case planner.FnLower, planner.FnUpper, planner.FnTrim:
-		f := map[planner.Func]func(string) string{planner.FnLower: strings.ToLower, planner.FnUpper: strings.ToUpper, planner.FnTrim: strings.TrimSpace}[c.fn]
+	case planner.FnLower, planner.FnUpper:
+		f := map[planner.Func]func(string) string{planner.FnLower: strings.ToLower, planner.FnUpper: strings.ToUpper}[c.fn]
 		for i := 0; i < n; i++ {
 			out.Str[i] = f(args[0].Str[i])
 		}

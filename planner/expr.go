@@ -163,7 +163,6 @@ const (
 	FnUpper
 	FnLength
 	FnSubstr
-	FnTrim
 	FnAbs
 	FnRound
 	FnFloor
@@ -204,7 +203,7 @@ var funcInfo = [numFuncs]funcDesc{
 	FnIsNotNull: {infix: "IS NOT NULL", postfix: true},
 	FnLike:      {infix: "LIKE"}, FnNotLike: {infix: "NOT LIKE"}, FnConcat: {infix: "||"},
 	FnLower: {name: "lower"}, FnUpper: {name: "upper"}, FnLength: {name: "char_length"},
-	FnSubstr: {name: "substring"}, FnTrim: {name: "trim"}, FnAbs: {name: "abs"},
+	FnSubstr: {name: "substring"}, FnAbs: {name: "abs"},
 	FnRound: {name: "round"}, FnFloor: {name: "floor"}, FnCeil: {name: "ceil"},
 	FnCoalesce: {name: "coalesce"}, FnNullIf: {name: "nullif"}, FnGreatest: {name: "greatest"},
 	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},

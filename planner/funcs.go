@@ -86,25 +86,8 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.dateTrunc(n)
 	case "to_char", "date_format":
 		return b.formatDate(n, name)
-	case "concat":
-		xs, err := args(1, 64)
-		if err != nil {
-			return nil, err
-		}
-		e := Expr(nil)
-		for i, x := range xs {
-			if x, err = b.coerce(x, types.Varchar, n.Args[i]); err != nil {
-				if x, err = b.cast(xs[i], types.Varchar, n.Args[i]); err != nil {
-					return nil, err
-				}
-			}
-			if e == nil {
-				e = x
-			} else {
-				e = &Call{Fn: FnConcat, Args: []Expr{e, x}, T: types.Varchar}
-			}
-		}
-		return e, nil
+	case "concat", "concat_ws", "format":
+		return b.anyText(n, name)
 	case "lower", "lcase":
 		return str(1, 1, FnLower, types.Varchar)
 	case "upper", "ucase":
@@ -114,11 +97,7 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	case "substring", "substr":
 		return str(2, 3, FnSubstr, types.Varchar)
 	case "trim":
-		if len(n.Args) > 1 {
-			// TiDB passes TRIM(BOTH 'x' FROM s) as trim(s, 'x', direction).
-			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "TRIM with characters or LEADING/TRAILING/BOTH is not supported yet; trim(s) removes spaces")
-		}
-		return str(1, 1, FnTrim, types.Varchar)
+		return b.trim(n)
 	case "abs", "round", "floor", "ceil", "ceiling":
 		return b.numericFunc(name, n, args)
 	case "coalesce", "ifnull", "greatest", "least":
