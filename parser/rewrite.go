@@ -126,6 +126,16 @@ const FullJoinWord = "STRAIGHT_JOIN"
 // as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
 const CastFunc = "streamsql_cast"
 
+// DivFunc is what div( becomes where a function call can stand: TiDB reads
+// DIV only as MySQL's operator a DIV b.
+const DivFunc = "streamsql_div"
+
+// exprStart are the keywords after which a function call, not an operand,
+// comes.
+var exprStart = map[string]bool{"select": true, "where": true, "and": true, "or": true, "not": true, "when": true,
+	"then": true, "else": true, "by": true, "on": true, "having": true, "distinct": true, "all": true, "in": true,
+	"like": true, "between": true, "values": true, "set": true, "return": true, "is": true, "case": true}
+
 // RegexFunc is what x ~ 'pattern' (and !~, ~*, !~*, OPERATOR(pg_catalog.~))
 // is rewritten to: RegexFunc(x, 'pattern', 'i' for the case-insensitive
 // ones or ”), the negated ones under NOT.
@@ -363,6 +373,9 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return err
 			}
 			i = str - 1 // the string may need its own edit
+		case t.is("div") && next(1).is("(") && (i == 0 || toks[i-1].kind == tPunct && !toks[i-1].is(")") ||
+			toks[i-1].kind == tIdent && exprStart[strings.ToLower(toks[i-1].text)]):
+			edits = append(edits, ed(t.pos, t.end, DivFunc))
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:

@@ -41,6 +41,12 @@ type Sig struct {
 	RetOf func(args []Expr) types.T
 }
 
+// AnyDecimal as a parameter type takes a DECIMAL argument of any
+// precision and scale as it is, and an integer as DECIMAL(18,0), as
+// PostgreSQL's numeric parameters do; the kernel reads the argument's
+// scale, RetOf gives the result's.
+var AnyDecimal = types.T{Kind: types.Decimal}
+
 // builtins maps every name a builtin answers to (PostgreSQL's and, where
 // they differ, Flink's) to it.
 var builtins = map[string]*Builtin{}
@@ -92,32 +98,53 @@ func (b *binder) callBuiltin(n *ast.FuncCallExpr, name string) (Expr, bool, erro
 // other mismatch is 42883, naming the argument types.
 func (b *binder) bindBuiltin(fn *Builtin, xs []Expr, n *ast.FuncCallExpr) (Expr, error) {
 	var valueErr error
-	for _, sig := range fn.Sigs {
-		if len(xs) != len(sig.Args) && !(sig.Variadic && len(xs) >= len(sig.Args)-1) {
-			continue
-		}
-		out := make([]Expr, len(xs))
-		ok := true
-		for i, x := range xs {
-			t := sig.Args[min(i, len(sig.Args)-1)]
-			y, err := b.coerce(x, t, n.Args[i])
-			if err != nil {
-				if e, isSQL := sqlerr.As(err); isSQL && e.Kind != sqlerr.DatatypeMismatch && valueErr == nil {
-					valueErr = err
-				}
-				ok = false
-				break
+	// An AnyDecimal parameter takes an integer when another argument is a
+	// DECIMAL, else only if no signature takes the call otherwise: sign(2)
+	// is sign(double precision), sign(2.5) and trunc(2, 1) are numeric.
+	decimals := false
+	for _, x := range xs {
+		decimals = decimals || x.Type().Kind == types.Decimal
+	}
+	for pass := 0; pass < 2; pass++ {
+		for _, sig := range fn.Sigs {
+			if len(xs) != len(sig.Args) && !(sig.Variadic && len(xs) >= len(sig.Args)-1) {
+				continue
 			}
-			out[i] = y
+			out := make([]Expr, len(xs))
+			ok := true
+			for i, x := range xs {
+				t := sig.Args[min(i, len(sig.Args)-1)]
+				if t == AnyDecimal {
+					xt := x.Type()
+					if xt.Kind == types.Decimal {
+						out[i] = x
+						continue
+					}
+					if !(xt.Integer() || xt.Kind == types.Null) || !decimals && pass == 0 {
+						ok = false
+						break
+					}
+					t = types.DecimalOf(types.MaxDecimalPrec, 0)
+				}
+				y, err := b.coerce(x, t, n.Args[i])
+				if err != nil {
+					if e, isSQL := sqlerr.As(err); isSQL && e.Kind != sqlerr.DatatypeMismatch && valueErr == nil {
+						valueErr = err
+					}
+					ok = false
+					break
+				}
+				out[i] = y
+			}
+			if !ok {
+				continue
+			}
+			t := sig.Ret
+			if sig.RetOf != nil {
+				t = sig.RetOf(out)
+			}
+			return &Call{Fn: FnBuiltin, B: fn, Args: out, T: t}, nil
 		}
-		if !ok {
-			continue
-		}
-		t := sig.Ret
-		if sig.RetOf != nil {
-			t = sig.RetOf(out)
-		}
-		return &Call{Fn: FnBuiltin, B: fn, Args: out, T: t}, nil
 	}
 	if valueErr != nil {
 		return nil, valueErr
