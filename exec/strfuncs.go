@@ -36,19 +36,32 @@ func init() {
 			out.Str[i] = string(r)
 		}
 	}))
-	registerKernel("split_part", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-		s, sep, field := args[0].Str, args[1].Str, args[2].I64
-		for i := 0; i < n; i++ {
-			if field[i] == 0 {
-				if !out.IsNull(i) {
-					out.SetNull(i)
-					ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.InvalidParameter, "field position must not be zero") })
+	registerKernel("split_part", func(consts []*planner.Const) kernel {
+		if sep, field := consts[1], consts[2]; sep != nil && field != nil && len(sep.S) == 1 && field.I != 0 {
+			// The common case, a constant one-byte separator and field,
+			// scans with IndexByte (or from the end with LastIndexByte,
+			// exact when occurrences cannot overlap).
+			c, k := sep.S[0], field.I
+			return func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+				for i, s := range args[0].Str[:n] {
+					out.Str[i] = splitPartByte(s, c, k)
 				}
-				continue
 			}
-			out.Str[i] = splitPart(s[i], sep[i], field[i])
 		}
-	}))
+		return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+			s, sep, field := args[0].Str, args[1].Str, args[2].I64
+			for i := 0; i < n; i++ {
+				if field[i] == 0 {
+					if !out.IsNull(i) {
+						out.SetNull(i)
+						ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.InvalidParameter, "field position must not be zero") })
+					}
+					continue
+				}
+				out.Str[i] = splitPart(s[i], sep[i], field[i])
+			}
+		}
+	})
 	registerKernel("split_index", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
 		s, sep, index := args[0].Str, args[1].Str, args[2].I64
 		for i := 0; i < n; i++ {
@@ -289,6 +302,31 @@ func splitPart(s, sep string, field int64) string {
 		s = s[j+len(sep):]
 	}
 	if j := strings.Index(s, sep); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
+
+// splitPartByte is splitPart with a one-byte separator.
+func splitPartByte(s string, c byte, field int64) string {
+	if field < 0 {
+		for ; field < -1; field++ {
+			j := strings.LastIndexByte(s, c)
+			if j < 0 {
+				return ""
+			}
+			s = s[:j]
+		}
+		return s[strings.LastIndexByte(s, c)+1:]
+	}
+	for ; field > 1; field-- {
+		j := strings.IndexByte(s, c)
+		if j < 0 {
+			return ""
+		}
+		s = s[j+1:]
+	}
+	if j := strings.IndexByte(s, c); j >= 0 {
 		return s[:j]
 	}
 	return s
