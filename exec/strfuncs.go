@@ -124,20 +124,24 @@ func init() {
 		}
 	}))
 	registerKernel("initcap", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
-		var b strings.Builder
+		// Words are runs of ASCII letters and digits, and only those
+		// change case, as in PostgreSQL under the C locale (the engine's
+		// collation: text compares by bytes).
+		var b []byte
 		for i, s := range args[0].Str[:n] {
-			b.Reset()
-			b.Grow(len(s))
+			b = append(b[:0], s...)
 			word := false
-			for _, r := range s {
-				if word {
-					b.WriteRune(unicode.ToLower(r))
-				} else {
-					b.WriteRune(unicode.ToUpper(r))
+			for k, c := range b {
+				lower, upper := c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z'
+				switch {
+				case word && upper:
+					b[k] = c + 'a' - 'A'
+				case !word && lower:
+					b[k] = c - 'a' + 'A'
 				}
-				word = unicode.IsLetter(r) || unicode.IsDigit(r)
+				word = lower || upper || c >= '0' && c <= '9'
 			}
-			out.Str[i] = b.String()
+			out.Str[i] = string(b)
 		}
 	}))
 	registerKernel("repeat", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
