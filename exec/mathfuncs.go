@@ -181,40 +181,28 @@ const (
 	errIntRange
 )
 
-func (e mathErr) err() *sqlerr.Error {
-	k, msg := sqlerr.NumericOutOfRange, ""
-	switch e {
-	case errSqrtNegative:
-		k, msg = sqlerr.InvalidPowerArgument, "cannot take square root of a negative number"
-	case errLogZero:
-		k, msg = sqlerr.InvalidLogArgument, "cannot take logarithm of zero"
-	case errLogNegative:
-		k, msg = sqlerr.InvalidLogArgument, "cannot take logarithm of a negative number"
-	case errZeroPowNegative:
-		k, msg = sqlerr.InvalidPowerArgument, "zero raised to a negative power is undefined"
-	case errComplexPower:
-		k, msg = sqlerr.InvalidPowerArgument, "a negative number raised to a non-integer power yields a complex result"
-	case errOverflow:
-		msg = "value out of range: overflow"
-	case errUnderflow:
-		msg = "value out of range: underflow"
-	case errInputRange:
-		msg = "input is out of range"
-	case errDivisionByZero:
-		k, msg = sqlerr.DivisionByZero, "division by zero"
-	case errBucketCount:
-		k, msg = sqlerr.InvalidWidthBucket, "count must be greater than zero"
-	case errBucketNaN:
-		k, msg = sqlerr.InvalidWidthBucket, "operand, lower bound, and upper bound cannot be NaN"
-	case errBucketInfinite:
-		k, msg = sqlerr.InvalidWidthBucket, "lower and upper bounds must be finite"
-	case errBucketBounds:
-		k, msg = sqlerr.InvalidWidthBucket, "lower bound cannot equal upper bound"
-	case errIntRange:
-		msg = "integer out of range"
-	}
-	return sqlerr.New(k, "%s", msg)
+// mathErrs are the errors' SQLSTATEs and messages, by mathErr.
+var mathErrs = [...]struct {
+	kind sqlerr.Kind
+	msg  string
+}{
+	errSqrtNegative:    {sqlerr.InvalidPowerArgument, "cannot take square root of a negative number"},
+	errLogZero:         {sqlerr.InvalidLogArgument, "cannot take logarithm of zero"},
+	errLogNegative:     {sqlerr.InvalidLogArgument, "cannot take logarithm of a negative number"},
+	errZeroPowNegative: {sqlerr.InvalidPowerArgument, "zero raised to a negative power is undefined"},
+	errComplexPower:    {sqlerr.InvalidPowerArgument, "a negative number raised to a non-integer power yields a complex result"},
+	errOverflow:        {sqlerr.NumericOutOfRange, "value out of range: overflow"},
+	errUnderflow:       {sqlerr.NumericOutOfRange, "value out of range: underflow"},
+	errInputRange:      {sqlerr.NumericOutOfRange, "input is out of range"},
+	errDivisionByZero:  {sqlerr.DivisionByZero, "division by zero"},
+	errBucketCount:     {sqlerr.InvalidWidthBucket, "count must be greater than zero"},
+	errBucketNaN:       {sqlerr.InvalidWidthBucket, "operand, lower bound, and upper bound cannot be NaN"},
+	errBucketInfinite:  {sqlerr.InvalidWidthBucket, "lower and upper bounds must be finite"},
+	errBucketBounds:    {sqlerr.InvalidWidthBucket, "lower bound cannot equal upper bound"},
+	errIntRange:        {sqlerr.NumericOutOfRange, "integer out of range"},
 }
+
+func (e mathErr) err() *sqlerr.Error { return sqlerr.New(mathErrs[e].kind, "%s", mathErrs[e].msg) }
 
 // mathFail makes row i NULL and reports e, unless the row is NULL anyway.
 func mathFail(out *vec.Vec, i int, e mathErr, ctx *evalCtx) {
@@ -360,14 +348,8 @@ func widthBucket(x, lo, hi float64, count int64) (int64, mathErr) {
 	if lo > hi { // a descending range
 		x, lo, hi = -x, -lo, -hi
 	}
-	switch {
-	case x < lo:
-		return 0, 0
-	case x >= hi:
-		if count == math.MaxInt32 {
-			return 0, errIntRange
-		}
-		return count + 1, 0
+	if b, e, outside := outsideBuckets(x, lo, hi, count); outside {
+		return b, e
 	}
 	var r float64
 	if d := hi - lo; !math.IsInf(d, 0) {
@@ -380,6 +362,20 @@ func widthBucket(x, lo, hi float64, count int64) (int64, mathErr) {
 		b = count - 1
 	}
 	return b + 1, 0
+}
+
+// outsideBuckets is width_bucket's bucket for an x outside [lo, hi): 0
+// below, count + 1 above.
+func outsideBuckets[T int64 | float64](x, lo, hi T, count int64) (int64, mathErr, bool) {
+	switch {
+	case x < lo:
+		return 0, 0, true
+	case x >= hi && count == math.MaxInt32:
+		return 0, errIntRange, true
+	case x >= hi:
+		return count + 1, 0, true
+	}
+	return 0, 0, false
 }
 
 // decimalWidthBucket is width_bucket over DECIMALs, exact as numeric's:
@@ -403,14 +399,8 @@ func decimalWidthBucket(xv, lov, hiv *vec.Vec, i int, count int64) (int64, mathE
 	if lo > hi {
 		x, lo, hi = -x, -lo, -hi // |v| < 10^18: no overflow
 	}
-	switch {
-	case x < lo:
-		return 0, 0
-	case x >= hi:
-		if count == math.MaxInt32 {
-			return 0, errIntRange
-		}
-		return count + 1, 0
+	if b, e, outside := outsideBuckets(x, lo, hi, count); outside {
+		return b, e
 	}
 	// 0 ≤ x - lo < hi - lo < 2·10^18, so neither wraps and the quotient
 	// is below count.

@@ -39,16 +39,25 @@ func format(buf []byte, args []*vec.Vec, i int) (_ []byte, null bool, _ *sqlerr.
 			r, _ := utf8.DecodeRuneInString(f[p:])
 			return nil, false, sqlerr.New(sqlerr.InvalidParameter, "unrecognized format() type specifier \"%c\"", r)
 		}
+		// arg is the argument at 1-based position pos, or the next one
+		// for 0.
+		arg := func(pos int) (int, *sqlerr.Error) {
+			if pos == 0 {
+				pos = last + 1
+			}
+			if pos >= len(args) {
+				return 0, formatTooFew()
+			}
+			last = pos
+			return pos, nil
+		}
 		width, left := spec.width, spec.left
 		if spec.widthArg >= 0 {
-			k := spec.widthArg
-			if k == 0 {
-				k = last + 1
+			k, err := arg(spec.widthArg)
+			if err != nil {
+				return nil, false, err
 			}
-			if k >= len(args) {
-				return nil, false, formatTooFew()
-			}
-			last = k
+			width = 0
 			if !args[k].IsNull(i) {
 				w, err := strconv.ParseInt(strings.TrimSpace(args[k].Str[i]), 10, 32)
 				if err != nil {
@@ -58,18 +67,12 @@ func format(buf []byte, args []*vec.Vec, i int) (_ []byte, null bool, _ *sqlerr.
 					left, w = true, -w
 				}
 				width = int(w)
-			} else {
-				width = 0
 			}
 		}
-		k := spec.arg
-		if k == 0 {
-			k = last + 1
+		k, err := arg(spec.arg)
+		if err != nil {
+			return nil, false, err
 		}
-		if k >= len(args) {
-			return nil, false, formatTooFew()
-		}
-		last = k
 		var v string
 		switch v0, isNull := args[k].Str[i], args[k].IsNull(i); {
 		case isNull && f[p] == 'I':
