@@ -411,6 +411,15 @@ func exprName(n ast.ExprNode) string {
 			return "window_start"
 		case "tumble_end", "hop_end", "session_end":
 			return "window_end"
+		case parser.DivFunc:
+			return "div"
+		case "trim": // PostgreSQL 15 names TRIM by the function it calls
+			if len(n.Args) == 3 {
+				if d, ok := n.Args[2].(*ast.TrimDirectionExpr); ok && d.Direction != ast.TrimBoth {
+					return map[ast.TrimDirectionType]string{ast.TrimLeading: "ltrim", ast.TrimTrailing: "rtrim"}[d.Direction]
+				}
+			}
+			return "btrim"
 		default:
 			return name
 		}
