@@ -460,36 +460,53 @@ func join(vs []*vec.Vec, i int, sep string) string {
 	return b.String()
 }
 
-// translation is translate's map of characters: to[k] replaces the k-th
-// character of from (the first, if it repeats), or deletes it when to is
-// shorter.
+// translation is translate's map of characters: the k-th character of
+// from (its first occurrence) becomes the k-th of to, or is deleted when
+// to is shorter. ASCII characters map through a table.
 type translation struct {
-	to map[rune]rune // -1 deletes
+	ascii [utf8.RuneSelf]rune // keep for the character itself, -1 deletes
+	other map[rune]rune
+	none  bool
 }
 
+const keep = -2
+
 func newTranslation(from, to string) *translation {
-	t := &translation{to: map[rune]rune{}}
+	t := &translation{other: map[rune]rune{}, none: from == ""}
+	for c := range t.ascii {
+		t.ascii[c] = keep
+	}
 	dst := []rune(to)
 	k := 0
 	for _, r := range from {
-		if _, seen := t.to[r]; !seen {
-			if k < len(dst) {
-				t.to[r] = dst[k]
-			} else {
-				t.to[r] = -1
-			}
+		x := rune(-1)
+		if k < len(dst) {
+			x = dst[k]
 		}
 		k++
+		if r < utf8.RuneSelf {
+			if t.ascii[r] == keep {
+				t.ascii[r] = x
+			}
+		} else if _, seen := t.other[r]; !seen {
+			t.other[r] = x
+		}
 	}
 	return t
 }
 
 func (t *translation) apply(s string) string {
-	if len(t.to) == 0 {
+	if t.none {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if x, ok := t.to[r]; ok {
+		if r < utf8.RuneSelf {
+			if x := t.ascii[r]; x != keep {
+				return x
+			}
+			return r
+		}
+		if x, ok := t.other[r]; ok {
 			return x
 		}
 		return r

@@ -130,6 +130,11 @@ const CastFunc = "streamsql_cast"
 // DIV only as MySQL's operator a DIV b.
 const DivFunc = "streamsql_div"
 
+// ConcatFunc is what the function concat( becomes, since TiDB gives the
+// operator a || b as concat(a, b): PostgreSQL's concat skips NULLs, its
+// || does not.
+const ConcatFunc = "streamsql_concat"
+
 // exprStart are the keywords after which a function call, not an operand,
 // comes.
 var exprStart = map[string]bool{"select": true, "where": true, "and": true, "or": true, "not": true, "when": true,
@@ -376,6 +381,8 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 		case t.is("div") && next(1).is("(") && (i == 0 || toks[i-1].kind == tPunct && !toks[i-1].is(")") ||
 			toks[i-1].kind == tIdent && exprStart[strings.ToLower(toks[i-1].text)]):
 			edits = append(edits, ed(t.pos, t.end, DivFunc))
+		case t.is("concat") && next(1).is("("):
+			edits = append(edits, ed(t.pos, t.end, ConcatFunc))
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
 		case t.is("timestamp") && next(1).kind == tString:

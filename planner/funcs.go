@@ -86,7 +86,28 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.dateTrunc(n)
 	case "to_char", "date_format":
 		return b.formatDate(n, name)
-	case "concat", "concat_ws", "format":
+	case "concat":
+		// TiDB gives a || b as concat(a, b); the function concat is
+		// parser.ConcatFunc.
+		xs, err := args(1, 64)
+		if err != nil {
+			return nil, err
+		}
+		e := Expr(nil)
+		for i, x := range xs {
+			if x, err = b.coerce(x, types.Varchar, n.Args[i]); err != nil {
+				if x, err = b.cast(xs[i], types.Varchar, n.Args[i]); err != nil {
+					return nil, err
+				}
+			}
+			if e == nil {
+				e = x
+			} else {
+				e = &Call{Fn: FnConcat, Args: []Expr{e, x}, T: types.Varchar}
+			}
+		}
+		return e, nil
+	case parser.ConcatFunc, "concat_ws", "format":
 		return b.anyText(n, name)
 	case "lower", "lcase":
 		return str(1, 1, FnLower, types.Varchar)

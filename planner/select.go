@@ -413,6 +413,10 @@ func exprName(n ast.ExprNode) string {
 			return "window_end"
 		case parser.DivFunc:
 			return "div"
+		case parser.ConcatFunc:
+			return "concat"
+		case "concat": // a || b
+			return "?column?"
 		case "trim": // PostgreSQL 15 names TRIM by the function it calls
 			if len(n.Args) == 3 {
 				if d, ok := n.Args[2].(*ast.TrimDirectionExpr); ok && d.Direction != ast.TrimBoth {

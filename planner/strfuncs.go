@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -82,6 +83,9 @@ func (b *binder) trim(n *ast.FuncCallExpr) (Expr, error) {
 // becomes its text, as PostgreSQL's output function writes it (a BOOLEAN
 // is t or f, where a cast to text says true or false).
 func (b *binder) anyText(n *ast.FuncCallExpr, name string) (Expr, error) {
+	if name == parser.ConcatFunc {
+		name = "concat"
+	}
 	if len(n.Args) == 0 || len(n.Args) == 1 && name == "concat_ws" {
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s() does not exist", name)
 	}
