@@ -416,15 +416,10 @@ func padText(s string, length int, fill string, left bool) string {
 	if !left {
 		b.WriteString(s)
 	}
-	for m > 0 {
-		for _, r := range fill {
-			if m == 0 {
-				break
-			}
-			b.WriteRune(r)
-			m--
-		}
+	for ; m >= utf8.RuneCountInString(fill); m -= utf8.RuneCountInString(fill) {
+		b.WriteString(fill)
 	}
+	b.WriteString(fill[:charOffset(fill, m)])
 	if left {
 		b.WriteString(s)
 	}
