@@ -62,6 +62,17 @@ func nexmarkReference(bids []nexBid) map[string][]string {
 		if b.auction%123 == 0 {
 			out["q2"] = append(out["q2"], fmt.Sprintf("%d %d", b.auction, b.price))
 		}
+		dirs := strings.Split(b.url, "/")
+		dir := func(i int) string {
+			switch {
+			case i >= len(dirs):
+				return "NULL"
+			case dirs[i] == "":
+				return "(empty)"
+			}
+			return dirs[i]
+		}
+		out["q22"] = append(out["q22"], fmt.Sprintf("%d %d %d %s %s %s %s", b.auction, b.bidder, b.price, b.channel, dir(3), dir(4), dir(5)))
 		for s := floorTo(b.ts, 2*sec); s > b.ts-10*sec; s -= 2 * sec {
 			hop[key{b.auction, s}]++
 		}
@@ -261,9 +272,9 @@ func TestNexmark(t *testing.T) {
 	}
 	want := nexmarkReference(bids)
 	types := map[string]string{"q0": "IIITT", "q1": "IIRT", "q2": "II", "q5agg": "ITTI", "q7agg": "TTI", "q11": "IITT",
-		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI"}
+		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI", "q22": "IIITTTT"}
 	t.Run("q12", func(t *testing.T) { testNexmarkQ12(t, ddl, want["q12"]) })
-	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q18", "q19"} {
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q18", "q19", "q22"} {
 		t.Run(q, func(t *testing.T) {
 			if len(want[q]) == 0 {
 				t.Fatalf("the reference gives no rows for %s: the test would prove nothing", q)
