@@ -373,11 +373,15 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			i++
 		case (t.is("~") || t.is("!") && next(1).is("~") || t.is("operator") && next(1).is("(") && regexOperator(toks, i+2, match[i+1])) &&
 			castOperand(toks, i, match) >= 0: // not ~x, a bitwise NOT
-			str, err := r.regex(toks, i, match, &edits)
+			start := castOperand(toks, i, match)
+			if i == castEnd+1 {
+				start = castStart
+			}
+			last, err := r.regex(toks, i, start, match, &edits)
 			if err != nil {
 				return err
 			}
-			i = str - 1 // the string may need its own edit
+			i = last
 		case t.is("div") && next(1).is("(") && (i == 0 || toks[i-1].kind == tPunct && !toks[i-1].is(")") ||
 			toks[i-1].kind == tIdent && exprStart[strings.ToLower(toks[i-1].text)]):
 			edits = append(edits, ed(t.pos, t.end, DivFunc))
@@ -818,13 +822,15 @@ func regexOperator(toks []token, from, to int) bool {
 	return false
 }
 
+// likeOperators are PostgreSQL's operator names for LIKE and ILIKE.
+var likeOperators = map[string]string{"~~": "LIKE", "~~*": "ILIKE", "!~~": "NOT LIKE", "!~~*": "NOT ILIKE"}
+
 // regex rewrites the regular-expression match whose operator starts at
-// toks[i] into a RegexFunc call. Its right operand must be a string, as
-// catalog queries write them; COLLATE pg_catalog.default after it, which
-// psql adds, is dropped (every string compares in C collation).
-// It returns the index of the string.
-func (r *rewriter) regex(toks []token, i int, match map[int]int, edits *[]edit) (int, error) {
-	start := castOperand(toks, i, match)
+// toks[i], and whose left operand at toks[start], into a RegexFunc call
+// (~~ and its forms into LIKE and ILIKE). COLLATE after the right operand,
+// which psql adds, is dropped (every string compares in C collation).
+// It returns the index of the last token it rewrote.
+func (r *rewriter) regex(toks []token, i, start int, match map[int]int, edits *[]edit) (int, error) {
 	end := i // the operator's last token
 	if toks[i].is("operator") {
 		end = match[i+1]
@@ -838,13 +844,27 @@ func (r *rewriter) regex(toks []token, i int, match map[int]int, edits *[]edit) 
 		op.WriteString(t.text)
 	}
 	o := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.ToLower(op.String()), "operator("), "pg_catalog."), ")")
-	if end+1 >= len(toks) || toks[end+1].kind != tString {
-		return 0, sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[i].pos+1, "the operator %s is supported between a name and a string only", o)
+	if word, ok := likeOperators[o]; ok {
+		*edits = append(*edits, ed(toks[i].pos, toks[end].end, " "+word+" "))
+		return end, nil
 	}
-	str := end + 1
-	last := str
-	if last+4 < len(toks) && toks[last+1].is("collate") && toks[last+2].is("pg_catalog") && toks[last+3].is(".") && toks[last+4].is("default") {
-		last += 4
+	if o != "~" && o != "~*" && o != "!~" && o != "!~*" {
+		return 0, sqlerr.At(sqlerr.Syntax, r.base+toks[i].pos+1, "syntax error at or near %q", o)
+	}
+	operand := end + 1
+	last := regexOperand(toks, operand, match) - 1
+	if last < operand {
+		return 0, sqlerr.At(sqlerr.Syntax, r.base+toks[min(operand, len(toks)-1)].pos+1, "syntax error: the operator %s needs a right operand", o)
+	}
+	sub := &rewriter{src: r.src, base: r.base}
+	if err := sub.rewriteTokens(toks, operand, last+1); err != nil {
+		return 0, err
+	}
+	if last+2 < len(toks) && toks[last+1].is("collate") {
+		last += 2
+		if last+2 < len(toks) && toks[last+1].is(".") {
+			last += 2
+		}
 	}
 	flags := "''"
 	if strings.HasSuffix(o, "*") {
@@ -854,9 +874,64 @@ func (r *rewriter) regex(toks []token, i int, match map[int]int, edits *[]edit) 
 	if strings.HasPrefix(o, "!") {
 		pre = "NOT " + pre
 	}
-	*edits = append(*edits, ed(toks[start].pos, toks[start].pos, pre), ed(toks[i].pos, toks[str].pos, ", "),
-		ed(toks[str].end, toks[last].end, ", "+flags+")"))
-	return str, nil
+	// Before any other insertion where the left operand starts: a cast of
+	// it is inside the call.
+	at := len(*edits)
+	for k, e := range *edits {
+		if e.from == toks[start].pos {
+			at = k
+			break
+		}
+	}
+	*edits = slices.Insert(*edits, at, ed(toks[start].pos, toks[start].pos, pre))
+	*edits = append(*edits, edit{from: toks[i].pos, to: toks[last].end, text: ", ", sub: &subEdit{sub, ", " + flags + ")"}})
+	return last, nil
+}
+
+// regexOperand returns the index after the right operand of a regular
+// expression match that starts at toks[k]: a literal, a parameter, a
+// (qualified) name or function call or a parenthesized expression, and
+// any casts of it; k when there is none.
+func regexOperand(toks []token, k int, match map[int]int) int {
+	if k >= len(toks) {
+		return k
+	}
+	switch t := toks[k]; {
+	case t.kind == tString || t.kind == tNumber || t.kind == tParam:
+		k++
+	case t.is("("):
+		close, ok := match[k]
+		if !ok {
+			return k
+		}
+		k = close + 1
+	case t.kind == tIdent && !reserved[strings.ToLower(t.text)] || t.kind == tQuoted:
+		k++
+		for k+1 < len(toks) && toks[k].is(".") && (toks[k+1].kind == tIdent || toks[k+1].kind == tQuoted) {
+			k += 2
+		}
+		if k < len(toks) && toks[k].is("(") {
+			close, ok := match[k]
+			if !ok {
+				return k
+			}
+			k = close + 1
+		}
+	default:
+		return k
+	}
+	for k < len(toks) && toks[k].is("::") {
+		ti := k + 1
+		if ti+2 < len(toks) && toks[ti].is("pg_catalog") && toks[ti+1].is(".") {
+			ti += 2
+		}
+		tc := &cursor{s: span{toks: toks[ti:]}}
+		if _, err := tc.colType(); err != nil {
+			return k
+		}
+		k = ti + tc.i
+	}
+	return k
 }
 
 // labelKeywords are TiDB's reserved words that clients' catalog queries

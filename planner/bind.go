@@ -342,9 +342,6 @@ func (b *binder) caseExpr(n *ast.CaseExpr) (Expr, error) {
 
 // like binds [NOT] LIKE with a constant or computed pattern.
 func (b *binder) like(n *ast.PatternLikeOrIlikeExpr) (Expr, error) {
-	if !n.IsLike {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "ILIKE is not supported yet")
-	}
 	x, err := b.expr(n.Expr)
 	if err != nil {
 		return nil, err
@@ -374,6 +371,17 @@ func (b *binder) like(n *ast.PatternLikeOrIlikeExpr) (Expr, error) {
 	}
 	if c, ok := p.(*Const); ok && !c.Null && likeEndsInEscape(c.S, esc) {
 		return nil, b.errAt(sqlerr.InvalidEscape, n.Pattern, "LIKE pattern must not end with escape character")
+	}
+	if !n.IsLike {
+		// ILIKE is LIKE of both sides in lower case (an escape character
+		// too), as PostgreSQL does in a multi-byte encoding.
+		lower := func(e Expr) Expr {
+			if c, ok := e.(*Const); ok && c.Param == 0 {
+				return &Const{T: types.Varchar, S: strings.ToLower(c.S), Null: c.Null}
+			}
+			return &Call{Fn: FnLower, Args: []Expr{e}, T: types.Varchar}
+		}
+		x, p, esc = lower(x), lower(p), strings.ToLower(esc)
 	}
 	args := []Expr{x, p}
 	if esc != `\` {

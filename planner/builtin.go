@@ -28,6 +28,10 @@ type Builtin struct {
 	MayFail bool
 	// Volatile functions are not folded when their arguments are constant.
 	Volatile bool
+	// Check, if set, vets the bound arguments when the call is planned (a
+	// constant pattern that does not compile), returning the index of the
+	// argument at fault.
+	Check func(fn *Builtin, args []Expr) (int, error)
 }
 
 // Sig is one signature of a Builtin.
@@ -138,6 +142,11 @@ func (b *binder) bindBuiltin(fn *Builtin, xs []Expr, n *ast.FuncCallExpr) (Expr,
 			}
 			if !ok {
 				continue
+			}
+			if fn.Check != nil {
+				if k, err := fn.Check(fn, out); err != nil {
+					return nil, sqlerr.WithPos(err, b.q.Pos(n.Args[k]))
+				}
 			}
 			t := sig.Ret
 			if sig.RetOf != nil {

@@ -407,6 +407,8 @@ func exprName(n ast.ExprNode) string {
 					return t
 				}
 			}
+		case parser.RegexFunc: // an operator
+			return "?column?"
 		case "tumble_start", "hop_start", "session_start":
 			return "window_start"
 		case "tumble_end", "hop_end", "session_end":

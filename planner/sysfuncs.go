@@ -3,7 +3,6 @@ package planner
 import (
 	"os"
 	"strings"
-	"unicode"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -218,87 +217,4 @@ func (b *binder) regCast(x Expr, typ string, n ast.Node) (Expr, bool, error) {
 		}
 	}
 	return nil, true, b.errAt(sqlerr.UndefinedTable, n, "relation %q does not exist", c.S)
-}
-
-// regex binds x ~ 'pattern' (parser.RegexFunc) as the LIKE it is when the
-// pattern is as simple as catalog queries write them (psql's '^(name)$',
-// '^pg_', its wildcards as .* and .); any other pattern is refused.
-func (b *binder) regex(n *ast.FuncCallExpr) (Expr, error) {
-	if len(n.Args) != 3 {
-		return nil, b.errAt(sqlerr.Internal, n, "regex takes 3 arguments")
-	}
-	xs := make([]Expr, 3)
-	for i, a := range n.Args {
-		x, err := b.expr(a)
-		if err != nil {
-			return nil, err
-		}
-		if xs[i], err = b.coerce(x, types.Varchar, a); err != nil {
-			return nil, err
-		}
-	}
-	p, ok := xs[1].(*Const)
-	if !ok || p.Null || p.Param != 0 {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n.Args[1], "a regular expression must be a constant string")
-	}
-	like, ok := regexLike(p.S)
-	if !ok {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n.Args[1], "regular expression %q is not supported: only ^, $, one (group), . and .* are", p.S)
-	}
-	x := xs[0]
-	if f, _ := xs[2].(*Const); f != nil && f.S == "i" {
-		x = &Call{Fn: FnLower, Args: []Expr{x}, T: types.Varchar}
-		like = strings.ToLower(like)
-	}
-	return &Call{Fn: FnLike, Args: []Expr{x, &Const{T: types.Varchar, S: like}, &Const{T: types.Varchar, S: `\`}}, T: types.Boolean}, nil
-}
-
-// regexLike translates a regular expression into a LIKE pattern escaped
-// with a backslash; ok is false when it has more than ^, $, one group
-// around the rest, . and .*.
-func regexLike(re string) (string, bool) {
-	var like strings.Builder
-	anchored := strings.HasPrefix(re, "^")
-	re = strings.TrimPrefix(re, "^")
-	end := strings.HasSuffix(re, "$") && !strings.HasSuffix(re, `\$`)
-	re = strings.TrimSuffix(re, "$")
-	if strings.HasPrefix(re, "(") && strings.HasSuffix(re, ")") {
-		re = re[1 : len(re)-1]
-	}
-	if !anchored {
-		like.WriteByte('%')
-	}
-	for i := 0; i < len(re); i++ {
-		switch c := re[i]; c {
-		case '.':
-			if i+1 < len(re) && re[i+1] == '*' {
-				like.WriteByte('%')
-				i++
-			} else {
-				like.WriteByte('_')
-			}
-		case '%', '_':
-			like.WriteByte('\\')
-			like.WriteByte(c)
-		case '\\':
-			// An escaped letter or digit is a class (\d, \w) or a
-			// back reference; any other character stands for itself.
-			if i+1 == len(re) || unicode.IsLetter(rune(re[i+1])) || unicode.IsDigit(rune(re[i+1])) {
-				return "", false
-			}
-			i++
-			if re[i] == '%' || re[i] == '_' || re[i] == '\\' {
-				like.WriteByte('\\')
-			}
-			like.WriteByte(re[i])
-		case '^', '$', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|':
-			return "", false
-		default:
-			like.WriteByte(c)
-		}
-	}
-	if !end {
-		like.WriteByte('%')
-	}
-	return like.String(), true
 }

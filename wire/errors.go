@@ -73,6 +73,7 @@ var kindCodes = [...]string{
 	sqlerr.InvalidWidthBucket:        "2201G",
 	sqlerr.NullValueNotAllowed:       "22004",
 	sqlerr.ProgramLimitExceeded:      "54000",
+	sqlerr.InvalidRegex:              "2201B",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -106,6 +106,9 @@ const (
 	// ProgramLimitExceeded is a value too large to build, such as a string
 	// over 1 GB (54000).
 	ProgramLimitExceeded
+	// InvalidRegex is a regular expression that does not compile, or
+	// that uses what RE2 cannot do (2201B).
+	InvalidRegex
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
