@@ -130,6 +130,9 @@ func nthMatch(r *pgRegex, args []*vec.Vec, i, startK, nK, subK int) ([]int, int,
 			return nil, 0, badParam("subexpr", sub)
 		}
 	}
+	if sub == 1 && r.Groups == 0 {
+		sub = 0 // PostgreSQL's: a pattern without groups is its own first
+	}
 	if pos < 0 || sub > int64(r.Groups) {
 		return nil, 0, nil
 	}
