@@ -215,21 +215,18 @@ func goRegexErr(err error) *sqlerr.Error {
 	if !errors.As(err, &se) {
 		return regexErr("%v", err)
 	}
-	switch se.Code {
-	case syntax.ErrMissingParen, syntax.ErrUnexpectedParen:
-		return regexErr("parentheses () not balanced")
-	case syntax.ErrMissingBracket:
-		return regexErr("brackets [] not balanced")
-	case syntax.ErrInvalidRepeatSize:
-		return regexErr("invalid repetition count(s)")
-	case syntax.ErrMissingRepeatArgument, syntax.ErrInvalidRepeatOp:
-		return regexErr("quantifier operand invalid")
-	case syntax.ErrInvalidCharRange:
-		return regexErr("invalid character range")
-	case syntax.ErrInvalidCharClass:
-		return regexErr("invalid character class")
+	if msg, ok := goRegexMessages[se.Code]; ok {
+		return regexErr("%s", msg)
 	}
 	return regexErr("%s", se.Code)
+}
+
+// goRegexMessages are PostgreSQL's words for RE2's syntax errors.
+var goRegexMessages = map[syntax.ErrorCode]string{
+	syntax.ErrMissingParen: "parentheses () not balanced", syntax.ErrUnexpectedParen: "parentheses () not balanced",
+	syntax.ErrMissingBracket: "brackets [] not balanced", syntax.ErrInvalidRepeatSize: "invalid repetition count(s)",
+	syntax.ErrMissingRepeatArgument: "quantifier operand invalid", syntax.ErrInvalidRepeatOp: "quantifier operand invalid",
+	syntax.ErrInvalidCharRange: "invalid character range", syntax.ErrInvalidCharClass: "invalid character class",
 }
 
 // greedFrame follows PostgreSQL's rule for whether an RE is greedy: a
@@ -240,7 +237,6 @@ type greedFrame struct {
 	branches int
 	first    int // of the first branch
 	pending  int // of the last atom, until it is known whether a quantifier follows
-	capture  bool
 }
 
 // reTranslator writes an ARE as RE2.
