@@ -59,6 +59,24 @@ func init() {
 		setGroup(out, i, args[0].Str[i], loc, sub)
 		return nil
 	}))
+	registerKernel("similar_to_escape", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		for i := 0; i < n; i++ {
+			if out.IsNull(i) {
+				continue
+			}
+			esc := `\`
+			if len(args) > 1 {
+				esc = args[1].Str[i]
+			}
+			re, err := planner.SimilarToRegex(args[0].Str[i], esc)
+			if err != nil {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error { return err })
+				continue
+			}
+			out.Str[i] = re
+		}
+	}))
 	registerKernel("regexp_extract", regexKernel("regexp_extract", func(r *pgRegex, args []*vec.Vec, i int, out *vec.Vec) *sqlerr.Error {
 		g := int64(0) // Flink's default: the whole match
 		if len(args) > 2 {

@@ -371,6 +371,12 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			// TiDB reads these reserved ones only quoted.
 			edits = append(edits, ed(toks[i+1].pos, toks[i+1].end, `"`+strings.ToLower(next(1).text)+`"`))
 			i++
+		case t.is("similar") && next(1).is("to"):
+			last, err := r.similar(toks, i, castStart, castEnd, match, &edits)
+			if err != nil {
+				return err
+			}
+			i = last
 		case (t.is("~") || t.is("!") && next(1).is("~") || t.is("operator") && next(1).is("(") && regexOperator(toks, i+2, match[i+1])) &&
 			castOperand(toks, i, match) >= 0: // not ~x, a bitwise NOT
 			start := castOperand(toks, i, match)
@@ -874,18 +880,72 @@ func (r *rewriter) regex(toks []token, i, start int, match map[int]int, edits *[
 	if strings.HasPrefix(o, "!") {
 		pre = "NOT " + pre
 	}
-	// Before any other insertion where the left operand starts: a cast of
-	// it is inside the call.
+	insertBefore(edits, ed(toks[start].pos, toks[start].pos, pre))
+	*edits = append(*edits, edit{from: toks[i].pos, to: toks[last].end, text: ", ", sub: &subEdit{sub, ", " + flags + ")"}})
+	return last, nil
+}
+
+// similar rewrites x [NOT] SIMILAR TO p [ESCAPE e], SIMILAR at toks[i],
+// into RegexFunc(x, similar_to_escape(p [, e]), ''), the regular
+// expression PostgreSQL reads it as. castStart and castEnd are the last
+// cast's operand and end, as rewriteTokens tracks them. It returns the
+// index of the last token it rewrote.
+func (r *rewriter) similar(toks []token, i, castStart, castEnd int, match map[int]int, edits *[]edit) (int, error) {
+	op := i
+	if i > 0 && toks[i-1].is("not") {
+		op = i - 1
+	}
+	start := castOperand(toks, op, match)
+	if op == castEnd+1 {
+		start = castStart
+	}
+	operand := i + 2
+	end := regexOperand(toks, operand, match)
+	if start < 0 || end == operand {
+		return 0, sqlerr.At(sqlerr.Syntax, r.base+toks[i].pos+1, "syntax error at or near \"SIMILAR\"")
+	}
+	sub := &rewriter{src: r.src, base: r.base}
+	sub.insert("similar_to_escape(", toks[operand].pos)
+	p := &rewriter{src: r.src, base: r.base}
+	if err := p.rewriteTokens(toks, operand, end); err != nil {
+		return 0, err
+	}
+	sub.merge(p)
+	last := end - 1
+	if end < len(toks) && toks[end].is("escape") {
+		eend := regexOperand(toks, end+1, match)
+		if eend == end+1 {
+			return 0, sqlerr.At(sqlerr.Syntax, r.base+toks[end].pos+1, "syntax error at or near \"ESCAPE\"")
+		}
+		e := &rewriter{src: r.src, base: r.base}
+		if err := e.rewriteTokens(toks, end+1, eend); err != nil {
+			return 0, err
+		}
+		sub.insert(", ", toks[end].pos)
+		sub.merge(e)
+		last = eend - 1
+	}
+	sub.insert("), '')", toks[last].end)
+	pre := RegexFunc + "("
+	if op < i {
+		pre = "NOT " + pre
+	}
+	insertBefore(edits, ed(toks[start].pos, toks[start].pos, pre))
+	*edits = append(*edits, edit{from: toks[op].pos, to: toks[last].end, text: ", ", sub: &subEdit{sub, ""}})
+	return last, nil
+}
+
+// insertBefore adds insertion e ahead of any other edit where it stands:
+// a cast of the operand it wraps is inside it.
+func insertBefore(edits *[]edit, e edit) {
 	at := len(*edits)
-	for k, e := range *edits {
-		if e.from == toks[start].pos {
+	for k, o := range *edits {
+		if o.from == e.from {
 			at = k
 			break
 		}
 	}
-	*edits = slices.Insert(*edits, at, ed(toks[start].pos, toks[start].pos, pre))
-	*edits = append(*edits, edit{from: toks[i].pos, to: toks[last].end, text: ", ", sub: &subEdit{sub, ", " + flags + ")"}})
-	return last, nil
+	*edits = slices.Insert(*edits, at, e)
 }
 
 // regexOperand returns the index after the right operand of a regular

@@ -31,6 +31,7 @@ func init() {
 	reg("regexp_substr", sig(text, text, text), sig(text, text, text, i32), sig(text, text, text, i32, i32),
 		sig(text, text, text, i32, i32, text), sig(text, text, text, i32, i32, text, i32))
 	reg("regexp_extract", sig(text, text, text), sig(text, text, text, i32))
+	RegisterBuiltin(&Builtin{Name: "similar_to_escape", Sigs: []Sig{sig(text, text), sig(text, text, text)}, MayFail: true})
 }
 
 // RegexFlagsArg is the index of the flags argument of a call of a regex
@@ -695,5 +696,83 @@ func (b *binder) regex(n *ast.FuncCallExpr) (Expr, error) {
 			return nil, err
 		}
 	}
+	// SIMILAR TO's constant pattern is translated now, so that it compiles
+	// once and a bad one fails when planned.
+	if c, ok := xs[1].(*Call); ok && c.B != nil && c.B.Name == "similar_to_escape" {
+		p, ok1 := c.Args[0].(*Const)
+		esc := &Const{T: types.Varchar, S: `\`}
+		ok2 := true
+		if len(c.Args) == 2 {
+			esc, ok2 = c.Args[1].(*Const)
+		}
+		if ok1 && ok2 && p.Param == 0 && esc.Param == 0 && !p.Null && !esc.Null {
+			re, err := SimilarToRegex(p.S, esc.S)
+			if err != nil {
+				return nil, sqlerr.WithPos(err, b.q.Pos(n.Args[1]))
+			}
+			xs[1] = &Const{T: types.Varchar, S: re}
+		}
+	}
 	return b.bindBuiltin(builtins["regexp_like"], xs, n)
+}
+
+// SimilarToRegex is PostgreSQL's similar_to_escape: the ARE that SQL's
+// SIMILAR TO pattern p means, with escape character esc ("" for none).
+func SimilarToRegex(p, esc string) (string, *sqlerr.Error) {
+	if utf8.RuneCountInString(esc) > 1 {
+		return "", sqlerr.New(sqlerr.InvalidEscape, "invalid escape string")
+	}
+	e, _ := utf8.DecodeRuneInString(esc)
+	var b strings.Builder
+	b.WriteString("^(?:")
+	quotes, afterEscape, inClass, classPos := 0, false, false, 0
+	for _, c := range p {
+		switch {
+		case afterEscape:
+			afterEscape = false
+			if c == '"' && !inClass {
+				// #"...#" marks the part substring(... SIMILAR ...) returns.
+				if quotes++; quotes > 2 {
+					return "", sqlerr.New(sqlerr.InvalidRegex, "SQL regular expression may not contain more than two escape-double-quote separators")
+				}
+				b.WriteString([]string{"", "){1,1}?(", "){1,1}(?:"}[quotes])
+				continue
+			}
+			b.WriteByte('\\')
+			b.WriteRune(c)
+			classPos = 3
+		case esc != "" && c == e:
+			afterEscape = true
+		case c == '[': // in a class too, as PostgreSQL's
+			b.WriteRune(c)
+			inClass, classPos = true, 1
+		case inClass:
+			if c == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(c)
+			// A ] first in the class (after a ^) is itself.
+			switch {
+			case c == ']' && classPos > 2:
+				inClass = false
+			case c == '^' && classPos == 1:
+				classPos = 2
+			default:
+				classPos = 3
+			}
+		case c == '%':
+			b.WriteString(".*")
+		case c == '_':
+			b.WriteByte('.')
+		case c == '(':
+			b.WriteString("(?:")
+		case c == '\\' || c == '.' || c == '^' || c == '$':
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	b.WriteString(")$")
+	return b.String(), nil
 }
