@@ -886,7 +886,7 @@ func (r *rewriter) regex(toks []token, i, start int, match map[int]int, edits *[
 }
 
 // similar rewrites x [NOT] SIMILAR TO p [ESCAPE e], SIMILAR at toks[i],
-// into RegexFunc(x, similar_to_escape(p [, e]), ''), the regular
+// into RegexFunc(x, similar_to_escape(p [, e]), no flags), the regular
 // expression PostgreSQL reads it as. castStart and castEnd are the last
 // cast's operand and end, as rewriteTokens tracks them. It returns the
 // index of the last token it rewrote.
