@@ -62,6 +62,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.InvalidWidthBucket, "2201G"},
 		{sqlerr.NullValueNotAllowed, "22004"},
 		{sqlerr.ProgramLimitExceeded, "54000"},
+		{sqlerr.InvalidRegex, "2201B"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))
