@@ -383,6 +383,15 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if i == castEnd+1 {
 				start = castStart
 			}
+			// || binds as tightly and from the left: a || b ~ p is
+			// (a || b) ~ p.
+			for start > 1 && toks[start-1].is("||") {
+				s := castOperand(toks, start-1, match)
+				if s < 0 {
+					break
+				}
+				start = s
+			}
 			last, err := r.regex(toks, i, start, match, &edits)
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -691,6 +692,13 @@ func (b *binder) regex(n *ast.FuncCallExpr) (Expr, error) {
 		x, err := b.expr(a)
 		if err != nil {
 			return nil, err
+		}
+		if k := x.Type().Kind; i == 0 && k != types.String && k != types.Null {
+			op := "~"
+			if f, ok := n.Args[2].(*test_driver.ValueExpr); ok && f.Datum.GetString() == "i" {
+				op = "~*"
+			}
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s text", pgTypeName(x.Type()), op)
 		}
 		if xs[i], err = b.coerce(x, types.Varchar, a); err != nil {
 			return nil, err
