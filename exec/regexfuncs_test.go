@@ -115,22 +115,22 @@ func TestRegexAgainstPostgres(t *testing.T) {
 		e   func(p planner.Expr) planner.Expr
 	}
 	calls := []call{
-		{"regexp_like(x, $2)", func(p planner.Expr) planner.Expr { return builtinCall("regexp_like", types.Boolean, x, p) }},
-		{"regexp_like(x, $2, 'i')", func(p planner.Expr) planner.Expr { return builtinCall("regexp_like", types.Boolean, x, p, str("i")) }},
+		{"regexp_like(x, $2)", func(p planner.Expr) planner.Expr { return builtinCall(t, "regexp_like", types.Boolean, x, p) }},
+		{"regexp_like(x, $2, 'i')", func(p planner.Expr) planner.Expr { return builtinCall(t, "regexp_like", types.Boolean, x, p, str("i")) }},
 		{`regexp_replace(x, $2, '<\&\1>', 'g')`, func(p planner.Expr) planner.Expr {
-			return builtinCall("regexp_replace", types.Varchar, x, p, str(`<\&\1>`), str("g"))
+			return builtinCall(t, "regexp_replace", types.Varchar, x, p, str(`<\&\1>`), str("g"))
 		}},
 		{"regexp_replace(x, $2, '#', 2)", func(p planner.Expr) planner.Expr {
-			return builtinCall("regexp_replace", types.Varchar, x, p, str("#"), num(2))
+			return builtinCall(t, "regexp_replace", types.Varchar, x, p, str("#"), num(2))
 		}},
-		{"regexp_count(x, $2)", func(p planner.Expr) planner.Expr { return builtinCall("regexp_count", types.Int, x, p) }},
-		{"regexp_count(x, $2, 2)", func(p planner.Expr) planner.Expr { return builtinCall("regexp_count", types.Int, x, p, num(2)) }},
-		{"regexp_substr(x, $2)", func(p planner.Expr) planner.Expr { return builtinCall("regexp_substr", types.Varchar, x, p) }},
+		{"regexp_count(x, $2)", func(p planner.Expr) planner.Expr { return builtinCall(t, "regexp_count", types.Int, x, p) }},
+		{"regexp_count(x, $2, 2)", func(p planner.Expr) planner.Expr { return builtinCall(t, "regexp_count", types.Int, x, p, num(2)) }},
+		{"regexp_substr(x, $2)", func(p planner.Expr) planner.Expr { return builtinCall(t, "regexp_substr", types.Varchar, x, p) }},
 		{"regexp_substr(x, $2, 1, 2, '', 1)", func(p planner.Expr) planner.Expr {
-			return builtinCall("regexp_substr", types.Varchar, x, p, num(1), num(2), str(""), num(1))
+			return builtinCall(t, "regexp_substr", types.Varchar, x, p, num(1), num(2), str(""), num(1))
 		}},
 		{"regexp_instr(x, $2, 1, 1, 1)", func(p planner.Expr) planner.Expr {
-			return builtinCall("regexp_instr", types.Int, x, p, num(1), num(1), num(1))
+			return builtinCall(t, "regexp_instr", types.Int, x, p, num(1), num(1), num(1))
 		}},
 	}
 	text := func(v *vec.Vec, i int) string {

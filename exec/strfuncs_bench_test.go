@@ -40,14 +40,14 @@ func bidURLs(b *testing.B) *vec.Batch {
 
 // builtinCall is a call of the builtin name, bound as the planner would
 // (its first signature of as many parameters as args).
-func builtinCall(b *testing.B, name string, t types.T, args ...planner.Expr) planner.Expr {
-	b.Helper()
+func builtinCall(tb testing.TB, name string, t types.T, args ...planner.Expr) planner.Expr {
+	tb.Helper()
 	for _, fn := range planner.Builtins() {
 		if fn.Name == name {
 			return &planner.Call{Fn: planner.FnBuiltin, B: fn, Args: args, T: t}
 		}
 	}
-	b.Fatalf("no builtin %s", name)
+	tb.Fatalf("no builtin %s", name)
 	return nil
 }
 
