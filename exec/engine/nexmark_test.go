@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -35,6 +36,9 @@ func nexmarkBids(t *testing.T, ddl string) []nexBid {
 	}
 	return out
 }
+
+// q21URL is q21's REGEXP_EXTRACT pattern, for the reference.
+var q21URL = regexp.MustCompile(`(&|^)channel_id=([^&]*)`)
 
 func ts(us int64) string { return string(vec.AppendTimestamp(nil, us)) }
 
@@ -71,6 +75,13 @@ func nexmarkReference(bids []nexBid) map[string][]string {
 				return "(empty)"
 			}
 			return dirs[i]
+		}
+		channelID, known := map[string]string{"apple": "0", "google": "1", "facebook": "2", "baidu": "3"}[strings.ToLower(b.channel)]
+		if m := q21URL.FindStringSubmatch(b.url); !known && m != nil {
+			channelID, known = m[2], true
+		}
+		if known {
+			out["q21"] = append(out["q21"], fmt.Sprintf("%d %d %d %s %s", b.auction, b.bidder, b.price, b.channel, channelID))
 		}
 		out["q22"] = append(out["q22"], fmt.Sprintf("%d %d %d %s %s %s %s", b.auction, b.bidder, b.price, b.channel, dir(3), dir(4), dir(5)))
 		for s := floorTo(b.ts, 2*sec); s > b.ts-10*sec; s -= 2 * sec {
@@ -272,9 +283,9 @@ func TestNexmark(t *testing.T) {
 	}
 	want := nexmarkReference(bids)
 	types := map[string]string{"q0": "IIITT", "q1": "IIRT", "q2": "II", "q5agg": "ITTI", "q7agg": "TTI", "q11": "IITT",
-		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI", "q22": "IIITTTT"}
+		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI", "q21": "IIITT", "q22": "IIITTTT"}
 	t.Run("q12", func(t *testing.T) { testNexmarkQ12(t, ddl, want["q12"]) })
-	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q18", "q19", "q22"} {
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q18", "q19", "q21", "q22"} {
 		t.Run(q, func(t *testing.T) {
 			if len(want[q]) == 0 {
 				t.Fatalf("the reference gives no rows for %s: the test would prove nothing", q)
