@@ -108,7 +108,7 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 		if k, ok := x.(*constEval); ok && k.c.Null {
 			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
 		}
-		return &castEval{x: x, out: vec.New(e.T, 0), ctx: ctx}
+		return &castEval{x: x, out: vec.New(e.T, 0), ctx: ctx, zone: e.Zone}
 	case *planner.Case:
 		c := &caseEval{out: vec.New(e.T, 0), ctx: ctx}
 		var later []planner.Expr
@@ -235,16 +235,17 @@ func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
 }
 
 type castEval struct {
-	x   Evaluator
-	out vec.Vec
-	ctx *evalCtx
+	x    Evaluator
+	out  vec.Vec
+	ctx  *evalCtx
+	zone *time.Location
 }
 
 func (c *castEval) Eval(b *vec.Batch) *vec.Vec {
 	x := c.x.Eval(b)
 	c.out.Reset()
 	for i := 0; i < b.N; i++ {
-		if r := planner.CastValue(x, i, &c.out); r != planner.CastOK {
+		if r := planner.CastValueIn(x, i, &c.out, c.zone); r != planner.CastOK {
 			c.out.AppendNull()
 			c.ctx.report(i, func() *sqlerr.Error { return planner.CastError(r, x.Type, c.out.Type, x.Text(i)) })
 		}
@@ -570,6 +571,10 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		}
 	case planner.FnDateTrunc:
 		unit, ts := args[0].Str, args[1].I64
+		if len(args) == 3 {
+			dateTruncIn(out, unit, ts, args[2].Str, n, c.ctx)
+			break
+		}
 		for i := 0; i < n; i++ {
 			if !out.IsNull(i) {
 				out.I64[i] = dateTrunc(unit[i], ts[i])
@@ -881,6 +886,10 @@ func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
 		case types.Decimal:
 			p := types.Pow10[min(t.Prec, types.MaxDecimalPrec)]
 			lo, hi = -p+1, p-1
+		case types.Date:
+			lo, hi = vec.MinDate, vec.MaxDate
+		case types.Timestamp, types.TimestampTZ:
+			lo, hi = vec.MinTimestamp, vec.MaxTimestamp
 		}
 		// Negative exactly where v < lo (v - lo) or v > hi (hi - v):
 		// with lo ≤ 0 ≤ hi neither difference wraps then.
@@ -934,6 +943,9 @@ func overflow(out *vec.Vec, i int, errs *evalCtx) {
 			// A computed DECIMAL has no precision of the user's; this is
 			// the representation's limit.
 			return sqlerr.New(sqlerr.NumericOutOfRange, "value overflows numeric format: a DECIMAL holds at most %d digits", types.MaxDecimalPrec)
+		}
+		if t.Temporal() || t.Kind == types.Interval {
+			return sqlerr.New(sqlerr.DatetimeOverflow, "%s", planner.OutOfRange(t))
 		}
 		return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(t))
 	})

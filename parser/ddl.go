@@ -234,11 +234,21 @@ func (c *cursor) colType() (types.T, error) {
 			return types.T{}, sqlerr.At(sqlerr.InvalidParameter, c.pos(t), "TIMESTAMP(%d) precision must be between 0 and 6", prec)
 		}
 		if c.accept("with", "time", "zone") {
-			return types.T{}, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(t), "TIMESTAMP WITH TIME ZONE is not supported yet; use TIMESTAMP")
+			return types.T{Kind: types.TimestampTZ, Prec: prec}, nil
 		}
 		c.accept("without", "time", "zone")
 		return types.T{Kind: types.Timestamp, Prec: prec}, nil
-	case "timestamptz", "date", "time", "interval", "json", "jsonb", "bytea", "blob":
+	case "timestamptz":
+		prec := arg(0, 6)
+		if prec < 0 || prec > 6 {
+			return types.T{}, sqlerr.At(sqlerr.InvalidParameter, c.pos(t), "TIMESTAMPTZ(%d) precision must be between 0 and 6", prec)
+		}
+		return types.T{Kind: types.TimestampTZ, Prec: prec}, nil
+	case "date":
+		return types.Dt, nil
+	case "interval":
+		return types.Ival, nil
+	case "time", "json", "jsonb", "bytea", "blob":
 		return types.T{}, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(t), "type %s is not supported yet", strings.ToUpper(name))
 	}
 	return types.T{}, sqlerr.At(sqlerr.UndefinedObject, c.pos(t), "type %q does not exist", name)
@@ -372,6 +382,18 @@ func (p *parser) set(c *cursor) (Stmt, error) {
 		c.accept("session")
 	}
 	c.accept("local")
+	if c.accept("time", "zone") {
+		// SET TIME ZONE 'zone' | LOCAL | DEFAULT, SQL's spelling of SET
+		// timezone.
+		if c.accept("local") || c.accept("default") {
+			return &Reset{Name: "timezone"}, c.end()
+		}
+		t := c.next()
+		if t.kind != tString && t.kind != tIdent {
+			return nil, sqlerr.At(sqlerr.Syntax, c.pos(t), "syntax error at or near %q: expected a time zone", t.text)
+		}
+		return &Set{Name: "timezone", Value: t.val}, c.end()
+	}
 	name, _, err := c.ident("a setting name")
 	if err != nil {
 		return nil, err

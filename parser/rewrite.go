@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 )
 
@@ -404,10 +406,10 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			edits = append(edits, ed(t.pos, t.end, ConcatFunc))
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
-		case t.is("timestamp") && next(1).kind == tString:
+		case (t.is("timestamp") || t.is("timestamptz") || t.is("date")) && next(1).kind == tString:
 			// The typed literal TIMESTAMP '...' is a cast of the string,
 			// as in PostgreSQL (TiDB's own reading has an internal name).
-			edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("+quoteString(toks[i+1].val)+", 'TIMESTAMP')"))
+			edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("+quoteString(toks[i+1].val)+", '"+strings.ToUpper(t.text)+"')"))
 			i++
 		case t.kind == tString && t.text != quoteString(t.val):
 			// E'...', U&'...' and strings continued on another line,
@@ -466,6 +468,22 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				ed(t.pos, toks[k-1].end, ", '"+typ.String()+"')"))
 			i = k - 1
 			castStart, castEnd = start, i
+		case t.is("at") && next(1).is("time") && next(2).is("zone") && i+3 < len(toks) && i > 0:
+			// x AT TIME ZONE z is PostgreSQL's timezone(z, x).
+			start := castOperand(toks, i, match)
+			if i == castEnd+1 {
+				start = castStart
+			}
+			if start > 0 && toks[start].kind == tString && (toks[start-1].is("timestamp") || toks[start-1].is("timestamptz") || toks[start-1].is("date")) {
+				start-- // a typed literal
+			}
+			z := toks[i+3]
+			if start < 0 || z.kind != tString {
+				return sqlerr.At(sqlerr.FeatureNotSupported, r.base+t.pos+1, "AT TIME ZONE takes a column, literal or parenthesized expression and a zone name in quotes")
+			}
+			edits = append(edits, ed(toks[start].pos, toks[start].pos, "timezone("+quoteString(z.val)+", "),
+				ed(t.pos, z.end, ")"))
+			i += 3
 		case t.is("interval"):
 			lit, n := intervalLiteral(toks[i:])
 			if n == 0 {
@@ -479,9 +497,26 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			for _, a := range windowArgs {
 				inWindow = inWindow || a == i
 			}
+			// TiDB reads an interval only in date arithmetic: x + INTERVAL,
+			// x - INTERVAL and INTERVAL + x. Anywhere else (a comparison,
+			// a product, a column) it is a cast of its µs, as in
+			// PostgreSQL an interval is a value.
+			prev := func(k int) token {
+				if i-k >= 0 {
+					return toks[i-k]
+				}
+				return token{}
+			}
+			operandEnd := func(t token) bool {
+				return t.kind == tIdent && !isKeywordBefore(t) || t.kind == tNumber || t.kind == tString || t.kind == tQuoted || t.is(")")
+			}
+			dateArith := (prev(1).is("+") || prev(1).is("-")) && operandEnd(prev(2)) || next(n).is("+") && !next(n+1).is("interval") ||
+				next(n).is("preceding") || next(n).is("following")
 			switch {
 			case inWindow:
 				edits = append(edits, ed(t.pos, toks[i+n-1].end, "'"+lit+"'"))
+			case !dateArith:
+				edits = append(edits, ed(t.pos, toks[i+n-1].end, CastFunc+"('"+itoa(micros)+" us', 'INTERVAL')"))
 			default:
 				// Every interval literal is read here, by one reader, so
 				// INTERVAL '5' SECONDS means the same everywhere.
@@ -1068,14 +1103,27 @@ func intervalLiteral(toks []token) (string, int) {
 	}
 	val := strings.TrimSpace(toks[1].val)
 	if len(toks) >= 3 && toks[2].kind == tIdent {
-		if _, ok := unitMicros(toks[2].text); ok {
+		if _, ok := vec.IntervalUnit(toks[2].text); ok {
 			return val + " " + strings.ToUpper(toks[2].text), 3
+		}
+		if _, err := vec.ParseInterval("1 " + toks[2].text); errors.Is(err, vec.ErrIntervalMonths) {
+			return val + " " + strings.ToUpper(toks[2].text), 3 // for ParseInterval to refuse
 		}
 	}
 	if toks[1].kind == tString && strings.ContainsAny(val, " \t") {
 		return val, 2
 	}
 	return "", 0
+}
+
+// isKeywordBefore reports an identifier token that is a keyword an
+// operand follows (SELECT - INTERVAL ..., WHEN - ...), not an operand.
+func isKeywordBefore(t token) bool {
+	switch strings.ToLower(t.text) {
+	case "select", "where", "when", "then", "else", "and", "or", "not", "on", "by", "having", "return", "as", "in", "is", "between":
+		return true
+	}
+	return false
 }
 
 func itoa(x int64) string {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
@@ -45,6 +46,9 @@ type binder struct {
 	// one whose body is being bound.
 	fns *fnScope
 	udf *catalog.Function
+	// zone is the session's time zone, which conversions between
+	// TIMESTAMPTZ and the types without a zone use (nil: UTC).
+	zone *time.Location
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {

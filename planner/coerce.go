@@ -1,10 +1,12 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
@@ -48,7 +50,7 @@ func (b *binder) coerce(x Expr, t types.T, at ast.Node) (Expr, error) {
 		if c, ok := x.(*Const); ok {
 			return b.castConst(c, t, at)
 		}
-		return &Cast{X: x, T: t}, nil
+		return &Cast{X: x, T: t, Zone: b.zone}, nil
 	}
 	return nil, b.errAt(sqlerr.DatatypeMismatch, at, "expression has type %s, but %s is expected here", xt, t)
 }
@@ -64,6 +66,10 @@ func widens(from, to types.T) bool {
 		return to.Kind == types.Float64 || to.Kind == types.Decimal
 	case types.Decimal:
 		return to.Kind == types.Float64 || to.Kind == types.Decimal && to.Scale >= from.Scale
+	case types.Date:
+		return to.Kind == types.Timestamp || to.Kind == types.TimestampTZ
+	case types.Timestamp:
+		return to.Kind == types.TimestampTZ
 	}
 	return false
 }
@@ -80,7 +86,7 @@ func (b *binder) castConst(c *Const, t types.T, at ast.Node) (Expr, error) {
 	v := vec.New(c.T, 1)
 	appendConst(&v, c)
 	out := vec.New(t, 1)
-	if r := CastValue(&v, 0, &out); r != CastOK {
+	if r := CastValueIn(&v, 0, &out, b.zone); r != CastOK {
 		err := CastError(r, c.T, t, v.Text(0))
 		err.Pos = b.q.Pos(at)
 		return nil, err
@@ -136,20 +142,46 @@ const (
 	CastInvalid
 	// CastOverflow is a value outside the target type's range.
 	CastOverflow
+	// CastField is date or time text with a field out of its range.
+	CastField
+	// CastMonths is an interval of months or years, which ours cannot be.
+	CastMonths
+	// CastZone is a TIMESTAMPTZ's text naming an unknown time zone.
+	CastZone
 )
 
 // CastValue converts row i of src to out's type and appends it, or on
 // failure appends nothing and says why. It is the one definition of
 // conversions, used for constants here and for columns by exec.
+// Conversions between TIMESTAMPTZ and the types without a zone happen in
+// UTC; CastValueIn gives the zone.
 func CastValue(src *vec.Vec, i int, out *vec.Vec) CastResult {
+	return CastValueIn(src, i, out, nil)
+}
+
+// CastValueIn is CastValue in time zone loc (nil: UTC).
+func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResult {
 	if src.IsNull(i) {
 		out.AppendNull()
 		return CastOK
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
 	from, to := src.Type, out.Type
+	if from.Temporal() || to.Temporal() || from.Kind == types.Interval || to.Kind == types.Interval {
+		if to.Kind != types.String {
+			return castTime(src, i, out, loc)
+		}
+	}
 	switch {
 	case to.Kind == types.String:
-		s := src.Text(i)
+		var s string
+		if from.Kind == types.TimestampTZ {
+			s = string(vec.AppendTimestampTZ(nil, src.I64[i], loc))
+		} else {
+			s = src.Text(i)
+		}
 		if to.Width > 0 {
 			if r := []rune(s); len(r) > to.Width {
 				s = string(r[:to.Width])
@@ -182,11 +214,6 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) CastResult {
 			x = 1
 		}
 		out.AppendI64(x)
-	case from.Kind == types.Timestamp || to.Kind == types.Timestamp:
-		if from.Kind != to.Kind {
-			return CastInvalid
-		}
-		out.AppendI64(vec.TruncateMicros(src.I64[i], to.Prec))
 	case to.Kind == types.Float64:
 		out.AppendF64(toFloat(src, i))
 	case to.Kind == types.Decimal:
@@ -232,9 +259,129 @@ func CastValue(src *vec.Vec, i int, out *vec.Vec) CastResult {
 	return CastOK
 }
 
+// castTime converts to and from the date and time types, whose text is
+// read as PostgreSQL reads it: 22007 for text that is no date or time,
+// 22008 for a field or value out of range.
+func castTime(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResult {
+	from, to := src.Type.Kind, out.Type.Kind
+	if from == types.String {
+		s := src.Str[i]
+		var x int64
+		switch to {
+		case types.Date:
+			d, r := vec.ParseDate(s)
+			switch r {
+			case vec.TimeBad:
+				return CastInvalid
+			case vec.TimeField:
+				return CastField
+			case vec.TimeRange:
+				return CastOverflow
+			}
+			x = d
+		case types.Timestamp, types.TimestampTZ:
+			var ok bool
+			if to == types.Timestamp {
+				x, ok = vec.ParseTimestamp(s)
+			} else {
+				x, ok = vec.ParseTimestampTZ(s, loc)
+			}
+			if !ok && to == types.TimestampTZ && vec.BadZone(s) {
+				return CastZone
+			}
+			if !ok {
+				return timestampTextError(s)
+			}
+			x = vec.TruncateMicros(x, out.Type.Prec)
+		case types.Interval:
+			us, err := vec.ParseInterval(s)
+			switch {
+			case errors.Is(err, vec.ErrIntervalMonths):
+				return CastMonths
+			case errors.Is(err, vec.ErrIntervalRange):
+				return CastOverflow
+			case err != nil:
+				return CastInvalid
+			}
+			x = us
+		default:
+			return CastInvalid
+		}
+		out.AppendI64(x)
+		return CastOK
+	}
+	x := src.I64[i]
+	ok := true
+	switch {
+	case from == to:
+	case from == types.Date && to == types.Timestamp:
+		x, ok = vec.TimestampOfDate(x)
+	case from == types.Date && to == types.TimestampTZ:
+		if x, ok = vec.TimestampOfDate(x); ok {
+			x = vec.FromLocal(x, loc)
+		}
+	case from == types.Timestamp && to == types.Date:
+		x = vec.DateOfTimestamp(x)
+	case from == types.TimestampTZ && to == types.Date:
+		x = vec.DateOfTimestamp(vec.ToLocal(x, loc))
+	case from == types.Timestamp && to == types.TimestampTZ:
+		x = vec.FromLocal(x, loc)
+	case from == types.TimestampTZ && to == types.Timestamp:
+		x = vec.ToLocal(x, loc)
+	default:
+		return CastInvalid
+	}
+	if to == types.Timestamp || to == types.TimestampTZ {
+		ok = ok && vec.TimestampInRange(x)
+		x = vec.TruncateMicros(x, out.Type.Prec)
+	}
+	if !ok {
+		return CastOverflow
+	}
+	out.AppendI64(x)
+	return CastOK
+}
+
+// timestampTextError says whether timestamp text that did not read is not
+// one (22007) or has a field out of range (22008), as February 30th does.
+func timestampTextError(s string) CastResult {
+	if _, r := vec.ParseDate(s); r == vec.TimeField {
+		return CastField
+	}
+	return CastInvalid
+}
+
 // CastError is the error of a failed conversion of the value text, of
 // type from, to t.
 func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
+	if t.Temporal() || t.Kind == types.Interval {
+		switch {
+		case r == CastField:
+			return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range: %q", text)
+		case r == CastZone:
+			name := strings.TrimSpace(text)
+			name = strings.ToLower(name[strings.LastIndexByte(name, ' ')+1:])
+			return sqlerr.New(sqlerr.InvalidParameter, "time zone %q not recognized", name)
+		case r == CastMonths:
+			return sqlerr.New(sqlerr.FeatureNotSupported, "interval %q is in months or years, which have no fixed length; streamsql's INTERVAL counts days of 24 hours and less", text)
+		case r == CastOverflow && from.Kind == types.String:
+			what := map[types.Kind]string{types.Date: "date", types.Interval: "interval"}[t.Kind]
+			if what == "" {
+				what = "timestamp"
+			}
+			return sqlerr.New(sqlerr.DatetimeOverflow, "%s out of range: %q", what, text)
+		case r == CastOverflow && from.Kind == types.Date:
+			return sqlerr.New(sqlerr.DatetimeOverflow, "date out of range for timestamp")
+		case r == CastOverflow:
+			return sqlerr.New(sqlerr.DatetimeOverflow, "%s", OutOfRange(t))
+		case from.Kind == types.String:
+			what := map[types.Kind]string{types.Date: "date", types.Interval: "interval", types.Timestamp: "timestamp"}[t.Kind]
+			if what == "" {
+				what = "timestamp with time zone"
+			}
+			return sqlerr.New(sqlerr.InvalidDatetime, "invalid input syntax for type %s: %q", what, text)
+		}
+	}
 	if r == CastOverflow {
 		if from.Kind == types.String && t.Integer() {
 			name := map[types.Kind]string{types.Int32: "integer", types.Int64: "bigint"}[t.Kind]
@@ -255,8 +402,12 @@ func OutOfRange(t types.T) string {
 	case types.Decimal:
 		return fmt.Sprintf("numeric field overflow: a field with precision %d, scale %d must round to an absolute value less than 10^%d",
 			t.Prec, t.Scale, t.Prec-t.Scale)
-	case types.Timestamp:
+	case types.Timestamp, types.TimestampTZ:
 		return "timestamp out of range"
+	case types.Date:
+		return "date out of range"
+	case types.Interval:
+		return "interval out of range"
 	}
 	return fmt.Sprintf("value out of range for type %s", t)
 }
@@ -305,6 +456,15 @@ func (b *binder) commonType(xs []Expr, nodes []ast.Node, at ast.Node) (types.T, 
 			}
 		case t.Numeric() && xt.Numeric():
 			t = numericJoin(t, xt)
+		case t.Temporal() && xt.Temporal():
+			// DATE < TIMESTAMP < TIMESTAMPTZ, as PostgreSQL's implicit
+			// casts go.
+			rank := map[types.Kind]int{types.Date: 0, types.Timestamp: 1, types.TimestampTZ: 2}
+			prec := max(t.Prec, xt.Prec)
+			if rank[xt.Kind] > rank[t.Kind] {
+				t = xt
+			}
+			t.Prec = prec
 		default:
 			return types.T{}, b.errAt(sqlerr.DatatypeMismatch, nodes[i], "types %s and %s cannot be matched", t, xt)
 		}
@@ -458,8 +618,8 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 	if yt.Kind == types.Null {
 		yt = xt
 	}
-	if xt.Kind == types.Timestamp && yt.Kind == types.Interval && (fn == FnAdd || fn == FnSub) {
-		return &Call{Fn: fn, Args: []Expr{x, y}, T: xt}, nil
+	if e, ok, err := b.timeArith(fn, x, y, n); ok {
+		return e, err
 	}
 	if c, ok := x.(*Const); ok && c.T.Kind == types.String && yt.Numeric() {
 		xt = yt

@@ -198,7 +198,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		}
 		target = append(target, i)
 	}
-	b := &binder{q: st, noAggs: "VALUES", params: p.Params, fns: p.funcs(), clock: p.clockFor(AdHoc)}
+	b := &binder{q: st, noAggs: "VALUES", params: p.Params, fns: p.funcs(), clock: p.clockFor(AdHoc), zone: p.Zone}
 	out := &Insert{Rel: rel}
 	for _, row := range n.Lists {
 		if len(row) != len(target) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner/types"
@@ -60,6 +61,10 @@ type When struct{ Cond, Then Expr }
 type Cast struct {
 	X Expr
 	T types.T
+	// Zone is the time zone a conversion between TIMESTAMPTZ and a type
+	// without a zone happens in: the session's when the statement was
+	// planned (nil: UTC).
+	Zone *time.Location
 }
 
 func (e *ColRef) Type() types.T { return e.T }
@@ -87,6 +92,10 @@ func (e *Const) String() string {
 		return "TIMESTAMP '" + string(vec.AppendTimestamp(nil, e.I)) + "'"
 	case types.Interval:
 		return "INTERVAL '" + string(vec.AppendInterval(nil, e.I)) + "'"
+	case types.Date:
+		return "DATE '" + string(vec.AppendDate(nil, e.I)) + "'"
+	case types.TimestampTZ:
+		return "TIMESTAMPTZ '" + string(vec.AppendTimestampTZ(nil, e.I, time.UTC)) + "'"
 	}
 	return strconv.FormatInt(e.I, 10)
 }

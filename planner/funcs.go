@@ -250,7 +250,7 @@ var truncUnits = map[string]bool{
 
 // dateTrunc binds date_trunc('unit', ts), the unit a constant.
 func (b *binder) dateTrunc(n *ast.FuncCallExpr) (Expr, error) {
-	if len(n.Args) != 2 {
+	if len(n.Args) != 2 && len(n.Args) != 3 {
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function date_trunc with %d arguments does not exist", len(n.Args))
 	}
 	u, err := b.expr(n.Args[0])
@@ -268,6 +268,26 @@ func (b *binder) dateTrunc(n *ast.FuncCallExpr) (Expr, error) {
 	x, err := b.expr(n.Args[1])
 	if err != nil {
 		return nil, err
+	}
+	// A TIMESTAMPTZ (or a DATE, which PostgreSQL reads as one) truncates
+	// in the session's zone, or the third argument's, and stays one.
+	if k := x.Type().Kind; k == types.TimestampTZ || k == types.Date || len(n.Args) == 3 {
+		if x, err = b.coerce(x, types.TsTZ, n.Args[1]); err != nil {
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function date_trunc(unknown, %s) does not exist", pgTypeName(x.Type()))
+		}
+		zone := Expr(&Const{T: types.Varchar, S: "UTC"})
+		if b.zone != nil {
+			zone = &Const{T: types.Varchar, S: b.zone.String()}
+		}
+		if len(n.Args) == 3 {
+			if zone, err = b.expr(n.Args[2]); err != nil {
+				return nil, err
+			}
+			if zone, err = b.coerce(zone, types.Varchar, n.Args[2]); err != nil {
+				return nil, err
+			}
+		}
+		return &Call{Fn: FnDateTrunc, Args: []Expr{&Const{T: types.Varchar, S: unit}, x, zone}, T: types.TsTZ}, nil
 	}
 	if x, err = b.timestampArg(x, n.Args[1], "date_trunc"); err != nil {
 		return nil, err
@@ -331,8 +351,12 @@ func (b *binder) formatDate(n *ast.FuncCallExpr, name string) (Expr, error) {
 // timestampArg coerces a function's TIMESTAMP argument (a string literal
 // reads as one).
 func (b *binder) timestampArg(x Expr, at ast.Node, fn string) (Expr, error) {
-	if x.Type().Kind == types.Timestamp {
+	switch x.Type().Kind {
+	case types.Timestamp:
 		return x, nil
+	case types.Date, types.TimestampTZ:
+		// Fields of the wall-clock time in the session's zone.
+		return &Cast{X: x, T: types.Ts, Zone: b.zone}, nil
 	}
 	if c, ok := x.(*Const); ok && (c.T.Kind == types.String || c.T.Kind == types.Null) {
 		return b.coerce(x, types.Ts, at)
@@ -410,13 +434,14 @@ func (b *binder) cast(x Expr, t types.T, at ast.Node) (Expr, error) {
 		return b.castConst(c, t, at)
 	}
 	from := x.Type()
-	if from.Kind == types.Timestamp && t.Kind != types.Timestamp && t.Kind != types.String ||
-		t.Kind == types.Timestamp && from.Kind != types.Timestamp && from.Kind != types.String ||
+	timeish := func(t types.T) bool { return t.Temporal() || t.Kind == types.Interval }
+	if (timeish(from) || timeish(t)) && from.Kind != types.String && t.Kind != types.String &&
+		!(from.Temporal() && t.Temporal()) && from.Kind != t.Kind ||
 		from.Kind == types.Bool && !t.Integer() && t.Kind != types.String ||
 		t.Kind == types.Bool && !from.Integer() && from.Kind != types.String {
 		return nil, b.errAt(sqlerr.DatatypeMismatch, at, "cannot cast type %s to %s", from, t)
 	}
-	return &Cast{X: x, T: t}, nil
+	return &Cast{X: x, T: t, Zone: b.zone}, nil
 }
 
 // dateArith binds DATE_ADD(ts, INTERVAL n unit), the form TiDB gives
@@ -429,9 +454,9 @@ func (b *binder) dateArith(n *ast.FuncCallExpr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if x.Type().Kind != types.Timestamp {
+	if k := x.Type().Kind; !x.Type().Temporal() && k != types.Interval {
 		if c, ok := x.(*Const); !ok || c.T.Kind != types.String && c.T.Kind != types.Null {
-			return nil, b.errAt(sqlerr.UndefinedFunction, n.Args[0], "operator does not exist: %s + INTERVAL", x.Type())
+			return nil, b.errAt(sqlerr.UndefinedFunction, n.Args[0], "operator does not exist: %s + interval", pgTypeName(x.Type()))
 		}
 		if x, err = b.coerce(x, types.Ts, n.Args[0]); err != nil {
 			return nil, err
@@ -454,5 +479,6 @@ func (b *binder) dateArith(n *ast.FuncCallExpr) (Expr, error) {
 	if name := n.FnName.L; name == "date_sub" || name == "subdate" {
 		fn = FnSub
 	}
-	return &Call{Fn: fn, Args: []Expr{x, &Const{T: types.Ival, I: us}}, T: x.Type()}, nil
+	e, _, err := b.timeArith(fn, x, &Const{T: types.Ival, I: us}, n)
+	return e, err
 }

@@ -243,7 +243,7 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node
 		jn.Kind = RightJoin
 	}
 	scope := append(slices.Clone(ls), rs...)
-	b := &binder{q: q, cols: jn.Columns(), scope: scope, params: p.Params, fns: p.funcs(), clock: p.clock}
+	b := &binder{q: q, cols: jn.Columns(), scope: scope, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 	if j.On != nil {
 		w := *b
 		w.noAggs = "JOIN conditions"
@@ -286,7 +286,7 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node
 // must be a processing-time attribute of the left side and t a table
 // with a primary key. Ad hoc, it is a plain join of the current rows.
 func (p *Planner) lookupSide(q *parser.Query, j *ast.Join, tn *ast.TableName, jn *Join, ls []scopeCol, mode Mode) error {
-	lb := &binder{q: q, cols: jn.Left.Columns(), scope: ls, params: p.Params, fns: p.funcs(), clock: p.clock}
+	lb := &binder{q: q, cols: jn.Left.Columns(), scope: ls, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 	x, err := lb.expr(tn.AsOf.TsExpr)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package planner
 import (
 	"math"
 	"strings"
+	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -29,6 +30,9 @@ type Planner struct {
 	// Params, when set, gives a prepared statement's parameters their
 	// types and values; without it a $n is an error.
 	Params *Params
+	// Zone is the session's TimeZone (nil: UTC). A view's expressions
+	// keep the zone they were planned in.
+	Zone *time.Location
 	// ctes are the common table expressions in scope (see cte.go).
 	ctes []cte
 	// fromFor, when set, is a FROM already planned (see subquery.go).
@@ -100,7 +104,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if err != nil {
 		return nil, err
 	}
-	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params, fns: p.funcs(), clock: p.clock}
+	b := &binder{q: q, cols: input.Columns(), table: table, scope: scope, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 	b.sub = &subCtx{p: p, input: &input, scope: &scope, mode: mode}
 	var temporal *TemporalFilter
 	if sel.Where != nil {
@@ -171,7 +175,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			return nil, err
 		}
 		input, agg = a, a
-		out = &binder{q: q, agg: scope, params: p.Params, fns: p.funcs(), clock: p.clock}
+		out = &binder{q: q, agg: scope, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 	} else if emitOnClose && !closesWindows(input) {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}
@@ -258,7 +262,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		}
 	}
 	if distinctOnTop {
-		proj, out = distinct(proj), &binder{q: q, params: p.Params, fns: p.funcs(), clock: p.clock}
+		proj, out = distinct(proj), &binder{q: q, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 		out.cols = proj.Columns()
 	}
 	if mode == Streaming {

@@ -78,7 +78,7 @@ func (p *Planner) setOpr(q *parser.Query, st *ast.SetOprStmt, mode Mode, eowc bo
 	if mode == Streaming {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(st), "ORDER BY and LIMIT are not supported in views; use them when you SELECT from the view")
 	}
-	return p.orderLimit(q, &ast.SelectStmt{OrderBy: st.OrderBy, Limit: st.Limit}, identity(n), &binder{q: q, cols: n.Columns(), params: p.Params, fns: p.funcs(), clock: p.clock})
+	return p.orderLimit(q, &ast.SelectStmt{OrderBy: st.OrderBy, Limit: st.Limit}, identity(n), &binder{q: q, cols: n.Columns(), params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone})
 }
 
 // setList plans one list of set operands.
@@ -144,7 +144,7 @@ func (p *Planner) combine(q *parser.Query, at ast.Node, a, b Node, op ast.SetOpr
 		return nil, sqlerr.At(sqlerr.Syntax, q.Pos(at), "each %s query must have the same number of columns", name)
 	}
 	// Each column's type is the one both sides meet at.
-	bind := &binder{q: q, params: p.Params, fns: p.funcs(), clock: p.clock}
+	bind := &binder{q: q, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 	target := make([]types.T, len(ac))
 	for i := range ac {
 		t, err := bind.commonType([]Expr{outputExpr(a, i), outputExpr(b, i)}, []ast.Node{at, at}, at)

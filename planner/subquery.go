@@ -92,7 +92,7 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 	if err != nil {
 		return nil, "", nil, nil, err
 	}
-	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, fns: b.fns, clock: b.clock}
+	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, fns: b.fns, clock: b.clock, zone: b.zone}
 	var refs []*ColRef
 	v := &refFinder{visit: func(c *ast.ColumnNameExpr) {
 		if _, err := inner.column(c); err == nil {
@@ -308,7 +308,7 @@ func (b *binder) keyPair(n Node, k int, x Expr, xAt, at ast.Node) (Node, Expr, *
 	if sameType(ref.T, t) {
 		return n, xk, ref, nil
 	}
-	vb := &binder{q: b.q, cols: cols, params: b.params, fns: b.fns, clock: b.clock}
+	vb := &binder{q: b.q, cols: cols, params: b.params, fns: b.fns, clock: b.clock, zone: b.zone}
 	yk, err := vb.coerce(ref, t, at)
 	if err != nil {
 		return nil, nil, nil, err

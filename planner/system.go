@@ -69,7 +69,9 @@ var pgTypes = []pgType{
 	{700, "float4", "real", 4, "N", 1021},
 	{701, "float8", "double precision", 8, "N", 1022},
 	{1043, "varchar", "character varying", -1, "S", 1015},
+	{1082, "date", "date", 4, "D", 1182},
 	{1114, "timestamp", "timestamp without time zone", 8, "D", 1115},
+	{1184, "timestamptz", "timestamp with time zone", 8, "D", 1185},
 	{1186, "interval", "interval", 16, "T", 1187},
 	{1700, "numeric", "numeric", -1, "N", 1231},
 	{2205, "regclass", "regclass", 4, "N", 2210},
@@ -95,6 +97,10 @@ func TypeOID(t types.T) int64 {
 		return 1114
 	case types.Interval:
 		return 1186
+	case types.Date:
+		return 1082
+	case types.TimestampTZ:
+		return 1184
 	}
 	return 25
 }
@@ -106,7 +112,7 @@ func typmod(t types.T) int64 {
 		return int64(t.Width) + 4
 	case t.Kind == types.Decimal && t.Prec > 0:
 		return int64(t.Prec<<16|t.Scale) + 4
-	case t.Kind == types.Timestamp:
+	case t.Kind == types.Timestamp || t.Kind == types.TimestampTZ:
 		return int64(t.Prec)
 	}
 	return -1
@@ -368,8 +374,10 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 					if c.Type.Prec > 0 {
 						prec, scale = int64(c.Type.Prec), int64(c.Type.Scale)
 					}
-				case types.Timestamp:
+				case types.Timestamp, types.TimestampTZ:
 					dtPrec = int64(c.Type.Prec)
+				case types.Date:
+					dtPrec = 0
 				}
 				udt := "text"
 				for _, t := range pgTypes {

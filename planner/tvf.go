@@ -86,7 +86,7 @@ func (p *Planner) windowTVF(q *parser.Query, sel *ast.SelectStmt, mode Mode, eow
 			return nil, sqlerr.At(sqlerr.DuplicateObject, q.Pos(fc), "the input of %s already has a column named %q", windowName(fc), c.Name)
 		}
 	}
-	b := &binder{q: q, cols: input.Columns(), table: table, params: p.Params, fns: p.funcs(), clock: p.clock}
+	b := &binder{q: q, cols: input.Columns(), table: table, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
 	w, err := p.window(q, b, fc, input)
 	if err != nil {
 		return nil, err

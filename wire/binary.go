@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -56,7 +57,10 @@ func appendBinary(buf []byte, v *vec.Vec, i int) []byte {
 		return appendNumeric(buf, v.I64[i], v.Type.Scale)
 	case types.String:
 		return append(buf, v.Str[i]...)
-	case types.Timestamp:
+	case types.Date:
+		// date_send: int32 days since 2000-01-01 (every DATE fits).
+		return binary.BigEndian.AppendUint32(buf, uint32(int32(v.I64[i]-pgEpochMicros/vec.DayMicros)))
+	case types.Timestamp, types.TimestampTZ:
 		us := v.I64[i]
 		// A value before PostgreSQL's epoch by more than int64 holds
 		// (about 292,000 years) saturates to -infinity rather than wrap.
@@ -184,6 +188,15 @@ func binaryParamText(oid uint32, b []byte) (string, error) {
 		return string(b), nil
 	case oidTimestamp, oidTimestamptz:
 		return timestampParamText(oid, b)
+	case oidDate:
+		if err := wantLen(oid, b, 4); err != nil {
+			return "", err
+		}
+		d := int64(int32(binary.BigEndian.Uint32(b))) + pgEpochMicros/vec.DayMicros
+		if d < vec.MinDate || d > vec.MaxDate {
+			return "", binaryErr(oid, "date out of range")
+		}
+		return string(vec.AppendDate(nil, d)), nil
 	case oidInterval:
 		return intervalParamText(b)
 	case oidNumeric:
@@ -211,7 +224,11 @@ func timestampParamText(oid uint32, b []byte) (string, error) {
 		return "", binaryErr(oid, "timestamp out of range")
 	}
 	// The text form the engine prints, which vec.ParseTimestamp reads
-	// back, BC years and years past 9999 included.
+	// back, BC years and years past 9999 included; a timestamptz says its
+	// offset, so that a session in another zone reads the same instant.
+	if oid == oidTimestamptz {
+		return string(vec.AppendTimestampTZ(nil, us, time.UTC)), nil
+	}
 	return string(vec.AppendTimestamp(nil, us)), nil
 }
 
@@ -389,6 +406,8 @@ func paramTypeName(oid uint32) string {
 		return "timestamp without time zone"
 	case oidTimestamptz:
 		return "timestamp with time zone"
+	case oidDate:
+		return "date"
 	case oidInterval:
 		return "interval"
 	case oidNumeric:

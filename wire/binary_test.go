@@ -365,7 +365,7 @@ func TestBinaryParamText(t *testing.T) {
 		{oidTimestamp, ts("1969-12-31 23:59:59.999999"), "1969-12-31 23:59:59.999999"},
 		{oidTimestamp, ts("0001-01-01 00:00:00"), "0001-01-01 00:00:00"},
 		{oidTimestamp, ts("9999-12-31 23:59:59.999999"), "9999-12-31 23:59:59.999999"},
-		{oidTimestamptz, time.Date(2024, 7, 1, 2, 30, 0, 0, time.FixedZone("", 5*3600)), "2024-06-30 21:30:00"},
+		{oidTimestamptz, time.Date(2024, 7, 1, 2, 30, 0, 0, time.FixedZone("", 5*3600)), "2024-06-30 21:30:00+00"},
 		{oidInterval, pgtype.Interval{Microseconds: 90e6, Valid: true}, "90000000 microseconds"},
 		{oidInterval, pgtype.Interval{Microseconds: -1, Valid: true}, "-1 microseconds"},
 		{oidInterval, pgtype.Interval{Microseconds: 3600e6, Days: 2, Valid: true}, "2 days 3600000000 microseconds"},

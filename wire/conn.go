@@ -24,6 +24,8 @@ const writeBufferSize = 64 << 10
 // but mu's fields, which CancelRequests from other goroutines touch.
 type conn struct {
 	s *Server
+	// tz is the TimeZone last reported to the client.
+	tz string
 	// raw is the accepted socket, which Server.Close closes from its own
 	// goroutine; sock is raw with its writes bounded (ClientWriteTimeout);
 	// nc is what the connection speaks over (sock, or TLS over it), used
@@ -209,6 +211,10 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 	}
 	c.sess = sess
 	c.s.register(c)
+	c.tz = "UTC"
+	if z, ok := sess.(Zoned); ok {
+		c.tz, _ = z.TimeZone()
+	}
 	for _, p := range [...][2]string{
 		{"server_version", "15.0"},
 		{"server_encoding", "UTF8"},
@@ -217,7 +223,7 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 		{"IntervalStyle", "postgres"},
 		{"integer_datetimes", "on"},
 		{"standard_conforming_strings", "on"},
-		{"TimeZone", "UTC"},
+		{"TimeZone", c.tz},
 		{"application_name", m.Parameters["application_name"]},
 		{"is_superuser", "on"},
 		{"session_authorization", user},
@@ -402,6 +408,13 @@ func (c *conn) ready() error {
 	status := byte('I')
 	if c.res.tx {
 		status = 'T'
+	}
+	if z, ok := c.sess.(Zoned); ok {
+		// SET TIME ZONE is reported, as PostgreSQL reports it.
+		if name, _ := z.TimeZone(); name != c.tz {
+			c.tz = name
+			c.send(&pgproto3.ParameterStatus{Name: "TimeZone", Value: name})
+		}
 	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: status})
 	return c.flush()

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -97,7 +98,7 @@ func appendCopyHeader(buf []byte, cols []Column, f parser.CopyFormat) []byte {
 // NULL as f.Null, backslash escapes for what would break the line; in
 // CSV, a value quoted when it holds the delimiter, a quote, a line break,
 // or reads as the NULL string.
-func appendCopyLine(buf []byte, b *vec.Batch, i int, f parser.CopyFormat) []byte {
+func appendCopyLine(buf []byte, b *vec.Batch, i int, f parser.CopyFormat, loc *time.Location) []byte {
 	start := len(buf)
 	buf = append(buf, 'd', 0, 0, 0, 0)
 	for c := range b.Cols {
@@ -110,7 +111,7 @@ func appendCopyLine(buf []byte, b *vec.Batch, i int, f parser.CopyFormat) []byte
 			continue
 		}
 		at := len(buf)
-		buf = v.AppendText(buf, i)
+		buf = appendText(buf, v, i, loc)
 		buf = appendCopyValue(buf[:at], at, buf[at:], f, len(b.Cols) == 1)
 	}
 	buf = append(buf, '\n')

@@ -36,6 +36,8 @@ var kindCodes = [...]string{
 	sqlerr.Windowing:                  "42P20",
 	sqlerr.CardinalityViolation:       "21000",
 	sqlerr.BadCopyFormat:              "22P04",
+	sqlerr.InvalidDatetime:            "22007",
+	sqlerr.DatetimeOverflow:           "22008",
 	sqlerr.UndefinedPreparedStatement: codeUndefinedStatement,
 	sqlerr.Grouping:                   "42803",
 	sqlerr.DatatypeMismatch:           "42804",

@@ -63,6 +63,8 @@ func TestCode(t *testing.T) {
 		{sqlerr.NullValueNotAllowed, "22004"},
 		{sqlerr.ProgramLimitExceeded, "54000"},
 		{sqlerr.InvalidRegex, "2201B"},
+		{sqlerr.InvalidDatetime, "22007"},
+		{sqlerr.DatetimeOverflow, "22008"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

@@ -47,7 +47,7 @@ type portal struct {
 var paramTypes = map[uint32]types.T{
 	oidBool: types.Boolean, 21: types.Int, oidInt4: types.Int, oidInt8: types.BigInt,
 	700: types.Double, oidFloat8: types.Double, oidText: types.Varchar, oidVarchar: types.Varchar,
-	oidTimestamp: types.Ts, 1184: types.Ts, oidInterval: types.Ival,
+	oidTimestamp: types.Ts, oidTimestamptz: types.TsTZ, oidInterval: types.Ival, oidDate: types.Dt,
 }
 
 // errorAt sends an ERROR with a code of the protocol's own and reports
@@ -253,8 +253,9 @@ func (c *conn) drain(pt *portal, max int) bool {
 	if max > 0 {
 		hi = min(hi, pt.next+max)
 	}
+	loc := c.zone()
 	for i := pt.next; i < hi; i++ {
-		c.res.row = appendDataRow(c.res.row[:0], b, i, pt.formats)
+		c.res.row = appendDataRow(c.res.row[:0], b, i, pt.formats, loc)
 		c.bw.Write(c.res.row)
 	}
 	pt.next = hi

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -23,6 +24,7 @@ const (
 	oidVarchar   = 1043
 	oidTimestamp = 1114
 	oidInterval  = 1186
+	oidDate      = 1082
 	oidNumeric   = 1700
 )
 
@@ -54,8 +56,40 @@ func typeInfo(t types.T) (oid uint32, size int16, typmod int32) {
 		return oidTimestamp, 8, int32(t.Prec)
 	case types.Interval:
 		return oidInterval, 16, -1
+	case types.Date:
+		return oidDate, 4, -1
+	case types.TimestampTZ:
+		return oidTimestamptz, 8, int32(t.Prec)
 	}
 	return oidText, -1, -1
+}
+
+// appendText appends row i of v in text format, a TIMESTAMPTZ in zone loc.
+func appendText(buf []byte, v *vec.Vec, i int, loc *time.Location) []byte {
+	if v.Type.Kind == types.TimestampTZ {
+		return vec.AppendTimestampTZ(buf, v.I64[i], loc)
+	}
+	return v.AppendText(buf, i)
+}
+
+// Zoned is a Session whose TimeZone setting the server follows: it shows
+// TIMESTAMPTZ values in it and reports it in ParameterStatus when it
+// changes, as PostgreSQL does after SET TIME ZONE.
+type Zoned interface {
+	TimeZone() (name string, loc *time.Location)
+}
+
+// zone is the session's time zone (UTC unless it is Zoned).
+func (c *conn) zone() *time.Location {
+	if c == nil {
+		return time.UTC
+	}
+	if z, ok := c.sess.(Zoned); ok {
+		if _, loc := z.TimeZone(); loc != nil {
+			return loc
+		}
+	}
+	return time.UTC
 }
 
 // errResultOrder reports a session that called the ResultWriter out of
@@ -201,15 +235,16 @@ func (r *results) Rows(b *vec.Batch) error {
 		}
 		return nil
 	}
+	loc := r.c.zone()
 	for i := 0; i < b.N; i++ {
 		d := b.DiffAt(i)
 		if d <= 0 {
 			continue
 		}
 		if r.copy {
-			r.row = appendCopyLine(r.row[:0], b, i, r.copyFmt)
+			r.row = appendCopyLine(r.row[:0], b, i, r.copyFmt, loc)
 		} else {
-			r.row = appendDataRow(r.row[:0], b, i, r.formats)
+			r.row = appendDataRow(r.row[:0], b, i, r.formats, loc)
 		}
 		for ; d > 0; d-- {
 			if _, err := r.bw.Write(r.row); err != nil {
@@ -221,8 +256,9 @@ func (r *results) Rows(b *vec.Batch) error {
 }
 
 // appendDataRow appends row i of b as a DataRow message, each column in
-// the format formats gives it (nil: all text).
-func appendDataRow(buf []byte, b *vec.Batch, i int, formats []int16) []byte {
+// the format formats gives it (nil: all text), a TIMESTAMPTZ's text in
+// zone loc.
+func appendDataRow(buf []byte, b *vec.Batch, i int, formats []int16, loc *time.Location) []byte {
 	start := len(buf)
 	n := len(b.Cols)
 	buf = append(buf, 'D', 0, 0, 0, 0, byte(n>>8), byte(n))
@@ -237,7 +273,7 @@ func appendDataRow(buf []byte, b *vec.Batch, i int, formats []int16) []byte {
 		if formatOf(formats, c) == 1 {
 			buf = appendBinary(buf, v, i)
 		} else {
-			buf = v.AppendText(buf, i)
+			buf = appendText(buf, v, i, loc)
 		}
 		binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 	}

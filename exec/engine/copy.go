@@ -39,7 +39,7 @@ func (e *Engine) copyTable(ctx context.Context, st *parser.Copy, w wire.ResultWr
 	if err != nil {
 		return err
 	}
-	return e.query(ctx, sel.(*parser.Select).Query, nil, w, &st.Format)
+	return e.query(ctx, sel.(*parser.Select).Query, nil, w, &st.Format, nil)
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

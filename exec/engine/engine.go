@@ -509,14 +509,14 @@ func (e *Engine) Relation(name string) (*catalog.Relation, bool) {
 }
 
 // planner returns a planner over the engine's catalog; params are a
-// prepared statement's, or nil. NOW() in the statement is the clock's
-// time as it is planned.
-func (e *Engine) planner(params *planner.Params) *planner.Planner {
+// prepared statement's, or nil; zone is the session's TimeZone (nil:
+// UTC). NOW() in the statement is the clock's time as it is planned.
+func (e *Engine) planner(params *planner.Params, zone *time.Location) *planner.Planner {
 	clock := time.Now
 	if e.opts.Clock != nil {
 		clock = e.opts.Clock
 	}
-	return &planner.Planner{Cat: e, Params: params, Now: clock().UnixMicro()}
+	return &planner.Planner{Cat: e, Params: params, Now: clock().UnixMicro(), Zone: zone}
 }
 
 // ns returns the state store k of relation id: 0 holds the relation's rows,
@@ -566,7 +566,7 @@ func (e *Engine) unregister(name string) {
 // createRelation runs CREATE TABLE / CREATE SOURCE.
 func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 	e.ddlName = st.Name
-	rel, err := e.planner(nil).Relation(st)
+	rel, err := e.planner(nil, nil).Relation(st)
 	if err != nil {
 		return "", err
 	}
@@ -661,13 +661,18 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 // createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
 // backfilled from its input's rows, replayed in arrival order with the
 // watermark they arrived under, then follows its changes.
-func (e *Engine) createView(st *parser.CreateView) (string, error) {
+func (e *Engine) createView(st *parser.CreateView, zone *time.Location) (string, error) {
 	e.ddlName = st.Name
-	rel, err := e.planner(nil).View(st)
+	rel, err := e.planner(nil, zone).View(st)
 	if err != nil {
 		return "", err
 	}
 	rel.SQL = st.SQL
+	if zone != nil && zone != time.UTC {
+		// The view keeps the zone it was created in, as RisingWave's do:
+		// the catalog records it before the statement.
+		rel.SQL = viewZonePrefix + zone.String() + "\n" + st.SQL
+	}
 	if !st.Materialized {
 		if _, err := e.register(&entry{rel: rel}, st.IfNotExists); err != nil {
 			return "", err

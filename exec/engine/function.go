@@ -44,7 +44,7 @@ func (e *Engine) AllFunctions() []*catalog.Function {
 // takes a new ID, after the functions its new body may use.
 func (e *Engine) createFunction(st *parser.CreateFunction) (string, error) {
 	e.ddlName = st.Name
-	f, err := e.planner(nil).Function(st)
+	f, err := e.planner(nil, nil).Function(st)
 	if err != nil {
 		return "", err
 	}

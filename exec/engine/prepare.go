@@ -43,19 +43,19 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 	p := &planner.Params{Types: out.Params}
 	switch st := stmts[0].(type) {
 	case *parser.Select:
-		plan, err := s.e.planner(p).Query(st.Query, planner.AdHoc, false)
+		plan, err := s.e.planner(p, s.zone).Query(st.Query, planner.AdHoc, false)
 		if err != nil {
 			return nil, err
 		}
 		out.Columns = wireColumns(plan.Columns())
 	case *parser.Insert:
-		if _, err := s.e.planner(p).Insert(st); err != nil {
+		if _, err := s.e.planner(p, s.zone).Insert(st); err != nil {
 			return nil, err
 		}
 	case *parser.Declare:
 		if sel, ok := st.Stmt.(*parser.Select); ok {
 			// The parameters' types, from the query; DECLARE returns no rows.
-			if _, err := s.e.planner(p).Query(sel.Query, planner.AdHoc, false); err != nil {
+			if _, err := s.e.planner(p, s.zone).Query(sel.Query, planner.AdHoc, false); err != nil {
 				return nil, err
 			}
 		}

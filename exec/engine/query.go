@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -23,9 +24,9 @@ import (
 // materialized views, as rows or, with copy, as COPY TO STDOUT. The plan
 // runs on the same operators as a view, over a scratch memory backend,
 // fed one snapshot of its input.
-func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy *parser.CopyFormat) error {
+func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy *parser.CopyFormat, zone *time.Location) error {
 	fault("plan")
-	plan, err := e.planner(params).Query(q, planner.AdHoc, false)
+	plan, err := e.planner(params, zone).Query(q, planner.AdHoc, false)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,8 @@ var readOnly = map[string]bool{"server_version": true, "server_encoding": true, 
 type Session struct {
 	e        *Engine
 	settings map[string]string
+	// zone is the TimeZone setting's zone (nil: UTC).
+	zone *time.Location
 	// cursors are the DECLAREd cursors, by name.
 	cursors map[string]*cursor
 	// inTx is set between BEGIN and COMMIT or ROLLBACK; implicitTx while
@@ -66,6 +68,7 @@ func (s *Session) reset(name string) error {
 				s.settings[k] = v
 			}
 		}
+		s.zone = nil
 		_, err := s.e.doDDL(func() (string, error) {
 			for _, k := range systemSettings {
 				s.e.resetSystem(k)
@@ -86,7 +89,19 @@ func (s *Session) reset(name string) error {
 		return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
 	}
 	s.settings[name] = v
+	if name == "timezone" {
+		s.zone = nil
+	}
 	return nil
+}
+
+// TimeZone implements wire.Zoned: the session's TimeZone setting.
+func (s *Session) TimeZone() (string, *time.Location) {
+	loc := s.zone
+	if loc == nil {
+		loc = time.UTC
+	}
+	return s.settings["timezone"], loc
 }
 
 // Close ends the session, releasing its cursors' subscriptions.
@@ -164,7 +179,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete(tag)
 	case *parser.CreateView:
-		tag, err := e.doDDL(func() (string, error) { return e.createView(st) })
+		tag, err := e.doDDL(func() (string, error) { return e.createView(st, s.zone) })
 		if err != nil {
 			return err
 		}
@@ -216,13 +231,13 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete(tag)
 	case *parser.Insert:
-		n, err := e.insert(st, params)
+		n, err := e.insert(st, params, s.zone)
 		if err != nil {
 			return err
 		}
 		return w.Complete(fmt.Sprintf("INSERT 0 %d", n))
 	case *parser.Select:
-		return e.query(ctx, st.Query, params, w, nil)
+		return e.query(ctx, st.Query, params, w, nil, s.zone)
 	case *parser.Subscribe:
 		return e.runSubscribe(ctx, st, nil, w)
 	case *parser.Copy:
@@ -230,7 +245,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		case *parser.Subscribe:
 			return e.runSubscribe(ctx, q, &st.Format, w)
 		case *parser.Select:
-			return e.query(ctx, q.Query, params, w, &st.Format)
+			return e.query(ctx, q.Query, params, w, &st.Format, s.zone)
 		}
 		if st.From {
 			return e.copyFrom(ctx, st, w)
@@ -302,6 +317,13 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			if _, err := flushTimeout(st.Value); err != nil {
 				return err
 			}
+		}
+		if name == "timezone" {
+			loc, err := vec.LoadZone(strings.TrimSpace(st.Value))
+			if err != nil || st.Value == "" {
+				return sqlerr.New(sqlerr.InvalidParameter, "invalid value for parameter \"TimeZone\": %q", st.Value)
+			}
+			s.zone = loc
 		}
 		s.settings[name] = st.Value
 		return w.Complete("SET")
@@ -413,8 +435,8 @@ func (e *Engine) flushAll(ctx context.Context) error {
 }
 
 // insert runs INSERT INTO table VALUES ...
-func (e *Engine) insert(st *parser.Insert, params *planner.Params) (int, error) {
-	x, b, err := e.insertRows(st, params)
+func (e *Engine) insert(st *parser.Insert, params *planner.Params, zone *time.Location) (int, error) {
+	x, b, err := e.insertRows(st, params, zone)
 	if err != nil {
 		return 0, err
 	}
@@ -465,8 +487,8 @@ func (e *Engine) applyInsert(x *entry, b *vec.Batch) (int, error) {
 }
 
 // insertRows evaluates the rows of an INSERT into a batch for its table.
-func (e *Engine) insertRows(st *parser.Insert, params *planner.Params) (*entry, *vec.Batch, error) {
-	plan, err := e.planner(params).Insert(st)
+func (e *Engine) insertRows(st *parser.Insert, params *planner.Params, zone *time.Location) (*entry, *vec.Batch, error) {
+	plan, err := e.planner(params, zone).Insert(st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -615,10 +637,10 @@ func (e *Engine) explain(st *parser.Explain, w wire.ResultWriter) error {
 	var err error
 	switch in := st.Stmt.(type) {
 	case *parser.Select:
-		plan, err = e.planner(nil).Query(in.Query, planner.AdHoc, false)
+		plan, err = e.planner(nil, nil).Query(in.Query, planner.AdHoc, false)
 	case *parser.CreateView:
 		var rel *catalog.Relation
-		if rel, err = e.planner(nil).View(in); err == nil {
+		if rel, err = e.planner(nil, nil).View(in); err == nil {
 			plan = rel.Query.(planner.Node)
 			if in.Materialized {
 				text := "Materialize " + in.Name + "\n" + indent(planner.Explain(plan))

@@ -50,6 +50,14 @@ func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
+	var zone *time.Location
+	if rest, ok := strings.CutPrefix(sql, viewZonePrefix); ok {
+		name, body, _ := strings.Cut(rest, "\n")
+		if zone, err = vec.LoadZone(name); err != nil {
+			return err
+		}
+		sql = body
+	}
 	st, err := parser.ParseOne(sql)
 	if err != nil {
 		return err
@@ -59,7 +67,7 @@ func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
 	case *parser.CreateRelation:
 		_, err = e.createRelation(st)
 	case *parser.CreateView:
-		_, err = e.createView(st)
+		_, err = e.createView(st, zone)
 	case *parser.CreateSink:
 		_, err = e.createSink(st)
 	case *parser.CreateFunction:
@@ -69,6 +77,10 @@ func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
 	}
 	return err
 }
+
+// viewZonePrefix starts the stored statement of a view created in a
+// time zone other than UTC, naming it.
+const viewZonePrefix = "-- timezone: "
 
 // skipRelation leaves relation id out of the restored engine and drops its
 // state (every namespace under its id).

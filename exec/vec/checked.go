@@ -40,13 +40,18 @@ func absU(x int64) uint64 {
 }
 
 // InRange reports whether x, a value in its I64 form, is one of t's values:
-// INT's 32 bits, a DECIMAL's precision. Other types take every int64.
+// INT's 32 bits, a DECIMAL's precision, DATE's and TIMESTAMP's ranges.
+// Other types take every int64.
 func InRange(x int64, t types.T) bool {
 	switch t.Kind {
 	case types.Int32:
 		return x >= math.MinInt32 && x <= math.MaxInt32
 	case types.Decimal:
 		return FitsPrecision(x, t.Prec)
+	case types.Date:
+		return x >= MinDate && x <= MaxDate
+	case types.Timestamp, types.TimestampTZ:
+		return TimestampInRange(x)
 	}
 	return true
 }

@@ -186,6 +186,24 @@ func (v *Vec) AppendParsed(s string) bool {
 			return false
 		}
 		v.AppendI64(TruncateMicros(us, v.Type.Prec))
+	case types.TimestampTZ:
+		us, ok := ParseTimestampTZ(s, time.UTC)
+		if !ok {
+			return false
+		}
+		v.AppendI64(TruncateMicros(us, v.Type.Prec))
+	case types.Date:
+		d, r := ParseDate(s)
+		if r != TimeOK {
+			return false
+		}
+		v.AppendI64(d)
+	case types.Interval:
+		us, err := ParseInterval(s)
+		if err != nil {
+			return false
+		}
+		v.AppendI64(us)
 	default:
 		return false
 	}

@@ -29,6 +29,10 @@ func (v *Vec) AppendText(buf []byte, i int) []byte {
 		return AppendTimestamp(buf, v.I64[i])
 	case types.Interval:
 		return AppendInterval(buf, v.I64[i])
+	case types.Date:
+		return AppendDate(buf, v.I64[i])
+	case types.TimestampTZ:
+		return AppendTimestampTZ(buf, v.I64[i], time.UTC)
 	}
 	return buf
 }
@@ -89,43 +93,39 @@ func AppendDecimal(buf []byte, x int64, scale int) []byte {
 // counts it, with no year 0: ISO year 0 is 0001 BC, -1 is 0002 BC, and the
 // era follows the time ("0001-12-31 23:00:00 BC").
 func AppendTimestamp(buf []byte, us int64) []byte {
-	t := time.UnixMicro(us).UTC()
-	y, mo, d := t.Date()
-	h, mi, sec := t.Clock()
-	bc := y <= 0
-	if bc {
-		y = 1 - y
-	}
-	if y < 1000 {
-		buf = append(buf, "000"[:4-digits(y)]...)
-	}
-	buf = strconv.AppendInt(buf, int64(y), 10)
-	buf = append(buf, '-')
-	buf = append2(buf, int(mo))
-	buf = append(buf, '-')
-	buf = append2(buf, d)
-	buf = append(buf, ' ')
-	buf = append2(buf, h)
-	buf = append(buf, ':')
-	buf = append2(buf, mi)
-	buf = append(buf, ':')
-	buf = append2(buf, sec)
-	if frac := us % 1e6; frac != 0 {
-		if frac < 0 {
-			frac += 1e6
-		}
-		digits := strconv.AppendInt(nil, frac+1e6, 10)[1:]
-		n := len(digits)
-		for n > 0 && digits[n-1] == '0' {
-			n--
-		}
-		buf = append(buf, '.')
-		buf = append(buf, digits[:n]...)
-	}
+	buf, bc := appendWall(buf, us)
 	if bc {
 		buf = append(buf, " BC"...)
 	}
 	return buf
+}
+
+// appendWall appends a timestamp without its era, reporting whether it is
+// BC.
+func appendWall(buf []byte, us int64) ([]byte, bool) {
+	days := floorDiv64(us, DayMicros)
+	y, mo, d := CivilFromDays(days)
+	bc := y <= 0
+	if bc {
+		y = 1 - y
+	}
+	buf = appendYear(buf, y)
+	buf = append(buf, '-')
+	buf = append2(buf, mo)
+	buf = append(buf, '-')
+	buf = append2(buf, d)
+	secs := (us - days*DayMicros) / 1e6
+	buf = append(buf, ' ')
+	buf = append2(buf, int(secs/3600))
+	buf = append(buf, ':')
+	buf = append2(buf, int(secs/60%60))
+	buf = append(buf, ':')
+	buf = append2(buf, int(secs%60))
+	frac := us % 1e6
+	if frac < 0 {
+		frac += 1e6
+	}
+	return appendFraction(buf, frac), bc
 }
 
 // digits is the number of decimal digits of 0 <= x < 1000, 1 for 0.
@@ -141,41 +141,3 @@ func digits(x int) int {
 
 // append2 appends 0 <= x < 100 as two digits.
 func append2(buf []byte, x int) []byte { return append(buf, byte('0'+x/10), byte('0'+x%10)) }
-
-// AppendInterval formats microseconds as PostgreSQL's HH:MM:SS[.ffffff],
-// with a day count for long intervals.
-func AppendInterval(buf []byte, us int64) []byte {
-	if us < 0 {
-		buf = append(buf, '-')
-		us = -us
-	}
-	days := us / (86400 * 1e6)
-	us -= days * 86400 * 1e6
-	if days > 0 {
-		buf = strconv.AppendInt(buf, days, 10)
-		buf = append(buf, " days "...)
-	}
-	secs := us / 1e6
-	buf = append(buf, two(secs/3600)...)
-	buf = append(buf, ':')
-	buf = append(buf, two(secs/60%60)...)
-	buf = append(buf, ':')
-	buf = append(buf, two(secs%60)...)
-	if frac := us % 1e6; frac != 0 {
-		digits := strconv.AppendInt(nil, frac+1e6, 10)[1:]
-		n := len(digits)
-		for digits[n-1] == '0' {
-			n--
-		}
-		buf = append(buf, '.')
-		buf = append(buf, digits[:n]...)
-	}
-	return buf
-}
-
-func two(x int64) string {
-	if x < 10 {
-		return "0" + strconv.FormatInt(x, 10)
-	}
-	return strconv.FormatInt(x, 10)
-}

@@ -109,6 +109,11 @@ const (
 	// InvalidRegex is a regular expression that does not compile, or
 	// that uses what RE2 cannot do (2201B).
 	InvalidRegex
+	// InvalidDatetime is text that is not a date or time (22007).
+	InvalidDatetime
+	// DatetimeOverflow is a date or time field, or value, out of its
+	// range (22008).
+	DatetimeOverflow
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte

@@ -22,9 +22,14 @@ const (
 	String
 	// Timestamp is microseconds since the Unix epoch, without time zone.
 	Timestamp
-	// Interval is microseconds; it appears only in expressions, never as a
-	// column type.
+	// Interval is microseconds (no months: a month has no fixed length,
+	// so '1 month' is refused), in expressions and columns.
 	Interval
+	// Date is days since 1970-01-01.
+	Date
+	// TimestampTZ is microseconds since the Unix epoch in UTC, shown in
+	// the session's time zone.
+	TimestampTZ
 )
 
 // T is a full type: a kind plus its modifiers.
@@ -47,6 +52,8 @@ var (
 	Varchar = T{Kind: String}
 	Ts      = T{Kind: Timestamp, Prec: 6}
 	Ival    = T{Kind: Interval}
+	Dt      = T{Kind: Date}
+	TsTZ    = T{Kind: TimestampTZ, Prec: 6}
 )
 
 // DecimalOf returns DECIMAL(prec, scale).
@@ -79,6 +86,10 @@ func (t T) String() string {
 		return fmt.Sprintf("TIMESTAMP(%d)", t.Prec)
 	case Interval:
 		return "INTERVAL"
+	case Date:
+		return "DATE"
+	case TimestampTZ:
+		return fmt.Sprintf("TIMESTAMPTZ(%d)", t.Prec)
 	}
 	return fmt.Sprintf("kind(%d)", t.Kind)
 }
@@ -98,10 +109,16 @@ func (t T) Integer() bool { return t.Kind == Int32 || t.Kind == Int64 }
 // InI64 reports whether values of t live in a vector's I64 slice.
 func (t T) InI64() bool {
 	switch t.Kind {
-	case Int32, Int64, Decimal, Timestamp, Interval:
+	case Int32, Int64, Decimal, Timestamp, Interval, Date, TimestampTZ:
 		return true
 	}
 	return false
+}
+
+// Temporal reports whether t is a point in time: a TIMESTAMP, with or
+// without time zone, or a DATE.
+func (t T) Temporal() bool {
+	return t.Kind == Timestamp || t.Kind == TimestampTZ || t.Kind == Date
 }
 
 // Pow10 holds 10^i for i in [0, 18].
