@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -60,7 +61,7 @@ type Decoder interface {
 // metaKinds are the metadata a column can be filled from, with the type
 // kinds it may have.
 var metaKinds = map[string][]types.Kind{
-	"timestamp": {types.Timestamp},
+	"timestamp": {types.Timestamp, types.TimestampTZ},
 	"key":       {types.String},
 	"partition": {types.Int32, types.Int64},
 	"offset":    {types.Int64},
@@ -297,6 +298,31 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 			return bad("a timestamp")
 		}
 		s.i = vec.TruncateMicros(us, t.Prec)
+	case types.TimestampTZ:
+		// UTC unless the text gives its offset or zone.
+		us, err := parseTimestamp(text)
+		if err == errTimestampRange {
+			return fmt.Errorf("column %s: %q is %w", c.Name, truncate(text), err)
+		}
+		if err != nil {
+			var ok bool
+			if us, ok = vec.ParseTimestampTZ(string(text), time.UTC); !ok {
+				return bad("a timestamp with time zone")
+			}
+		}
+		s.i = vec.TruncateMicros(us, t.Prec)
+	case types.Date:
+		d, r := vec.ParseDate(string(text))
+		if r != vec.TimeOK {
+			return bad("a date")
+		}
+		s.i = d
+	case types.Interval:
+		us, err := vec.ParseInterval(string(text))
+		if err != nil {
+			return bad("an interval")
+		}
+		s.i = us
 	default:
 		return fmt.Errorf("column %s: type %s cannot be read from a record", c.Name, t)
 	}

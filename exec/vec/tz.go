@@ -56,7 +56,7 @@ func FromLocal(wall int64, loc *time.Location) int64 {
 func ParseTimestampTZ(s string, loc *time.Location) (int64, bool) {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, ' '); i > 0 {
-		if name := s[i+1:]; hasLetter(name) && !strings.EqualFold(name, "BC") && !strings.EqualFold(name, "AD") {
+		if name := s[i+1:]; hasLetter(name[:1]) && !strings.EqualFold(name, "BC") && !strings.EqualFold(name, "AD") {
 			z, err := LoadZone(name)
 			if err != nil {
 				return 0, false

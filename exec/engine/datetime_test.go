@@ -1,0 +1,69 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/streamsql/streamsql/exec/engine"
+)
+
+// TestDateTimeDurable holds DATE, TIMESTAMPTZ and INTERVAL columns, and a
+// view created in a session's time zone, across a restart on both state
+// backends: the view keeps converting in the zone it was created in, the
+// rows reach pgx in binary with their OIDs, and as text in the session's
+// zone.
+func TestDateTimeDurable(t *testing.T) {
+	for _, name := range []string{"memory", "pebble"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stateDir, logDir := t.TempDir(), t.TempDir()
+			ctx := context.Background()
+			open := func() (func(string, ...any) [][]any, func()) {
+				eng, stop := openDurable(t, openBackend(t, name, stateDir), logDir, engine.Options{})
+				conn := connect(t, serveEngine(t, eng))
+				return func(sql string, args ...any) [][]any {
+					t.Helper()
+					if len(args) > 0 || sql[:6] != "SELECT" {
+						if _, err := conn.Exec(ctx, sql, args...); err != nil {
+							t.Fatalf("%s: %v", sql, err)
+						}
+						return nil
+					}
+					return queryValues(t, conn, sql)
+				}, stop
+			}
+			q, stop := open()
+			q(`SET TIME ZONE 'America/New_York'`)
+			q(`CREATE TABLE t (k INT, day DATE, at TIMESTAMPTZ, took INTERVAL)`)
+			q(`INSERT INTO t VALUES (1, '2024-03-09', '2024-03-10 06:59:59+00', '1 day 02:03:04'), (2, NULL, NULL, NULL)`)
+			q(`CREATE MATERIALIZED VIEW v AS SELECT k, day + 1 AS next, CAST(at AS TIMESTAMP) AS wall, took * 2 AS twice FROM t`)
+			stop()
+
+			q, stop = open()
+			defer stop()
+			// A UTC session: the view still converts in New York's zone.
+			q(`INSERT INTO t VALUES ($1, $2, $3, $4)`, 3, time.Date(2024, 11, 2, 0, 0, 0, 0, time.UTC),
+				time.Date(2024, 11, 3, 6, 30, 0, 0, time.UTC), pgtype.Interval{Microseconds: -1e6, Valid: true})
+			got := fmt.Sprint(q(`SELECT k, next::text, wall::text, twice::text, CAST(wall AS TIMESTAMPTZ)::text FROM v ORDER BY k`))
+			want := "[[1 2024-03-10 2024-03-10 01:59:59 2 days 04:06:08 2024-03-10 01:59:59+00] [2 <nil> <nil> <nil> <nil>] " +
+				"[3 2024-11-03 2024-11-03 01:30:00 -00:00:02 2024-11-03 01:30:00+00]]"
+			if got != want {
+				t.Errorf("view after restart:\n got %s\nwant %s", got, want)
+			}
+			rows := q(`SELECT day, at, took FROM t WHERE k = 1`)
+			day, at, took := rows[0][0], rows[0][1], rows[0][2]
+			if d, ok := day.(time.Time); !ok || !d.Equal(time.Date(2024, 3, 9, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("date = %#v", day)
+			}
+			if a, ok := at.(time.Time); !ok || !a.Equal(time.Date(2024, 3, 10, 6, 59, 59, 0, time.UTC)) {
+				t.Errorf("timestamptz = %#v", at)
+			}
+			if iv, ok := took.(pgtype.Interval); !ok || iv.Microseconds+int64(iv.Days)*86400e6 != 93784e6 || iv.Months != 0 {
+				t.Errorf("interval = %#v", took)
+			}
+		})
+	}
+}
