@@ -3,7 +3,6 @@ package exec
 import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
-	"github.com/streamsql/streamsql/planner/types"
 )
 
 // Windows runs a window table function over rows (planner.Windows): each
@@ -22,7 +21,8 @@ func NewWindows(n *planner.Windows, out Operator) *Windows { return &Windows{w: 
 
 func (o *Windows) Push(b *vec.Batch) error {
 	if o.buf == nil {
-		o.buf = vec.NewBatch(append(b.Types(), types.Ts, types.Ts, types.Ts), b.N)
+		t := o.w.Bounds()
+		o.buf = vec.NewBatch(append(b.Types(), t, t, t), b.N)
 	}
 	o.buf.Reset()
 	n := len(b.Cols)

@@ -49,9 +49,9 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 				return nil, true, b.errAt(sqlerr.Grouping, n, "%s requires a GROUP BY with a window", strings.ToUpper(name))
 			}
 			if strings.HasSuffix(name, "_start") {
-				return &ColRef{Idx: 0, Name: "window_start", T: types.Ts}, true, nil
+				return &ColRef{Idx: 0, Name: "window_start", T: a.window.Bounds()}, true, nil
 			}
-			return &ColRef{Idx: 1, Name: "window_end", T: types.Ts}, true, nil
+			return &ColRef{Idx: 1, Name: "window_end", T: a.window.Bounds()}, true, nil
 		}
 	case *ast.ParenthesesExpr:
 		return nil, false, nil
@@ -75,13 +75,13 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 	if col, ok := n.(*ast.ColumnNameExpr); ok {
 		switch name := col.Name.Name.O; {
 		case a.tvfIn > 0 && name == WindowTime:
-			return windowRef(a.tvfIn+2, a.tvfIn), true, nil
+			return windowRef(a.tvfIn+2, a.tvfIn, a.window.Bounds()), true, nil
 		case a.window != nil && (name == "window_start" || name == "window_end"):
 			idx := 0
 			if name == "window_end" {
 				idx = 1
 			}
-			return &ColRef{Idx: idx, Name: name, T: types.Ts}, true, nil
+			return &ColRef{Idx: idx, Name: name, T: a.window.Bounds()}, true, nil
 		}
 		return nil, true, err
 	}
@@ -93,7 +93,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 // pos, where the user wrote the *.
 func (a *aggScope) groupedRef(c *ColRef, table string, pos int) (Expr, error) {
 	if a.tvfIn > 0 && c.Idx >= a.tvfIn {
-		return windowRef(c.Idx, a.tvfIn), nil
+		return windowRef(c.Idx, a.tvfIn, a.window.Bounds()), nil
 	}
 	s := c.String()
 	for i, k := range a.keyStr {

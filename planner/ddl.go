@@ -84,7 +84,7 @@ func watermark(wm *parser.Watermark, cols []catalog.Column) (int, int64, error) 
 	if cols[idx].ProcTime {
 		return 0, 0, sqlerr.At(sqlerr.FeatureNotSupported, wm.Pos, "column %q is processing time (AS PROCTIME()), which needs no watermark: its windows close as the clock passes their end", wm.Column)
 	}
-	if cols[idx].Type.Kind != types.Timestamp {
+	if k := cols[idx].Type.Kind; k != types.Timestamp && k != types.TimestampTZ {
 		return 0, 0, sqlerr.At(sqlerr.DatatypeMismatch, wm.Pos, "WATERMARK FOR column %q must be a TIMESTAMP, not %s", wm.Column, cols[idx].Type)
 	}
 	b := &binder{q: wm.Expr, cols: cols, noAggs: "WATERMARK FOR"}

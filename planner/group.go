@@ -267,7 +267,7 @@ func (p *Planner) window(q *parser.Query, b *binder, fc *ast.FuncCallExpr, input
 		return nil, err
 	}
 	col, ok := ts.(*ColRef)
-	if !ok || col.T.Kind != types.Timestamp {
+	if !ok || col.T.Kind != types.Timestamp && col.T.Kind != types.TimestampTZ {
 		return nil, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(args[0]), "the first argument of %s must be a TIMESTAMP column, not %s", shown, ts)
 	}
 	var sizes []int64
@@ -281,7 +281,7 @@ func (p *Planner) window(q *parser.Query, b *binder, fc *ast.FuncCallExpr, input
 		}
 		sizes = append(sizes, us)
 	}
-	w := &Window{Time: col.Idx, Grace: grace, ProcTime: input.Columns()[col.Idx].ProcTime}
+	w := &Window{Time: col.Idx, Grace: grace, ProcTime: input.Columns()[col.Idx].ProcTime, Zoned: col.T.Kind == types.TimestampTZ}
 	switch name {
 	case "tumble":
 		w.Kind, w.Size, w.Slide = Tumble, sizes[0], sizes[0]

@@ -758,9 +758,9 @@ type colOffset struct {
 func timeOffset(e Expr) (colOffset, bool) {
 	switch x := e.(type) {
 	case *ColRef:
-		return colOffset{col: x.Idx}, x.T.Kind == types.Timestamp
+		return colOffset{col: x.Idx}, x.T.Kind == types.Timestamp || x.T.Kind == types.TimestampTZ
 	case *Cast:
-		if x.T.Kind == types.Timestamp && x.X.Type().Kind == types.Timestamp {
+		if k := x.T.Kind; (k == types.Timestamp || k == types.TimestampTZ) && x.X.Type().Kind == k {
 			return timeOffset(x.X)
 		}
 	case *Call:

@@ -283,7 +283,7 @@ func frameOf(b *binder, wf *ast.WindowFuncExpr, f *ast.FrameClause, ordered bool
 			if err != nil {
 				return fr, err
 			}
-			if k := key.Type().Kind; k != types.Int32 && k != types.Int64 && k != types.Timestamp {
+			if k := key.Type().Kind; k != types.Int32 && k != types.Int64 && k != types.Timestamp && k != types.TimestampTZ {
 				return fr, b.errAt(sqlerr.FeatureNotSupported, wf, "RANGE with an offset needs an integer or timestamp ORDER BY column, not %s", key.Type())
 			}
 		}

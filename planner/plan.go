@@ -77,6 +77,16 @@ type Window struct {
 	// ProcTime: Time is a processing-time attribute, so the windows close
 	// as the clock passes their end, not with the event-time watermark.
 	ProcTime bool
+	// Zoned: Time is a TIMESTAMPTZ, and so are the windows' bounds.
+	Zoned bool
+}
+
+// Bounds is the type of window_start and window_end: the time column's.
+func (w *Window) Bounds() types.T {
+	if w != nil && w.Zoned {
+		return types.TsTZ
+	}
+	return types.Ts
 }
 
 // Start returns the start of a fixed (not SESSION) window from its end.
@@ -257,8 +267,8 @@ func (n *Project) Columns() []catalog.Column {
 func (n *Aggregate) Columns() []catalog.Column {
 	var cols []catalog.Column
 	if n.Window != nil {
-		cols = append(cols, catalog.Column{Name: "window_start", Type: types.Ts, NotNull: true},
-			catalog.Column{Name: "window_end", Type: types.Ts, NotNull: true})
+		cols = append(cols, catalog.Column{Name: "window_start", Type: n.Window.Bounds(), NotNull: true},
+			catalog.Column{Name: "window_end", Type: n.Window.Bounds(), NotNull: true})
 	}
 	for i, k := range n.Keys {
 		cols = append(cols, catalog.Column{Name: n.KeyNames[i], Type: k.Type()})

@@ -43,7 +43,7 @@ const (
 func (n *Windows) Columns() []catalog.Column {
 	cols := slices.Clip(n.Input.Columns())
 	for _, name := range []string{WindowStart, WindowEnd, WindowTime} {
-		cols = append(cols, catalog.Column{Name: name, Type: types.Ts, NotNull: true})
+		cols = append(cols, catalog.Column{Name: name, Type: n.Window.Bounds(), NotNull: true})
 	}
 	return cols
 }
@@ -175,15 +175,15 @@ func underWindows(input Node, pred Expr) Node {
 // its GROUP BY became the window aggregate, to the aggregate's output:
 // window_start and window_end are its first columns, and window_time is
 // the last instant of the window, as in Flink.
-func windowRef(idx, nIn int) Expr {
-	end := &ColRef{Idx: 1, Name: WindowEnd, T: types.Ts}
+func windowRef(idx, nIn int, t types.T) Expr {
+	end := &ColRef{Idx: 1, Name: WindowEnd, T: t}
 	switch idx - nIn {
 	case 0:
-		return &ColRef{Idx: 0, Name: WindowStart, T: types.Ts}
+		return &ColRef{Idx: 0, Name: WindowStart, T: t}
 	case 1:
 		return end
 	}
-	return &Call{Fn: FnSub, Args: []Expr{end, &Const{T: types.Ival, I: 1}}, T: types.Ts}
+	return &Call{Fn: FnSub, Args: []Expr{end, &Const{T: types.Ival, I: 1}}, T: t}
 }
 
 // checkWindows refuses the window table functions that exec cannot run

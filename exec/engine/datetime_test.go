@@ -37,9 +37,11 @@ func TestDateTimeDurable(t *testing.T) {
 			}
 			q, stop := open()
 			q(`SET TIME ZONE 'America/New_York'`)
-			q(`CREATE TABLE t (k INT, day DATE, at TIMESTAMPTZ, took INTERVAL)`)
+			q(`CREATE TABLE t (k INT, day DATE, at TIMESTAMPTZ, took INTERVAL, WATERMARK FOR at AS at - INTERVAL '1' SECOND)`)
 			q(`INSERT INTO t VALUES (1, '2024-03-09', '2024-03-10 06:59:59+00', '1 day 02:03:04'), (2, NULL, NULL, NULL)`)
 			q(`CREATE MATERIALIZED VIEW v AS SELECT k, day + 1 AS next, CAST(at AS TIMESTAMP) AS wall, took * 2 AS twice FROM t`)
+			q(`CREATE MATERIALIZED VIEW days EMIT ON WINDOW CLOSE AS SELECT window_start, COUNT(*) AS n
+				FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(at), INTERVAL '1' DAY)) GROUP BY window_start, window_end`)
 			stop()
 
 			q, stop = open()
@@ -52,6 +54,11 @@ func TestDateTimeDurable(t *testing.T) {
 				"[3 2024-11-03 2024-11-03 01:30:00 -00:00:02 2024-11-03 01:30:00+00]]"
 			if got != want {
 				t.Errorf("view after restart:\n got %s\nwant %s", got, want)
+			}
+			// The windows are UTC days, shown in the session's zone.
+			q(`INSERT INTO t VALUES (4, NULL, '2024-11-05 00:00:00+00', NULL)`)
+			if got := fmt.Sprint(q(`SELECT window_start::text, n FROM days ORDER BY 1`)); got != "[[2024-03-10 00:00:00+00 1] [2024-11-03 00:00:00+00 1]]" {
+				t.Errorf("windows after restart: %s", got)
 			}
 			rows := q(`SELECT day, at, took FROM t WHERE k = 1`)
 			day, at, took := rows[0][0], rows[0][1], rows[0][2]
