@@ -19,6 +19,310 @@ func init() {
 		intervalScale(out, args, n, ctx, true)
 	}))
 	registerKernel("timezone", timezoneKernel)
+	registerKernel("date_part", func(consts []*planner.Const) kernel {
+		return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+			ival := args[1].Type.Kind == types.Interval
+			for i := 0; i < n; i++ {
+				if out.IsNull(i) {
+					continue
+				}
+				f, ok := 0.0, false
+				if ival {
+					f, ok = intervalPart(args[0].Str[i], args[1].I64[i])
+				} else {
+					f, ok = datePart(args[0].Str[i], args[1].I64[i])
+				}
+				if !ok {
+					out.SetNull(i)
+					field, t := args[0].Str[i], "timestamp"
+					if ival {
+						t = "interval"
+					}
+					ctx.report(i, func() *sqlerr.Error {
+						return sqlerr.New(sqlerr.InvalidParameter, "unit %q not recognized for type %s", field, t)
+					})
+					continue
+				}
+				out.F64[i] = f
+			}
+		}
+	})
+	for _, name := range []string{"year", "quarter", "month", "week", "hour", "minute", "second"} {
+		registerKernel(name, fieldKernel(name))
+	}
+	registerKernel("dayofmonth", fieldKernel("day"))
+	registerKernel("dayofyear", fieldKernel("doy"))
+	registerKernel("dayofweek", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+		for i, us := range args[0].I64[:n] {
+			out.I64[i] = floorMod(floorDiv(us, vec.DayMicros)+4, 7) + 1 // Flink's: 1 is Sunday
+		}
+	}))
+	registerKernel("make_date", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		for i := 0; i < n; i++ {
+			if out.IsNull(i) {
+				continue
+			}
+			y, m, d := args[0].I64[i], args[1].I64[i], args[2].I64[i]
+			days, ok := makeDate(y, m, d)
+			if !ok {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error {
+					return sqlerr.New(sqlerr.DatetimeOverflow, "date field value out of range: %d-%02d-%02d", y, m, d)
+				})
+				continue
+			}
+			out.I64[i] = days
+		}
+	}))
+	registerKernel("make_timestamp", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		for i := 0; i < n; i++ {
+			if out.IsNull(i) {
+				continue
+			}
+			days, ok := makeDate(args[0].I64[i], args[1].I64[i], args[2].I64[i])
+			h, mi, sec := args[3].I64[i], args[4].I64[i], args[5].F64[i]
+			if !ok || h < 0 || h > 24 || mi < 0 || mi > 59 || !(sec >= 0 && sec <= 60) ||
+				h == 24 && (mi != 0 || sec != 0) {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error {
+					return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range")
+				})
+				continue
+			}
+			us := days*vec.DayMicros + h*3600e6 + mi*60e6 + int64(math.Round(sec*1e6))
+			if !vec.TimestampInRange(us) {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") })
+				continue
+			}
+			out.I64[i] = us
+		}
+	}))
+	registerKernel("to_timestamp", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		for i := 0; i < n; i++ {
+			if out.IsNull(i) {
+				continue
+			}
+			var us int64
+			ok := true
+			if args[0].Type.Kind == types.String {
+				us, ok = vec.ParseTimestamp(args[0].Str[i]) // Flink's: NULL for text that is no timestamp
+				if !ok {
+					out.SetNull(i)
+					continue
+				}
+			} else {
+				f := math.Round(args[0].F64[i] * 1e6)
+				ok = f > float64(vec.MinTimestamp) && f < float64(vec.MaxTimestamp)
+				us = int64(f)
+			}
+			if !ok {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") })
+				continue
+			}
+			out.I64[i] = us
+		}
+	}))
+	registerKernel("timestampadd", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		for i := 0; i < n; i++ {
+			if out.IsNull(i) {
+				continue
+			}
+			us, ok := timestampAdd(args[0].Str[i], args[1].I64[i], args[2].I64[i])
+			if !ok {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") })
+				continue
+			}
+			out.I64[i] = us
+		}
+	}))
+	registerKernel("timestampdiff", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+		for i := 0; i < n; i++ {
+			out.I64[i] = timestampDiff(args[0].Str[i], args[1].I64[i], args[2].I64[i])
+		}
+	}))
+}
+
+// fieldKernel is the kernel of an accessor: field of a TIMESTAMP, a BIGINT.
+func fieldKernel(field string) kernelMaker {
+	return fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+		for i, us := range args[0].I64[:n] {
+			f, _ := datePart(field, us)
+			out.I64[i] = int64(f)
+		}
+	})
+}
+
+func floorDiv(a, b int64) int64 { return planner.FloorDiv(a, b) }
+
+func floorMod(a, b int64) int64 { return a - planner.FloorDiv(a, b)*b }
+
+// pgYear is PostgreSQL's year of ISO year y: no year 0, 1 BC is -1.
+func pgYear(y int64) int64 {
+	if y <= 0 {
+		return y - 1
+	}
+	return y
+}
+
+// datePart is date_part(field, ts) of a TIMESTAMP in µs, as PostgreSQL
+// computes it; ok is false for a field it does not know.
+func datePart(field string, us int64) (float64, bool) {
+	days := floorDiv(us, vec.DayMicros)
+	rest := us - days*vec.DayMicros
+	y, m, d := vec.CivilFromDays(days)
+	switch field {
+	case "microseconds":
+		return float64(rest % 60e6), true
+	case "milliseconds":
+		return float64(rest%60e6) / 1e3, true
+	case "second":
+		return float64(rest%60e6) / 1e6, true
+	case "minute":
+		return float64(rest / 60e6 % 60), true
+	case "hour":
+		return float64(rest / 3600e6), true
+	case "day":
+		return float64(d), true
+	case "month":
+		return float64(m), true
+	case "quarter":
+		return float64((m-1)/3 + 1), true
+	case "year":
+		return float64(pgYear(y)), true
+	case "decade":
+		return float64(floorDiv(pgYear(y), 10)), true
+	case "century", "millennium":
+		span := int64(100)
+		if field == "millennium" {
+			span = 1000
+		}
+		if y > 0 {
+			return float64((y + span - 1) / span), true
+		}
+		return -float64((span - y) / span), true
+	case "dow":
+		return float64(floorMod(days+4, 7)), true
+	case "isodow":
+		return float64(floorMod(days+3, 7) + 1), true
+	case "doy":
+		return float64(days - vec.DaysFromCivil(y, 1, 1) + 1), true
+	case "week", "isoyear":
+		iy, w := isoWeek(days)
+		if field == "week" {
+			return float64(w), true
+		}
+		return float64(pgYear(iy)), true
+	case "epoch":
+		return float64(us) / 1e6, true
+	}
+	return 0, false
+}
+
+// isoWeek is the ISO 8601 year and week of a day.
+func isoWeek(days int64) (int64, int64) {
+	// The Thursday of the day's week decides its year.
+	thu := days - floorMod(days+3, 7) + 3
+	y, _, _ := vec.CivilFromDays(thu)
+	return y, (thu-vec.DaysFromCivil(y, 1, 1))/7 + 1
+}
+
+// intervalPart is date_part(field, interval) of µs, read as days of 24
+// hours and a time of day under one.
+func intervalPart(field string, us int64) (float64, bool) {
+	days := us / vec.DayMicros
+	rest := us - days*vec.DayMicros
+	switch field {
+	case "epoch":
+		return float64(us) / 1e6, true
+	case "day":
+		return float64(days), true
+	case "hour":
+		return float64(rest / 3600e6), true
+	case "minute":
+		return float64(rest / 60e6 % 60), true
+	case "second":
+		return float64(rest%60e6) / 1e6, true
+	case "milliseconds":
+		return float64(rest%60e6) / 1e3, true
+	case "microseconds":
+		return float64(rest % 60e6), true
+	}
+	return 0, false
+}
+
+// makeDate is make_date(y, m, d), where a negative year is BC.
+func makeDate(y, m, d int64) (int64, bool) {
+	if y == 0 || m < 1 || m > 12 || d < 1 || d > 31 || y > 5874897 || y < -4714 {
+		return 0, false
+	}
+	if y < 0 {
+		y++ // ISO year of y BC
+	}
+	days := vec.DaysFromCivil(y, int(m), int(d))
+	if yy, mm, _ := vec.CivilFromDays(days); yy != y || int64(mm) != m {
+		return 0, false // February 30th rolled over
+	}
+	return days, days >= vec.MinDate && days <= vec.MaxDate
+}
+
+// unitMicros are TIMESTAMPADD's fixed-length units.
+var unitMicros = map[string]int64{"microsecond": 1, "second": 1e6, "minute": 60e6, "hour": 3600e6, "day": vec.DayMicros, "week": 7 * vec.DayMicros}
+
+// monthsOf are TIMESTAMPADD's calendar units, in months.
+var monthsOf = map[string]int64{"month": 1, "quarter": 3, "year": 12}
+
+// timestampAdd is TIMESTAMPADD(unit, k, us): months keep the time of day
+// and move the day back to the month's last where it has fewer.
+func timestampAdd(unit string, k, us int64) (int64, bool) {
+	if per, ok := unitMicros[unit]; ok {
+		d, ok1 := vec.MulInt64(k, per)
+		r, ok2 := vec.AddInt64(us, d)
+		return r, ok1 && ok2 && vec.TimestampInRange(r)
+	}
+	months, ok := vec.MulInt64(k, monthsOf[unit])
+	if !ok || months > 12*300000 || months < -12*300000 {
+		return 0, false
+	}
+	days := floorDiv(us, vec.DayMicros)
+	rest := us - days*vec.DayMicros
+	y, m, d := vec.CivilFromDays(days)
+	total := y*12 + int64(m-1) + months
+	ny, nm := floorDiv(total, 12), int(floorMod(total, 12))+1
+	last := vec.DaysFromCivil(ny, nm+1, 1) - vec.DaysFromCivil(ny, nm, 1)
+	if nm == 12 {
+		last = 31
+	}
+	r := vec.DaysFromCivil(ny, nm, min(d, int(last)))*vec.DayMicros + rest
+	return r, vec.TimestampInRange(r)
+}
+
+// timestampDiff is TIMESTAMPDIFF(unit, a, b): whole units from a to b,
+// toward zero; months count only once the day and time are reached.
+func timestampDiff(unit string, a, b int64) int64 {
+	if per, ok := unitMicros[unit]; ok {
+		d, ok := vec.SubInt64(b, a)
+		if !ok {
+			return 0
+		}
+		return d / per
+	}
+	split := func(us int64) (int64, int64) {
+		days := floorDiv(us, vec.DayMicros)
+		y, m, d := vec.CivilFromDays(days)
+		return y*12 + int64(m-1), int64(d-1)*vec.DayMicros + us - days*vec.DayMicros
+	}
+	ma, ra := split(a)
+	mb, rb := split(b)
+	months := mb - ma
+	if months > 0 && rb < ra {
+		months--
+	} else if months < 0 && rb > ra {
+		months++
+	}
+	return months / monthsOf[unit]
 }
 
 // intervalScale is interval * f or interval / f, rounded to µs.

@@ -1110,7 +1110,7 @@ func intervalLiteral(toks []token) (string, int) {
 			return val + " " + strings.ToUpper(toks[2].text), 3 // for ParseInterval to refuse
 		}
 	}
-	if toks[1].kind == tString && strings.ContainsAny(val, " \t") {
+	if toks[1].kind == tString && strings.ContainsAny(val, " \t:") {
 		return val, 2
 	}
 	return "", 0

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
@@ -21,6 +23,71 @@ func init() {
 		{Args: []types.T{text, types.Ts}, Ret: types.TsTZ},
 		{Args: []types.T{text, types.TsTZ}, Ret: types.Ts},
 	}})
+	// date_part(field, x) in double precision; a TIMESTAMPTZ or DATE is
+	// read in the session's zone (see zonedArgs).
+	RegisterBuiltin(&Builtin{Name: "date_part", MayFail: true, Sigs: []Sig{
+		{Args: []types.T{text, types.Ts}, Ret: dbl},
+		{Args: []types.T{text, ival}, Ret: dbl},
+	}})
+	// Flink's (and MySQL's) accessors of a timestamp's fields.
+	for _, name := range accessors {
+		RegisterBuiltin(&Builtin{Name: name, Sigs: []Sig{{Args: []types.T{types.Ts}, Ret: types.BigInt}}})
+	}
+	i := types.Int
+	RegisterBuiltin(&Builtin{Name: "make_date", MayFail: true, Sigs: []Sig{{Args: []types.T{i, i, i}, Ret: types.Dt}}})
+	RegisterBuiltin(&Builtin{Name: "make_timestamp", MayFail: true, Sigs: []Sig{{Args: []types.T{i, i, i, i, i, dbl}, Ret: types.Ts}}})
+	// to_timestamp(double) is PostgreSQL's, epoch seconds to TIMESTAMPTZ;
+	// to_timestamp(text) is Flink's TO_TIMESTAMP(string), text to TIMESTAMP.
+	RegisterBuiltin(&Builtin{Name: "to_timestamp", MayFail: true, Sigs: []Sig{
+		{Args: []types.T{dbl}, Ret: types.TsTZ},
+		{Args: []types.T{text}, Ret: types.Ts},
+	}})
+}
+
+// accessors are Flink's field functions, each a date_part field.
+var accessors = []string{"year", "quarter", "month", "week", "dayofyear", "dayofmonth", "dayofweek", "hour", "minute", "second"}
+
+// zonedArgs are the builtins whose TIMESTAMPTZ and DATE arguments mean
+// their wall-clock time in the session's zone: converted before the
+// signatures are matched.
+var zonedArgs = map[string]bool{"date_part": true}
+
+func init() {
+	for _, a := range accessors {
+		zonedArgs[a] = true
+	}
+}
+
+// callZoned binds a call of a zonedArgs builtin.
+func (b *binder) callZoned(n *ast.FuncCallExpr, name string) (Expr, error) {
+	xs := make([]Expr, len(n.Args))
+	for i, a := range n.Args {
+		x, err := b.expr(a)
+		if err != nil {
+			return nil, err
+		}
+		if k := x.Type().Kind; k == types.TimestampTZ || k == types.Date {
+			x = &Cast{X: x, T: types.Ts, Zone: b.zone}
+		}
+		xs[i] = x
+	}
+	if name == "date_part" && len(xs) == 2 {
+		if c, ok := xs[0].(*Const); ok && c.T.Kind == types.String && !c.Null {
+			f := strings.ToLower(strings.TrimSpace(c.S))
+			if !dateFields[f] {
+				return nil, b.errAt(sqlerr.InvalidParameter, n.Args[0], "unit %q not recognized for type %s", c.S, pgTypeName(xs[1].Type()))
+			}
+			xs[0] = &Const{T: types.Varchar, S: f}
+		}
+	}
+	return b.bindBuiltin(builtins[name], xs, n)
+}
+
+// dateFields are date_part's fields.
+var dateFields = map[string]bool{
+	"microseconds": true, "milliseconds": true, "second": true, "minute": true, "hour": true, "day": true,
+	"month": true, "quarter": true, "year": true, "week": true, "dow": true, "isodow": true, "doy": true,
+	"epoch": true, "decade": true, "century": true, "millennium": true, "isoyear": true,
 }
 
 // timeArith types +, - and * over dates, timestamps and intervals, as
@@ -126,4 +193,50 @@ func (b *binder) timeArith(fn Func, x, y Expr, n ast.Node) (Expr, bool, error) {
 		return nil, true, err
 	}
 	return nil, true, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", pgTypeName(xt), funcInfo[fn].infix, pgTypeName(yt))
+}
+
+// timestampUnits are TIMESTAMPADD's and TIMESTAMPDIFF's units.
+var timestampUnits = map[ast.TimeUnitType]string{
+	ast.TimeUnitMicrosecond: "microsecond", ast.TimeUnitSecond: "second", ast.TimeUnitMinute: "minute",
+	ast.TimeUnitHour: "hour", ast.TimeUnitDay: "day", ast.TimeUnitWeek: "week", ast.TimeUnitMonth: "month",
+	ast.TimeUnitQuarter: "quarter", ast.TimeUnitYear: "year",
+}
+
+func init() {
+	text, ts := types.Varchar, types.Ts
+	RegisterBuiltin(&Builtin{Name: "timestampadd", MayFail: true, Sigs: []Sig{{Args: []types.T{text, types.BigInt, ts}, Ret: ts}}})
+	RegisterBuiltin(&Builtin{Name: "timestampdiff", Sigs: []Sig{{Args: []types.T{text, ts, ts}, Ret: types.BigInt}}})
+}
+
+// timestampAddDiff binds Flink's TIMESTAMPADD(unit, n, ts) and
+// TIMESTAMPDIFF(unit, ts1, ts2), which TiDB gives with the unit first. A
+// month is a calendar month here, not an interval: TIMESTAMPADD(MONTH, 1,
+// '2024-01-31') is 2024-02-29, as in Flink.
+func (b *binder) timestampAddDiff(n *ast.FuncCallExpr, name string) (Expr, error) {
+	shown := strings.ToUpper(name)
+	if len(n.Args) != 3 {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "%s takes (unit, %s)", shown, map[string]string{"timestampadd": "n, timestamp", "timestampdiff": "timestamp, timestamp"}[name])
+	}
+	u, ok := n.Args[0].(*ast.TimeUnitExpr)
+	unit := ""
+	if ok {
+		unit = timestampUnits[u.Unit]
+	}
+	if unit == "" {
+		return nil, b.errAt(sqlerr.InvalidParameter, n.Args[0], "%s's unit must be one of MICROSECOND, SECOND, MINUTE, HOUR, DAY, WEEK, MONTH, QUARTER, YEAR", shown)
+	}
+	xs := []Expr{&Const{T: types.Varchar, S: unit}}
+	for i, a := range n.Args[1:] {
+		x, err := b.expr(a)
+		if err != nil {
+			return nil, err
+		}
+		if i == 1 || name == "timestampdiff" {
+			if x, err = b.timestampArg(x, a, strings.ToLower(shown)); err != nil {
+				return nil, err
+			}
+		}
+		xs = append(xs, x)
+	}
+	return b.bindBuiltin(builtins[name], xs, n)
 }

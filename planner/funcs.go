@@ -70,6 +70,8 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.regex(n)
 	case "date_add", "date_sub", "adddate", "subdate":
 		return b.dateArith(n)
+	case "timestampadd", "timestampdiff":
+		return b.timestampAddDiff(n, name)
 	case ast.TimestampLiteral:
 		// TIMESTAMP '...' is a typed literal, as in PostgreSQL.
 		if len(n.Args) == 1 {
@@ -180,6 +182,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		"current_time", "curtime", "localtime", "utc_date", "utc_time":
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s() is not supported; for processing time declare p_time AS PROCTIME() in CREATE SOURCE", name)
 	}
+	if zonedArgs[name] {
+		return b.callZoned(n, name)
+	}
 	if x, ok, err := b.callBuiltin(n, name); ok {
 		return x, err
 	}
@@ -235,6 +240,15 @@ func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
 	x, err := b.expr(n.Args[1])
 	if err != nil {
 		return nil, err
+	}
+	if x.Type().Kind == types.Interval {
+		// An interval's fields, of days of 24 hours and a time of day.
+		field := map[string]string{"microseconds": "microseconds", "second": "second", "minute": "minute", "hour": "hour", "day": "day"}[f.name]
+		if field == "" {
+			return nil, b.errAt(sqlerr.InvalidParameter, n, "unit %q not supported for type interval", f.name)
+		}
+		part := &Call{Fn: FnBuiltin, B: builtins["date_part"], Args: []Expr{&Const{T: types.Varchar, S: field}, x}, T: types.Double}
+		return &Cast{X: part, T: types.DecimalOf(types.MaxDecimalPrec, f.scale)}, nil
 	}
 	if x, err = b.timestampArg(x, n.Args[1], "extract"); err != nil {
 		return nil, err
@@ -317,6 +331,8 @@ func (b *binder) formatDate(n *ast.FuncCallExpr, name string) (Expr, error) {
 	}
 	switch k := x.Type().Kind; {
 	case k == types.Timestamp:
+	case k == types.Date || k == types.TimestampTZ:
+		x = &Cast{X: x, T: types.Ts, Zone: b.zone} // the wall-clock time in the session's zone
 	case k == types.String && fn == FnDateFormat:
 		if c, ok := x.(*Const); ok && !c.Null {
 			if x, err = b.coerce(x, types.Ts, n.Args[0]); err != nil {
