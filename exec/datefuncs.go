@@ -58,85 +58,35 @@ func init() {
 		}
 	}))
 	registerKernel("make_date", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-		for i := 0; i < n; i++ {
-			if out.IsNull(i) {
-				continue
-			}
-			y, m, d := args[0].I64[i], args[1].I64[i], args[2].I64[i]
-			days, ok := makeDate(y, m, d)
-			if !ok {
-				out.SetNull(i)
-				ctx.report(i, func() *sqlerr.Error {
-					return sqlerr.New(sqlerr.DatetimeOverflow, "date field value out of range: %d-%02d-%02d", y, m, d)
-				})
-				continue
-			}
-			out.I64[i] = days
-		}
+		y, m, d := args[0].I64, args[1].I64, args[2].I64
+		timeRows(out, n, ctx, func(i int) (int64, bool) { return makeDate(y[i], m[i], d[i]) }, func(i int) *sqlerr.Error {
+			return sqlerr.New(sqlerr.DatetimeOverflow, "date field value out of range: %d-%02d-%02d", y[i], m[i], d[i])
+		})
 	}))
 	registerKernel("make_timestamp", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-		for i := 0; i < n; i++ {
-			if out.IsNull(i) {
-				continue
-			}
+		timeRows(out, n, ctx, func(i int) (int64, bool) {
 			days, ok := makeDate(args[0].I64[i], args[1].I64[i], args[2].I64[i])
 			h, mi, sec := args[3].I64[i], args[4].I64[i], args[5].F64[i]
-			if !ok || h < 0 || h > 24 || mi < 0 || mi > 59 || !(sec >= 0 && sec <= 60) ||
-				h == 24 && (mi != 0 || sec != 0) {
-				out.SetNull(i)
-				ctx.report(i, func() *sqlerr.Error {
-					return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range")
-				})
-				continue
+			if !ok || h < 0 || h > 24 || mi < 0 || mi > 59 || !(sec >= 0 && sec <= 60) || h == 24 && (mi != 0 || sec != 0) {
+				return 0, false
 			}
 			us := days*vec.DayMicros + h*3600e6 + mi*60e6 + int64(math.Round(sec*1e6))
-			if !vec.TimestampInRange(us) {
-				out.SetNull(i)
-				ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") })
-				continue
-			}
-			out.I64[i] = us
-		}
+			return us, vec.TimestampInRange(us)
+		}, func(int) *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range") })
 	}))
 	registerKernel("to_timestamp", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-		for i := 0; i < n; i++ {
-			if out.IsNull(i) {
-				continue
-			}
-			var us int64
-			ok := true
-			if args[0].Type.Kind == types.String {
-				us, ok = vec.ParseTimestamp(args[0].Str[i]) // Flink's: NULL for text that is no timestamp
-				if !ok {
-					out.SetNull(i)
-					continue
-				}
-			} else {
-				f := math.Round(args[0].F64[i] * 1e6)
-				ok = f > float64(vec.MinTimestamp) && f < float64(vec.MaxTimestamp)
-				us = int64(f)
-			}
-			if !ok {
-				out.SetNull(i)
-				ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") })
-				continue
-			}
-			out.I64[i] = us
+		if args[0].Type.Kind == types.String {
+			// Flink's: NULL for text that is no timestamp.
+			timeRows(out, n, ctx, func(i int) (int64, bool) { return vec.ParseTimestamp(args[0].Str[i]) }, func(int) *sqlerr.Error { return nil })
+			return
 		}
+		timeRows(out, n, ctx, func(i int) (int64, bool) {
+			f := math.Round(args[0].F64[i] * 1e6)
+			return int64(f), f > float64(vec.MinTimestamp) && f < float64(vec.MaxTimestamp)
+		}, tsRange)
 	}))
 	registerKernel("timestampadd", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-		for i := 0; i < n; i++ {
-			if out.IsNull(i) {
-				continue
-			}
-			us, ok := timestampAdd(args[0].Str[i], args[1].I64[i], args[2].I64[i])
-			if !ok {
-				out.SetNull(i)
-				ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") })
-				continue
-			}
-			out.I64[i] = us
-		}
+		timeRows(out, n, ctx, func(i int) (int64, bool) { return timestampAdd(args[0].Str[i], args[1].I64[i], args[2].I64[i]) }, tsRange)
 	}))
 	registerKernel("timestampdiff", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
 		for i := 0; i < n; i++ {
@@ -144,6 +94,27 @@ func init() {
 		}
 	}))
 }
+
+// timeRows sets out's rows that are not NULL to f's values; a row f fails
+// is NULL, with fail's error (none if nil).
+func timeRows(out *vec.Vec, n int, ctx *evalCtx, f func(i int) (int64, bool), fail func(i int) *sqlerr.Error) {
+	for i := 0; i < n; i++ {
+		if out.IsNull(i) {
+			continue
+		}
+		x, ok := f(i)
+		if !ok {
+			out.SetNull(i)
+			if e := fail(i); e != nil {
+				ctx.report(i, func() *sqlerr.Error { return e })
+			}
+			continue
+		}
+		out.I64[i] = x
+	}
+}
+
+func tsRange(int) *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "timestamp out of range") }
 
 // fieldKernel is the kernel of an accessor: field of a TIMESTAMP, a BIGINT.
 func fieldKernel(field string) kernelMaker {
@@ -398,12 +369,20 @@ func timezoneKernel(consts []*planner.Const) kernel {
 // the instant's own offset when the truncated time has it, so truncating
 // 01:30-04 in the hour that repeats gives 01:00-04, not 01:00-05.
 func dateTruncIn(out *vec.Vec, unit []string, ts []int64, zone []string, n int, ctx *evalCtx) {
+	var loc *time.Location
+	var err error
+	last := ""
 	for i := 0; i < n; i++ {
 		if out.IsNull(i) {
 			continue
 		}
-		loc, err := vec.LoadZone(zone[i])
+		if loc == nil || zone[i] != last {
+			// The zone is a constant in all but odd queries: load it once.
+			last = zone[i]
+			loc, err = vec.LoadZone(last)
+		}
 		if err != nil {
+			loc = nil
 			out.SetNull(i)
 			name := zone[i]
 			ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.InvalidParameter, "time zone %q not recognized", name) })

@@ -140,6 +140,12 @@ func ParseDate(s string) (int64, TimeResult) {
 // AppendDate formats days since 1970-01-01 as PostgreSQL prints a date:
 // YYYY-MM-DD with at least four year digits and " BC" before year 1.
 func AppendDate(buf []byte, days int64) []byte {
+	buf, bc := appendDay(buf, days)
+	return appendEra(buf, bc)
+}
+
+// appendDay appends a day without its era, reporting whether it is BC.
+func appendDay(buf []byte, days int64) ([]byte, bool) {
 	y, m, d := CivilFromDays(days)
 	bc := y <= 0
 	if bc {
@@ -149,7 +155,11 @@ func AppendDate(buf []byte, days int64) []byte {
 	buf = append(buf, '-')
 	buf = append2(buf, m)
 	buf = append(buf, '-')
-	buf = append2(buf, d)
+	return append2(buf, d), bc
+}
+
+// appendEra appends " BC" to a BC date or time.
+func appendEra(buf []byte, bc bool) []byte {
 	if bc {
 		buf = append(buf, " BC"...)
 	}

@@ -94,26 +94,14 @@ func AppendDecimal(buf []byte, x int64, scale int) []byte {
 // era follows the time ("0001-12-31 23:00:00 BC").
 func AppendTimestamp(buf []byte, us int64) []byte {
 	buf, bc := appendWall(buf, us)
-	if bc {
-		buf = append(buf, " BC"...)
-	}
-	return buf
+	return appendEra(buf, bc)
 }
 
 // appendWall appends a timestamp without its era, reporting whether it is
 // BC.
 func appendWall(buf []byte, us int64) ([]byte, bool) {
 	days := floorDiv64(us, DayMicros)
-	y, mo, d := CivilFromDays(days)
-	bc := y <= 0
-	if bc {
-		y = 1 - y
-	}
-	buf = appendYear(buf, y)
-	buf = append(buf, '-')
-	buf = append2(buf, mo)
-	buf = append(buf, '-')
-	buf = append2(buf, d)
+	buf, bc := appendDay(buf, days)
 	secs := (us - days*DayMicros) / 1e6
 	buf = append(buf, ' ')
 	buf = append2(buf, int(secs/3600))

@@ -145,11 +145,7 @@ var errBadZone = errors.New("unknown time zone")
 func AppendTimestampTZ(buf []byte, us int64, loc *time.Location) []byte {
 	off := Offset(us, loc)
 	buf, bc := appendWall(buf, us+off*1e6)
-	buf = AppendOffset(buf, off)
-	if bc {
-		buf = append(buf, " BC"...)
-	}
-	return buf
+	return appendEra(AppendOffset(buf, off), bc)
 }
 
 // AppendOffset appends a UTC offset in seconds as PostgreSQL prints one.
