@@ -81,8 +81,12 @@ func init() {
 			return
 		}
 		timeRows(out, n, ctx, func(i int) (int64, bool) {
-			f := math.Round(args[0].F64[i] * 1e6)
-			return int64(f), f > float64(vec.MinTimestamp) && f < float64(vec.MaxTimestamp)
+			// Rounded as PostgreSQL rounds: µs since 2000 of the seconds
+			// since 2000, in double precision.
+			const pgEpoch = 946684800
+			f := math.RoundToEven((args[0].F64[i] - pgEpoch) * 1e6)
+			ok := f > float64(vec.MinTimestamp-pgEpoch*1e6) && f < float64(vec.MaxTimestamp-pgEpoch*1e6)
+			return int64(f) + pgEpoch*1e6, ok
 		}, tsRange)
 	}))
 	registerKernel("timestampadd", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
@@ -164,7 +168,12 @@ func datePart(field string, us int64) (float64, bool) {
 	case "year":
 		return float64(pgYear(y)), true
 	case "decade":
-		return float64(floorDiv(pgYear(y), 10)), true
+		// PostgreSQL's: decade 0 starts in 1 BC (ISO year 0), -1 is 11 BC
+		// to 2 BC.
+		if y >= 0 {
+			return float64(y / 10), true
+		}
+		return -float64((8 - (y - 1)) / 10), true
 	case "century", "millennium":
 		span := int64(100)
 		if field == "millennium" {

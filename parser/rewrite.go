@@ -1056,8 +1056,8 @@ func castOperand(toks []token, i int, match map[int]int) int {
 		if !ok {
 			return -1
 		}
-		if open > 0 && toks[open-1].kind == tIdent {
-			return open - 1
+		if open > 0 && toks[open-1].kind == tIdent && !reserved[strings.ToLower(toks[open-1].text)] {
+			return open - 1 // a function call
 		}
 		return open
 	case t.kind == tIdent && reserved[strings.ToLower(t.text)]:

@@ -61,13 +61,22 @@ func init() {
 // callZoned binds a call of a zonedArgs builtin.
 func (b *binder) callZoned(n *ast.FuncCallExpr, name string) (Expr, error) {
 	xs := make([]Expr, len(n.Args))
+	epoch := false
 	for i, a := range n.Args {
 		x, err := b.expr(a)
 		if err != nil {
 			return nil, err
 		}
+		if c, ok := x.(*Const); ok && i == 0 && c.T.Kind == types.String && strings.EqualFold(strings.TrimSpace(c.S), "epoch") {
+			epoch = true
+		}
 		if k := x.Type().Kind; k == types.TimestampTZ || k == types.Date {
-			x = &Cast{X: x, T: types.Ts, Zone: b.zone}
+			// A TIMESTAMPTZ's epoch is its instant's, in no zone.
+			zone := b.zone
+			if epoch {
+				zone = nil
+			}
+			x = &Cast{X: x, T: types.Ts, Zone: zone}
 		}
 		xs[i] = x
 	}
