@@ -72,7 +72,9 @@ func init() {
 			}
 			us := days*vec.DayMicros + h*3600e6 + mi*60e6 + int64(math.Round(sec*1e6))
 			return us, vec.TimestampInRange(us)
-		}, func(int) *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range") })
+		}, func(int) *sqlerr.Error {
+			return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range")
+		})
 	}))
 	registerKernel("to_timestamp", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		if args[0].Type.Kind == types.String {
