@@ -72,6 +72,8 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.dateArith(n)
 	case "timestampadd", "timestampdiff":
 		return b.timestampAddDiff(n, name)
+	case "age":
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "age() is not supported: it answers in years and months, which streamsql's INTERVAL has not; use ts1 - ts2 (days and time) or TIMESTAMPDIFF(MONTH, ts2, ts1)")
 	case ast.TimestampLiteral:
 		// TIMESTAMP '...' is a typed literal, as in PostgreSQL.
 		if len(n.Args) == 1 {
@@ -240,6 +242,9 @@ func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
 	x, err := b.expr(n.Args[1])
 	if err != nil {
 		return nil, err
+	}
+	if x.Type().Kind == types.Date && (f.scale > 0 || f.name == "microseconds" || f.name == "minute" || f.name == "hour") {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "unit %q not supported for type date", f.name)
 	}
 	if x.Type().Kind == types.Interval {
 		// An interval's fields, of days of 24 hours and a time of day.

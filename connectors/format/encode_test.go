@@ -16,6 +16,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		{Name: "b", Type: types.Boolean}, {Name: "i", Type: types.Int}, {Name: "l", Type: types.BigInt},
 		{Name: "f", Type: types.Double}, {Name: "d", Type: types.DecimalOf(12, 3)},
 		{Name: "s", Type: types.Varchar}, {Name: "Ts", Type: types.Ts}, {Name: "quote\"d", Type: types.Varchar},
+		{Name: "day", Type: types.Dt}, {Name: "at", Type: types.TsTZ}, {Name: "took", Type: types.Ival},
 	}
 	ts := catalog.Types(cols)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -39,8 +40,12 @@ func TestJSONRoundTrip(t *testing.T) {
 				v.AppendF64(rng.NormFloat64() * 1e6)
 			case types.String:
 				v.AppendStr(strs[rng.IntN(len(strs))])
-			case types.Timestamp:
+			case types.Timestamp, types.TimestampTZ:
 				v.AppendI64(rng.Int64N(4e15))
+			case types.Date:
+				v.AppendI64(rng.Int64N(vec.MaxDate-vec.MinDate) + vec.MinDate)
+			case types.Interval:
+				v.AppendI64(rng.Int64() >> rng.IntN(40))
 			}
 		}
 		in.EndRow(1)

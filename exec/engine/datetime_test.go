@@ -74,3 +74,25 @@ func TestDateTimeDurable(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeZoneStatus: SET TIME ZONE is reported to the client as
+// PostgreSQL reports it, in a ParameterStatus before ReadyForQuery.
+func TestTimeZoneStatus(t *testing.T) {
+	conn := connect(t, startServer(t))
+	ctx := context.Background()
+	if got := conn.PgConn().ParameterStatus("TimeZone"); got != "UTC" {
+		t.Errorf("TimeZone at start = %q, want UTC", got)
+	}
+	for _, c := range []struct{ sql, want string }{
+		{"SET TIME ZONE 'America/New_York'", "America/New_York"},
+		{"SET timezone = 'Asia/Kolkata'", "Asia/Kolkata"},
+		{"RESET timezone", "UTC"},
+	} {
+		if _, err := conn.Exec(ctx, c.sql); err != nil {
+			t.Fatal(err)
+		}
+		if got := conn.PgConn().ParameterStatus("TimeZone"); got != c.want {
+			t.Errorf("after %s: TimeZone = %q, want %q", c.sql, got, c.want)
+		}
+	}
+}
