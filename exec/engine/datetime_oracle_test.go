@@ -2,13 +2,11 @@ package engine_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/streamsql/streamsql/internal/pgtest"
 )
 
@@ -18,6 +16,7 @@ import (
 // days, year and century boundaries, the ends of DATE's range, BC years,
 // and the hours around daylight-saving transitions.
 func TestDateTimeOracle(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.Start(t)
 	ctx := context.Background()
 	ref, err := pgx.Connect(ctx, pg.URL("postgres")+"&default_query_exec_mode=simple_protocol")
@@ -53,13 +52,9 @@ func TestDateTimeOracle(t *testing.T) {
 // answer is a query's one value as text, or its error's SQLSTATE.
 func answer(ctx context.Context, c *pgx.Conn, q string) string {
 	var s *string
-	err := c.QueryRow(ctx, q).Scan(&s)
-	var pe *pgconn.PgError
-	switch {
-	case errors.As(err, &pe):
-		return "error " + pe.Code
+	switch err := c.QueryRow(ctx, q).Scan(&s); {
 	case err != nil:
-		return "error " + err.Error()
+		return "error " + sqlstate(err)
 	case s == nil:
 		return "NULL"
 	}
