@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
@@ -72,7 +73,7 @@ func (e *Engine) copyTarget(st *parser.Copy) (*entry, []int, error) {
 // an INSERT, then written as one INSERT is (one insert-log record), so a
 // bad line (reported with its number, as PostgreSQL's CONTEXT) applies
 // nothing.
-func (e *Engine) copyFrom(ctx context.Context, st *parser.Copy, w wire.ResultWriter) error {
+func (e *Engine) copyFrom(ctx context.Context, st *parser.Copy, w wire.ResultWriter, zone *time.Location) error {
 	x, target, err := e.copyTarget(st)
 	if err != nil {
 		return err
@@ -91,7 +92,7 @@ func (e *Engine) copyFrom(ctx context.Context, st *parser.Copy, w wire.ResultWri
 	if err != nil {
 		return err
 	}
-	b, err := readCopy(ctx, in, x.rel, target, st.Format)
+	b, err := readCopy(ctx, in, x.rel, target, st.Format, zone)
 	if err != nil {
 		// Read the rest, so the connection is where the protocol expects.
 		_, _ = io.Copy(io.Discard, in)
@@ -105,8 +106,9 @@ func (e *Engine) copyFrom(ctx context.Context, st *parser.Copy, w wire.ResultWri
 }
 
 // readCopy parses COPY FROM data in format f into a batch of rel's rows:
-// target[k] is the column the line's k-th field fills, the others NULL.
-func readCopy(ctx context.Context, r io.Reader, rel *catalog.Relation, target []int, f parser.CopyFormat) (*vec.Batch, error) {
+// target[k] is the column the line's k-th field fills, the others NULL;
+// a TIMESTAMPTZ's text without an offset is in zone, the session's.
+func readCopy(ctx context.Context, r io.Reader, rel *catalog.Relation, target []int, f parser.CopyFormat, zone *time.Location) (*vec.Batch, error) {
 	b := vec.NewBatch(catalog.Types(rel.Columns), 1024)
 	text := vec.New(types.Varchar, 1)
 	filled := make([]bool, len(rel.Columns))
@@ -157,7 +159,7 @@ func readCopy(ctx context.Context, r io.Reader, rel *catalog.Relation, target []
 			}
 			text.Reset()
 			text.AppendStr(*v)
-			if res := planner.CastValue(&text, 0, &b.Cols[c]); res != planner.CastOK {
+			if res := planner.CastValueIn(&text, 0, &b.Cols[c], zone); res != planner.CastOK {
 				e := planner.CastError(res, types.Varchar, col.Type, *v)
 				e.Where = fmt.Sprintf("%s, column %s: %q", where, col.Name, *v)
 				return nil, e

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +95,23 @@ func TestTimeZoneStatus(t *testing.T) {
 		if got := conn.PgConn().ParameterStatus("TimeZone"); got != c.want {
 			t.Errorf("after %s: TimeZone = %q, want %q", c.sql, got, c.want)
 		}
+	}
+}
+
+// TestCopyTimeZone: COPY FROM reads a TIMESTAMPTZ's text without an offset
+// in the session's zone, as INSERT does.
+func TestCopyTimeZone(t *testing.T) {
+	conn := connect(t, startServer(t))
+	ctx := context.Background()
+	for _, sql := range []string{"CREATE TABLE c (at TIMESTAMPTZ)", "SET TIME ZONE 'America/New_York'"} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("2024-03-10 12:00:00\n2024-03-10 12:00:00+00\n"), "COPY c FROM STDIN"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(queryValues(t, conn, "SELECT date_part('epoch', at)::text FROM c ORDER BY 1")); got != "[[1710072000] [1710086400]]" {
+		t.Errorf("epochs = %s, want 12:00 UTC and 12:00 New York (16:00 UTC)", got)
 	}
 }

@@ -248,7 +248,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 			return e.query(ctx, q.Query, params, w, &st.Format, s.zone)
 		}
 		if st.From {
-			return e.copyFrom(ctx, st, w)
+			return e.copyFrom(ctx, st, w, s.zone)
 		}
 		return e.copyTable(ctx, st, w)
 	case *parser.Declare:
