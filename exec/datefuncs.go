@@ -19,6 +19,31 @@ func init() {
 		intervalScale(out, args, n, ctx, true)
 	}))
 	registerKernel("timezone", timezoneKernel)
+	registerKernel("timestamptz_pl_interval", func(consts []*planner.Const) kernel {
+		var fixedZone *time.Location
+		if c := consts[2]; c != nil && !c.Null {
+			fixedZone, _ = vec.LoadZone(c.S)
+		}
+		return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+			ts, iv := args[0].I64, args[1].I64
+			timeRows(out, n, ctx, func(i int) (int64, bool) {
+				loc := fixedZone
+				if loc == nil {
+					var err error
+					if loc, err = vec.LoadZone(args[2].Str[i]); err != nil {
+						return 0, false
+					}
+				}
+				days := iv[i] / vec.DayMicros
+				us := ts[i]
+				if days != 0 {
+					us = vec.FromLocal(vec.ToLocal(us, loc)+days*vec.DayMicros, loc)
+				}
+				r, ok := vec.AddInt64(us, iv[i]-days*vec.DayMicros)
+				return r, ok && vec.TimestampInRange(r)
+			}, tsRange)
+		}
+	})
 	registerKernel("date_part", func(consts []*planner.Const) kernel {
 		return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 			ival := args[1].Type.Kind == types.Interval
@@ -250,21 +275,40 @@ func makeDate(y, m, d int64) (int64, bool) {
 	return days, days >= vec.MinDate && days <= vec.MaxDate
 }
 
-// unitMicros are TIMESTAMPADD's fixed-length units.
-var unitMicros = map[string]int64{"microsecond": 1, "second": 1e6, "minute": 60e6, "hour": 3600e6, "day": vec.DayMicros, "week": 7 * vec.DayMicros}
-
-// monthsOf are TIMESTAMPADD's calendar units, in months.
-var monthsOf = map[string]int64{"month": 1, "quarter": 3, "year": 12}
+// unitLength is the length of a TIMESTAMPADD unit: µs for the fixed ones,
+// months (and calendar true) for MONTH, QUARTER and YEAR.
+func unitLength(unit string) (n int64, calendar bool) {
+	switch unit {
+	case "microsecond":
+		return 1, false
+	case "second":
+		return 1e6, false
+	case "minute":
+		return 60e6, false
+	case "hour":
+		return 3600e6, false
+	case "day":
+		return vec.DayMicros, false
+	case "week":
+		return 7 * vec.DayMicros, false
+	case "month":
+		return 1, true
+	case "quarter":
+		return 3, true
+	}
+	return 12, true
+}
 
 // timestampAdd is TIMESTAMPADD(unit, k, us): months keep the time of day
 // and move the day back to the month's last where it has fewer.
 func timestampAdd(unit string, k, us int64) (int64, bool) {
-	if per, ok := unitMicros[unit]; ok {
+	per, calendar := unitLength(unit)
+	if !calendar {
 		d, ok1 := vec.MulInt64(k, per)
 		r, ok2 := vec.AddInt64(us, d)
 		return r, ok1 && ok2 && vec.TimestampInRange(r)
 	}
-	months, ok := vec.MulInt64(k, monthsOf[unit])
+	months, ok := vec.MulInt64(k, per)
 	if !ok || months > 12*300000 || months < -12*300000 {
 		return 0, false
 	}
@@ -284,7 +328,8 @@ func timestampAdd(unit string, k, us int64) (int64, bool) {
 // timestampDiff is TIMESTAMPDIFF(unit, a, b): whole units from a to b,
 // toward zero; months count only once the day and time are reached.
 func timestampDiff(unit string, a, b int64) int64 {
-	if per, ok := unitMicros[unit]; ok {
+	per, calendar := unitLength(unit)
+	if !calendar {
 		d, ok := vec.SubInt64(b, a)
 		if !ok {
 			return 0
@@ -304,7 +349,7 @@ func timestampDiff(unit string, a, b int64) int64 {
 	} else if months < 0 && rb > ra {
 		months++
 	}
-	return months / monthsOf[unit]
+	return months / per
 }
 
 // intervalScale is interval * f or interval / f, rounded to µs.

@@ -48,6 +48,7 @@ func BenchmarkDateFuncs(b *testing.B) {
 		{"timestampadd_month", fn("timestampadd", types.Ts, text("month"), &planner.Const{T: types.BigInt, I: 1}, ts)},
 		{"timezone", fn("timezone", types.Ts, text("America/New_York"), tz)},
 		{"date_trunc_tz", &planner.Call{Fn: planner.FnDateTrunc, T: types.TsTZ, Args: []planner.Expr{text("day"), tz, text("America/New_York")}}},
+		{"timestamptz_pl_interval", fn("timestamptz_pl_interval", types.TsTZ, tz, iv, text("America/New_York"))},
 		{"cast_tz_to_ts", &planner.Cast{X: tz, T: types.Ts, Zone: ny}},
 		{"date_plus_int", &planner.Call{Fn: planner.FnAdd, T: types.Dt, Args: []planner.Expr{day, &planner.Const{T: types.Int, I: 1}}}},
 		{"interval_mul", fn("interval_mul", types.Ival, iv, &planner.Const{T: types.Double, F: 1.5})},

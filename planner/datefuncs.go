@@ -2,6 +2,7 @@ package planner
 
 import (
 	"strings"
+	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -15,6 +16,10 @@ func init() {
 	// PostgreSQL computes them.
 	RegisterBuiltin(&Builtin{Name: "interval_mul", MayFail: true, Sigs: []Sig{{Args: []types.T{ival, dbl}, Ret: ival}}})
 	RegisterBuiltin(&Builtin{Name: "interval_div", MayFail: true, Sigs: []Sig{{Args: []types.T{ival, dbl}, Ret: ival}}})
+	// timestamptz_pl_interval(ts, interval, zone) is ts + interval in a
+	// zone with daylight-saving time: the interval's whole days are
+	// calendar days there, the rest exact time, as PostgreSQL adds them.
+	RegisterBuiltin(&Builtin{Name: "timestamptz_pl_interval", MayFail: true, Sigs: []Sig{{Args: []types.T{types.TsTZ, ival, types.Varchar}, Ret: types.TsTZ}}})
 	// timezone(zone, x) is x AT TIME ZONE zone: a TIMESTAMP read as the
 	// wall-clock time in zone is a TIMESTAMPTZ, and a TIMESTAMPTZ's
 	// wall-clock time in zone is a TIMESTAMP.
@@ -160,6 +165,10 @@ func (b *binder) timeArith(fn Func, x, y Expr, n ast.Node) (Expr, bool, error) {
 			return call(fn, types.Dt, y, x)
 		case k1 == types.Date && k2 == types.Date && fn == FnSub:
 			return call(fn, types.Int, x, y)
+		case k1 == types.TimestampTZ && k2 == types.Interval && b.zone != nil && b.zone != time.UTC:
+			return b.zonedAdd(fn, x, y), true, nil
+		case k1 == types.Interval && k2 == types.TimestampTZ && fn == FnAdd && b.zone != nil && b.zone != time.UTC:
+			return b.zonedAdd(fn, y, x), true, nil
 		case xt.Temporal() && k2 == types.Interval:
 			x = toTs(x)
 			return call(fn, x.Type(), x, y)
@@ -202,6 +211,15 @@ func (b *binder) timeArith(fn Func, x, y Expr, n ast.Node) (Expr, bool, error) {
 		return nil, true, err
 	}
 	return nil, true, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", pgTypeName(xt), funcInfo[fn].infix, pgTypeName(yt))
+}
+
+// zonedAdd is ts ± iv of a TIMESTAMPTZ in the session's zone.
+func (b *binder) zonedAdd(fn Func, ts, iv Expr) Expr {
+	if fn == FnSub {
+		iv = &Call{Fn: FnNeg, Args: []Expr{iv}, T: types.Ival}
+	}
+	zone := &Const{T: types.Varchar, S: b.zone.String()}
+	return &Call{Fn: FnBuiltin, B: builtins["timestamptz_pl_interval"], Args: []Expr{ts, iv, zone}, T: types.TsTZ}
 }
 
 // timestampUnits are TIMESTAMPADD's and TIMESTAMPDIFF's units.

@@ -147,7 +147,10 @@ func (g *timeGen) expr() string {
 	case 19:
 		return fmt.Sprintf("date_trunc('%s', TIMESTAMPTZ '%s%s', '%s')", g.pick("hour", "day", "month"), ts, off, g.zone())
 	case 20:
-		return fmt.Sprintf("TIMESTAMPTZ '%s%s' + INTERVAL '%d' HOUR", ts, off, g.rng.IntN(100)-50)
+		// Days are calendar days in the zone; hours under a day exact
+		// time (ours keeps no '36 hours' apart from '1 day 12:00').
+		sign := g.pick("", "-")
+		return fmt.Sprintf("TIMESTAMPTZ '%s%s' %s INTERVAL '%s%d days %s%02d:%02d:00'", ts, off, g.pick("+", "-"), sign, g.rng.IntN(400), sign, g.rng.IntN(24), g.rng.IntN(60))
 	}
 	return fmt.Sprintf("to_timestamp(%d.%d)", g.rng.Int64N(1<<34)-1<<33, g.rng.IntN(1000))
 }
