@@ -216,7 +216,7 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 				// A computed value, or a number of another numeric type,
 				// converts as an assignment cast would: a BIGINT past an
 				// INT column's range is out of range (22003).
-				if _, isConst := e.(*Const); isConst && !(e.Type().Numeric() && col.Type.Numeric()) {
+				if _, isConst := e.(*Const); isConst && !(e.Type().Numeric() && col.Type.Numeric()) && !(e.Type().Temporal() && col.Type.Temporal()) {
 					return nil, err
 				}
 				if ce, err = b.cast(e, col.Type, x); err != nil {

@@ -182,11 +182,11 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return &Const{T: types.Varchar, S: Version}, nil
 	case "proctime":
 		return b.procTime(n)
-	case "now", "current_timestamp", "localtimestamp", "transaction_timestamp", "statement_timestamp":
+	case "now", "current_timestamp", "localtimestamp", "transaction_timestamp", "statement_timestamp", "current_date":
 		return b.now(n)
-	case "sysdate", "utc_timestamp", "current_date", "curdate",
+	case "sysdate", "utc_timestamp", "curdate",
 		"current_time", "curtime", "localtime", "utc_date", "utc_time":
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s() is not supported; for processing time declare p_time AS PROCTIME() in CREATE SOURCE", name)
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s is not supported (there is no TIME type yet): NOW() and CURRENT_TIMESTAMP give the time, CURRENT_DATE the day", strings.ToUpper(b.written(n, name)))
 	}
 	if zonedArgs[name] {
 		return b.callZoned(n, name)

@@ -29,10 +29,13 @@ func (p *Planner) clockFor(mode Mode) *clock {
 	return &clock{streaming: mode == Streaming, now: now}
 }
 
-// now binds NOW() and CURRENT_TIMESTAMP[(p)].
+// now binds NOW() and CURRENT_TIMESTAMP[(p)] (a TIMESTAMPTZ, as in
+// PostgreSQL), and LOCALTIMESTAMP[(p)] and CURRENT_DATE, the session's
+// wall-clock time and day then, which only a statement may read.
 func (b *binder) now(n *ast.FuncCallExpr) (Expr, error) {
 	name := strings.ToUpper(b.written(n, n.FnName.L))
-	if name != "CURRENT_TIMESTAMP" && name != "LOCALTIMESTAMP" {
+	local := name == "LOCALTIMESTAMP" || name == "CURRENT_DATE"
+	if name != "CURRENT_TIMESTAMP" && !local {
 		name += "()"
 	}
 	prec := 6
@@ -46,12 +49,22 @@ func (b *binder) now(n *ast.FuncCallExpr) (Expr, error) {
 		}
 		prec = int(v.Datum.GetInt64())
 	}
-	t := types.T{Kind: types.Timestamp, Prec: prec}
+	t := types.T{Kind: types.TimestampTZ, Prec: prec}
+	zone := b.zone
+	if zone == nil {
+		zone = time.UTC
+	}
 	switch c := b.clock; {
 	case c == nil:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s is not allowed here", name)
+	case !c.streaming && name == "CURRENT_DATE":
+		return &Const{T: types.Dt, I: vec.DateOfTimestamp(vec.ToLocal(c.now, zone))}, nil
+	case !c.streaming && local:
+		return &Const{T: types.T{Kind: types.Timestamp, Prec: prec}, I: vec.TruncateMicros(vec.ToLocal(c.now, zone), prec)}, nil
 	case !c.streaming:
 		return &Const{T: t, I: vec.TruncateMicros(c.now, prec)}, nil
+	case local:
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s is not allowed in a view: compare the row with NOW() in WHERE (a temporal filter)", name)
 	case !b.nowOK:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s in a view is allowed only in WHERE, compared with a column as a temporal filter (WHERE ts > NOW() - INTERVAL '1' HOUR): anywhere else its value would change with no row changing", name)
 	}
@@ -117,12 +130,14 @@ func (tf *TemporalFilter) add(c Expr) error {
 		fn = map[Func]Func{FnLt: FnGt, FnLe: FnGe, FnGt: FnLt, FnGe: FnLe, FnEq: FnEq}[fn]
 	}
 	off, ok := nowOffset(nowSide)
-	if !ok || hasNow(x) || x.Type().Kind != types.Timestamp {
+	if k := x.Type().Kind; !ok || hasNow(x) || k != types.Timestamp && k != types.TimestampTZ {
 		return bad
 	}
-	// bound is x - off (+ 1µs for the strict and inclusive ends).
+	// bound is x - off (+ 1µs for the strict and inclusive ends), an
+	// instant as the clock is.
+	bt := types.T{Kind: x.Type().Kind, Prec: 6}
 	bound := func(plus int64) Expr {
-		return &Call{Fn: FnAdd, Args: []Expr{x, &Const{T: types.Ival, I: plus - off}}, T: types.Ts}
+		return &Call{Fn: FnAdd, Args: []Expr{x, &Const{T: types.Ival, I: plus - off}}, T: bt}
 	}
 	switch fn {
 	case FnGt:
@@ -166,7 +181,7 @@ func nowOffset(e Expr) (int64, bool) {
 			return off + c.I, ok
 		}
 	case *Cast:
-		if x.T.Kind == types.Timestamp {
+		if x.T.Kind == types.Timestamp || x.T.Kind == types.TimestampTZ {
 			return nowOffset(x.X)
 		}
 	}
