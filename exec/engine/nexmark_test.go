@@ -83,6 +83,21 @@ func nexmarkReference(bids []nexBid) map[string][]string {
 		if known {
 			out["q21"] = append(out["q21"], fmt.Sprintf("%d %d %d %s %s", b.auction, b.bidder, b.price, b.channel, channelID))
 		}
+		if p := b.price * 908; p > 1_000_000_000 && p < 50_000_000_000 {
+			hour := time.UnixMicro(b.ts).UTC().Hour()
+			part := "otherTime"
+			switch {
+			case hour >= 8 && hour <= 18:
+				part = "dayTime"
+			case hour <= 6 || hour >= 20:
+				part = "nightTime"
+			}
+			extra := b.extra
+			if extra == "" {
+				extra = "(empty)"
+			}
+			out["q14"] = append(out["q14"], fmt.Sprintf("%d %d %s %s %s %s %d", b.auction, b.bidder, vec.AppendDecimal(nil, p, 3), part, ts(b.ts), extra, strings.Count(b.extra, "c")))
+		}
 		out["q22"] = append(out["q22"], fmt.Sprintf("%d %d %d %s %s %s %s", b.auction, b.bidder, b.price, b.channel, dir(3), dir(4), dir(5)))
 		for s := floorTo(b.ts, 2*sec); s > b.ts-10*sec; s -= 2 * sec {
 			hop[key{b.auction, s}]++
@@ -283,9 +298,9 @@ func TestNexmark(t *testing.T) {
 	}
 	want := nexmarkReference(bids)
 	types := map[string]string{"q0": "IIITT", "q1": "IIRT", "q2": "II", "q5agg": "ITTI", "q7agg": "TTI", "q11": "IITT",
-		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI", "q21": "IIITT", "q22": "IIITTTT"}
+		"q15": "TIIIIIIIIIIII", "q16": "TTTIIIIIIIIIIII", "q17": "ITIIIIIIRI", "q18": "IIITTTT", "q19": "IIITTTTI", "q14": "IIRTTTI", "q21": "IIITT", "q22": "IIITTTT"}
 	t.Run("q12", func(t *testing.T) { testNexmarkQ12(t, ddl, want["q12"]) })
-	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q18", "q19", "q21", "q22"} {
+	for _, q := range []string{"q0", "q1", "q2", "q5agg", "q7agg", "q11", "q15", "q16", "q17", "q14", "q18", "q19", "q21", "q22"} {
 		t.Run(q, func(t *testing.T) {
 			if len(want[q]) == 0 {
 				t.Fatalf("the reference gives no rows for %s: the test would prove nothing", q)
