@@ -101,7 +101,7 @@ func init() {
 			return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range")
 		})
 	}))
-	registerKernel("to_timestamp", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+	toTimestamp := fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		if args[0].Type.Kind == types.String {
 			// Flink's: NULL for text that is no timestamp.
 			timeRows(out, n, ctx, func(i int) (int64, bool) { return vec.ParseTimestamp(args[0].Str[i]) }, func(int) *sqlerr.Error { return nil })
@@ -115,7 +115,14 @@ func init() {
 			ok := f > float64(vec.MinTimestamp-pgEpoch*1e6) && f < float64(vec.MaxTimestamp-pgEpoch*1e6)
 			return int64(f) + pgEpoch*1e6, ok
 		}, tsRange)
-	}))
+	})
+	// to_timestamp(text, template) parses; the other two convert.
+	registerKernel("to_timestamp", func(consts []*planner.Const) kernel {
+		if len(consts) == 2 {
+			return newDateParser(consts)
+		}
+		return toTimestamp(consts)
+	})
 	registerKernel("timestampadd", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		timeRows(out, n, ctx, func(i int) (int64, bool) { return timestampAdd(args[0].Str[i], args[1].I64[i], args[2].I64[i]) }, tsRange)
 	}))

@@ -43,9 +43,16 @@ func init() {
 	RegisterBuiltin(&Builtin{Name: "make_timestamp", MayFail: true, Sigs: []Sig{{Args: []types.T{i, i, i, i, i, dbl}, Ret: types.Ts}}})
 	// to_timestamp(double) is PostgreSQL's, epoch seconds to TIMESTAMPTZ;
 	// to_timestamp(text) is Flink's TO_TIMESTAMP(string), text to TIMESTAMP.
-	RegisterBuiltin(&Builtin{Name: "to_timestamp", MayFail: true, Sigs: []Sig{
+	// to_timestamp(text, template) and to_date(text, template) parse by
+	// PostgreSQL's template or Flink's Java pattern (DateTemplateIsJava);
+	// their kernels give the wall-clock time, which parseDate casts.
+	RegisterBuiltin(&Builtin{Name: "to_timestamp", MayFail: true, Check: checkDateTemplate, Sigs: []Sig{
 		{Args: []types.T{dbl}, Ret: types.TsTZ},
 		{Args: []types.T{text}, Ret: types.Ts},
+		{Args: []types.T{text, text}, Ret: types.Ts},
+	}})
+	RegisterBuiltin(&Builtin{Name: "to_date", MayFail: true, Check: checkDateTemplate, Sigs: []Sig{
+		{Args: []types.T{text, text}, Ret: types.Ts},
 	}})
 }
 
@@ -266,4 +273,45 @@ func (b *binder) timestampAddDiff(n *ast.FuncCallExpr, name string) (Expr, error
 		xs = append(xs, x)
 	}
 	return b.bindBuiltin(builtins[name], xs, n)
+}
+
+// DateTemplateIsJava and CheckDateTemplate are exec's: whether a constant
+// to_timestamp template is Flink's, and whether it compiles.
+var (
+	DateTemplateIsJava func(p string) bool
+	CheckDateTemplate  func(p string) error
+)
+
+// checkDateTemplate fails the statement for a constant template that
+// does not compile, rather than each row.
+func checkDateTemplate(_ *Builtin, args []Expr) (int, error) {
+	if len(args) != 2 {
+		return 0, nil
+	}
+	if c, ok := args[1].(*Const); ok && !c.Null && c.Param == 0 && CheckDateTemplate != nil {
+		return 1, CheckDateTemplate(c.S)
+	}
+	return 0, nil
+}
+
+// parseDate binds to_timestamp(text, template) and to_date(text,
+// template). PostgreSQL's read the text as the session zone's wall clock:
+// to_timestamp is that instant, a TIMESTAMPTZ; to_date its day. Flink's
+// TO_TIMESTAMP (a constant Java pattern) is the TIMESTAMP itself.
+func (b *binder) parseDate(n *ast.FuncCallExpr, name string) (Expr, error) {
+	e, _, err := b.callBuiltin(n, name)
+	if err != nil {
+		return nil, err
+	}
+	call, ok := e.(*Call)
+	if !ok {
+		return e, nil // folded to a constant
+	}
+	if name == "to_date" {
+		return &Cast{X: call, T: types.Dt}, nil
+	}
+	if c, ok := call.Args[1].(*Const); ok && !c.Null && c.Param == 0 && DateTemplateIsJava != nil && DateTemplateIsJava(c.S) {
+		return call, nil
+	}
+	return &Cast{X: call, T: types.TsTZ, Zone: b.zone}, nil
 }

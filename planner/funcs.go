@@ -72,9 +72,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		return b.dateArith(n)
 	case "timestampadd", "timestampdiff":
 		return b.timestampAddDiff(n, name)
-	case "to_timestamp":
+	case "to_timestamp", "to_date":
 		if len(n.Args) == 2 {
-			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "to_timestamp(text, format) is not supported yet; CAST(s AS TIMESTAMPTZ) reads ISO text, with an offset or a zone name")
+			return b.parseDate(n, name)
 		}
 	case "age":
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "age() is not supported: it answers in years and months, which streamsql's INTERVAL has not; use ts1 - ts2 (days and time) or TIMESTAMPDIFF(MONTH, ts2, ts1)")

@@ -185,3 +185,6 @@ func TimestampOfDate(days int64) (int64, bool) {
 	}
 	return days * DayMicros, true
 }
+
+// DaysIn is the number of days in month m of year y.
+func DaysIn(y int64, m int) int { return daysIn(y, m) }
