@@ -49,6 +49,10 @@ type binder struct {
 	// zone is the session's time zone, which conversions between
 	// TIMESTAMPTZ and the types without a zone use (nil: UTC).
 	zone *time.Location
+	// overRefs are the output columns of the window functions written
+	// inside select-list expressions (x - LAG(x) OVER w), set by
+	// overFields for the projection above its Over nodes.
+	overRefs map[*ast.WindowFuncExpr]Expr
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {
@@ -170,6 +174,9 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 		}
 		return nil, b.errAt(sqlerr.Grouping, n, "aggregate function %s is not allowed here", strings.ToUpper(n.F))
 	case *ast.WindowFuncExpr:
+		if ref, ok := b.overRefs[n]; ok {
+			return ref, nil
+		}
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "window functions are allowed only in the select list; rank in a subquery and filter the rank outside it")
 	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
 		return b.subquery(n)

@@ -23,41 +23,52 @@ var rankFuncs = map[string]RankFunc{"row_number": RowNumber, "rank": Rank, "dens
 // ref to the function's output column and returns the new input (input
 // itself when no field has a window function).
 func overFields(q *parser.Query, b *binder, input Node, fields []field, mode Mode) (Node, error) {
-	var wins []int
+	// Each window function: a whole entry (field >= 0), or one inside an
+	// entry's expression (field < 0), whose output column the binder then
+	// reads where the call was written (binder.overRefs).
+	type winCall struct {
+		wf    *ast.WindowFuncExpr
+		field int
+		name  string
+	}
+	var wins []winCall
 	for i, f := range fields {
-		if f.expr == nil {
+		if f.expr == nil || !hasOver(f.expr) {
 			continue
 		}
 		if wf, ok := f.expr.(*ast.WindowFuncExpr); ok {
-			if wf.Spec.Name.L != "" || wf.Spec.Ref.L != "" {
-				return nil, b.errAt(sqlerr.FeatureNotSupported, wf, "named windows are not supported yet; write the window in OVER (...)")
-			}
-			wins = append(wins, i)
+			wins = append(wins, winCall{wf, i, f.name})
 			continue
 		}
-		if hasOver(f.expr) {
-			return nil, b.errAt(sqlerr.FeatureNotSupported, f.expr, "a window function must be a whole select-list entry here, such as ROW_NUMBER() OVER (...) AS rn")
+		v := &overFinder{}
+		f.expr.Accept(v)
+		for _, wf := range v.found {
+			wins = append(wins, winCall{wf, -1, fmt.Sprintf("?over%d?", len(wins))})
+		}
+	}
+	for _, w := range wins {
+		if w.wf.Spec.Name.L != "" || w.wf.Spec.Ref.L != "" {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, w.wf, "named windows are not supported yet; write the window in OVER (...)")
 		}
 	}
 	if len(wins) == 0 {
 		return input, nil
 	}
-	if wf := fields[wins[0]].expr.(*ast.WindowFuncExpr); len(wins) == 1 && wf.Spec.Frame == nil {
-		if _, ok := rankFuncs[strings.ToLower(wf.Name)]; ok {
-			return rankTopN(q, b, input, fields, wins[0])
+	if w := wins[0]; len(wins) == 1 && w.field >= 0 && w.wf.Spec.Frame == nil {
+		if _, ok := rankFuncs[strings.ToLower(w.wf.Name)]; ok {
+			return rankTopN(q, b, input, fields, w.field)
 		}
 	}
 	// The calls by window, each window's node over the last one's.
 	type window struct {
 		part  []int
 		order []SortKey
-		calls []int
+		calls []winCall
 	}
 	var ws []*window
 	pc := &preCols{base: input}
-	for _, i := range wins {
-		wf := fields[i].expr.(*ast.WindowFuncExpr)
-		part, order, err := windowSpec(b, wf, pc)
+	for _, c := range wins {
+		part, order, err := windowSpec(b, c.wf, pc)
 		if err != nil {
 			return nil, err
 		}
@@ -66,30 +77,54 @@ func overFields(q *parser.Query, b *binder, input Node, fields []field, mode Mod
 			k = len(ws)
 			ws = append(ws, &window{part: part, order: order})
 		}
-		ws[k].calls = append(ws[k].calls, i)
+		ws[k].calls = append(ws[k].calls, c)
 	}
 	cur := pc.node()
 	for _, w := range ws {
 		n := &Over{Input: cur, Partition: w.part, Order: w.order, Streaming: mode == Streaming}
-		for _, i := range w.calls {
-			wf := fields[i].expr.(*ast.WindowFuncExpr)
-			call, err := overCall(b, wf, len(w.order) > 0)
+		for _, c := range w.calls {
+			call, err := overCall(b, c.wf, len(w.order) > 0)
 			if err != nil {
 				return nil, err
 			}
-			call.Name = fields[i].name
+			call.Name = c.name
 			if n.Streaming {
-				if err := streamingOver(b, wf, cur, w.order, call); err != nil {
+				if err := streamingOver(b, c.wf, cur, w.order, call); err != nil {
 					return nil, err
 				}
 			}
-			fields[i].ref, fields[i].win = &ColRef{Idx: len(cur.Columns()) + len(n.Calls), Name: call.Name, T: call.T}, true
+			ref := &ColRef{Idx: len(cur.Columns()) + len(n.Calls), Name: call.Name, T: call.T}
+			if c.field >= 0 {
+				fields[c.field].ref, fields[c.field].win = ref, true
+			} else {
+				if b.overRefs == nil {
+					b.overRefs = map[*ast.WindowFuncExpr]Expr{}
+				}
+				b.overRefs[c.wf] = ref
+			}
 			n.Calls = append(n.Calls, call)
 		}
 		cur = n
 	}
 	return cur, nil
 }
+
+// overFinder lists the window functions in an expression, outside its
+// subqueries (which plan their own).
+type overFinder struct{ found []*ast.WindowFuncExpr }
+
+func (v *overFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n := n.(type) {
+	case *ast.WindowFuncExpr:
+		v.found = append(v.found, n)
+		return n, true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, false
+}
+
+func (v *overFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // preCols gives a window's PARTITION BY and ORDER BY expressions columns:
 // a column is itself; any other expression is computed by a projection

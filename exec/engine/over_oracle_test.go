@@ -78,7 +78,11 @@ func TestOverOracle(t *testing.T) {
 	// Two windows in one query, and window functions over a filter and
 	// over groups.
 	queries = append(queries, "SELECT id, sum(v) OVER (PARTITION BY k ORDER BY id), rank() OVER (ORDER BY d), k FROM w WHERE v > 0",
-		"SELECT k, count(*), sum(v), rank() OVER (ORDER BY count(*) DESC), sum(sum(v)) OVER (ORDER BY k) FROM w GROUP BY k HAVING count(*) > 1")
+		"SELECT k, count(*), sum(v), rank() OVER (ORDER BY count(*) DESC), sum(sum(v)) OVER (ORDER BY k) FROM w GROUP BY k HAVING count(*) > 1",
+		// Window functions inside expressions.
+		"SELECT id, v - lag(v) OVER (PARTITION BY k ORDER BY id), coalesce(lead(v) OVER (ORDER BY id), -1) * 2 FROM w",
+		"SELECT id, CASE WHEN row_number() OVER (PARTITION BY k ORDER BY ts, id) = 1 THEN 'first' ELSE 'later' END, v + sum(v) OVER (PARTITION BY k) FROM w",
+		"SELECT k, 100 * sum(v) / nullif(max(sum(v)) OVER (), 0), count(*) - lag(count(*), 1, 0) OVER (ORDER BY k) FROM w GROUP BY k")
 	// Top-N and dedup.
 	topN := []string{
 		"SELECT id, k, v, r FROM (SELECT *, rank() OVER (PARTITION BY k ORDER BY v DESC) AS r FROM w) x WHERE r <= 3",
