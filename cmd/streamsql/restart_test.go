@@ -75,6 +75,9 @@ func TestStopAndSwitchBackends(t *testing.T) {
 	if want := "3 three 1\n2 two 2\n"; res[1] != want {
 		t.Errorf("top-N view after an upsert on the restored state:\n%s\nwant:\n%s", res[1], want)
 	}
+	// Stopped before the test's directory is removed, which its
+	// checkpoints would otherwise still be writing into.
+	stop(t, s)
 }
 
 // stop reads the view, then sends SIGTERM and waits for a clean exit.
