@@ -788,8 +788,10 @@ func timeOffset(e Expr) (colOffset, bool) {
 // side that something above reads (need says which of n's output columns
 // are read), so the join keeps only those of the rows it stores: an input
 // row's other columns are NULL in its later joined rows, where nothing
-// reads them. It only sets Join fields; finishJoins made every Join of
-// the plan a copy of its own.
+// reads them. It only sets Join fields. A join can be reached by more
+// than one path (a correlated subquery reads the distinct outer values of
+// the same input the outer query joins it to), so what it stores is the
+// union of what every path needs, not the last one's.
 func storedColumns(n Node, need []bool) {
 	cols := func(k int) []bool { return make([]bool, k) }
 	mark := func(into []bool, e Expr) {
@@ -886,6 +888,16 @@ func storedColumns(n Node, need []bool) {
 		}
 		if t := x.Right.EventTime(); t >= 0 {
 			r[t] = true
+		}
+		for i, keep := range x.LeftStored {
+			if keep && i < len(l) {
+				l[i] = true
+			}
+		}
+		for i, keep := range x.RightStored {
+			if keep && i < len(r) {
+				r[i] = true
+			}
 		}
 		x.LeftStored, x.RightStored = slices.Clone(l), slices.Clone(r)
 		storedColumns(x.Left, l)
