@@ -85,6 +85,11 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if len(sel.WindowSpecs) > 0 {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "WINDOW clauses are not supported yet")
 	}
+	if f := p.fromFor; f == nil || f.sel != sel {
+		if outer := distinctOverSubqueries(sel); outer != nil {
+			return p.selectStmt(q, outer, mode, emitOnClose)
+		}
+	}
 	leave, err := p.with(q, sel.With)
 	if err != nil {
 		return nil, err
