@@ -209,6 +209,15 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 		c.fatal(errorResponse("FATAL", err, ""))
 		return false
 	}
+	if cs, ok := sess.(Configurable); ok {
+		for _, kv := range startupSettings(m) {
+			if err := cs.SetStartup(kv[0], kv[1]); err != nil {
+				sess.Close()
+				c.fatal(errorResponse("FATAL", err, ""))
+				return false
+			}
+		}
+	}
 	c.sess = sess
 	c.s.register(c)
 	c.tz = "UTC"

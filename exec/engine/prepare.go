@@ -88,7 +88,9 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 // parameters' values bound, and runs it.
 func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
 	ctx = context.WithValue(ctx, sessionKey{}, s)
-	return guarded("a statement", func() error { return s.execute(ctx, st, params, w) })
+	return s.timed(ctx, func(ctx context.Context) error {
+		return guarded("a statement", func() error { return s.execute(ctx, st, params, w) })
+	})
 }
 
 func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {

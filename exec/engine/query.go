@@ -97,6 +97,9 @@ func (e *Engine) stream(ctx context.Context, n planner.Node) (*vec.Batch, error)
 	if err := pipe.Finish(); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // cancelled or timed out in the last push
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

@@ -112,7 +112,9 @@ func (s *Session) Close() { s.closeCursors("", 0) }
 // client's XX000 error, and the session goes on.
 func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
 	ctx = context.WithValue(ctx, sessionKey{}, s)
-	return guarded("a query", func() error { return s.query(ctx, sql, w) })
+	return s.timed(ctx, func(ctx context.Context) error {
+		return guarded("a query", func() error { return s.query(ctx, sql, w) })
+	})
 }
 
 // sessionKey holds the running statement's Session in its context, for
@@ -296,36 +298,9 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete("FLUSH")
 	case *parser.Set:
-		name := strings.ToLower(st.Name)
-		if isSystemSetting(name) {
-			_, err := e.doDDL(func() (string, error) { return "SET", e.setSystem(name, st.Value) })
-			if err != nil {
-				return err
-			}
-			return w.Complete("SET")
+		if err := s.set(st.Name, st.Value); err != nil {
+			return err
 		}
-		if _, ok := s.settings[name]; !ok || readOnly[name] {
-			if readOnly[name] {
-				return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
-			}
-			return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", st.Name)
-		}
-		if name == "standard_conforming_strings" && !strings.EqualFold(st.Value, "on") {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "standard_conforming_strings = %s is not supported: strings are always read as with on (use E'...' for escapes)", st.Value)
-		}
-		if name == "flush_timeout" {
-			if _, err := flushTimeout(st.Value); err != nil {
-				return err
-			}
-		}
-		if name == "timezone" {
-			loc, err := vec.LoadZone(strings.TrimSpace(st.Value))
-			if err != nil || st.Value == "" {
-				return sqlerr.New(sqlerr.InvalidParameter, "invalid value for parameter \"TimeZone\": %q", st.Value)
-			}
-			s.zone = loc
-		}
-		s.settings[name] = st.Value
 		return w.Complete("SET")
 	case *parser.Reset:
 		if err := s.reset(strings.ToLower(st.Name)); err != nil {
@@ -671,4 +646,42 @@ func (e *Engine) explainText(text string, w wire.ResultWriter) error {
 	}
 	cols, b := textRows([]string{"QUERY PLAN"}, rows)
 	return writeResult(w, cols, b)
+}
+
+// set runs SET name = value (and a setting of the startup message).
+func (s *Session) set(setting, value string) error {
+	e := s.e
+	name := strings.ToLower(setting)
+	if isSystemSetting(name) {
+		_, err := e.doDDL(func() (string, error) { return "SET", e.setSystem(name, value) })
+		return err
+	}
+	if _, ok := s.settings[name]; !ok || readOnly[name] {
+		if readOnly[name] {
+			return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
+		}
+		return sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", setting)
+	}
+	if name == "standard_conforming_strings" && !strings.EqualFold(value, "on") {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "standard_conforming_strings = %s is not supported: strings are always read as with on (use E'...' for escapes)", value)
+	}
+	if name == "flush_timeout" {
+		if _, err := flushTimeout(value); err != nil {
+			return err
+		}
+	}
+	if name == "statement_timeout" {
+		if _, err := statementTimeout(value); err != nil {
+			return err
+		}
+	}
+	if name == "timezone" {
+		loc, err := vec.LoadZone(strings.TrimSpace(value))
+		if err != nil || value == "" {
+			return sqlerr.New(sqlerr.InvalidParameter, "invalid value for parameter \"TimeZone\": %q", value)
+		}
+		s.zone = loc
+	}
+	s.settings[name] = value
+	return nil
 }
