@@ -40,6 +40,9 @@ type Sink struct {
 	tr     *kgo.Transport
 	status atomic.Pointer[string]
 	sent   atomic.Int64
+	// written counts the records handed to the brokers, retries of a
+	// failed write again; writeFailed those of the writes that failed.
+	written, writeFailed atomic.Int64
 	// failure is why a panic stopped the writer, nil while it runs.
 	failure atomic.Pointer[string]
 
@@ -115,9 +118,25 @@ func (s *Sink) setStatus(st string) { s.status.Store(&st) }
 // Sent is the number of records the brokers have acknowledged.
 func (s *Sink) Sent() int64 { return s.sent.Load() }
 
+// Written is the number of records handed to the brokers, a record whose
+// write failed and was retried counting once per try.
+func (s *Sink) Written() int64 { return s.written.Load() }
+
+// WriteFailed is the number of records of writes that failed (and were
+// retried, or dropped when the sink failed).
+func (s *Sink) WriteFailed() int64 { return s.writeFailed.Load() }
+
+// Queued is the number of records waiting for the brokers' acknowledgement.
+func (s *Sink) Queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
+
 // RestoreSent sets Sent to the count a checkpoint stored, before the sink
-// is given any record, so that the count goes on across restarts.
-func (s *Sink) RestoreSent(n int64) { s.sent.Store(n) }
+// is given any record, so that the count goes on across restarts; Written
+// starts there too, so that it never trails Sent.
+func (s *Sink) RestoreSent(n int64) { s.sent.Store(n); s.written.Store(n) }
 
 // Push queues a record for every row of a changelog batch.
 func (s *Sink) Push(b *vec.Batch) error {
@@ -203,7 +222,7 @@ func (s *Sink) Run(ctx context.Context) {
 			fault("kafka-sink " + s.cfg.topic)
 		}
 		err := s.w.WriteMessages(ctx, batch...)
-		s.written(len(batch), err)
+		s.wrote(len(batch), err)
 		if err == nil {
 			bo.reset()
 			if s.Status() != "running" {
@@ -237,8 +256,12 @@ func (s *Sink) next() ([]kgo.Message, bool) {
 	return s.queue[:n:n], true
 }
 
-// written takes the n records next gave off the queue if err is nil.
-func (s *Sink) written(n int, err error) {
+// wrote takes the n records next gave off the queue if err is nil.
+func (s *Sink) wrote(n int, err error) {
+	s.written.Add(int64(n))
+	if err != nil {
+		s.writeFailed.Add(int64(n))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.busy = false

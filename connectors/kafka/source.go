@@ -75,6 +75,11 @@ type Source struct {
 	proj atomic.Pointer[projection]
 	// dlqNote is the last failure to write a dead letter, nil if none.
 	dlqNote atomic.Pointer[string]
+	// ends holds each partition's end offset (high-water mark) as the
+	// last fetch response gave it, -1 before the first: the consumer lag
+	// is read from it at no cost to consumption (no request of its own).
+	endsMu sync.Mutex
+	ends   []*atomic.Int64
 }
 
 // batchRows is the most rows one delivery carries. A fetch's records go
@@ -269,6 +274,31 @@ func (s *Source) Ends(ctx context.Context) (map[int]int64, error) {
 	return ends, nil
 }
 
+// endOf is partition p's end offset as fetches report it.
+func (s *Source) endOf(p int) *atomic.Int64 {
+	s.endsMu.Lock()
+	defer s.endsMu.Unlock()
+	for len(s.ends) <= p {
+		e := new(atomic.Int64)
+		e.Store(-1)
+		s.ends = append(s.ends, e)
+	}
+	return s.ends[p]
+}
+
+// FetchedEnd returns partition p's end offset (the broker's high-water
+// mark) as of the partition's last fetch, and false before its first.
+// Consumer lag is it minus the partition's position.
+func (s *Source) FetchedEnd(p int) (int64, bool) {
+	s.endsMu.Lock()
+	defer s.endsMu.Unlock()
+	if p >= len(s.ends) {
+		return 0, false
+	}
+	e := s.ends[p].Load()
+	return e, e >= 0
+}
+
 // startOffset resolves the startup position of a partition.
 func (s *Source) startOffset(ctx context.Context, p int) (int64, error) {
 	req := kgo.FirstOffsetOf(p)
@@ -352,6 +382,7 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 			return err
 		}
 	}
+	end := s.endOf(p)
 	m := format.Meta{Topic: s.cfg.topic, Partition: p}
 	var key, val []byte
 	logged := false // a decoder's panic, with its stack
@@ -399,6 +430,7 @@ fetch:
 			continue
 		}
 		bo.reset()
+		end.Store(resp.HighWatermark)
 		if faultHook.Load() != nil {
 			fault("kafka-fetch " + s.cfg.topic)
 		}

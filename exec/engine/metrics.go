@@ -66,6 +66,8 @@ var (
 	mSourceFailed    = desc("source_failed", "1 once a panic stopped the source.", "source")
 	mPartMaxTime     = desc("source_partition_max_event_time_seconds", "The largest event time a partition has delivered, in Unix seconds.", "source", "partition")
 	mPartOffset      = desc("source_partition_offset", "The next Kafka offset a partition reads.", "source", "partition")
+	mPartEnd         = desc("source_partition_end_offset", "The partition's end offset (high-water mark) as its last Kafka fetch gave it.", "source", "partition")
+	mPartLag         = desc("source_partition_lag", "Kafka consumer lag: records between the partition's end offset and the next offset it reads.", "source", "partition")
 	mPartIdle        = desc("source_partition_idle", "1 while the partition is idle (idle_timeout).", "source", "partition")
 	mViewRows        = desc("view_rows", "Rows in the materialized view.", "view")
 	mViewLate        = desc("view_late_rows_dropped_total", "Rows the view's operators dropped as late.", "view")
@@ -75,13 +77,20 @@ var (
 	mViewErrors      = desc("view_expression_errors_total", "Rows whose expressions failed (the value became NULL).", "view")
 	mViewFailed      = desc("view_failed", "1 once a panic stopped the view.", "view")
 	mSinkAcked       = desc("sink_records_acknowledged_total", "Records the brokers acknowledged.", "sink")
+	mSinkWritten     = desc("sink_records_sent_total", "Records handed to the brokers, once per try.", "sink")
+	mSinkWriteFailed = desc("sink_records_failed_total", "Records of writes the brokers did not acknowledge (retried).", "sink")
+	mSinkQueued      = desc("sink_records_queued", "Records waiting for the brokers' acknowledgement.", "sink")
 	mSinkFailed      = desc("sink_failed", "1 once the sink stopped on a failure.", "sink")
 	mCkpts           = desc("checkpoints_total", "Checkpoints that succeeded.")
 	mCkptFailures    = desc("checkpoint_failures_total", "Checkpoint attempts that failed.")
 	mCkptDuration    = desc("checkpoint_duration_seconds", "How long checkpoint attempts took.")
 	mCkptAge         = desc("checkpoint_last_success_age_seconds", "Time since the last successful checkpoint ended (absent before the first).")
+	mCkptBytes       = desc("checkpoint_last_bytes", "Bytes the last successful checkpoint wrote (absent when the backend does not say).")
 	mCkptFailing     = desc("checkpoint_consecutive_failures", "Checkpoint attempts that failed since the last success (writes are refused while it is not 0).")
 	mRelations       = desc("relations", "Relations in the catalog, by kind.", "kind")
+	mSubs            = desc("subscriptions", "SUBSCRIBE statements and cursors reading the relation now.", "relation")
+	mSubPending      = desc("subscription_pending_changes", "Changes the relation's subscriptions hold that their clients have not taken.", "relation")
+	mSubLag          = desc("subscription_lag_seconds", "Age of the oldest change a subscription to the relation holds (0 when none is waiting).", "relation")
 )
 
 // Collector returns a Prometheus collector of the engine's figures.
@@ -91,8 +100,9 @@ type engineCollector struct{ e *Engine }
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mSourceRows, mSourceBad, mSourceDLQFailed, mSourceLate, mSourceFuture, mSourceWM, mSourceLag,
-		mSourceFailed, mPartMaxTime, mPartOffset, mPartIdle, mViewRows, mViewLate, mViewKeys, mViewBytes, mViewCached, mViewErrors,
-		mViewFailed, mSinkAcked, mSinkFailed, mCkpts, mCkptFailures, mCkptDuration, mCkptAge, mCkptFailing, mRelations} {
+		mSourceFailed, mPartMaxTime, mPartOffset, mPartEnd, mPartLag, mPartIdle, mViewRows, mViewLate, mViewKeys, mViewBytes, mViewCached,
+		mViewErrors, mViewFailed, mSinkAcked, mSinkWritten, mSinkWriteFailed, mSinkQueued, mSinkFailed, mCkpts, mCkptFailures, mCkptDuration,
+		mCkptAge, mCkptBytes, mCkptFailing, mRelations, mSubs, mSubPending, mSubLag} {
 		ch <- d
 	}
 }
@@ -118,6 +128,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 		case x.rel.Kind == parser.KindSink:
 			collectSink(ch, x)
 		}
+		collectSubscriptions(ch, x)
 	}
 	for k, n := range kinds {
 		gauge(ch, mRelations, float64(n), k)
@@ -186,6 +197,10 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 		}
 		if x.kafka != nil && p.pos >= 0 {
 			gauge(ch, mPartOffset, float64(p.pos), name, n)
+			if end, ok := x.kafka.FetchedEnd(i); ok {
+				gauge(ch, mPartEnd, float64(end), name, n)
+				gauge(ch, mPartLag, float64(max(end-p.pos, 0)), name, n)
+			}
 		}
 		gauge(ch, mPartIdle, flag(p.idle), name, n)
 	}
@@ -219,6 +234,9 @@ func collectView(ch chan<- prometheus.Metric, x *entry) {
 func collectSink(ch chan<- prometheus.Metric, x *entry) {
 	name := x.rel.Name
 	counter(ch, mSinkAcked, float64(x.sink.s.Sent()), name)
+	counter(ch, mSinkWritten, float64(x.sink.s.Written()), name)
+	counter(ch, mSinkWriteFailed, float64(x.sink.s.WriteFailed()), name)
+	gauge(ch, mSinkQueued, float64(x.sink.s.Queued()), name)
 	gauge(ch, mSinkFailed, flag(x.failure() != "" || x.sink.s.Failure() != ""), name)
 }
 
@@ -237,6 +255,45 @@ func collectCheckpoints(ch chan<- prometheus.Metric, e *Engine) {
 	if last := s.lastCkpt.Load(); last != 0 {
 		gauge(ch, mCkptAge, time.Since(time.Unix(0, last)).Seconds())
 	}
+	if b, ok := e.backend.(interface{ CheckpointBytes() int64 }); ok && s.ckpts.Load() > 0 {
+		gauge(ch, mCkptBytes, float64(b.CheckpointBytes()))
+	}
 	_, failures, _ := e.retryDelay()
 	gauge(ch, mCkptFailing, float64(failures))
+}
+
+// collectSubscriptions reports x's subscriptions: how many, the changes
+// they hold for their clients, and the age of the oldest (mz_timestamp is
+// when the change was applied, in ms).
+func collectSubscriptions(ch chan<- prometheus.Metric, x *entry) {
+	if x.df == nil || x.out == nil {
+		return
+	}
+	var subs []*subscription
+	x.df.locked(func() {
+		for s := range x.subs {
+			subs = append(subs, s)
+		}
+	})
+	if len(subs) == 0 {
+		return
+	}
+	var pending int
+	oldest := int64(math.MaxInt64)
+	for _, s := range subs {
+		s.mu.Lock()
+		if s.buf.N > 0 {
+			pending += s.buf.N
+			oldest = min(oldest, s.buf.Cols[0].I64[0])
+		}
+		s.mu.Unlock()
+	}
+	lag := 0.0
+	if pending > 0 {
+		lag = max(float64(time.Now().UnixMilli()-oldest)/1e3, 0)
+	}
+	name := x.rel.Name
+	gauge(ch, mSubs, float64(len(subs)), name)
+	gauge(ch, mSubPending, float64(pending), name)
+	gauge(ch, mSubLag, lag, name)
 }

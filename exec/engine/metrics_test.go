@@ -188,7 +188,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}
 	for name := range listed {
-		if m[name] == nil && !strings.HasPrefix(name, "streamsql_sink_") && name != "streamsql_source_partition_offset" {
+		if m[name] == nil && !strings.HasPrefix(name, "streamsql_sink_") && !strings.HasPrefix(name, "streamsql_subscription") &&
+			!strings.HasPrefix(name, "streamsql_source_partition_") && name != "streamsql_checkpoint_last_bytes" {
 			t.Errorf("README lists %s, which /metrics lacks", name)
 		}
 	}
@@ -232,6 +233,9 @@ func TestMetricsKafka(t *testing.T) {
 		t.Fatalf("SHOW SINKS: %d records (%v)", sent, err)
 	}
 	m.want(t, "streamsql_sink_records_acknowledged_total", labels{"sink": "s"}, float64(sent))
+	m.want(t, "streamsql_sink_records_sent_total", labels{"sink": "s"}, float64(sent)) // no write failed
+	m.want(t, "streamsql_sink_records_failed_total", labels{"sink": "s"}, 0)
+	m.want(t, "streamsql_sink_records_queued", labels{"sink": "s"}, 0) // FLUSH waited for them
 	m.want(t, "streamsql_sink_failed", labels{"sink": "s"}, 0)
 }
 

@@ -78,6 +78,9 @@ type Backend struct {
 	stores map[uint64]*store
 	lastID uint64 // last checkpoint written or restored; ids must exceed it
 	chain  chain
+	// lastBytes is the size of the file the last checkpoint wrote (the
+	// base or a delta), for the engine's metrics.
+	lastBytes atomic.Int64
 }
 
 // chain is what the directory holds as far as this process knows: the base
@@ -283,6 +286,7 @@ func (b *Backend) writeBase(id uint64) error {
 		if f, err := b.fs.Open(filepath.Join(b.dir, CheckpointFile)); err == nil {
 			if ref, err := refOf(f, id); err == nil {
 				b.chain = chain{valid: true, base: ref}
+				b.lastBytes.Store(ref.size)
 			}
 			f.Close()
 		}
@@ -320,8 +324,13 @@ func (b *Backend) writeDelta(id uint64) error {
 	}
 	b.chain.deltas++
 	b.chain.deltaBytes += size
+	b.lastBytes.Store(size)
 	return nil
 }
+
+// CheckpointBytes is the size of the file the last checkpoint wrote: the
+// whole state (a base) or what changed (a delta).
+func (b *Backend) CheckpointBytes() int64 { return b.lastBytes.Load() }
 
 // writeChanges encodes every Store's changes, namespaces in order. b.mu is
 // held.
