@@ -348,11 +348,11 @@ func (p *parser) drop(c *cursor) (Stmt, error) {
 	return st, c.end()
 }
 
-// show parses SHOW SOURCES | TABLES | MATERIALIZED VIEWS | VIEWS | SINKS,
-// or SHOW setting.
+// show parses SHOW SOURCES | TABLES | MATERIALIZED VIEWS | VIEWS | SINKS |
+// METRICS | PROGRESS, or SHOW setting.
 func (p *parser) show(c *cursor) (Stmt, error) {
 	c.next()
-	for _, what := range [][]string{{"sources"}, {"tables"}, {"materialized", "views"}, {"views"}, {"sinks"}, {"metrics"}} {
+	for _, what := range [][]string{{"sources"}, {"tables"}, {"materialized", "views"}, {"views"}, {"sinks"}, {"metrics"}, {"progress"}} {
 		if c.accept(what...) {
 			return &Show{What: strings.Join(what, " ")}, c.end()
 		}

@@ -490,7 +490,7 @@ func (p *Planner) tableSource(q *parser.Query, ts *ast.TableSource, mode Mode, e
 				return n, alias, err
 			}
 		}
-		if rel, ok := SystemRelation(src.Schema.L, src.Name.L); ok || src.Schema.L == PgCatalog || src.Schema.L == InfoSchema {
+		if rel, ok := SystemRelation(src.Schema.L, src.Name.L); ok || src.Schema.L == PgCatalog || src.Schema.L == InfoSchema || src.Schema.L == StreamsqlCatalog {
 			return p.systemScan(q, src, rel, alias, mode)
 		}
 		rel, ok := p.Cat.Relation(name)

@@ -187,6 +187,9 @@ func SystemRelation(schema, name string) (*catalog.Relation, bool) {
 	if schema == "" {
 		schema = PgCatalog
 	}
+	if schema == StreamsqlCatalog {
+		return streamsqlRelation(name)
+	}
 	for _, r := range systemCatalog {
 		if r.Schema == schema && r.Name == name {
 			return r, true

@@ -28,6 +28,7 @@ import (
 	"github.com/streamsql/streamsql/connectors/nexmark"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/wire"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
@@ -69,6 +70,8 @@ type Engine struct {
 	storage storageHealth
 	// stats counts checkpoints for the metrics (see metrics.go).
 	stats engineStats
+	// tasks are the FLUSHes and backfills running (SHOW PROGRESS).
+	tasks tasks
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -660,8 +663,9 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 
 // createView runs CREATE [MATERIALIZED] VIEW. A materialized view is
 // backfilled from its input's rows, replayed in arrival order with the
-// watermark they arrived under, then follows its changes.
-func (e *Engine) createView(st *parser.CreateView, zone *time.Location) (string, error) {
+// watermark they arrived under, then follows its changes. The backfill
+// sends w a NOTICE of its progress about every second (w nil: none).
+func (e *Engine) createView(st *parser.CreateView, zone *time.Location, w wire.ResultWriter) (string, error) {
 	e.ddlName = st.Name
 	rel, err := e.planner(nil, zone).View(st)
 	if err != nil {
@@ -798,15 +802,29 @@ func (e *Engine) createView(st *parser.CreateView, zone *time.Location) (string,
 	if err == nil {
 		err = df.emit() // what the views read holds everything so far
 	}
+	t, endTask := e.startTask("CREATE MATERIALIZED VIEW", rel.Name, w)
+	defer endTask()
+	total := int64(0)
+	for _, in := range ins {
+		if in.up.mat != nil {
+			total += in.up.mat.Rows()
+		}
+	}
+	t.total.Store(total)
 	// Each input in turn: a join's left side whole, then its right side,
 	// which so meets every left row.
 	for _, in := range ins {
 		up := in.up
 		if err == nil && up.mat != nil {
+			t.setPhase("backfilling from " + up.rel.Name)
 			// In arrival order, the watermark rising between batches as it
 			// did: a view created now drops the late rows that one created
 			// before them did (see Materialize.Replay).
-			err = up.mat.Replay(in.op.Push, in.op.OnWatermark)
+			err = up.mat.Replay(func(b *vec.Batch) error {
+				t.done.Add(int64(b.N))
+				fault("backfill-batch")
+				return in.op.Push(b)
+			}, in.op.OnWatermark)
 		}
 		wm := up.df.wm
 		if err == nil && up.pipe != nil {

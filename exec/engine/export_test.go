@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/streamsql/streamsql/connectors/kafka"
+import (
+	"time"
+
+	"github.com/streamsql/streamsql/connectors/kafka"
+)
 
 // Subscriptions counts the live subscriptions of every relation, so tests
 // can check that a client going away released its own.
@@ -46,4 +50,28 @@ func PanicAt(point string) (restore func()) {
 		faultHook.Store(nil)
 		kafka.SetFaultHook(nil)
 	}
+}
+
+// SetProgressEvery sets how often FLUSH and backfills send their progress,
+// until the returned function restores it.
+func SetProgressEvery(d time.Duration) (restore func()) {
+	old := progressEvery.Swap(int64(d))
+	return func() { progressEvery.Store(old) }
+}
+
+// HoldAt makes the engine's goroutines wait at fault point point (see
+// fault) until release is closed; each wait is announced on reached.
+func HoldAt(point string, reached chan<- struct{}, release <-chan struct{}) (restore func()) {
+	f := func(p string) {
+		if p == point {
+			select {
+			case <-release:
+			default:
+				reached <- struct{}{}
+				<-release
+			}
+		}
+	}
+	faultHook.Store(&f)
+	return func() { faultHook.Store(nil) }
 }

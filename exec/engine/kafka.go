@@ -163,6 +163,32 @@ func (e *Engine) catchUp(ctx context.Context, x *entry) error {
 		return fmt.Errorf("source %s: asking Kafka for the end offsets: %w", x.rel.Name, err)
 	}
 	df := x.df
+	// Progress: the records read since FLUSH began, of those it waits for.
+	from := map[int]int64{}
+	df.locked(func() {
+		for p := range ends {
+			if p < len(df.parts.parts) {
+				from[p] = max(df.parts.parts[p].pos, 0)
+			}
+		}
+	})
+	taskOf(ctx).enter("waiting for source "+x.rel.Name+" to read topic "+x.rel.Options["topic"], func(t *task) {
+		var done, total int64
+		df.locked(func() {
+			for p, end := range ends {
+				pos := int64(0)
+				if p < len(df.parts.parts) {
+					pos = max(df.parts.parts[p].pos, 0)
+				}
+				if end > from[p] {
+					total += end - from[p]
+					done += min(max(pos-from[p], 0), end-from[p])
+				}
+			}
+		})
+		t.done.Store(done)
+		t.total.Store(total)
+	})
 	stop := context.AfterFunc(ctx, func() {
 		df.Lock()
 		df.moved.Broadcast()

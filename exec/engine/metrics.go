@@ -263,11 +263,24 @@ func collectCheckpoints(ch chan<- prometheus.Metric, e *Engine) {
 }
 
 // collectSubscriptions reports x's subscriptions: how many, the changes
-// they hold for their clients, and the age of the oldest (mz_timestamp is
-// when the change was applied, in ms).
+// they hold for their clients, and the age of the oldest.
 func collectSubscriptions(ch chan<- prometheus.Metric, x *entry) {
-	if x.df == nil || x.out == nil {
+	n, pending, lag := subscriptionFigures(x)
+	if n == 0 {
 		return
+	}
+	name := x.rel.Name
+	gauge(ch, mSubs, float64(n), name)
+	gauge(ch, mSubPending, float64(pending), name)
+	gauge(ch, mSubLag, lag, name)
+}
+
+// subscriptionFigures are x's subscriptions, the changes they hold, and
+// the age in seconds of the oldest (mz_timestamp is when the change was
+// applied, in ms), 0 when none waits.
+func subscriptionFigures(x *entry) (n, pending int, lag float64) {
+	if x.df == nil || x.out == nil {
+		return 0, 0, 0
 	}
 	var subs []*subscription
 	x.df.locked(func() {
@@ -275,10 +288,6 @@ func collectSubscriptions(ch chan<- prometheus.Metric, x *entry) {
 			subs = append(subs, s)
 		}
 	})
-	if len(subs) == 0 {
-		return
-	}
-	var pending int
 	oldest := int64(math.MaxInt64)
 	for _, s := range subs {
 		s.mu.Lock()
@@ -288,12 +297,8 @@ func collectSubscriptions(ch chan<- prometheus.Metric, x *entry) {
 		}
 		s.mu.Unlock()
 	}
-	lag := 0.0
 	if pending > 0 {
 		lag = max(float64(time.Now().UnixMilli()-oldest)/1e3, 0)
 	}
-	name := x.rel.Name
-	gauge(ch, mSubs, float64(len(subs)), name)
-	gauge(ch, mSubPending, float64(pending), name)
-	gauge(ch, mSubLag, lag, name)
+	return len(subs), pending, lag
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,7 +182,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete(tag)
 	case *parser.CreateView:
-		tag, err := e.doDDL(func() (string, error) { return e.createView(st, s.zone) })
+		tag, err := e.doDDL(func() (string, error) { return e.createView(st, s.zone, w) })
 		if err != nil {
 			return err
 		}
@@ -293,7 +294,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		if err != nil {
 			return err
 		}
-		if err := e.flush(ctx, d); err != nil {
+		if err := e.flushReporting(ctx, d, w); err != nil {
 			return err
 		}
 		return w.Complete("FLUSH")
@@ -385,7 +386,16 @@ func (e *Engine) flushAll(ctx context.Context) error {
 		}
 	}
 	e.mu.RUnlock()
+	t := taskOf(ctx)
 	for _, x := range gens {
+		var max int64 = -1
+		if n, err := strconv.ParseInt(x.rel.Options["max_rows"], 10, 64); err == nil && n > 0 {
+			max = n
+		}
+		t.enter("waiting for source "+x.rel.Name+" to generate its rows", func(t *task) {
+			t.done.Store(x.df.rows.Load())
+			t.total.Store(max)
+		})
 		select {
 		case <-x.done:
 		case <-ctx.Done():
@@ -397,6 +407,7 @@ func (e *Engine) flushAll(ctx context.Context) error {
 			return err
 		}
 	}
+	t.enter("sending the views' changes", nil)
 	for _, df := range dfs {
 		// After the batch in flight, the views send what they hold back.
 		var err error
@@ -575,8 +586,16 @@ func textRows(names []string, rows [][]string) ([]catalog.Column, *vec.Batch) {
 }
 
 func (s *Session) show(st *parser.Show, w wire.ResultWriter) error {
-	if st.What == "metrics" {
+	switch st.What {
+	case "metrics":
 		return s.e.showMetrics(w)
+	case "progress":
+		rel, _ := planner.SystemRelation(planner.StreamsqlCatalog, "progress")
+		b, err := rowsBatch(rel, s.e.progressRows())
+		if err != nil {
+			return err
+		}
+		return writeResult(w, rel.Columns, b)
 	}
 	if st.What != "" {
 		cols, b := s.e.showRelations(st.What)

@@ -16,13 +16,22 @@ import (
 // series, for psql users without a browser. A histogram is its count and
 // its sum.
 func (e *Engine) showMetrics(w wire.ResultWriter) error {
+	r, err := e.metricRows()
+	if err != nil {
+		return err
+	}
+	return writeResult(w, r.cols, r.b)
+}
+
+// metricRows are SHOW METRICS' rows, streamsql_catalog.metrics'.
+func (e *Engine) metricRows() (*rowsOf, error) {
 	reg := prometheus.NewPedanticRegistry()
 	if err := reg.Register(e.Collector()); err != nil {
-		return err
+		return nil, err
 	}
 	fams, err := reg.Gather()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r := newRows(col("metric", types.Varchar), col("labels", types.Varchar), catalog.Column{Name: "value", Type: types.Double})
 	for _, f := range fams {
@@ -46,7 +55,7 @@ func (e *Engine) showMetrics(w wire.ResultWriter) error {
 			}
 		}
 	}
-	return writeResult(w, r.cols, r.b)
+	return r, nil
 }
 
 // addFloat appends a (metric, labels, value) row.

@@ -127,6 +127,12 @@ func flushSinks(ctx context.Context, xs []*entry) error {
 		if x.sink == nil || x.sink.failure() != "" {
 			continue // a failed sink writes nothing more
 		}
+		s, sent := x.sink.s, x.sink.s.Sent()
+		taskOf(ctx).enter("waiting for the brokers to acknowledge sink "+x.rel.Name, func(t *task) {
+			done := s.Sent() - sent
+			t.done.Store(done)
+			t.total.Store(done + int64(s.Queued()))
+		})
 		if err := x.sink.s.Flush(ctx); err != nil {
 			return fmt.Errorf("sink %s: %w", x.rel.Name, err)
 		}

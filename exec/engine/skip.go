@@ -67,7 +67,7 @@ func (e *Engine) restoreStatement(id uint64, sql string) (err error) {
 	case *parser.CreateRelation:
 		_, err = e.createRelation(st)
 	case *parser.CreateView:
-		_, err = e.createView(st, zone)
+		_, err = e.createView(st, zone, nil)
 	case *parser.CreateSink:
 		_, err = e.createSink(st)
 	case *parser.CreateFunction:

@@ -33,6 +33,9 @@ func (e *Engine) Settings() [][2]string {
 // systemRows is a batch of system relation rel's rows, computed from the
 // catalog as it is now.
 func (e *Engine) systemRows(ctx context.Context, rel *catalog.Relation) (*vec.Batch, error) {
+	if rel.Schema == planner.StreamsqlCatalog {
+		return e.streamsqlRows(rel)
+	}
 	e.mu.RLock()
 	var rels []*catalog.Relation
 	for _, x := range e.rels {
@@ -53,6 +56,12 @@ func (e *Engine) systemRows(ctx context.Context, rel *catalog.Relation) (*vec.Ba
 			rows = append(rows, []any{name, c.sql, false, false, false, c.created.UnixMicro()})
 		}
 	}
+	return rowsBatch(rel, rows)
+}
+
+// rowsBatch is system relation rel's rows as a batch: values int64
+// (timestamps in µs), float64, string, bool or nil (NULL).
+func rowsBatch(rel *catalog.Relation, rows [][]any) (*vec.Batch, error) {
 	b := vec.NewBatch(catalog.Types(rel.Columns), len(rows))
 	for _, r := range rows {
 		for i, v := range r {
