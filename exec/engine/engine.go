@@ -28,13 +28,13 @@ import (
 	"github.com/streamsql/streamsql/connectors/nexmark"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
-	"github.com/streamsql/streamsql/wire"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/state"
 	"github.com/streamsql/streamsql/state/durable"
+	"github.com/streamsql/streamsql/wire"
 )
 
 // Engine is one server's catalog and running dataflows.
