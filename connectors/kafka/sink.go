@@ -113,7 +113,12 @@ func (s *Sink) Check(ctx context.Context) error {
 // Status is what SHOW SINKS prints.
 func (s *Sink) Status() string { return *s.status.Load() }
 
-func (s *Sink) setStatus(st string) { s.status.Store(&st) }
+// setStatus sets the status, logging a change of kind as Source's does.
+func (s *Sink) setStatus(st string) {
+	if old := s.status.Swap(&st); old != nil && statusKind(*old) != statusKind(st) {
+		logStatus("kafka sink status", s.cfg.topic, st)
+	}
+}
 
 // Sent is the number of records the brokers have acknowledged.
 func (s *Sink) Sent() int64 { return s.sent.Load() }

@@ -184,7 +184,13 @@ func (s *Source) Status() string {
 	return st
 }
 
-func (s *Source) setStatus(st string) { s.status.Store(&st) }
+// setStatus sets the status, and logs it when it changes kind (running,
+// retrying, stopped, failed): a line per change, never one per retry.
+func (s *Source) setStatus(st string) {
+	if old := s.status.Swap(&st); old != nil && statusKind(*old) != statusKind(st) {
+		logStatus("kafka source status", s.cfg.topic, st)
+	}
+}
 
 // Run reads every partition in parallel until ctx ends, each from
 // from[p] (or the startup position when it has none), and picks up
