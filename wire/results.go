@@ -303,12 +303,17 @@ func (r *results) Complete(tag string) error {
 	return r.c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 }
 
-// Notice implements ResultWriter.
+// Notice implements ResultWriter. The notice goes to the client at once,
+// as PostgreSQL flushes each one: a long statement's progress is read
+// while it runs, not with its result.
 func (r *results) Notice(msg string) error {
-	return r.c.send(&pgproto3.NoticeResponse{
+	if err := r.c.send(&pgproto3.NoticeResponse{
 		Severity:            "NOTICE",
 		SeverityUnlocalized: "NOTICE",
 		Code:                "00000",
 		Message:             msg,
-	})
+	}); err != nil {
+		return err
+	}
+	return r.c.flush()
 }
