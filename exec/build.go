@@ -42,6 +42,17 @@ type Pipeline struct {
 	// when there are more than one.
 	shards int
 	par    *parallel
+	// Probes are the operators' figures, in the order they were built
+	// (see probe.go); aggStats are the aggregates', as Aggs are ordered.
+	Probes   []Probe
+	aggStats []*OpStats
+	// root is the plan's top node; replica numbers the replica being
+	// built, and replicaScan is the scan below the replicas, which is
+	// probed once, in front of them.
+	root        planner.Node
+	replica     int
+	inReplicas  bool
+	replicaScan planner.Node
 }
 
 // Stateful is an operator with cached state in the backend.
@@ -72,6 +83,24 @@ type Input struct {
 type Lookup struct {
 	Rel *catalog.Relation
 	J   *LookupJoin
+}
+
+// finisher is an operator that answers at its input's end, timed as
+// its own work.
+type finisher struct {
+	op interface{ Finish() error }
+	s  *OpStats
+}
+
+func (f finisher) Finish() error { return f.s.timed(f.op.Finish) }
+
+// stateOf records st as the state of the operator whose figures s are.
+func (p *Pipeline) stateOf(s *OpStats, st Stateful) {
+	for i := range p.Probes {
+		if p.Probes[i].Stats == s {
+			p.Probes[i].State = st
+		}
+	}
 }
 
 // States is the number of stateful operators, whose state is in the
@@ -134,10 +163,10 @@ func (p *Pipeline) SetDeferEmit(on bool) {
 // innermost first, so that each later one gets its input's changes.
 func (p *Pipeline) Emit() error {
 	if p.par != nil {
-		return p.par.run(func(i int) error { return p.par.aggs[i].Emit() })
+		return p.par.run(func(i int) error { return p.aggStats[i].timed(p.par.aggs[i].Emit) })
 	}
 	for i := len(p.Aggs) - 1; i >= 0; i-- {
-		if err := p.Aggs[i].Emit(); err != nil {
+		if err := p.aggStats[i].timed(p.Aggs[i].Emit); err != nil {
 			return err
 		}
 	}
@@ -172,7 +201,9 @@ func (p *Pipeline) ProcTime() bool {
 // by now close.
 func (p *Pipeline) OnProcTime(now int64) error {
 	if p.par != nil {
-		return p.par.run(func(i int) error { return p.par.aggs[i].OnProcTime(now) })
+		return p.par.run(func(i int) error {
+			return p.aggStats[i].timed(func() error { return p.par.aggs[i].OnProcTime(now) })
+		})
 	}
 	// The temporal filters first (innermost first): an aggregate over one
 	// then has its rows before its windows close.
@@ -181,8 +212,8 @@ func (p *Pipeline) OnProcTime(now int64) error {
 			return err
 		}
 	}
-	for _, a := range p.Aggs {
-		if err := a.OnProcTime(now); err != nil {
+	for i, a := range p.Aggs {
+		if err := p.aggStats[i].timed(func() error { return a.OnProcTime(now) }); err != nil {
 			return err
 		}
 	}
@@ -270,7 +301,7 @@ func BuildSharded(n planner.Node, shards int, ns func(k int) state.Store, out Op
 			return nil, err
 		}
 	}
-	p := &Pipeline{Errors: errs, shards: shards}
+	p := &Pipeline{Errors: errs, shards: shards, root: n}
 	entry, err := p.build(n, ns, out)
 	if err != nil {
 		return nil, err
@@ -285,80 +316,108 @@ func BuildSharded(n planner.Node, shards int, ns func(k int) state.Store, out Op
 func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operator) (Operator, error) {
 	switch n := n.(type) {
 	case *planner.Scan:
-		p.Inputs = append(p.Inputs, Input{Rel: n.Rel, Op: out})
-		return out, nil
+		if p.inReplicas {
+			// Probed once in front of the replicas (see Aggregate).
+			p.replicaScan = n
+			p.Inputs = append(p.Inputs, Input{Rel: n.Rel, Op: out})
+			return out, nil
+		}
+		in := &probeScan{op: out, s: p.probe(n, nil)}
+		p.Inputs = append(p.Inputs, Input{Rel: n.Rel, Op: in})
+		return in, nil
 	case *planner.Join:
+		s := p.probe(n, nil)
 		if n.Lookup {
-			j := NewLookupJoin(n, out, p.Errors)
+			j := NewLookupJoin(n, &probeOut{out, s}, p.Errors)
 			p.Lookups = append(p.Lookups, Lookup{Rel: n.Right.(*planner.Scan).Rel, J: j})
-			return p.build(n.Left, ns, j)
+			return p.build(n.Left, ns, &probeIn{j, s})
 		}
 		p.states++
-		j := NewJoin(n, ns(p.states), out, p.Errors)
+		j := NewJoin(n, ns(p.states), &probeOut{out, s}, p.Errors)
+		p.stateOf(s, j)
 		p.Others = append(p.Others, j)
-		if _, err := p.build(n.Left, ns, j.Side(0)); err != nil {
+		left, err := p.build(n.Left, ns, &probeIn{j.Side(0), s})
+		if err != nil {
 			return nil, err
 		}
-		if _, err := p.build(n.Right, ns, j.Side(1)); err != nil {
+		if _, err := p.build(n.Right, ns, &probeIn{j.Side(1), s}); err != nil {
 			return nil, err
 		}
-		return j.Side(0), nil
+		return left, nil
 	case *planner.TopN:
 		p.states++
-		t, err := NewTopN(n, ns(p.states), out)
+		s := p.probe(n, nil)
+		t, err := NewTopN(n, ns(p.states), &probeOut{out, s})
 		if err != nil {
 			return nil, err
 		}
+		p.stateOf(s, t)
 		p.Others = append(p.Others, t)
-		return p.build(n.Input, ns, t)
+		return p.build(n.Input, ns, &probeIn{t, s})
 	case *planner.Filter:
-		return p.build(n.Input, ns, NewFilter(Compile(n.Pred, p.Errors), out))
+		s := p.probe(n, nil)
+		return p.build(n.Input, ns, &probeIn{NewFilter(Compile(n.Pred, p.Errors), &probeOut{out, s}), s})
 	case *planner.TemporalFilter:
 		p.states++
-		t, err := NewTemporalFilter(n, ns(p.states), out, p.Errors)
+		s := p.probe(n, nil)
+		t, err := NewTemporalFilter(n, ns(p.states), &probeOut{out, s}, p.Errors)
 		if err != nil {
 			return nil, err
 		}
+		p.stateOf(s, t)
 		p.Others = append(p.Others, t)
 		p.clocked = append(p.clocked, t)
-		return p.build(n.Input, ns, t)
+		return p.build(n.Input, ns, &probeIn{t, s})
 	case *planner.Project:
 		exprs := make([]Evaluator, len(n.Exprs))
 		for i, e := range n.Exprs {
 			exprs[i] = Compile(e, p.Errors)
 		}
-		return p.build(n.Input, ns, NewProject(exprs, out))
+		s := p.probe(n, nil)
+		return p.build(n.Input, ns, &probeIn{NewProject(exprs, &probeOut{out, s}), s})
 	case *planner.Aggregate:
 		if p.shards > 1 {
 			par := &parallel{post: out}
 			n0 := len(p.Inputs) // each replica's scan: the input is par
+			p.inReplicas = true
 			for i := 0; i < p.shards; i++ {
 				o := &shardOut{}
 				p.states++
-				a := NewAggregate(n, ns(p.states), o, p.Errors)
+				p.replica = i
+				s := p.probe(n, nil)
+				a := NewAggregate(n, ns(p.states), &probeOut{o, s}, p.Errors)
+				p.stateOf(s, a)
 				a.shard, a.shards = uint64(i), uint64(p.shards)
-				p.Aggs = append(p.Aggs, a)
-				entry, err := p.build(n.Input, ns, a)
+				p.Aggs, p.aggStats = append(p.Aggs, a), append(p.aggStats, s)
+				entry, err := p.build(n.Input, ns, &probeIn{a, s})
 				if err != nil {
 					return nil, err
 				}
 				par.entries, par.outs, par.aggs = append(par.entries, entry), append(par.outs, o), append(par.aggs, a)
 			}
+			p.replica, p.inReplicas = 0, false
 			p.par = par
-			if len(p.Inputs) > n0 {
-				p.Inputs = append(p.Inputs[:n0], Input{Rel: p.Inputs[n0].Rel, Op: par})
+			var entry Operator = par
+			if p.replicaScan != nil {
+				entry = &probeScan{op: par, s: p.probe(p.replicaScan, nil)}
 			}
-			return par, nil
+			if len(p.Inputs) > n0 {
+				p.Inputs = append(p.Inputs[:n0], Input{Rel: p.Inputs[n0].Rel, Op: entry})
+			}
+			return entry, nil
 		}
 		p.states++
-		a := NewAggregate(n, ns(p.states), out, p.Errors)
-		p.Aggs = append(p.Aggs, a)
-		return p.build(n.Input, ns, a)
+		s := p.probe(n, nil)
+		a := NewAggregate(n, ns(p.states), &probeOut{out, s}, p.Errors)
+		p.stateOf(s, a)
+		p.Aggs, p.aggStats = append(p.Aggs, a), append(p.aggStats, s)
+		return p.build(n.Input, ns, &probeIn{a, s})
 	case *planner.Union:
-		u := NewUnion(len(n.Ins), n.EventTime() >= 0, out)
+		s := p.probe(n, nil)
+		u := NewUnion(len(n.Ins), n.EventTime() >= 0, &probeOut{out, s})
 		var entry Operator
 		for i, in := range n.Ins {
-			e, err := p.build(in, ns, u.Side(i))
+			e, err := p.build(in, ns, &probeIn{u.Side(i), s})
 			if err != nil {
 				return nil, err
 			}
@@ -368,32 +427,38 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		}
 		return entry, nil
 	case *planner.Sort:
-		o := NewSort(n, out)
-		p.finishers = append(p.finishers, o)
-		return p.build(n.Input, ns, o)
+		s := p.probe(n, nil)
+		o := NewSort(n, &probeOut{out, s})
+		p.finishers = append(p.finishers, finisher{o, s})
+		return p.build(n.Input, ns, &probeIn{o, s})
 	case *planner.Limit:
 		if n.Count == 0 {
 			// As in PostgreSQL, LIMIT 0 reads nothing, so nothing below
 			// it runs (or fails).
 			return discard{}, nil
 		}
-		o := NewLimit(n, out)
-		p.finishers = append(p.finishers, o)
-		return p.build(n.Input, ns, o)
+		s := p.probe(n, nil)
+		o := NewLimit(n, &probeOut{out, s})
+		p.finishers = append(p.finishers, finisher{o, s})
+		return p.build(n.Input, ns, &probeIn{o, s})
 	case *planner.Replicate:
-		return p.build(n.Input, ns, NewReplicate(n, out, p.Errors))
+		s := p.probe(n, nil)
+		return p.build(n.Input, ns, &probeIn{NewReplicate(n, &probeOut{out, s}, p.Errors), s})
 	case *planner.Windows:
-		return p.build(n.Input, ns, NewWindows(n, out))
+		s := p.probe(n, nil)
+		return p.build(n.Input, ns, &probeIn{NewWindows(n, &probeOut{out, s}), s})
 	case *planner.Over:
+		s := p.probe(n, nil)
 		if n.Streaming {
 			p.states++
-			o := NewOverStream(n, ns(p.states), out, p.Errors)
+			o := NewOverStream(n, ns(p.states), &probeOut{out, s}, p.Errors)
+			p.stateOf(s, o)
 			p.Others = append(p.Others, o)
-			return p.build(n.Input, ns, o)
+			return p.build(n.Input, ns, &probeIn{o, s})
 		}
-		o := NewOverBatch(n, out, p.Errors)
-		p.finishers = append(p.finishers, o)
-		return p.build(n.Input, ns, o)
+		o := NewOverBatch(n, &probeOut{out, s}, p.Errors)
+		p.finishers = append(p.finishers, finisher{o, s})
+		return p.build(n.Input, ns, &probeIn{o, s})
 	case *planner.Values:
 		p.Values = append(p.Values, out)
 		return out, nil

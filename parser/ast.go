@@ -206,8 +206,16 @@ type Describe struct {
 	Pos  int
 }
 
-// Explain is EXPLAIN of another statement.
-type Explain struct{ Stmt Stmt }
+// Explain is EXPLAIN of another statement, or EXPLAIN ANALYZE of the
+// materialized view Name (at Pos), whose Stmt is nil; Timing is false
+// for TIMING OFF.
+type Explain struct {
+	Stmt    Stmt
+	Analyze bool
+	Timing  bool
+	Name    string
+	Pos     int
+}
 
 // Flush waits until every accepted row is reflected in every view.
 type Flush struct{}
@@ -473,9 +481,14 @@ func (s *Show) String() string {
 	return "SHOW " + strings.ToUpper(s.What)
 }
 func (s *Describe) String() string { return "DESCRIBE " + s.Name }
-func (s *Explain) String() string  { return "EXPLAIN " + s.Stmt.String() }
-func (*Flush) String() string      { return "FLUSH" }
-func (s *Set) String() string      { return fmt.Sprintf("SET %s = '%s'", s.Name, s.Value) }
+func (s *Explain) String() string {
+	if s.Analyze {
+		return "EXPLAIN ANALYZE " + s.Name
+	}
+	return "EXPLAIN " + s.Stmt.String()
+}
+func (*Flush) String() string { return "FLUSH" }
+func (s *Set) String() string { return fmt.Sprintf("SET %s = '%s'", s.Name, s.Value) }
 func (s *Reset) String() string {
 	if s.Name == "" {
 		return "RESET ALL"

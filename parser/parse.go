@@ -79,6 +79,9 @@ func (p *parser) stmt(s span) (Stmt, error) {
 		return &Describe{Name: name, Pos: pos}, c.end()
 	case c.peekIs("explain"):
 		c.next()
+		if ex, ok, err := p.explainAnalyze(c); ok {
+			return ex, err
+		}
 		if c.atEnd() {
 			return nil, c.errHere("expected a statement after EXPLAIN")
 		}

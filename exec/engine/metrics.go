@@ -70,6 +70,8 @@ var (
 	mPartLag         = desc("source_partition_lag", "Kafka consumer lag: records between the partition's end offset and the next offset it reads.", "source", "partition")
 	mPartIdle        = desc("source_partition_idle", "1 while the partition is idle (idle_timeout).", "source", "partition")
 	mViewRows        = desc("view_rows", "Rows in the materialized view.", "view")
+	mViewRowsIn      = desc("view_rows_in_total", "Changes the view's plan took in from the relations it reads.", "view")
+	mViewRowsOut     = desc("view_rows_out_total", "Changes the view's plan sent to the view's rows (retractions count).", "view")
 	mViewLate        = desc("view_late_rows_dropped_total", "Rows the view's operators dropped as late.", "view")
 	mViewKeys        = desc("view_state_keys", "Keys of the view's operator state, as of its last write-back.", "view")
 	mViewBytes       = desc("view_state_bytes", "Bytes of the view's operator state, as of its last write-back.", "view")
@@ -100,7 +102,7 @@ type engineCollector struct{ e *Engine }
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mSourceRows, mSourceBad, mSourceDLQFailed, mSourceLate, mSourceFuture, mSourceWM, mSourceLag,
-		mSourceFailed, mPartMaxTime, mPartOffset, mPartEnd, mPartLag, mPartIdle, mViewRows, mViewLate, mViewKeys, mViewBytes, mViewCached,
+		mSourceFailed, mPartMaxTime, mPartOffset, mPartEnd, mPartLag, mPartIdle, mViewRows, mViewRowsIn, mViewRowsOut, mViewLate, mViewKeys, mViewBytes, mViewCached,
 		mViewErrors, mViewFailed, mSinkAcked, mSinkWritten, mSinkWriteFailed, mSinkQueued, mSinkFailed, mCkpts, mCkptFailures, mCkptDuration,
 		mCkptAge, mCkptBytes, mCkptFailing, mRelations, mSubs, mSubPending, mSubLag} {
 		ch <- d
@@ -223,6 +225,8 @@ func collectView(ch chan<- prometheus.Metric, x *entry) {
 		return
 	}
 	gauge(ch, mViewRows, float64(rows), name)
+	counter(ch, mViewRowsIn, float64(x.pipe.RowsIn()), name)
+	counter(ch, mViewRowsOut, float64(x.pipe.RowsOut()), name)
 	counter(ch, mViewLate, float64(x.pipe.Late()), name)
 	gauge(ch, mViewKeys, float64(keys), name)
 	gauge(ch, mViewBytes, float64(bytes), name)

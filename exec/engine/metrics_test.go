@@ -86,17 +86,24 @@ func TestMetricsEndpoint(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 1))
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 	edge := []string{"NULL", fmt.Sprint(int64(math.MinInt64)), fmt.Sprint(int64(math.MaxInt64)), "0", "-1"}
-	var rows, late int
+	var rows, late, changes int
 	wm, maxTs := int64(math.MinInt64), int64(math.MinInt64)
 	keys := map[string]bool{}
 	inserts := 0
 	for batch := range 12 {
 		var vals []string
 		batchMax := int64(math.MinInt64)
+		touched := map[string]bool{}
 		for range 1 + rng.IntN(40) {
 			k := fmt.Sprint(rng.IntN(30) - 10)
 			if rng.IntN(8) == 0 {
 				k = edge[rng.IntN(len(edge))]
+			}
+			if !touched[k] {
+				// The view's changes: a new group's row, or an old
+				// group's retraction and its new row (one an INSERT).
+				touched[k] = true
+				changes += 1 + bool01(keys[k])
 			}
 			keys[k] = true
 			ts := "NULL"
@@ -123,6 +130,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		m.want(t, "streamsql_source_watermark_seconds", labels{"source": "t"}, float64(wm)/1e6)
 		m.want(t, "streamsql_source_watermark_lag_seconds", labels{"source": "t"}, float64(now.UnixMicro()-wm)/1e6)
 		m.want(t, "streamsql_view_rows", labels{"view": "v"}, float64(len(keys)))
+		m.want(t, "streamsql_view_rows_in_total", labels{"view": "v"}, float64(rows))
+		m.want(t, "streamsql_view_rows_out_total", labels{"view": "v"}, float64(changes))
 	}
 	if late == 0 {
 		t.Fatal("the seed gave no late rows")
@@ -168,6 +177,10 @@ func TestMetricsEndpoint(t *testing.T) {
 	m.want(t, "streamsql_source_watermark_seconds", labels{"source": "gen"}, start+2.997)
 	m.want(t, "streamsql_view_rows", labels{"view": "g"}, 10)
 	m.want(t, "streamsql_view_cached_groups", labels{"view": "g"}, 10)
+	m.want(t, "streamsql_view_rows_in_total", labels{"view": "g"}, 3000)
+	if out := m.get("streamsql_view_rows_out_total", labels{"view": "g"}); out == nil || out.GetCounter().GetValue() < 10 {
+		t.Errorf("view g's rows out: %v, want at least its 10 groups", out)
+	}
 	m.want(t, "streamsql_view_expression_errors_total", labels{"view": "g"}, 0)
 	m.want(t, "streamsql_view_failed", labels{"view": "g"}, 0)
 	m.want(t, "streamsql_checkpoints_total", nil, 6)
@@ -363,4 +376,11 @@ func (s scraped) absent(t *testing.T, name string, ls labels) {
 	if m := s.get(name, ls); m != nil {
 		t.Errorf("%s%v = %v, want none", name, ls, m)
 	}
+}
+
+func bool01(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -284,6 +284,9 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete("CLOSE CURSOR")
 	case *parser.Explain:
+		if st.Analyze {
+			return e.explainAnalyze(st, w)
+		}
 		return e.explain(st, w)
 	case *parser.Show:
 		return s.show(st, w)
