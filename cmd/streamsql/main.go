@@ -165,6 +165,7 @@ func serve(args []string) error {
 		if err := hs.Ready(eng.Collector()); err != nil {
 			return err
 		}
+		hs.SetOverview(func() any { return eng.Overview() })
 		weng = hs.Meter(eng)
 	}
 	srv := wire.NewServer(weng, wcfg)

@@ -32,6 +32,8 @@ type engineStats struct {
 	// (not cumulative; the last one is +Inf).
 	ckptNanos  atomic.Int64
 	ckptBucket [len(ckptBuckets) + 1]atomic.Uint64
+	// history lists the last attempts, for the dashboard.
+	history ckptHistory
 }
 
 // errCheckpointPanicked counts a checkpoint that panicked as failed.
@@ -49,6 +51,7 @@ func (s *engineStats) checkpointDone(start time.Time, err error) {
 	}
 	s.ckptNanos.Add(int64(d))
 	s.ckptBucket[sort.SearchFloat64s(ckptBuckets[:], d.Seconds())].Add(1)
+	s.history.add(end, d, err)
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {

@@ -1,5 +1,6 @@
 // Package httpserve is the server's HTTP side: Prometheus metrics on
-// /metrics, liveness on /healthz and readiness on /readyz.
+// /metrics, liveness on /healthz and readiness on /readyz, and the
+// dashboard on / with its JSON on /api/overview (dashboard.go).
 //
 // It starts before the engine recovers, so an orchestrator sees the
 // process alive (/healthz 200) but not ready (/readyz 503) while the
@@ -32,6 +33,8 @@ type Server struct {
 	ready atomic.Bool
 	hs    *http.Server
 	wire  wireMetrics
+	// overview is the dashboard's source of the engine's figures.
+	overview atomic.Pointer[func() any]
 }
 
 // New returns a server whose registry holds the Go runtime and process
@@ -41,6 +44,7 @@ func New() *Server {
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		s.wire.sessions, s.wire.opened, s.wire.statements)
 	mux := http.NewServeMux()
+	s.dashboardRoutes(mux)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -91,6 +95,7 @@ type wireMetrics struct {
 	sessions   prometheus.Gauge
 	opened     prometheus.Counter
 	statements *prometheus.CounterVec
+	list       *sessionList
 }
 
 func newWireMetrics() wireMetrics {
@@ -99,6 +104,7 @@ func newWireMetrics() wireMetrics {
 		opened:   prometheus.NewCounter(prometheus.CounterOpts{Name: "streamsql_wire_sessions_opened_total", Help: "Client sessions opened."}),
 		statements: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamsql_wire_statements_total",
 			Help: "Statements run, by command and SQLSTATE class (00 for success)."}, []string{"command", "sqlstate_class"}),
+		list: &sessionList{},
 	}
 }
 
@@ -117,16 +123,21 @@ func (e meteredEngine) NewSession(user, database string) (wire.Session, error) {
 	}
 	e.m.opened.Inc()
 	e.m.sessions.Inc()
-	return &meteredSession{Session: sess, m: e.m}, nil
+	ms := &meteredSession{Session: sess, m: e.m, info: &sessionStats{user: user, database: database, since: time.Now()}}
+	e.m.list.add(ms)
+	return ms, nil
 }
 
 type meteredSession struct {
 	wire.Session
-	m *wireMetrics
-	w meteredWriter // reused: a session's calls never overlap
+	m    *wireMetrics
+	w    meteredWriter // reused: a session's calls never overlap
+	info *sessionStats
 }
 
 func (s *meteredSession) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
+	s.info.start(sql)
+	defer s.info.active.Store(false)
 	s.w.ResultWriter, s.w.m = w, s.m
 	err := s.Session.Query(ctx, sql, &s.w)
 	s.w.ResultWriter = nil
@@ -141,6 +152,8 @@ func (s *meteredSession) Prepare(ctx context.Context, sql string, params []types
 }
 
 func (s *meteredSession) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
+	s.info.start(st.SQL)
+	defer s.info.active.Store(false)
 	s.w.ResultWriter, s.w.m = w, s.m
 	err := s.Session.Execute(ctx, st, params, &s.w)
 	s.w.ResultWriter = nil
@@ -151,6 +164,7 @@ func (s *meteredSession) Execute(ctx context.Context, st *wire.Statement, params
 func (s *meteredSession) Close() {
 	s.Session.Close()
 	s.m.sessions.Dec()
+	s.m.list.remove(s)
 }
 
 // failed counts a failed statement under the first keyword of its text
