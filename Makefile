@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages that run goroutines: tested again under the race detector.
 RACE_PKGS   := ./wire/... ./exec/... ./state/... ./connectors/...
 
-.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka bench
+.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka bench fuzz-exprs
 
 all: build
 
@@ -54,6 +54,13 @@ race:
 # The .slt suites once more through the CLI a user runs.
 slt: build
 	./$(BIN) test testdata/sql
+
+# The expression oracle (exec/engine/exprs_oracle_test.go) over many more
+# cases than make test's 12,000; EXPRS_SEED picks another set.
+EXPRS_N    ?= 400000
+EXPRS_SEED ?= 18
+fuzz-exprs:
+	$(GO) test -count=1 -run TestExprOracle ./exec/engine -exprs.n $(EXPRS_N) -exprs.seed $(EXPRS_SEED) -timeout 60m
 
 clean:
 	rm -rf bin
