@@ -60,11 +60,21 @@ func AppendFloat(buf []byte, f float64) []byte {
 	case f == 0:
 		return append(buf, '0')
 	}
-	exp := math.Floor(math.Log10(math.Abs(f)))
-	if exp < -4 || exp >= 15 {
-		return strconv.AppendFloat(buf, f, 'e', -1, 64)
+	// The decimal exponent of the shortest digits decides, as in
+	// PostgreSQL's d2s.c, not a logarithm, which is 14.999... for 1e15.
+	start := len(buf)
+	buf = strconv.AppendFloat(buf, f, 'e', -1, 64)
+	exp := 0
+	for i := len(buf) - 1; i > start; i-- {
+		if buf[i] == 'e' {
+			exp, _ = strconv.Atoi(string(buf[i+1:]))
+			break
+		}
 	}
-	return strconv.AppendFloat(buf, f, 'f', -1, 64)
+	if exp < -4 || exp >= 15 {
+		return buf
+	}
+	return strconv.AppendFloat(buf[:start], f, 'f', -1, 64)
 }
 
 // AppendDecimal formats a scaled integer with exactly scale fraction digits.
