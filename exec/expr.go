@@ -545,21 +545,13 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			}
 		}
 	case planner.FnPow:
+		// x ^ y is power(x, y): PostgreSQL's dpow, errors and all.
 		x, y := args[0].F64, args[1].F64
 		for i := 0; i < n; i++ {
-			v := math.Pow(x[i], y[i])
+			v, e := power(x[i], y[i])
 			out.F64[i] = v
-			if (math.IsInf(v, 0) || math.IsNaN(v)) && !math.IsInf(x[i], 0) && !math.IsNaN(x[i]) && !math.IsInf(y[i], 0) && !out.IsNull(i) {
-				out.F64[i] = 0
-				out.SetNull(i)
-				msg := "value out of range: overflow"
-				switch {
-				case x[i] == 0:
-					msg = "zero raised to a negative power is undefined"
-				case x[i] < 0:
-					msg = "a negative number raised to a non-integer power yields a complex result"
-				}
-				c.ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.NumericOutOfRange, "%s", msg) })
+			if e != 0 && !out.IsNull(i) {
+				mathFail(out, i, e, c.ctx)
 			}
 		}
 	case planner.FnExtract:
