@@ -83,6 +83,10 @@ func mayFail(e planner.Expr) bool {
 		switch e.Fn {
 		case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod, planner.FnNeg, planner.FnAbs, planner.FnPow:
 			return true
+		case planner.FnSubstr:
+			if len(e.Args) > 2 {
+				return true // a negative length
+			}
 		case planner.FnToChar, planner.FnDateFormat:
 			if _, ok := e.Args[1].(*planner.Const); !ok {
 				return true // a pattern that is not a constant may be bad
@@ -499,7 +503,13 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		for i := 0; i < n; i++ {
 			count := int64(-1)
 			if len(args) > 2 {
-				count = args[2].I64[i]
+				if count = args[2].I64[i]; count < 0 && !out.IsNull(i) {
+					out.SetNull(i)
+					c.ctx.report(i, func() *sqlerr.Error {
+						return sqlerr.New(sqlerr.SubstringError, "negative substring length not allowed")
+					})
+					continue
+				}
 			}
 			out.Str[i] = substr(args[0].Str[i], args[1].I64[i], count)
 		}

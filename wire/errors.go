@@ -76,6 +76,7 @@ var kindCodes = [...]string{
 	sqlerr.NullValueNotAllowed:       "22004",
 	sqlerr.ProgramLimitExceeded:      "54000",
 	sqlerr.InvalidRegex:              "2201B",
+	sqlerr.SubstringError:            "22011",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

@@ -65,6 +65,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.InvalidRegex, "2201B"},
 		{sqlerr.InvalidDatetime, "22007"},
 		{sqlerr.DatetimeOverflow, "22008"},
+		{sqlerr.SubstringError, "22011"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

@@ -114,6 +114,8 @@ const (
 	// DatetimeOverflow is a date or time field, or value, out of its
 	// range (22008).
 	DatetimeOverflow
+	// SubstringError is a substring of negative length (22011).
+	SubstringError
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
