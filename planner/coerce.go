@@ -190,8 +190,9 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		out.AppendStr(s)
 	case from.Kind == types.String:
 		if !out.AppendParsed(src.Str[i]) {
-			// A number that does not fit is out of range, not bad text.
-			if to.Integer() || to.Kind == types.Decimal {
+			// A number that does not fit is out of range, not bad text;
+			// an integer's must be digits ('1.5' and '1e3' are bad text).
+			if to.Integer() && allDigits(src.Str[i]) || to.Kind == types.Decimal {
 				if _, err := strconv.ParseFloat(strings.TrimSpace(src.Str[i]), 64); err == nil {
 					return CastOverflow
 				}
@@ -243,7 +244,7 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		case types.Decimal:
 			x, _ = vec.Rescale(src.I64[i], from.Scale, 0)
 		case types.Float64:
-			f := math.Round(src.F64[i])
+			f := math.RoundToEven(src.F64[i]) // rint, as PostgreSQL's float8 to integer casts
 			if math.IsNaN(f) || f >= 1<<63 || f < -1<<63 {
 				return CastOverflow
 			}
@@ -257,6 +258,21 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		return CastInvalid
 	}
 	return CastOK
+}
+
+// allDigits says whether s is an optionally signed run of digits,
+// spaces around it allowed.
+func allDigits(s string) bool {
+	s = strings.TrimSpace(s)
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // castTime converts to and from the date and time types, whose text is
