@@ -177,9 +177,12 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 	switch {
 	case to.Kind == types.String:
 		var s string
-		if from.Kind == types.TimestampTZ {
+		switch from.Kind {
+		case types.TimestampTZ:
 			s = string(vec.AppendTimestampTZ(nil, src.I64[i], loc))
-		} else {
+		case types.Bool:
+			s = strconv.FormatBool(src.Bool[i]) // PostgreSQL's bool to text: true, not t
+		default:
 			s = src.Text(i)
 		}
 		if to.Width > 0 {
