@@ -247,7 +247,7 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		case types.Decimal:
 			x, _ = vec.Rescale(src.I64[i], from.Scale, 0)
 		case types.Float64:
-			f := math.RoundToEven(src.F64[i]) // rint, as PostgreSQL's float8 to integer casts
+			f := math.Round(src.F64[i])
 			if math.IsNaN(f) || f >= 1<<63 || f < -1<<63 {
 				return CastOverflow
 			}
