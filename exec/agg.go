@@ -407,6 +407,8 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		v.n += d
 		if x.Type.Kind == types.Float64 {
 			foldFloat(v, x.F64[r], d)
+		} else if x.Type.Kind == types.Numeric {
+			v.s = foldNumeric(v.s, x.Str[r], d)
 		} else if d == 1 {
 			v.addWide(x.I64[r]>>63, x.I64[r])
 		} else {
@@ -426,7 +428,7 @@ func setVal(v *aggVal, x *vec.Vec, r int) {
 	switch x.Type.Kind {
 	case types.Float64:
 		v.f = x.F64[r]
-	case types.String:
+	case types.String, types.Numeric:
 		v.s = x.Str[r]
 	case types.Bool:
 		v.b = x.Bool[r]

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"strconv"
+
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -495,6 +497,9 @@ func toFloatAt(x *vec.Vec, i int) float64 {
 		return x.F64[i]
 	case types.Decimal:
 		return float64(x.I64[i]) / float64(types.Pow10[x.Type.Scale])
+	case types.Numeric:
+		f, _ := strconv.ParseFloat(x.Str[i], 64)
+		return f
 	}
 	return float64(x.I64[i])
 }
@@ -614,6 +619,9 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 		acc.n += p.n
 		acc.addWide(p.hi, p.i)
 		acc.f += p.f
+		if kind == types.Numeric {
+			acc.s = mergeNumeric(acc.s, p.s)
+		}
 		if kind == types.Float64 {
 			mergeFloatTail(acc, p)
 		}
@@ -625,6 +633,8 @@ func betterVal(f planner.AggFunc, kind types.Kind, p, acc *aggVal) bool {
 	switch kind {
 	case types.String:
 		c = cmp.Compare(p.s, acc.s)
+	case types.Numeric:
+		c = vec.CompareNumericText(p.s, acc.s)
 	case types.Float64:
 		c = cmp.Compare(p.f, acc.f)
 	case types.Bool:
@@ -683,6 +693,8 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		switch {
 		case v.n == 0:
 			out.AppendNull()
+		case out.Type.Kind == types.Numeric:
+			numericSum(arg, v, out)
 		case out.Type.Kind == types.Float64:
 			if f, ok := floatTotal(v); ok {
 				out.AppendF64(f)
@@ -701,6 +713,8 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		switch {
 		case v.n == 0:
 			out.AppendNull()
+		case out.Type.Kind == types.Numeric:
+			numericAvg(arg, v, out)
 		case arg.Kind == types.Float64:
 			if f, ok := floatTotal(v); ok {
 				out.AppendF64(f / float64(v.n))
@@ -743,7 +757,7 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		switch out.Type.Kind {
 		case types.Float64:
 			out.AppendF64(v.f)
-		case types.String:
+		case types.String, types.Numeric:
 			out.AppendStr(v.s)
 		case types.Bool:
 			out.AppendBool(v.b)

@@ -229,7 +229,7 @@ func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
 			c.out.AppendBool(c.c.B)
 		case c.c.T.Kind == types.Float64:
 			c.out.AppendF64(c.c.F)
-		case c.c.T.Kind == types.String:
+		case c.c.T.InStr():
 			c.out.AppendStr(c.c.S)
 		default:
 			c.out.AppendI64(c.c.I)
@@ -349,7 +349,7 @@ func resize(out *vec.Vec, n int) {
 		out.Bool = grow(out.Bool, n)
 	case types.Float64:
 		out.F64 = grow(out.F64, n)
-	case types.String:
+	case types.String, types.Numeric:
 		out.Str = grow(out.Str, n)
 	default:
 		out.I64 = grow(out.I64, n)
@@ -446,7 +446,9 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 	case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod:
 		arith(c.fn, out, args[0], args[1], n, c.ctx)
 	case planner.FnNeg:
-		if out.Type.Kind == types.Float64 {
+		if out.Type.Kind == types.Numeric {
+			numericUnary(c.fn, out, args, n, c.ctx)
+		} else if out.Type.Kind == types.Float64 {
 			for i := 0; i < n; i++ {
 				out.F64[i] = -args[0].F64[i]
 			}
@@ -675,7 +677,7 @@ func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
 		out.Bool[i] = src.Bool[j]
 	case types.Float64:
 		out.F64[i] = src.F64[j]
-	case types.String:
+	case types.String, types.Numeric:
 		out.Str[i] = src.Str[j]
 	default:
 		out.I64[i] = src.I64[j]
@@ -792,6 +794,10 @@ func in(not bool, out *vec.Vec, args []*vec.Vec, n int) {
 }
 
 func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
+	if out.Type.Kind == types.Numeric {
+		numericArith(fn, out, a, b, n, errs)
+		return
+	}
 	if out.Type.Kind == types.Float64 {
 		x, y, o := a.F64[:n], b.F64[:n], out.F64[:n]
 		for i := range o {
@@ -965,6 +971,10 @@ func divByZero(out *vec.Vec, i int, errs *evalCtx) {
 
 func numeric(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *evalCtx) {
 	x := args[0]
+	if x.Type.Kind == types.Numeric {
+		numericUnary(fn, out, args, n, errs)
+		return
+	}
 	switch out.Type.Kind {
 	case types.Float64:
 		for i := 0; i < n; i++ {

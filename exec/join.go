@@ -209,7 +209,7 @@ func (j *Join) encodeKey(s int, i int) (null bool) {
 			j.keyBuf = keys.AppendFloat64(keys.AppendNotNull(j.keyBuf), f)
 			continue
 		}
-		j.keyBuf = encodeValue(j.keyBuf, v, i)
+		j.keyBuf = encodeMatch(j.keyBuf, v, i)
 	}
 	return false
 }

@@ -238,7 +238,7 @@ func (a *Aggregate) hashShards(n int) {
 			switch {
 			case v.IsNull(r):
 				x = 0x5bd1e995
-			case v.Type.Kind == types.String:
+			case v.Type.InStr():
 				x = 14695981039346656037
 				for i := 0; i < len(v.Str[r]); i++ {
 					x = (x ^ uint64(v.Str[r][i])) * 1099511628211

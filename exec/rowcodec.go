@@ -25,8 +25,20 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 		return keys.AppendFloat64(buf, v.F64[i])
 	case types.String:
 		return keys.AppendString(buf, v.Str[i])
+	case types.Numeric:
+		return vec.AppendNumericKey(buf, v.Str[i], true)
 	}
 	return keys.AppendInt64(buf, v.I64[i])
+}
+
+// encodeMatch appends row i of v as a key part for equality only: as
+// encodeValue, but a NUMERIC without its display scale, so that 1.0 and
+// 1.00 meet (join keys).
+func encodeMatch(buf []byte, v *vec.Vec, i int) []byte {
+	if v.Type.Kind == types.Numeric && !v.IsNull(i) {
+		return vec.AppendNumericKey(keys.AppendNotNull(buf), v.Str[i], false)
+	}
+	return encodeValue(buf, v, i)
 }
 
 // decodeValue reads one key part written by encodeValue into out.
@@ -51,6 +63,10 @@ func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
 	case types.String:
 		var x string
 		x, b, err = keys.DecodeString(b)
+		out.AppendStr(x)
+	case types.Numeric:
+		var x string
+		x, b, err = vec.DecodeNumericKey(b)
 		out.AppendStr(x)
 	default:
 		var x int64
@@ -112,7 +128,7 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 			buf = append(buf, b)
 		case types.Float64:
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v.F64[i]))
-		case types.String:
+		case types.String, types.Numeric:
 			buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
 			buf = append(buf, v.Str[i]...)
 		default:
@@ -151,7 +167,7 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 			}
 			out.AppendF64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 			b = b[8:]
-		case types.String:
+		case types.String, types.Numeric:
 			n, k := binary.Uvarint(b)
 			if k <= 0 || uint64(len(b)-k) < n {
 				return nil, errPlainRow

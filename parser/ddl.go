@@ -215,10 +215,19 @@ func (c *cursor) colType() (types.T, error) {
 		c.accept("precision")
 		return types.Double, nil
 	case "decimal", "numeric", "dec":
+		// Without a precision it is PostgreSQL's unconstrained NUMERIC; up
+		// to 18 digits a scaled int64 (the fast path), past them exact
+		// text (types.Numeric).
+		if len(args) == 0 {
+			return types.Unconstrained, nil
+		}
 		prec, scale := arg(0, 10), arg(1, 0)
-		if prec < 1 || prec > types.MaxDecimalPrec || scale < 0 || scale > prec {
-			return types.T{}, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(t),
-				"DECIMAL(%d,%d) is not supported: precision must be 1..%d and scale 0..precision", prec, scale, types.MaxDecimalPrec)
+		if prec < 1 || prec > types.MaxNumericPrec || scale < 0 || scale > prec {
+			return types.T{}, sqlerr.At(sqlerr.InvalidParameter, c.pos(t),
+				"NUMERIC precision %d and scale %d are out of range: precision must be 1..%d and scale 0..precision", prec, scale, types.MaxNumericPrec)
+		}
+		if prec > types.MaxDecimalPrec {
+			return types.NumericOf(prec, scale), nil
 		}
 		return types.DecimalOf(prec, scale), nil
 	case "varchar", "text", "string", "char", "character":

@@ -184,10 +184,11 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 	case "sum":
 		call.Func = AggSum
 		switch t := at.Type(); {
-		case t.Integer():
+		case t.Kind == types.Int32:
 			call.T = types.BigInt
-		case t.Kind == types.Decimal:
-			call.T = types.DecimalOf(types.MaxDecimalPrec, t.Scale)
+		case t.Kind == types.Int64 || t.Exact():
+			// Exact, as PostgreSQL's sum(int8) and sum(numeric).
+			call.T = types.Unconstrained
 		case t.Kind == types.Float64:
 			call.T = types.Double
 		default:
@@ -196,8 +197,11 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 	case "avg":
 		call.Func = AggAvg
 		switch t := at.Type(); {
-		case t.Numeric():
+		case t.Kind == types.Float64:
 			call.T = types.Double
+		case t.Numeric():
+			// Exact, as PostgreSQL's avg of integers and numerics.
+			call.T = types.Unconstrained
 		default:
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function avg(%s) does not exist", t)
 		}
@@ -208,6 +212,8 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 			"stddev_samp": AggStddevSamp, "stddev_pop": AggStddevPop}[name]
 		if t := at.Type(); !t.Numeric() {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, t)
+		} else if t.Kind == types.Numeric {
+			arg = &Cast{X: arg, T: types.Double}
 		}
 		call.T = types.Double
 	case "bool_and", "every", "bool_or":

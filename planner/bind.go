@@ -1,6 +1,10 @@
 package planner
 
 import (
+	"errors"
+
+	"github.com/cockroachdb/apd/v3"
+
 	"math"
 	"strconv"
 	"strings"
@@ -275,11 +279,18 @@ func (b *binder) literal(n *test_driver.ValueExpr) (Expr, error) {
 	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "literal %s is not supported", parser.Restore(n))
 }
 
-// parseDecimalConst reads a decimal literal; more than 18 digits falls back
-// to DOUBLE.
+// parseDecimalConst reads a decimal literal: up to 18 digits a DECIMAL,
+// past them an exact NUMERIC, as PostgreSQL types every such literal.
 func parseDecimalConst(s string) (*Const, error) {
 	x, scale, ok := vec.ParseDecimal(s, -1)
 	if !ok {
+		var d apd.Decimal
+		switch vec.ParseNumeric(s, &d) {
+		case vec.NumOK:
+			return &Const{T: types.Unconstrained, S: vec.NumericText(&d)}, nil
+		case vec.NumOverflow:
+			return nil, errors.New("value overflows numeric format")
+		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return nil, err

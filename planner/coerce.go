@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"github.com/cockroachdb/apd/v3"
+
 	"errors"
 	"fmt"
 	"math"
@@ -21,7 +23,13 @@ func sameType(a, b types.T) bool {
 	if a.Kind != b.Kind {
 		return false
 	}
-	return a.Kind != types.Decimal || a.Scale == b.Scale
+	switch a.Kind {
+	case types.Decimal:
+		return a.Scale == b.Scale
+	case types.Numeric:
+		return a.Prec == b.Prec && a.Scale == b.Scale
+	}
+	return true
 }
 
 // coerce converts x to t where SQL allows it implicitly: numeric widening,
@@ -61,11 +69,16 @@ func widens(from, to types.T) bool {
 	case types.Null:
 		return true
 	case types.Int32:
-		return to.Kind == types.Int64 || to.Kind == types.Float64 || to.Kind == types.Decimal
+		return to.Kind == types.Int64 || to.Kind == types.Float64 || to.Kind == types.Decimal || to.Kind == types.Numeric
 	case types.Int64:
-		return to.Kind == types.Float64 || to.Kind == types.Decimal
+		return to.Kind == types.Float64 || to.Kind == types.Decimal || to.Kind == types.Numeric
 	case types.Decimal:
-		return to.Kind == types.Float64 || to.Kind == types.Decimal && to.Scale >= from.Scale
+		return to.Kind == types.Float64 || to.Kind == types.Decimal && to.Scale >= from.Scale ||
+			to.Kind == types.Numeric && (to.Prec == 0 || to.Scale >= from.Scale && to.Prec-to.Scale >= from.Prec-from.Scale)
+	case types.Numeric:
+		// PostgreSQL casts numeric to float8 implicitly; to a NUMERIC
+		// without a typmod always.
+		return to.Kind == types.Float64 || to.Kind == types.Numeric && to.Prec == 0
 	case types.Date:
 		return to.Kind == types.Timestamp || to.Kind == types.TimestampTZ
 	case types.Timestamp:
@@ -108,7 +121,7 @@ func ConstAt(v *vec.Vec, i int) *Const {
 		c.B = v.Bool[i]
 	case types.Float64:
 		c.F = v.F64[i]
-	case types.String:
+	case types.String, types.Numeric:
 		c.S = v.Str[i]
 	default:
 		c.I = v.I64[i]
@@ -125,7 +138,7 @@ func appendConst(v *vec.Vec, c *Const) {
 		v.AppendBool(c.B)
 	case c.T.Kind == types.Float64:
 		v.AppendF64(c.F)
-	case c.T.Kind == types.String:
+	case c.T.InStr():
 		v.AppendStr(c.S)
 	default:
 		v.AppendI64(c.I)
@@ -148,6 +161,8 @@ const (
 	CastMonths
 	// CastZone is a TIMESTAMPTZ's text naming an unknown time zone.
 	CastZone
+	// CastNaN is a NaN or Infinity, which NUMERIC does not hold here.
+	CastNaN
 )
 
 // CastValue converts row i of src to out's type and appends it, or on
@@ -172,6 +187,11 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 	if from.Temporal() || to.Temporal() || from.Kind == types.Interval || to.Kind == types.Interval {
 		if to.Kind != types.String {
 			return castTime(src, i, out, loc)
+		}
+	}
+	if from.Kind == types.Numeric || to.Kind == types.Numeric {
+		if to.Kind != types.String {
+			return castNumeric(src, i, out)
 		}
 	}
 	switch {
@@ -401,6 +421,9 @@ func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
 			return sqlerr.New(sqlerr.InvalidDatetime, "invalid input syntax for type %s: %q", what, text)
 		}
 	}
+	if r == CastNaN {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "NUMERIC NaN and Infinity are not supported: %q", text)
+	}
 	if r == CastOverflow {
 		if from.Kind == types.String && t.Integer() {
 			name := map[types.Kind]string{types.Int32: "integer", types.Int64: "bigint"}[t.Kind]
@@ -419,6 +442,12 @@ func OutOfRange(t types.T) string {
 	case types.Int64:
 		return "bigint out of range"
 	case types.Decimal:
+		return fmt.Sprintf("numeric field overflow: a field with precision %d, scale %d must round to an absolute value less than 10^%d",
+			t.Prec, t.Scale, t.Prec-t.Scale)
+	case types.Numeric:
+		if t.Prec == 0 {
+			return "value overflows numeric format"
+		}
 		return fmt.Sprintf("numeric field overflow: a field with precision %d, scale %d must round to an absolute value less than 10^%d",
 			t.Prec, t.Scale, t.Prec-t.Scale)
 	case types.Timestamp, types.TimestampTZ:
@@ -441,6 +470,9 @@ func toFloat(v *vec.Vec, i int) float64 {
 		return v.F64[i]
 	case types.Decimal:
 		return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale])
+	case types.Numeric:
+		f, _ := strconv.ParseFloat(v.Str[i], 64)
+		return f
 	}
 	return float64(v.I64[i])
 }
@@ -497,6 +529,12 @@ func (b *binder) commonType(xs []Expr, nodes []ast.Node, at ast.Node) (types.T, 
 	return t, nil
 }
 
+// numericZero reports whether NUMERIC text s is zero.
+func numericZero(s string) bool {
+	var d apd.Decimal
+	return vec.ParseNumeric(s, &d) == vec.NumOK && d.IsZero()
+}
+
 func isStringConsts(xs []Expr) bool {
 	for _, x := range xs {
 		if c, ok := x.(*Const); !ok || c.T.Kind != types.String && c.T.Kind != types.Null {
@@ -512,6 +550,8 @@ func numericJoin(a, b types.T) types.T {
 	switch {
 	case a.Kind == types.Float64 || b.Kind == types.Float64:
 		return types.Double
+	case a.Kind == types.Numeric || b.Kind == types.Numeric:
+		return types.Unconstrained
 	case a.Kind == types.Decimal || b.Kind == types.Decimal:
 		return types.DecimalOf(types.MaxDecimalPrec, max(a.Scale, b.Scale))
 	case a.Kind == types.Int64 || b.Kind == types.Int64:
@@ -544,10 +584,12 @@ func decimalShape(x Expr, t types.T) (ints, scale int) {
 }
 
 // decimalType is the DECIMAL with ints integer and scale fraction digits,
-// or 18 digits in all if that is more than a DECIMAL holds: a value past
-// them is out of range.
+// or the unconstrained NUMERIC if that is more than an int64 holds.
 func decimalType(ints, scale int) types.T {
-	return types.DecimalOf(max(1, min(ints+scale, types.MaxDecimalPrec)), scale)
+	if ints+scale > types.MaxDecimalPrec {
+		return types.Unconstrained
+	}
+	return types.DecimalOf(max(1, ints+scale), scale)
 }
 
 // binary binds arithmetic, comparison and logic operators.
@@ -649,7 +691,7 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 	if !xt.Numeric() || !yt.Numeric() {
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), funcInfo[fn].infix, y.Type())
 	}
-	if c, ok := y.(*Const); ok && !c.Null && c.T.Numeric() && c.I == 0 && c.F == 0 && (fn == FnDiv || fn == FnMod) {
+	if c, ok := y.(*Const); ok && !c.Null && c.T.Numeric() && c.I == 0 && c.F == 0 && (c.T.Kind != types.Numeric || numericZero(c.S)) && (fn == FnDiv || fn == FnMod) {
 		// A constant zero divisor fails every row: say so now, as
 		// PostgreSQL does. A divisor that is zero in some rows gives NULL
 		// in those rows, so one event cannot stop a stream.
@@ -659,14 +701,15 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 	if op == opcode.IntDiv {
 		t = types.BigInt
 	}
-	if t.Kind == types.Decimal && fn == FnDiv {
-		t = types.Double
+	if t.Kind == types.Decimal && fn == FnDiv && op != opcode.IntDiv {
+		// numeric / numeric is numeric, at PostgreSQL's division scale.
+		t = types.Unconstrained
 	}
 	if t.Kind == types.Decimal && fn != FnDiv && op != opcode.IntDiv {
 		return b.decimalArith(fn, x, y, xt, yt, n)
 	}
 	operand := t
-	if op == opcode.IntDiv && (xt.Kind == types.Float64 || yt.Kind == types.Float64 || xt.Kind == types.Decimal || yt.Kind == types.Decimal) {
+	if op == opcode.IntDiv && (xt.Kind == types.Float64 || yt.Kind == types.Float64 || xt.Exact() || yt.Exact()) {
 		operand = types.Double
 	}
 	var err error
@@ -717,9 +760,6 @@ func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (E
 	var t types.T
 	switch fn {
 	case FnMul:
-		if xs+ys > types.MaxDecimalPrec {
-			return b.floatArith(fn, x, y, n)
-		}
 		t = decimalType(xi+yi, xs+ys)
 	case FnMod:
 		// |x % y| is below |y| and at most |x|.
@@ -729,11 +769,16 @@ func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (E
 		xs, ys = max(xs, ys), max(xs, ys)
 		t = decimalType(max(xi, yi)+1, xs)
 	}
+	xt, yt = decimalType(xi, xs), decimalType(yi, ys)
+	if t.Kind == types.Numeric {
+		// Past 18 digits the operands are computed exactly, as NUMERIC.
+		xt, yt = types.Unconstrained, types.Unconstrained
+	}
 	var err error
-	if x, err = b.coerce(x, decimalType(xi, xs), n); err != nil {
+	if x, err = b.coerce(x, xt, n); err != nil {
 		return nil, err
 	}
-	if y, err = b.coerce(y, decimalType(yi, ys), n); err != nil {
+	if y, err = b.coerce(y, yt, n); err != nil {
 		return nil, err
 	}
 	return &Call{Fn: fn, Args: []Expr{x, y}, T: t}, nil

@@ -89,7 +89,7 @@ func TypeOID(t types.T) int64 {
 		return 20
 	case types.Float64:
 		return 701
-	case types.Decimal:
+	case types.Decimal, types.Numeric:
 		return 1700
 	case types.String:
 		return 1043
@@ -110,7 +110,7 @@ func typmod(t types.T) int64 {
 	switch {
 	case t.Kind == types.String && t.Width > 0:
 		return int64(t.Width) + 4
-	case t.Kind == types.Decimal && t.Prec > 0:
+	case t.Exact() && t.Prec > 0:
 		return int64(t.Prec<<16|t.Scale) + 4
 	case t.Kind == types.Timestamp || t.Kind == types.TimestampTZ:
 		return int64(t.Prec)
@@ -372,7 +372,7 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 					prec, radix, scale = int64(64), int64(2), int64(0)
 				case types.Float64:
 					prec, radix = int64(53), int64(2)
-				case types.Decimal:
+				case types.Decimal, types.Numeric:
 					radix = int64(10)
 					if c.Type.Prec > 0 {
 						prec, scale = int64(c.Type.Prec), int64(c.Type.Scale)

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"strings"
+
 	"encoding/binary"
 	"math"
 	"strconv"
@@ -55,6 +57,8 @@ func appendBinary(buf []byte, v *vec.Vec, i int) []byte {
 		return binary.BigEndian.AppendUint64(buf, math.Float64bits(v.F64[i]))
 	case types.Decimal:
 		return appendNumeric(buf, v.I64[i], v.Type.Scale)
+	case types.Numeric:
+		return appendNumericText(buf, v.Str[i])
 	case types.String:
 		return append(buf, v.Str[i]...)
 	case types.Date:
@@ -414,4 +418,43 @@ func paramTypeName(oid uint32) string {
 		return "numeric"
 	}
 	return "OID " + strconv.FormatUint(uint64(oid), 10)
+}
+
+// appendNumericText writes canonical NUMERIC text (digits, an optional
+// point, an optional leading minus) in numeric_send's form: base-10000
+// groups aligned on the decimal point, without leading or trailing zero
+// groups, and the display scale.
+func appendNumericText(buf []byte, s string) []byte {
+	sign := numericPos
+	if strings.HasPrefix(s, "-") {
+		sign, s = numericNeg, s[1:]
+	}
+	ints, frac, _ := strings.Cut(s, ".")
+	ints = strings.TrimLeft(ints, "0")
+	scale := len(frac)
+	digits := strings.Repeat("0", (4-len(ints)%4)%4) + ints + frac + strings.Repeat("0", (4-len(frac)%4)%4)
+	weight := (len(ints)+3)/4 - 1
+	groups := make([]uint16, 0, len(digits)/4)
+	for k := 0; k < len(digits); k += 4 {
+		g, _ := strconv.Atoi(digits[k : k+4])
+		groups = append(groups, uint16(g))
+	}
+	for len(groups) > 0 && groups[0] == 0 {
+		groups = groups[1:]
+		weight--
+	}
+	for len(groups) > 0 && groups[len(groups)-1] == 0 {
+		groups = groups[:len(groups)-1]
+	}
+	if len(groups) == 0 {
+		weight, sign = 0, numericPos
+	}
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(groups)))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(int16(weight)))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(sign))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(scale))
+	for _, g := range groups {
+		buf = binary.BigEndian.AppendUint16(buf, g)
+	}
+	return buf
 }

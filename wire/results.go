@@ -42,7 +42,7 @@ func typeInfo(t types.T) (oid uint32, size int16, typmod int32) {
 		return oidInt8, 8, -1
 	case types.Float64:
 		return oidFloat8, 8, -1
-	case types.Decimal:
+	case types.Decimal, types.Numeric:
 		if t.Prec <= 0 {
 			return oidNumeric, -1, -1
 		}

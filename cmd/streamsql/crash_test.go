@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -368,6 +370,11 @@ func results(ctx context.Context, s *server, queries ...string) ([]string, error
 			vals, err := rows.Values()
 			if err != nil {
 				return nil, err
+			}
+			for i, v := range vals {
+				if n, ok := v.(pgtype.Numeric); ok { // SUM is NUMERIC: its digits
+					vals[i], _ = n.Value()
+				}
 			}
 			fmt.Fprintln(&b, vals...)
 		}

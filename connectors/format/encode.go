@@ -50,7 +50,7 @@ func appendJSONValue(dst []byte, v *vec.Vec, i int) []byte {
 			return append(dst, "null"...)
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 64)
-	case types.Decimal:
+	case types.Decimal, types.Numeric:
 		return v.AppendText(dst, i)
 	case types.String:
 		return appendJSONString(dst, v.Str[i])

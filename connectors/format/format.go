@@ -7,6 +7,8 @@
 package format
 
 import (
+	"github.com/cockroachdb/apd/v3"
+
 	"bytes"
 	"fmt"
 	"math"
@@ -238,7 +240,7 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 			v.AppendBool(s.b)
 		case v.Type.Kind == types.Float64:
 			v.AppendF64(s.f)
-		case v.Type.Kind == types.String:
+		case v.Type.InStr():
 			v.AppendStr(s.s)
 		default:
 			v.AppendI64(s.i)
@@ -277,6 +279,14 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 			return bad("a number")
 		}
 		s.f = f
+	case types.Numeric:
+		// Exact: a JSON number's digits are read as written, no float
+		// in between.
+		var d apd.Decimal
+		if vec.ParseNumeric(string(text), &d) != vec.NumOK || vec.NumericFit(&d, t.Prec, t.Scale) != vec.NumOK {
+			return bad("a number of type " + t.String())
+		}
+		s.s = vec.NumericText(&d)
 	case types.Decimal:
 		x, _, ok := vec.ParseDecimal(string(text), t.Scale)
 		if !ok || !vec.FitsPrecision(x, t.Prec) {

@@ -174,7 +174,7 @@ func nexmarkJoinReference(in nexmarkInput, closed map[string]bool) map[string][]
 		avg[c].n++
 	}
 	for c, s := range avg {
-		out["q4"] = append(out["q4"], fmt.Sprintf("%d %s", c, vec.AppendFloat(nil, float64(s.sum)/float64(s.n))))
+		out["q4"] = append(out["q4"], fmt.Sprintf("%d %s", c, pgAvg(s.sum, s.n)))
 	}
 
 	// q9: each auction's winning bid, the highest made while it was open,

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"github.com/cockroachdb/apd/v3"
+
 	"context"
 	"fmt"
 	"os"
@@ -220,7 +222,7 @@ func nexmarkStats(bids []nexBid, out map[string][]string) {
 	}
 	for k, s := range q17 {
 		out["q17"] = append(out["q17"], fmt.Sprintf("%s %s %d %d %s %d", k, counts(s, false), s.lo, s.hi,
-			vec.AppendFloat(nil, float64(s.sum)/float64(s.n)), s.sum))
+			pgAvg(s.sum, s.n), s.sum))
 	}
 }
 
@@ -375,4 +377,14 @@ func testNexmarkQ12(t *testing.T, ddl string, want []string) {
 		t.Fatalf("q12 after its window ended: %d rows, want %d; first rows %q, want %q", len(got), len(want), got[:min(3, len(got))], want[:min(3, len(want))])
 	}
 	t.Logf("%d bidders' counts, as the reference has them", len(want))
+}
+
+// pgAvg is PostgreSQL's avg of integers summing to sum over n rows: the
+// exact NUMERIC quotient at numeric division's scale.
+func pgAvg(sum, n int64) string {
+	var x, y, q apd.Decimal
+	x.SetInt64(sum)
+	y.SetInt64(n)
+	vec.NumericArith('/', &q, &x, &y)
+	return vec.NumericText(&q)
 }

@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"context"
 	"io"
 	"log/slog"
@@ -168,6 +170,11 @@ func queryValues(t testing.TB, conn *pgx.Conn, sql string) [][]any {
 		v, err := rows.Values()
 		if err != nil {
 			t.Fatal(err)
+		}
+		for i, x := range v {
+			if n, ok := x.(pgtype.Numeric); ok { // SUM is NUMERIC: its digits
+				v[i], _ = n.Value()
+			}
 		}
 		out = append(out, v)
 	}

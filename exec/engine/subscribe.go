@@ -168,7 +168,7 @@ func dropFront(b *vec.Batch, k int) {
 			v.Bool = v.Bool[k:]
 		case types.Float64:
 			v.F64 = v.F64[k:]
-		case types.String:
+		case types.String, types.Numeric:
 			clear(v.Str[:k])
 			v.Str = v.Str[k:]
 		default:

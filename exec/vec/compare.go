@@ -23,6 +23,8 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 		return cmp.Compare(a.F64[i], b.F64[j])
 	case types.String:
 		return strings.Compare(a.Str[i], b.Str[j])
+	case types.Numeric:
+		return CompareNumericText(a.Str[i], b.Str[j])
 	}
 	return cmp.Compare(a.I64[i], b.I64[j])
 }

@@ -1,6 +1,8 @@
 package vec
 
 import (
+	"github.com/cockroachdb/apd/v3"
+
 	"math"
 	"strconv"
 	"strings"
@@ -175,6 +177,12 @@ func (v *Vec) AppendParsed(s string) bool {
 			return false
 		}
 		v.AppendI64(x)
+	case types.Numeric:
+		var d apd.Decimal
+		if ParseNumeric(s, &d) != NumOK || NumericFit(&d, v.Type.Prec, v.Type.Scale) != NumOK {
+			return false
+		}
+		v.AppendStr(NumericText(&d))
 	case types.String:
 		if v.Type.Width > 0 && len([]rune(s)) > v.Type.Width {
 			return false

@@ -40,7 +40,7 @@ func (v *Vec) Grow(n int) {
 			copy(b, v.F64)
 			v.F64 = b
 		}
-	case v.Type.Kind == types.String:
+	case v.Type.InStr():
 		if cap(v.Str)-len(v.Str) < n {
 			b := make([]string, len(v.Str), len(v.Str)+n)
 			copy(b, v.Str)
@@ -62,7 +62,7 @@ func (v *Vec) Len() int {
 		return len(v.Bool)
 	case types.Float64:
 		return len(v.F64)
-	case types.String:
+	case types.String, types.Numeric:
 		return len(v.Str)
 	}
 	return len(v.I64)
@@ -93,7 +93,7 @@ func (v *Vec) AppendNull() {
 		v.Bool = append(v.Bool, false)
 	case types.Float64:
 		v.F64 = append(v.F64, 0)
-	case types.String:
+	case types.String, types.Numeric:
 		v.Str = append(v.Str, "")
 	default:
 		v.I64 = append(v.I64, 0)
@@ -134,7 +134,7 @@ func (v *Vec) AppendFrom(src *Vec, i int) {
 		v.AppendBool(src.Bool[i])
 	case types.Float64:
 		v.AppendF64(src.F64[i])
-	case types.String:
+	case types.String, types.Numeric:
 		v.AppendStr(src.Str[i])
 	default:
 		v.AppendI64(src.I64[i])

@@ -30,6 +30,12 @@ const (
 	// TimestampTZ is microseconds since the Unix epoch in UTC, shown in
 	// the session's time zone.
 	TimestampTZ
+	// Numeric is PostgreSQL's exact NUMERIC past what an int64 holds: an
+	// unconstrained NUMERIC (Prec 0: any digits, each value its own
+	// scale) or NUMERIC(p,s) with p > 18. A value lives in Str as its
+	// canonical text (PostgreSQL's output form, e.g. "-12.50"), so copies,
+	// stored rows and the wire need no conversion; arithmetic parses it.
+	Numeric
 )
 
 // T is a full type: a kind plus its modifiers.
@@ -77,6 +83,11 @@ func (t T) String() string {
 		return "DOUBLE"
 	case Decimal:
 		return fmt.Sprintf("DECIMAL(%d,%d)", t.Prec, t.Scale)
+	case Numeric:
+		if t.Prec == 0 {
+			return "NUMERIC"
+		}
+		return fmt.Sprintf("NUMERIC(%d,%d)", t.Prec, t.Scale)
 	case String:
 		if t.Width > 0 {
 			return fmt.Sprintf("VARCHAR(%d)", t.Width)
@@ -97,11 +108,27 @@ func (t T) String() string {
 // Numeric reports whether arithmetic applies to t.
 func (t T) Numeric() bool {
 	switch t.Kind {
-	case Int32, Int64, Float64, Decimal:
+	case Int32, Int64, Float64, Decimal, Numeric:
 		return true
 	}
 	return false
 }
+
+// InStr reports whether values of t live in a vector's Str slice.
+func (t T) InStr() bool { return t.Kind == String || t.Kind == Numeric }
+
+// Exact reports whether t is an exact decimal: DECIMAL or NUMERIC.
+func (t T) Exact() bool { return t.Kind == Decimal || t.Kind == Numeric }
+
+// NumericOf returns NUMERIC(prec, scale); prec 0 is the unconstrained
+// NUMERIC.
+func NumericOf(prec, scale int) T { return T{Kind: Numeric, Prec: prec, Scale: scale} }
+
+// Unconstrained is NUMERIC without a precision.
+var Unconstrained = T{Kind: Numeric}
+
+// MaxNumericPrec is NUMERIC(p,s)'s largest precision, as PostgreSQL's.
+const MaxNumericPrec = 1000
 
 // Integer reports whether t is an integer kind.
 func (t T) Integer() bool { return t.Kind == Int32 || t.Kind == Int64 }

@@ -3,8 +3,8 @@
 -- price. An unbounded group aggregation.
 -- Flink's query; dialect changes: CREATE MATERIALIZED VIEW q17 AS in place
 -- of INSERT INTO a sink; `dateTime` is date_time; `day` is quoted as
--- PostgreSQL quotes, "day". avg(price) of a BIGINT is a DOUBLE PRECISION
--- here (Flink's is a BIGINT, the quotient truncated).
+-- PostgreSQL quotes, "day". avg(price) of a BIGINT is an exact NUMERIC
+-- here, as PostgreSQL's (Flink's is a BIGINT, the quotient truncated).
 CREATE MATERIALIZED VIEW q17 AS
   SELECT
      auction,

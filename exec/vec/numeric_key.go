@@ -1,0 +1,134 @@
+package vec
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/cockroachdb/apd/v3"
+)
+
+// The order-preserving key form of a NUMERIC, so that group keys, ORDER
+// BY state and row keys sort by value: a sign byte; for a non-zero value
+// the position of its first significant digit (biased, big-endian) and
+// its significant digits without trailing zeros, ended by 0x00 (all
+// complemented for a negative value, so larger magnitudes sort first);
+// then, unless the form is for matching only, the display scale as a
+// uvarint, so that 1.0 and 1.00 sort together but each comes back as it
+// was written.
+
+const (
+	numKeyNeg  = 0x10
+	numKeyZero = 0x14
+	numKeyPos  = 0x18
+)
+
+var errNumKey = errors.New("vec: bad NUMERIC key")
+
+// AppendNumericKey appends the key form of canonical NUMERIC text s; with
+// scale false the display scale is left out (the form for equality only,
+// where 1.0 and 1.00 must meet).
+func AppendNumericKey(buf []byte, s string, scale bool) []byte {
+	var d apd.Decimal
+	ParseNumeric(s, &d)
+	digits := d.Coeff.String()
+	trimmed := len(digits)
+	for trimmed > 0 && digits[trimmed-1] == '0' {
+		trimmed--
+	}
+	switch {
+	case trimmed == 0:
+		buf = append(buf, numKeyZero)
+	default:
+		top := int64(len(digits)) - 1 + int64(d.Exponent)
+		var e [4]byte
+		binary.BigEndian.PutUint32(e[:], uint32(top+1<<31))
+		inv := byte(0)
+		if d.Negative {
+			buf = append(buf, numKeyNeg)
+			inv = 0xff
+		} else {
+			buf = append(buf, numKeyPos)
+		}
+		for _, c := range e {
+			buf = append(buf, c^inv)
+		}
+		for i := 0; i < trimmed; i++ {
+			buf = append(buf, digits[i]^inv)
+		}
+		buf = append(buf, inv)
+	}
+	if scale {
+		buf = binary.AppendUvarint(buf, uint64(NumericScale(&d)))
+	}
+	return buf
+}
+
+// DecodeNumericKey reads a key written by AppendNumericKey with its scale
+// and returns the canonical text and the bytes after it.
+func DecodeNumericKey(b []byte) (string, []byte, error) {
+	if len(b) == 0 {
+		return "", nil, errNumKey
+	}
+	var d apd.Decimal
+	var top int64
+	var digits []byte
+	switch b[0] {
+	case numKeyZero:
+		b = b[1:]
+	case numKeyNeg, numKeyPos:
+		inv := byte(0)
+		if b[0] == numKeyNeg {
+			inv = 0xff
+			d.Negative = true
+		}
+		if len(b) < 5 {
+			return "", nil, errNumKey
+		}
+		var e [4]byte
+		for i := range e {
+			e[i] = b[1+i] ^ inv
+		}
+		top = int64(binary.BigEndian.Uint32(e[:])) - 1<<31
+		b = b[5:]
+		for {
+			if len(b) == 0 {
+				return "", nil, errNumKey
+			}
+			c := b[0] ^ inv
+			b = b[1:]
+			if c == 0 {
+				break
+			}
+			digits = append(digits, c)
+		}
+	default:
+		return "", nil, errNumKey
+	}
+	s, k := binary.Uvarint(b)
+	if k <= 0 {
+		return "", nil, errNumKey
+	}
+	b = b[k:]
+	if len(digits) == 0 {
+		digits = []byte{'0'}
+		top = 0
+	}
+	// Value = 0.digits × 10^(top+1); the stored scale is at least the
+	// digits' own.
+	exp := top + 1 - int64(len(digits))
+	for exp > -int64(s) {
+		digits = append(digits, '0')
+		exp--
+	}
+	if _, ok := d.Coeff.SetString(string(digits), 10); !ok {
+		return "", nil, errNumKey
+	}
+	d.Exponent = int32(exp)
+	if d.Coeff.Sign() == 0 {
+		d.Negative = false
+	}
+	if normalize(&d) != NumOK {
+		return "", nil, errNumKey
+	}
+	return NumericText(&d), b, nil
+}
