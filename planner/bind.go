@@ -100,6 +100,9 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 					return nil, b.errAt(sqlerr.NumericOutOfRange, n, "%s", OutOfRange(c.T))
 				}
 				c.I, c.F = -c.I, -c.F
+				if c.T.Kind == types.Numeric {
+					c.S = negateNumeric(c.S)
+				}
 				if c.T.Kind == types.Int64 && vec.InRange(c.I, types.Int) {
 					c.T = types.Int // -2147483648 is an INT, as in PostgreSQL
 				}
@@ -262,7 +265,8 @@ func (b *binder) literal(n *test_driver.ValueExpr) (Expr, error) {
 	case test_driver.KindUint64:
 		u := d.GetUint64()
 		if u > 1<<63-1 {
-			return nil, b.errAt(sqlerr.NumericOutOfRange, n, "integer %d out of range", u)
+			// Past BIGINT an integer literal is a NUMERIC, as in PostgreSQL.
+			return &Const{T: types.Unconstrained, S: strconv.FormatUint(u, 10)}, nil
 		}
 		return &Const{T: types.BigInt, I: int64(u)}, nil
 	case test_driver.KindFloat64, test_driver.KindFloat32:

@@ -771,8 +771,10 @@ func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (E
 	}
 	xt, yt = decimalType(xi, xs), decimalType(yi, ys)
 	if t.Kind == types.Numeric {
-		// Past 18 digits the operands are computed exactly, as NUMERIC.
-		xt, yt = types.Unconstrained, types.Unconstrained
+		// Past 18 digits the result is an exact NUMERIC; integer and
+		// DECIMAL operands stay in their int64 form, which the executor
+		// computes on directly while the result fits (0.908 * price).
+		xt, yt = int64Operand(x.Type()), int64Operand(y.Type())
 	}
 	var err error
 	if x, err = b.coerce(x, xt, n); err != nil {
@@ -813,4 +815,13 @@ func (b *binder) compare(fn Func, x Expr, yNode ast.ExprNode, xNode ast.Node, n 
 		return nil, err
 	}
 	return &Call{Fn: fn, Args: []Expr{x, y}, T: types.Boolean}, nil
+}
+
+// int64Operand is the type a NUMERIC operation's operand of type t is
+// given: its own if it is an integer or a DECIMAL, else NUMERIC.
+func int64Operand(t types.T) types.T {
+	if t.Integer() || t.Kind == types.Decimal {
+		return t
+	}
+	return types.Unconstrained
 }

@@ -88,6 +88,8 @@ func (e *Const) String() string {
 		return string(vec.AppendFloat(nil, e.F))
 	case types.Decimal:
 		return string(vec.AppendDecimal(nil, e.I, e.T.Scale))
+	case types.Numeric:
+		return e.S
 	case types.Timestamp:
 		return "TIMESTAMP '" + string(vec.AppendTimestamp(nil, e.I)) + "'"
 	case types.Interval:

@@ -93,3 +93,14 @@ func numCastResult(r vec.NumResult) CastResult {
 	}
 	return CastInvalid
 }
+
+// negateNumeric is -x for canonical NUMERIC text x.
+func negateNumeric(s string) string {
+	var d apd.Decimal
+	if vec.ParseNumeric(s, &d) != vec.NumOK {
+		return s
+	}
+	d.Neg(&d)
+	vec.NumericFit(&d, 0, 0)
+	return vec.NumericText(&d)
+}
