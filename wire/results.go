@@ -189,6 +189,9 @@ func (r *results) fields(cols []Column, formats []int16) {
 // formatOf returns column i's format code: formats holds one per column,
 // or none for all text.
 func formatOf(formats []int16, i int) int16 {
+	if len(formats) == 1 {
+		return formats[0] // one code applies to every column (the protocol's rule)
+	}
 	if i < len(formats) {
 		return formats[i]
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/streamsql/streamsql/internal/pgtest"
 )
 
@@ -60,7 +61,8 @@ func TestNumericAgainstPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close(ctx)
-	ours := connect(t, startServer(t))
+	addr := startServer(t)
+	ours := connect(t, addr)
 	run := func(c *pgx.Conn, sql string) string {
 		rows, err := c.Query(ctx, sql)
 		if err != nil {
@@ -131,6 +133,34 @@ func TestNumericAgainstPostgres(t *testing.T) {
 		for _, e := range []string{"CAST(a AS BIGINT)", "CAST(a AS INT)", "CAST(a AS NUMERIC(10,2))", "CAST(a AS DECIMAL(40,20))", "CAST(a AS DECIMAL(18,6))"} {
 			both(fmt.Sprintf("SELECT %s FROM nt WHERE id = %d", e, id))
 		}
+	}
+	// The binary format, as pgx reads it into pgtype.Numeric (extended
+	// protocol): the same digits, exponent and sign as PostgreSQL sends.
+	binary := func(conn *pgx.Conn) string {
+		rows, err := conn.Query(ctx, "SELECT a, a * b, sum(i) OVER () FROM nt ORDER BY id", pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for rows.Next() {
+			var x, y, z pgtype.Numeric
+			if err := rows.Scan(&x, &y, &z); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%se%d %se%d %se%d\n", x.Int, x.Exp, y.Int, y.Exp, z.Int, z.Exp)
+		}
+		if rows.Err() != nil {
+			t.Fatal(rows.Err())
+		}
+		return b.String()
+	}
+	pgExt, err := pgx.Connect(ctx, pg.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pgExt.Close(ctx)
+	if want, got := binary(pgExt), binary(connectMode(t, addr, false)); want != got {
+		t.Errorf("binary NUMERIC:\nPostgreSQL:\n%s\nstreamsql:\n%s", want, got)
 	}
 	both("SELECT a, count(*) FROM nt GROUP BY a ORDER BY a LIMIT 20")
 	both("SELECT id, a FROM nt ORDER BY a, id")
