@@ -786,18 +786,6 @@ func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (E
 	return &Call{Fn: fn, Args: []Expr{x, y}, T: t}, nil
 }
 
-// floatArith computes x fn y in DOUBLE.
-func (b *binder) floatArith(fn Func, x, y Expr, n ast.Node) (Expr, error) {
-	var err error
-	if x, err = b.coerce(x, types.Double, n); err != nil {
-		return nil, err
-	}
-	if y, err = b.coerce(y, types.Double, n); err != nil {
-		return nil, err
-	}
-	return &Call{Fn: fn, Args: []Expr{x, y}, T: types.Double}, nil
-}
-
 // compare binds a comparison of x with the expression at yNode.
 func (b *binder) compare(fn Func, x Expr, yNode ast.ExprNode, xNode ast.Node, n ast.Node) (Expr, error) {
 	y, err := b.expr(yNode)
