@@ -770,6 +770,11 @@ func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (E
 		t = decimalType(max(xi, yi)+1, xs)
 	}
 	xt, yt = decimalType(xi, xs), decimalType(yi, ys)
+	if xt.Kind == types.Numeric || yt.Kind == types.Numeric {
+		// An operand wider than a DECIMAL (a BIGINT's 19 digits in %)
+		// makes the result a NUMERIC too.
+		t = types.Unconstrained
+	}
 	if t.Kind == types.Numeric {
 		// Past 18 digits the result is an exact NUMERIC; integer and
 		// DECIMAL operands stay in their int64 form, which the executor
