@@ -425,7 +425,7 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 
 func setVal(v *aggVal, x *vec.Vec, r int) {
 	v.has = true
-	switch x.Type.Kind {
+	switch x.Type.Phys() {
 	case types.Float64:
 		v.f = x.F64[r]
 	case types.String, types.Numeric:

@@ -754,7 +754,7 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 			out.AppendNull()
 			return
 		}
-		switch out.Type.Kind {
+		switch out.Type.Phys() {
 		case types.Float64:
 			out.AppendF64(v.f)
 		case types.String, types.Numeric:

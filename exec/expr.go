@@ -344,7 +344,7 @@ type callEval struct {
 // resize makes out n rows long with a fresh null mask, reusing memory.
 func resize(out *vec.Vec, n int) {
 	out.Null = nil
-	switch out.Type.Kind {
+	switch out.Type.Phys() {
 	case types.Bool:
 		out.Bool = grow(out.Bool, n)
 	case types.Float64:
@@ -672,7 +672,7 @@ func centuryStart(y, n int) int {
 
 // copyValue sets out[i] = src[j] (not its null flag).
 func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
-	switch out.Type.Kind {
+	switch out.Type.Phys() {
 	case types.Bool:
 		out.Bool[i] = src.Bool[j]
 	case types.Float64:

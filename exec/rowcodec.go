@@ -18,7 +18,7 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 		return keys.AppendNull(buf)
 	}
 	buf = keys.AppendNotNull(buf)
-	switch v.Type.Kind {
+	switch v.Type.Phys() {
 	case types.Bool:
 		return keys.AppendBool(buf, v.Bool[i])
 	case types.Float64:
@@ -51,7 +51,7 @@ func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
 		out.AppendNull()
 		return b, nil
 	}
-	switch out.Type.Kind {
+	switch out.Type.Phys() {
 	case types.Bool:
 		var x bool
 		x, b, err = keys.DecodeBool(b)
@@ -119,7 +119,7 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 			continue
 		}
 		buf = append(buf, 1)
-		switch v.Type.Kind {
+		switch v.Type.Phys() {
 		case types.Bool:
 			b := byte(0)
 			if v.Bool[i] {
@@ -154,7 +154,7 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 			out.AppendNull()
 			continue
 		}
-		switch out.Type.Kind {
+		switch out.Type.Phys() {
 		case types.Bool:
 			if len(b) < 1 {
 				return nil, errPlainRow

@@ -257,7 +257,11 @@ func (c *cursor) colType() (types.T, error) {
 		return types.Dt, nil
 	case "interval":
 		return types.Ival, nil
-	case "time", "json", "jsonb", "bytea", "blob":
+	case "jsonb":
+		return types.Jsonb, nil
+	case "json":
+		return types.Json, nil
+	case "time", "bytea", "blob":
 		return types.T{}, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(t), "type %s is not supported yet", strings.ToUpper(name))
 	}
 	return types.T{}, sqlerr.At(sqlerr.UndefinedObject, c.pos(t), "type %q does not exist", name)

@@ -406,7 +406,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			edits = append(edits, ed(t.pos, t.end, ConcatFunc))
 		case t.is("straight_join"):
 			return sqlerr.At(sqlerr.Syntax, r.base+t.pos+1, "syntax error at or near %q", t.text)
-		case (t.is("timestamp") || t.is("timestamptz") || t.is("date")) && next(1).kind == tString:
+		case (t.is("timestamp") || t.is("timestamptz") || t.is("date") || t.is("jsonb") || t.is("json")) && next(1).kind == tString:
 			// The typed literal TIMESTAMP '...' is a cast of the string,
 			// as in PostgreSQL (TiDB's own reading has an internal name).
 			edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("+quoteString(toks[i+1].val)+", '"+strings.ToUpper(t.text)+"')"))

@@ -116,7 +116,7 @@ func ConstAt(v *vec.Vec, i int) *Const {
 	if c.Null {
 		return c
 	}
-	switch v.Type.Kind {
+	switch v.Type.Phys() {
 	case types.Bool:
 		c.B = v.Bool[i]
 	case types.Float64:
@@ -184,6 +184,9 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		loc = time.UTC
 	}
 	from, to := src.Type, out.Type
+	if isJSON(from) || isJSON(to) {
+		return castJSON(src, i, out)
+	}
 	if from.Temporal() || to.Temporal() || from.Kind == types.Interval || to.Kind == types.Interval {
 		if to.Kind != types.String {
 			return castTime(src, i, out, loc)
@@ -393,6 +396,9 @@ func timestampTextError(s string) CastResult {
 // CastError is the error of a failed conversion of the value text, of
 // type from, to t.
 func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
+	if r == CastJSONText || r == CastJSONKind {
+		return jsonCastError(r, t, text)
+	}
 	if t.Temporal() || t.Kind == types.Interval {
 		switch {
 		case r == CastField:

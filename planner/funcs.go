@@ -455,6 +455,9 @@ func (b *binder) cast(x Expr, t types.T, at ast.Node) (Expr, error) {
 		(t.Kind != types.Decimal || t.Prec >= x.Type().Prec) {
 		return x, nil
 	}
+	if (isJSON(x.Type()) || isJSON(t)) && !jsonCastable(x.Type(), t) {
+		return nil, b.errAt(sqlerr.DatatypeMismatch, at, "cannot cast type %s to %s", pgTypeName(x.Type()), pgTypeName(t))
+	}
 	if c, ok := x.(*Const); ok {
 		return b.castConst(c, t, at)
 	}

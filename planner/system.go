@@ -73,6 +73,8 @@ var pgTypes = []pgType{
 	{1114, "timestamp", "timestamp without time zone", 8, "D", 1115},
 	{1184, "timestamptz", "timestamp with time zone", 8, "D", 1185},
 	{1186, "interval", "interval", 16, "T", 1187},
+	{114, "json", "json", -1, "U", 199},
+	{3802, "jsonb", "jsonb", -1, "U", 3807},
 	{1700, "numeric", "numeric", -1, "N", 1231},
 	{2205, "regclass", "regclass", 4, "N", 2210},
 }
@@ -101,6 +103,10 @@ func TypeOID(t types.T) int64 {
 		return 1082
 	case types.TimestampTZ:
 		return 1184
+	case types.JSONB:
+		return 3802
+	case types.JSON:
+		return 114
 	}
 	return 25
 }

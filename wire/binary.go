@@ -22,6 +22,8 @@ const (
 	oidInt2        = 21
 	oidFloat4      = 700
 	oidTimestamptz = 1184
+	oidJSON        = 114
+	oidJSONB       = 3802
 )
 
 // pgEpochMicros is 2000-01-01 00:00:00 UTC in Unix microseconds: binary
@@ -59,8 +61,11 @@ func appendBinary(buf []byte, v *vec.Vec, i int) []byte {
 		return appendNumeric(buf, v.I64[i], v.Type.Scale)
 	case types.Numeric:
 		return appendNumericText(buf, v.Str[i])
-	case types.String:
+	case types.String, types.JSON:
 		return append(buf, v.Str[i]...)
+	case types.JSONB:
+		// jsonb_send: a version byte, 1, then the text.
+		return append(append(buf, 1), v.Str[i]...)
 	case types.Date:
 		// date_send: int32 days since 2000-01-01 (every DATE fits).
 		return binary.BigEndian.AppendUint32(buf, uint32(int32(v.I64[i]-pgEpochMicros/vec.DayMicros)))
@@ -190,6 +195,14 @@ func binaryParamText(oid uint32, b []byte) (string, error) {
 			}
 		}
 		return string(b), nil
+	case oidJSON:
+		return binaryParamText(oidText, b)
+	case oidJSONB:
+		// jsonb_recv: version 1, then the text.
+		if len(b) == 0 || b[0] != 1 {
+			return "", binaryErr(oid, "unsupported jsonb version number")
+		}
+		return binaryParamText(oidText, b[1:])
 	case oidTimestamp, oidTimestamptz:
 		return timestampParamText(oid, b)
 	case oidDate:
@@ -412,6 +425,10 @@ func paramTypeName(oid uint32) string {
 		return "timestamp with time zone"
 	case oidDate:
 		return "date"
+	case oidJSON:
+		return "json"
+	case oidJSONB:
+		return "jsonb"
 	case oidInterval:
 		return "interval"
 	case oidNumeric:

@@ -38,6 +38,7 @@ var kindCodes = [...]string{
 	sqlerr.BadCopyFormat:              "22P04",
 	sqlerr.InvalidDatetime:            "22007",
 	sqlerr.DatetimeOverflow:           "22008",
+	sqlerr.UntranslatableCharacter:    "22P05",
 	sqlerr.UndefinedPreparedStatement: codeUndefinedStatement,
 	sqlerr.Grouping:                   "42803",
 	sqlerr.DatatypeMismatch:           "42804",

@@ -66,6 +66,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.InvalidDatetime, "22007"},
 		{sqlerr.DatetimeOverflow, "22008"},
 		{sqlerr.SubstringError, "22011"},
+		{sqlerr.UntranslatableCharacter, "22P05"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

@@ -48,6 +48,7 @@ var paramTypes = map[uint32]types.T{
 	oidBool: types.Boolean, 21: types.Int, oidInt4: types.Int, oidInt8: types.BigInt,
 	700: types.Double, oidFloat8: types.Double, oidText: types.Varchar, oidVarchar: types.Varchar,
 	oidTimestamp: types.Ts, oidTimestamptz: types.TsTZ, oidInterval: types.Ival, oidDate: types.Dt,
+	oidJSON: types.Json, oidJSONB: types.Jsonb,
 }
 
 // errorAt sends an ERROR with a code of the protocol's own and reports

@@ -60,6 +60,10 @@ func typeInfo(t types.T) (oid uint32, size int16, typmod int32) {
 		return oidDate, 4, -1
 	case types.TimestampTZ:
 		return oidTimestamptz, 8, int32(t.Prec)
+	case types.JSONB:
+		return oidJSONB, -1, -1
+	case types.JSON:
+		return oidJSON, -1, -1
 	}
 	return oidText, -1, -1
 }

@@ -163,7 +163,7 @@ func footprint(b *vec.Batch, strData int64) int64 {
 func dropFront(b *vec.Batch, k int) {
 	for c := range b.Cols {
 		v := &b.Cols[c]
-		switch v.Type.Kind {
+		switch v.Type.Phys() {
 		case types.Bool:
 			v.Bool = v.Bool[k:]
 		case types.Float64:

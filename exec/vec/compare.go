@@ -25,6 +25,8 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 		return strings.Compare(a.Str[i], b.Str[j])
 	case types.Numeric:
 		return CompareNumericText(a.Str[i], b.Str[j])
+	case types.JSONB:
+		return CompareJSONB(a.Str[i], b.Str[j])
 	}
 	return cmp.Compare(a.I64[i], b.I64[j])
 }

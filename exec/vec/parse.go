@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamsql/streamsql/exec/jsonb"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -183,6 +184,17 @@ func (v *Vec) AppendParsed(s string) bool {
 			return false
 		}
 		v.AppendStr(NumericText(&d))
+	case types.JSONB:
+		j, err := jsonb.Parse(s)
+		if err != nil {
+			return false
+		}
+		v.AppendStr(j.String())
+	case types.JSON:
+		if jsonb.Validate(s) != nil {
+			return false
+		}
+		v.AppendStr(s)
 	case types.String:
 		if v.Type.Width > 0 && len([]rune(s)) > v.Type.Width {
 			return false

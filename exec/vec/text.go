@@ -23,7 +23,7 @@ func (v *Vec) AppendText(buf []byte, i int) []byte {
 		return AppendFloat(buf, v.F64[i])
 	case types.Decimal:
 		return AppendDecimal(buf, v.I64[i], v.Type.Scale)
-	case types.String, types.Numeric:
+	case types.String, types.Numeric, types.JSONB, types.JSON:
 		return append(buf, v.Str[i]...)
 	case types.Timestamp:
 		return AppendTimestamp(buf, v.I64[i])

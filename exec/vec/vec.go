@@ -57,12 +57,12 @@ func (v *Vec) Grow(n int) {
 
 // Len returns the number of rows.
 func (v *Vec) Len() int {
-	switch v.Type.Kind {
-	case types.Bool:
+	switch {
+	case v.Type.Kind == types.Bool:
 		return len(v.Bool)
-	case types.Float64:
+	case v.Type.Kind == types.Float64:
 		return len(v.F64)
-	case types.String, types.Numeric:
+	case v.Type.InStr():
 		return len(v.Str)
 	}
 	return len(v.I64)
@@ -88,12 +88,12 @@ func (v *Vec) Reset() {
 // AppendNull appends a NULL row.
 func (v *Vec) AppendNull() {
 	n := v.Len()
-	switch v.Type.Kind {
-	case types.Bool:
+	switch {
+	case v.Type.Kind == types.Bool:
 		v.Bool = append(v.Bool, false)
-	case types.Float64:
+	case v.Type.Kind == types.Float64:
 		v.F64 = append(v.F64, 0)
-	case types.String, types.Numeric:
+	case v.Type.InStr():
 		v.Str = append(v.Str, "")
 	default:
 		v.I64 = append(v.I64, 0)
@@ -129,12 +129,12 @@ func (v *Vec) AppendFrom(src *Vec, i int) {
 		v.AppendNull()
 		return
 	}
-	switch v.Type.Kind {
-	case types.Bool:
+	switch {
+	case v.Type.Kind == types.Bool:
 		v.AppendBool(src.Bool[i])
-	case types.Float64:
+	case v.Type.Kind == types.Float64:
 		v.AppendF64(src.F64[i])
-	case types.String, types.Numeric:
+	case v.Type.InStr():
 		v.AppendStr(src.Str[i])
 	default:
 		v.AppendI64(src.I64[i])

@@ -116,6 +116,9 @@ const (
 	DatetimeOverflow
 	// SubstringError is a substring of negative length (22011).
 	SubstringError
+	// UntranslatableCharacter is a \u0000 escape in jsonb text, which
+	// text cannot hold (22P05).
+	UntranslatableCharacter
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte

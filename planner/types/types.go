@@ -36,6 +36,11 @@ const (
 	// canonical text (PostgreSQL's output form, e.g. "-12.50"), so copies,
 	// stored rows and the wire need no conversion; arithmetic parses it.
 	Numeric
+	// JSONB is a JSON value in PostgreSQL's canonical jsonb text (keys
+	// sorted and unique), held in a vector's Str slice.
+	JSONB
+	// JSON is JSON text as written, checked, held in Str.
+	JSON
 )
 
 // T is a full type: a kind plus its modifiers.
@@ -60,6 +65,8 @@ var (
 	Ival    = T{Kind: Interval}
 	Dt      = T{Kind: Date}
 	TsTZ    = T{Kind: TimestampTZ, Prec: 6}
+	Jsonb   = T{Kind: JSONB}
+	Json    = T{Kind: JSON}
 )
 
 // DecimalOf returns DECIMAL(prec, scale).
@@ -101,6 +108,10 @@ func (t T) String() string {
 		return "DATE"
 	case TimestampTZ:
 		return fmt.Sprintf("TIMESTAMPTZ(%d)", t.Prec)
+	case JSONB:
+		return "JSONB"
+	case JSON:
+		return "JSON"
 	}
 	return fmt.Sprintf("kind(%d)", t.Kind)
 }
@@ -113,9 +124,6 @@ func (t T) Numeric() bool {
 	}
 	return false
 }
-
-// InStr reports whether values of t live in a vector's Str slice.
-func (t T) InStr() bool { return t.Kind == String || t.Kind == Numeric }
 
 // Exact reports whether t is an exact decimal: DECIMAL or NUMERIC.
 func (t T) Exact() bool { return t.Kind == Decimal || t.Kind == Numeric }
@@ -140,6 +148,24 @@ func (t T) InI64() bool {
 		return true
 	}
 	return false
+}
+
+// InStr reports whether values of t live in a vector's Str slice.
+func (t T) InStr() bool {
+	return t.Kind == String || t.Kind == Numeric || t.Kind == JSONB || t.Kind == JSON
+}
+
+// Phys is the kind that stands for t's representation in a vector: Bool,
+// Float64, String (every kind in Str) or Int64 (every kind in I64), for
+// code that moves values without reading them.
+func (t T) Phys() Kind {
+	switch {
+	case t.Kind == Bool, t.Kind == Float64:
+		return t.Kind
+	case t.InStr():
+		return String
+	}
+	return Int64
 }
 
 // Temporal reports whether t is a point in time: a TIMESTAMP, with or
