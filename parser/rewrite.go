@@ -373,6 +373,18 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			// TiDB reads these reserved ones only quoted.
 			edits = append(edits, ed(toks[i+1].pos, toks[i+1].end, `"`+strings.ToLower(next(1).text)+`"`))
 			i++
+		case jsonOpAt(toks, i, match):
+			op, n := jsonOperator(toks, i)
+			start := castOperand(toks, i, match)
+			if i == castEnd+1 {
+				start = castStart
+			}
+			last, err := r.jsonOp(toks, i, n, start, op, match, &edits)
+			if err != nil {
+				return err
+			}
+			i = last
+			castStart, castEnd = start, i
 		case t.is("similar") && next(1).is("to"):
 			last, err := r.similar(toks, i, castStart, castEnd, match, &edits)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -118,6 +119,10 @@ func (b *binder) bindBuiltin(fn *Builtin, xs []Expr, n *ast.FuncCallExpr) (Expr,
 			ok := true
 			for i, x := range xs {
 				t := sig.Args[min(i, len(sig.Args)-1)]
+				if t == AnyType {
+					out[i] = x
+					continue
+				}
 				if t == AnyDecimal {
 					xt := x.Type()
 					if xt.Kind == types.Decimal {
@@ -161,6 +166,9 @@ func (b *binder) bindBuiltin(fn *Builtin, xs []Expr, n *ast.FuncCallExpr) (Expr,
 	ts := make([]string, len(xs))
 	for i, x := range xs {
 		ts[i] = pgTypeName(x.Type())
+	}
+	if op := parser.JSONOperator(fn.Name); op != "" && len(ts) == 2 {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", ts[0], op, ts[1])
 	}
 	return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", b.written(n, n.FnName.L), strings.Join(ts, ", "))
 }

@@ -685,6 +685,11 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 	if yt.Kind == types.Null {
 		yt = xt
 	}
+	if op == opcode.Minus {
+		if e, ok, err := b.jsonbOperator(JSONBDelete, x, y, n); ok {
+			return e, err
+		}
+	}
 	if e, ok, err := b.timeArith(fn, x, y, n); ok {
 		return e, err
 	}

@@ -101,6 +101,11 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(xs) == 2 {
+			if e, ok, err := b.jsonbOperator(JSONBConcat, xs[0], xs[1], n); ok {
+				return e, err
+			}
+		}
 		e := Expr(nil)
 		for i, x := range xs {
 			if x, err = b.coerce(x, types.Varchar, n.Args[i]); err != nil {
