@@ -28,6 +28,12 @@ func init() {
 					v, ok = jsonb.Field(s[i], args[1].Str[i], last)
 				} else {
 					v, ok = jsonb.Elem(s[i], int(args[1].I64[i]))
+					if k := args[1].I64[i]; !last && (k == 0 || k == -1) && jsonb.TypeOf(s[i]) < jsonb.Array {
+						v, ok = s[i], true // jsonb: a scalar is a one-element array
+					}
+				}
+				if last && badJSON(out, i, s[i], ctx) {
+					continue
 				}
 				setJSONResult(out, i, v, ok, asText, ctx)
 			}
@@ -55,6 +61,9 @@ func init() {
 					if err != nil {
 						out.SetNull(i)
 						ctx.report(i, func() *sqlerr.Error { e, _ := sqlerr.As(err); return e })
+						continue
+					}
+					if last && badJSON(out, i, args[0].Str[i], ctx) {
 						continue
 					}
 					v, ok := jsonb.Path(args[0].Str[i], p, last)
@@ -326,6 +335,20 @@ func flinkPath(s, p string) (string, bool) {
 		return "", false
 	}
 	return jsonb.Path(s, path, true)
+}
+
+// badJSON reports (as row i's error) json text whose \u escapes do not
+// decode, which PostgreSQL's json operators read and refuse.
+func badJSON(out *vec.Vec, i int, s string, ctx *evalCtx) bool {
+	if !strings.Contains(s, `\u`) {
+		return false
+	}
+	if _, err := jsonb.ParseJSON(s); err != nil {
+		out.SetNull(i)
+		ctx.report(i, func() *sqlerr.Error { e, _ := sqlerr.As(err); return e })
+		return true
+	}
+	return false
 }
 
 // exists is jsonb ? key over canonical text.

@@ -396,7 +396,7 @@ func timestampTextError(s string) CastResult {
 // CastError is the error of a failed conversion of the value text, of
 // type from, to t.
 func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
-	if r == CastJSONText || r == CastJSONKind {
+	if r == CastJSONText || r == CastJSONKind || r == CastJSONFloat {
 		return jsonCastError(r, t, text)
 	}
 	if t.Temporal() || t.Kind == types.Interval {

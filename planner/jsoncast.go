@@ -17,6 +17,8 @@ const (
 	// CastJSONKind is a jsonb value of a kind the target cannot take,
 	// such as a string cast to integer (22023).
 	CastJSONKind
+	// CastJSONFloat is a jsonb number beyond a double's range.
+	CastJSONFloat
 )
 
 func isJSON(t types.T) bool { return t.Kind == types.JSONB || t.Kind == types.JSON }
@@ -90,8 +92,8 @@ func castJSONNumber(s string, out *vec.Vec) CastResult {
 	switch {
 	case t.Kind == types.Float64:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil && !strings.Contains(err.Error(), "range") {
-			return CastInvalid
+		if err != nil {
+			return CastJSONFloat
 		}
 		out.AppendF64(f)
 	case t.Integer():
@@ -136,5 +138,8 @@ func jsonCastError(r CastResult, t types.T, text string) *sqlerr.Error {
 		}
 		return sqlerr.New(sqlerr.InvalidText, "invalid input syntax for type json")
 	}
-	return sqlerr.New(sqlerr.InvalidParameter, "cannot cast jsonb %s to type %s", jsonb.TypeOf(text).Name(), pgTypeName(t))
+	if r == CastJSONFloat {
+		return sqlerr.New(sqlerr.NumericOutOfRange, "%q is out of range for type double precision", text)
+	}
+	return sqlerr.New(sqlerr.InvalidParameter, "cannot cast jsonb %s to type %s", jsonb.TypeOf(text).CastName(), pgTypeName(t))
 }

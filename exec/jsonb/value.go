@@ -25,6 +25,11 @@ func (k Kind) Name() string {
 	return [...]string{"null", "string", "number", "boolean", "array", "object"}[k]
 }
 
+// CastName is the kind as PostgreSQL's "cannot cast jsonb ..." names it.
+func (k Kind) CastName() string {
+	return [...]string{"null", "string", "numeric", "boolean", "array", "object"}[k]
+}
+
 // Value is a parsed JSON value.
 type Value struct {
 	K Kind
