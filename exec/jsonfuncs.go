@@ -395,6 +395,10 @@ func setJSONResult(out *vec.Vec, i int, v string, ok, asText bool, ctx *evalCtx)
 		out.Str[i] = v
 		return
 	}
+	if strings.TrimSpace(v) != v && jsonb.TypeOf(v) != jsonb.String {
+		out.Str[i] = v // json #>> '{}': the text as written
+		return
+	}
 	t, ok, err := jsonb.Text(v)
 	if err != nil {
 		out.SetNull(i)

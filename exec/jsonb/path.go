@@ -89,6 +89,11 @@ func TextArray(s string) ([]*string, error) {
 // integer (negative from the end) in an array. ok is false where the path
 // leads nowhere or holds a NULL; last is json's duplicate-key rule.
 func Path(s string, path []*string, last bool) (string, bool) {
+	if len(path) == 0 {
+		// The document from its start to its value's end, as
+		// PostgreSQL's json lexer delimits it.
+		return strings.TrimRight(s, " \t\n\r"), true
+	}
 	for _, p := range path {
 		if p == nil {
 			return "", false
