@@ -471,7 +471,7 @@ func (b *binder) cast(x Expr, t types.T, at ast.Node) (Expr, error) {
 	if (timeish(from) || timeish(t)) && from.Kind != types.String && t.Kind != types.String &&
 		!(from.Temporal() && t.Temporal()) && from.Kind != t.Kind ||
 		from.Kind == types.Bool && !t.Integer() && t.Kind != types.String ||
-		t.Kind == types.Bool && !from.Integer() && from.Kind != types.String {
+		t.Kind == types.Bool && !from.Integer() && from.Kind != types.String && from.Kind != types.JSONB {
 		return nil, b.errAt(sqlerr.DatatypeMismatch, at, "cannot cast type %s to %s", from, t)
 	}
 	return &Cast{X: x, T: t, Zone: b.zone}, nil
