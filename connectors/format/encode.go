@@ -54,6 +54,8 @@ func appendJSONValue(dst []byte, v *vec.Vec, i int) []byte {
 		return v.AppendText(dst, i)
 	case types.String:
 		return appendJSONString(dst, v.Str[i])
+	case types.JSONB, types.JSON:
+		return append(dst, v.Str[i]...) // nested JSON, not a string
 	}
 	dst = append(dst, '"')
 	dst = v.AppendText(dst, i)

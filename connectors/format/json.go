@@ -3,6 +3,7 @@ package format
 import (
 	"errors"
 	"fmt"
+	"github.com/streamsql/streamsql/exec/jsonb"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -215,6 +216,13 @@ func (d *jsonDecoder) object(o *jsonObject) error {
 func (d *jsonDecoder) value(col int) error {
 	p := &d.p
 	s, c := &d.slots[col], &d.cols[col]
+	if c.Type.Kind == types.JSONB || c.Type.Kind == types.JSON {
+		start := p.i
+		if err := p.skip(); err != nil {
+			return err
+		}
+		return d.jsonColumn(col, p.d[start:p.i])
+	}
 	switch ch := p.peek(); {
 	case ch == '"':
 		text, esc, err := p.str()
@@ -275,6 +283,22 @@ func (d *jsonDecoder) value(col int) error {
 		return d.raw(col, p.d[start:p.i])
 	}
 	return p.fail("a value")
+}
+
+// jsonColumn gives a JSONB or JSON column the field's JSON as it is: an
+// object, an array or a scalar (jsonb made canonical).
+func (d *jsonDecoder) jsonColumn(col int, text []byte) error {
+	c := &d.cols[col]
+	s := string(text)
+	if c.Type.Kind == types.JSONB {
+		v, err := jsonb.Parse(s)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		s = v.String()
+	}
+	d.slots[col] = slot{set: true, s: s}
+	return nil
 }
 
 // raw gives a VARCHAR column the JSON text of an object or array.
