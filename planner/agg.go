@@ -302,6 +302,10 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		if at.Type().Kind == types.Interval {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, at.Type())
 		}
+		if isJSON(at.Type()) {
+			// PostgreSQL has no min or max of json or jsonb.
+			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, pgTypeName(at.Type()))
+		}
 		call.T = at.Type()
 		call.Distinct = false // DISTINCT does not change MIN or MAX
 	default:

@@ -27,6 +27,9 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 		return CompareNumericText(a.Str[i], b.Str[j])
 	case types.JSONB:
 		return CompareJSONB(a.Str[i], b.Str[j])
+	case types.JSON:
+		// PostgreSQL cannot order json; the engine orders it by its text.
+		return strings.Compare(a.Str[i], b.Str[j])
 	}
 	return cmp.Compare(a.I64[i], b.I64[j])
 }
