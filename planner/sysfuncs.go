@@ -43,10 +43,6 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 		// constraint (as pg_constraint rows), a trigger or a rule.
 		_, err = args(1, 3)
 		x = &Const{T: types.Varchar, Null: true}
-	case "json_build_object":
-		// SQLAlchemy builds one of a sequence's options, which no row has.
-		_, err = args(0, 100)
-		x = &Const{T: types.Varchar, Null: true}
 	case "pg_type_is_visible":
 		_, err = args(1, 1)
 		x = &Const{T: types.Boolean, B: true}
