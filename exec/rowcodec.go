@@ -18,6 +18,10 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 		return keys.AppendNull(buf)
 	}
 	buf = keys.AppendNotNull(buf)
+	if v.Type.Kind == types.Numeric {
+		// Held in Str, but keyed by value: not as its text.
+		return vec.AppendNumericKey(buf, v.Str[i], true)
+	}
 	switch v.Type.Phys() {
 	case types.Bool:
 		return keys.AppendBool(buf, v.Bool[i])
@@ -25,8 +29,6 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 		return keys.AppendFloat64(buf, v.F64[i])
 	case types.String:
 		return keys.AppendString(buf, v.Str[i])
-	case types.Numeric:
-		return vec.AppendNumericKey(buf, v.Str[i], true)
 	}
 	return keys.AppendInt64(buf, v.I64[i])
 }
@@ -51,22 +53,22 @@ func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
 		out.AppendNull()
 		return b, nil
 	}
-	switch out.Type.Phys() {
-	case types.Bool:
+	switch phys := out.Type.Phys(); {
+	case out.Type.Kind == types.Numeric:
+		var x string
+		x, b, err = vec.DecodeNumericKey(b)
+		out.AppendStr(x)
+	case phys == types.Bool:
 		var x bool
 		x, b, err = keys.DecodeBool(b)
 		out.AppendBool(x)
-	case types.Float64:
+	case phys == types.Float64:
 		var x float64
 		x, b, err = keys.DecodeFloat64(b)
 		out.AppendF64(x)
-	case types.String:
+	case phys == types.String:
 		var x string
 		x, b, err = keys.DecodeString(b)
-		out.AppendStr(x)
-	case types.Numeric:
-		var x string
-		x, b, err = vec.DecodeNumericKey(b)
 		out.AppendStr(x)
 	default:
 		var x int64
