@@ -191,7 +191,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		}
 		a.argEv = append(a.argEv, ev)
 		a.argTypes = append(a.argTypes, t)
-		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg) ||
+		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg) ||
 			c.Func == planner.AggPercentileCont || c.Func == planner.AggPercentileDisc
 		a.multiset = append(a.multiset, ms)
 	}
@@ -391,7 +391,7 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		foldVariance(v, x, r, d)
 	case planner.AggBoolAnd, planner.AggBoolOr:
 		foldBool(v, x, r, d)
-	case planner.AggStringAgg:
+	case planner.AggStringAgg, planner.AggArrayAgg:
 		v.s, v.has = appendListed(v.s, x.Str[r]), true
 	case planner.AggFirstValue:
 		if !v.has {

@@ -413,7 +413,7 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 			}
 			continue
 		}
-		if c.Func == planner.AggStringAgg {
+		if c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg {
 			err := a.listValues(it, len(lo), &acc[j])
 			if cerr := it.Close(); err == nil {
 				err = cerr
@@ -597,7 +597,7 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 	case planner.AggBoolAnd, planner.AggBoolOr:
 		acc.n += p.n
 		acc.i += p.i
-	case planner.AggStringAgg:
+	case planner.AggStringAgg, planner.AggArrayAgg:
 		if p.has {
 			acc.s, acc.has = acc.s+p.s, true
 		}
@@ -631,7 +631,7 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 func betterVal(f planner.AggFunc, kind types.Kind, p, acc *aggVal) bool {
 	var c int
 	switch kind {
-	case types.String:
+	case types.String, types.Array:
 		c = cmp.Compare(p.s, acc.s)
 	case types.Numeric:
 		c = vec.CompareNumericText(p.s, acc.s)
@@ -733,6 +733,12 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		out.AppendI64(hllResult(v))
 	case planner.AggBoolAnd, planner.AggBoolOr:
 		boolResult(c.Func, v, out)
+	case planner.AggArrayAgg:
+		if !v.has {
+			out.AppendNull()
+			return
+		}
+		out.AppendStr(arrayOfListed(v.s, out.Type))
 	case planner.AggStringAgg:
 		if !v.has {
 			out.AppendNull()

@@ -27,7 +27,7 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 		return keys.AppendBool(buf, v.Bool[i])
 	case types.Float64:
 		return keys.AppendFloat64(buf, v.F64[i])
-	case types.String:
+	case types.String, types.Array:
 		return keys.AppendString(buf, v.Str[i])
 	}
 	return keys.AppendInt64(buf, v.I64[i])

@@ -3,6 +3,9 @@ package exec
 import (
 	"encoding/binary"
 	"strings"
+
+	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 // string_agg keeps its values in the accumulator's s, each prefixed by its
@@ -32,4 +35,21 @@ func joinListed(l, sep string) (string, error) {
 		l = l[k+int(n):]
 	}
 	return b.String(), nil
+}
+
+// arrayOfListed is array_agg's result: the elements of the one-element
+// arrays in the list l, as one array of type t.
+func arrayOfListed(l string, t types.T) string {
+	ev := vec.New(t.ElemType(), 0)
+	for l != "" {
+		n, k := binary.Uvarint([]byte(l[:min(len(l), binary.MaxVarintLen64)]))
+		if k <= 0 || uint64(len(l)-k) < n {
+			panic(errCorruptAcc) // only a corrupt state has a bad list
+		}
+		if err := vec.DecodeArray(l[k:k+int(n)], &ev); err != nil {
+			panic(err)
+		}
+		l = l[k+int(n):]
+	}
+	return vec.ArrayOf(&ev)
 }

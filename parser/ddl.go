@@ -187,8 +187,51 @@ func identVal(t token) string {
 }
 
 // colType reads a column type, accepting both MySQL's and PostgreSQL's
-// names (BIGINT/INT8, DOUBLE/FLOAT8/DOUBLE PRECISION, VARCHAR/TEXT, ...).
+// names (BIGINT/INT8, DOUBLE/FLOAT8/DOUBLE PRECISION, VARCHAR/TEXT, ...),
+// and an array of one: INT[], INT[3] (the size is not enforced, as in
+// PostgreSQL) or INT ARRAY.
 func (c *cursor) colType() (types.T, error) {
+	at := c.peek()
+	t, err := c.scalarType()
+	if err != nil {
+		return t, err
+	}
+	dims := 0
+	for {
+		switch {
+		case c.peekIs("["):
+			c.next()
+			if n := c.peek(); n.kind == tNumber {
+				c.next()
+			}
+			if err := c.expect("]"); err != nil {
+				return types.T{}, err
+			}
+		case c.peekIs("array"):
+			c.next()
+			if c.accept("[") {
+				if n := c.peek(); n.kind == tNumber {
+					c.next()
+				}
+				if err := c.expect("]"); err != nil {
+					return types.T{}, err
+				}
+			}
+		default:
+			if dims > 1 {
+				return types.T{}, sqlerr.At(sqlerr.FeatureNotSupported, c.pos(at), "arrays of more than one dimension are not supported")
+			}
+			if dims == 1 {
+				return types.ArrayOf(t), nil
+			}
+			return t, nil
+		}
+		dims++
+	}
+}
+
+// scalarType reads a type name that is not an array's.
+func (c *cursor) scalarType() (types.T, error) {
 	t := c.next()
 	if t.kind != tIdent {
 		return types.T{}, sqlerr.At(sqlerr.Syntax, c.pos(t), "syntax error at or near %q: expected a type", t.text)

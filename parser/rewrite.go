@@ -191,8 +191,19 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 	}
 	// A cast's operand and last token, so that x::a::b casts x::a.
 	castStart, castEnd := -1, -2
+	bm := bracketMatch(toks)
+	// typeEnd is the index of the last token of the type of the CAST
+	// being read, whose brackets are the type's, not subscripts.
+	typeEnd := -1
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if i > typeEnd {
+			if ok, err := r.arraySyntax(toks, i, match, bm, castStart, castEnd, &edits); err != nil {
+				return err
+			} else if ok {
+				continue
+			}
+		}
 		next := func(k int) token {
 			if i+k < len(toks) {
 				return toks[i+k]
@@ -448,10 +459,11 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if err != nil {
 				return err
 			}
+			typeEnd = max(typeEnd, end)
 			edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("),
 				ed(toks[as].pos, toks[end].pos, ", '"+typ+"'"))
 		case t.is("::"):
-			start := castOperand(toks, i, match)
+			start := arrayOperand(toks, i, match, bm)
 			if i == castEnd+1 {
 				start = castStart
 			}

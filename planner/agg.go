@@ -41,7 +41,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		return e, true, err
 	case *ast.FuncCallExpr:
 		switch name := n.FnName.L; name {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg":
 			e, err := a.aggregateCall(n, name, n.Args, false)
 			return e, true, err
 		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
@@ -152,7 +152,7 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", b.written(n, name), len(args))
 		}
 		fallthrough
-	case "string_agg":
+	case "string_agg", "array_agg":
 		if name == "string_agg" {
 			nargs = 2
 		}
@@ -224,6 +224,17 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		if t := at.Type(); t.Kind != types.Bool && !(t.Kind == types.Int32 && isNullConst(at)) {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, t)
 		}
+	case "array_agg":
+		if at.Type().Kind == types.Array {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "array_agg of arrays (a two-dimensional array) is not supported")
+		}
+		et := at.Type()
+		if isNullConst(at) {
+			et = types.Varchar
+			at = &Const{T: et, Null: true}
+		}
+		call.Func, call.T = AggArrayAgg, types.ArrayOf(et)
+		arg = &Call{Fn: FnBuiltin, B: arrayCtor, Args: []Expr{at}, T: call.T}
 	case "string_agg":
 		call.Func, call.T = AggStringAgg, types.Varchar
 		if t := at.Type(); t.Kind != types.String && !isNullConst(at) {
@@ -369,7 +380,7 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 		return n, true
 	case *ast.FuncCallExpr:
 		switch x.FnName.L {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg":
 			v.found = true
 			return n, true
 		}

@@ -180,6 +180,8 @@ func pgTypeName(t types.T) string {
 		return "unknown"
 	case types.String:
 		return "text"
+	case types.Array:
+		return pgTypeName(t.ElemType()) + "[]"
 	}
 	oid := TypeOID(t)
 	for _, p := range pgTypes {

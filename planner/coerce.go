@@ -14,6 +14,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
 )
@@ -22,6 +23,9 @@ import (
 func sameType(a, b types.T) bool {
 	if a.Kind != b.Kind {
 		return false
+	}
+	if a.Kind == types.Array {
+		return a.Elem == b.Elem && sameType(a.ElemType(), b.ElemType())
 	}
 	switch a.Kind {
 	case types.Decimal:
@@ -83,6 +87,8 @@ func widens(from, to types.T) bool {
 		return to.Kind == types.Timestamp || to.Kind == types.TimestampTZ
 	case types.Timestamp:
 		return to.Kind == types.TimestampTZ
+	case types.Array:
+		return to.Kind == types.Array && (from.Elem == types.Null || widens(from.ElemType(), to.ElemType()) || sameType(from.ElemType(), to.ElemType()))
 	}
 	return false
 }
@@ -186,6 +192,9 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 	from, to := src.Type, out.Type
 	if isJSON(from) || isJSON(to) {
 		return castJSON(src, i, out)
+	}
+	if from.Kind == types.Array || to.Kind == types.Array {
+		return castArray(src, i, out, loc)
 	}
 	if from.Temporal() || to.Temporal() || from.Kind == types.Interval || to.Kind == types.Interval {
 		if to.Kind != types.String {
@@ -399,6 +408,9 @@ func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
 	if r == CastJSONText || r == CastJSONKind || r == CastJSONFloat {
 		return jsonCastError(r, t, text)
 	}
+	if t.Kind == types.Array {
+		return arrayCastError(r, from, t, text)
+	}
 	if t.Temporal() || t.Kind == types.Interval {
 		switch {
 		case r == CastField:
@@ -513,6 +525,12 @@ func (b *binder) commonType(xs []Expr, nodes []ast.Node, at ast.Node) (types.T, 
 			}
 		case t.Numeric() && xt.Numeric():
 			t = numericJoin(t, xt)
+		case t.Kind == types.Array && xt.Kind == types.Array:
+			et, err := b.commonType([]Expr{&Const{T: t.ElemType(), Null: true}, &Const{T: xt.ElemType(), Null: true}}, []ast.Node{nodes[i], nodes[i]}, at)
+			if err != nil {
+				return types.T{}, b.errAt(sqlerr.DatatypeMismatch, nodes[i], "types %s and %s cannot be matched", pgTypeName(t), pgTypeName(xt))
+			}
+			t = types.ArrayOf(et)
 		case t.Temporal() && xt.Temporal():
 			// DATE < TIMESTAMP < TIMESTAMPTZ, as PostgreSQL's implicit
 			// casts go.
@@ -804,6 +822,9 @@ func (b *binder) decimalArith(fn Func, x, y Expr, xt, yt types.T, n ast.Node) (E
 
 // compare binds a comparison of x with the expression at yNode.
 func (b *binder) compare(fn Func, x Expr, yNode ast.ExprNode, xNode ast.Node, n ast.Node) (Expr, error) {
+	if c, ok := yNode.(*ast.FuncCallExpr); ok && (c.FnName.L == parser.AnyFunc || c.FnName.L == parser.AllFunc) {
+		return b.anyAll(fn, x, c, xNode, n)
+	}
 	y, err := b.expr(yNode)
 	if err != nil {
 		return nil, err

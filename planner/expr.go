@@ -82,6 +82,9 @@ func (e *Const) String() string {
 	switch e.T.Kind {
 	case types.String:
 		return "'" + strings.ReplaceAll(e.S, "'", "''") + "'"
+	case types.Array:
+		s := string(vec.AppendArrayText(nil, e.S, e.T.ElemType(), nil))
+		return "CAST('" + strings.ReplaceAll(s, "'", "''") + "' AS " + e.T.String() + ")"
 	case types.Bool:
 		return strings.ToUpper(strconv.FormatBool(e.B))
 	case types.Float64:

@@ -39,6 +39,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		}
 		return &Call{Fn: fn, Args: xs, T: t}, nil
 	}
+	if x, ok, err := b.arrayCall(n, name); ok {
+		return x, err
+	}
 	switch name {
 	case parser.ParamFunc:
 		return b.param(n)
@@ -105,6 +108,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 			if e, ok, err := b.jsonbOperator(JSONBConcat, xs[0], xs[1], n); ok {
 				return e, err
 			}
+		}
+		if hasArray(xs) {
+			return b.arrayConcat(xs, n)
 		}
 		e := Expr(nil)
 		for i, x := range xs {
@@ -467,6 +473,9 @@ func (b *binder) cast(x Expr, t types.T, at ast.Node) (Expr, error) {
 		return b.castConst(c, t, at)
 	}
 	from := x.Type()
+	if (from.Kind == types.Array) != (t.Kind == types.Array) && from.Kind != types.String && t.Kind != types.String {
+		return nil, b.errAt(sqlerr.DatatypeMismatch, at, "cannot cast type %s to %s", pgTypeName(from), pgTypeName(t))
+	}
 	timeish := func(t types.T) bool { return t.Temporal() || t.Kind == types.Interval }
 	if (timeish(from) || timeish(t)) && from.Kind != types.String && t.Kind != types.String &&
 		!(from.Temporal() && t.Temporal()) && from.Kind != t.Kind ||

@@ -156,6 +156,9 @@ const (
 	// and the last non-NULL value by arrival, append-only input.
 	AggFirstValue
 	AggLastValue
+	// array_agg(x): string_agg's list of ARRAY[x] (so a NULL x is kept),
+	// whose elements make the array.
+	AggArrayAgg
 )
 
 // PercentileName is the aggregate the front end writes the percentiles as
@@ -164,7 +167,7 @@ const PercentileName = "approx_percentile"
 
 func (f AggFunc) String() string {
 	return [...]string{"count", "count", "sum", "avg", "min", "max", "var_samp", "var_pop", "stddev_samp", "stddev_pop",
-		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value"}[f]
+		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value", "array_agg"}[f]
 }
 
 // AggCall is one aggregate in an Aggregate node.
@@ -186,6 +189,11 @@ func (a AggCall) String() string {
 	d := ""
 	if a.Distinct {
 		d = "DISTINCT "
+	}
+	if a.Func == AggArrayAgg {
+		if c, ok := a.Arg.(*Call); ok && len(c.Args) == 1 {
+			return fmt.Sprintf("%s(%s%s)", a.Func, d, c.Args[0])
+		}
 	}
 	if a.Func == AggStringAgg {
 		return fmt.Sprintf("%s(%s%s, %s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}))

@@ -409,15 +409,19 @@ func exprName(n ast.ExprNode) string {
 					return c.Name.Name.O
 				}
 				if v, ok := n.Args[1].(*test_driver.ValueExpr); ok {
-					t := strings.ToLower(v.Datum.GetString())
+					t := strings.TrimSuffix(strings.ToLower(v.Datum.GetString()), "[]")
 					if i := strings.IndexAny(t, "("); i >= 0 {
 						t = t[:i]
 					}
 					return t
 				}
 			}
-		case parser.RegexFunc: // an operator
+		case parser.RegexFunc, parser.ContainsFunc, parser.ContainedFunc, parser.OverlapFunc: // an operator
 			return "?column?"
+		case parser.ArrayFunc, parser.ArraySubFunc:
+			return "array"
+		case parser.SubscriptFunc, parser.SliceFunc:
+			return exprName(n.Args[0])
 		case "tumble_start", "hop_start", "session_start":
 			return "window_start"
 		case "tumble_end", "hop_end", "session_end":

@@ -21,10 +21,6 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 	case "current_schema":
 		_, err = args(0, 0)
 		x = str(Public)
-	case "current_schemas":
-		if _, err = args(1, 1); err == nil {
-			err = b.errAt(sqlerr.FeatureNotSupported, n, "current_schemas() returns an array, and arrays are not supported; current_schema() is %s", Public)
-		}
 	case "current_database":
 		_, err = args(0, 0)
 		x = str(Database)
@@ -52,12 +48,6 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 			if xs[0], err = oidArg(xs, 0); err == nil {
 				x = &Case{Whens: []When{{Cond: eqInt(xs[0], 6), Then: str("UTF8")}}, Else: str(""), T: types.Varchar}
 			}
-		}
-	case "array_to_string":
-		// The catalogs' arrays (ACLs, options) are NULL or already text.
-		var xs []Expr
-		if xs, err = args(2, 3); err == nil {
-			x, err = b.coerce(xs[0], types.Varchar, n.Args[0])
 		}
 	case "has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_column_privilege":
 		_, err = args(2, 4)

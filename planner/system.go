@@ -83,6 +83,8 @@ var pgTypes = []pgType{
 // (wire.typeInfo; TestSystemTypeOIDs holds the two to agreeing).
 func TypeOID(t types.T) int64 {
 	switch t.Kind {
+	case types.Array:
+		return arrayOID(t.ElemType())
 	case types.Bool:
 		return 16
 	case types.Int32:
@@ -250,6 +252,9 @@ func nsName(r *catalog.Relation) string {
 
 // infoType is information_schema's data_type of t.
 func infoType(t types.T) string {
+	if t.Kind == types.Array {
+		return "ARRAY"
+	}
 	for _, p := range pgTypes {
 		if p.oid == TypeOID(t) {
 			return p.sqlName

@@ -84,6 +84,8 @@ func appendBinary(buf []byte, v *vec.Vec, i int) []byte {
 		// microsecond-only interval leaves zero.
 		buf = binary.BigEndian.AppendUint64(buf, uint64(v.I64[i]))
 		return binary.BigEndian.AppendUint64(buf, 0)
+	case types.Array:
+		return appendArrayBinary(buf, v, i)
 	}
 	return buf
 }
@@ -145,6 +147,9 @@ func appendNumeric(buf []byte, x int64, scale int) []byte {
 // the engine cannot represent, FeatureNotSupported (0A000) for a type with
 // no binary support here.
 func binaryParamText(oid uint32, b []byte) (string, error) {
+	if _, ok := arrayElemOIDs[oid]; ok {
+		return arrayParamText(oid, b)
+	}
 	switch oid {
 	case oidBool:
 		if err := wantLen(oid, b, 1); err != nil {

@@ -64,6 +64,8 @@ func typeInfo(t types.T) (oid uint32, size int16, typmod int32) {
 		return oidJSONB, -1, -1
 	case types.JSON:
 		return oidJSON, -1, -1
+	case types.Array:
+		return arrayTypeInfo(t)
 	}
 	return oidText, -1, -1
 }
@@ -72,6 +74,9 @@ func typeInfo(t types.T) (oid uint32, size int16, typmod int32) {
 func appendText(buf []byte, v *vec.Vec, i int, loc *time.Location) []byte {
 	if v.Type.Kind == types.TimestampTZ {
 		return vec.AppendTimestampTZ(buf, v.I64[i], loc)
+	}
+	if v.Type.Kind == types.Array {
+		return appendArrayText(buf, v, i, loc)
 	}
 	return v.AppendText(buf, i)
 }

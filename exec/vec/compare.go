@@ -30,6 +30,8 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 	case types.JSON:
 		// PostgreSQL cannot order json; the engine orders it by its text.
 		return strings.Compare(a.Str[i], b.Str[j])
+	case types.Array:
+		return CompareArrays(a.Str[i], b.Str[j], a.Type.ElemType())
 	}
 	return cmp.Compare(a.I64[i], b.I64[j])
 }

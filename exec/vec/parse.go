@@ -224,10 +224,34 @@ func (v *Vec) AppendParsed(s string) bool {
 			return false
 		}
 		v.AppendI64(us)
+	case types.Array:
+		a, ok := ParseArray(s, v.Type.ElemType())
+		if !ok {
+			return false
+		}
+		v.AppendStr(a)
 	default:
 		return false
 	}
 	return true
+}
+
+// ParseArray reads array text (see ParseArrayText) into the array
+// encoding, each element parsed as elem.
+func ParseArray(s string, elem types.T) (string, bool) {
+	texts, null, r := ParseArrayText(s)
+	if r != ArrayTextOK {
+		return "", false
+	}
+	ev := New(elem, len(texts))
+	for k, t := range texts {
+		if null[k] {
+			ev.AppendNull()
+		} else if !ev.AppendParsed(t) {
+			return "", false
+		}
+	}
+	return ArrayOf(&ev), true
 }
 
 // FitsPrecision reports whether a scaled decimal has at most prec digits

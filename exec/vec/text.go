@@ -33,6 +33,8 @@ func (v *Vec) AppendText(buf []byte, i int) []byte {
 		return AppendDate(buf, v.I64[i])
 	case types.TimestampTZ:
 		return AppendTimestampTZ(buf, v.I64[i], time.UTC)
+	case types.Array:
+		return AppendArrayText(buf, v.Str[i], v.Type.ElemType(), time.UTC)
 	}
 	return buf
 }

@@ -43,9 +43,17 @@ const (
 	JSON
 )
 
+// Array is a one-dimensional array of the scalar kind T.Elem, with T's
+// modifiers being the element's. Its values live in a vector's Str slice,
+// each in exec/vec's array encoding (vec.EncodeArray). Its number is fixed
+// apart from the iota list so that kinds added there do not move it.
+const Array Kind = 32
+
 // T is a full type: a kind plus its modifiers.
 type T struct {
 	Kind Kind
+	// Elem is an Array's element kind (Null otherwise).
+	Elem Kind
 	// Width is VARCHAR's length limit (0 = unlimited).
 	Width int
 	// Prec and Scale are DECIMAL's precision and scale; Prec is also
@@ -112,6 +120,8 @@ func (t T) String() string {
 		return "JSONB"
 	case JSON:
 		return "JSON"
+	case Array:
+		return t.ElemType().String() + "[]"
 	}
 	return fmt.Sprintf("kind(%d)", t.Kind)
 }
@@ -152,7 +162,7 @@ func (t T) InI64() bool {
 
 // InStr reports whether values of t live in a vector's Str slice.
 func (t T) InStr() bool {
-	return t.Kind == String || t.Kind == Numeric || t.Kind == JSONB || t.Kind == JSON
+	return t.Kind == String || t.Kind == Numeric || t.Kind == JSONB || t.Kind == JSON || t.Kind == Array
 }
 
 // Phys is the kind that stands for t's representation in a vector: Bool,
@@ -177,3 +187,15 @@ func (t T) Temporal() bool {
 // Pow10 holds 10^i for i in [0, 18].
 var Pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// ArrayOf returns the array type whose elements are e.
+func ArrayOf(e T) T {
+	e.Elem, e.Kind = e.Kind, Array
+	return e
+}
+
+// ElemType is an Array's element type.
+func (t T) ElemType() T {
+	t.Kind, t.Elem = t.Elem, Null
+	return t
+}
