@@ -24,6 +24,10 @@ const (
 	ContainsFunc  = "streamsql_contains"
 	ContainedFunc = "streamsql_contained"
 	OverlapFunc   = "streamsql_overlap"
+	// UnnestFunc is unnest(arr) in FROM: unnest(arr) [AS] a[(x)] becomes
+	// (SELECT UnnestFunc(arr) AS x) AS a, which the planner reads as the
+	// relation of arr's elements.
+	UnnestFunc = "streamsql_unnest"
 )
 
 // bracketMatch pairs each [ with its ].
@@ -109,6 +113,33 @@ func (r *rewriter) arraySyntax(toks []token, i int, match, bm map[int]int, castS
 		return token{}
 	}
 	switch {
+	case t.is("unnest") && next(1).is("(") && i > 0 && (toks[i-1].is("from") || toks[i-1].is("join") || toks[i-1].is(",") || toks[i-1].is("lateral")):
+		close, ok := match[i+1]
+		if !ok {
+			return false, nil
+		}
+		// The alias and column name: AS a, a, AS a(x), or none (unnest).
+		k := close + 1
+		if k < len(toks) && toks[k].is("with") && k+1 < len(toks) && toks[k+1].is("ordinality") {
+			return false, sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[k].pos+1, "unnest(...) WITH ORDINALITY is not supported yet")
+		}
+		if k < len(toks) && toks[k].is("as") {
+			k++
+		}
+		alias, col, end := "unnest", "", close
+		if k < len(toks) && (toks[k].kind == tIdent && !afterTable[strings.ToLower(toks[k].text)] || toks[k].kind == tQuoted) {
+			alias, end = identVal(toks[k]), k
+			if k+3 < len(toks) && toks[k+1].is("(") && (toks[k+2].kind == tIdent || toks[k+2].kind == tQuoted) && toks[k+3].is(")") {
+				col, end = identVal(toks[k+2]), k+3
+			}
+		}
+		if col == "" {
+			col = alias
+		}
+		q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+		*edits = append(*edits, ed(t.pos, next(1).end, "(SELECT "+UnnestFunc+"("),
+			ed(toks[close].pos, toks[end].end, ") AS "+q(col)+") AS "+q(alias)))
+		return true, nil
 	case t.is("cardinality") && next(1).is("("):
 		// A keyword to TiDB.
 		*edits = append(*edits, ed(t.pos, t.end, "`cardinality`"))

@@ -339,7 +339,16 @@ func (b *binder) arrayLiteral(n *ast.FuncCallExpr) (Expr, error) {
 			return nil, err
 		}
 	}
-	return &Call{Fn: FnBuiltin, B: arrayCtor, Args: xs, T: types.ArrayOf(t)}, nil
+	// Of constants, a constant (which unnest in FROM needs).
+	ev := vec.New(t, len(xs))
+	for _, x := range xs {
+		c, ok := x.(*Const)
+		if !ok || c.Param != 0 {
+			return &Call{Fn: FnBuiltin, B: arrayCtor, Args: xs, T: types.ArrayOf(t)}, nil
+		}
+		appendConst(&ev, c)
+	}
+	return &Const{T: types.ArrayOf(t), S: vec.ArrayOf(&ev)}, nil
 }
 
 // subscript binds a[i], and a[lo:hi] when slice is set.
@@ -449,6 +458,15 @@ func (b *binder) currentSchemas(n *ast.FuncCallExpr) (Expr, error) {
 			v.AppendStr(s)
 		}
 		return &Const{T: types.ArrayOf(types.Varchar), S: vec.ArrayOf(&v)}
+	}
+	if c, ok := xs[0].(*Const); ok && c.Param == 0 {
+		if c.Null {
+			return &Const{T: types.ArrayOf(types.Varchar), Null: true}, nil
+		}
+		if c.B {
+			return names("pg_catalog", Public), nil
+		}
+		return names(Public), nil
 	}
 	return &Case{Whens: []When{{Cond: xs[0], Then: names("pg_catalog", Public)}}, Else: names(Public), T: types.ArrayOf(types.Varchar)}, nil
 }

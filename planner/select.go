@@ -95,6 +95,9 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		return nil, err
 	}
 	defer leave()
+	if n, ok, err := p.unnestSelect(q, sel); ok {
+		return n, err
+	}
 	var input Node
 	var table string
 	var scope []scopeCol
