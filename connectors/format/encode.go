@@ -56,6 +56,18 @@ func appendJSONValue(dst []byte, v *vec.Vec, i int) []byte {
 		return appendJSONString(dst, v.Str[i])
 	case types.JSONB, types.JSON:
 		return append(dst, v.Str[i]...) // nested JSON, not a string
+	case types.Array:
+		// A JSON array of the elements, each as its type writes.
+		ev := vec.New(v.Type.ElemType(), 0)
+		_ = vec.DecodeArray(v.Str[i], &ev)
+		dst = append(dst, '[')
+		for k := 0; k < ev.Len(); k++ {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONValue(dst, &ev, k)
+		}
+		return append(dst, ']')
 	}
 	dst = append(dst, '"')
 	dst = v.AppendText(dst, i)
