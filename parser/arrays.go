@@ -156,10 +156,43 @@ func (r *rewriter) arraySyntax(toks []token, i int, match, bm map[int]int, castS
 		return true, nil
 	case t.is("array") && next(1).is("(") && (next(2).is("select") || next(2).is("with") || next(2).is("values")):
 		close, ok := match[i+1]
-		if !ok {
-			return false, nil
+		if !ok || !next(2).is("select") {
+			return false, sqlerr.At(sqlerr.FeatureNotSupported, r.base+t.pos+1, "ARRAY(...) takes a plain SELECT for now")
 		}
-		*edits = append(*edits, ed(t.pos, t.end, ArraySubFunc+"("), ed(toks[close].end, toks[close].end, ")"))
+		// ARRAY(SELECT x FROM ...) is ArraySubFunc((SELECT array_agg(x)
+		// FROM ...)): the subquery's rows as one array, which the planner
+		// makes '{}' for none; a subquery that groups, limits or is DISTINCT
+		// would change meaning under the aggregate, so it is refused.
+		from, order := -1, -1
+		for k := i + 3; k < close; k++ {
+			if depthAt(toks, i+1, k) != 1 {
+				continue
+			}
+			switch {
+			case toks[k].is("from") && from < 0:
+				from = k
+			case toks[k].is("order") && k+1 < close && toks[k+1].is("by") && order < 0:
+				order = k
+			case toks[k].is("group") || toks[k].is("having") || toks[k].is("limit") || toks[k].is("distinct") ||
+				toks[k].is("union") || toks[k].is("except") || toks[k].is("intersect") || toks[k].is("offset") || toks[k].is(","):
+				if from < 0 || !toks[k].is(",") {
+					return false, sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[k].pos+1, "ARRAY(SELECT ...) of one column without GROUP BY, DISTINCT, LIMIT or set operations, for now")
+				}
+			}
+		}
+		if from < 0 {
+			from = close
+		}
+		if order >= 0 && from == close {
+			from = order
+		}
+		*edits = append(*edits, ed(t.pos, t.end, ArraySubFunc+"("), ed(next(2).end, next(2).end, " array_agg("),
+			ed(toks[from].pos, toks[from].pos, ") "))
+		if order >= 0 {
+			// The aggregate's order is its own: the ORDER BY goes.
+			*edits = append(*edits, ed(toks[order].pos, toks[close].pos, ""))
+		}
+		*edits = append(*edits, ed(toks[close].end, toks[close].end, ")"))
 		return true, nil
 	case t.is("[") && i > 0 && (toks[i-1].is("]") || toks[i-1].is(")") || toks[i-1].kind == tIdent && !reserved[strings.ToLower(toks[i-1].text)] && !toks[i-1].is("array") ||
 		toks[i-1].kind == tQuoted || toks[i-1].kind == tParam):
@@ -239,4 +272,19 @@ func (r *rewriter) arraySyntax(toks []token, i int, match, bm map[int]int, castS
 		return true, nil
 	}
 	return false, nil
+}
+
+// depthAt is how many parentheses opened at or after toks[open] are still
+// open at toks[k].
+func depthAt(toks []token, open, k int) int {
+	d := 0
+	for j := open; j < k; j++ {
+		switch {
+		case toks[j].is("("):
+			d++
+		case toks[j].is(")"):
+			d--
+		}
+	}
+	return d
 }

@@ -471,7 +471,21 @@ func (b *binder) currentSchemas(n *ast.FuncCallExpr) (Expr, error) {
 	return &Case{Whens: []When{{Cond: xs[0], Then: names("pg_catalog", Public)}}, Else: names(Public), T: types.ArrayOf(types.Varchar)}, nil
 }
 
-// arraySubquery binds ARRAY(SELECT ...).
+// arraySubquery binds ARRAY(SELECT ...), which the front end wrote as
+// ArraySubFunc((SELECT array_agg(x) ...)): the scalar subquery's array,
+// empty when it has no rows.
 func (b *binder) arraySubquery(n *ast.FuncCallExpr) (Expr, error) {
-	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "ARRAY(SELECT ...) is not supported yet")
+	if len(n.Args) != 1 {
+		return nil, b.errAt(sqlerr.Syntax, n, "ARRAY(...) takes one subquery")
+	}
+	x, err := b.expr(n.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	t := x.Type()
+	if t.Kind != types.Array {
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "ARRAY(SELECT ...) of this subquery is not supported")
+	}
+	empty := vec.New(t.ElemType(), 0)
+	return &Call{Fn: FnCoalesce, Args: []Expr{x, &Const{T: t, S: vec.ArrayOf(&empty)}}, T: t}, nil
 }

@@ -172,6 +172,8 @@ func TestArraysAgainstPostgres(t *testing.T) {
 		"SELECT 1[1]",
 		"SELECT '{1,2}'::int[] @> '{}', '{}'::int[] <@ '{1}', '{NULL}'::int[] @> '{NULL}', '{1,NULL}'::int[] && '{NULL}'",
 		"SELECT array_position('{1,2,1}'::int[], 1, 2), array_positions('{1,NULL,1}'::int[], NULL), array_remove('{NULL,1}'::int[], NULL)",
+		"SELECT ARRAY(SELECT id FROM arr_int WHERE id < 5), ARRAY(SELECT x FROM arr_text WHERE id < 0), ARRAY(SELECT a[1] FROM arr_int WHERE id < 9)",
+		"SELECT id, ARRAY(SELECT u.x FROM arr_int AS u WHERE u.id = arr_int.id + 1) FROM arr_int WHERE id < 40 ORDER BY id",
 		"SELECT array_append('{}'::int[], NULL), array_prepend(NULL, '{1}'::int[]), array_cat(NULL::int[], NULL::int[])",
 	} {
 		both(sql)
