@@ -401,6 +401,11 @@ func (b *binder) anyAll(fn Func, x Expr, call *ast.FuncCallExpr, xNode, n ast.No
 	if x, err = b.coerce(x, elem, xNode); err != nil {
 		return nil, err
 	}
+	if _, isConst := a.(*Const); !isConst && a.Type().Kind == types.String {
+		// A catalog column that stands for an array (pg_policy.polroles)
+		// holds array text, or NULL.
+		a = &Cast{X: a, T: types.ArrayOf(elem), Zone: b.zone}
+	}
 	if a, err = b.arrayArg(a, elem, call.Args[0]); err != nil {
 		return nil, err
 	}

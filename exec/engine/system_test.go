@@ -54,7 +54,7 @@ func TestSystemTypeOIDs(t *testing.T) {
 func TestPsqlCatalog(t *testing.T) {
 	addr := startServer(t)
 	out, err := psqlCmd(t, addr, "-v", "ON_ERROR_STOP=1", "-A", "-F", "|",
-		"-c", "CREATE TABLE t (a INT)", "-c", `\dn`, "-c", `\l`, "-c", `\dt`).CombinedOutput()
+		"-c", "CREATE TABLE t (a INT)", "-c", `\dn`, "-c", `\l`, "-c", `\dt`, "-c", `\du`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
@@ -70,6 +70,9 @@ List of relations
 Schema|Name|Type|Owner
 public|t|table|streamsql
 (1 row)
+List of roles
+Role name|Attributes|Member of
+streamsql|Superuser, Create role, Create DB, Replication, Bypass RLS|{}
 `
 	diffLines(t, string(out), want)
 }
