@@ -9,9 +9,10 @@ import (
 )
 
 // CastArrayMalformed is array text that is no array literal; CastArrayDims
-// one of more than one dimension.
+// one of more than one dimension. They are numbered apart from the JSON
+// casts' results, which CastError also tells apart.
 const (
-	CastArrayMalformed CastResult = 100 + iota
+	CastArrayMalformed CastResult = 200 + iota
 	CastArrayDims
 )
 

@@ -97,6 +97,11 @@ func (b *binder) arrayCall(n *ast.FuncCallExpr, name string) (Expr, bool, error)
 	if err != nil {
 		return nil, true, err
 	}
+	if (fn == arrayContains || fn == arrayContained) && len(xs) == 2 && (isJSON(xs[0].Type()) || isJSON(xs[1].Type())) {
+		// @> and <@ of jsonb: the JSON operators'.
+		e, err := b.bindBuiltin(builtins[map[*Builtin]string{arrayContains: "streamsql_json_contains", arrayContained: "streamsql_json_contained"}[fn]], xs, n)
+		return e, true, err
+	}
 	if fn == arrayToString && len(xs) > 0 && !isArray(xs[0]) && !untyped(xs[0]) {
 		// A catalog column that stands for an array (an ACL, options),
 		// NULL or already text.
