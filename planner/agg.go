@@ -305,15 +305,15 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 			return nil, b.errAt(sqlerr.FeatureNotSupported, n,
 				"approx_count_distinct needs an append-only input: its sketch cannot forget a retracted row (use COUNT(DISTINCT x))")
 		}
-	case "min", "max":
+	case "min", "max", singleValueAgg:
 		call.Func = AggMin
-		if name == "max" {
+		if name != "min" {
 			call.Func = AggMax
 		}
-		if at.Type().Kind == types.Interval {
+		if at.Type().Kind == types.Interval && name != singleValueAgg {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, at.Type())
 		}
-		if isJSON(at.Type()) {
+		if isJSON(at.Type()) && name != singleValueAgg {
 			// PostgreSQL has no min or max of json or jsonb.
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, pgTypeName(at.Type()))
 		}

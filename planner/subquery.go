@@ -587,6 +587,11 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 // ORDER BY or LIMIT applies to the rows first, so (SELECT x FROM t ORDER
 // BY y LIMIT 1) has one; correlated, that would be a top-1 per outer row,
 // not supported yet.
+// singleValueAgg is the MAX a subquery used as a value is planned with
+// (its one row's value, beside a count that finds more rows): of any
+// type, json too, which a user's max() is not.
+const singleValueAgg = "streamsql_single_value"
+
 func (b *binder) singleSub(sq *ast.SubqueryExpr, sel *ast.SelectStmt, in Node, table string, scope []scopeCol, refs []*ColRef) (Expr, error) {
 	count := aggField("count", ast.NewValueExpr(1, "", ""), "?n?")
 	var sub Node
@@ -596,9 +601,9 @@ func (b *binder) singleSub(sq *ast.SubqueryExpr, sel *ast.SelectStmt, in Node, t
 			return nil, b.errAt(sqlerr.FeatureNotSupported, sq, "a correlated subquery with ORDER BY or LIMIT is not supported yet as a value")
 		}
 		col := &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(subColumn(sel))}}
-		sub, err = b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?one?", count, aggField("max", col, "?v?")), b.sub.mode, false)
+		sub, err = b.sub.p.selectStmt(b.q.(*parser.Query), over(sel, "?one?", count, aggField(singleValueAgg, col, "?v?")), b.sub.mode, false)
 	} else {
-		sub, err = b.plan(sel, in, table, scope, refs, []*ast.SelectField{count, aggField("max", sel.Fields.Fields[0].Expr, "?v?")}, true, false)
+		sub, err = b.plan(sel, in, table, scope, refs, []*ast.SelectField{count, aggField(singleValueAgg, sel.Fields.Fields[0].Expr, "?v?")}, true, false)
 	}
 	if err != nil {
 		return nil, err
