@@ -68,6 +68,11 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", wire.DefaultAddr, "address to listen on")
 	dataDir := fs.String("data-dir", "./streamsql-data", "directory for state and catalog")
+	var fileDirs []string
+	fs.Func("file-dir", "a directory file sources and sinks may read and write besides --data-dir (repeatable)", func(v string) error {
+		fileDirs = append(fileDirs, v)
+		return nil
+	})
 	stateKind := fs.String("state", "pebble", "state backend: pebble (on disk) or memory")
 	interval := fs.Duration("checkpoint-interval", defaultCheckpointInterval, "how often to checkpoint state")
 	cacheGroups := fs.Int("state-cache-size", exec.DefaultCacheGroups, "groups each stateful operator caches in front of the state backend")
@@ -156,7 +161,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer backend.Close()
-	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint(), ForceEmpty: *forceEmpty, SkipUnrestorable: *skipUnrestorable})
+	eng, err := engine.Open(backend, engine.Options{Dir: *dataDir, CheckpointInterval: *interval, CacheGroups: *cacheGroups, SubscriptionBufferBytes: *subBytes, Crash: crashPoint(), ForceEmpty: *forceEmpty, SkipUnrestorable: *skipUnrestorable, FileDirs: fileDirs})
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,9 @@ type Options struct {
 	// longer be applied (serve --skip-unrestorable): the table is skipped
 	// like a view, its rows dropped. Without it, Open refuses.
 	SkipUnrestorable bool
+	// FileDirs are directories besides Dir that file sources and sinks
+	// may name (serve --file-dir).
+	FileDirs []string
 }
 
 // The meta namespace (id 0; relation ids start at 1) holds what a restart

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/streamsql/streamsql/connectors/datagen"
+	"github.com/streamsql/streamsql/connectors/file"
 	"github.com/streamsql/streamsql/connectors/kafka"
 	"github.com/streamsql/streamsql/connectors/nexmark"
 	"github.com/streamsql/streamsql/exec"
@@ -144,7 +145,7 @@ type entry struct {
 	// stop ends a generator or Kafka source.
 	stop  context.CancelFunc
 	gen   generator
-	kafka *kafka.Source
+	kafka topicSource
 	// reads is, for a Kafka source, what of its columns each view over it
 	// reads (see project); guarded by df.mu.
 	reads map[*entry][]bool
@@ -604,8 +605,13 @@ func (e *Engine) createRelation(st *parser.CreateRelation) (string, error) {
 			x.df.parts.grow(len(x.gen.Positions()), x.df.now())
 		case "":
 			return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SOURCE needs a connector option: WITH (connector = 'datagen', ...)")
-		case "kafka":
-			if x.kafka, err = kafka.NewSource(rel.Physical()); err != nil {
+		case "kafka", "file":
+			if c == "kafka" {
+				x.kafka, err = kafka.NewSource(rel.Physical())
+			} else {
+				x.kafka, err = file.NewSource(rel.Physical(), e.fileDirs())
+			}
+			if err != nil {
 				return "", sqlerr.WithPos(err, st.Pos)
 			}
 			if !e.restoring {
