@@ -435,7 +435,11 @@ func (e *Engine) writeMeta(xs []*entry, next uint64) error {
 		if x.sink != nil {
 			// Every record so far is acknowledged: flushSinks ran under
 			// the dataflows' locks.
-			if err := meta.Put(keys.AppendUint64([]byte{'k'}, id), binary.AppendVarint(nil, x.sink.s.Sent())); err != nil {
+			v := binary.AppendVarint(nil, x.sink.s.Sent())
+			if l, ok := x.sink.s.(lengthSink); ok {
+				v = binary.AppendVarint(v, l.Length()+1) // 0: none stored
+			}
+			if err := meta.Put(keys.AppendUint64([]byte{'k'}, id), v); err != nil {
 				return err
 			}
 		}
@@ -558,7 +562,11 @@ func (e *Engine) restore() error {
 			}
 		case 'k':
 			if x != nil && x.sink != nil {
-				x.sink.s.RestoreSent(varints(r.val, 1)[0])
+				v := varints(r.val, 2)
+				x.sink.s.RestoreSent(v[0])
+				if l, ok := x.sink.s.(lengthSink); ok && v[1] > 0 {
+					l.Truncate(v[1] - 1)
+				}
 			}
 		case 'm':
 			if x == nil || x.pipe == nil {

@@ -225,7 +225,11 @@ func (e *Engine) showRelations(what string) ([]catalog.Column, *vec.Batch) {
 			if m := x.failure(); m != "" {
 				status = "failed: " + m // its goroutine panicked
 			}
-			r.add(rel.Name, x.upstream.rel.Name, rel.Options["topic"], x.sink.s.Sent(), status)
+			target := rel.Options["topic"]
+			if rel.Options["connector"] == "file" {
+				target = rel.Options["path"]
+			}
+			r.add(rel.Name, x.upstream.rel.Name, target, x.sink.s.Sent(), status)
 		case what == "materialized views" && rel.Kind == parser.KindMaterializedView:
 			var st state.Stats
 			var rows, cached int64

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/streamsql/streamsql/connectors/file"
 	"github.com/streamsql/streamsql/connectors/kafka"
 	"github.com/streamsql/streamsql/exec"
 	"github.com/streamsql/streamsql/exec/vec"
@@ -25,9 +26,37 @@ const sinkFlushTimeout = 30 * time.Second
 // FLUSH no longer wait for it, and it stays failed after a restart (what
 // it did not write is not replayed): drop it and create it again.
 type sinkOp struct {
-	s *kafka.Sink
+	s sinkWriter
 	x *entry
 }
+
+// sinkWriter is a sink's connector: a Kafka topic, or a file (connector =
+// 'file'), which also keeps its length in checkpoints (lengthSink).
+type sinkWriter interface {
+	Check(ctx context.Context) error
+	Run(ctx context.Context)
+	Push(b *vec.Batch) error
+	Flush(ctx context.Context) error
+	Fail(err error)
+	Failure() string
+	Status() string
+	Sent() int64
+	RestoreSent(n int64)
+	Close()
+}
+
+// lengthSink is a sink whose output a checkpoint records the length of,
+// so that recovery cuts off what was written after it.
+type lengthSink interface {
+	Length() int64
+	Truncate(n int64)
+}
+
+var (
+	_ sinkWriter = (*kafka.Sink)(nil)
+	_ sinkWriter = (*file.Sink)(nil)
+	_ lengthSink = (*file.Sink)(nil)
+)
 
 var _ exec.Operator = (*sinkOp)(nil)
 
@@ -71,15 +100,19 @@ func (e *Engine) createSink(st *parser.CreateSink) (string, error) {
 	for _, o := range st.Options {
 		opts[o.Key] = o.Value
 	}
+	var sink sinkWriter
+	var err error
 	switch c := opts["connector"]; c {
 	case "kafka":
+		key := planner.GroupKey(up.rel.Query.(planner.Node))
+		sink, err = kafka.NewSink(opts, up.rel.Columns, key)
+	case "file":
+		sink, err = file.NewSink(opts, up.rel.Columns, e.fileDirs())
 	case "":
 		return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "CREATE SINK needs a connector option: WITH (connector = 'kafka', ...)")
 	default:
-		return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown sink connector %q (want 'kafka')", c)
+		return "", sqlerr.At(sqlerr.InvalidParameter, st.Pos, "unknown sink connector %q (want 'kafka' or 'file')", c)
 	}
-	key := planner.GroupKey(up.rel.Query.(planner.Node))
-	sink, err := kafka.NewSink(opts, up.rel.Columns, key)
 	if err != nil {
 		return "", sqlerr.WithPos(err, st.Pos)
 	}
