@@ -149,7 +149,7 @@ const crashInserts, insertBatch = 3000, 50
 // no event lost, none counted twice.
 func TestCrashRecovery(t *testing.T) {
 	bin := buildBinary(t)
-	ddl = strings.ReplaceAll(crashDDL, "{{kafka}}", startOrders(t))
+	ddl = strings.ReplaceAll(crashDDL, "{{kafka}}", startOrders(t)) + crashFileDDL
 	for _, backend := range []string{"memory", "pebble"} {
 		t.Run(backend, func(t *testing.T) { crashScenario(t, bin, backend) })
 	}
@@ -160,6 +160,7 @@ func TestCrashRecovery(t *testing.T) {
 func crashScenario(t *testing.T, bin, backend string) {
 	want, _ := runScenario(t, bin, backend, nil)
 	checkInvariants(t, want)
+	checkFileInvariants(t, want)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("CRASH_SEED"); s != "" {
 		fmt.Sscan(s, &seed)
@@ -187,7 +188,7 @@ func crashScenario(t *testing.T, bin, backend string) {
 	for i := range want {
 		if want[i] != got[i] {
 			t.Errorf("seed %d (rerun with CRASH_SEED=%d), crash plan %v:\n%s\nfailure-free:\n%s\nafter crashes:\n%s",
-				seed, seed, plan, finalQueries[i], want[i], got[i])
+				seed, seed, plan, resultLabel(i), want[i], got[i])
 		}
 	}
 }
@@ -249,6 +250,7 @@ func (s *server) connect(ctx context.Context) (*pgx.Conn, error) {
 func runScenario(t *testing.T, bin, backend string, plan []string) ([]string, []string) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	writeCrashFiles(t, dir)
 	life := 0
 	ddlDone := false
 	var crashed []string
@@ -278,6 +280,11 @@ func runScenario(t *testing.T, bin, backend string, plan []string) ([]string, []
 		}
 		if err == nil && finished {
 			res, err := results(ctx, s)
+			if err == nil {
+				var files []string
+				files, err = fileSinkResults(dir)
+				res = append(res, files...)
+			}
 			s.cmd.Process.Kill()
 			<-s.done
 			if err != nil {
