@@ -25,6 +25,7 @@ CREATE SOURCE files_in2 (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - IN
   WITH (connector = 'file', path = 'in/*.jsonl', format = 'json');
 CREATE MATERIALIZED VIEW file_rows AS SELECT id, ts FROM files_in2 WHERE id % 5 = 0;
 CREATE SINK file_rows_out FROM file_rows WITH (connector = 'file', path = 'out/rows.csv', format = 'csv');
+CREATE SINK t_keys_out FROM t_keys WITH (connector = 'file', path = 'out/t_keys.jsonl', format = 'json', deletes = 'op');
 `
 
 // crashFileLines is how many lines the source's files hold.
@@ -51,14 +52,36 @@ func writeCrashFiles(t *testing.T, dir string) {
 	}
 }
 
-// fileSinkResults reads the two sink files: the op log folded into the
-// rows it leaves (each with its count, which is 1 unless a change was
-// doubled or lost), and the rows file's line count, distinct lines and
-// sorted content's first and last line.
+// fileSinkResults reads the sink files: the op logs folded into the rows
+// they leave (each with its count, which is 1 unless a change was doubled
+// or lost), and the rows file's line count, distinct lines and sorted
+// content's first and last line. t_keys_out is written across the lives,
+// as the INSERTs come: its lines after a checkpoint are cut at recovery.
 func fileSinkResults(dir string) ([]string, error) {
-	ops, err := os.ReadFile(filepath.Join(dir, "out", "keys.jsonl"))
+	keys, err := foldOps(filepath.Join(dir, "out", "keys.jsonl"))
 	if err != nil {
 		return nil, err
+	}
+	tkeys, err := foldOps(filepath.Join(dir, "out", "t_keys.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := os.ReadFile(filepath.Join(dir, "out", "rows.csv"))
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(rows), "\n"), "\n")
+	slices.Sort(lines)
+	distinct := len(slices.Compact(slices.Clone(lines)))
+	return []string{keys, tkeys,
+		fmt.Sprintf("lines %d distinct %d first %s last %s\n", len(lines), distinct, lines[0], lines[len(lines)-1])}, nil
+}
+
+// foldOps folds a deletes = 'op' sink file into the rows it leaves.
+func foldOps(path string) (string, error) {
+	ops, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
 	}
 	net := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSuffix(string(ops), "\n"), "\n") {
@@ -67,7 +90,7 @@ func fileSinkResults(dir string) ([]string, error) {
 			Row json.RawMessage `json:"row"`
 		}
 		if err := json.Unmarshal([]byte(line), &c); err != nil {
-			return nil, fmt.Errorf("keys.jsonl line %q: %w", line, err)
+			return "", fmt.Errorf("%s line %q: %w", path, line, err)
 		}
 		if c.Op == "delete" {
 			net[string(c.Row)]--
@@ -82,15 +105,7 @@ func fileSinkResults(dir string) ([]string, error) {
 		}
 	}
 	slices.Sort(left)
-	rows, err := os.ReadFile(filepath.Join(dir, "out", "rows.csv"))
-	if err != nil {
-		return nil, err
-	}
-	lines := strings.Split(strings.TrimSuffix(string(rows), "\n"), "\n")
-	slices.Sort(lines)
-	distinct := len(slices.Compact(slices.Clone(lines)))
-	return []string{strings.Join(left, "\n") + "\n",
-		fmt.Sprintf("lines %d distinct %d first %s last %s\n", len(lines), distinct, lines[0], lines[len(lines)-1])}, nil
+	return strings.Join(left, "\n") + "\n", nil
 }
 
 // checkFileInvariants checks the file sinks against what the files hold.
@@ -112,11 +127,19 @@ func checkFileInvariants(t *testing.T, res []string) {
 			rows++
 		}
 	}
-	if got := res[len(res)-2]; got != keys.String() {
+	if got := res[len(res)-3]; got != keys.String() {
 		t.Errorf("file sink keys.jsonl folded:\n%s\nwant (every change once):\n%s", got, keys.String())
 	}
 	if got := res[len(res)-1]; !strings.HasPrefix(got, fmt.Sprintf("lines %d distinct %d ", rows, rows)) {
 		t.Errorf("file sink rows.csv: %s, want %d lines, all distinct", got, rows)
+	}
+	var tkeys strings.Builder
+	for k := 0; k < 5; k++ {
+		n := crashInserts / 5
+		fmt.Fprintf(&tkeys, "{\"k\":%d,\"n\":%d,\"mx\":%d,\"d\":%d} x1\n", k, n, n, n)
+	}
+	if got := res[len(res)-2]; got != tkeys.String() {
+		t.Errorf("file sink t_keys.jsonl folded:\n%s\nwant (every change once):\n%s", got, tkeys.String())
 	}
 }
 
@@ -125,5 +148,5 @@ func resultLabel(i int) string {
 	if i < len(finalQueries) {
 		return finalQueries[i]
 	}
-	return []string{"file sink keys.jsonl folded", "file sink rows.csv"}[i-len(finalQueries)]
+	return []string{"file sink keys.jsonl folded", "file sink t_keys.jsonl folded", "file sink rows.csv"}[i-len(finalQueries)]
 }

@@ -108,6 +108,7 @@ var finalQueries = []string{
 	"SELECT * FROM t_top ORDER BY k, rn",
 	"SELECT * FROM t_wtop ORDER BY window_start, r",
 	"SELECT COUNT(*), SUM(s2), SUM(n), MAX(seq) FROM t_over",
+	"SELECT * FROM file_keys ORDER BY k",
 }
 
 // crashOrders is how many records the orders topic holds.
