@@ -34,6 +34,9 @@ type Sink struct {
 	op     bool
 	status atomic.Pointer[string]
 	sent   atomic.Int64
+	// queued counts the lines written since the last Flush; failed the
+	// writes that failed.
+	queued, failed atomic.Int64
 	// failure is why the sink stopped, nil while it writes.
 	failure atomic.Pointer[string]
 
@@ -172,11 +175,13 @@ func (s *Sink) Push(b *vec.Batch) error {
 		s.buf = line
 		for ; d != 0; d -= sign(d) {
 			if _, err := s.w.Write(line); err != nil {
+				s.failed.Add(1)
 				s.fail(fmt.Errorf("writing %s: %w", s.path, err))
 				return nil
 			}
 			s.length += int64(len(line))
 			s.sent.Add(1)
+			s.queued.Add(1)
 		}
 	}
 	return nil
@@ -203,8 +208,18 @@ func (s *Sink) Flush(context.Context) error {
 	if err := s.f.Sync(); err != nil {
 		return fmt.Errorf("file sink %s: %w", s.path, err)
 	}
+	s.queued.Store(0)
 	return nil
 }
+
+// Written is the lines written, as Sent: a file has no acknowledgement.
+func (s *Sink) Written() int64 { return s.sent.Load() }
+
+// WriteFailed is the writes that failed (the first stops the sink).
+func (s *Sink) WriteFailed() int64 { return s.failed.Load() }
+
+// Queued is the lines written since the last Flush, not yet fsynced.
+func (s *Sink) Queued() int { return int(s.queued.Load()) }
 
 // Fail stops the sink for err (a panic's): it writes nothing more.
 func (s *Sink) Fail(err error) {

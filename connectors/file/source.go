@@ -128,6 +128,10 @@ func (s *Source) Check(context.Context) error {
 	return nil
 }
 
+// FetchedEnd is Kafka's end offset for the lag metric: a file source's
+// positions are a name hash and a byte offset, so it has none.
+func (s *Source) FetchedEnd(int) (int64, bool) { return 0, false }
+
 // Close has nothing to release: files are open only while read.
 func (s *Source) Close() {}
 

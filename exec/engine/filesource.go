@@ -18,6 +18,9 @@ type topicSource interface {
 	Current(gen uint64) bool
 	Status() string
 	Close()
+	// FetchedEnd is partition p's end offset as last seen, for the lag
+	// metric (false: not known; a file source has none).
+	FetchedEnd(p int) (int64, bool)
 }
 
 var (

@@ -43,6 +43,9 @@ type sinkWriter interface {
 	Sent() int64
 	RestoreSent(n int64)
 	Close()
+	Written() int64
+	WriteFailed() int64
+	Queued() int
 }
 
 // lengthSink is a sink whose output a checkpoint records the length of,
