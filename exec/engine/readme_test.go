@@ -3,10 +3,12 @@ package engine_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/streamsql/streamsql/exec/engine"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -29,7 +31,16 @@ func TestReadmeSession(t *testing.T) {
 	if sql.Len() == 0 {
 		t.Fatal("no ```sql blocks in README.md")
 	}
-	addr := startServer(t)
+	// The Files section's input, in the data directory its paths resolve against.
+	dataDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dataDir, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bid := `{"auction": 7, "price": 2500, "ts": "2024-01-01 10:00:01"}` + "\n" + `{"auction": 8, "price": 5, "ts": "2024-01-01 10:00:02"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dataDir, "in", "bids-1.jsonl"), []byte(bid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startEngineWith(t, engine.Options{Dir: dataDir})
 	// The Kafka section's broker, with the record its kcat line produces.
 	kafkaAddr, cl := startKafka(t, "visits", "visits_bad", "visits_out")
 	produce(t, cl, &kgo.Record{Topic: "visits", Key: []byte("u1"), Value: []byte(`{"user": 1, "url": "/a", "ts": "2024-01-01 10:00:01"}`)})
@@ -53,5 +64,8 @@ func TestReadmeSession(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("psql output lacks %q:\n%s", want, out)
 		}
+	}
+	if got, err := os.ReadFile(filepath.Join(dataDir, "out", "big.jsonl")); err != nil || string(got) != `{"auction":7,"price":2500,"ts":"2024-01-01 10:00:01"}`+"\n" {
+		t.Errorf("the Files section's sink file: %q, %v", got, err)
 	}
 }
