@@ -89,31 +89,7 @@ func TestArraysAgainstPostgres(t *testing.T) {
 	}
 	defer pc.Close(ctx)
 	ours := connect(t, startServer(t))
-	run := func(c *pgx.Conn, sql string) string {
-		rows, err := c.Query(ctx, sql)
-		if err != nil {
-			return "error " + sqlstate(err)
-		}
-		defer rows.Close()
-		var b strings.Builder
-		for rows.Next() {
-			for i, v := range rows.RawValues() {
-				if i > 0 {
-					b.WriteByte('|')
-				}
-				if v == nil {
-					b.WriteString("NULL")
-				} else {
-					b.Write(v)
-				}
-			}
-			b.WriteByte('\n')
-		}
-		if err := rows.Err(); err != nil {
-			return "error " + sqlstate(err)
-		}
-		return b.String()
-	}
+	run := func(c *pgx.Conn, sql string) string { return oracleRows(ctx, c, sql) }
 	both := func(sql string) {
 		t.Helper()
 		if got, want := run(ours, sql), run(pc, sql); got != want {

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -26,32 +25,7 @@ func TestSQLFunctionsAgainstPostgres(t *testing.T) {
 	}
 	defer pc.Close(ctx)
 	ours := connect(t, startServer(t))
-	// run gives a statement's rows as text, or its error's SQLSTATE.
-	run := func(c *pgx.Conn, sql string) string {
-		rows, err := c.Query(ctx, sql)
-		if err != nil {
-			return "error " + sqlstate(err)
-		}
-		defer rows.Close()
-		var b strings.Builder
-		for rows.Next() {
-			for i, v := range rows.RawValues() {
-				if i > 0 {
-					b.WriteByte('|')
-				}
-				if v == nil {
-					b.WriteString("NULL")
-				} else {
-					b.Write(v)
-				}
-			}
-			b.WriteByte('\n')
-		}
-		if err := rows.Err(); err != nil {
-			return "error " + sqlstate(err)
-		}
-		return b.String()
-	}
+	run := func(c *pgx.Conn, sql string) string { return oracleRows(ctx, c, sql) }
 	for _, sql := range []string{
 		"CREATE FUNCTION count_char(s VARCHAR, c VARCHAR) RETURNS INT LANGUAGE SQL AS $$ SELECT (length(s) - length(replace(s, c, ''))) / length(c) $$",
 		"SELECT count_char('banana', 'a'), count_char('banana', 'an'), count_char('', 'x'), count_char(NULL, 'x')",
