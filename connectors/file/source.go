@@ -55,7 +55,7 @@ type Source struct {
 	opts      map[string]string
 	poll      time.Duration
 	status    atomic.Pointer[string]
-	proj      atomic.Pointer[projection]
+	proj      format.Projection
 	kick      chan struct{}
 
 	// mu guards what Ends waits on: asked counts the FLUSHes that want
@@ -67,11 +67,6 @@ type Source struct {
 	pos     int64
 	stopped bool
 	changed chan struct{}
-}
-
-type projection struct {
-	gen  uint64
-	read []bool
 }
 
 // NewSource validates a file source's options (connector = 'file').
@@ -110,7 +105,6 @@ func NewSource(rel *catalog.Relation, dirs Dirs) (*Source, error) {
 		return nil, sqlerr.New(sqlerr.InvalidParameter, "unknown file source option %q", k)
 	}
 	s.setStatus("not started: no materialized view reads it yet")
-	s.proj.Store(&projection{})
 	return s, nil
 }
 
@@ -142,17 +136,11 @@ func (s *Source) setStatus(st string) { s.status.Store(&st) }
 
 // SetRead and Current are kafka.Source's: the columns decoded, serialized
 // by the engine with deliveries.
-func (s *Source) SetRead(read []bool) {
-	old := s.proj.Load()
-	if (old.read == nil) == (read == nil) && slices.Equal(old.read, read) {
-		return
-	}
-	s.proj.Store(&projection{gen: old.gen + 1, read: slices.Clone(read)})
-}
+func (s *Source) SetRead(read []bool) { s.proj.SetRead(read) }
 
 // Current reports whether rows decoded for generation gen hold the
 // columns read now.
-func (s *Source) Current(gen uint64) bool { return s.proj.Load().gen == gen }
+func (s *Source) Current(gen uint64) bool { return s.proj.Current(gen) }
 
 // Ends waits until the source has read every whole line of the files
 // present when it was called and returns the position it reached, so that
@@ -274,7 +262,7 @@ type reader struct {
 	s       *Source
 	out     kafka.Output
 	dec     format.Decoder
-	proj    *projection
+	proj    *format.Columns
 	b       *vec.Batch
 	cur     string // "" before the first file
 	off     int64
@@ -292,7 +280,7 @@ func (r *reader) newDecoder() error {
 		return err
 	}
 	r.dec, r.proj = dec, r.s.proj.Load()
-	dec.SetRead(r.proj.read)
+	dec.SetRead(r.proj.Read)
 	return nil
 }
 
@@ -486,7 +474,7 @@ func (r *reader) deliver(off int64) error {
 // read now, and reports true: r.off stays where they started.
 func (r *reader) deliverCounts(off, bad int64) (bool, error) {
 	pos := encode(r.cur, off)
-	err := r.out.Deliver(0, r.b, pos, kafka.Counts{Bad: bad, Read: r.proj.gen})
+	err := r.out.Deliver(0, r.b, pos, kafka.Counts{Bad: bad, Read: r.proj.Gen})
 	r.b.Reset()
 	if errors.Is(err, kafka.ErrStale) {
 		return true, r.newDecoder()

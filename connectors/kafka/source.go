@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,13 +51,6 @@ type Counts struct {
 	Read uint64
 }
 
-// projection is the columns a source's readers read: read[i] for column
-// i, nil for all of them; gen counts the changes.
-type projection struct {
-	gen  uint64
-	read []bool
-}
-
 // Source is a Kafka topic read as a stream.
 type Source struct {
 	cfg     config
@@ -72,7 +64,7 @@ type Source struct {
 	tr      *kgo.Transport
 	status  atomic.Pointer[string]
 	// proj is what the partitions decode (see SetRead).
-	proj atomic.Pointer[projection]
+	proj format.Projection
 	// dlqNote is the last failure to write a dead letter, nil if none.
 	dlqNote atomic.Pointer[string]
 	// ends holds each partition's end offset (high-water mark) as the
@@ -125,7 +117,6 @@ func NewSource(rel *catalog.Relation) (*Source, error) {
 	}
 	s.client, s.tr = cfg.client()
 	s.setStatus("not started: no materialized view reads it yet")
-	s.proj.Store(&projection{})
 	return s, nil
 }
 
@@ -136,17 +127,11 @@ func NewSource(rel *catalog.Relation) (*Source, error) {
 // calls them under the dataflow's lock), so that rows decoded for the
 // columns of before are refused (ErrStale) and read again: the change
 // takes effect exactly between two deliveries.
-func (s *Source) SetRead(read []bool) {
-	old := s.proj.Load()
-	if (old.read == nil) == (read == nil) && slices.Equal(old.read, read) {
-		return
-	}
-	s.proj.Store(&projection{gen: old.gen + 1, read: slices.Clone(read)})
-}
+func (s *Source) SetRead(read []bool) { s.proj.SetRead(read) }
 
 // Current reports whether rows decoded for generation gen (Counts.Read)
 // hold the columns read now.
-func (s *Source) Current(gen uint64) bool { return s.proj.Load().gen == gen }
+func (s *Source) Current(gen uint64) bool { return s.proj.Current(gen) }
 
 // Check makes sure, within connect_timeout, that the brokers answer and
 // the topic exists (and the dead-letter topic, when there is one).
@@ -350,7 +335,7 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 		return err
 	}
 	proj := s.proj.Load()
-	dec.SetRead(proj.read)
+	dec.SetRead(proj.Read)
 	b := vec.NewBatch(catalog.Types(s.cols), batchRows)
 	var dlq *deadLetters
 	if s.dlq != "" {
@@ -400,7 +385,7 @@ func (s *Source) read(ctx context.Context, p int, pos int64, out Output) error {
 		first = pos
 		if cur := s.proj.Load(); cur != proj {
 			proj = cur
-			dec.SetRead(proj.read)
+			dec.SetRead(proj.Read)
 		}
 	}
 	// stale drops the pending batch, to read it again from first.
@@ -482,7 +467,7 @@ fetch:
 					if dec, err = format.NewDecoder(s.format, s.cols, maps.Clone(s.opts)); err != nil {
 						return err
 					}
-					dec.SetRead(proj.read)
+					dec.SetRead(proj.Read)
 					if !logged {
 						logged = true
 						slog.Error("kafka source: recovered a panic decoding a record; it is a bad record (further ones are counted, not logged)",
@@ -497,7 +482,7 @@ fetch:
 			}
 			pos = rec.Offset + 1
 			if b.N == batchRows {
-				err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.gen})
+				err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.Gen})
 				bad = 0
 				if errors.Is(err, ErrStale) {
 					stale()
@@ -510,7 +495,7 @@ fetch:
 			}
 		}
 		if b.N > 0 || bad > 0 {
-			err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.gen})
+			err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.Gen})
 			if errors.Is(err, ErrStale) {
 				stale()
 				continue
