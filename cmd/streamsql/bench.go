@@ -34,7 +34,7 @@ import (
 // runs them: the Nexmark ones, each windowed one beside its updating
 // (emit-on-update, no EMIT ON WINDOW CLOSE) version, the shapes users
 // run, and the Kafka ones (kafkaViews).
-var benchQueries = []string{"q0", "q1", "q2", "q3", "q4", "q5", "q5agg", "q5upd", "q7", "q7agg", "q7upd", "q8", "q9", "q11", "q12", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22",
+var benchQueries = []string{"q0", "q1", "q2", "q3", "q4", "q5", "q5agg", "q5upd", "q7", "q7agg", "q7upd", "q8", "q9", "q10", "q11", "q12", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22",
 	"hopbidder", "hopbidderupd", "tumblekeys", "tumblekeysupd", "manykeys", "kafkakeys", "kafkakeysupd"}
 
 // benchSources are the nexmark streams a query reads besides bid alone:
