@@ -181,6 +181,42 @@ func (s *Insert) Word(n ast.Node) string { return s.q.Word(n) }
 // NamePos finds where a relation name stands (see Query.NamePos).
 func (s *Insert) NamePos(n ast.Node, name string) int { return s.q.NamePos(n, name) }
 
+// ColumnPos is where the i-th name of the INSERT's column list stands (1-based
+// offset), or the statement's start when it cannot be found.
+func (s *Insert) ColumnPos(i int) int {
+	base := s.q.pos.orig(0)
+	toks, err := lex(s.q.Text)
+	if err != nil {
+		return s.Pos(s.Node)
+	}
+	for j, t := range toks {
+		if !t.is("(") {
+			continue
+		}
+		// The first parenthesis after INTO name opens the column list.
+		for k := j + 1; k < len(toks); k += 2 {
+			if k-(j+1) == 2*i {
+				return base + toks[k].pos
+			}
+			if k+1 >= len(toks) || !toks[k+1].is(",") {
+				break
+			}
+		}
+		break
+	}
+	return s.Pos(s.Node)
+}
+
+// SelectQuery is the query of an INSERT ... SELECT, positioned in the
+// statement's text; nil for INSERT ... VALUES.
+func (s *Insert) SelectQuery() *Query {
+	sel, ok := s.Node.Select.(ast.StmtNode)
+	if !ok {
+		return nil
+	}
+	return &Query{Node: sel, Text: s.q.Text, pos: s.q.pos}
+}
+
 // Select is a query to answer now.
 type Select struct{ Query *Query }
 

@@ -159,6 +159,9 @@ func (p *Planner) View(st *parser.CreateView) (*catalog.Relation, error) {
 type Insert struct {
 	Rel  *catalog.Relation
 	Rows [][]Expr
+	// Query, for INSERT ... SELECT, gives the rows instead: an ad-hoc
+	// query whose columns are the table's, in order.
+	Query Node
 }
 
 // Insert plans INSERT INTO table [(cols)] VALUES (...), ...
@@ -180,8 +183,6 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		return nil, sqlerr.At(sqlerr.WrongObjectType, st.NamePos(name, name.Name.O), "cannot insert into %s %q: only tables take INSERT", rel.Kind.Noun(), rel.Name)
 	}
 	switch {
-	case n.Select != nil:
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos(n.Select), "INSERT ... SELECT is not supported yet")
 	case n.Setlist || len(n.OnDuplicate) > 0 || n.IsReplace:
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, st.Pos(n), "only INSERT INTO ... VALUES is supported")
 	}
@@ -198,11 +199,21 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		}
 		target = append(target, i)
 	}
+	if q := st.SelectQuery(); q != nil {
+		return p.insertSelect(st, q, rel, target, len(n.Columns) == 0)
+	}
 	b := &binder{q: st, noAggs: "VALUES", params: p.Params, fns: p.funcs(), clock: p.clockFor(AdHoc), zone: p.Zone}
 	out := &Insert{Rel: rel}
 	for _, row := range n.Lists {
-		if len(row) != len(target) {
-			return nil, sqlerr.At(sqlerr.Syntax, st.Pos(n), "INSERT has %d target columns but %d expressions", len(target), len(row))
+		target := target
+		if len(n.Columns) == 0 && len(row) < len(target) {
+			target = target[:len(row)] // the first columns, the rest NULL, as PostgreSQL
+		}
+		switch {
+		case len(row) > len(target):
+			return nil, sqlerr.At(sqlerr.Syntax, st.Pos(row[len(target)]), "INSERT has more expressions than target columns")
+		case len(row) < len(target):
+			return nil, sqlerr.At(sqlerr.Syntax, st.ColumnPos(len(row)), "INSERT has more target columns than expressions")
 		}
 		vals := make([]Expr, len(rel.Columns))
 		for i, x := range row {
@@ -236,6 +247,62 @@ func (p *Planner) Insert(st *parser.Insert) (*Insert, error) {
 		out.Rows = append(out.Rows, vals)
 	}
 	return out, nil
+}
+
+// insertSelect plans INSERT INTO rel [(cols)] SELECT ...: the query, ad
+// hoc, under a projection to the table's columns, each value converted as
+// PostgreSQL's assignment casts convert (a number to another numeric type,
+// in range; a time to another time type; anything to text), the columns
+// not named NULL.
+func (p *Planner) insertSelect(st *parser.Insert, q *parser.Query, rel *catalog.Relation, target []int, all bool) (*Insert, error) {
+	in, err := p.Query(q, AdHoc, false)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(in.Columns()); all && n < len(target) {
+		target = target[:n] // without a column list, the first columns, the rest NULL
+	}
+	at := st.Node.Select.(ast.Node)
+	// pos is where the query's i-th expression stands, as PostgreSQL
+	// points at it; the query's start for a set operation.
+	pos := func(i int) int {
+		if sel, ok := at.(*ast.SelectStmt); ok && sel.Fields != nil && i < len(sel.Fields.Fields) && sel.Fields.Fields[i].Expr != nil {
+			return st.Pos(sel.Fields.Fields[i].Expr)
+		}
+		return st.Pos(at)
+	}
+	cols := in.Columns()
+	if len(cols) != len(target) {
+		if len(cols) > len(target) {
+			return nil, sqlerr.At(sqlerr.Syntax, pos(len(target)), "INSERT has more expressions than target columns")
+		}
+		// At the first column without a value, as PostgreSQL points.
+		return nil, sqlerr.At(sqlerr.Syntax, st.ColumnPos(len(cols)), "INSERT has more target columns than expressions")
+	}
+	b := &binder{q: st, params: p.Params, fns: p.funcs(), zone: p.Zone}
+	proj := &Project{Input: in, Exprs: make([]Expr, len(rel.Columns)), Names: make([]string, len(rel.Columns)), Time: -1}
+	for i, c := range rel.Columns {
+		proj.Names[i] = c.Name
+		proj.Exprs[i] = &Const{T: c.Type, Null: true}
+	}
+	for i, t := range target {
+		col := rel.Columns[t]
+		var x Expr = &ColRef{Idx: i, Name: cols[i].Name, T: cols[i].Type}
+		ce, err := b.coerce(x, col.Type, at)
+		if err != nil {
+			xt := x.Type()
+			if !(xt.Numeric() && col.Type.Numeric() || xt.Temporal() && col.Type.Temporal() || col.Type.Kind == types.String || xt.Kind == types.Null) {
+				e := sqlerr.At(sqlerr.DatatypeMismatch, pos(i), "column %q is of type %s but expression is of type %s", col.Name, pgTypeName(col.Type), pgTypeName(xt))
+				e.Hint = "You will need to rewrite or cast the expression."
+				return nil, e
+			}
+			if ce, err = b.cast(x, col.Type, at); err != nil {
+				return nil, err
+			}
+		}
+		proj.Exprs[t] = ce
+	}
+	return &Insert{Rel: rel, Query: proj}, nil
 }
 
 // timeOption reads one of the event-time options tables and sources share,

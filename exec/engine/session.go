@@ -234,7 +234,7 @@ func (s *Session) exec(ctx context.Context, st parser.Stmt, params *planner.Para
 		}
 		return w.Complete(tag)
 	case *parser.Insert:
-		n, err := e.insert(st, params, s.zone)
+		n, err := e.insert(ctx, st, params, s.zone)
 		if err != nil {
 			return err
 		}
@@ -423,9 +423,11 @@ func (e *Engine) flushAll(ctx context.Context) error {
 	return flushSinks(ctx, sinks)
 }
 
-// insert runs INSERT INTO table VALUES ...
-func (e *Engine) insert(st *parser.Insert, params *planner.Params, zone *time.Location) (int, error) {
-	x, b, err := e.insertRows(st, params, zone)
+// insert runs INSERT INTO table VALUES ... or INSERT INTO table SELECT
+// ..., whose query is answered first, over the current rows of what it
+// reads, then inserted as one INSERT.
+func (e *Engine) insert(ctx context.Context, st *parser.Insert, params *planner.Params, zone *time.Location) (int, error) {
+	x, b, err := e.insertRows(ctx, st, params, zone)
 	if err != nil {
 		return 0, err
 	}
@@ -476,7 +478,7 @@ func (e *Engine) applyInsert(x *entry, b *vec.Batch) (int, error) {
 }
 
 // insertRows evaluates the rows of an INSERT into a batch for its table.
-func (e *Engine) insertRows(st *parser.Insert, params *planner.Params, zone *time.Location) (*entry, *vec.Batch, error) {
+func (e *Engine) insertRows(ctx context.Context, st *parser.Insert, params *planner.Params, zone *time.Location) (*entry, *vec.Batch, error) {
 	plan, err := e.planner(params, zone).Insert(st)
 	if err != nil {
 		return nil, nil, err
@@ -487,6 +489,13 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params, zone *tim
 	}
 	if x.rel.LateOf != "" {
 		return nil, nil, sqlerr.New(sqlerr.WrongObjectType, "cannot insert into %q: it holds the late rows of %s", x.rel.Name, x.rel.LateOf)
+	}
+	if plan.Query != nil {
+		b, err := e.stream(ctx, plan.Query)
+		if err != nil {
+			return nil, nil, err
+		}
+		return x, b, checkInsertRows(x.rel, b)
 	}
 	b := vec.NewBatch(catalog.Types(x.rel.Columns), len(plan.Rows))
 	one := &vec.Batch{N: 1}
@@ -510,6 +519,28 @@ func (e *Engine) insertRows(st *parser.Insert, params *planner.Params, zone *tim
 		b.EndRow(1)
 	}
 	return x, b, nil
+}
+
+// checkInsertRows holds the rows an INSERT ... SELECT computed to the
+// table's constraints, as insertRows holds a VALUES row.
+func checkInsertRows(rel *catalog.Relation, b *vec.Batch) error {
+	for c, col := range rel.Columns {
+		v := &b.Cols[c]
+		for i := 0; i < b.N; i++ {
+			if v.IsNull(i) {
+				if col.NotNull {
+					return sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", col.Name, rel.Name)
+				}
+				continue
+			}
+			if v.Type.Kind == types.String {
+				if err := parser.CheckText(v.Str[i]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // doDDL runs a catalog change, serialized with checkpoints, and makes it

@@ -61,7 +61,7 @@ func TestWatermarks(t *testing.T) {
 				if err != nil {
 					d.Fatalf(t, "%s: %v", row, err)
 				}
-				_, b, err := e.insertRows(st.(*parser.Insert), nil, nil)
+				_, b, err := e.insertRows(context.Background(), st.(*parser.Insert), nil, nil)
 				if err != nil {
 					d.Fatalf(t, "%s: %v", row, err)
 				}
