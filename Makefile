@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages that run goroutines: tested again under the race detector.
 RACE_PKGS   := ./wire/... ./exec/... ./state/... ./connectors/...
 
-.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka bench fuzz-exprs
+.PHONY: all build run test vet staticcheck unit race slt clean dev-kafka bench bench-metrics fuzz-exprs
 
 all: build
 
@@ -61,6 +61,20 @@ EXPRS_N    ?= 400000
 EXPRS_SEED ?= 18
 fuzz-exprs:
 	$(GO) test -count=1 -run TestExprOracle ./exec/engine -exprs.n $(EXPRS_N) -exprs.seed $(EXPRS_SEED) -timeout 60m
+
+# What metrics cost the queries: the same bench queries alternately through
+# a binary with the per-operator probes and a /metrics scrape every second
+# (metrics on) and one built with -tags noprobes and no scrape (metrics
+# off), METRICS_ROUNDS rounds; compare the events/s per core columns.
+METRICS_QUERIES ?= q1,q5agg,q7upd
+METRICS_EVENTS  ?= 5000000
+METRICS_ROUNDS  ?= 5
+bench-metrics: build
+	$(GO) build -tags noprobes -o bin/streamsql-noprobes ./cmd/streamsql
+	for i in $$(seq $(METRICS_ROUNDS)); do \
+	  echo "round $$i: metrics on"; bin/streamsql bench --query $(METRICS_QUERIES) --state memory --events $(METRICS_EVENTS) --scrape 1s | grep '^| q'; \
+	  echo "round $$i: metrics off"; bin/streamsql-noprobes bench --query $(METRICS_QUERIES) --state memory --events $(METRICS_EVENTS) | grep '^| q'; \
+	done
 
 clean:
 	rm -rf bin

@@ -128,12 +128,18 @@ type probeIn struct {
 }
 
 func (p *probeIn) Push(b *vec.Batch) error {
+	if !probesOn {
+		return p.op.Push(b)
+	}
 	bump(&p.s.rowsIn, int64(b.N))
 	bump(&p.s.batches, 1)
 	return p.s.call(func() error { return p.op.Push(b) })
 }
 
 func (p *probeIn) OnWatermark(wm int64) error {
+	if !probesOn {
+		return p.op.OnWatermark(wm)
+	}
 	return p.s.call(func() error { return p.op.OnWatermark(wm) })
 }
 
@@ -148,11 +154,17 @@ type probeOut struct {
 }
 
 func (p *probeOut) Push(b *vec.Batch) error {
+	if !probesOn {
+		return p.out.Push(b)
+	}
 	bump(&p.s.rowsOut, int64(b.N))
 	return p.s.downstream(func() error { return p.out.Push(b) })
 }
 
 func (p *probeOut) OnWatermark(wm int64) error {
+	if !probesOn {
+		return p.out.OnWatermark(wm)
+	}
 	return p.s.downstream(func() error { return p.out.OnWatermark(wm) })
 }
 
@@ -166,6 +178,9 @@ type probeScan struct {
 }
 
 func (p *probeScan) Push(b *vec.Batch) error {
+	if !probesOn {
+		return p.op.Push(b)
+	}
 	bump(&p.s.rowsIn, int64(b.N))
 	bump(&p.s.rowsOut, int64(b.N))
 	bump(&p.s.batches, 1)
