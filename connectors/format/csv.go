@@ -47,6 +47,7 @@ func (d *csvDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 	for len(v) > 0 && (v[len(v)-1] == '\n' || v[len(v)-1] == '\r') {
 		v = v[:len(v)-1]
 	}
+	d.whole = v
 	i, n := 0, 0
 	for {
 		var text []byte

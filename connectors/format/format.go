@@ -12,9 +12,11 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/streamsql/streamsql/exec/jsonb"
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
@@ -68,6 +70,9 @@ var metaKinds = map[string][]types.Kind{
 	"partition": {types.Int32, types.Int64},
 	"offset":    {types.Int64},
 	"topic":     {types.String},
+	// value is the whole record value: a JSONB or JSON column holds the
+	// payload as one document (its shape may vary), a VARCHAR its text.
+	"value": {types.JSONB, types.JSON, types.String},
 }
 
 // NewDecoder returns the decoder of format for cols. opts are the source's
@@ -90,7 +95,7 @@ func NewDecoder(format string, cols []catalog.Column, opts map[string]string) (D
 		}
 		kinds, ok := metaKinds[c.Metadata]
 		if !ok {
-			return nil, sqlerr.New(sqlerr.InvalidParameter, "column %s: unknown metadata %q (want 'timestamp', 'key', 'partition', 'offset' or 'topic')", c.Name, c.Metadata)
+			return nil, sqlerr.New(sqlerr.InvalidParameter, "column %s: unknown metadata %q (want 'timestamp', 'key', 'partition', 'offset', 'topic' or 'value')", c.Name, c.Metadata)
 		}
 		fits := false
 		for _, k := range kinds {
@@ -149,11 +154,17 @@ type rowShape struct {
 	// unread marks the value columns no one reads (see SetRead); nil when
 	// every column is read.
 	unread []bool
+	// whole is the record's value, as a METADATA FROM 'value' column takes
+	// it; each Decode sets it (the text after invalid_utf8's rule).
+	whole []byte
 }
 
 func (r *rowShape) SetRead(read []bool) {
 	r.unread = nil
-	for _, i := range r.value {
+	for i, c := range r.cols {
+		if c.Metadata != "" && c.Metadata != "value" {
+			continue
+		}
 		if read != nil && i < len(read) && !read[i] {
 			if r.unread == nil {
 				r.unread = make([]bool, len(r.cols))
@@ -226,6 +237,10 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 			*s = slot{set: true, i: m.Offset}
 		case "topic":
 			*s = slot{set: true, s: m.Topic}
+		case "value":
+			if err := r.wholeValue(i); err != nil {
+				return err
+			}
 		}
 		if (!s.set || s.null) && c.NotNull {
 			return fmt.Errorf("column %s is NOT NULL and the record has no value for it", c.Name)
@@ -247,6 +262,34 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 		}
 	}
 	b.EndRow(1)
+	return nil
+}
+
+// wholeValue fills column i, METADATA FROM 'value', with the record's
+// value: JSONB made canonical, JSON as written once it is well-formed, text
+// as it is. An unread one is only NULL or not.
+func (r *rowShape) wholeValue(i int) error {
+	s, c := &r.slots[i], &r.cols[i]
+	if r.whole == nil || r.skipped(i) {
+		*s = slot{set: true, null: r.whole == nil}
+		return nil
+	}
+	text := string(r.whole)
+	switch c.Type.Kind {
+	case types.JSONB, types.JSON:
+		v, err := jsonb.Parse(text)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		if c.Type.Kind == types.JSONB {
+			text = v.String()
+		}
+	default:
+		if strings.IndexByte(text, 0) >= 0 {
+			return errNUL(c.Name)
+		}
+	}
+	*s = slot{set: true, s: text}
 	return nil
 }
 
@@ -358,6 +401,7 @@ func (d *rawDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 	if err != nil {
 		return err
 	}
+	d.whole = text
 	if bytes.IndexByte(text, 0) >= 0 {
 		return errNUL(c.Name)
 	}

@@ -121,6 +121,7 @@ func (d *jsonDecoder) Decode(v []byte, m *Meta, b *vec.Batch) error {
 			return err
 		}
 	}
+	d.whole = v
 	d.p = jsonScan{d: v, stack: d.p.stack}
 	d.p.ws()
 	if d.p.peek() != '{' {
