@@ -376,6 +376,13 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 			return bad("an interval")
 		}
 		s.i = us
+	case types.Array:
+		// PostgreSQL's array syntax, as COPY reads it: '{1,2,NULL}'.
+		a, ok := vec.ParseArray(string(text), t.ElemType())
+		if !ok {
+			return bad(t.String())
+		}
+		s.s = a
 	default:
 		return fmt.Errorf("column %s: type %s cannot be read from a record", c.Name, t)
 	}

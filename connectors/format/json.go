@@ -224,6 +224,9 @@ func (d *jsonDecoder) value(col int) error {
 		}
 		return d.jsonColumn(col, p.d[start:p.i])
 	}
+	if c.Type.Kind == types.Array && p.peek() != 'n' {
+		return d.arrayColumn(col)
+	}
 	switch ch := p.peek(); {
 	case ch == '"':
 		text, esc, err := p.str()
@@ -299,6 +302,63 @@ func (d *jsonDecoder) jsonColumn(col int, text []byte) error {
 		s = v.String()
 	}
 	d.slots[col] = slot{set: true, s: s}
+	return nil
+}
+
+// arrayColumn gives an array column a JSON array's elements, each read as
+// a column of the element type reads a field (a string's contents parsed,
+// a number or boolean as written; an object is text for a VARCHAR
+// element), or a string in PostgreSQL's array syntax ('{1,2}'). Arrays
+// have one dimension: an element that is an array makes the record bad.
+func (d *jsonDecoder) arrayColumn(col int) error {
+	p, c := &d.p, &d.cols[col]
+	start := p.i
+	if err := p.skip(); err != nil {
+		return err
+	}
+	text := string(p.d[start:p.i])
+	elem := c.Type.ElemType()
+	if text[0] == '"' {
+		lit, err := jsonb.Unquote(text)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		return parseText(&d.slots[col], c, []byte(lit), nil)
+	}
+	ev := vec.New(elem, 8)
+	var bad error
+	isArray := jsonb.Elems(text, func(e string) bool {
+		switch k := jsonb.TypeOf(e); {
+		case k == jsonb.Null:
+			ev.AppendNull()
+			return true
+		case k == jsonb.Array:
+			bad = fmt.Errorf("column %s: an array inside the array is not %s (arrays have one dimension)", c.Name, c.Type)
+			return false
+		case k == jsonb.Object && elem.Kind != types.String:
+			bad = fmt.Errorf("column %s: an object in the array is not %s", c.Name, elem)
+			return false
+		case k == jsonb.Number && elem.Kind == types.Bool:
+			bad = fmt.Errorf("column %s: the element %s is not a boolean", c.Name, e)
+			return false
+		case k == jsonb.String:
+			if e, bad = jsonb.Unquote(e); bad != nil {
+				return false
+			}
+		}
+		if !ev.AppendParsed(e) {
+			bad = fmt.Errorf("column %s: the element %q is not %s", c.Name, truncate([]byte(e)), elem)
+			return false
+		}
+		return true
+	})
+	switch {
+	case bad != nil:
+		return bad
+	case !isArray:
+		return fmt.Errorf("column %s: %s is not %s", c.Name, truncate([]byte(text)), c.Type)
+	}
+	d.slots[col] = slot{set: true, s: vec.ArrayOf(&ev)}
 	return nil
 }
 
