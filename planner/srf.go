@@ -155,8 +155,9 @@ func (b *binder) bindSRF(n *ast.FuncCallExpr, fromItem bool) ([]SRFCall, bool, e
 		}
 		var calls []SRFCall
 		for i, x := range xs {
-			if x.Type().Kind == types.Null {
-				return nil, true, b.errAt(sqlerr.UndefinedFunction, n.Args[i], "could not determine polymorphic type because input has type unknown")
+			if c, ok := x.(*Const); ok && untyped(x) && c.Param == 0 {
+				// A literal could be any array type, as in PostgreSQL.
+				return nil, true, b.errAt(sqlerr.AmbiguousFunction, n, "function unnest(unknown) is not unique")
 			}
 			if x, err = b.arrayArg(x, types.Unknown, n.Args[i]); err != nil {
 				return nil, true, err
