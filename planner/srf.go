@@ -299,7 +299,7 @@ func renameOrdinality(ps *ProjectSet, f *fromFunc) Node {
 	cols := ps.Columns()
 	pr := &Project{Input: ps, Time: ps.EventTime()}
 	for i, c := range cols {
-		pr.Exprs = append(pr.Exprs, &ColRef{Idx: i, T: c.Type})
+		pr.Exprs = append(pr.Exprs, &ColRef{Idx: i, Name: c.Name, T: c.Type})
 		pr.Names = append(pr.Names, c.Name)
 	}
 	pr.Names[len(cols)-1] = name
@@ -500,7 +500,7 @@ func selectSRFs(b *binder, input Node, found []selectSRF) (Node, error) {
 			b.srfRefs = map[*ast.FuncCallExpr]Expr{}
 		}
 		for i, c := range ps.Calls {
-			b.srfRefs[at[i]] = &ColRef{Idx: base + i, T: c.Cols[0].Type}
+			b.srfRefs[at[i]] = &ColRef{Idx: base + i, Name: c.Cols[0].Name, T: c.Cols[0].Type}
 		}
 		input = ps
 	}
