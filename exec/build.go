@@ -375,6 +375,9 @@ func (p *Pipeline) build(n planner.Node, ns func(k int) state.Store, out Operato
 		}
 		s := p.probe(n, nil)
 		return p.build(n.Input, ns, &probeIn{NewProject(exprs, &probeOut{out, s}), s})
+	case *planner.ProjectSet:
+		s := p.probe(n, nil)
+		return p.build(n.Input, ns, &probeIn{NewProjectSet(n, &probeOut{out, s}, p.Errors), s})
 	case *planner.Aggregate:
 		if p.shards > 1 {
 			par := &parallel{post: out}

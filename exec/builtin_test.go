@@ -14,3 +14,11 @@ func TestEveryBuiltinHasAKernel(t *testing.T) {
 		}
 	}
 }
+
+func TestEverySRFHasAGenerator(t *testing.T) {
+	for _, f := range planner.SRFs() {
+		if srfMakers[f.Name] == nil {
+			t.Errorf("set-returning function %s has no generator", f.Name)
+		}
+	}
+}

@@ -24,10 +24,11 @@ const (
 	ContainsFunc  = "streamsql_contains"
 	ContainedFunc = "streamsql_contained"
 	OverlapFunc   = "streamsql_overlap"
-	// UnnestFunc is unnest(arr) in FROM: unnest(arr) [AS] a[(x)] becomes
-	// (SELECT UnnestFunc(arr) AS x) AS a, which the planner reads as the
-	// relation of arr's elements.
-	UnnestFunc = "streamsql_unnest"
+	// SRFFunc is a set-returning function in FROM: f(args) [WITH
+	// ORDINALITY] [[AS] a[(c1, ...)]] becomes
+	// (SELECT SRFFunc(f(args), 'o' or '', 'a' or '', 'c1', ...)) AS a,
+	// which the planner reads back as the function's rows (planner/srf.go).
+	SRFFunc = "streamsql_srf"
 )
 
 // bracketMatch pairs each [ with its ].
@@ -113,33 +114,8 @@ func (r *rewriter) arraySyntax(toks []token, i int, match, bm map[int]int, castS
 		return token{}
 	}
 	switch {
-	case t.is("unnest") && next(1).is("(") && i > 0 && (toks[i-1].is("from") || toks[i-1].is("join") || toks[i-1].is(",") || toks[i-1].is("lateral")):
-		close, ok := match[i+1]
-		if !ok {
-			return false, nil
-		}
-		// The alias and column name: AS a, a, AS a(x), or none (unnest).
-		k := close + 1
-		if k < len(toks) && toks[k].is("with") && k+1 < len(toks) && toks[k+1].is("ordinality") {
-			return false, sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[k].pos+1, "unnest(...) WITH ORDINALITY is not supported yet")
-		}
-		if k < len(toks) && toks[k].is("as") {
-			k++
-		}
-		alias, col, end := "unnest", "", close
-		if k < len(toks) && (toks[k].kind == tIdent && !afterTable[strings.ToLower(toks[k].text)] || toks[k].kind == tQuoted) {
-			alias, end = identVal(toks[k]), k
-			if k+3 < len(toks) && toks[k+1].is("(") && (toks[k+2].kind == tIdent || toks[k+2].kind == tQuoted) && toks[k+3].is(")") {
-				col, end = identVal(toks[k+2]), k+3
-			}
-		}
-		if col == "" {
-			col = alias
-		}
-		q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-		*edits = append(*edits, ed(t.pos, next(1).end, "(SELECT "+UnnestFunc+"("),
-			ed(toks[close].pos, toks[end].end, ") AS "+q(col)+") AS "+q(alias)))
-		return true, nil
+	case t.kind == tIdent && SetReturning[strings.ToLower(t.text)] && next(1).is("(") && fromItemAt(toks, i, match):
+		return true, r.fromFunction(toks, i, match, edits)
 	case t.is("cardinality") && next(1).is("("):
 		// A keyword to TiDB.
 		*edits = append(*edits, ed(t.pos, t.end, "`cardinality`"))
@@ -272,6 +248,107 @@ func (r *rewriter) arraySyntax(toks []token, i int, match, bm map[int]int, castS
 		return true, nil
 	}
 	return false, nil
+}
+
+// SetReturning are the set-returning functions a FROM item may call.
+var SetReturning = map[string]bool{
+	"unnest": true, "generate_series": true, "regexp_matches": true, "string_to_table": true, "regexp_split_to_table": true,
+	"jsonb_array_elements": true, "jsonb_array_elements_text": true, "jsonb_each": true, "jsonb_each_text": true, "jsonb_object_keys": true,
+	"json_array_elements": true, "json_array_elements_text": true, "json_each": true, "json_each_text": true, "json_object_keys": true,
+}
+
+// fromItemAt reports whether the function call at toks[i] (maybe after
+// pg_catalog.) is a FROM item: right after FROM, JOIN, LATERAL, or a
+// comma of a FROM list.
+func fromItemAt(toks []token, i int, match map[int]int) bool {
+	if i > 1 && toks[i-1].is(".") && toks[i-2].is("pg_catalog") {
+		i -= 2
+	}
+	if i == 0 {
+		return false
+	}
+	switch p := toks[i-1]; {
+	case p.is("from"), p.is("join"), p.is("lateral"):
+		return true
+	case !p.is(","):
+		return false
+	}
+	// A comma: of a FROM list when the clause it is in, at this depth, is
+	// FROM (an ON condition of a join in it included).
+	for k := i - 2; k >= 0; k-- {
+		t := toks[k]
+		switch {
+		case t.is(")"):
+			open, ok := match[k]
+			if !ok {
+				return false
+			}
+			k = open
+		case t.is("("):
+			return false
+		case t.is("from"):
+			return true
+		case t.is("select"), t.is("where"), t.is("group"), t.is("having"), t.is("order"), t.is("limit"), t.is("window"),
+			t.is("values"), t.is("set"), t.is("returning"), t.is("into"), t.is("by"):
+			return false
+		}
+	}
+	return false
+}
+
+// fromFunction writes the FROM item f(args) [WITH ORDINALITY] [[AS]
+// a[(c1, ...)]] at toks[i] as SRFFunc's subquery; the arguments are left
+// for the caller's loop to rewrite.
+func (r *rewriter) fromFunction(toks []token, i int, match map[int]int, edits *[]edit) error {
+	close, ok := match[i+1]
+	if !ok {
+		return sqlerr.At(sqlerr.Syntax, r.base+toks[i+1].pos+1, "syntax error at or near \"(\"")
+	}
+	start := toks[i].pos
+	if i > 1 && toks[i-1].is(".") && toks[i-2].is("pg_catalog") {
+		start = toks[i-2].pos
+	}
+	lit := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	k, end := close+1, close
+	flags := ""
+	if k+1 < len(toks) && toks[k].is("with") && toks[k+1].is("ordinality") {
+		flags, end, k = "o", k+1, k+2
+	}
+	if k < len(toks) && toks[k].is("as") {
+		k++
+	}
+	alias := ""
+	var cols []string
+	if k < len(toks) && (toks[k].kind == tIdent && !afterTable[strings.ToLower(toks[k].text)] && !toks[k].is("with") || toks[k].kind == tQuoted) {
+		alias, end = identVal(toks[k]), k
+		if k+1 < len(toks) && toks[k+1].is("(") {
+			cl, ok := match[k+1]
+			if !ok {
+				return sqlerr.At(sqlerr.Syntax, r.base+toks[k+1].pos+1, "syntax error at or near \"(\"")
+			}
+			for j := k + 2; j < cl; j++ {
+				switch {
+				case (toks[j].kind == tIdent || toks[j].kind == tQuoted) && (j == k+2 || toks[j-1].is(",")):
+					cols = append(cols, identVal(toks[j]))
+				case toks[j].is(",") && j > k+2:
+				default:
+					return sqlerr.At(sqlerr.Syntax, r.base+toks[j].pos+1, "syntax error at or near %q", toks[j].text)
+				}
+			}
+			end = cl
+		}
+	}
+	tail := ", " + lit(flags) + ", " + lit(alias)
+	for _, c := range cols {
+		tail += ", " + lit(c)
+	}
+	name := alias
+	if name == "" {
+		name = strings.ToLower(toks[i].text)
+	}
+	*edits = append(*edits, ed(start, toks[i].pos, "(SELECT "+SRFFunc+"("),
+		ed(toks[close].end, toks[end].end, tail+")) AS "+`"`+strings.ReplaceAll(name, `"`, `""`)+`"`))
+	return nil
 }
 
 // depthAt is how many parentheses opened at or after toks[open] are still

@@ -57,6 +57,9 @@ type binder struct {
 	// inside select-list expressions (x - LAG(x) OVER w), set by
 	// overFields for the projection above its Over nodes.
 	overRefs map[*ast.WindowFuncExpr]Expr
+	// srfRefs are the output columns of the select list's set-returning
+	// calls (selectSRFs), planned below the projection.
+	srfRefs map[*ast.FuncCallExpr]Expr
 }
 
 func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) error {
@@ -65,6 +68,11 @@ func (b *binder) errAt(k sqlerr.Kind, n ast.Node, format string, args ...any) er
 
 // expr binds one expression.
 func (b *binder) expr(n ast.ExprNode) (Expr, error) {
+	if c, ok := n.(*ast.FuncCallExpr); ok && b.srfRefs != nil {
+		if ref, ok := b.srfRefs[c]; ok {
+			return ref, nil
+		}
+	}
 	if b.agg != nil {
 		if e, ok, err := b.agg.intercept(b, n); ok || err != nil {
 			return e, err

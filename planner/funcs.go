@@ -39,6 +39,13 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		}
 		return &Call{Fn: fn, Args: xs, T: t}, nil
 	}
+	if _, ok := isSRFCall(n); ok {
+		where := b.noAggs
+		if where == "" {
+			where = "this context"
+		}
+		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "set-returning functions are not allowed in %s", where)
+	}
 	if x, ok, err := b.arrayCall(n, name); ok {
 		return x, err
 	}

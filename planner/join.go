@@ -213,6 +213,9 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node
 	if err != nil {
 		return nil, nil, err
 	}
+	if n, scope, ok, err := p.lateralFunction(q, j, l, ls); ok {
+		return n, scope, err
+	}
 	r, rs, err := p.fromItem(q, j.Right, mode, eowc)
 	if err != nil {
 		return nil, nil, err
@@ -471,6 +474,15 @@ func pushFilter(n Node, pred Expr) Node {
 		y := *x
 		y.Input = pushFilter(x.Input, pred)
 		return &y
+	case *ProjectSet:
+		// A condition on the input's columns alone filters the input.
+		nin, reads := len(x.Input.Columns()), false
+		walkExpr(pred, func(c *ColRef) { reads = reads || c.Idx >= nin })
+		if !reads {
+			y := *x
+			y.Input = pushFilter(x.Input, pred)
+			return &y
+		}
 	}
 	return &Filter{Input: n, Pred: pred}
 }
@@ -535,6 +547,14 @@ func finishJoins(q *parser.Query, n Node, mode Mode, at ast.Node) (Node, error) 
 			return x, err
 		}
 		return &Project{Input: in, Exprs: x.Exprs, Names: x.Names, Time: x.Time}, nil
+	case *ProjectSet:
+		in, err := finishJoins(q, x.Input, mode, at)
+		if err != nil || in == x.Input {
+			return x, err
+		}
+		y := *x
+		y.Input = in
+		return &y, nil
 	}
 	return n, nil
 }
@@ -818,6 +838,18 @@ func storedColumns(n Node, need []bool) {
 	case *Filter:
 		in := slices.Clone(need)
 		mark(in, x.Pred)
+		storedColumns(x.Input, in)
+	case *ProjectSet:
+		in := cols(len(x.Input.Columns()))
+		copy(in, need)
+		for _, c := range x.Calls {
+			for _, a := range c.Args {
+				mark(in, a)
+			}
+		}
+		if t := x.Input.EventTime(); t >= 0 {
+			in[t] = true
+		}
 		storedColumns(x.Input, in)
 	case *TemporalFilter:
 		in := slices.Clone(need)

@@ -48,7 +48,7 @@ func runPlans(t *testing.T, path string) {
 			}
 			c[rel.Name] = rel
 			return describe(rel)
-		case "plan", "reads":
+		case "plan", "reads", "key":
 			var n planner.Node
 			switch st := st.(type) {
 			case *parser.Select:
@@ -64,6 +64,14 @@ func runPlans(t *testing.T, path string) {
 			}
 			if d.Cmd == "reads" {
 				return reads(n)
+			}
+			if d.Cmd == "key" {
+				// The view key a Materialize would take (planner.GroupKey).
+				k := planner.GroupKey(n)
+				if k == nil {
+					return "key: none\n"
+				}
+				return fmt.Sprintf("key: %v\n", k)
 			}
 			return planner.Explain(n) + describeCols(n.Columns(), n.EventTime(), n.AppendOnly())
 		}

@@ -132,7 +132,7 @@ func (o *reOpts) setFlags(flags string, fn string, embedded bool) *sqlerr.Error 
 			return regexErr("basic and extended regular expressions (flag %c) are not supported; the default advanced syntax is", c)
 		case 'g':
 			if !embedded {
-				if fn != "regexp_replace" {
+				if fn != "regexp_replace" && fn != "regexp_matches" {
 					return sqlerr.New(sqlerr.InvalidParameter, "%s() does not support the \"global\" option", fn)
 				}
 				o.global = true

@@ -95,7 +95,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		return nil, err
 	}
 	defer leave()
-	if n, ok, err := p.unnestSelect(q, sel); ok {
+	if n, ok, err := p.fromFunctionSelect(q, sel); ok {
 		return n, err
 	}
 	var input Node
@@ -161,6 +161,14 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	if temporal != nil {
 		temporal.Input = input
 		input = temporal
+	}
+	setReturning, err := findSRFs(q, fields)
+	if err != nil {
+		return nil, err
+	}
+	if len(setReturning) > 0 && sel.Distinct {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(setReturning[0].call),
+			"SELECT DISTINCT over a set-returning function in the select list is not supported yet; call it in FROM (FROM t, unnest(t.a) AS u(x))")
 	}
 	grouped := sel.GroupBy != nil || sel.Having != nil
 	for _, f := range fields {
@@ -237,6 +245,37 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			if input, err = overFields(q, out, input, fields, mode); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if len(setReturning) > 0 {
+		if agg != nil {
+			// The aggregates first, so the Aggregate's columns are final
+			// before the ProjectSet above it numbers its own after them.
+			var aggs []ast.Node
+			for _, f := range fields {
+				if f.expr == nil {
+					continue
+				}
+				f.expr.Accept(&finder{is: func(n ast.Node) bool {
+					switch x := n.(type) {
+					case *ast.AggregateFuncExpr:
+						aggs = append(aggs, n)
+					case *ast.FuncCallExpr:
+						if hasAggregate(&ast.FuncCallExpr{FnName: x.FnName}) {
+							aggs = append(aggs, n)
+						}
+					}
+					return false
+				}})
+			}
+			for _, a := range aggs {
+				if _, err := out.expr(a.(ast.ExprNode)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if input, err = selectSRFs(out, input, setReturning); err != nil {
+			return nil, err
 		}
 	}
 	proj := &Project{Input: input, Time: -1}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -88,16 +89,8 @@ func (b *binder) subSelect(sq *ast.SubqueryExpr) (*ast.SelectStmt, error) {
 // to: the names its FROM does not have and b's scope does.
 func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*ColRef, error) {
 	ctx := b.sub
-	in, table, scope, err := ctx.p.from(b.q.(*parser.Query), sel, ctx.mode, false)
-	if err != nil {
-		return nil, "", nil, nil, err
-	}
-	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, fns: b.fns, clock: b.clock, zone: b.zone}
 	var refs []*ColRef
-	v := &refFinder{visit: func(c *ast.ColumnNameExpr) {
-		if _, err := inner.column(c); err == nil {
-			return
-		}
+	addRef := func(c *ast.ColumnNameExpr) {
 		e, err := b.column(c)
 		if err != nil {
 			return
@@ -109,6 +102,22 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 			}
 		}
 		refs = append(refs, r)
+	}
+	in, table, scope, err := ctx.p.from(b.q.(*parser.Query), sel, ctx.mode, false)
+	if lf, ok := b.lateralFrom(sel); ok {
+		// FROM f(outer columns): a function of D's rows (plan).
+		in, table, scope, err = lf, lf.f.name(), nil, nil
+		lf.f.call.Accept(&refFinder{visit: addRef})
+	}
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, fns: b.fns, clock: b.clock, zone: b.zone}
+	v := &refFinder{visit: func(c *ast.ColumnNameExpr) {
+		if _, err := inner.column(c); err == nil {
+			return
+		}
+		addRef(c)
 	}}
 	sel.Accept(v)
 	return in, table, scope, refs, nil
@@ -169,11 +178,26 @@ func (b *binder) plan(sel *ast.SelectStmt, in Node, table string, scope []scopeC
 			}
 			d.KeyNames[i] = name
 		}
-		j := &Join{Kind: InnerJoin, Left: in, Right: d}
-		in = j
+		dQuals := make([]string, len(refs))
+		for i := range refs {
+			dQuals[i] = scope[len(scope)-len(refs)+i].qual
+		}
+		if lf, ok := in.(*lateralFrom); ok {
+			// D's rows, each with the function's rows over them.
+			dScope := scope[len(scope)-len(refs):]
+			fb := &binder{q: b.q, cols: d.Columns(), scope: dScope, params: b.params, fns: b.fns, clock: b.clock, zone: b.zone}
+			ps, err := lf.f.projectSet(fb, d, false)
+			if err != nil {
+				return nil, err
+			}
+			in = renameOrdinality(ps, lf.f)
+			scope = append(slices.Clone(dScope), qualified(lf, lf.f.name())...)
+		} else {
+			in = &Join{Kind: InnerJoin, Left: in, Right: d}
+		}
 		p.fromFor = &fromFor{sel: &s, input: in, table: "", scope: scope}
 		for i := range refs {
-			qual := scope[len(scope)-len(refs)+i].qual
+			qual := dQuals[i]
 			ref := &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: ast.NewCIStr(qual), Name: ast.NewCIStr(d.KeyNames[i])}}
 			s.Fields.Fields = append(s.Fields.Fields, &ast.SelectField{Expr: ref, AsName: ast.NewCIStr(fmt.Sprintf("?d%d?", i))})
 			if grouped {

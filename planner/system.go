@@ -152,7 +152,7 @@ var systemRels = []struct {
 	{PgCatalog, "pg_type", 1247, "r", "oid i,typname s,typnamespace i,typowner i,typlen i,typbyval b,typtype s,typcategory s,typispreferred b,typisdefined b,typdelim s,typrelid i,typsubscript s,typelem i,typarray i,typinput s,typoutput s,typreceive s,typsend s,typmodin s,typmodout s,typanalyze s,typalign s,typstorage s,typnotnull b,typbasetype i,typtypmod i,typndims i,typcollation i,typdefaultbin s,typdefault s,typacl s"},
 	{PgCatalog, "pg_attribute", 1249, "r", "attrelid i,attname s,atttypid i,attstattarget i,attlen i,attnum i,attndims i,attcacheoff i,atttypmod i,attbyval b,attalign s,attstorage s,attcompression s,attnotnull b,atthasdef b,atthasmissing b,attidentity s,attgenerated s,attisdropped b,attislocal b,attinhcount i,attcollation i,attacl s,attoptions s,attfdwoptions s,attmissingval s"},
 	{PgCatalog, "pg_proc", 1255, "r", "oid i,proname s,pronamespace i,proowner i,prolang i,procost d,prorows d,provariadic i,prosupport s,prokind s,prosecdef b,proleakproof b,proisstrict b,proretset b,provolatile s,proparallel s,pronargs i,pronargdefaults i,prorettype i,proargtypes s"},
-	{PgCatalog, "pg_class", 1259, "r", "oid i,relname s,relnamespace i,reltype i,reloftype i,relowner i,relam i,relfilenode i,reltablespace i,relpages i,reltuples d,relallvisible i,reltoastrelid i,relhasindex b,relisshared b,relpersistence s,relkind s,relnatts i,relchecks i,relhasrules b,relhastriggers b,relhassubclass b,relrowsecurity b,relforcerowsecurity b,relispopulated b,relreplident s,relispartition b,relrewrite i,relfrozenxid i,relminmxid i,relacl s,reloptions s,relpartbound s"},
+	{PgCatalog, "pg_class", 1259, "r", "oid i,relname s,relnamespace i,reltype i,reloftype i,relowner i,relam i,relfilenode i,reltablespace i,relpages i,reltuples d,relallvisible i,reltoastrelid i,relhasindex b,relisshared b,relpersistence s,relkind s,relnatts i,relchecks i,relhasrules b,relhastriggers b,relhassubclass b,relrowsecurity b,relforcerowsecurity b,relispopulated b,relreplident s,relispartition b,relrewrite i,relfrozenxid i,relminmxid i,relacl s,reloptions S,relpartbound s"},
 	{PgCatalog, "pg_database", 1262, "r", "oid i,datname s,datdba i,encoding i,datlocprovider s,datistemplate b,datallowconn b,datconnlimit i,datfrozenxid i,datminmxid i,dattablespace i,datcollate s,datctype s,daticulocale s,datcollversion s,datacl s"},
 	{PgCatalog, "pg_constraint", 2606, "r", "oid i,conname s,connamespace i,contype s,condeferrable b,condeferred b,convalidated b,conrelid i,contypid i,conindid i,conparentid i,confrelid i,confupdtype s,confdeltype s,confmatchtype s,conislocal b,coninhcount i,connoinherit b,conkey s,confkey s"},
 	{PgCatalog, "pg_description", 2609, "r", "objoid i,classoid i,objsubid i,description s"},
@@ -171,7 +171,7 @@ var systemRels = []struct {
 	{InfoSchema, "views", 13004, "v", "table_catalog s,table_schema s,table_name s,view_definition s,check_option s,is_updatable s,is_insertable_into s,is_trigger_updatable s,is_trigger_deletable s,is_trigger_insertable_into s"},
 }
 
-var sysTypes = map[string]types.T{"i": types.Int, "l": types.BigInt, "s": types.Varchar, "b": types.Boolean, "d": types.Double, "t": types.Ts}
+var sysTypes = map[string]types.T{"S": types.ArrayOf(types.Varchar), "i": types.Int, "l": types.BigInt, "s": types.Varchar, "b": types.Boolean, "d": types.Double, "t": types.Ts}
 
 // systemCatalog holds the system relations, built once.
 var systemCatalog = func() []*catalog.Relation {

@@ -78,6 +78,7 @@ var kindCodes = [...]string{
 	sqlerr.ProgramLimitExceeded:      "54000",
 	sqlerr.InvalidRegex:              "2201B",
 	sqlerr.SubstringError:            "22011",
+	sqlerr.InvalidColumnReference:    "42P10",
 }
 
 // Code returns the SQLSTATE for err. It is the one place where internal

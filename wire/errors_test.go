@@ -67,6 +67,7 @@ func TestCode(t *testing.T) {
 		{sqlerr.DatetimeOverflow, "22008"},
 		{sqlerr.SubstringError, "22011"},
 		{sqlerr.UntranslatableCharacter, "22P05"},
+		{sqlerr.InvalidColumnReference, "42P10"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

@@ -85,6 +85,15 @@ func (v *Vec) Reset() {
 	v.Null = nil
 }
 
+// Truncate cuts v back to its first n rows.
+func (v *Vec) Truncate(n int) {
+	v.I64, v.F64, v.Str, v.Bool = v.I64[:min(n, len(v.I64))], v.F64[:min(n, len(v.F64))],
+		v.Str[:min(n, len(v.Str))], v.Bool[:min(n, len(v.Bool))]
+	if v.Null != nil {
+		v.Null = v.Null[:min(n, len(v.Null))]
+	}
+}
+
 // AppendNull appends a NULL row.
 func (v *Vec) AppendNull() {
 	n := v.Len()

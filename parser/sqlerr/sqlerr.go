@@ -119,6 +119,9 @@ const (
 	// UntranslatableCharacter is a \u0000 escape in jsonb text, which
 	// text cannot hold (22P05).
 	UntranslatableCharacter
+	// InvalidColumnReference is a FROM item's column aliases past its
+	// columns, or a LATERAL reference a join kind cannot take (42P10).
+	InvalidColumnReference
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
