@@ -498,7 +498,7 @@ func toFloatAt(x *vec.Vec, i int) float64 {
 	case types.Decimal:
 		return float64(x.I64[i]) / float64(types.Pow10[x.Type.Scale])
 	case types.Numeric:
-		f, _ := strconv.ParseFloat(x.Str[i], 64)
+		f, _ := strconv.ParseFloat(x.NumericString(i), 64)
 		return f
 	}
 	return float64(x.I64[i])

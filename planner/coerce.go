@@ -127,7 +127,9 @@ func ConstAt(v *vec.Vec, i int) *Const {
 		c.B = v.Bool[i]
 	case types.Float64:
 		c.F = v.F64[i]
-	case types.String, types.Numeric:
+	case types.Numeric:
+		c.S = v.NumericString(i)
+	case types.String:
 		c.S = v.Str[i]
 	default:
 		c.I = v.I64[i]
@@ -489,7 +491,7 @@ func toFloat(v *vec.Vec, i int) float64 {
 	case types.Decimal:
 		return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale])
 	case types.Numeric:
-		f, _ := strconv.ParseFloat(v.Str[i], 64)
+		f, _ := strconv.ParseFloat(v.NumericString(i), 64)
 		return f
 	}
 	return float64(v.I64[i])

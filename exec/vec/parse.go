@@ -183,7 +183,7 @@ func (v *Vec) AppendParsed(s string) bool {
 		if ParseNumeric(s, &d) != NumOK || NumericFit(&d, v.Type.Prec, v.Type.Scale) != NumOK {
 			return false
 		}
-		v.AppendStr(NumericText(&d))
+		v.AppendNumericDecimal(&d)
 	case types.JSONB:
 		j, err := jsonb.Parse(s)
 		if err != nil {

@@ -23,7 +23,9 @@ func (v *Vec) AppendText(buf []byte, i int) []byte {
 		return AppendFloat(buf, v.F64[i])
 	case types.Decimal:
 		return AppendDecimal(buf, v.I64[i], v.Type.Scale)
-	case types.String, types.Numeric, types.JSONB, types.JSON:
+	case types.Numeric:
+		return v.AppendNumericText(buf, i)
+	case types.String, types.JSONB, types.JSON:
 		return append(buf, v.Str[i]...)
 	case types.Timestamp:
 		return AppendTimestamp(buf, v.I64[i])
@@ -92,7 +94,8 @@ func AppendDecimal(buf []byte, x int64, scale int) []byte {
 	p := uint64(types.Pow10[scale])
 	buf = strconv.AppendUint(buf, u/p, 10)
 	buf = append(buf, '.')
-	frac := strconv.AppendUint(nil, u%p, 10)
+	var fbuf [20]byte
+	frac := strconv.AppendUint(fbuf[:0], u%p, 10)
 	for i := len(frac); i < scale; i++ {
 		buf = append(buf, '0')
 	}
