@@ -387,7 +387,7 @@ func decimalWidthBucket(xv, lov, hiv *vec.Vec, i int, count int64) (int64, mathE
 	lo, ok2 := rescale(lov.I64[i], lov.Type.Scale, s)
 	hi, ok3 := rescale(hiv.I64[i], hiv.Type.Scale, s)
 	if !ok1 || !ok2 || !ok3 {
-		f := func(v *vec.Vec) float64 { return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale]) }
+		f := func(v *vec.Vec) float64 { return vec.DecimalFloat(v.I64[i], v.Type.Scale) }
 		return widthBucket(f(xv), f(lov), f(hiv), count)
 	}
 	switch {

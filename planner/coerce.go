@@ -281,7 +281,8 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		case types.Decimal:
 			x, _ = vec.Rescale(src.I64[i], from.Scale, 0)
 		case types.Float64:
-			f := math.Round(src.F64[i])
+			// float8 to an integer is rint in PostgreSQL: half to even.
+			f := math.RoundToEven(src.F64[i])
 			if math.IsNaN(f) || f >= 1<<63 || f < -1<<63 {
 				return CastOverflow
 			}
@@ -489,7 +490,7 @@ func toFloat(v *vec.Vec, i int) float64 {
 	case types.Float64:
 		return v.F64[i]
 	case types.Decimal:
-		return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale])
+		return vec.DecimalFloat(v.I64[i], v.Type.Scale)
 	case types.Numeric:
 		f, _ := strconv.ParseFloat(v.NumericString(i), 64)
 		return f

@@ -81,6 +81,18 @@ func AppendFloat(buf []byte, f float64) []byte {
 	return strconv.AppendFloat(buf[:start], f, 'f', -1, 64)
 }
 
+// DecimalFloat is the double nearest x·10^-scale, as PostgreSQL's numeric
+// to float8 reads the value's text: a division of two exact doubles is
+// rounded once, past 2^53 the text is read.
+func DecimalFloat(x int64, scale int) float64 {
+	if x <= 1<<53 && x >= -1<<53 {
+		return float64(x) / float64(types.Pow10[scale])
+	}
+	var buf [24]byte
+	f, _ := strconv.ParseFloat(string(AppendDecimal(buf[:0], x, scale)), 64)
+	return f
+}
+
 // AppendDecimal formats a scaled integer with exactly scale fraction digits.
 func AppendDecimal(buf []byte, x int64, scale int) []byte {
 	if scale == 0 {
