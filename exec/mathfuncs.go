@@ -48,12 +48,16 @@ func init() {
 		"acos": unitInput(math.Acos),
 		"atan": func(x float64) (float64, mathErr) { return math.Atan(x), 0 },
 	} {
+		if k := numericMathKernels[name]; k != nil {
+			registerKernel(name, fixed(numericOr(k, floatKernel(f))))
+			continue
+		}
 		registerKernel(name, fixed(floatKernel(f)))
 	}
 	log1, logBase := floatKernel(func(x float64) (float64, mathErr) { return logOf(x, log10) }), float2Kernel(logBase)
 	registerKernel("log", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		if len(args) == 1 {
-			log1(out, args, n, ctx)
+			numericOr(numericMathKernels["log10"], log1)(out, args, n, ctx)
 		} else {
 			logBase(out, args, n, ctx)
 		}

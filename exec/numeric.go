@@ -190,3 +190,51 @@ func numericFail(out *vec.Vec, i int, r vec.NumResult, errs *evalCtx) {
 		return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(types.Unconstrained))
 	})
 }
+
+// numericMathKernels are sqrt, ln, log10 and exp over NUMERIC and DECIMAL
+// arguments, with PostgreSQL's errors.
+var numericMathKernels = map[string]kernel{
+	"sqrt":  numericMath(vec.NumericSqrt, errSqrtNegative),
+	"ln":    numericMath(vec.NumericLn, 0),
+	"log10": numericMath(vec.NumericLog10, 0),
+	"exp":   numericMath(vec.NumericExp, 0),
+}
+
+// numericOr runs num for an exact argument, else float.
+func numericOr(num, float kernel) kernel {
+	return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		if k := args[0].Type.Kind; k == types.Numeric || k == types.Decimal {
+			num(out, args, n, ctx)
+			return
+		}
+		float(out, args, n, ctx)
+	}
+}
+
+// numericMath applies f to each row; NumBad is the domain error bad (a
+// logarithm's: of zero or of a negative number, when bad is 0).
+func numericMath(f func(z, x *apd.Decimal) vec.NumResult, bad mathErr) kernel {
+	return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		var x, z apd.Decimal
+		var arena numArena
+		for i := 0; i < n; i++ {
+			out.Str[i] = ""
+			if out.IsNull(i) {
+				continue
+			}
+			numOperand(args[0], i, &x)
+			switch r := f(&z, &x); {
+			case r == vec.NumOK:
+				arena.set(out, i, &z)
+			case r == vec.NumBad && bad != 0:
+				mathFail(out, i, bad, ctx)
+			case r == vec.NumBad && x.IsZero():
+				mathFail(out, i, errLogZero, ctx)
+			case r == vec.NumBad:
+				mathFail(out, i, errLogNegative, ctx)
+			default:
+				numericFail(out, i, r, ctx)
+			}
+		}
+	}
+}
