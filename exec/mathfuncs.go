@@ -94,6 +94,10 @@ func init() {
 			}
 			return
 		}
+		if x.Type.Kind == types.Numeric {
+			numericTrunc(out, args, n, ctx)
+			return
+		}
 		for i, v := range x.I64[:n] {
 			places := int64(0)
 			if len(args) > 1 {

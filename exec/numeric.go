@@ -238,3 +238,27 @@ func numericMath(f func(z, x *apd.Decimal) vec.NumResult, bad mathErr) kernel {
 		}
 	}
 }
+
+// numericTrunc is trunc(x [, s]) over NUMERIC: toward zero to s places
+// (0 without s), of scale max(s, 0).
+func numericTrunc(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+	var x, z apd.Decimal
+	var arena numArena
+	for i := 0; i < n; i++ {
+		out.Str[i] = ""
+		if out.IsNull(i) {
+			continue
+		}
+		s := int64(0)
+		if len(args) > 1 {
+			s = args[1].I64[i]
+		}
+		s = min(max(s, -vec.NumericMaxWeight), vec.NumericMaxScale)
+		numOperand(args[0], i, &x)
+		if r := vec.NumericRound(&z, &x, int(s), true); r != vec.NumOK {
+			numericFail(out, i, r, ctx)
+			continue
+		}
+		arena.set(out, i, &z)
+	}
+}

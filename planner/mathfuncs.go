@@ -34,7 +34,9 @@ func init() {
 	fn("atan2", []Sig{sig(dbl, dbl, dbl)})
 	fn("pi", []Sig{sig(dbl)})
 	fn("sign", []Sig{sig(dec0, AnyDecimal), sig(dbl, dbl)})
-	fn("trunc", []Sig{sig(dec0, AnyDecimal), {Args: []types.T{AnyDecimal, i32}, RetOf: truncType}, sig(dbl, dbl)}, "truncate")
+	// trunc of a NUMERIC past 18 digits is exact too.
+	fn("trunc", []Sig{sig(dec0, AnyDecimal), {Args: []types.T{AnyDecimal, i32}, RetOf: truncType},
+		sig(num, AnyExact), sig(num, AnyExact, i32), sig(dbl, dbl)}, "truncate")
 	// div of integers is BIGINT here (PostgreSQL's is numeric, of the
 	// same value).
 	fn("div", []Sig{sig(i64, i64, i64), sig(dec0, AnyDecimal, AnyDecimal)}, parser.DivFunc)

@@ -98,7 +98,7 @@ func TestNumericAgainstPostgres(t *testing.T) {
 	for _, e := range []string{
 		"a + b, a - b, a * b, -a, abs(a)",
 		"a / NULLIF(b, 0), a % NULLIF(b, 0)",
-		"round(a), round(a, 2), round(a, 0), floor(a), ceil(a)",
+		"round(a), round(a, 2), round(a, 0), floor(a), ceil(a), trunc(a), trunc(a, 2), trunc(a, -2), trunc(b, 40)",
 		"a < b, a = b, a >= b, a = a * 1, a + c, c * c * c * c * c * c * c, i * a, i + 1.5, c / 7",
 		"CAST(a AS DOUBLE PRECISION), CAST(c AS NUMERIC), CAST(a AS TEXT)",
 	} {
