@@ -58,6 +58,8 @@ func init() {
 	registerKernel("log", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		if len(args) == 1 {
 			numericOr(numericMathKernels["log10"], log1)(out, args, n, ctx)
+		} else if args[0].Type.Kind == types.Numeric {
+			numericLogBase(out, args, n, ctx)
 		} else {
 			logBase(out, args, n, ctx)
 		}

@@ -262,3 +262,27 @@ func numericTrunc(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		arena.set(out, i, &z)
 	}
 }
+
+// numericLogBase is log(b, x) over NUMERIC.
+func numericLogBase(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+	var b, x, z apd.Decimal
+	var arena numArena
+	for i := 0; i < n; i++ {
+		out.Str[i] = ""
+		if out.IsNull(i) {
+			continue
+		}
+		numOperand(args[0], i, &b)
+		numOperand(args[1], i, &x)
+		switch r := vec.NumericLog(&z, &b, &x); {
+		case r == vec.NumOK:
+			arena.set(out, i, &z)
+		case r == vec.NumBad && (b.IsZero() || x.IsZero()):
+			mathFail(out, i, errLogZero, ctx)
+		case r == vec.NumBad:
+			mathFail(out, i, errLogNegative, ctx)
+		default:
+			numericFail(out, i, r, ctx)
+		}
+	}
+}

@@ -6,9 +6,9 @@ import (
 )
 
 // The mathematical functions of PostgreSQL, and Flink's names for them.
-// PostgreSQL's numeric versions of sqrt, ln, log10, log(x) and exp are
-// numeric's here too (exec/vec/numfuncs.go); power and log(b, x) compute
-// in double precision. The exact ones (sign, trunc, div,
+// PostgreSQL's numeric versions of sqrt, ln, log10, log and exp are
+// numeric's here too (exec/vec/numfuncs.go); power computes in double
+// precision. The exact ones (sign, trunc, div,
 // gcd, lcm, width_bucket) have DECIMAL kernels.
 func init() {
 	dbl, i32, i64 := types.Double, types.Int, types.BigInt
@@ -29,7 +29,8 @@ func init() {
 		fn(name, []Sig{sig(dbl, dbl)})
 	}
 	// log(x) is the base 10 logarithm (Flink's LOG(x) is ln); log(b, x).
-	fn("log", []Sig{sig(num, AnyExact), sig(dbl, dbl), sig(dbl, dbl, dbl)})
+	// log(b, x) exists only over numeric in PostgreSQL: log(2, 8) too.
+	fn("log", []Sig{sig(num, AnyExact), sig(dbl, dbl), sig(num, num, num), sig(dbl, dbl, dbl)})
 	fn("log2", []Sig{sig(dbl, dbl)})
 	fn("atan2", []Sig{sig(dbl, dbl, dbl)})
 	fn("pi", []Sig{sig(dbl)})

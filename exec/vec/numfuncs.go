@@ -94,6 +94,32 @@ func NumericLog10(z, x *apd.Decimal) NumResult {
 	})
 }
 
+// NumericLog is PostgreSQL's log(b, x): NumBad for b or x <= 0,
+// NumDivZero for b = 1.
+func NumericLog(z, b, x *apd.Decimal) NumResult {
+	if x.Negative || x.IsZero() || b.Negative || b.IsZero() {
+		return NumBad
+	}
+	if b.Cmp(apd.New(1, 0)) == 0 {
+		return NumDivZero
+	}
+	dw := lnDweight(x) - lnDweight(b)
+	rscale := mathScale(numMinSig-dw, max(NumericScale(x), NumericScale(b)))
+	return roundTo(z, rscale, int64(max(dw, 0))+2, func(c *apd.Context) error {
+		var lx, lb apd.Decimal
+		w := *c
+		w.Precision += 8
+		if _, err := w.Ln(&lx, x); err != nil {
+			return err
+		}
+		if _, err := w.Ln(&lb, b); err != nil {
+			return err
+		}
+		_, err := c.Quo(z, &lx, &lb)
+		return err
+	})
+}
+
 // lnDweight is numeric.c's estimate_ln_dweight: the decimal weight of
 // ln(x), x > 0.
 func lnDweight(x *apd.Decimal) int {
