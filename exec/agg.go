@@ -408,7 +408,7 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		if x.Type.Kind == types.Float64 {
 			foldFloat(v, x.F64[r], d)
 		} else if x.Type.Kind == types.Numeric {
-			v.s = foldNumeric(v.s, x.Str[r], d)
+			v.s = foldNumeric(v.s, x, r, d)
 		} else if d == 1 {
 			v.addWide(x.I64[r]>>63, x.I64[r])
 		} else {
@@ -428,7 +428,10 @@ func setVal(v *aggVal, x *vec.Vec, r int) {
 	switch x.Type.Phys() {
 	case types.Float64:
 		v.f = x.F64[r]
-	case types.String, types.Numeric:
+	case types.Numeric:
+		// Accumulators keep a NUMERIC as its text, their stored form.
+		v.s = x.NumericString(r)
+	case types.String:
 		v.s = x.Str[r]
 	case types.Bool:
 		v.b = x.Bool[r]

@@ -496,9 +496,9 @@ func toFloatAt(x *vec.Vec, i int) float64 {
 	case types.Float64:
 		return x.F64[i]
 	case types.Decimal:
-		return float64(x.I64[i]) / float64(types.Pow10[x.Type.Scale])
+		return vec.DecimalFloat(x.I64[i], x.Type.Scale)
 	case types.Numeric:
-		f, _ := strconv.ParseFloat(x.Str[i], 64)
+		f, _ := strconv.ParseFloat(x.NumericString(i), 64)
 		return f
 	}
 	return float64(x.I64[i])

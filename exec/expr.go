@@ -223,6 +223,8 @@ func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
 	c.out.Reset()
 	for i := 0; i < b.N; i++ {
 		switch {
+		case i > 0 && c.c.T.Kind == types.Numeric:
+			c.out.AppendFrom(&c.out, 0) // read from its text once
 		case c.c.Null:
 			c.out.AppendNull()
 		case c.c.T.Kind == types.Bool:
@@ -349,7 +351,10 @@ func resize(out *vec.Vec, n int) {
 		out.Bool = grow(out.Bool, n)
 	case types.Float64:
 		out.F64 = grow(out.F64, n)
-	case types.String, types.Numeric:
+	case types.Numeric:
+		out.Str = grow(out.Str, n)
+		out.I64 = grow(out.I64, n)
+	case types.String:
 		out.Str = grow(out.Str, n)
 	default:
 		out.I64 = grow(out.I64, n)
@@ -677,7 +682,9 @@ func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
 		out.Bool[i] = src.Bool[j]
 	case types.Float64:
 		out.F64[i] = src.F64[j]
-	case types.String, types.Numeric:
+	case types.Numeric:
+		out.Str[i], out.I64[i] = src.Str[j], src.I64[j]
+	case types.String:
 		out.Str[i] = src.Str[j]
 	default:
 		out.I64[i] = src.I64[j]

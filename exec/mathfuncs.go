@@ -48,12 +48,18 @@ func init() {
 		"acos": unitInput(math.Acos),
 		"atan": func(x float64) (float64, mathErr) { return math.Atan(x), 0 },
 	} {
+		if k := numericMathKernels[name]; k != nil {
+			registerKernel(name, fixed(numericOr(k, floatKernel(f))))
+			continue
+		}
 		registerKernel(name, fixed(floatKernel(f)))
 	}
 	log1, logBase := floatKernel(func(x float64) (float64, mathErr) { return logOf(x, log10) }), float2Kernel(logBase)
 	registerKernel("log", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		if len(args) == 1 {
-			log1(out, args, n, ctx)
+			numericOr(numericMathKernels["log10"], log1)(out, args, n, ctx)
+		} else if args[0].Type.Kind == types.Numeric {
+			numericLogBase(out, args, n, ctx)
 		} else {
 			logBase(out, args, n, ctx)
 		}
@@ -88,6 +94,10 @@ func init() {
 			for i, v := range x.F64[:n] {
 				out.F64[i] = math.Trunc(v)
 			}
+			return
+		}
+		if x.Type.Kind == types.Numeric {
+			numericTrunc(out, args, n, ctx)
 			return
 		}
 		for i, v := range x.I64[:n] {
@@ -387,7 +397,7 @@ func decimalWidthBucket(xv, lov, hiv *vec.Vec, i int, count int64) (int64, mathE
 	lo, ok2 := rescale(lov.I64[i], lov.Type.Scale, s)
 	hi, ok3 := rescale(hiv.I64[i], hiv.Type.Scale, s)
 	if !ok1 || !ok2 || !ok3 {
-		f := func(v *vec.Vec) float64 { return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale]) }
+		f := func(v *vec.Vec) float64 { return vec.DecimalFloat(v.I64[i], v.Type.Scale) }
 		return widthBucket(f(xv), f(lov), f(hiv), count)
 	}
 	switch {

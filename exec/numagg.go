@@ -70,11 +70,11 @@ func (a *numAcc) text() string {
 	return string(b)
 }
 
-// foldNumeric adds x·d to the NUMERIC accumulator s.
-func foldNumeric(s, x string, d int64) string {
+// foldNumeric adds row r of x times d to the NUMERIC accumulator s.
+func foldNumeric(s string, x *vec.Vec, r int, d int64) string {
 	a := parseAcc(s)
 	var b, z apd.Decimal
-	vec.ParseNumeric(x, &b)
+	x.NumericAt(r, &b)
 	a.scales[vec.NumericScale(&b)] += d
 	if d != 1 {
 		var m apd.Decimal
@@ -147,7 +147,7 @@ func sumDecimal(d *apd.Decimal, arg types.T, v *aggVal) {
 func numericSum(arg types.T, v *aggVal, out *vec.Vec) {
 	var d apd.Decimal
 	sumDecimal(&d, arg, v)
-	out.AppendStr(vec.NumericText(&d))
+	out.AppendNumericDecimal(&d)
 }
 
 // numericAvg appends AVG's exact result: the sum over the count.
@@ -156,5 +156,5 @@ func numericAvg(arg types.T, v *aggVal, out *vec.Vec) {
 	sumDecimal(&s, arg, v)
 	n.SetInt64(v.n)
 	vec.NumericArith('/', &q, &s, &n)
-	out.AppendStr(vec.NumericText(&q))
+	out.AppendNumericDecimal(&q)
 }

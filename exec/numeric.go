@@ -10,14 +10,15 @@ import (
 	"github.com/streamsql/streamsql/planner/types"
 )
 
-// NUMERIC evaluation: each value is read from its canonical text, computed
-// exactly with apd (see vec/numeric.go), and written back as text. A
+// NUMERIC evaluation: compact values (see vec/numcompact.go) compute in
+// int64 while the result fits; the others are computed exactly with apd
+// (see vec/numeric.go). A
 // result past NUMERIC's range is an overflow (22003) and a zero divisor a
 // division by zero (22012), as PostgreSQL's; in a view either is a NULL the
 // view counts.
 
-// numArena holds a batch's result texts in one buffer, so that a result
-// costs no allocation of its own. A new buffer is taken when one fills:
+// numArena holds a batch's result texts (values too large to be compact)
+// in one buffer, so that a result costs no allocation of its own. A new buffer is taken when one fills:
 // strings into the old one stay valid as long as anything holds them.
 type numArena struct{ buf []byte }
 
@@ -34,15 +35,15 @@ func numericArith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
 	op := map[planner.Func]byte{planner.FnAdd: '+', planner.FnSub: '-', planner.FnMul: '*', planner.FnDiv: '/', planner.FnMod: '%'}[fn]
 	var x, y, z apd.Decimal
 	var arena numArena
-	fast := a.Type.InI64() && b.Type.InI64() && op != '/' && op != '%'
+	fast := op != '/' && op != '%'
 	for i := 0; i < n; i++ {
 		out.Str[i] = ""
 		if out.IsNull(i) {
 			continue
 		}
 		if fast {
-			if s, ok := arena.int64Arith(op, a, b, i); ok {
-				out.Str[i] = s
+			if r, s, ok := compactArith(op, a, b, i); ok {
+				out.SetNumericCompact(i, r, s)
 				continue
 			}
 		}
@@ -54,15 +55,25 @@ func numericArith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
 			numericFail(out, i, r, errs)
 			continue
 		}
-		out.Str[i] = arena.text(&z)
+		arena.set(out, i, &z)
 	}
+}
+
+// set makes out[i] the value d, its text (when it is not compact) in the
+// arena.
+func (a *numArena) set(out *vec.Vec, i int, d *apd.Decimal) {
+	if c, s, ok := vec.DecimalCompact(d); ok {
+		out.SetNumericCompact(i, c, s)
+		return
+	}
+	out.I64[i], out.Str[i] = 0, a.text(d)
 }
 
 // numOperand reads row i of v, a NUMERIC, DECIMAL or integer, into d.
 func numOperand(v *vec.Vec, i int, d *apd.Decimal) bool {
 	switch v.Type.Kind {
 	case types.Numeric:
-		return vec.ParseNumeric(v.Str[i], d) == vec.NumOK
+		return v.NumericAt(i, d) == vec.NumOK
 	case types.Decimal:
 		d.SetFinite(v.I64[i], int32(-v.Type.Scale))
 	default:
@@ -71,11 +82,26 @@ func numOperand(v *vec.Vec, i int, d *apd.Decimal) bool {
 	return true
 }
 
-// int64Arith is x op y for int64 operands (integers or DECIMALs) while the
-// exact result fits an int64 at a scale of at most 18, as text; false
-// sends the row to the exact path.
-func (a *numArena) int64Arith(op byte, x, y *vec.Vec, i int) (string, bool) {
-	xv, yv, xs, ys := x.I64[i], y.I64[i], decScale(x.Type), decScale(y.Type)
+// int64Operand is row i of v, a compact NUMERIC, a DECIMAL or an
+// integer, as coefficient and scale.
+func int64Operand(v *vec.Vec, i int) (int64, int, bool) {
+	switch v.Type.Kind {
+	case types.Numeric:
+		return v.NumericCompact(i)
+	case types.Decimal:
+		return v.I64[i], v.Type.Scale, true
+	}
+	return v.I64[i], 0, true
+}
+
+// compactArith is x op y (+, - or *) for compact operands while the exact
+// result fits an int64 at a compact scale; false sends the row to apd.
+func compactArith(op byte, x, y *vec.Vec, i int) (int64, int, bool) {
+	xv, xs, ok1 := int64Operand(x, i)
+	yv, ys, ok2 := int64Operand(y, i)
+	if !ok1 || !ok2 {
+		return 0, 0, false
+	}
 	var r int64
 	var scale int
 	ok := true
@@ -84,6 +110,9 @@ func (a *numArena) int64Arith(op byte, x, y *vec.Vec, i int) (string, bool) {
 		r, ok = vec.MulInt64(xv, yv)
 		scale = xs + ys
 	default:
+		if xs-ys > types.MaxDecimalPrec || ys-xs > types.MaxDecimalPrec {
+			return 0, 0, false
+		}
 		scale = max(xs, ys)
 		var ok1, ok2 bool
 		xv, ok1 = vec.Rescale(xv, xs, scale)
@@ -95,15 +124,10 @@ func (a *numArena) int64Arith(op byte, x, y *vec.Vec, i int) (string, bool) {
 		}
 		ok = ok && ok1 && ok2
 	}
-	if !ok || scale > types.MaxDecimalPrec {
-		return "", false
+	if !ok || scale > vec.MaxCompactScale {
+		return 0, 0, false
 	}
-	if cap(a.buf)-len(a.buf) < 32 {
-		a.buf = make([]byte, 0, 16<<10)
-	}
-	start := len(a.buf)
-	a.buf = vec.AppendDecimal(a.buf, r, scale)
-	return unsafe.String(unsafe.SliceData(a.buf[start:]), len(a.buf)-start), true
+	return r, scale, true
 }
 
 func decScale(t types.T) int {
@@ -125,7 +149,7 @@ func numericUnary(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *e
 		if out.IsNull(i) {
 			continue
 		}
-		if vec.ParseNumeric(a.Str[i], &x) != vec.NumOK {
+		if a.NumericAt(i, &x) != vec.NumOK {
 			numericFail(out, i, vec.NumOverflow, errs)
 			continue
 		}
@@ -151,7 +175,7 @@ func numericUnary(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *e
 			numericFail(out, i, r, errs)
 			continue
 		}
-		out.Str[i] = arena.text(&z)
+		arena.set(out, i, &z)
 	}
 }
 
@@ -165,4 +189,100 @@ func numericFail(out *vec.Vec, i int, r vec.NumResult, errs *evalCtx) {
 	errs.report(i, func() *sqlerr.Error {
 		return sqlerr.New(sqlerr.NumericOutOfRange, "%s", planner.OutOfRange(types.Unconstrained))
 	})
+}
+
+// numericMathKernels are sqrt, ln, log10 and exp over NUMERIC and DECIMAL
+// arguments, with PostgreSQL's errors.
+var numericMathKernels = map[string]kernel{
+	"sqrt":  numericMath(vec.NumericSqrt, errSqrtNegative),
+	"ln":    numericMath(vec.NumericLn, 0),
+	"log10": numericMath(vec.NumericLog10, 0),
+	"exp":   numericMath(vec.NumericExp, 0),
+}
+
+// numericOr runs num for an exact argument, else float.
+func numericOr(num, float kernel) kernel {
+	return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		if k := args[0].Type.Kind; k == types.Numeric || k == types.Decimal {
+			num(out, args, n, ctx)
+			return
+		}
+		float(out, args, n, ctx)
+	}
+}
+
+// numericMath applies f to each row; NumBad is the domain error bad (a
+// logarithm's: of zero or of a negative number, when bad is 0).
+func numericMath(f func(z, x *apd.Decimal) vec.NumResult, bad mathErr) kernel {
+	return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		var x, z apd.Decimal
+		var arena numArena
+		for i := 0; i < n; i++ {
+			out.Str[i] = ""
+			if out.IsNull(i) {
+				continue
+			}
+			numOperand(args[0], i, &x)
+			switch r := f(&z, &x); {
+			case r == vec.NumOK:
+				arena.set(out, i, &z)
+			case r == vec.NumBad && bad != 0:
+				mathFail(out, i, bad, ctx)
+			case r == vec.NumBad && x.IsZero():
+				mathFail(out, i, errLogZero, ctx)
+			case r == vec.NumBad:
+				mathFail(out, i, errLogNegative, ctx)
+			default:
+				numericFail(out, i, r, ctx)
+			}
+		}
+	}
+}
+
+// numericTrunc is trunc(x [, s]) over NUMERIC: toward zero to s places
+// (0 without s), of scale max(s, 0).
+func numericTrunc(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+	var x, z apd.Decimal
+	var arena numArena
+	for i := 0; i < n; i++ {
+		out.Str[i] = ""
+		if out.IsNull(i) {
+			continue
+		}
+		s := int64(0)
+		if len(args) > 1 {
+			s = args[1].I64[i]
+		}
+		s = min(max(s, -vec.NumericMaxWeight), vec.NumericMaxScale)
+		numOperand(args[0], i, &x)
+		if r := vec.NumericRound(&z, &x, int(s), true); r != vec.NumOK {
+			numericFail(out, i, r, ctx)
+			continue
+		}
+		arena.set(out, i, &z)
+	}
+}
+
+// numericLogBase is log(b, x) over NUMERIC.
+func numericLogBase(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+	var b, x, z apd.Decimal
+	var arena numArena
+	for i := 0; i < n; i++ {
+		out.Str[i] = ""
+		if out.IsNull(i) {
+			continue
+		}
+		numOperand(args[0], i, &b)
+		numOperand(args[1], i, &x)
+		switch r := vec.NumericLog(&z, &b, &x); {
+		case r == vec.NumOK:
+			arena.set(out, i, &z)
+		case r == vec.NumBad && (b.IsZero() || x.IsZero()):
+			mathFail(out, i, errLogZero, ctx)
+		case r == vec.NumBad:
+			mathFail(out, i, errLogNegative, ctx)
+		default:
+			numericFail(out, i, r, ctx)
+		}
+	}
 }

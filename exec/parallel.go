@@ -238,6 +238,13 @@ func (a *Aggregate) hashShards(n int) {
 			switch {
 			case v.IsNull(r):
 				x = 0x5bd1e995
+			case v.Type.Kind == types.Numeric:
+				// By value, so that 1.0 and 1.00 meet.
+				a.keyBuf = encodeMatch(a.keyBuf[:0], v, r)
+				x = 14695981039346656037
+				for _, c := range a.keyBuf {
+					x = (x ^ uint64(c)) * 1099511628211
+				}
 			case v.Type.InStr():
 				x = 14695981039346656037
 				for i := 0; i < len(v.Str[r]); i++ {

@@ -20,7 +20,7 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 	buf = keys.AppendNotNull(buf)
 	if v.Type.Kind == types.Numeric {
 		// Held in Str, but keyed by value: not as its text.
-		return vec.AppendNumericKey(buf, v.Str[i], true)
+		return vec.AppendNumericKeyAt(buf, v, i, true)
 	}
 	switch v.Type.Phys() {
 	case types.Bool:
@@ -38,7 +38,7 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 // 1.00 meet (join keys).
 func encodeMatch(buf []byte, v *vec.Vec, i int) []byte {
 	if v.Type.Kind == types.Numeric && !v.IsNull(i) {
-		return vec.AppendNumericKey(keys.AppendNotNull(buf), v.Str[i], false)
+		return vec.AppendNumericKeyAt(keys.AppendNotNull(buf), v, i, false)
 	}
 	return encodeValue(buf, v, i)
 }
@@ -55,9 +55,7 @@ func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
 	}
 	switch phys := out.Type.Phys(); {
 	case out.Type.Kind == types.Numeric:
-		var x string
-		x, b, err = vec.DecodeNumericKey(b)
-		out.AppendStr(x)
+		b, err = vec.DecodeNumericKeyTo(b, out)
 	case phys == types.Bool:
 		var x bool
 		x, b, err = keys.DecodeBool(b)
@@ -130,7 +128,10 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 			buf = append(buf, b)
 		case types.Float64:
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v.F64[i]))
-		case types.String, types.Numeric:
+		case types.Numeric:
+			// As its text, the form stored before values were compact.
+			buf = appendNumericPlain(buf, v, i)
+		case types.String:
 			buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
 			buf = append(buf, v.Str[i]...)
 		default:
@@ -169,7 +170,14 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 			}
 			out.AppendF64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 			b = b[8:]
-		case types.String, types.Numeric:
+		case types.Numeric:
+			n, k := binary.Uvarint(b)
+			if k <= 0 || uint64(len(b)-k) < n {
+				return nil, errPlainRow
+			}
+			out.AppendNumericBytes(b[k : k+int(n)])
+			b = b[k+int(n):]
+		case types.String:
 			n, k := binary.Uvarint(b)
 			if k <= 0 || uint64(len(b)-k) < n {
 				return nil, errPlainRow
@@ -186,4 +194,18 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// appendNumericPlain appends row i of NUMERIC column v as its text's
+// length and bytes, formatting a compact value in place.
+func appendNumericPlain(buf []byte, v *vec.Vec, i int) []byte {
+	if c, s, ok := v.NumericCompact(i); ok {
+		// A compact value's text is under 128 bytes: one length byte.
+		at := len(buf)
+		buf = vec.AppendCompact(append(buf, 0), c, s)
+		buf[at] = byte(len(buf) - at - 1)
+		return buf
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
+	return append(buf, v.Str[i]...)
 }

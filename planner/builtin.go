@@ -52,6 +52,11 @@ type Sig struct {
 // scale, RetOf gives the result's.
 var AnyDecimal = types.T{Kind: types.Decimal}
 
+// AnyExact as a parameter type takes a DECIMAL or NUMERIC argument as it
+// is, and nothing else: sqrt(2.0) is numeric where sqrt(2) is double
+// precision, as PostgreSQL prefers float8 for an integer.
+var AnyExact = types.T{Kind: types.Numeric, Prec: -1}
+
 // builtins maps every name a builtin answers to (PostgreSQL's and, where
 // they differ, Flink's) to it.
 var builtins = map[string]*Builtin{}
@@ -122,6 +127,14 @@ func (b *binder) bindBuiltin(fn *Builtin, xs []Expr, n *ast.FuncCallExpr) (Expr,
 				if t == AnyType {
 					out[i] = x
 					continue
+				}
+				if t == AnyExact {
+					if k := x.Type().Kind; k == types.Decimal || k == types.Numeric {
+						out[i] = x
+						continue
+					}
+					ok = false
+					break
 				}
 				if t == AnyDecimal {
 					xt := x.Type()

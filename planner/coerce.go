@@ -127,7 +127,9 @@ func ConstAt(v *vec.Vec, i int) *Const {
 		c.B = v.Bool[i]
 	case types.Float64:
 		c.F = v.F64[i]
-	case types.String, types.Numeric:
+	case types.Numeric:
+		c.S = v.NumericString(i)
+	case types.String:
 		c.S = v.Str[i]
 	default:
 		c.I = v.I64[i]
@@ -279,7 +281,8 @@ func CastValueIn(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResu
 		case types.Decimal:
 			x, _ = vec.Rescale(src.I64[i], from.Scale, 0)
 		case types.Float64:
-			f := math.Round(src.F64[i])
+			// float8 to an integer is rint in PostgreSQL: half to even.
+			f := math.RoundToEven(src.F64[i])
 			if math.IsNaN(f) || f >= 1<<63 || f < -1<<63 {
 				return CastOverflow
 			}
@@ -487,9 +490,9 @@ func toFloat(v *vec.Vec, i int) float64 {
 	case types.Float64:
 		return v.F64[i]
 	case types.Decimal:
-		return float64(v.I64[i]) / float64(types.Pow10[v.Type.Scale])
+		return vec.DecimalFloat(v.I64[i], v.Type.Scale)
 	case types.Numeric:
-		f, _ := strconv.ParseFloat(v.Str[i], 64)
+		f, _ := strconv.ParseFloat(v.NumericString(i), 64)
 		return f
 	}
 	return float64(v.I64[i])

@@ -46,6 +46,9 @@ func castJSON(src *vec.Vec, i int, out *vec.Vec) CastResult {
 		return CastInvalid
 	}
 	s := src.Str[i]
+	if from.Kind == types.Numeric {
+		s = src.NumericString(i)
+	}
 	switch {
 	case to.Kind == types.String:
 		if to.Width > 0 {

@@ -6,9 +6,9 @@ import (
 )
 
 // The mathematical functions of PostgreSQL, and Flink's names for them.
-// PostgreSQL's numeric versions of power, sqrt, ln, log and exp compute
-// with the precision each value needs; DECIMAL is fixed point here, so
-// these compute in double precision. The exact ones (sign, trunc, div,
+// PostgreSQL's numeric versions of sqrt, ln, log10, log and exp are
+// numeric's here too (exec/vec/numfuncs.go); power computes in double
+// precision. The exact ones (sign, trunc, div,
 // gcd, lcm, width_bucket) have DECIMAL kernels.
 func init() {
 	dbl, i32, i64 := types.Double, types.Int, types.BigInt
@@ -18,17 +18,26 @@ func init() {
 		RegisterBuiltin(&Builtin{Name: name, Sigs: sigs, MayFail: true}, aliases...)
 	}
 	fn("power", []Sig{sig(dbl, dbl, dbl)}, "pow")
-	for _, name := range []string{"sqrt", "cbrt", "ln", "log10", "exp", "degrees", "radians",
+	// Over DECIMAL and NUMERIC, sqrt, ln, log10, log and exp are
+	// numeric's, computed exactly to numeric.c's result scales.
+	num := types.Unconstrained
+	for _, name := range []string{"sqrt", "ln", "log10", "exp"} {
+		fn(name, []Sig{sig(num, AnyExact), sig(dbl, dbl)})
+	}
+	for _, name := range []string{"cbrt", "degrees", "radians",
 		"sin", "cos", "tan", "cot", "asin", "acos", "atan"} {
 		fn(name, []Sig{sig(dbl, dbl)})
 	}
 	// log(x) is the base 10 logarithm (Flink's LOG(x) is ln); log(b, x).
-	fn("log", []Sig{sig(dbl, dbl), sig(dbl, dbl, dbl)})
+	// log(b, x) exists only over numeric in PostgreSQL: log(2, 8) too.
+	fn("log", []Sig{sig(num, AnyExact), sig(dbl, dbl), sig(num, num, num), sig(dbl, dbl, dbl)})
 	fn("log2", []Sig{sig(dbl, dbl)})
 	fn("atan2", []Sig{sig(dbl, dbl, dbl)})
 	fn("pi", []Sig{sig(dbl)})
 	fn("sign", []Sig{sig(dec0, AnyDecimal), sig(dbl, dbl)})
-	fn("trunc", []Sig{sig(dec0, AnyDecimal), {Args: []types.T{AnyDecimal, i32}, RetOf: truncType}, sig(dbl, dbl)}, "truncate")
+	// trunc of a NUMERIC past 18 digits is exact too.
+	fn("trunc", []Sig{sig(dec0, AnyDecimal), {Args: []types.T{AnyDecimal, i32}, RetOf: truncType},
+		sig(num, AnyExact), sig(num, AnyExact, i32), sig(dbl, dbl)}, "truncate")
 	// div of integers is BIGINT here (PostgreSQL's is numeric, of the
 	// same value).
 	fn("div", []Sig{sig(i64, i64, i64), sig(dec0, AnyDecimal, AnyDecimal)}, parser.DivFunc)

@@ -18,7 +18,7 @@ func castNumeric(src *vec.Vec, i int, out *vec.Vec) CastResult {
 	var d apd.Decimal
 	switch from.Kind {
 	case types.Numeric:
-		if r := vec.ParseNumeric(src.Str[i], &d); r != vec.NumOK {
+		if r := src.NumericAt(i, &d); r != vec.NumOK {
 			return numCastResult(r)
 		}
 	case types.Int32, types.Int64:
@@ -47,7 +47,7 @@ func castNumeric(src *vec.Vec, i int, out *vec.Vec) CastResult {
 		if r := vec.NumericFit(&d, to.Prec, to.Scale); r != vec.NumOK {
 			return numCastResult(r)
 		}
-		out.AppendStr(vec.NumericText(&d))
+		out.AppendNumericDecimal(&d)
 	case types.Decimal:
 		if vec.NumericFit(&d, to.Prec, to.Scale) != vec.NumOK {
 			return CastOverflow

@@ -60,7 +60,10 @@ func appendBinary(buf []byte, v *vec.Vec, i int) []byte {
 	case types.Decimal:
 		return appendNumeric(buf, v.I64[i], v.Type.Scale)
 	case types.Numeric:
-		return appendNumericText(buf, v.Str[i])
+		if c, s, ok := v.NumericCompact(i); ok && s <= types.MaxDecimalPrec {
+			return appendNumeric(buf, c, s)
+		}
+		return appendNumericText(buf, v.NumericString(i))
 	case types.String, types.JSON:
 		return append(buf, v.Str[i]...)
 	case types.JSONB:

@@ -190,7 +190,7 @@ func (g *Generator) Fill(b *vec.Batch, p, n int) int {
 			case types.Decimal:
 				v.AppendI64((f.min + g.rng.Int64N(span)) * types.Pow10[col.Type.Scale])
 			case types.Numeric:
-				v.AppendStr(strconv.FormatInt(f.min+g.rng.Int64N(span), 10))
+				v.AppendNumericCompact(f.min+g.rng.Int64N(span), 0)
 			default:
 				x := f.min + g.rng.Int64N(span)
 				if f.sequence {

@@ -98,7 +98,7 @@ func TestNumericAgainstPostgres(t *testing.T) {
 	for _, e := range []string{
 		"a + b, a - b, a * b, -a, abs(a)",
 		"a / NULLIF(b, 0), a % NULLIF(b, 0)",
-		"round(a), round(a, 2), round(a, 0), floor(a), ceil(a)",
+		"round(a), round(a, 2), round(a, 0), floor(a), ceil(a), trunc(a), trunc(a, 2), trunc(a, -2), trunc(b, 40)",
 		"a < b, a = b, a >= b, a = a * 1, a + c, c * c * c * c * c * c * c, i * a, i + 1.5, c / 7",
 		"CAST(a AS DOUBLE PRECISION), CAST(c AS NUMERIC), CAST(a AS TEXT)",
 	} {
@@ -106,7 +106,8 @@ func TestNumericAgainstPostgres(t *testing.T) {
 	}
 	// Casts that may fail, each row alone.
 	for id := range vs {
-		for _, e := range []string{"CAST(a AS BIGINT)", "CAST(a AS INT)", "CAST(a AS NUMERIC(10,2))", "CAST(a AS DECIMAL(40,20))", "CAST(a AS DECIMAL(18,6))"} {
+		for _, e := range []string{"CAST(a AS BIGINT)", "CAST(a AS INT)", "CAST(a AS NUMERIC(10,2))", "CAST(a AS DECIMAL(40,20))", "CAST(a AS DECIMAL(18,6))",
+			"sqrt(a)", "ln(a)", "log(a)", "log10(abs(a))", "exp(a / 1000000000000)", "sqrt(c)", "ln(c)", "log(abs(b) + 0.5, abs(a) + 1)", "log(a, b)"} {
 			both(fmt.Sprintf("SELECT %s FROM nt WHERE id = %d", e, id))
 		}
 	}

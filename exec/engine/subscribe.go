@@ -168,7 +168,10 @@ func dropFront(b *vec.Batch, k int) {
 			v.Bool = v.Bool[k:]
 		case types.Float64:
 			v.F64 = v.F64[k:]
-		case types.String, types.Numeric:
+		case types.Numeric:
+			clear(v.Str[:k])
+			v.Str, v.I64 = v.Str[k:], v.I64[k:]
+		case types.String:
 			clear(v.Str[:k])
 			v.Str = v.Str[k:]
 		default:

@@ -24,7 +24,7 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 	case types.String:
 		return strings.Compare(a.Str[i], b.Str[j])
 	case types.Numeric:
-		return CompareNumericText(a.Str[i], b.Str[j])
+		return CompareNumeric(a, i, b, j)
 	case types.JSONB:
 		return CompareJSONB(a.Str[i], b.Str[j])
 	case types.JSON:

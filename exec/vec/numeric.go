@@ -316,6 +316,9 @@ func NumericFloorCeil(z, x *apd.Decimal, ceil bool) NumResult {
 	return normalize(z)
 }
 
+// CmpNumeric orders two NUMERIC values.
+func CmpNumeric(x, y *apd.Decimal) int { return x.Cmp(y) }
+
 // CompareNumericText orders two canonical NUMERIC texts by value.
 func CompareNumericText(a, b string) int {
 	if a == b {

@@ -30,7 +30,28 @@ var errNumKey = errors.New("vec: bad NUMERIC key")
 func AppendNumericKey(buf []byte, s string, scale bool) []byte {
 	var d apd.Decimal
 	ParseNumeric(s, &d)
-	digits := d.Coeff.String()
+	return appendDecimalKey(buf, &d, scale)
+}
+
+// AppendNumericKeyAt appends the key form of row i of NUMERIC column v.
+func AppendNumericKeyAt(buf []byte, v *Vec, i int, scale bool) []byte {
+	if c, s, ok := v.NumericCompact(i); ok {
+		return appendCompactKey(buf, c, s, scale)
+	}
+	var d apd.Decimal
+	v.NumericAt(i, &d)
+	return appendDecimalKey(buf, &d, scale)
+}
+
+func appendDecimalKey(buf []byte, d *apd.Decimal, scale bool) []byte {
+	var dbuf [24]byte
+	digits := d.Coeff.Append(dbuf[:0], 10)
+	return appendKeyDigits(buf, d.Negative, digits, int(d.Exponent), NumericScale(d), scale)
+}
+
+// appendKeyDigits writes the key of the value ±digits·10^exp, of display
+// scale ds.
+func appendKeyDigits(buf []byte, neg bool, digits []byte, exp, ds int, scale bool) []byte {
 	trimmed := len(digits)
 	for trimmed > 0 && digits[trimmed-1] == '0' {
 		trimmed--
@@ -39,11 +60,11 @@ func AppendNumericKey(buf []byte, s string, scale bool) []byte {
 	case trimmed == 0:
 		buf = append(buf, numKeyZero)
 	default:
-		top := int64(len(digits)) - 1 + int64(d.Exponent)
+		top := int64(len(digits)) - 1 + int64(exp)
 		var e [4]byte
 		binary.BigEndian.PutUint32(e[:], uint32(top+1<<31))
 		inv := byte(0)
-		if d.Negative {
+		if neg {
 			buf = append(buf, numKeyNeg)
 			inv = 0xff
 		} else {
@@ -58,7 +79,7 @@ func AppendNumericKey(buf []byte, s string, scale bool) []byte {
 		buf = append(buf, inv)
 	}
 	if scale {
-		buf = binary.AppendUvarint(buf, uint64(NumericScale(&d)))
+		buf = binary.AppendUvarint(buf, uint64(ds))
 	}
 	return buf
 }
@@ -66,12 +87,33 @@ func AppendNumericKey(buf []byte, s string, scale bool) []byte {
 // DecodeNumericKey reads a key written by AppendNumericKey with its scale
 // and returns the canonical text and the bytes after it.
 func DecodeNumericKey(b []byte) (string, []byte, error) {
-	if len(b) == 0 {
-		return "", nil, errNumKey
-	}
 	var d apd.Decimal
+	b, err := decodeNumericKey(b, &d)
+	if err != nil {
+		return "", nil, err
+	}
+	return NumericText(&d), b, nil
+}
+
+// DecodeNumericKeyTo reads a key written by AppendNumericKey with its
+// scale, appends its value to out and returns the bytes after it.
+func DecodeNumericKeyTo(b []byte, out *Vec) ([]byte, error) {
+	var d apd.Decimal
+	b, err := decodeNumericKey(b, &d)
+	if err != nil {
+		return nil, err
+	}
+	out.AppendNumericDecimal(&d)
+	return b, nil
+}
+
+func decodeNumericKey(b []byte, d *apd.Decimal) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, errNumKey
+	}
 	var top int64
-	var digits []byte
+	var dbuf [24]byte
+	digits := dbuf[:0]
 	switch b[0] {
 	case numKeyZero:
 		b = b[1:]
@@ -82,7 +124,7 @@ func DecodeNumericKey(b []byte) (string, []byte, error) {
 			d.Negative = true
 		}
 		if len(b) < 5 {
-			return "", nil, errNumKey
+			return nil, errNumKey
 		}
 		var e [4]byte
 		for i := range e {
@@ -92,7 +134,7 @@ func DecodeNumericKey(b []byte) (string, []byte, error) {
 		b = b[5:]
 		for {
 			if len(b) == 0 {
-				return "", nil, errNumKey
+				return nil, errNumKey
 			}
 			c := b[0] ^ inv
 			b = b[1:]
@@ -102,33 +144,45 @@ func DecodeNumericKey(b []byte) (string, []byte, error) {
 			digits = append(digits, c)
 		}
 	default:
-		return "", nil, errNumKey
+		return nil, errNumKey
 	}
 	s, k := binary.Uvarint(b)
 	if k <= 0 {
-		return "", nil, errNumKey
+		return nil, errNumKey
 	}
 	b = b[k:]
 	if len(digits) == 0 {
-		digits = []byte{'0'}
+		digits = append(digits, '0')
 		top = 0
 	}
 	// Value = 0.digits × 10^(top+1); the stored scale is at least the
 	// digits' own.
 	exp := top + 1 - int64(len(digits))
+	if exp > -int64(s) && exp+int64(s) > NumericMaxWeight+NumericMaxScale {
+		return nil, errNumKey
+	}
 	for exp > -int64(s) {
 		digits = append(digits, '0')
 		exp--
 	}
-	if _, ok := d.Coeff.SetString(string(digits), 10); !ok {
-		return "", nil, errNumKey
+	if len(digits) <= 18 {
+		var c int64
+		for _, ch := range digits {
+			if ch < '0' || ch > '9' {
+				return nil, errNumKey
+			}
+			c = c*10 + int64(ch-'0')
+		}
+		d.Coeff.SetInt64(c)
+	} else if _, ok := d.Coeff.SetString(string(digits), 10); !ok {
+		return nil, errNumKey
 	}
 	d.Exponent = int32(exp)
 	if d.Coeff.Sign() == 0 {
 		d.Negative = false
 	}
-	if normalize(&d) != NumOK {
-		return "", nil, errNumKey
+	if normalize(d) != NumOK {
+		return nil, errNumKey
 	}
-	return NumericText(&d), b, nil
+	return b, nil
 }

@@ -174,6 +174,10 @@ func (v *Vec) AppendParsed(s string) bool {
 		v.AppendF64(f)
 	case types.Decimal:
 		x, _, ok := ParseDecimal(s, v.Type.Scale)
+		if !ok && strings.ContainsAny(s, "eE") {
+			// An exponent ('1e3') reads as numeric input does.
+			x, ok = decimalOfNumeric(s, v.Type)
+		}
 		if !ok || !FitsPrecision(x, v.Type.Prec) {
 			return false
 		}
@@ -183,7 +187,7 @@ func (v *Vec) AppendParsed(s string) bool {
 		if ParseNumeric(s, &d) != NumOK || NumericFit(&d, v.Type.Prec, v.Type.Scale) != NumOK {
 			return false
 		}
-		v.AppendStr(NumericText(&d))
+		v.AppendNumericDecimal(&d)
 	case types.JSONB:
 		j, err := jsonb.Parse(s)
 		if err != nil {
@@ -272,4 +276,20 @@ func TruncateMicros(us int64, prec int) int64 {
 		r += unit
 	}
 	return us - r
+}
+
+// decimalOfNumeric reads s as NUMERIC and scales it to DECIMAL t.
+func decimalOfNumeric(s string, t types.T) (int64, bool) {
+	var d apd.Decimal
+	if ParseNumeric(s, &d) != NumOK || NumericFit(&d, t.Prec, t.Scale) != NumOK || !d.Coeff.IsInt64() {
+		return 0, false
+	}
+	x := d.Coeff.Int64()
+	for e := int(d.Exponent); e > -t.Scale; e-- {
+		x *= 10 // the fit bounds the digits: no overflow
+	}
+	if d.Negative {
+		x = -x
+	}
+	return x, true
 }

@@ -23,7 +23,9 @@ func (v *Vec) AppendText(buf []byte, i int) []byte {
 		return AppendFloat(buf, v.F64[i])
 	case types.Decimal:
 		return AppendDecimal(buf, v.I64[i], v.Type.Scale)
-	case types.String, types.Numeric, types.JSONB, types.JSON:
+	case types.Numeric:
+		return v.AppendNumericText(buf, i)
+	case types.String, types.JSONB, types.JSON:
 		return append(buf, v.Str[i]...)
 	case types.Timestamp:
 		return AppendTimestamp(buf, v.I64[i])
@@ -79,6 +81,18 @@ func AppendFloat(buf []byte, f float64) []byte {
 	return strconv.AppendFloat(buf[:start], f, 'f', -1, 64)
 }
 
+// DecimalFloat is the double nearest x·10^-scale, as PostgreSQL's numeric
+// to float8 reads the value's text: a division of two exact doubles is
+// rounded once, past 2^53 the text is read.
+func DecimalFloat(x int64, scale int) float64 {
+	if x <= 1<<53 && x >= -1<<53 {
+		return float64(x) / float64(types.Pow10[scale])
+	}
+	var buf [24]byte
+	f, _ := strconv.ParseFloat(string(AppendDecimal(buf[:0], x, scale)), 64)
+	return f
+}
+
 // AppendDecimal formats a scaled integer with exactly scale fraction digits.
 func AppendDecimal(buf []byte, x int64, scale int) []byte {
 	if scale == 0 {
@@ -92,7 +106,8 @@ func AppendDecimal(buf []byte, x int64, scale int) []byte {
 	p := uint64(types.Pow10[scale])
 	buf = strconv.AppendUint(buf, u/p, 10)
 	buf = append(buf, '.')
-	frac := strconv.AppendUint(nil, u%p, 10)
+	var fbuf [20]byte
+	frac := strconv.AppendUint(fbuf[:0], u%p, 10)
 	for i := len(frac); i < scale; i++ {
 		buf = append(buf, '0')
 	}

@@ -40,6 +40,17 @@ func (v *Vec) Grow(n int) {
 			copy(b, v.F64)
 			v.F64 = b
 		}
+	case v.Type.Kind == types.Numeric:
+		if cap(v.Str)-len(v.Str) < n {
+			b := make([]string, len(v.Str), len(v.Str)+n)
+			copy(b, v.Str)
+			v.Str = b
+		}
+		if cap(v.I64)-len(v.I64) < n {
+			b := make([]int64, len(v.I64), len(v.I64)+n)
+			copy(b, v.I64)
+			v.I64 = b
+		}
 	case v.Type.InStr():
 		if cap(v.Str)-len(v.Str) < n {
 			b := make([]string, len(v.Str), len(v.Str)+n)
@@ -102,6 +113,9 @@ func (v *Vec) AppendNull() {
 		v.Bool = append(v.Bool, false)
 	case v.Type.Kind == types.Float64:
 		v.F64 = append(v.F64, 0)
+	case v.Type.Kind == types.Numeric:
+		v.Str = append(v.Str, "")
+		v.I64 = append(v.I64, 0)
 	case v.Type.InStr():
 		v.Str = append(v.Str, "")
 	default:
@@ -126,8 +140,16 @@ func (v *Vec) AppendI64(x int64) { v.I64 = append(v.I64, x); v.notNull() }
 // AppendF64 appends a DOUBLE.
 func (v *Vec) AppendF64(x float64) { v.F64 = append(v.F64, x); v.notNull() }
 
-// AppendStr appends a VARCHAR.
-func (v *Vec) AppendStr(x string) { v.Str = append(v.Str, x); v.notNull() }
+// AppendStr appends a VARCHAR, or to a NUMERIC column a value as its
+// canonical text.
+func (v *Vec) AppendStr(x string) {
+	if v.Type.Kind == types.Numeric {
+		v.appendNumericText(x)
+		return
+	}
+	v.Str = append(v.Str, x)
+	v.notNull()
+}
 
 // AppendBool appends a BOOLEAN.
 func (v *Vec) AppendBool(x bool) { v.Bool = append(v.Bool, x); v.notNull() }
@@ -143,6 +165,10 @@ func (v *Vec) AppendFrom(src *Vec, i int) {
 		v.AppendBool(src.Bool[i])
 	case v.Type.Kind == types.Float64:
 		v.AppendF64(src.F64[i])
+	case v.Type.Kind == types.Numeric:
+		v.I64 = append(v.I64, src.I64[i])
+		v.Str = append(v.Str, src.Str[i])
+		v.notNull()
 	case v.Type.InStr():
 		v.AppendStr(src.Str[i])
 	default:

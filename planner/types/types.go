@@ -166,11 +166,12 @@ func (t T) InStr() bool {
 }
 
 // Phys is the kind that stands for t's representation in a vector: Bool,
-// Float64, String (every kind in Str) or Int64 (every kind in I64), for
-// code that moves values without reading them.
+// Float64, Numeric (I64 and Str both, see exec/vec/numcompact.go), String
+// (every other kind in Str) or Int64 (every kind in I64), for code that
+// moves values without reading them.
 func (t T) Phys() Kind {
 	switch {
-	case t.Kind == Bool, t.Kind == Float64:
+	case t.Kind == Bool, t.Kind == Float64, t.Kind == Numeric:
 		return t.Kind
 	case t.InStr():
 		return String
