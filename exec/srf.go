@@ -457,11 +457,11 @@ type numSeries struct {
 
 func (s *numSeries) start(args []*vec.Vec, i int) *sqlerr.Error {
 	s.done = true
-	if vec.ParseNumeric(args[0].Str[i], &s.cur) != vec.NumOK || vec.ParseNumeric(args[1].Str[i], &s.stop) != vec.NumOK {
+	if args[0].NumericAt(i, &s.cur) != vec.NumOK || args[1].NumericAt(i, &s.stop) != vec.NumOK {
 		return sqlerr.New(sqlerr.InvalidParameter, "start and stop values cannot be NaN")
 	}
 	s.step.SetInt64(1)
-	if len(args) == 3 && vec.ParseNumeric(args[2].Str[i], &s.step) != vec.NumOK {
+	if len(args) == 3 && args[2].NumericAt(i, &s.step) != vec.NumOK {
 		return sqlerr.New(sqlerr.InvalidParameter, "step size cannot be NaN")
 	}
 	if s.step.IsZero() {
@@ -479,7 +479,7 @@ func (s *numSeries) next(out []vec.Vec) bool {
 	if s.step.Negative && c < 0 || !s.step.Negative && c > 0 {
 		return false
 	}
-	out[0].AppendStr(vec.NumericText(&s.cur))
+	out[0].AppendNumericDecimal(&s.cur)
 	var n apd.Decimal
 	if vec.NumericArith('+', &n, &s.cur, &s.step) != vec.NumOK {
 		s.done = true

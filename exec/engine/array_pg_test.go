@@ -125,8 +125,9 @@ func TestArraysAgainstPostgres(t *testing.T) {
 		"{}", " { } ", "{1,2,3}", "{ 1 , 2 }", "{NULL}", "{null, 1}", `{"NULL"}`, `{"1"}`, "{1,,2}", "{1", "1,2}", "{1}x",
 		"[1:2]={1,2}", "[1:3]={1,2}", "{a}", "{9999999999}", "{2147483648}", `{"a b", c d }`, `{"a\"b"}`, `{a\,b}`,
 		`{"",""}`, "{ NULL , \"\" }", `{\\}`, `{" x "}`, "{x y}", "{ }", "", "{,}", `{"}`,
+		"{1.50,-0.0,1e3}", "{0.000001, 2.5}",
 	} {
-		for _, typ := range []string{"int", "text", "bigint", "float8", "boolean"} {
+		for _, typ := range []string{"int", "text", "bigint", "float8", "boolean", "numeric"} {
 			both(fmt.Sprintf("SELECT CAST('%s' AS %s[])", strings.ReplaceAll(lit, "'", "''"), typ))
 			cases++
 		}

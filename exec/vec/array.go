@@ -48,6 +48,12 @@ func appendElem(buf []byte, v *Vec, i int) []byte {
 	case types.String, types.Array:
 		buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
 		return append(buf, v.Str[i]...)
+	case types.Numeric:
+		// Its canonical text, whichever layout the vector holds it in.
+		var tmp [40]byte
+		t := v.AppendNumericText(tmp[:0], i)
+		buf = binary.AppendUvarint(buf, uint64(len(t)))
+		return append(buf, t...)
 	}
 	return binary.AppendVarint(buf, v.I64[i])
 }
@@ -111,6 +117,13 @@ func decodeElem(s string, out *Vec) (string, error) {
 			return "", ErrArrayEncoding
 		}
 		out.AppendStr(s[k : k+int(n)])
+		return s[k+int(n):], nil
+	case types.Numeric:
+		n, k := uvarintString(s)
+		if k <= 0 || uint64(len(s)-k) < n {
+			return "", ErrArrayEncoding
+		}
+		out.appendNumericText(s[k : k+int(n)])
 		return s[k+int(n):], nil
 	}
 	x, k := varintString(s)
