@@ -618,12 +618,11 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 	default:
 		acc.n += p.n
 		acc.addWide(p.hi, p.i)
-		acc.f += p.f
 		if kind == types.Numeric {
 			acc.s = mergeNumeric(acc.s, p.s)
 		}
 		if kind == types.Float64 {
-			mergeFloatTail(acc, p)
+			mergeFloat(acc, p)
 		}
 	}
 }

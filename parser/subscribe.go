@@ -19,6 +19,14 @@ func (p *parser) subscribe(c *cursor) (Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.peekIs(".") { // schema.relation, for streamsql_catalog's
+		c.next()
+		rel, _, err := c.ident("relation name")
+		if err != nil {
+			return nil, err
+		}
+		name += "." + rel
+	}
 	st := &Subscribe{Name: name, Pos: pos, Snapshot: true}
 	opts, err := c.withOptions("SUBSCRIBE", "snapshot")
 	if err != nil {

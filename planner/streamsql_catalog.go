@@ -30,6 +30,7 @@ var streamsqlRels = []struct {
 	{"metrics", 14006, "metric s,labels s,value d"},
 	{"progress", 14007, "id l,statement s,relation s,phase s,rows_done l,rows_total l,started t,elapsed_seconds d"},
 	{"subscriptions", 14008, "relation s,subscriptions l,pending_changes l,lag_seconds d"},
+	{"sessions", 14009, "pid l,usename s,application_name s,backend_start t,state s,query s,query_start t,subscriptions l"},
 }
 
 var streamsqlCatalog = func() []*catalog.Relation {

@@ -559,7 +559,15 @@ const (
 	// authAddrs bounds the addresses the throttle remembers; beyond it
 	// the one that failed least recently is forgotten.
 	authAddrs = 10000
+	// authQueue bounds the attempts from one address waiting for their
+	// turn; one more is refused at once (53300) instead of waiting, so a
+	// right password is answered within authQueue delays even while
+	// another client of its address keeps guessing.
+	authQueue = 8
 )
+
+// errAuthBusy refuses an attempt from an address whose queue is full.
+var errAuthBusy = errors.New("too many authentication attempts from this address at once; try again later")
 
 // clock is time as the throttle sees it; tests give a fake one so that
 // they do not wait for the delays.
@@ -586,26 +594,42 @@ func (realClock) Wait(ctx context.Context, t time.Time) {
 // a failed authentication is answered only after a delay that doubles
 // with each consecutive failure from the client's address (from base up
 // to max), and starts again from base after a success or a quiet minute.
-// A new attempt from an address also waits until its last failure's delay
-// has passed, so a client that hangs up instead of waiting for the answer
-// (and takes the silence for a failure) gains nothing.
+//
+// The delay is the address's, not the connection's: attempts from one
+// address take turns (one checks its password at a time, the next only
+// once the previous failure's delay has passed), so N connections opened
+// at once with wrong passwords take N delays, not one, and a client that
+// hangs up instead of waiting for the answer (taking the silence for a
+// failure) gains nothing. A right password is not delayed but waits its
+// turn, at most authQueue attempts; a further attempt is refused at once.
 type authThrottle struct {
 	base, max time.Duration
 	clock     clock
-	// addrs bounds the addresses remembered (authAddrs).
-	addrs int
+	// addrs bounds the addresses remembered (authAddrs); queue bounds
+	// the attempts waiting per address (authQueue).
+	addrs, queue int
 
 	mu     sync.Mutex
 	byAddr map[string]*list.Element // of *authFailures
-	// lru orders the addresses by their last failure, oldest first.
+	// lru orders the addresses by their last use, oldest first.
 	lru list.List
 }
 
 type authFailures struct {
-	addr  string
-	n     int       // consecutive failures
-	last  time.Time // of the latest failure
-	until time.Time // no answer nor new attempt before
+	addr string
+	// turn is held by the attempt of addr checking its password (a
+	// channel of one, whose waiters are served in order).
+	turn chan struct{}
+	// The fields below are guarded by authThrottle.mu.
+	waiting int       // attempts holding or waiting for turn
+	n       int       // consecutive failures
+	last    time.Time // of the latest failure
+	until   time.Time // no answer nor new check before
+}
+
+// authTurn is one attempt's hold on its address's turn.
+type authTurn struct {
+	f *authFailures
 }
 
 // newAuthThrottle returns a throttle; base <= 0 turns it off (nil).
@@ -613,7 +637,7 @@ func newAuthThrottle(base, limit time.Duration) *authThrottle {
 	if base <= 0 {
 		return nil
 	}
-	return &authThrottle{base: base, max: max(base, limit), clock: realClock{}, addrs: authAddrs, byAddr: map[string]*list.Element{}}
+	return &authThrottle{base: base, max: max(base, limit), clock: realClock{}, addrs: authAddrs, queue: authQueue, byAddr: map[string]*list.Element{}}
 }
 
 // throttleKey is the part of a client's address the throttle counts by:
@@ -632,59 +656,82 @@ func throttleKey(a net.Addr) string {
 	return host
 }
 
-// entry returns addr's failures when they are recent. t.mu is held.
+// entry returns addr's record, made if it has none or its failures are
+// old; t.mu is held. An address that is forgotten to keep the table
+// bounded while attempts of it wait keeps them in its old record.
 func (t *authThrottle) entry(addr string, now time.Time) *authFailures {
-	el, ok := t.byAddr[addr]
-	if !ok {
-		return nil
-	}
-	f := el.Value.(*authFailures)
-	if now.Sub(f.last) > authQuiet {
+	if el, ok := t.byAddr[addr]; ok {
+		f := el.Value.(*authFailures)
+		if f.waiting > 0 || now.Sub(f.last) <= authQuiet {
+			t.lru.MoveToBack(el)
+			return f
+		}
 		t.lru.Remove(el)
 		delete(t.byAddr, addr)
-		return nil
+	}
+	f := &authFailures{addr: addr, turn: make(chan struct{}, 1)}
+	t.byAddr[addr] = t.lru.PushBack(f)
+	for len(t.byAddr) > t.addrs {
+		old := t.lru.Remove(t.lru.Front()).(*authFailures)
+		delete(t.byAddr, old.addr)
 	}
 	return f
 }
 
-// before waits, ahead of an attempt from addr, until the delay of its
-// latest failure has passed.
-func (t *authThrottle) before(ctx context.Context, addr string) {
+// before waits, ahead of an attempt from addr, for its turn and until
+// the delay of the address's latest failure has passed. It fails with
+// errAuthBusy when addr already has t.queue attempts waiting. The turn
+// is given back by failed or succeeded.
+func (t *authThrottle) before(ctx context.Context, addr string) (*authTurn, error) {
 	if t == nil {
-		return
+		return nil, nil
 	}
-	now := t.clock.Now()
 	t.mu.Lock()
-	f := t.entry(addr, now)
-	var until time.Time
-	if f != nil {
-		until = f.until
+	f := t.entry(addr, t.clock.Now())
+	if f.waiting >= t.queue {
+		t.mu.Unlock()
+		return nil, errAuthBusy
 	}
+	f.waiting++
 	t.mu.Unlock()
-	if until.After(now) {
+	select {
+	case f.turn <- struct{}{}:
+	case <-ctx.Done():
+		t.mu.Lock()
+		f.waiting--
+		t.mu.Unlock()
+		return nil, ctx.Err()
+	}
+	t.mu.Lock()
+	until := f.until
+	t.mu.Unlock()
+	if until.After(t.clock.Now()) {
 		t.clock.Wait(ctx, until)
 	}
+	return &authTurn{f: f}, nil
 }
 
-// failed records a failed attempt from addr and waits out its delay; it
-// returns the delay.
-func (t *authThrottle) failed(ctx context.Context, addr string) time.Duration {
-	if t == nil {
+// done gives back the turn of an attempt that checked no password (the
+// client left, or broke the protocol): it counts as no failure.
+func (t *authThrottle) done(turn *authTurn) {
+	if t == nil || turn == nil {
+		return
+	}
+	t.mu.Lock()
+	turn.f.waiting--
+	t.mu.Unlock()
+	<-turn.f.turn
+}
+
+// failed records a failed attempt, waits out its delay and gives the
+// turn to the next attempt of its address; it returns the delay.
+func (t *authThrottle) failed(ctx context.Context, turn *authTurn) time.Duration {
+	if t == nil || turn == nil {
 		return 0
 	}
+	f := turn.f
 	now := t.clock.Now()
 	t.mu.Lock()
-	f := t.entry(addr, now)
-	if f == nil {
-		f = &authFailures{addr: addr}
-		t.byAddr[addr] = t.lru.PushBack(f)
-		for len(t.byAddr) > t.addrs {
-			old := t.lru.Remove(t.lru.Front()).(*authFailures)
-			delete(t.byAddr, old.addr)
-		}
-	} else {
-		t.lru.MoveToBack(t.byAddr[addr])
-	}
 	d := t.max
 	if f.n < 62 && t.base<<f.n > 0 && t.base<<f.n < t.max {
 		d = t.base << f.n
@@ -695,20 +742,29 @@ func (t *authThrottle) failed(ctx context.Context, addr string) time.Duration {
 	until := f.until
 	t.mu.Unlock()
 	t.clock.Wait(ctx, until)
+	t.mu.Lock()
+	f.waiting--
+	t.mu.Unlock()
+	<-f.turn
 	return d
 }
 
-// succeeded forgets addr's failures.
-func (t *authThrottle) succeeded(addr string) {
-	if t == nil {
+// succeeded forgets the failures of turn's address and gives the turn
+// to the next attempt.
+func (t *authThrottle) succeeded(turn *authTurn) {
+	if t == nil || turn == nil {
 		return
 	}
+	f := turn.f
 	t.mu.Lock()
-	if el, ok := t.byAddr[addr]; ok {
+	f.n, f.until, f.last = 0, time.Time{}, time.Time{}
+	f.waiting--
+	if el, ok := t.byAddr[f.addr]; ok && f.waiting == 0 && el.Value == f {
 		t.lru.Remove(el)
-		delete(t.byAddr, addr)
+		delete(t.byAddr, f.addr)
 	}
 	t.mu.Unlock()
+	<-f.turn
 }
 
 // size is the number of addresses remembered.

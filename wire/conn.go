@@ -183,26 +183,34 @@ func (c *conn) start(m *pgproto3.StartupMessage) bool {
 			UnrecognizedOptions: unknown,
 		})
 	}
-	var addr string
+	var turn *authTurn
 	if c.s.cfg.Auth != nil {
-		addr = throttleKey(c.raw.RemoteAddr())
-		c.s.throttle.before(c.s.ctx, addr)
+		var err error
+		if turn, err = c.s.throttle.before(c.s.ctx, throttleKey(c.raw.RemoteAddr())); err != nil {
+			if errors.Is(err, errAuthBusy) {
+				c.fatal(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeTooManyConnections, Message: err.Error()})
+			}
+			return false
+		}
 	}
 	if err := c.s.cfg.Auth.authenticate(c.be, c.flush, user); err != nil {
 		switch {
 		case errors.Is(err, errAuthFailed):
-			c.s.throttle.failed(c.s.ctx, addr)
+			c.s.throttle.failed(c.s.ctx, turn)
 			c.fatal(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: codeInvalidPassword, Message: err.Error()})
 		case errors.Is(err, errAuthProtocol):
+			c.s.throttle.done(turn)
 			c.fatal(protocolError("%v", err))
-		case !isDisconnect(err):
-			c.fatal(protocolError("authentication: %v", err))
+		default:
+			// No password was checked: the turn passes on at once.
+			c.s.throttle.done(turn)
+			if !isDisconnect(err) {
+				c.fatal(protocolError("authentication: %v", err))
+			}
 		}
 		return false
 	}
-	if c.s.cfg.Auth != nil {
-		c.s.throttle.succeeded(addr)
-	}
+	c.s.throttle.succeeded(turn)
 	c.send(&pgproto3.AuthenticationOk{})
 	sess, err := c.s.eng.NewSession(user, db)
 	if err != nil {

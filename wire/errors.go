@@ -12,13 +12,14 @@ import (
 
 // SQLSTATE codes the server sends itself, besides those Code returns.
 const (
-	codeInternal          = "XX000"
-	codeQueryCanceled     = "57014"
-	codeProtocolViolation = "08P01"
-	codeFeature           = "0A000"
-	codeInvalidAuthSpec   = "28000"
-	codeInvalidPassword   = "28P01"
-	codeConnectionFailure = "08006"
+	codeInternal           = "XX000"
+	codeQueryCanceled      = "57014"
+	codeProtocolViolation  = "08P01"
+	codeFeature            = "0A000"
+	codeInvalidAuthSpec    = "28000"
+	codeInvalidPassword    = "28P01"
+	codeTooManyConnections = "53300"
+	codeConnectionFailure  = "08006"
 )
 
 // kindCodes maps each sqlerr.Kind to its SQLSTATE. A kind missing here is

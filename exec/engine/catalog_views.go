@@ -32,6 +32,8 @@ func (e *Engine) streamsqlRows(rel *catalog.Relation) (*vec.Batch, error) {
 		return rowsBatch(rel, [][]any{e.checkpointRow()})
 	case "subscriptions":
 		return rowsBatch(rel, e.subscriptionRows())
+	case "sessions":
+		return rowsBatch(rel, e.sessionRows())
 	}
 	return nil, fmt.Errorf("streamsql_catalog.%s has no rows", rel.Name)
 }

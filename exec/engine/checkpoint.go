@@ -20,6 +20,10 @@ import (
 
 // Options make an engine durable.
 type Options struct {
+	// SystemSubscribeInterval is how often a SUBSCRIBE to a
+	// streamsql_catalog relation recomputes its rows to send what changed
+	// (default 1 s).
+	SystemSubscribeInterval time.Duration
 	// Dir holds the insert log; "" makes the engine non-durable (tests).
 	Dir string
 	// CheckpointInterval is how often state is checkpointed (0: only after

@@ -95,6 +95,12 @@ const (
 
 // diffRows says how got differs from want as multisets, or "equal".
 func diffRows(oids []uint32, got, want [][]string, tol float64) string {
+	return diffRowsWithin(oids, got, want, tol, 0)
+}
+
+// diffRowsWithin is diffRows where inexact numbers may also differ by
+// abs.
+func diffRowsWithin(oids []uint32, got, want [][]string, tol, abs float64) string {
 	kinds := make([]byte, len(oids))
 	for i, o := range oids {
 		kinds[i] = diffKind(o)
@@ -110,7 +116,7 @@ func diffRows(oids []uint32, got, want [][]string, tol float64) string {
 	g, w := diffSorted(kinds, got), diffSorted(kinds, want)
 	pairwise := true
 	for i := range g {
-		if !diffRowEqual(kinds, g[i], w[i], tol) {
+		if !diffRowEqual(kinds, g[i], w[i], tol, abs) {
 			pairwise = false
 			break
 		}
@@ -124,7 +130,7 @@ func diffRows(oids []uint32, got, want [][]string, tol float64) string {
 next:
 	for _, r := range g {
 		for j, s := range w {
-			if !used[j] && diffRowEqual(kinds, r, s, tol) {
+			if !used[j] && diffRowEqual(kinds, r, s, tol, abs) {
 				used[j] = true
 				continue next
 			}
@@ -184,16 +190,16 @@ func diffKey(kind byte, v string) string {
 	return v
 }
 
-func diffRowEqual(kinds []byte, a, b []string, tol float64) bool {
+func diffRowEqual(kinds []byte, a, b []string, tol, abs float64) bool {
 	for i := range a {
-		if !diffValueEqual(kinds[i], a[i], b[i], tol) {
+		if !diffValueEqual(kinds[i], a[i], b[i], tol, abs) {
 			return false
 		}
 	}
 	return true
 }
 
-func diffValueEqual(kind byte, a, b string, tol float64) bool {
+func diffValueEqual(kind byte, a, b string, tol, abs float64) bool {
 	if a == b {
 		return true
 	}
@@ -218,7 +224,7 @@ func diffValueEqual(kind byte, a, b string, tol float64) bool {
 		if math.IsInf(fa, 0) || math.IsInf(fb, 0) || math.IsNaN(fa) || math.IsNaN(fb) {
 			return fa == fb || (math.IsNaN(fa) && math.IsNaN(fb))
 		}
-		return math.Abs(fa-fb) <= tol*max(math.Abs(fa), math.Abs(fb))+1e-300
+		return math.Abs(fa-fb) <= tol*max(math.Abs(fa), math.Abs(fb))+max(abs, 1e-300)
 	case 'T':
 		return diffKey(kind, a) == diffKey(kind, b)
 	}

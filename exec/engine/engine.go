@@ -67,6 +67,8 @@ type Engine struct {
 	sys system
 	// subBudget accounts what subscriptions hold for their clients.
 	subBudget *subBudget
+	// sessions are the open sessions (streamsql_catalog.sessions).
+	sessions sessionRegistry
 	// storage is whether checkpoints can write; see storage.go.
 	storage storageHealth
 	// stats counts checkpoints for the metrics (see metrics.go).

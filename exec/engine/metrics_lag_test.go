@@ -12,7 +12,6 @@ import (
 
 	"github.com/streamsql/streamsql/connectors/kafka"
 	"github.com/streamsql/streamsql/exec/engine"
-	"github.com/streamsql/streamsql/state/memory"
 	"github.com/streamsql/streamsql/wire/httpserve"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -148,41 +147,62 @@ func TestMetricsSubscriptions(t *testing.T) {
 	m.absent(t, "streamsql_subscriptions", labels{"relation": "t"})
 }
 
-// TestMetricsCheckpointBytes: a durable memory backend says how large the
-// file each checkpoint wrote is: a base holding more rows is larger.
+// TestMetricsCheckpointBytes: each durable backend says how many bytes
+// its last checkpoint wrote: one after 2,000 new groups writes more than
+// the first; on Pebble, whose checkpoints link the sstables the one
+// before had, a checkpoint with no change writes less than that one.
 func TestMetricsCheckpointBytes(t *testing.T) {
-	backend, err := memory.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, stop := openDurable(t, backend, t.TempDir(), engine.Options{})
-	defer stop()
-	hs := httpserve.New()
-	if err := hs.Ready(eng.Collector()); err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(hs.Handler())
-	defer web.Close()
-	conn := connect(t, serveEngine(t, eng))
-	run(t, conn, `CREATE TABLE t (k BIGINT, s VARCHAR)`)
-	run(t, conn, `CREATE MATERIALIZED VIEW v AS SELECT k, COUNT(*) AS n FROM t GROUP BY k`)
-	m := scrape(t, web.URL)
-	small := m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue()
-	if small <= 0 {
-		t.Fatalf("checkpoint bytes %v", small)
-	}
-	before := m.get("streamsql_checkpoints_total", nil).GetCounter().GetValue()
-	var vals []string
-	for i := range 2000 {
-		vals = append(vals, fmt.Sprintf("(%d, '%s')", i, strings.Repeat("x", i%50)))
-	}
-	run(t, conn, "INSERT INTO t VALUES "+strings.Join(vals, ", "))
-	if err := eng.Checkpoint(); err != nil {
-		t.Fatal(err)
-	}
-	m = scrape(t, web.URL)
-	m.want(t, "streamsql_checkpoints_total", nil, before+1)
-	if big := m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue(); big <= small+2000*8 {
-		t.Errorf("checkpoint of 2,000 groups: %v bytes, first %v", big, small)
+	for _, name := range []string{"memory", "pebble"} {
+		t.Run(name, func(t *testing.T) {
+			eng, stop := openDurable(t, openBackend(t, name, t.TempDir()), t.TempDir(), engine.Options{})
+			defer stop()
+			hs := httpserve.New()
+			if err := hs.Ready(eng.Collector()); err != nil {
+				t.Fatal(err)
+			}
+			web := httptest.NewServer(hs.Handler())
+			defer web.Close()
+			conn := connect(t, serveEngine(t, eng))
+			run(t, conn, `CREATE TABLE t (k BIGINT, s VARCHAR)`)
+			run(t, conn, `CREATE MATERIALIZED VIEW v AS SELECT k, COUNT(*) AS n FROM t GROUP BY k`)
+			m := scrape(t, web.URL)
+			small := m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue()
+			if small <= 0 {
+				t.Fatalf("checkpoint bytes %v", small)
+			}
+			before := m.get("streamsql_checkpoints_total", nil).GetCounter().GetValue()
+			var vals []string
+			for i := range 2000 {
+				vals = append(vals, fmt.Sprintf("(%d, '%s')", i, strings.Repeat("x", i%50)))
+			}
+			run(t, conn, "INSERT INTO t VALUES "+strings.Join(vals, ", "))
+			if err := eng.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+			m = scrape(t, web.URL)
+			m.want(t, "streamsql_checkpoints_total", nil, before+1)
+			big := m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue()
+			if big <= small+2000*8 {
+				t.Errorf("checkpoint of 2,000 groups: %v bytes, first %v", big, small)
+			}
+			if name != "pebble" {
+				return
+			}
+			if err := eng.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+			m = scrape(t, web.URL)
+			m.want(t, "streamsql_checkpoints_total", nil, before+2)
+			if same := m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue(); same <= 0 || same >= big-2000*8 {
+				t.Errorf("checkpoint with no change: %v bytes, the one before %v", same, big)
+			}
+			var rowBytes int64
+			if err := conn.QueryRow(context.Background(), `SELECT last_bytes FROM streamsql_catalog.checkpoints`).Scan(&rowBytes); err != nil {
+				t.Fatal(err)
+			}
+			if float64(rowBytes) != m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue() {
+				t.Errorf("streamsql_catalog.checkpoints says %d bytes, /metrics %v", rowBytes, m.get("streamsql_checkpoint_last_bytes", nil).GetGauge().GetValue())
+			}
+		})
 	}
 }

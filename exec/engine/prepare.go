@@ -60,6 +60,11 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 			}
 		}
 	case *parser.Subscribe:
+		if rel, ok := systemTarget(st); ok {
+			out.Columns = wireColumns(subscribeColumns(rel))
+			out.Endless = true
+			break
+		}
 		x, err := s.e.subscribeTarget(st)
 		if err != nil {
 			return nil, err
@@ -88,6 +93,8 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 // parameters' values bound, and runs it.
 func (s *Session) Execute(ctx context.Context, st *wire.Statement, params []*string, w wire.ResultWriter) error {
 	ctx = context.WithValue(ctx, sessionKey{}, s)
+	s.begin(st.SQL)
+	defer s.idle()
 	return s.timed(ctx, func(ctx context.Context) error {
 		return guarded("a statement", func() error { return s.execute(ctx, st, params, w) })
 	})

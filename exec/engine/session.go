@@ -29,6 +29,7 @@ func (e *Engine) NewSession(user, database string) (wire.Session, error) {
 		s.settings[k] = v
 	}
 	s.settings["session_authorization"] = user
+	e.sessions.add(s, user)
 	return s, nil
 }
 
@@ -58,6 +59,8 @@ type Session struct {
 	// a simple query of several statements runs, which PostgreSQL treats
 	// as one transaction. Cursors need one or the other.
 	inTx, implicitTx bool
+	// act is what streamsql_catalog.sessions shows of the session.
+	act *activity
 }
 
 // reset runs RESET name, or RESET ALL for name "": session settings go
@@ -106,13 +109,18 @@ func (s *Session) TimeZone() (string, *time.Location) {
 }
 
 // Close ends the session, releasing its cursors' subscriptions.
-func (s *Session) Close() { s.closeCursors("", 0) }
+func (s *Session) Close() {
+	s.closeCursors("", 0)
+	s.e.sessions.remove(s)
+}
 
 // Query runs every statement of a simple query in order, stopping at the
 // first error; all statements are parsed before any runs. A panic is the
 // client's XX000 error, and the session goes on.
 func (s *Session) Query(ctx context.Context, sql string, w wire.ResultWriter) error {
 	ctx = context.WithValue(ctx, sessionKey{}, s)
+	s.begin(sql)
+	defer s.idle()
 	return s.timed(ctx, func(ctx context.Context) error {
 		return guarded("a query", func() error { return s.query(ctx, sql, w) })
 	})

@@ -142,7 +142,7 @@ func (g *subBudget) end(v *subscription) {
 	if over && v.err == nil {
 		v.fail(sqlerr.New(sqlerr.InsufficientResources,
 			"subscription to %q was ended: subscriptions held more than subscription_buffer_bytes (%d bytes) of changes their clients had not read, and this one held the most (%d bytes)",
-			v.x.rel.Name, limit, held))
+			v.name, limit, held))
 	}
 }
 
@@ -203,7 +203,10 @@ func stringBytes(b *vec.Batch) int64 {
 // dataflow's lock, so it never blocks: rows queue until the client takes
 // them.
 type subscription struct {
-	x      *entry
+	x *entry // nil for a system relation's, which poll recomputes
+	// name is the relation's, for errors.
+	name   string
+	poll   *sysPoll
 	cols   []catalog.Column
 	budget *subBudget
 
@@ -252,6 +255,9 @@ func (e *Engine) subscribeTarget(st *parser.Subscribe) (*entry, error) {
 // Snapshot and attach happen under the dataflow's lock, so no change is
 // missed or seen twice. The caller must call unsubscribe.
 func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
+	if rel, ok := systemTarget(st); ok {
+		return e.subscribeSystem(rel, st)
+	}
 	x, err := e.subscribeTarget(st)
 	if err != nil {
 		return nil, err
@@ -263,7 +269,7 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 		return nil, err
 	}
 	cols := subscribeColumns(x.rel)
-	s := &subscription{x: x, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
+	s := &subscription{x: x, name: x.rel.Name, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
 	var victims []*subscription
 	defer func() { s.budget.overflow(victims) }()
 	x.df.Lock()
@@ -298,6 +304,11 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 // unsubscribe detaches s; it is safe after the relation was dropped.
 func (e *Engine) unsubscribe(s *subscription) {
 	if s == nil {
+		return
+	}
+	if s.poll != nil {
+		s.poll.halt()
+		s.release()
 		return
 	}
 	s.x.df.locked(func() {
@@ -373,7 +384,7 @@ func (s *subscription) add(b *vec.Batch, ts int64) []*subscription {
 	}
 	defer s.signal()
 	if s.buf.N > maxPendingRows {
-		s.fail(sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.x.rel.Name, maxPendingRows))
+		s.fail(sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.name, maxPendingRows))
 		return nil
 	}
 	return s.recharge()
@@ -484,6 +495,10 @@ func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy *p
 		return err
 	}
 	defer e.unsubscribe(sub)
+	if sess, ok := ctx.Value(sessionKey{}).(*Session); ok {
+		sess.act.subs.Add(1)
+		defer sess.act.subs.Add(-1)
+	}
 	if err := beginResult(w, sub.cols, copy); err != nil {
 		return err
 	}
@@ -554,6 +569,7 @@ func (s *Session) declare(ctx context.Context, st *parser.Declare, params *plann
 			return err
 		}
 		c.sub, c.cols = sub, sub.cols
+		s.act.subs.Add(1)
 	default:
 		return sqlerr.At(sqlerr.FeatureNotSupported, st.Pos, "a cursor reads a SELECT or a SUBSCRIBE")
 	}
@@ -607,15 +623,21 @@ func (s *Session) closeCursors(name string, pos int) error {
 		if !ok {
 			return sqlerr.At(sqlerr.UndefinedCursor, pos, "cursor %q does not exist", name)
 		}
-		s.e.unsubscribe(c.sub)
-		delete(s.cursors, name)
+		s.closeCursor(name, c)
 		return nil
 	}
 	for n, c := range s.cursors {
-		s.e.unsubscribe(c.sub)
-		delete(s.cursors, n)
+		s.closeCursor(n, c)
 	}
 	return nil
+}
+
+func (s *Session) closeCursor(name string, c *cursor) {
+	if c.sub != nil {
+		s.e.unsubscribe(c.sub)
+		s.act.subs.Add(-1)
+	}
+	delete(s.cursors, name)
 }
 
 // wireColumns converts catalog columns to the wire's.

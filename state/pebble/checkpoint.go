@@ -114,7 +114,17 @@ func (b *Backend) checkpoint(id uint64) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := writeSynced(fs, fs.PathJoin(tmp, manifestFile), m.encode()); err != nil {
+	enc := m.encode()
+	// What this checkpoint wrote: the files it does not share with the
+	// previous one (new sstables, Pebble's MANIFEST and OPTIONS copies)
+	// and our manifest; the sstables it links cost no bytes.
+	written := int64(len(enc))
+	for _, f := range m.files {
+		if prev, ok := b.sums[f.name]; !ok || !immutable(f.name) || prev.size != f.size {
+			written += f.size
+		}
+	}
+	if err := writeSynced(fs, fs.PathJoin(tmp, manifestFile), enc); err != nil {
 		return err
 	}
 	if err := syncDir(fs, tmp); err != nil {
@@ -130,6 +140,7 @@ func (b *Backend) checkpoint(id uint64) (err error) {
 		return err
 	}
 	b.sums = immutableSums(m)
+	b.lastBytes.Store(written)
 	b.collect(seq)
 	// The commit succeeded: failing to take the snapshot only costs the next
 	// Restore a trip to the disk copy.
@@ -138,6 +149,10 @@ func (b *Backend) checkpoint(id uint64) (err error) {
 	}
 	return nil
 }
+
+// CheckpointBytes is what the last checkpoint wrote: the bytes of the
+// files it does not share with the checkpoint before it.
+func (b *Backend) CheckpointBytes() int64 { return b.lastBytes.Load() }
 
 // manifestOf describes the checkpoint Pebble wrote into dir. Checksums of
 // sstables come from the cache when the file is already known.

@@ -114,7 +114,9 @@ type Backend struct {
 	closed atomic.Bool // read by every Store operation, hence atomic
 	dirty  atomic.Bool // the memtable may hold writes not yet in an sstable
 	cur    atomic.Pointer[generation]
-	limits limits
+	// lastBytes is what the last checkpoint wrote (CheckpointBytes).
+	lastBytes atomic.Int64
+	limits    limits
 
 	mu      sync.Mutex // guards the fields below
 	stores  map[uint64]*store
