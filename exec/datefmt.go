@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -31,27 +32,41 @@ type dateItem struct {
 type dateField uint8
 
 const (
-	fLit         dateField = iota
-	fYear                  // the year of its era (1 BC is 1)
-	fYearMod               // its last pad digits: Y, YY, YYY, Java's yy
-	fYearComma             // Y,YYY
-	fMonth                 // 1–12
-	fMonthName             // January; abbreviated with style's short
-	fDay                   // 1–31
-	fDayOfYear             // 1–366
-	fWeekday               // 1 (Sunday) to 7
-	fWeekdayName           // Sunday; abbreviated with style's short
-	fHour24                // 0–23
-	fHour12                // 1–12
-	fMinute                // 0–59
-	fSecond                // 0–59
-	fSecOfDay              // 0–86399
-	fMilli                 // 0–999
-	fMicro                 // 0–999999
-	fFrac                  // the first pad digits of the fraction of a second
-	fQuarter               // 1–4
-	fMeridiem              // AM / PM
-	fEra                   // AD / BC
+	fLit          dateField = iota
+	fYear                   // the year of its era (1 BC is 1)
+	fYearMod                // its last pad digits: Y, YY, YYY, Java's yy
+	fYearComma              // Y,YYY
+	fMonth                  // 1–12
+	fMonthName              // January; abbreviated with style's short
+	fDay                    // 1–31
+	fDayOfYear              // 1–366
+	fWeekday                // 1 (Sunday) to 7
+	fWeekdayName            // Sunday; abbreviated with style's short
+	fHour24                 // 0–23
+	fHour12                 // 1–12
+	fMinute                 // 0–59
+	fSecond                 // 0–59
+	fSecOfDay               // 0–86399
+	fMilli                  // 0–999
+	fMicro                  // 0–999999
+	fFrac                   // the first pad digits of the fraction of a second
+	fQuarter                // 1–4
+	fMeridiem               // AM / PM
+	fEra                    // AD / BC
+	fISOYear                // the ISO 8601 week-numbering year: IYYY
+	fISOYearMod             // its last n digits: IYY, IY, I
+	fISOWeek                // 1–53: IW
+	fISOWeekday             // 1 (Monday) to 7: ID
+	fISOYearDay             // 1–371: IDDD
+	fWeekOfYear             // 1–53, from January 1st: WW
+	fWeekOfMonth            // 1–5: W
+	fJulian                 // the Julian day: J
+	fCentury                // CC, negative BC
+	fRoman                  // the month in Roman numerals, padded to 4: RM
+	fOffset                 // the UTC offset, +HH[:MM]: OF
+	fOffsetHour             // its hours with a sign: TZH
+	fOffsetMinute           // its minutes: TZM
+	fZoneName               // the zone's abbreviation (EST): TZ
 )
 
 // nameStyle says how a name prints: its case, abbreviated or not, and
@@ -118,12 +133,27 @@ var pgKeywords = func() []pgKeyword {
 	add(fEra, 0, styleLower, "ad", "bc")
 	add(fEra, 0, styleUpper|styleDots, "A.D.", "B.C.")
 	add(fEra, 0, styleLower|styleDots, "a.d.", "b.c.")
-	// A timestamp without time zone prints no zone, as in PostgreSQL.
-	add(fLit, 0, 0, "TZ", "tz", "FX", "fx")
-	for _, n := range []string{"CC", "cc", "J", "j", "W", "w", "WW", "ww", "IW", "iw", "IYYY", "iyyy", "IYY", "iyy",
-		"IY", "iy", "I", "i", "ID", "id", "IDDD", "iddd", "RM", "rm", "TZH", "TZM", "OF"} {
-		ks = append(ks, pgKeyword{n, dateItem{}, true})
-	}
+	add(fLit, 0, 0, "FX", "fx")
+	add(fISOYear, 4, 0, "IYYY", "iyyy")
+	add(fISOYearMod, 3, 0, "IYY", "iyy")
+	add(fISOYearMod, 2, 0, "IY", "iy")
+	add(fISOYearMod, 1, 0, "I", "i")
+	add(fISOWeek, 2, 0, "IW", "iw")
+	add(fISOWeekday, 1, 0, "ID", "id")
+	add(fISOYearDay, 3, 0, "IDDD", "iddd")
+	add(fWeekOfYear, 2, 0, "WW", "ww")
+	add(fWeekOfMonth, 1, 0, "W", "w")
+	add(fJulian, 1, 0, "J", "j")
+	add(fCentury, 2, 0, "CC", "cc")
+	add(fRoman, 4, styleUpper, "RM")
+	add(fRoman, 4, styleLower, "rm")
+	// A timestamp without time zone has offset +00 and no zone name, as
+	// in PostgreSQL.
+	add(fOffset, 2, 0, "OF")
+	add(fOffsetHour, 2, 0, "TZH")
+	add(fOffsetMinute, 2, 0, "TZM")
+	add(fZoneName, 0, styleUpper, "TZ")
+	add(fZoneName, 0, styleLower, "tz")
 	return ks
 }()
 
@@ -204,6 +234,9 @@ func compileToChar(p string) (datePattern, error) {
 		if fm && it.field != fMilli && it.field != fMicro && it.field != fFrac || tm && text {
 			it.pad = 0
 		}
+		if fm && it.field == fCentury {
+			it.n = 0 // CC pads -5 to -05 unless FM; n keeps the width
+		}
 		if !numericField(it.field) {
 			it.th = 0
 		}
@@ -213,7 +246,16 @@ func compileToChar(p string) (datePattern, error) {
 }
 
 func numericField(f dateField) bool {
-	return f != fLit && f != fMonthName && f != fWeekdayName && f != fMeridiem && f != fEra && f != fYearComma
+	switch f {
+	case fLit, fMonthName, fWeekdayName, fMeridiem, fEra, fYearComma, fRoman, fOffset, fOffsetHour, fZoneName:
+		return false
+	}
+	return true
+}
+
+// zonedField reports whether f prints something of the zone.
+func zonedField(f dateField) bool {
+	return f == fOffset || f == fOffsetHour || f == fOffsetMinute || f == fZoneName
 }
 
 // javaLetters are the pattern letters of Java's SimpleDateFormat, which
@@ -371,8 +413,26 @@ func civilOf(us int64) civil {
 
 func leap(y int64) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 
-// appendTo formats us by the pattern onto dst.
-func (p datePattern) appendTo(dst []byte, us int64) []byte {
+// zoneOf is what a pattern prints of a time's zone: its UTC offset in
+// seconds east and its abbreviation (none for a TIMESTAMP).
+type zoneOf struct {
+	off  int64
+	abbr string
+}
+
+// isoYearDay is the day (1–371) of the ISO 8601 week-numbering year of
+// day number days, counted from the Monday of its week 1.
+func isoYearDay(days int64) int64 {
+	y, _ := isoWeek(days)
+	jan4 := vec.DaysFromCivil(y, 1, 4)
+	return days - (jan4 - floorMod(jan4+3, 7)) + 1
+}
+
+var romanMonths = [12]string{"I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"}
+
+// appendTo formats us, a wall-clock time, by the pattern onto dst; z is
+// the zone it is in.
+func (p datePattern) appendTo(dst []byte, us int64, z zoneOf) []byte {
 	c := civilOf(us)
 	era := c.year // the year of its era: 1 BC is 1
 	if era <= 0 {
@@ -403,6 +463,47 @@ func (p datePattern) appendTo(dst []byte, us int64) []byte {
 				s = "BC"
 			}
 			dst = appendMark(dst, s, it.style)
+			continue
+		case fRoman:
+			r := romanMonths[c.month-1]
+			dst = appendName(dst, r, it)
+			continue
+		case fOffset, fOffsetHour:
+			off := z.off
+			if off < 0 {
+				dst, off = append(dst, '-'), -off
+			} else {
+				dst = append(dst, '+')
+			}
+			dst = appendInt(dst, off/3600, it.pad)
+			if it.field == fOffset && off%3600 != 0 {
+				dst = append(dst, ':')
+				dst = appendInt(dst, off%3600/60, 2)
+			}
+			continue
+		case fZoneName:
+			start := len(dst)
+			dst = append(dst, z.abbr...)
+			if it.style == styleLower {
+				lowerASCII(dst[start:])
+			}
+			continue
+		case fCentury:
+			var cc int64
+			if c.year > 0 {
+				cc = (c.year-1)/100 + 1
+			} else {
+				cc = c.year/100 - 1
+			}
+			if cc < 0 {
+				dst = append(dst, '-')
+				dst = appendInt(dst, -cc, int(it.n))
+			} else {
+				dst = appendInt(dst, cc, int(it.n))
+			}
+			if it.th != 0 {
+				dst = appendTH(dst, cc, it.th == 'T')
+			}
 			continue
 		case fYearComma:
 			dst = appendInt(dst, era/1000, 0)
@@ -439,6 +540,36 @@ func (p datePattern) appendTo(dst []byte, us int64) []byte {
 			v = int64(c.micro) / [7]int64{1e6, 1e5, 1e4, 1e3, 100, 10, 1}[it.n]
 		case fQuarter:
 			v = int64(c.month+2) / 3
+		case fISOYear, fISOYearMod, fISOWeek, fISOYearDay:
+			days := planner.FloorDiv(us, vec.DayMicros)
+			y, w := isoWeek(days)
+			if y <= 0 {
+				y = 1 - y
+			}
+			switch it.field {
+			case fISOYear:
+				v = y
+			case fISOYearMod:
+				v = y % [4]int64{1, 10, 100, 1000}[it.n]
+			case fISOWeek:
+				v = w
+			default:
+				v = isoYearDay(days)
+			}
+		case fISOWeekday:
+			v = int64((c.wday+6)%7 + 1)
+		case fWeekOfYear:
+			v = int64((c.yday-1)/7 + 1)
+		case fWeekOfMonth:
+			v = int64((c.day-1)/7 + 1)
+		case fJulian:
+			v = planner.FloorDiv(us, vec.DayMicros) + 2440588
+		case fOffsetMinute:
+			off := z.off
+			if off < 0 {
+				off = -off
+			}
+			v = off % 3600 / 60
 		}
 		dst = appendInt(dst, v, it.pad)
 		if it.th != 0 {
@@ -555,7 +686,10 @@ func init() {
 // pattern's finest field, as most rows of a stream do (a day, a minute),
 // so they share it and cost neither formatting nor an allocation.
 type dateFormatter struct {
-	fn    planner.Func
+	fn planner.Func
+	// zone is the session's zone of a TIMESTAMPTZ argument, whose
+	// wall-clock time, offset and zone name print; nil for a TIMESTAMP.
+	zone  *time.Location
 	fixed *compiledDate
 	cache map[string]*compiledDate
 	errs  map[string]error
@@ -570,8 +704,9 @@ type dateFormatter struct {
 // compiledDate is a pattern and the µs of its finest field's unit (a day
 // for yyyy-MM-dd): timestamps in one such unit format alike.
 type compiledDate struct {
-	p    datePattern
-	unit int64
+	p     datePattern
+	unit  int64
+	zoned bool // prints the offset or the zone's name
 }
 
 func newCompiledDate(p datePattern) *compiledDate {
@@ -596,7 +731,11 @@ func newCompiledDate(p datePattern) *compiledDate {
 		}
 		unit = min(unit, u)
 	}
-	return &compiledDate{p, unit}
+	zoned := false
+	for _, it := range p {
+		zoned = zoned || zonedField(it.field)
+	}
+	return &compiledDate{p, unit, zoned}
 }
 
 // maxDatePatterns bounds dateFormatter's cache of non-constant patterns.
@@ -651,7 +790,17 @@ func (f *dateFormatter) eval(out, x, pat *vec.Vec, n int, ctx *evalCtx) {
 				continue
 			}
 		}
-		out.Str[i] = f.format(p, x.I64[i])
+		us := x.I64[i]
+		if f.zone != nil {
+			if p.zoned {
+				t := time.UnixMicro(us).In(f.zone)
+				abbr, off := t.Zone()
+				out.Str[i] = string(p.p.appendTo(f.buf[:0], us+int64(off)*1e6, zoneOf{int64(off), abbr}))
+				continue
+			}
+			us = vec.ToLocal(us, f.zone)
+		}
+		out.Str[i] = f.format(p, us)
 	}
 }
 
@@ -661,7 +810,7 @@ func (f *dateFormatter) format(c *compiledDate, us int64) string {
 	if c == f.lastP && unit == f.lastUnit {
 		return f.last
 	}
-	f.buf = c.p.appendTo(f.buf[:0], us)
+	f.buf = c.p.appendTo(f.buf[:0], us, zoneOf{})
 	f.last, f.lastP, f.lastUnit = string(f.buf), c, unit
 	return f.last
 }

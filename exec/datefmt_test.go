@@ -143,7 +143,7 @@ func TestDateFormatJava(t *testing.T) {
 		if err != nil {
 			t.Fatalf("DATE_FORMAT pattern %q: %v", c.pattern, err)
 		}
-		if got := string(p.appendTo(nil, us)); got != c.want {
+		if got := string(p.appendTo(nil, us, zoneOf{})); got != c.want {
 			t.Errorf("DATE_FORMAT(%s, %q) = %q, want %q", c.ts, c.pattern, got, c.want)
 		}
 	}
@@ -155,8 +155,8 @@ func TestDateFormatJava(t *testing.T) {
 			t.Errorf("DATE_FORMAT pattern %q: error %v, want one saying %q", p, err, want)
 		}
 	}
-	if _, err := compileToChar("YYYY-IW"); err == nil || !strings.Contains(err.Error(), `to_char field "IW" is not supported`) {
-		t.Errorf("to_char pattern YYYY-IW: error %v", err)
+	if _, err := compileFromChar("IYYY-IW"); err == nil || !strings.Contains(err.Error(), `to_timestamp field "IYYY" is not supported`) {
+		t.Errorf("to_timestamp template IYYY-IW: error %v", err)
 	}
 }
 

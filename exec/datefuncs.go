@@ -359,31 +359,71 @@ func timestampDiff(unit string, a, b int64) int64 {
 	return months / per
 }
 
-// intervalScale is interval * f or interval / f, rounded to µs.
+// intervalScale is interval * f or interval / f, as PostgreSQL's
+// interval_mul and interval_div compute it: the interval's whole days
+// (its µs split as it prints, days of 24 hours and the rest of one sign)
+// scaled and truncated, their fraction rounded to a µs and carried into
+// the time, which is scaled and rounded half to even. A NaN, or days
+// beyond an int32 or µs beyond an int64 on the way, is out of range
+// (22008), as there; so is a result ours cannot hold in its µs.
 func intervalScale(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx, div bool) {
 	x, f := args[0].I64, args[1].F64
 	for i := 0; i < n; i++ {
 		if out.IsNull(i) {
 			continue
 		}
-		var r float64
-		switch {
-		case !div:
-			r = float64(x[i]) * f[i]
-		case f[i] == 0:
+		if div && f[i] == 0 {
 			divByZero(out, i, ctx)
 			continue
-		default:
-			r = float64(x[i]) / f[i]
 		}
-		r = math.RoundToEven(r)
-		if math.IsNaN(r) || r >= 9.223372036854775e18 || r <= -9.223372036854775e18 {
+		us, ok := scaleInterval(x[i], f[i], div)
+		if !ok {
 			out.SetNull(i)
 			ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "interval out of range") })
 			continue
 		}
-		out.I64[i] = int64(r)
+		out.I64[i] = us
 	}
+}
+
+// scaleInterval is one row of intervalScale.
+func scaleInterval(us int64, f float64, div bool) (int64, bool) {
+	scale := func(v float64) float64 {
+		if div {
+			return v / f
+		}
+		return v * f
+	}
+	fitsInt32 := func(v float64) bool { return v >= math.MinInt32 && v < -math.MinInt32 }
+	if math.IsNaN(scale(0)) { // the months, 0 here: a NaN, or 0 × ±Infinity
+		return 0, false
+	}
+	day := us / vec.DayMicros
+	tod := us - day*vec.DayMicros
+	dd := scale(float64(day))
+	if math.IsNaN(dd) || !fitsInt32(dd) {
+		return 0, false
+	}
+	rday := int64(int32(dd))
+	rem := (dd - float64(rday)) * 86400
+	rem = math.RoundToEven(rem*1e6) / 1e6
+	if math.Abs(rem) >= 86400 {
+		rday += int64(int32(rem / 86400))
+		rem -= float64(int32(rem/86400)) * 86400
+	}
+	t := math.RoundToEven(scale(float64(tod)) + rem*1e6)
+	if math.IsNaN(t) || t < -9223372036854775808 || t >= 9223372036854775808 {
+		return 0, false
+	}
+	if maxDays := int64(math.MaxInt64) / int64(vec.DayMicros); rday > maxDays || rday < -maxDays {
+		return 0, false
+	}
+	days, time := rday*vec.DayMicros, int64(t)
+	sum := days + time
+	if (sum^days)&(sum^time) < 0 {
+		return 0, false
+	}
+	return sum, true
 }
 
 // timezoneKernel is timezone(zone, x), the zone loaded once when it is a

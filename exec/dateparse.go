@@ -88,9 +88,9 @@ func compileFromChar(p string) (*dateTemplate, error) {
 		case k.name == "FX" || k.name == "fx":
 			t.nodes = append(t.nodes, parseNode{kind: nodeField, name: k.name, fx: true})
 			continue
-		case k.name == "TZ" || k.name == "tz":
+		case k.name == "TZ" || k.name == "tz" || k.name == "OF":
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "formatting field %q is only supported in to_char", k.name)
-		case k.unsupported:
+		case k.unsupported || k.item.field >= fISOYear:
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "to_timestamp field %q is not supported", k.name)
 		}
 		nd := parseNode{kind: nodeField, name: k.name, item: k.item, fm: fm}

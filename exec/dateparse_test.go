@@ -90,7 +90,7 @@ EXCEPTION WHEN others THEN RETURN 'ERROR ' || SQLSTATE; END $$`); err != nil {
 		out, _ := compileToChar(tp)
 		var inputs []string
 		for _, us := range stamps {
-			s := string(out.appendTo(nil, us))
+			s := string(out.appendTo(nil, us, zoneOf{}))
 			inputs = append(inputs, s, mutate(rng, s), mutate(rng, mutate(rng, s)))
 		}
 		inputs = append(inputs, "", " ", "2024-13-01", "2024-02-30 25:61:61", "-44-03-15", "99999999")

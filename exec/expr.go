@@ -150,6 +150,9 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 		}
 		if e.Fn == planner.FnToChar || e.Fn == planner.FnDateFormat {
 			c.dates = &dateFormatter{fn: e.Fn, ts: vec.New(types.Ts, 0)}
+			if len(e.Args) == 3 {
+				c.dates.zone, _ = vec.LoadZone(e.Args[2].(*planner.Const).S) // the planner's session zone
+			}
 			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
 				c.dates.fixed, _ = c.dates.pattern(p.S) // the planner checked it; a bad one fails each row
 			}

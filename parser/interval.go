@@ -17,7 +17,7 @@ func ParseInterval(s string) (int64, error) {
 	case err == nil:
 		return us, nil
 	case errors.Is(err, vec.ErrIntervalRange):
-		return 0, sqlerr.New(sqlerr.NumericOutOfRange, "%v", err)
+		return 0, sqlerr.New(sqlerr.IntervalFieldOverflow, "interval field value out of range: %q", s)
 	case errors.Is(err, vec.ErrIntervalMonths):
 		return 0, sqlerr.New(sqlerr.FeatureNotSupported, "%v", err)
 	}

@@ -171,6 +171,9 @@ const (
 	CastZone
 	// CastNaN is a NaN or Infinity, which NUMERIC does not hold here.
 	CastNaN
+	// CastZoneDisp is date or time text with a UTC offset beyond ±15
+	// hours.
+	CastZoneDisp
 )
 
 // CastValue converts row i of src to out's type and appends it, or on
@@ -323,10 +326,17 @@ func castTime(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResult 
 		var x int64
 		switch to {
 		case types.Date:
-			d, r := vec.ParseDate(s)
+			d, r := vec.ParseDate(vec.RunTogetherDate(s))
+			if r == vec.TimeBad {
+				r = vec.ClassifyTimeText(s)
+			}
 			switch r {
 			case vec.TimeBad:
 				return CastInvalid
+			case vec.TimeZoneDisp:
+				return CastZoneDisp
+			case vec.TimeZoneName:
+				return CastZone
 			case vec.TimeField:
 				return CastField
 			case vec.TimeRange:
@@ -336,15 +346,12 @@ func castTime(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResult 
 		case types.Timestamp, types.TimestampTZ:
 			var ok bool
 			if to == types.Timestamp {
-				x, ok = vec.ParseTimestamp(s)
+				x, ok = vec.ParseTimestamp(vec.RunTogetherDate(s))
 			} else {
-				x, ok = vec.ParseTimestampTZ(s, loc)
-			}
-			if !ok && to == types.TimestampTZ && vec.BadZone(s) {
-				return CastZone
+				x, ok = vec.ParseTimestampTZ(vec.RunTogetherDate(s), loc)
 			}
 			if !ok {
-				return timestampTextError(s)
+				return timestampTextError(s, to == types.TimestampTZ)
 			}
 			x = vec.TruncateMicros(x, out.Type.Prec)
 		case types.Interval:
@@ -396,11 +403,20 @@ func castTime(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResult 
 	return CastOK
 }
 
-// timestampTextError says whether timestamp text that did not read is not
-// one (22007) or has a field out of range (22008), as February 30th does.
-func timestampTextError(s string) CastResult {
-	if _, r := vec.ParseDate(s); r == vec.TimeField {
+// timestampTextError says why timestamp text did not read, as
+// PostgreSQL decides (vec.ClassifyTimeText): not a timestamp (22007), a
+// field out of range (22008, as February 30th), a UTC offset out of
+// range (22009), or, with a zone (tz), an unknown zone name (22023).
+func timestampTextError(s string, tz bool) CastResult {
+	switch vec.ClassifyTimeText(s) {
+	case vec.TimeField:
 		return CastField
+	case vec.TimeZoneDisp:
+		return CastZoneDisp
+	case vec.TimeZoneName:
+		if tz {
+			return CastZone
+		}
 	}
 	return CastInvalid
 }
@@ -418,12 +434,16 @@ func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
 		switch {
 		case r == CastField:
 			return sqlerr.New(sqlerr.DatetimeOverflow, "date/time field value out of range: %q", text)
+		case r == CastZoneDisp:
+			return sqlerr.New(sqlerr.TimezoneDisplacement, "time zone displacement out of range: %q", text)
 		case r == CastZone:
 			name := strings.TrimSpace(text)
 			name = strings.ToLower(name[strings.LastIndexByte(name, ' ')+1:])
 			return sqlerr.New(sqlerr.InvalidParameter, "time zone %q not recognized", name)
 		case r == CastMonths:
 			return sqlerr.New(sqlerr.FeatureNotSupported, "interval %q is in months or years, which have no fixed length; streamsql's INTERVAL counts days of 24 hours and less", text)
+		case r == CastOverflow && from.Kind == types.String && t.Kind == types.Interval:
+			return sqlerr.New(sqlerr.IntervalFieldOverflow, "interval field value out of range: %q", text)
 		case r == CastOverflow && from.Kind == types.String:
 			what := map[types.Kind]string{types.Date: "date", types.Interval: "interval"}[t.Kind]
 			if what == "" {

@@ -75,7 +75,16 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return b.cast(x, t, n)
+		y, err := b.cast(x, t, n)
+		if c, ok := x.(*Const); ok && err != nil && c.Param == 0 && c.T.Kind == types.String && (t.Temporal() || t.Kind == types.Interval) {
+			if _, literal := n.Args[0].(*test_driver.ValueExpr); !literal {
+				// PostgreSQL's date and time input functions are stable, so
+				// a cast of text that is not a literal is not folded: it
+				// fails where it is evaluated, not in an arm never taken.
+				return &Cast{X: x, T: t, Zone: b.zone}, nil
+			}
+		}
+		return y, err
 	case parser.RegexFunc:
 		return b.regex(n)
 	case "date_add", "date_sub", "adddate", "subdate":
@@ -356,10 +365,14 @@ func (b *binder) formatDate(n *ast.FuncCallExpr, name string) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	var zone Expr // a TIMESTAMPTZ prints in the session's zone, named by a third argument
 	switch k := x.Type().Kind; {
 	case k == types.Timestamp:
 	case k == types.Date || k == types.TimestampTZ:
-		x = &Cast{X: x, T: types.Ts, Zone: b.zone} // the wall-clock time in the session's zone
+		if k == types.Date {
+			x = &Cast{X: x, T: types.TsTZ, Zone: b.zone} // PostgreSQL's to_char(timestamptz)
+		}
+		zone = &Const{T: types.Varchar, S: b.zone.String()}
 	case k == types.String && fn == FnDateFormat:
 		if c, ok := x.(*Const); ok && !c.Null {
 			if x, err = b.coerce(x, types.Ts, n.Args[0]); err != nil {
@@ -387,6 +400,9 @@ func (b *binder) formatDate(n *ast.FuncCallExpr, name string) (Expr, error) {
 			}
 			return nil, fmt.Errorf("%s pattern: %w", shown, err)
 		}
+	}
+	if zone != nil {
+		return &Call{Fn: fn, Args: []Expr{x, p, zone}, T: types.Varchar}, nil
 	}
 	return &Call{Fn: fn, Args: []Expr{x, p}, T: types.Varchar}, nil
 }

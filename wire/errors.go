@@ -40,6 +40,8 @@ var kindCodes = [...]string{
 	sqlerr.InvalidDatetime:            "22007",
 	sqlerr.DatetimeOverflow:           "22008",
 	sqlerr.UntranslatableCharacter:    "22P05",
+	sqlerr.IntervalFieldOverflow:      "22015",
+	sqlerr.TimezoneDisplacement:       "22009",
 	sqlerr.UndefinedPreparedStatement: codeUndefinedStatement,
 	sqlerr.Grouping:                   "42803",
 	sqlerr.DatatypeMismatch:           "42804",

@@ -68,6 +68,8 @@ func TestCode(t *testing.T) {
 		{sqlerr.SubstringError, "22011"},
 		{sqlerr.UntranslatableCharacter, "22P05"},
 		{sqlerr.InvalidColumnReference, "42P10"},
+		{sqlerr.IntervalFieldOverflow, "22015"},
+		{sqlerr.TimezoneDisplacement, "22009"},
 	}
 	if len(kinds) != len(kindCodes) {
 		t.Errorf("test covers %d kinds, kindCodes has %d", len(kinds), len(kindCodes))

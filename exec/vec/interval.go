@@ -47,12 +47,27 @@ func ParseInterval(s string) (int64, error) {
 			}
 			continue
 		}
-		if i+1 == len(fields) {
-			return 0, fmt.Errorf("%w %q: want a number and a unit, like '5 seconds'", ErrIntervalSyntax, s)
+		if err := yearsMonths(fields[i], s); err != nil {
+			return 0, err
 		}
 		n, err := strconv.ParseFloat(fields[i], 64)
-		if err != nil {
+		if (err != nil || !intervalNumber(fields[i])) && i+1 == len(fields) {
+			return 0, fmt.Errorf("%w %q: want a number and a unit, like '5 seconds'", ErrIntervalSyntax, s)
+		}
+		if err != nil || !intervalNumber(fields[i]) {
 			return 0, fmt.Errorf("%w %q: %q is not a number", ErrIntervalSyntax, s, fields[i])
+		}
+		if i+1 == len(fields) {
+			// A number without a unit at the end is seconds, as in
+			// PostgreSQL ('1 day 5', '100').
+			x, ok := intervalPart(fields[i], n, 1e6)
+			if !ok {
+				return 0, fmt.Errorf("%w: %q", ErrIntervalRange, s)
+			}
+			if err := add(x); err != nil {
+				return 0, err
+			}
+			break
 		}
 		unit, ok := IntervalUnit(fields[i+1])
 		if !ok {
@@ -72,6 +87,58 @@ func ParseInterval(s string) (int64, error) {
 		i++
 	}
 	return total, nil
+}
+
+// intervalNumber reports whether f is a number as PostgreSQL's interval
+// text writes one: digits with a point among or before them, a sign only
+// before a digit ('-.5', '1e3', 'NaN' are not).
+func intervalNumber(f string) bool {
+	if f != "" && (f[0] == '+' || f[0] == '-') {
+		if len(f) < 2 || f[1] < '0' || f[1] > '9' {
+			return false
+		}
+		f = f[1:]
+	}
+	digits, dots := 0, 0
+	for _, c := range []byte(f) {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
+}
+
+// yearsMonths refuses SQL's years-months field ('1-2'): a month of 12 or
+// more is out of range, anything after it is bad text, and otherwise it
+// is months, which ours cannot be.
+func yearsMonths(f, s string) error {
+	y := strings.TrimLeft(f, "+-")
+	i := 0
+	for i < len(y) && y[i] >= '0' && y[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(y) || y[i] != '-' {
+		return nil
+	}
+	j := i + 1
+	for j < len(y) && y[j] >= '0' && y[j] <= '9' {
+		j++
+	}
+	if j == i+1 {
+		return fmt.Errorf("%w %q: %q is not a number", ErrIntervalSyntax, s, f)
+	}
+	if m, err := strconv.Atoi(y[i+1 : j]); err != nil || m >= 12 {
+		return fmt.Errorf("%w: %q", ErrIntervalRange, s)
+	}
+	if j < len(y) {
+		return fmt.Errorf("%w %q: %q is not a number", ErrIntervalSyntax, s, f)
+	}
+	return fmt.Errorf("%w %q: an INTERVAL here is a fixed length of time (days of 24 hours), and %q is years and months", ErrIntervalMonths, s, f)
 }
 
 // parseClock reads [-]H+:MM[:SS[.ffffff]].

@@ -77,22 +77,6 @@ func ParseTimestampTZ(s string, loc *time.Location) (int64, bool) {
 	return us, TimestampInRange(us)
 }
 
-// BadZone reports TIMESTAMPTZ text that ends in a zone name LoadZone does
-// not know.
-func BadZone(s string) bool {
-	s = strings.TrimSpace(s)
-	i := strings.LastIndexByte(s, ' ')
-	if i < 0 {
-		return false
-	}
-	name := s[i+1:]
-	if !hasLetter(name[:1]) || strings.EqualFold(name, "BC") || strings.EqualFold(name, "AD") {
-		return false
-	}
-	_, err := LoadZone(name)
-	return err != nil
-}
-
 func hasLetter(s string) bool {
 	for _, c := range s {
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {

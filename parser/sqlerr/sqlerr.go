@@ -122,6 +122,12 @@ const (
 	// InvalidColumnReference is a FROM item's column aliases past its
 	// columns, or a LATERAL reference a join kind cannot take (42P10).
 	InvalidColumnReference
+	// IntervalFieldOverflow is interval text with a field out of range
+	// (22015).
+	IntervalFieldOverflow
+	// TimezoneDisplacement is a UTC offset beyond ±15 hours in date or
+	// time text (22009).
+	TimezoneDisplacement
 )
 
 // Error is a user-facing error. Pos, when non-zero, is the 1-based byte
