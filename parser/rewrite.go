@@ -445,6 +445,19 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			return sqlerr.At(sqlerr.InvalidEscape, r.base+next(1).pos+1, "invalid escape string")
 		case t.is("escape") && next(1).kind == tString && len(next(1).val) > 1:
 			return sqlerr.At(sqlerr.FeatureNotSupported, r.base+next(1).pos+1, "an ESCAPE character outside ASCII is not supported")
+		case t.is("substring") && next(1).is("("):
+			// SQL's substring(s FOR n), which TiDB reads only after a
+			// FROM: substring(s FROM 1 FOR n).
+			end, ok := match[i+1]
+			if !ok {
+				continue
+			}
+			from, fr := -1, -1
+			topLevel(toks[:end], i+2, "from", func(k int) { from = k })
+			topLevel(toks[:end], i+2, "for", func(k int) { fr = k })
+			if fr >= 0 && from < 0 {
+				edits = append(edits, ed(toks[fr].pos, toks[fr].pos, "FROM 1 "))
+			}
 		case t.is("cast") && next(1).is("("):
 			end, ok := match[i+1]
 			if !ok {

@@ -158,8 +158,8 @@ type tmux struct {
 }
 
 // startTmux runs cmd in a detached tmux session, 160 columns wide, which
-// the test's cleanup ends.
-func startTmux(t *testing.T, cmd *exec.Cmd) *tmux {
+// the test's cleanup ends; its stderr goes to the file stderr if given.
+func startTmux(t *testing.T, cmd *exec.Cmd, stderr ...string) *tmux {
 	t.Helper()
 	path := needTool(t, "tmux", "apt-get install tmux")
 	tm := &tmux{tmux: path, sock: filepath.Join(t.TempDir(), "tmux.sock")}
@@ -169,6 +169,9 @@ func startTmux(t *testing.T, cmd *exec.Cmd) *tmux {
 	}
 	for _, a := range cmd.Args {
 		line = append(line, shellQuote(a))
+	}
+	for _, f := range stderr {
+		line = append(line, "2>"+shellQuote(f))
 	}
 	if out, err := exec.Command(path, "-S", tm.sock, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "50",
 		"env -i "+strings.Join(line, " ")).CombinedOutput(); err != nil {
@@ -207,14 +210,21 @@ func (tm *tmux) screen(t *testing.T) string {
 // waitFor polls the screen until it shows s, for at most 10 s.
 func (tm *tmux) waitFor(t *testing.T, s string) string {
 	t.Helper()
+	return tm.waitUntil(t, s, func(screen string) bool { return strings.Contains(screen, s) })
+}
+
+// waitUntil polls the screen until done says so, for at most 10 s; what
+// names what it waits for.
+func (tm *tmux) waitUntil(t *testing.T, what string, done func(screen string) bool) string {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		screen := tm.screen(t)
-		if strings.Contains(screen, s) {
+		if done(screen) {
 			return screen
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the terminal never showed %q:\n%s", s, screen)
+			t.Fatalf("the terminal never showed %q:\n%s", what, screen)
 		}
 		time.Sleep(20 * time.Millisecond) // a poll's interval, not a wait for a result
 	}

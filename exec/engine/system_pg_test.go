@@ -109,6 +109,9 @@ func TestSystemShapes(t *testing.T) {
 		"SELECT table_schema, table_name, table_type, is_insertable_into FROM information_schema.tables WHERE table_name = 't'",
 		"SELECT relname, relkind::text, relnatts, relhasindex, relpersistence::text FROM pg_class WHERE relname = 't'",
 		"SELECT conname, contype::text, conkey::text FROM pg_constraint WHERE conrelid = 't'::regclass",
+		"SELECT 't'::regclass::text, 'information_schema.tables'::regclass::text, 'pg_class'::regclass::text, 'public'::regnamespace::text, 'pg_catalog'::regnamespace::oid, 'int4'::regtype::text, CAST(CAST(1043 AS regtype) AS text)",
+		"SELECT a.attname, a.atttypid::regtype::text, a.attrelid::regclass::text FROM pg_attribute a WHERE a.attrelid = 't'::regclass AND a.attnum > 0 ORDER BY a.attnum",
+		"SELECT relname, relnamespace::regnamespace::text FROM pg_class WHERE relname IN ('t', 'pg_class', 'tables') ORDER BY relname",
 	} {
 		_, o := rows(ours, q)
 		_, p := rows(pc, q)
