@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -40,6 +41,22 @@ const (
 	// every OID PostgreSQL reserves for built-in objects.
 	UserOIDBase = 16384
 )
+
+// The foreign data wrapper of sources, and its servers: one per
+// connector, pg_foreign_server's OIDs from oidConnectorBase in the
+// order of connectors.
+const (
+	oidStreamsqlFDW  = 13100
+	oidConnectorBase = 13101
+)
+
+var connectors = []string{"datagen", "file", "kafka", "nexmark"}
+
+// quoteArrayElem is s as an element of array text: double-quoted, with
+// its quotes and backslashes escaped.
+func quoteArrayElem(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
 
 // namespaces are pg_namespace's rows.
 var namespaces = []struct {
@@ -146,6 +163,9 @@ var systemRels = []struct {
 	{PgCatalog, "pg_sequence", 2224, "r", "seqrelid i,seqtypid i,seqstart l,seqincrement l,seqmax l,seqmin l,seqcache l,seqcycle b"},
 	{PgCatalog, "pg_language", 2612, "r", "oid i,lanname s,lanowner i,lanispl b,lanpltrusted b,lanplcallfoid i,laninline i,lanvalidator i,lanacl s"},
 	{PgCatalog, "pg_tablespace", 1213, "r", "oid i,spcname s,spcowner i,spcacl s,spcoptions s"},
+	{PgCatalog, "pg_foreign_data_wrapper", 2328, "r", "oid i,fdwname s,fdwowner i,fdwhandler i,fdwvalidator i,fdwacl s,fdwoptions S"},
+	{PgCatalog, "pg_foreign_server", 1417, "r", "oid i,srvname s,srvowner i,srvfdw i,srvtype s,srvversion s,srvacl s,srvoptions S"},
+	{PgCatalog, "pg_foreign_table", 3118, "r", "ftrelid i,ftserver i,ftoptions S"},
 	{PgCatalog, "pg_am", 2601, "r", "oid i,amname s,amhandler s,amtype s"},
 	{PgCatalog, "pg_collation", 3456, "r", "oid i,collname s,collnamespace i,collowner i,collprovider s,collisdeterministic b,collencoding i,collcollate s,collctype s"},
 	{PgCatalog, "pg_inherits", 2611, "r", "inhrelid i,inhparent i,inhseqno i,inhdetachpending b"},
@@ -291,6 +311,32 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 	case "pg_catalog.pg_tablespace":
 		// pg_database's dattablespace.
 		add(int64(1663), "pg_default", int64(oidOwner), nil, nil)
+	case "pg_catalog.pg_foreign_data_wrapper":
+		add(int64(oidStreamsqlFDW), "streamsql", int64(oidOwner), int64(0), int64(0), nil, nil)
+	case "pg_catalog.pg_foreign_server":
+		// A server per connector: a source is a foreign table of its
+		// connector's server.
+		for i, c := range connectors {
+			add(int64(oidConnectorBase+i), c, int64(oidOwner), int64(oidStreamsqlFDW), nil, nil, nil, nil)
+		}
+	case "pg_catalog.pg_foreign_table":
+		for _, r := range user {
+			if r.Kind != parser.KindSource {
+				continue
+			}
+			srv := slices.Index(connectors, r.Options["connector"])
+			if srv < 0 {
+				continue
+			}
+			// Its other WITH options, as PostgreSQL's name=value text[].
+			var opts []string
+			for _, k := range slices.Sorted(maps.Keys(r.Options)) {
+				if k != "connector" {
+					opts = append(opts, quoteArrayElem(k+"="+r.Options[k]))
+				}
+			}
+			add(RelOID(r), int64(oidConnectorBase+srv), "{"+strings.Join(opts, ",")+"}")
+		}
 	case "pg_catalog.pg_am":
 		add(int64(2), "heap", "heap_tableam_handler", "t")
 	case "pg_catalog.pg_type":

@@ -40,7 +40,7 @@ func TestPsqlCatalog(t *testing.T) {
 	// psql's lists: each command's output after a line naming it.
 	t.Run("lists", func(t *testing.T) {
 		var args []string
-		for _, c := range []string{`\d`, `\d+`, `\dt`, `\dv`, `\dm`, `\dE`, `\di`, `\dt u*`, `\df`, `\dT`, `\l`, `\l+`, `\dn`, `\dn+`, `\du`, `\du+`, `\d v`} {
+		for _, c := range []string{`\d`, `\d+`, `\dt`, `\dv`, `\dm`, `\dE`, `\det`, `\des`, `\di`, `\dt u*`, `\df`, `\dT`, `\l`, `\l+`, `\dn`, `\dn+`, `\du`, `\du+`, `\d v`} {
 			args = append(args, "-c", `\echo == `+c[1:], "-c", c)
 		}
 		out, err := psqlCmd(t, addr, args...).CombinedOutput()
@@ -49,10 +49,11 @@ func TestPsqlCatalog(t *testing.T) {
 		}
 		golden(t, "lists.out", string(out))
 	})
-	// \d name and \d+ name of a table, a view and a materialized view,
-	// which print as PostgreSQL's would (testdata/psql/describe.out is
-	// PostgreSQL 15's, without its "Access method: heap", and with the
-	// views' definitions as they were written). Parts of their
+	// \d name and \d+ name of a table, a view, a materialized view and a
+	// source, which print as PostgreSQL's would (testdata/psql/describe.out
+	// is PostgreSQL 15's, without its "Access method: heap", with the
+	// views' definitions as they were written, and the source as a foreign
+	// table of server datagen). Parts of their
 	// queries are set-returning functions in FROM over the outer row
 	// (generate_series, unnest of reloptions, pg_options_to_table),
 	// which the planner does not have yet: a command that fails only on
@@ -60,7 +61,7 @@ func TestPsqlCatalog(t *testing.T) {
 	t.Run("describe", func(t *testing.T) {
 		var out strings.Builder
 		var pending []string
-		for _, c := range []string{`\d v`, `\d t`, `\d mv`, `\d+ t`, `\d+ v`, `\d+ mv`} {
+		for _, c := range []string{`\d v`, `\d t`, `\d mv`, `\d+ t`, `\d+ v`, `\d+ mv`, `\d s`, `\d+ s`} {
 			o, err := psqlCmd(t, addr, "-v", "ON_ERROR_STOP=1", "-c", c).CombinedOutput()
 			if err != nil {
 				if srfMissing.Match(o) {

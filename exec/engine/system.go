@@ -12,6 +12,7 @@ import (
 	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/catalog"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 var _ planner.Settings = (*Engine)(nil)
@@ -103,6 +104,13 @@ func rowsBatch(rel *catalog.Relation, rows [][]any) (*vec.Batch, error) {
 			case float64:
 				c.AppendF64(v)
 			case string:
+				if c.Type.Kind == types.Array {
+					// Array text, as a catalog's option lists.
+					if !c.AppendParsed(v) {
+						return nil, fmt.Errorf("system relation %s: column %s: bad array %q", rel.Name, rel.Columns[i].Name, v)
+					}
+					break
+				}
 				c.AppendStr(v)
 			case bool:
 				c.AppendBool(v)
