@@ -63,7 +63,7 @@ func TestPgcliClient(t *testing.T) {
 	// Completion: the refresher's completions, or its traceback.
 	tm.send(t, "SELECT * FROM clicks_", "Tab")
 	var trace []byte
-	screen = tm.waitUntil(t, "completions of clicks_ (or a traceback on pgcli's stderr)", func(screen string) bool {
+	tm.waitUntil(t, "completions of clicks_ (or a traceback on pgcli's stderr)", func(screen string) bool {
 		trace, _ = os.ReadFile(stderr)
 		return exceptionLine.Match(trace) || strings.Contains(screen, "clicks_n") && strings.Contains(screen, "clicks_v")
 	})
