@@ -424,7 +424,7 @@ func (p *parser) show(c *cursor) (Stmt, error) {
 	if c.accept("time", "zone") {
 		return &Show{Name: "timezone"}, c.end()
 	}
-	name, _, err := c.ident("SOURCES, TABLES, MATERIALIZED VIEWS, VIEWS, SINKS or a setting name")
+	name, err := c.settingName("SOURCES, TABLES, MATERIALIZED VIEWS, VIEWS, SINKS or a setting name")
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +450,7 @@ func (p *parser) set(c *cursor) (Stmt, error) {
 		}
 		return &Set{Name: "timezone", Value: t.val}, c.end()
 	}
-	name, _, err := c.ident("a setting name")
+	name, err := c.settingName("a setting name")
 	if err != nil {
 		return nil, err
 	}
@@ -487,13 +487,25 @@ func (p *parser) set(c *cursor) (Stmt, error) {
 	return &Set{Name: name, Value: strings.Join(vals, ", ")}, nil
 }
 
+// settingName reads a setting's name: an identifier, or a custom
+// setting's prefix.name (my.option).
+func (c *cursor) settingName(what string) (string, error) {
+	name, _, err := c.ident(what)
+	for err == nil && c.accept(".") {
+		var part string
+		part, _, err = c.ident("a setting name after .")
+		name += "." + part
+	}
+	return name, err
+}
+
 // reset reads RESET name and RESET ALL.
 func (p *parser) reset(c *cursor) (Stmt, error) {
 	c.next()
 	if c.accept("all") {
 		return &Reset{}, c.end()
 	}
-	name, _, err := c.ident("a setting name or ALL")
+	name, err := c.settingName("a setting name or ALL")
 	if err != nil {
 		return nil, err
 	}

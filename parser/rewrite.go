@@ -445,6 +445,19 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			return sqlerr.At(sqlerr.InvalidEscape, r.base+next(1).pos+1, "invalid escape string")
 		case t.is("escape") && next(1).kind == tString && len(next(1).val) > 1:
 			return sqlerr.At(sqlerr.FeatureNotSupported, r.base+next(1).pos+1, "an ESCAPE character outside ASCII is not supported")
+		case t.is("substring") && next(1).is("("):
+			// SQL's substring(s FOR n), which TiDB reads only after a
+			// FROM: substring(s FROM 1 FOR n).
+			end, ok := match[i+1]
+			if !ok {
+				continue
+			}
+			from, fr := -1, -1
+			topLevel(toks[:end], i+2, "from", func(k int) { from = k })
+			topLevel(toks[:end], i+2, "for", func(k int) { fr = k })
+			if fr >= 0 && from < 0 {
+				edits = append(edits, ed(toks[fr].pos, toks[fr].pos, "FROM 1 "))
+			}
 		case t.is("cast") && next(1).is("("):
 			end, ok := match[i+1]
 			if !ok {
@@ -455,7 +468,17 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if as < 0 {
 				continue
 			}
-			typ, err := typeText(toks[as+1 : end])
+			ti := as + 1 // the type, after pg_catalog. if qualified
+			if ti+2 < end && toks[ti].is("pg_catalog") && toks[ti+1].is(".") {
+				ti += 2
+			}
+			if ti+1 == end && isOIDType(toks[ti]) {
+				typeEnd = max(typeEnd, end)
+				edits = append(edits, ed(t.pos, toks[i+1].end, CastFunc+"("),
+					ed(toks[as].pos, toks[end].pos, ", '"+strings.ToLower(toks[ti].text)+"'"))
+				continue
+			}
+			typ, err := typeText(toks[ti:end])
 			if err != nil {
 				return err
 			}
@@ -474,7 +497,7 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if ti+2 < len(toks) && toks[ti].is("pg_catalog") && toks[ti+1].is(".") {
 				ti += 2
 			}
-			if ti < len(toks) && (toks[ti].is("regclass") || toks[ti].is("regtype") || toks[ti].is("oid")) {
+			if ti < len(toks) && isOIDType(toks[ti]) {
 				// OID types the planner resolves itself (a name's OID).
 				edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
 					ed(t.pos, toks[ti].end, ", '"+strings.ToLower(toks[ti].text)+"')"))
@@ -1060,6 +1083,12 @@ func regexOperand(toks []token, k int, match map[int]int) int {
 		k = ti + tc.i
 	}
 	return k
+}
+
+// isOIDType reports whether t names an OID type the planner resolves
+// itself: oid, or a reg type that casts a name to its OID.
+func isOIDType(t token) bool {
+	return t.is("oid") || t.is("regclass") || t.is("regtype") || t.is("regnamespace") || t.is("regproc") || t.is("regprocedure") || t.is("regrole")
 }
 
 // labelKeywords are TiDB's reserved words that clients' catalog queries

@@ -60,6 +60,9 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 		if len(n.Args) != 2 {
 			break
 		}
+		if y, ok, err := b.regText(n); ok {
+			return y, err
+		}
 		x, err := b.expr(n.Args[0])
 		if err != nil {
 			return nil, err

@@ -33,6 +33,10 @@ type Planner struct {
 	// Zone is the session's TimeZone (nil: UTC). A view's expressions
 	// keep the zone they were planned in.
 	Zone *time.Location
+	// Session, when set, is the session's settings (SET, and those of
+	// its startup message), which current_setting() reads before the
+	// server's.
+	Session map[string]string
 	// ctes are the common table expressions in scope (see cte.go).
 	ctes []cte
 	// fromFor, when set, is a FROM already planned (see subquery.go).

@@ -1,13 +1,24 @@
 package planner
 
 import (
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/streamsql/streamsql/parser"
 	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner/catalog"
 	"github.com/streamsql/streamsql/planner/types"
 )
+
+func init() {
+	// pg_size_pretty(bigint): a byte count for people, as psql's \d+
+	// and \l+ show sizes.
+	RegisterBuiltin(&Builtin{Name: "pg_size_pretty", Sigs: []Sig{{Args: []types.T{types.BigInt}, Ret: types.Varchar}}})
+}
 
 // sysCall binds the functions clients call on PostgreSQL's catalogs
 // (current_schema(), format_type(), ...); ok is false for any other name.
@@ -39,6 +50,51 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 		// constraint (as pg_constraint rows), a trigger or a rule.
 		_, err = args(1, 3)
 		x = &Const{T: types.Varchar, Null: true}
+	case "pg_get_viewdef":
+		// A view's query as pg_views.definition gives it, of an OID or
+		// a name.
+		var xs []Expr
+		if xs, err = args(1, 2); err == nil {
+			if xs[0].Type().Kind == types.String {
+				xs[0], _, err = b.regCast(xs[0], "regclass", n.Args[0])
+			} else {
+				xs[0], err = oidArg(xs, 0)
+			}
+			if err == nil {
+				c := &Case{T: types.Varchar, Else: &Const{T: types.Varchar, Null: true}}
+				rels := slices.Clone(systemCatalog)
+				if b.sub != nil {
+					if r, ok := b.sub.p.Cat.(Relations); ok {
+						rels = append(rels, r.AllRelations()...)
+					}
+				}
+				for _, r := range rels {
+					if d, ok := definition(r).(string); ok && (r.Kind == parser.KindView || r.Kind == parser.KindMaterializedView) {
+						c.Whens = append(c.Whens, When{Cond: eqInt(xs[0], RelOID(r)), Then: &Const{T: types.Varchar, S: d}})
+					}
+				}
+				x = c
+			}
+		}
+	case "pg_relation_is_publishable":
+		// A user's table, as PostgreSQL's ordinary tables outside its
+		// catalogs.
+		var xs []Expr
+		if xs, err = args(1, 1); err == nil {
+			if xs[0], err = oidArg(xs, 0); err == nil {
+				c := &Case{T: types.Boolean, Else: &Const{T: types.Boolean}}
+				if b.sub != nil {
+					if r, ok := b.sub.p.Cat.(Relations); ok {
+						for _, rel := range r.AllRelations() {
+							if rel.Kind == parser.KindTable {
+								c.Whens = append(c.Whens, When{Cond: eqInt(xs[0], RelOID(rel)), Then: &Const{T: types.Boolean, B: true}})
+							}
+						}
+					}
+				}
+				x = c
+			}
+		}
 	case "pg_type_is_visible":
 		_, err = args(1, 1)
 		x = &Const{T: types.Boolean, B: true}
@@ -54,6 +110,8 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 		x = &Const{T: types.Boolean, B: true}
 	case "pg_get_function_result", "pg_get_function_arguments", "pg_function_is_visible":
 		x, err = b.procInfo(n, args)
+	case "pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size", "pg_database_size":
+		x, err = b.relationSize(n, args)
 	case "current_setting":
 		x, err = b.currentSetting(n, args)
 	case "pg_table_is_visible":
@@ -88,6 +146,77 @@ func (b *binder) sysCall(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, err
 	return x, true, err
 }
 
+// Sizes is what the catalog given to the planner may also answer, for
+// pg_table_size() and its kin: each relation's bytes, by OID.
+type Sizes interface {
+	RelationBytes() map[int64]RelationSize
+}
+
+// RelationSize is what a relation stores: its rows (pg_table_size, as
+// pg_relation_size) and its operator state (the rest of
+// pg_total_relation_size, where PostgreSQL counts indexes).
+type RelationSize struct{ Rows, State int64 }
+
+// relationSize binds pg_table_size(regclass), pg_relation_size,
+// pg_indexes_size, pg_total_relation_size and pg_database_size(name), of
+// the relations as the statement is planned. An OID of no relation is
+// NULL, as in PostgreSQL.
+func (b *binder) relationSize(n *ast.FuncCallExpr, args func(lo, hi int) ([]Expr, error)) (Expr, error) {
+	name := n.FnName.L
+	hi := 1
+	if name == "pg_relation_size" {
+		hi = 2 // a fork name: the main fork is the one there is
+	}
+	xs, err := args(1, hi)
+	if err != nil {
+		return nil, err
+	}
+	var sizes map[int64]RelationSize
+	if b.sub != nil {
+		if s, ok := b.sub.p.Cat.(Sizes); ok {
+			sizes = s.RelationBytes()
+		}
+	}
+	if name == "pg_database_size" {
+		var sum int64
+		for _, s := range sizes {
+			sum += s.Rows + s.State
+		}
+		db := &Const{T: types.BigInt, I: sum}
+		if c, ok := xs[0].(*Const); ok && c.T.Kind == types.String && !c.Null && c.Param == 0 && c.S != Database {
+			return nil, b.errAt(sqlerr.UndefinedObject, n.Args[0], "database %q does not exist", c.S)
+		}
+		return db, nil
+	}
+	oid, err := b.coerce(xs[0], types.Int, n.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	c := &Case{T: types.BigInt, Else: &Const{T: types.BigInt, Null: true}}
+	oids := slices.Sorted(maps.Keys(sizes))
+	for _, o := range oids {
+		s := sizes[o]
+		v := s.Rows
+		switch name {
+		case "pg_indexes_size":
+			v = s.State
+		case "pg_total_relation_size":
+			v += s.State
+		}
+		c.Whens = append(c.Whens, When{Cond: eqInt(oid, o), Then: &Const{T: types.BigInt, I: v}})
+	}
+	// The system catalogs are computed when read: they store nothing.
+	for _, r := range systemCatalog {
+		c.Whens = append(c.Whens, When{Cond: eqInt(oid, RelOID(r)), Then: &Const{T: types.BigInt, I: 0}})
+	}
+	return c, nil
+}
+
+// eqIntOp is x op v, a comparison with an integer constant.
+func eqIntOp(op Func, x Expr, v int64) Expr {
+	return &Call{Fn: op, Args: []Expr{x, &Const{T: x.Type(), I: v}}, T: types.Boolean}
+}
+
 func eqInt(x Expr, v int64) Expr {
 	return &Call{Fn: FnEq, Args: []Expr{x, &Const{T: x.Type(), I: v}}, T: types.Boolean}
 }
@@ -118,6 +247,16 @@ func formatType(oid, mod Expr) Expr {
 	c.Whens = append(c.Whens,
 		When{Cond: withMod(1043), Then: text(lit("character varying("), str(m), lit(")"))},
 		When{Cond: withMod(1700), Then: text(lit("numeric("), str(num(FnDiv, m, 65536)), lit(","), str(num(FnMod, m, 65536)), lit(")"))})
+	// A timestamp's typmod is its precision; 6, the most, is a plain
+	// TIMESTAMP's, which PostgreSQL writes without one.
+	for _, ts := range []struct {
+		oid  int64
+		zone string
+	}{{1114, " without time zone"}, {1184, " with time zone"}} {
+		below6 := &Call{Fn: FnAnd, Args: []Expr{eqIntOp(FnGe, mod, 0), eqIntOp(FnLt, mod, 6)}, T: types.Boolean}
+		c.Whens = append(c.Whens, When{Cond: &Call{Fn: FnAnd, Args: []Expr{eqInt(oid, ts.oid), below6}, T: types.Boolean},
+			Then: text(lit("timestamp("), str(mod), lit(")"+ts.zone))})
+	}
 	for _, t := range pgTypes {
 		c.Whens = append(c.Whens, When{Cond: eqInt(oid, t.oid), Then: &Const{T: types.Varchar, S: t.sqlName}},
 			When{Cond: eqInt(oid, t.array), Then: &Const{T: types.Varchar, S: t.sqlName + "[]"}})
@@ -144,12 +283,15 @@ func (b *binder) currentSetting(n *ast.FuncCallExpr, args func(lo, hi int) ([]Ex
 		}
 	}
 	var all [][2]string
+	name := strings.ToLower(c.S)
 	if b.sub != nil {
+		if v, ok := b.sub.p.Session[name]; ok {
+			return &Const{T: types.Varchar, S: v}, nil
+		}
 		if s, ok := b.sub.p.Cat.(Settings); ok {
 			all = s.Settings()
 		}
 	}
-	name := strings.ToLower(c.S)
 	for _, s := range all {
 		if s[0] == name {
 			return &Const{T: types.Varchar, S: s[1]}, nil
@@ -161,12 +303,103 @@ func (b *binder) currentSetting(n *ast.FuncCallExpr, args func(lo, hi int) ([]Ex
 	return nil, b.errAt(sqlerr.UndefinedObject, n.Args[0], "unrecognized configuration parameter %q", c.S)
 }
 
+// Relations is what the catalog given to the planner may also answer, for
+// a reg type's names: every relation but the sinks, by id.
+type Relations interface {
+	AllRelations() []*catalog.Relation
+}
+
+// regText binds x::regclass::text (and regtype, regnamespace, regproc,
+// regrole): the name of the object whose OID x is, as PostgreSQL's output
+// function of the reg type writes it, or the number when there is none.
+// ok is false for any other cast.
+func (b *binder) regText(n *ast.FuncCallExpr) (Expr, bool, error) {
+	inner, ok := n.Args[0].(*ast.FuncCallExpr)
+	to, ok2 := n.Args[1].(*test_driver.ValueExpr)
+	if !ok || !ok2 || inner.FnName.L != parser.CastFunc || len(inner.Args) != 2 {
+		return nil, false, nil
+	}
+	from, ok := inner.Args[1].(*test_driver.ValueExpr)
+	if !ok {
+		return nil, false, nil
+	}
+	reg := strings.ToLower(from.Datum.GetString())
+	if !strings.HasPrefix(reg, "reg") {
+		return nil, false, nil
+	}
+	if t, err := parser.ParseType(to.Datum.GetString()); err != nil || t.Kind != types.String {
+		return nil, false, nil
+	}
+	x, err := b.expr(inner)
+	if err != nil {
+		return nil, true, err
+	}
+	x, err = b.coerce(x, types.Int, inner)
+	if err != nil {
+		return nil, true, err
+	}
+	c := &Case{T: types.Varchar, Else: &Cast{X: x, T: types.Varchar}}
+	name := func(oid int64, s string) {
+		c.Whens = append(c.Whens, When{Cond: eqInt(x, oid), Then: &Const{T: types.Varchar, S: s}})
+	}
+	switch reg {
+	case "regtype":
+		return formatType(x, &Const{T: types.Int, I: -1}), true, nil
+	case "regnamespace":
+		for _, ns := range namespaces {
+			name(ns.oid, ns.name)
+		}
+	case "regrole":
+		name(oidOwner, Owner)
+	case "regproc", "regprocedure":
+		for i, f := range procs {
+			name(int64(procOIDBase+i), f)
+		}
+		if b.fns != nil && b.fns.cat != nil {
+			for _, f := range b.fns.cat.AllFunctions() {
+				name(FunctionOID(f), quoteIdent(f.Name))
+			}
+		}
+	case "regclass":
+		rels := slices.Clone(systemCatalog)
+		if b.sub != nil {
+			if r, ok := b.sub.p.Cat.(Relations); ok {
+				rels = append(rels, r.AllRelations()...)
+			}
+		}
+		for _, r := range rels {
+			s := quoteIdent(r.Name)
+			if r.Schema != "" && r.Schema != PgCatalog {
+				s = quoteIdent(r.Schema) + "." + s // not on the search path
+			}
+			name(RelOID(r), s)
+		}
+	default:
+		return nil, false, nil
+	}
+	return c, true, nil
+}
+
+// quoteIdent is name as an identifier in SQL: quoted unless it is lower
+// case letters, digits and underscores, not starting with a digit.
+func quoteIdent(name string) string {
+	for i, r := range name {
+		if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && r >= '0' && r <= '9') {
+			return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		}
+	}
+	if name == "" {
+		return `""`
+	}
+	return name
+}
+
 // regCast is x::regclass, x::regtype or x::oid; ok is false for any other
 // target type. A name resolves to its OID when the query is planned.
 func (b *binder) regCast(x Expr, typ string, n ast.Node) (Expr, bool, error) {
 	typ = strings.ToLower(strings.TrimSpace(typ))
 	switch typ {
-	case "oid", "regclass", "regtype":
+	case "oid", "regclass", "regtype", "regnamespace", "regrole", "regproc", "regprocedure":
 	default:
 		return nil, false, nil
 	}
@@ -182,6 +415,28 @@ func (b *binder) regCast(x Expr, typ string, n ast.Node) (Expr, bool, error) {
 		return &Const{T: types.Int, Null: true}, true, nil
 	}
 	name := strings.ToLower(strings.TrimSpace(c.S))
+	switch typ {
+	case "regnamespace":
+		for _, ns := range namespaces {
+			if name == ns.name {
+				return &Const{T: types.Int, I: ns.oid}, true, nil
+			}
+		}
+		return nil, true, b.errAt(sqlerr.UndefinedObject, n, "schema %q does not exist", c.S)
+	case "regrole":
+		if name == Owner {
+			return &Const{T: types.Int, I: oidOwner}, true, nil
+		}
+		return nil, true, b.errAt(sqlerr.UndefinedObject, n, "role %q does not exist", c.S)
+	case "regproc", "regprocedure":
+		name, _, _ = strings.Cut(strings.TrimPrefix(name, "pg_catalog."), "(")
+		for i, f := range procs {
+			if f == name {
+				return &Const{T: types.Int, I: int64(procOIDBase + i)}, true, nil
+			}
+		}
+		return nil, true, b.errAt(sqlerr.UndefinedFunction, n, "function %q does not exist", c.S)
+	}
 	if typ == "regtype" {
 		for _, t := range pgTypes {
 			if name == t.name || name == t.sqlName || name == "pg_catalog."+t.name {

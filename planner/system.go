@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -34,10 +35,34 @@ const (
 	oidInfoSchema = 13000
 	oidOwner      = 10
 	oidDatabase   = 16384
+	// procOIDBase is the OID of procs[0] in pg_proc.
+	procOIDBase = 14000
 	// UserOIDBase is added to a relation's id to make its OID, above
 	// every OID PostgreSQL reserves for built-in objects.
 	UserOIDBase = 16384
 )
+
+// The foreign data wrapper of sources, and its servers: one per
+// connector, pg_foreign_server's OIDs from oidConnectorBase in the
+// order of connectors.
+const (
+	oidStreamsqlFDW  = 13100
+	oidConnectorBase = 13101
+)
+
+var connectors = []string{"datagen", "file", "kafka", "nexmark"}
+
+// quoteArrayElem is s as an element of array text: double-quoted, with
+// its quotes and backslashes escaped.
+func quoteArrayElem(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// namespaces are pg_namespace's rows.
+var namespaces = []struct {
+	oid  int64
+	name string
+}{{oidPgCatalog, PgCatalog}, {oidPublic, Public}, {oidInfoSchema, InfoSchema}}
 
 // RelOID is the OID pg_class gives a relation.
 func RelOID(r *catalog.Relation) int64 {
@@ -136,6 +161,11 @@ var systemRels = []struct {
 	cols         string
 }{
 	{PgCatalog, "pg_sequence", 2224, "r", "seqrelid i,seqtypid i,seqstart l,seqincrement l,seqmax l,seqmin l,seqcache l,seqcycle b"},
+	{PgCatalog, "pg_language", 2612, "r", "oid i,lanname s,lanowner i,lanispl b,lanpltrusted b,lanplcallfoid i,laninline i,lanvalidator i,lanacl s"},
+	{PgCatalog, "pg_tablespace", 1213, "r", "oid i,spcname s,spcowner i,spcacl s,spcoptions s"},
+	{PgCatalog, "pg_foreign_data_wrapper", 2328, "r", "oid i,fdwname s,fdwowner i,fdwhandler i,fdwvalidator i,fdwacl s,fdwoptions S"},
+	{PgCatalog, "pg_foreign_server", 1417, "r", "oid i,srvname s,srvowner i,srvfdw i,srvtype s,srvversion s,srvacl s,srvoptions S"},
+	{PgCatalog, "pg_foreign_table", 3118, "r", "ftrelid i,ftserver i,ftoptions S"},
 	{PgCatalog, "pg_am", 2601, "r", "oid i,amname s,amhandler s,amtype s"},
 	{PgCatalog, "pg_collation", 3456, "r", "oid i,collname s,collnamespace i,collowner i,collprovider s,collisdeterministic b,collencoding i,collcollate s,collctype s"},
 	{PgCatalog, "pg_inherits", 2611, "r", "inhrelid i,inhparent i,inhseqno i,inhdetachpending b"},
@@ -150,7 +180,7 @@ var systemRels = []struct {
 	{PgCatalog, "pg_enum", 3501, "r", "oid i,enumtypid i,enumsortorder d,enumlabel s"},
 	{PgCatalog, "pg_auth_members", 1261, "r", "roleid i,member i,grantor i,admin_option b"},
 	{PgCatalog, "pg_type", 1247, "r", "oid i,typname s,typnamespace i,typowner i,typlen i,typbyval b,typtype s,typcategory s,typispreferred b,typisdefined b,typdelim s,typrelid i,typsubscript s,typelem i,typarray i,typinput s,typoutput s,typreceive s,typsend s,typmodin s,typmodout s,typanalyze s,typalign s,typstorage s,typnotnull b,typbasetype i,typtypmod i,typndims i,typcollation i,typdefaultbin s,typdefault s,typacl s"},
-	{PgCatalog, "pg_attribute", 1249, "r", "attrelid i,attname s,atttypid i,attstattarget i,attlen i,attnum i,attndims i,attcacheoff i,atttypmod i,attbyval b,attalign s,attstorage s,attcompression s,attnotnull b,atthasdef b,atthasmissing b,attidentity s,attgenerated s,attisdropped b,attislocal b,attinhcount i,attcollation i,attacl s,attoptions s,attfdwoptions s,attmissingval s"},
+	{PgCatalog, "pg_attribute", 1249, "r", "attrelid i,attname s,atttypid i,attstattarget i,attlen i,attnum i,attndims i,attcacheoff i,atttypmod i,attbyval b,attalign s,attstorage s,attcompression s,attnotnull b,atthasdef b,atthasmissing b,attidentity s,attgenerated s,attisdropped b,attislocal b,attinhcount i,attcollation i,attacl s,attoptions S,attfdwoptions S,attmissingval s"},
 	{PgCatalog, "pg_proc", 1255, "r", "oid i,proname s,pronamespace i,proowner i,prolang i,procost d,prorows d,provariadic i,prosupport s,prokind s,prosecdef b,proleakproof b,proisstrict b,proretset b,provolatile s,proparallel s,pronargs i,pronargdefaults i,prorettype i,proargtypes s"},
 	{PgCatalog, "pg_class", 1259, "r", "oid i,relname s,relnamespace i,reltype i,reloftype i,relowner i,relam i,relfilenode i,reltablespace i,relpages i,reltuples d,relallvisible i,reltoastrelid i,relhasindex b,relisshared b,relpersistence s,relkind s,relnatts i,relchecks i,relhasrules b,relhastriggers b,relhassubclass b,relrowsecurity b,relforcerowsecurity b,relispopulated b,relreplident s,relispartition b,relrewrite i,relfrozenxid i,relminmxid i,relacl s,reloptions S,relpartbound s"},
 	{PgCatalog, "pg_database", 1262, "r", "oid i,datname s,datdba i,encoding i,datlocprovider s,datistemplate b,datallowconn b,datconnlimit i,datfrozenxid i,datminmxid i,dattablespace i,datcollate s,datctype s,daticulocale s,datcollversion s,datacl s"},
@@ -171,7 +201,9 @@ var systemRels = []struct {
 	{InfoSchema, "views", 13004, "v", "table_catalog s,table_schema s,table_name s,view_definition s,check_option s,is_updatable s,is_insertable_into s,is_trigger_updatable s,is_trigger_deletable s,is_trigger_insertable_into s"},
 }
 
-var sysTypes = map[string]types.T{"S": types.ArrayOf(types.Varchar), "i": types.Int, "l": types.BigInt, "s": types.Varchar, "b": types.Boolean, "d": types.Double, "t": types.Ts}
+// sysTypes are the system columns' types by code: S is text[], for the
+// option lists that psql unnests.
+var sysTypes = map[string]types.T{"i": types.Int, "l": types.BigInt, "s": types.Varchar, "S": types.ArrayOf(types.Varchar), "b": types.Boolean, "d": types.Double, "t": types.Ts}
 
 // systemCatalog holds the system relations, built once.
 var systemCatalog = func() []*catalog.Relation {
@@ -271,6 +303,40 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 	var rows [][]any
 	add := func(vals ...any) { rows = append(rows, vals) }
 	switch rel.Schema + "." + rel.Name {
+	case "pg_catalog.pg_language":
+		// The languages pg_proc's prolang names: the built-ins' and SQL
+		// functions'.
+		add(int64(12), "internal", int64(oidOwner), false, false, int64(0), int64(0), int64(2246), nil)
+		add(int64(oidLangSQL), "sql", int64(oidOwner), false, true, int64(0), int64(0), int64(2248), nil)
+	case "pg_catalog.pg_tablespace":
+		// pg_database's dattablespace.
+		add(int64(1663), "pg_default", int64(oidOwner), nil, nil)
+	case "pg_catalog.pg_foreign_data_wrapper":
+		add(int64(oidStreamsqlFDW), "streamsql", int64(oidOwner), int64(0), int64(0), nil, nil)
+	case "pg_catalog.pg_foreign_server":
+		// A server per connector: a source is a foreign table of its
+		// connector's server.
+		for i, c := range connectors {
+			add(int64(oidConnectorBase+i), c, int64(oidOwner), int64(oidStreamsqlFDW), nil, nil, nil, nil)
+		}
+	case "pg_catalog.pg_foreign_table":
+		for _, r := range user {
+			if r.Kind != parser.KindSource {
+				continue
+			}
+			srv := slices.Index(connectors, r.Options["connector"])
+			if srv < 0 {
+				continue
+			}
+			// Its other WITH options, as PostgreSQL's name=value text[].
+			var opts []string
+			for _, k := range slices.Sorted(maps.Keys(r.Options)) {
+				if k != "connector" {
+					opts = append(opts, quoteArrayElem(k+"="+r.Options[k]))
+				}
+			}
+			add(RelOID(r), int64(oidConnectorBase+srv), "{"+strings.Join(opts, ",")+"}")
+		}
 	case "pg_catalog.pg_am":
 		add(int64(2), "heap", "heap_tableam_handler", "t")
 	case "pg_catalog.pg_type":
@@ -291,12 +357,21 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 						l = t.len
 					}
 				}
-				add(RelOID(r), c.Name, TypeOID(c.Type), int64(-1), l, int64(i+1), int64(0), int64(-1), typmod(c.Type), l > 0 && l <= 8, "i", "p", "", c.NotNull, false, false, "", "", false, true, int64(0), int64(0), nil, nil, nil, nil)
+				// PostgreSQL's storage: plain for fixed-length types,
+				// main for NUMERIC, extended for the other varlenas.
+				storage := "p"
+				switch {
+				case c.Type.Exact():
+					storage = "m"
+				case l == -1:
+					storage = "x"
+				}
+				add(RelOID(r), c.Name, TypeOID(c.Type), int64(-1), l, int64(i+1), int64(0), int64(-1), typmod(c.Type), l > 0 && l <= 8, "i", storage, "", c.NotNull, false, false, "", "", false, true, int64(0), int64(0), nil, nil, nil, nil)
 			}
 		}
 	case "pg_catalog.pg_proc":
 		for i, f := range procs {
-			add(int64(14000+i), f, int64(oidPgCatalog), int64(oidOwner), int64(12), 1.0, 0.0, int64(0), "-", "f", false, false, false, false, "s", "s", int64(0), int64(0), int64(25), "")
+			add(int64(procOIDBase+i), f, int64(oidPgCatalog), int64(oidOwner), int64(12), 1.0, 0.0, int64(0), "-", "f", false, false, false, false, "s", "s", int64(0), int64(0), int64(25), "")
 		}
 	case "pg_catalog.pg_class":
 		for _, r := range rels {
@@ -318,9 +393,9 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 			add(RelOID(r)+1<<20, r.Name+"_pkey", int64(oidPublic), "p", false, false, true, RelOID(r), int64(0), int64(0), int64(0), int64(0), " ", " ", " ", true, int64(0), true, "{"+strings.Join(key, ",")+"}", nil)
 		}
 	case "pg_catalog.pg_namespace":
-		add(int64(oidPgCatalog), PgCatalog, int64(oidOwner), nil)
-		add(int64(oidPublic), Public, int64(oidOwner), nil)
-		add(int64(oidInfoSchema), InfoSchema, int64(oidOwner), nil)
+		for _, ns := range namespaces {
+			add(ns.oid, ns.name, int64(oidOwner), nil)
+		}
 	case "pg_catalog.pg_roles":
 		add(Owner, true, true, true, true, true, true, int64(-1), "********", nil, true, nil, int64(oidOwner))
 	case "pg_catalog.pg_user":

@@ -28,11 +28,6 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 	if err := parser.CheckText(sql); err != nil {
 		return out, err
 	}
-	var cat columnsOnly
-	if ok, err := s.e.psqlCatalog(sql, &cat); ok {
-		out.Columns = cat.cols
-		return out, err
-	}
 	stmts, err := parser.Parse(sql)
 	if err != nil || len(stmts) == 0 {
 		return out, err
@@ -43,19 +38,19 @@ func (s *Session) prepare(ctx context.Context, sql string, params []types.T) (*w
 	p := &planner.Params{Types: out.Params}
 	switch st := stmts[0].(type) {
 	case *parser.Select:
-		plan, err := s.e.planner(p, s.zone).Query(st.Query, planner.AdHoc, false)
+		plan, err := s.planner(p).Query(st.Query, planner.AdHoc, false)
 		if err != nil {
 			return nil, err
 		}
 		out.Columns = wireColumns(plan.Columns())
 	case *parser.Insert:
-		if _, err := s.e.planner(p, s.zone).Insert(st); err != nil {
+		if _, err := s.planner(p).Insert(st); err != nil {
 			return nil, err
 		}
 	case *parser.Declare:
 		if sel, ok := st.Stmt.(*parser.Select); ok {
 			// The parameters' types, from the query; DECLARE returns no rows.
-			if _, err := s.e.planner(p, s.zone).Query(sel.Query, planner.AdHoc, false); err != nil {
+			if _, err := s.planner(p).Query(sel.Query, planner.AdHoc, false); err != nil {
 				return nil, err
 			}
 		}
@@ -108,15 +103,20 @@ func (s *Session) execute(ctx context.Context, st *wire.Statement, params []*str
 			}
 		}
 	}
-	if ok, err := s.e.psqlCatalog(st.SQL, w); ok {
-		return err
-	}
 	stmts, err := parser.Parse(st.SQL)
 	if err != nil || len(stmts) == 0 {
 		return err
 	}
 	p := &planner.Params{Types: slices.Clone(st.Params), Values: params, Bound: true}
 	return s.exec(ctx, stmts[0], p, w)
+}
+
+// planner is a planner for a statement of this session: its TimeZone,
+// and its settings for current_setting().
+func (s *Session) planner(p *planner.Params) *planner.Planner {
+	pl := s.e.planner(p, s.zone)
+	pl.Session = s.settings
+	return pl
 }
 
 // columnsOnly is a ResultWriter that keeps a result's columns and drops

@@ -26,7 +26,11 @@ import (
 // fed one snapshot of its input.
 func (e *Engine) query(ctx context.Context, q *parser.Query, params *planner.Params, w wire.ResultWriter, copy *parser.CopyFormat, zone *time.Location) error {
 	fault("plan")
-	plan, err := e.planner(params, zone).Query(q, planner.AdHoc, false)
+	pl := e.planner(params, zone)
+	if s, ok := ctx.Value(sessionKey{}).(*Session); ok {
+		pl.Session = s.settings
+	}
+	plan, err := pl.Query(q, planner.AdHoc, false)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -143,9 +142,6 @@ func (s *Session) DescribeCursor(name string) ([]wire.Column, bool) {
 
 func (s *Session) query(ctx context.Context, sql string, w wire.ResultWriter) error {
 	if err := parser.CheckText(sql); err != nil {
-		return err
-	}
-	if ok, err := s.e.psqlCatalog(sql, w); ok {
 		return err
 	}
 	stmts, err := parser.Parse(sql)
@@ -646,13 +642,9 @@ func (s *Session) show(st *parser.Show, w wire.ResultWriter) error {
 	name := strings.ToLower(st.Name)
 	if name == "all" {
 		var rows [][]string
-		for k, v := range s.settings {
-			rows = append(rows, []string{k, v})
+		for _, kv := range s.allSettings() {
+			rows = append(rows, []string{kv[0], kv[1]})
 		}
-		for _, k := range systemSettings {
-			rows = append(rows, []string{k, s.e.systemValue(k)})
-		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 		cols, b := textRows([]string{"name", "setting"}, rows)
 		return writeResult(w, cols, b)
 	}
@@ -717,7 +709,9 @@ func (s *Session) set(setting, value string) error {
 		_, err := e.doDDL(func() (string, error) { return "SET", e.setSystem(name, value) })
 		return err
 	}
-	if _, ok := s.settings[name]; !ok || readOnly[name] {
+	// A name with a dot is a custom setting (an extension's, an
+	// application's), which PostgreSQL takes without knowing it.
+	if _, ok := s.settings[name]; !ok && !strings.Contains(name, ".") || readOnly[name] {
 		if readOnly[name] {
 			return sqlerr.New(sqlerr.ReadOnlySetting, "parameter %q cannot be changed", name)
 		}

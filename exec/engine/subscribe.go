@@ -555,7 +555,7 @@ func (s *Session) declare(ctx context.Context, st *parser.Declare, params *plann
 	c := &cursor{sql: st.SQL, created: time.Now()}
 	switch q := st.Stmt.(type) {
 	case *parser.Select:
-		plan, err := s.e.planner(params, s.zone).Query(q.Query, planner.AdHoc, false)
+		plan, err := s.planner(params).Query(q.Query, planner.AdHoc, false)
 		if err != nil {
 			return err
 		}

@@ -48,35 +48,6 @@ func TestSystemTypeOIDs(t *testing.T) {
 	}
 }
 
-// TestPsqlCatalog runs psql's \dn, \l and \dt, whose queries read
-// pg_namespace, pg_database and pg_class with pg_get_userbyid,
-// pg_encoding_to_char and !~.
-func TestPsqlCatalog(t *testing.T) {
-	addr := startServer(t)
-	out, err := psqlCmd(t, addr, "-v", "ON_ERROR_STOP=1", "-A", "-F", "|",
-		"-c", "CREATE TABLE t (a INT)", "-c", `\dn`, "-c", `\l`, "-c", `\dt`, "-c", `\du`).CombinedOutput()
-	if err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
-	want := `List of schemas
-Name|Owner
-public|streamsql
-(1 row)
-List of databases
-Name|Owner|Encoding|Collate|Ctype|ICU Locale|Locale Provider|Access privileges
-streamsql|streamsql|UTF8|C.UTF-8|C.UTF-8||libc|
-(1 row)
-List of relations
-Schema|Name|Type|Owner
-public|t|table|streamsql
-(1 row)
-List of roles
-Role name|Attributes|Member of
-streamsql|Superuser, Create role, Create DB, Replication, Bypass RLS|{}
-`
-	diffLines(t, string(out), want)
-}
-
 // wantSQLAlchemy is what sqlalchemy_client.py prints.
 const wantSQLAlchemy = `server version: (15, 0)
 default schema: public
