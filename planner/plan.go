@@ -180,6 +180,44 @@ type AggCall struct {
 	Sep string
 	// Frac is a percentile's fraction, in [0, 1].
 	Frac float64
+	// Order is the ORDER BY inside the call (string_agg, array_agg,
+	// first_value, last_value): the aggregate keeps its values ordered by
+	// it, on any input.
+	Order []AggOrder
+	// Filter, when set, is the FILTER (WHERE ...) of an aggregate that
+	// keeps NULLs (array_agg, an ordered first_value): the rows it does
+	// not hold true for are skipped. Other aggregates' filters are CASEs
+	// in their argument.
+	Filter Expr
+}
+
+// AggOrder is one ORDER BY key of an aggregate's call.
+type AggOrder struct {
+	X          Expr
+	Desc       bool
+	NullsFirst bool
+}
+
+// orderString is the call's ORDER BY as written, with what it defaults.
+func (a AggCall) orderString() string {
+	if len(a.Order) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" ORDER BY ")
+	for i, o := range a.Order {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(o.X.String())
+		if o.Desc {
+			b.WriteString(" DESC")
+		}
+		if o.NullsFirst != o.Desc {
+			b.WriteString(map[bool]string{true: " NULLS FIRST", false: " NULLS LAST"}[o.NullsFirst])
+		}
+	}
+	return b.String()
 }
 
 func (a AggCall) String() string {
@@ -190,18 +228,22 @@ func (a AggCall) String() string {
 	if a.Distinct {
 		d = "DISTINCT "
 	}
+	o := a.orderString()
+	if a.Filter != nil {
+		o += ") FILTER (WHERE " + a.Filter.String()
+	}
 	if a.Func == AggArrayAgg {
 		if c, ok := a.Arg.(*Call); ok && len(c.Args) == 1 {
-			return fmt.Sprintf("%s(%s%s)", a.Func, d, c.Args[0])
+			return fmt.Sprintf("%s(%s%s%s)", a.Func, d, c.Args[0], o)
 		}
 	}
 	if a.Func == AggStringAgg {
-		return fmt.Sprintf("%s(%s%s, %s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}))
+		return fmt.Sprintf("%s(%s%s, %s%s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}), o)
 	}
 	if a.Func == AggPercentileCont || a.Func == AggPercentileDisc {
 		return fmt.Sprintf("%s(%g) WITHIN GROUP (ORDER BY %s)", a.Func, a.Frac, a.Arg)
 	}
-	return fmt.Sprintf("%s(%s%s)", a.Func, d, a.Arg)
+	return fmt.Sprintf("%s(%s%s%s)", a.Func, d, a.Arg, o)
 }
 
 // Aggregate groups its input by an optional window and key expressions.
