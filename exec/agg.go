@@ -216,7 +216,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 			fe = Compile(c.Filter, errs)
 		}
 		a.filtEv = append(a.filtEv, fe)
-		ms := c.Distinct || len(ord) > 0 || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg) ||
+		ms := c.Distinct || len(ord) > 0 || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg || isJSONAgg(c.Func)) ||
 			c.Func == planner.AggPercentileCont || c.Func == planner.AggPercentileDisc
 		a.multiset = append(a.multiset, ms)
 	}
@@ -440,6 +440,12 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		foldBool(v, x, r, d)
 	case planner.AggStringAgg, planner.AggArrayAgg:
 		v.s, v.has = appendListed(v.s, x.Str[r]), true
+	case planner.AggJSONAgg, planner.AggJSONBAgg:
+		j := "null"
+		if !x.IsNull(r) {
+			j = x.Str[r]
+		}
+		v.s, v.has = appendListed(v.s, j), true
 	case planner.AggFirstValue:
 		if !v.has {
 			setVal(v, x, r)

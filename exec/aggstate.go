@@ -413,7 +413,7 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 			}
 			continue
 		}
-		if c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg {
+		if c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg || isJSONAgg(c.Func) {
 			err := a.listValues(it, len(lo), j, &acc[j])
 			if cerr := it.Close(); err == nil {
 				err = cerr
@@ -529,8 +529,12 @@ func (a *Aggregate) listValues(it state.Iterator, lo, j int, v *aggVal) error {
 		if a.plan.Aggs[j].Distinct {
 			c = min(c, 1)
 		}
+		s := x.Str[0]
+		if x.IsNull(0) {
+			s = "null" // only json_agg keeps NULLs here
+		}
 		for range c {
-			l.WriteString(appendListed("", x.Str[0]))
+			l.WriteString(appendListed("", s))
 		}
 		v.has = true
 	}
@@ -596,11 +600,14 @@ func (a *Aggregate) appendMultisetValue(k []byte, j, row int) []byte {
 
 // keepsNull reports whether aggregate j keeps its NULL values: first_value
 // and last_value with an ORDER BY (RisingWave's) answer NULL when the
-// first row's value is NULL.
+// first row's value is NULL, and json_agg lists it as null.
 func (a *Aggregate) keepsNull(j int) bool {
 	f := a.plan.Aggs[j].Func
-	return len(a.ord[j]) > 0 && (f == planner.AggFirstValue || f == planner.AggLastValue)
+	return len(a.ord[j]) > 0 && (f == planner.AggFirstValue || f == planner.AggLastValue) || isJSONAgg(f)
 }
+
+// isJSONAgg reports json_agg and jsonb_agg, which keep NULLs as null.
+func isJSONAgg(f planner.AggFunc) bool { return f == planner.AggJSONAgg || f == planner.AggJSONBAgg }
 
 // Order key markers: a NULL before every value, a value, a NULL after.
 const (
@@ -685,7 +692,7 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 	case planner.AggBoolAnd, planner.AggBoolOr:
 		acc.n += p.n
 		acc.i += p.i
-	case planner.AggStringAgg, planner.AggArrayAgg:
+	case planner.AggStringAgg, planner.AggArrayAgg, planner.AggJSONAgg, planner.AggJSONBAgg:
 		if p.has {
 			acc.s, acc.has = acc.s+p.s, true
 		}
@@ -826,6 +833,16 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 			return
 		}
 		out.AppendStr(arrayOfListed(v.s, out.Type))
+	case planner.AggJSONAgg, planner.AggJSONBAgg:
+		if !v.has {
+			out.AppendNull()
+			return
+		}
+		s, err := joinListed(v.s, ", ")
+		if err != nil {
+			panic(err) // only a corrupt state has a bad list
+		}
+		out.AppendStr("[" + s + "]")
 	case planner.AggStringAgg:
 		if !v.has {
 			out.AppendNull()

@@ -41,7 +41,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		return e, true, err
 	case *ast.FuncCallExpr:
 		switch name := n.FnName.L; name {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg", "json_agg", "jsonb_agg":
 			e, err := a.aggregateCall(n, name, n.Args, false)
 			return e, true, err
 		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
@@ -169,7 +169,7 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", b.written(n, name), len(args))
 		}
 		fallthrough
-	case "string_agg", "array_agg":
+	case "string_agg", "array_agg", "json_agg", "jsonb_agg":
 		if name == "string_agg" {
 			nargs = 2
 		}
@@ -252,6 +252,17 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		}
 		call.Func, call.T = AggArrayAgg, types.ArrayOf(et)
 		arg = &Call{Fn: FnBuiltin, B: arrayCtor, Args: []Expr{at}, T: call.T}
+	case "json_agg", "jsonb_agg":
+		// The list of each row's to_json(x) (to_jsonb), NULL as null.
+		call.Func, call.T = AggJSONAgg, types.Json
+		if name == "jsonb_agg" {
+			call.Func, call.T = AggJSONBAgg, types.Jsonb
+		}
+		conv := &ast.FuncCallExpr{Schema: ast.NewCIStr("pg_catalog"), FnName: ast.NewCIStr("to_" + strings.TrimSuffix(name, "_agg")), Args: args[:1]}
+		var err error
+		if arg, err = inner.expr(conv); err != nil {
+			return nil, err
+		}
 	case "string_agg":
 		call.Func, call.T = AggStringAgg, types.Varchar
 		if t := at.Type(); t.Kind != types.String && !isNullConst(at) {
@@ -477,7 +488,7 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 		return n, true
 	case *ast.FuncCallExpr:
 		switch x.FnName.L {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg", "json_agg", "jsonb_agg":
 			v.found = true
 			return n, true
 		}

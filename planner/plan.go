@@ -159,6 +159,10 @@ const (
 	// array_agg(x): string_agg's list of ARRAY[x] (so a NULL x is kept),
 	// whose elements make the array.
 	AggArrayAgg
+	// json_agg(x) and jsonb_agg(x): string_agg's list of to_json(x) (and
+	// to_jsonb), a NULL x kept as null, made a JSON array.
+	AggJSONAgg
+	AggJSONBAgg
 )
 
 // PercentileName is the aggregate the front end writes the percentiles as
@@ -167,7 +171,7 @@ const PercentileName = "approx_percentile"
 
 func (f AggFunc) String() string {
 	return [...]string{"count", "count", "sum", "avg", "min", "max", "var_samp", "var_pop", "stddev_samp", "stddev_pop",
-		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value", "array_agg"}[f]
+		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value", "array_agg", "json_agg", "jsonb_agg"}[f]
 }
 
 // AggCall is one aggregate in an Aggregate node.
@@ -232,7 +236,7 @@ func (a AggCall) String() string {
 	if a.Filter != nil {
 		o += ") FILTER (WHERE " + a.Filter.String()
 	}
-	if a.Func == AggArrayAgg {
+	if a.Func == AggArrayAgg || a.Func == AggJSONAgg || a.Func == AggJSONBAgg {
 		if c, ok := a.Arg.(*Call); ok && len(c.Args) == 1 {
 			return fmt.Sprintf("%s(%s%s%s)", a.Func, d, c.Args[0], o)
 		}

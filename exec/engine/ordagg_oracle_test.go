@@ -29,11 +29,13 @@ var ordAggQueries = []ordAggQuery{
 		sql: "SELECT k, string_agg(x, ',' ORDER BY y, id) AS s1, string_agg(x, '|' ORDER BY y DESC NULLS LAST, id DESC) AS s2, " +
 			"array_agg(y ORDER BY x NULLS FIRST, id) AS a1, array_agg(x ORDER BY y DESC, id) FILTER (WHERE y > 5) AS a2, " +
 			"first_value(x ORDER BY y, id) AS f1, last_value(x ORDER BY y, id) AS l1, first_value(y ORDER BY x DESC, id) AS f2, " +
-			"string_agg(DISTINCT x, ';') AS d1, array_agg(DISTINCT y) AS d2, string_agg(DISTINCT x, ',' ORDER BY x DESC) AS d3, count(*) AS n FROM a GROUP BY k",
+			"string_agg(DISTINCT x, ';') AS d1, array_agg(DISTINCT y) AS d2, string_agg(DISTINCT x, ',' ORDER BY x DESC) AS d3, count(*) AS n, " +
+			"json_agg(x ORDER BY y, id) AS j1, jsonb_agg(y ORDER BY id DESC) FILTER (WHERE y > 1) AS j2 FROM a GROUP BY k",
 		pg: "SELECT k, string_agg(x, ',' ORDER BY y, id) AS s1, string_agg(x, '|' ORDER BY y DESC NULLS LAST, id DESC) AS s2, " +
 			"array_agg(y ORDER BY x NULLS FIRST, id) AS a1, array_agg(x ORDER BY y DESC, id) FILTER (WHERE y > 5) AS a2, " +
 			"(array_agg(x ORDER BY y, id))[1] AS f1, (array_agg(x ORDER BY y, id))[count(*)] AS l1, (array_agg(y ORDER BY x DESC, id))[1] AS f2, " +
-			"string_agg(DISTINCT x, ';' ORDER BY x) AS d1, array_agg(DISTINCT y ORDER BY y) AS d2, string_agg(DISTINCT x, ',' ORDER BY x DESC) AS d3, count(*) AS n FROM a GROUP BY k"},
+			"string_agg(DISTINCT x, ';' ORDER BY x) AS d1, array_agg(DISTINCT y ORDER BY y) AS d2, string_agg(DISTINCT x, ',' ORDER BY x DESC) AS d3, count(*) AS n, " +
+			"json_agg(x ORDER BY y, id) AS j1, jsonb_agg(y ORDER BY id DESC) FILTER (WHERE y > 1) AS j2 FROM a GROUP BY k"},
 	{name: "global",
 		sql: "SELECT string_agg(x, ',' ORDER BY id DESC) AS s, last_value(y ORDER BY x NULLS FIRST, id) AS l FROM a WHERE k = 1",
 		pg:  "SELECT string_agg(x, ',' ORDER BY id DESC) AS s, (array_agg(y ORDER BY x NULLS FIRST, id))[count(*)] AS l FROM a WHERE k = 1"},
@@ -44,9 +46,9 @@ var ordAggQueries = []ordAggQuery{
 			"(array_agg(a.y ORDER BY a.id))[count(*)] AS l FROM a JOIN b ON a.k = b.k GROUP BY b.tag"},
 	{name: "tumbled",
 		sql: "SELECT window_start, k, string_agg(x, ',' ORDER BY ts) AS s, first_value(x ORDER BY ts) AS f, last_value(id ORDER BY ts) AS l, " +
-			"array_agg(id ORDER BY x, id) AS ids FROM TUMBLE(e, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end, k",
+			"array_agg(id ORDER BY x, id) AS ids, json_agg(x ORDER BY ts) AS j FROM TUMBLE(e, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end, k",
 		pg: "SELECT date_bin('10 seconds', ts, '2024-01-01') AS window_start, k, string_agg(x, ',' ORDER BY ts) AS s, (array_agg(x ORDER BY ts))[1] AS f, " +
-			"(array_agg(id ORDER BY ts))[count(*)] AS l, array_agg(id ORDER BY x, id) AS ids FROM e GROUP BY 1, k"},
+			"(array_agg(id ORDER BY ts))[count(*)] AS l, array_agg(id ORDER BY x, id) AS ids, json_agg(x ORDER BY ts) AS j FROM e GROUP BY 1, k"},
 	{name: "hopped",
 		sql: "SELECT window_start, k, string_agg(x, '' ORDER BY ts DESC) AS s, first_value(id ORDER BY x DESC NULLS LAST, ts) AS f " +
 			"FROM HOP(e, ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND) GROUP BY window_start, window_end, k",
