@@ -55,13 +55,23 @@ type Aggregate struct {
 	argEv          []Evaluator
 	argTypes       []types.T
 	multiset       []bool
-	appendOnly     bool
-	global         bool
-	out            Operator
-	outB           *vec.Batch
-	wm             int64
-	late           atomic.Int64
-	errs           *RowErrors
+	// ord[j] is aggregate j's ORDER BY (last_value's reversed, so that
+	// its answer comes first too), ordEv and ordVecs its keys' evaluators
+	// and the batch's values (see appendOrderKey).
+	ord     [][]planner.AggOrder
+	ordEv   [][]Evaluator
+	ordVecs [][]*vec.Vec
+	// filtEv and filtVecs: the aggregates' own FILTERs (see
+	// planner.AggCall.Filter), nil for those without.
+	filtEv     []Evaluator
+	filtVecs   []*vec.Vec
+	appendOnly bool
+	global     bool
+	out        Operator
+	outB       *vec.Batch
+	wm         int64
+	late       atomic.Int64
+	errs       *RowErrors
 
 	// windows caches decoded groups by window end (0 when unwindowed):
 	// the state is read once per group, not once per batch, and written
@@ -191,7 +201,22 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		}
 		a.argEv = append(a.argEv, ev)
 		a.argTypes = append(a.argTypes, t)
-		ms := c.Distinct || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg) ||
+		var ord []planner.AggOrder
+		var ordEv []Evaluator
+		for _, o := range c.Order {
+			if c.Func == planner.AggLastValue {
+				o.Desc, o.NullsFirst = !o.Desc, !o.NullsFirst
+			}
+			ord = append(ord, o)
+			ordEv = append(ordEv, Compile(o.X, errs))
+		}
+		a.ord, a.ordEv = append(a.ord, ord), append(a.ordEv, ordEv)
+		var fe Evaluator
+		if c.Filter != nil {
+			fe = Compile(c.Filter, errs)
+		}
+		a.filtEv = append(a.filtEv, fe)
+		ms := c.Distinct || len(ord) > 0 || !a.appendOnly && (c.Func == planner.AggMin || c.Func == planner.AggMax || c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg || isJSONAgg(c.Func)) ||
 			c.Func == planner.AggPercentileCont || c.Func == planner.AggPercentileDisc
 		a.multiset = append(a.multiset, ms)
 	}
@@ -266,6 +291,22 @@ func (a *Aggregate) Push(b *vec.Batch) error {
 			v = e.Eval(b)
 		}
 		a.argVecs = append(a.argVecs, v)
+	}
+	a.filtVecs = a.filtVecs[:0]
+	for _, e := range a.filtEv {
+		var v *vec.Vec
+		if e != nil {
+			v = e.Eval(b)
+		}
+		a.filtVecs = append(a.filtVecs, v)
+	}
+	a.ordVecs = a.ordVecs[:0]
+	for _, evs := range a.ordEv {
+		var vs []*vec.Vec
+		for _, e := range evs {
+			vs = append(vs, e.Eval(b))
+		}
+		a.ordVecs = append(a.ordVecs, vs)
 	}
 	if a.shards > 1 {
 		a.hashShards(b.N)
@@ -354,7 +395,7 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 			continue
 		}
 		x := a.argVecs[j]
-		if x.IsNull(r) {
+		if x.IsNull(r) && !a.keepsNull(j) || a.filtered(j, r) {
 			continue
 		}
 		if a.multiset[j] {
@@ -363,6 +404,12 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 		}
 		foldVal(c.Func, v, x, r, d)
 	}
+}
+
+// filtered reports whether aggregate j's FILTER skips row r.
+func (a *Aggregate) filtered(j, r int) bool {
+	f := a.filtVecs[j]
+	return f != nil && (f.IsNull(r) || !f.Bool[r])
 }
 
 // batchKey returns k as a string that lives until the next batch: the
@@ -393,6 +440,12 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		foldBool(v, x, r, d)
 	case planner.AggStringAgg, planner.AggArrayAgg:
 		v.s, v.has = appendListed(v.s, x.Str[r]), true
+	case planner.AggJSONAgg, planner.AggJSONBAgg:
+		j := "null"
+		if !x.IsNull(r) {
+			j = x.Str[r]
+		}
+		v.s, v.has = appendListed(v.s, j), true
 	case planner.AggFirstValue:
 		if !v.has {
 			setVal(v, x, r)

@@ -397,7 +397,7 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		}
 	}
 	for j, c := range a.plan.Aggs {
-		if !a.multiset[j] || c.Distinct || touched&(1<<uint(j%64)) == 0 {
+		if !a.multiset[j] || c.Distinct && c.Func == planner.AggCount || touched&(1<<uint(j%64)) == 0 {
 			continue
 		}
 		lo := a.multisetKey(p.key, j)
@@ -413,8 +413,8 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 			}
 			continue
 		}
-		if c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg {
-			err := a.listValues(it, len(lo), &acc[j])
+		if c.Func == planner.AggStringAgg || c.Func == planner.AggArrayAgg || isJSONAgg(c.Func) {
+			err := a.listValues(it, len(lo), j, &acc[j])
 			if cerr := it.Close(); err == nil {
 				err = cerr
 			}
@@ -423,18 +423,24 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 			}
 			continue
 		}
-		// MIN/MAX: the first key of the value range is the answer.
+		// MIN/MAX, and first_value and last_value by their ORDER BY: the
+		// first key of the value range is the answer.
 		if it.First() {
 			v := vec.New(a.argTypes[j], 1)
-			b := it.Key()[len(lo):]
+			b, err := a.skipOrderKey(it.Key()[len(lo):], j)
 			if c.Func == planner.AggMax {
 				b = invert(b)
 			}
-			if _, err := decodeValue(b, &v); err != nil {
+			if err == nil {
+				_, err = decodeValue(b, &v)
+			}
+			if err != nil {
 				it.Close()
 				return err
 			}
-			setVal(&acc[j], &v, 0)
+			if !v.IsNull(0) {
+				setVal(&acc[j], &v, 0)
+			}
 		}
 		if err := it.Close(); err != nil {
 			return err
@@ -507,17 +513,28 @@ func toFloatAt(x *vec.Vec, i int) float64 {
 // listValues makes string_agg's list over a retracting input from its
 // value counts (it at the first, the group's key prefix lo bytes long):
 // each value as often as counted, in value order.
-func (a *Aggregate) listValues(it state.Iterator, lo int, v *aggVal) error {
+func (a *Aggregate) listValues(it state.Iterator, lo, j int, v *aggVal) error {
 	var l strings.Builder
 	x := vec.New(types.Varchar, 1)
 	for ok := it.First(); ok; ok = it.Next() {
 		x.Reset()
-		if _, err := decodeValue(it.Key()[lo:], &x); err != nil {
+		b, err := a.skipOrderKey(it.Key()[lo:], j)
+		if err != nil {
+			return err
+		}
+		if _, err := decodeValue(b, &x); err != nil {
 			return err
 		}
 		c, _ := binary.Varint(it.Value())
+		if a.plan.Aggs[j].Distinct {
+			c = min(c, 1)
+		}
+		s := x.Str[0]
+		if x.IsNull(0) {
+			s = "null" // only json_agg keeps NULLs here
+		}
 		for range c {
-			l.WriteString(appendListed("", x.Str[0]))
+			l.WriteString(appendListed("", s))
 		}
 		v.has = true
 	}
@@ -572,12 +589,90 @@ func (a *Aggregate) multisetKey(group string, j int) []byte {
 }
 
 func (a *Aggregate) appendMultisetValue(k []byte, j, row int) []byte {
+	k = a.appendOrderKey(k, j, row)
 	start := len(k)
 	k = encodeValue(k, a.argVecs[j], row)
 	if a.plan.Aggs[j].Func == planner.AggMax {
 		copy(k[start:], invert(k[start:]))
 	}
 	return k
+}
+
+// keepsNull reports whether aggregate j keeps its NULL values: first_value
+// and last_value with an ORDER BY (RisingWave's) answer NULL when the
+// first row's value is NULL, and json_agg lists it as null.
+func (a *Aggregate) keepsNull(j int) bool {
+	f := a.plan.Aggs[j].Func
+	return len(a.ord[j]) > 0 && (f == planner.AggFirstValue || f == planner.AggLastValue) || isJSONAgg(f)
+}
+
+// isJSONAgg reports json_agg and jsonb_agg, which keep NULLs as null.
+func isJSONAgg(f planner.AggFunc) bool { return f == planner.AggJSONAgg || f == planner.AggJSONBAgg }
+
+// Order key markers: a NULL before every value, a value, a NULL after.
+const (
+	ordNullFirst = 0x00
+	ordValue     = 0x01
+	ordNullLast  = 0x02
+)
+
+// appendOrderKey appends row r's ORDER BY key of aggregate j in front of
+// its value in the value count's key, so that the counts iterate in the
+// call's order: per key a marker (ordNullFirst, ordValue, ordNullLast)
+// and the value's order-preserving encoding, its bytes inverted for DESC
+// (inverting a prefix-free encoding reverses its order).
+func (a *Aggregate) appendOrderKey(k []byte, j, r int) []byte {
+	for i, v := range a.ordVecs[j] {
+		o := a.ord[j][i]
+		switch {
+		case !v.IsNull(r):
+			k = append(k, ordValue)
+		case o.NullsFirst:
+			k = append(k, ordNullFirst)
+			continue
+		default:
+			k = append(k, ordNullLast)
+			continue
+		}
+		start := len(k)
+		k = encodeValue(k, v, r)
+		if o.Desc {
+			for i := start; i < len(k); i++ {
+				k[i] = ^k[i]
+			}
+		}
+	}
+	return k
+}
+
+// skipOrderKey returns what follows the ORDER BY key of aggregate j that
+// b starts with: the value.
+func (a *Aggregate) skipOrderKey(b []byte, j int) ([]byte, error) {
+	for _, o := range a.ord[j] {
+		if len(b) == 0 {
+			return nil, errCorruptAcc
+		}
+		m := b[0]
+		b = b[1:]
+		if m != ordValue {
+			continue
+		}
+		t := o.X.Type()
+		if t.Kind != types.Numeric && t.Phys() == types.String {
+			t = types.Varchar // arrays and the rest held in Str
+		}
+		v := vec.New(t, 1)
+		x := b
+		if o.Desc {
+			x = invert(b)
+		}
+		rest, err := decodeValue(x, &v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errCorruptAcc, err)
+		}
+		b = b[len(b)-len(rest):]
+	}
+	return b, nil
 }
 
 // invert flips every bit, reversing the order of prefix-free encodings.
@@ -597,7 +692,7 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 	case planner.AggBoolAnd, planner.AggBoolOr:
 		acc.n += p.n
 		acc.i += p.i
-	case planner.AggStringAgg, planner.AggArrayAgg:
+	case planner.AggStringAgg, planner.AggArrayAgg, planner.AggJSONAgg, planner.AggJSONBAgg:
 		if p.has {
 			acc.s, acc.has = acc.s+p.s, true
 		}
@@ -738,6 +833,16 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 			return
 		}
 		out.AppendStr(arrayOfListed(v.s, out.Type))
+	case planner.AggJSONAgg, planner.AggJSONBAgg:
+		if !v.has {
+			out.AppendNull()
+			return
+		}
+		s, err := joinListed(v.s, ", ")
+		if err != nil {
+			panic(err) // only a corrupt state has a bad list
+		}
+		out.AppendStr("[" + s + "]")
 	case planner.AggStringAgg:
 		if !v.has {
 			out.AppendNull()

@@ -123,14 +123,17 @@ func (o *overEval) samePartition(b *vec.Batch, x, y int) bool {
 }
 
 // partition appends to out, for the partition's rows part (in window
-// order) from position from on, each row and its calls' values. The rows
-// before from are context only (a streaming partition's kept rows).
+// order) at positions [from, to), each row and its calls' values. The
+// rows before from are context only (a streaming partition's kept rows),
+// and so are those from to on (the rows a streaming LEAD looks ahead to,
+// output later).
 //
 // carry, when set, holds for each call over a frame from UNBOUNDED
 // PRECEDING the accumulator of the partition's rows before from that are
 // not in part (a streaming partition keeps accumulators, not rows); it
-// is updated to include part's rows.
-func (o *overEval) partition(b *vec.Batch, part []int, from int, out *vec.Batch, carry []aggVal) {
+// is updated to include the rows output, which needs the frames of the
+// rows before to to end before to.
+func (o *overEval) partition(b *vec.Batch, part []int, from, to int, out *vec.Batch, carry []aggVal) {
 	n := len(part)
 	o.group, o.gLo, o.gHi = o.group[:0], o.gLo[:0], o.gHi[:0]
 	for i := range n {
@@ -143,38 +146,38 @@ func (o *overEval) partition(b *vec.Batch, part []int, from int, out *vec.Batch,
 		o.group = append(o.group, g)
 	}
 	nIn := len(b.Cols)
-	for i := from; i < n; i++ {
+	for i := from; i < to; i++ {
 		for c := range nIn {
 			out.Cols[c].AppendFrom(&b.Cols[c], part[i])
 		}
 	}
 	for ci, call := range o.plan.Calls {
-		o.call(b, part, from, ci, call, &out.Cols[nIn+ci], carry)
+		o.call(b, part, from, to, ci, call, &out.Cols[nIn+ci], carry)
 	}
-	for range n - from {
+	for range to - from {
 		out.EndRow(1)
 	}
 }
 
-// call appends call ci's value for each position from from on to dst.
-func (o *overEval) call(b *vec.Batch, part []int, from, ci int, call planner.OverCall, dst *vec.Vec, carry []aggVal) {
+// call appends call ci's value for each position in [from, to) to dst.
+func (o *overEval) call(b *vec.Batch, part []int, from, to, ci int, call planner.OverCall, dst *vec.Vec, carry []aggVal) {
 	n := len(part)
 	args := o.argVecs[ci]
 	switch call.Kind {
 	case planner.OverRowNumber:
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			dst.AppendI64(int64(i + 1))
 		}
 	case planner.OverRank:
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			dst.AppendI64(int64(o.gLo[o.group[i]] + 1))
 		}
 	case planner.OverDenseRank:
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			dst.AppendI64(int64(o.group[i] + 1))
 		}
 	case planner.OverPercentRank:
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			if n == 1 {
 				dst.AppendF64(0)
 			} else {
@@ -182,12 +185,12 @@ func (o *overEval) call(b *vec.Batch, part []int, from, ci int, call planner.Ove
 			}
 		}
 	case planner.OverCumeDist:
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			dst.AppendF64(float64(o.gHi[o.group[i]]+1) / float64(n))
 		}
 	case planner.OverNtile:
 		buckets := max(call.Args[0].(*planner.Const).I, 1)
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			dst.AppendI64(ntile(int64(i), int64(n), buckets))
 		}
 	case planner.OverLag, planner.OverLead:
@@ -198,7 +201,7 @@ func (o *overEval) call(b *vec.Batch, part []int, from, ci int, call planner.Ove
 		if call.Kind == planner.OverLag {
 			off = -off
 		}
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			j := int64(i) + off
 			switch {
 			case j >= 0 && j < int64(n):
@@ -210,7 +213,7 @@ func (o *overEval) call(b *vec.Batch, part []int, from, ci int, call planner.Ove
 			}
 		}
 	case planner.OverFirstValue, planner.OverLastValue, planner.OverNthValue:
-		for i := from; i < n; i++ {
+		for i := from; i < to; i++ {
 			lo, hi := o.frame(b, part, i, call.Frame)
 			j := -1
 			switch call.Kind {
@@ -232,7 +235,7 @@ func (o *overEval) call(b *vec.Batch, part []int, from, ci int, call planner.Ove
 		if carry != nil && call.Frame.Start.Kind == planner.UnboundedPreceding {
 			seed = &carry[ci]
 		}
-		o.aggregate(b, part, from, ci, call, dst, seed)
+		o.aggregate(b, part, from, to, ci, call, dst, seed)
 	}
 }
 
@@ -253,7 +256,7 @@ func ntile(i, n, b int64) int64 {
 //
 // With seed, the frames start before part: seed accumulates those rows,
 // and ends accumulating every row of part.
-func (o *overEval) aggregate(b *vec.Batch, part []int, from, ci int, call planner.OverCall, dst *vec.Vec, seed *aggVal) {
+func (o *overEval) aggregate(b *vec.Batch, part []int, from, to, ci int, call planner.OverCall, dst *vec.Vec, seed *aggVal) {
 	f := call.Agg.Func
 	var x *vec.Vec
 	if len(o.argVecs[ci]) > 0 {
@@ -276,7 +279,7 @@ func (o *overEval) aggregate(b *vec.Batch, part []int, from, ci int, call planne
 	if seed != nil {
 		acc, curLo, curHi = *seed, from, from-1
 	}
-	for i := from; i < len(part); i++ {
+	for i := from; i < to; i++ {
 		lo, hi := o.frame(b, part, i, call.Frame)
 		if seed != nil {
 			lo = from
@@ -468,7 +471,7 @@ func (o *OverBatch) Finish() error {
 		for hi < len(idx) && o.ev.samePartition(b, idx[lo], idx[hi]) {
 			hi++
 		}
-		o.ev.partition(b, idx[lo:hi], 0, out, nil)
+		o.ev.partition(b, idx[lo:hi], 0, hi-lo, out, nil)
 		lo = hi
 	}
 	return o.out.Push(out)

@@ -24,7 +24,13 @@ import (
 // A partition keeps only what its frames can still reach: the last k
 // rows for ROWS k PRECEDING or LAG(x, k), the rows within the offset of
 // the latest for RANGE ... PRECEDING, and for a frame from UNBOUNDED
-// PRECEDING an accumulator, not rows. Its state is one value,
+// PRECEDING an accumulator, not rows.
+//
+// LEAD(x, n) is known once n later rows of the partition are released:
+// a released row waits in its partition's kept rows (wait counts them)
+// until then, and goes out with the rows after it as context. (With a
+// RANGE frame, it waits for its peers too, so that the accumulator of an
+// UNBOUNDED PRECEDING frame takes in only rows output.) Its state is one value,
 // [h, partition values] → kept rows and accumulators, cached decoded and
 // written back at Flush through the write-back cache. The rows waiting
 // for the watermark (few: the watermark's delay's worth) are in memory
@@ -46,6 +52,10 @@ type OverStream struct {
 	keepRows  int
 	keepRange int64
 	hasRange  bool
+	// lead is the largest LEAD offset: how many rows after it a row
+	// waits for; peers, that a row waits for its peers too.
+	lead  int
+	peers bool
 	// Scratch.
 	keyBuf  []byte
 	partVec []*vec.Vec
@@ -64,6 +74,9 @@ type overPart struct {
 	key   string
 	rows  [][]byte // kept rows, encoded, in time order
 	carry []aggVal
+	// wait is how many of the last rows are released but not yet output
+	// (waiting for the rows their LEAD reads).
+	wait  int
 	dirty bool
 }
 
@@ -82,11 +95,18 @@ func NewOverStream(p *planner.Over, store state.Store, out Operator, errs *RowEr
 				k = c.Args[1].(*planner.Const).I
 			}
 			o.keepRows = max(o.keepRows, int(k))
+		case c.Kind == planner.OverLead:
+			k := int64(1)
+			if len(c.Args) > 1 {
+				k = c.Args[1].(*planner.Const).I
+			}
+			o.lead = max(o.lead, int(k))
 		case c.Frame.Start.Kind == planner.Preceding && c.Frame.Mode == planner.FrameRows:
 			o.keepRows = max(o.keepRows, int(c.Frame.Start.Offset))
 		case c.Frame.Start.Kind == planner.Preceding:
 			o.keepRange, o.hasRange = max(o.keepRange, c.Frame.Start.Offset), true
 		}
+		o.peers = o.peers || c.Kind == planner.OverAgg && c.Frame.Mode != planner.FrameRows
 	}
 	return o
 }
@@ -246,17 +266,29 @@ func (o *OverStream) release(rows []pendingRow) error {
 	for i := range idx {
 		idx[i] = i
 	}
-	o.ev.partition(scratch, idx, len(p.rows), o.outB, p.carry)
-	// Keep what the frames can still reach.
-	start := max(len(all)-o.keepRows, 0)
+	// Output the rows from the first waiting one up to those without
+	// lead rows after them.
+	from := len(p.rows) - p.wait
+	to := max(len(all)-o.lead, from)
+	tv := &scratch.Cols[o.time]
+	if o.peers && o.lead > 0 {
+		for to > from && to < len(all) && tv.I64[to-1] == tv.I64[to] {
+			to--
+		}
+	}
+	if to > from {
+		o.ev.partition(scratch, idx, from, to, o.outB, p.carry)
+	}
+	// Keep the waiting rows and what the frames of the rows from them on
+	// can still reach.
+	start := max(to-o.keepRows, 0)
 	if o.hasRange {
-		tv := &scratch.Cols[o.time]
-		last := tv.I64[scratch.N-1]
-		for start > 0 && tv.I64[start-1] >= sat(last, -o.keepRange) {
+		ref := tv.I64[min(to, scratch.N-1)]
+		for start > 0 && tv.I64[start-1] >= sat(ref, -o.keepRange) {
 			start--
 		}
 	}
-	p.rows = all[start:]
+	p.rows, p.wait = all[start:], len(all)-to
 	p.dirty = true
 	return nil
 }
@@ -284,9 +316,14 @@ func (o *OverStream) part(key string) (*overPart, error) {
 			}
 			p.rows = append(p.rows, r)
 		}
-		if _, err := decodeAcc(v, p.carry); err != nil {
+		w, err := decodeAcc(v, p.carry)
+		if err != nil {
 			return nil, err
 		}
+		if w < 0 || w > int64(len(p.rows)) {
+			return nil, errCorruptOver
+		}
+		p.wait = int(w)
 	}
 	o.parts[key] = p
 	return p, nil
@@ -305,7 +342,7 @@ func (o *OverStream) Flush() error {
 			o.val = binary.AppendUvarint(o.val, uint64(len(r)))
 			o.val = append(o.val, r...)
 		}
-		o.val = encodeAcc(o.val, 0, p.carry)
+		o.val = encodeAcc(o.val, int64(p.wait), p.carry) // the rows waiting, in the row count's place
 		if err := o.store.Put([]byte(p.key), o.val); err != nil {
 			return err
 		}

@@ -193,7 +193,7 @@ func (a *Aggregate) sessionRow(r int, t int64) error {
 			continue
 		}
 		x := a.argVecs[j]
-		if x.IsNull(r) {
+		if x.IsNull(r) && !a.keepsNull(j) || a.filtered(j, r) {
 			continue
 		}
 		if a.multiset[j] {

@@ -210,6 +210,11 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			}
 			return token{}
 		}
+		if t.kind == tIdent && orderedAggs[strings.ToLower(t.text)] && next(1).is("(") {
+			if err := r.aggOrder(toks, i, match, &edits); err != nil {
+				return err
+			}
+		}
 		switch {
 		case t.is("select"):
 			limited[depth[i]] = false
@@ -365,6 +370,14 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if err := sub.rewriteTokens(toks, i+3, end); err != nil {
 				return err
 			}
+			if orderedAggs[strings.ToLower(toks[op-1].text)] {
+				// These keep NULLs (array_agg's, an ordered first_value's):
+				// the filter is an argument of theirs.
+				edits = append(edits, edit{from: toks[i-1].pos, to: toks[i-1].pos, text: ", " + AggFilterFunc + "(", sub: &subEdit{sub, ")"}},
+					edit{from: t.pos, to: toks[end].end})
+				i = end
+				continue
+			}
 			arg := op + 1
 			if toks[arg].is("distinct") {
 				arg++
@@ -372,8 +385,17 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			if toks[arg].is("*") && arg+1 == i-1 {
 				edits = append(edits, edit{from: toks[arg].pos, to: toks[arg].end, text: "CASE WHEN (", sub: &subEdit{sub, ") THEN 1 END"}})
 			} else {
+				// The first argument ends at a comma (string_agg's
+				// separator follows) or an ORDER BY inside the call.
+				argEnd := i - 1
+				topLevel(toks[:i-1], arg, ",", func(k int) { argEnd = min(argEnd, k) })
+				topLevel(toks[:i-1], arg, "order", func(k int) {
+					if toks[k+1].is("by") {
+						argEnd = min(argEnd, k)
+					}
+				})
 				edits = append(edits, edit{from: toks[arg].pos, to: toks[arg].pos, text: "CASE WHEN (", sub: &subEdit{sub, ") THEN "}},
-					edit{from: toks[i-1].pos, to: toks[i-1].pos, text: " END"})
+					edit{from: toks[argEnd].pos, to: toks[argEnd].pos, text: " END "})
 			}
 			edits = append(edits, edit{from: t.pos, to: toks[end].end})
 			i = end
@@ -610,6 +632,79 @@ const AggSuffix = "_agg"
 // PercentileFunc is what an ordered-set percentile becomes:
 // approx_percentile(x, fraction, 'cont' | 'disc').
 const PercentileFunc = "approx_percentile"
+
+// orderedAggs are the aggregates whose result depends on the order of
+// their rows, which may be given inside the call (ORDER BY) and take
+// DISTINCT although TiDB reads them as plain functions.
+var orderedAggs = map[string]bool{"string_agg": true, "array_agg": true, "first_value": true, "last_value": true,
+	"json_agg": true, "jsonb_agg": true}
+
+// AggOrderFunc is what each ORDER BY key inside an aggregate call
+// becomes, an argument after the call's own: AggOrderFunc(key, 'DESC
+// NULLS FIRST') (the modifiers as written, ” for none).
+const AggOrderFunc = "streamsql_agg_order"
+
+// AggFilterFunc is what FILTER (WHERE c) of an ordered aggregate becomes:
+// a last argument AggFilterFunc(c).
+const AggFilterFunc = "streamsql_agg_filter"
+
+// AggDistinctFunc is what DISTINCT becomes in the call of an aggregate
+// TiDB reads as a plain function: a first argument AggDistinctFunc().
+const AggDistinctFunc = "streamsql_agg_distinct"
+
+// aggOrder rewrites the DISTINCT and ORDER BY of the call at toks[i] of
+// an ordered aggregate, which TiDB reads only in GROUP_CONCAT:
+// string_agg(DISTINCT x, ',' ORDER BY k DESC) is
+// string_agg(AggDistinctFunc(), x, ',', AggOrderFunc(k, 'DESC')).
+func (r *rewriter) aggOrder(toks []token, i int, match map[int]int, edits *[]edit) error {
+	close, ok := match[i+1]
+	if !ok || close == i+2 {
+		return nil
+	}
+	if toks[i+2].is("distinct") {
+		*edits = append(*edits, ed(toks[i+2].pos, toks[i+2].end, AggDistinctFunc+"(),"))
+	}
+	order := -1
+	topLevel(toks[:close], i+2, "order", func(k int) {
+		if order < 0 && toks[k+1].is("by") {
+			order = k
+		}
+	})
+	if order < 0 {
+		return nil
+	}
+	if close+1 < len(toks) && toks[close+1].is("over") {
+		return sqlerr.At(sqlerr.FeatureNotSupported, r.base+toks[order].pos+1, "aggregate ORDER BY is not implemented for window functions")
+	}
+	if order == i+2 || toks[order-1].is(",") || toks[order-1].is("distinct") {
+		return sqlerr.At(sqlerr.Syntax, r.base+toks[order].pos+1, "syntax error at or near \"ORDER\"")
+	}
+	*edits = append(*edits, ed(toks[order].pos, toks[order+1].end, ","))
+	var ks [][2]int
+	from := order + 2
+	topLevel(toks[:close], from, ",", func(k int) { ks = append(ks, [2]int{from, k}); from = k + 1 })
+	ks = append(ks, [2]int{from, close})
+	for _, k := range ks {
+		a, b := k[0], k[1]
+		e, mods := b, ""
+		if e-2 > a && toks[e-2].is("nulls") && (toks[e-1].is("first") || toks[e-1].is("last")) {
+			mods, e = " NULLS "+strings.ToUpper(toks[e-1].text), e-2
+		}
+		if e-1 > a && (toks[e-1].is("asc") || toks[e-1].is("desc")) {
+			mods, e = strings.ToUpper(toks[e-1].text)+mods, e-1
+		}
+		if e <= a {
+			return sqlerr.At(sqlerr.Syntax, r.base+toks[min(a, len(toks)-1)].pos+1, "syntax error at or near %q", toks[min(a, len(toks)-1)].text)
+		}
+		*edits = append(*edits, ed(toks[a].pos, toks[a].pos, AggOrderFunc+"("))
+		if e < b {
+			*edits = append(*edits, ed(toks[e].pos, toks[b-1].end, ", '"+strings.TrimSpace(mods)+"')"))
+		} else {
+			*edits = append(*edits, ed(toks[b-1].end, toks[b-1].end, ", '')"))
+		}
+	}
+	return nil
+}
 
 // merge appends another rewriter's text, its positions kept.
 func (r *rewriter) merge(o *rewriter) {

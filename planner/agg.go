@@ -41,7 +41,7 @@ func (a *aggScope) intercept(b *binder, n ast.ExprNode) (Expr, bool, error) {
 		return e, true, err
 	case *ast.FuncCallExpr:
 		switch name := n.FnName.L; name {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg", "json_agg", "jsonb_agg":
 			e, err := a.aggregateCall(n, name, n.Args, false)
 			return e, true, err
 		case "tumble_start", "hop_start", "session_start", "tumble_end", "hop_end", "session_end":
@@ -129,6 +129,23 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 	// The parser refuses COUNT(DISTINCT *), so COUNT(DISTINCT 1) is a count
 	// of distinct constants, not a COUNT(*).
 	star := name == "count" && !distinct && len(args) == 1 && isStar(args[0])
+	args, order, distinct, err := a.orderArgs(n, name, args, distinct)
+	if err != nil {
+		return nil, err
+	}
+	call.Distinct = distinct
+	if k := len(args) - 1; k >= 0 {
+		if c, ok := args[k].(*ast.FuncCallExpr); ok && c.FnName.L == parser.AggFilterFunc {
+			f, err := inner.expr(c.Args[0])
+			if err != nil {
+				return nil, err
+			}
+			if t := f.Type(); t.Kind != types.Bool && !isNullConst(f) {
+				return nil, b.errAt(sqlerr.DatatypeMismatch, c.Args[0], "argument of FILTER must be type boolean, not type %s", pgTypeName(t))
+			}
+			call.Filter, args = f, args[:k]
+		}
+	}
 	if name == "group_concat" {
 		// MySQL's; TiDB adds the separator as an argument.
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function group_concat does not exist")
@@ -152,7 +169,7 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s with %d arguments does not exist", b.written(n, name), len(args))
 		}
 		fallthrough
-	case "string_agg", "array_agg":
+	case "string_agg", "array_agg", "json_agg", "jsonb_agg":
 		if name == "string_agg" {
 			nargs = 2
 		}
@@ -235,6 +252,17 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		}
 		call.Func, call.T = AggArrayAgg, types.ArrayOf(et)
 		arg = &Call{Fn: FnBuiltin, B: arrayCtor, Args: []Expr{at}, T: call.T}
+	case "json_agg", "jsonb_agg":
+		// The list of each row's to_json(x) (to_jsonb), NULL as null.
+		call.Func, call.T = AggJSONAgg, types.Json
+		if name == "jsonb_agg" {
+			call.Func, call.T = AggJSONBAgg, types.Jsonb
+		}
+		conv := &ast.FuncCallExpr{Schema: ast.NewCIStr("pg_catalog"), FnName: ast.NewCIStr("to_" + strings.TrimSuffix(name, "_agg")), Args: args[:1]}
+		var err error
+		if arg, err = inner.expr(conv); err != nil {
+			return nil, err
+		}
 	case "string_agg":
 		call.Func, call.T = AggStringAgg, types.Varchar
 		if t := at.Type(); t.Kind != types.String && !isNullConst(at) {
@@ -294,8 +322,11 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		}
 		shown := strings.TrimSuffix(name, parser.AggSuffix)
 		switch {
+		case len(order) > 0:
+			// Ordered, it keeps its values: any input, NULLs kept (as
+			// RisingWave's).
 		case !a.node.Input.AppendOnly():
-			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s needs an append-only input: over retractions, which row was first is gone", shown)
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s needs an append-only input: over retractions, which row was first is gone (give it an ORDER BY: %s(x ORDER BY y))", shown, shown)
 		case a.window != nil && a.window.Kind == Session:
 			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s over SESSION windows is not supported yet", shown)
 		}
@@ -322,8 +353,26 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 	default:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "aggregate function %s is not supported yet", b.written(n, name))
 	}
-	if call.Distinct && call.Func != AggCount && call.Func != AggCountStar {
+	if call.Distinct && call.Func != AggCount && call.Func != AggCountStar && call.Func != AggStringAgg && call.Func != AggArrayAgg {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(DISTINCT ...) is not supported yet", name)
+	}
+	if len(order) > 0 || call.Distinct && call.Func != AggCount {
+		if call.Distinct {
+			for _, o := range order {
+				if o.X.String() != at.String() {
+					return nil, b.errAt(sqlerr.InvalidColumnReference, n, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list")
+				}
+			}
+		}
+		if a.window != nil && a.window.Kind == Session {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s with DISTINCT or ORDER BY over SESSION windows is not supported yet", strings.TrimSuffix(name, parser.AggSuffix))
+		}
+		if call.Distinct && len(order) == 0 && call.Func == AggArrayAgg {
+			// Distinct values come out sorted, NULL last, as PostgreSQL
+			// sorts them to find the distinct ones.
+			order = []AggOrder{{X: at}}
+		}
+		call.Order = order
 	}
 	call.Arg = arg
 	s := call.String()
@@ -339,6 +388,65 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		a.aggStr = append(a.aggStr, s)
 	}
 	return &ColRef{Idx: a.winCols() + len(a.keys) + idx, Name: call.Func.String(), T: call.T}, nil
+}
+
+// orderArgs takes the front end's DISTINCT and ORDER BY arguments (see
+// parser.AggOrderFunc) off the call of an ordered aggregate, binding the
+// ORDER BY keys over the aggregate's input.
+func (a *aggScope) orderArgs(n ast.ExprNode, name string, args []ast.ExprNode, distinct bool) ([]ast.ExprNode, []AggOrder, bool, error) {
+	marker := func(x ast.ExprNode, fn string) *ast.FuncCallExpr {
+		c, ok := x.(*ast.FuncCallExpr)
+		if ok && c.FnName.L == fn {
+			return c
+		}
+		return nil
+	}
+	if len(args) > 0 && marker(args[0], parser.AggDistinctFunc) != nil {
+		distinct, args = true, args[1:]
+	}
+	var order []AggOrder
+	k, filter := len(args), []ast.ExprNode(nil)
+	if k > 0 && marker(args[k-1], parser.AggFilterFunc) != nil {
+		k, filter = k-1, args[k-1:]
+	}
+	end := k
+	for k > 0 && marker(args[k-1], parser.AggOrderFunc) != nil {
+		k--
+	}
+	inner := *a.input
+	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
+	for _, x := range args[k:end] {
+		c := marker(x, parser.AggOrderFunc)
+		mods := ""
+		if v, ok := c.Args[1].(interface{ GetString() string }); ok {
+			mods = v.GetString()
+		}
+		e, err := inner.expr(c.Args[0])
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if _, ok := e.(*Const); ok {
+			// ORDER BY 1 inside a call is the constant, not a column
+			// number: it orders nothing.
+			continue
+		}
+		switch t := e.Type(); t.Kind {
+		case types.JSON:
+			return nil, nil, false, a.input.errAt(sqlerr.UndefinedFunction, c.Args[0], "could not identify an ordering operator for type json")
+		case types.JSONB:
+			return nil, nil, false, a.input.errAt(sqlerr.FeatureNotSupported, c.Args[0], "ORDER BY a jsonb value inside an aggregate is not supported yet")
+		}
+		o := AggOrder{X: e, Desc: strings.HasPrefix(mods, "DESC")}
+		o.NullsFirst = o.Desc
+		switch {
+		case strings.HasSuffix(mods, "NULLS FIRST"):
+			o.NullsFirst = true
+		case strings.HasSuffix(mods, "NULLS LAST"):
+			o.NullsFirst = false
+		}
+		order = append(order, o)
+	}
+	return append(args[:k:k], filter...), order, distinct, nil
 }
 
 func isNullConst(e Expr) bool {
@@ -380,7 +488,7 @@ func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
 		return n, true
 	case *ast.FuncCallExpr:
 		switch x.FnName.L {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg":
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg", "json_agg", "jsonb_agg":
 			v.found = true
 			return n, true
 		}

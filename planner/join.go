@@ -894,6 +894,12 @@ func storedColumns(n Node, need []bool) {
 		}
 		for _, a := range x.Aggs {
 			mark(in, a.Arg)
+			for _, o := range a.Order {
+				mark(in, o.X)
+			}
+			if a.Filter != nil {
+				mark(in, a.Filter)
+			}
 		}
 		if t := x.Input.EventTime(); t >= 0 {
 			in[t] = true

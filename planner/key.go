@@ -249,6 +249,12 @@ func ScanReads(n Node) []bool {
 				if a.Arg != nil {
 					markIn(a.Arg)
 				}
+				for _, o := range a.Order {
+					markIn(o.X)
+				}
+				if a.Filter != nil {
+					markIn(a.Filter)
+				}
 			}
 		case *Sort:
 			copy(next, need)

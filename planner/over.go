@@ -349,9 +349,10 @@ func streamingOver(b *binder, wf *ast.WindowFuncExpr, input Node, order []SortKe
 		if f.Mode == FrameGroups || f.End.Kind != CurrentRow || f.Start.Kind != UnboundedPreceding && f.Start.Kind != Preceding {
 			return b.errAt(sqlerr.FeatureNotSupported, wf, "a view's OVER frame must end at the CURRENT ROW (ROWS or RANGE BETWEEN ... PRECEDING AND CURRENT ROW): later rows arrive after the row is output")
 		}
-	case OverLag:
+	case OverLag, OverLead:
+		// LEAD's row waits for the rows it reads (see exec.OverStream).
 	default:
-		return b.errAt(sqlerr.FeatureNotSupported, wf, "%s OVER (...) is not supported in a view: use aggregates over a frame that ends at the current row, or LAG", name)
+		return b.errAt(sqlerr.FeatureNotSupported, wf, "%s OVER (...) is not supported in a view: use aggregates over a frame that ends at the current row, LAG or LEAD", name)
 	}
 	return nil
 }

@@ -159,6 +159,10 @@ const (
 	// array_agg(x): string_agg's list of ARRAY[x] (so a NULL x is kept),
 	// whose elements make the array.
 	AggArrayAgg
+	// json_agg(x) and jsonb_agg(x): string_agg's list of to_json(x) (and
+	// to_jsonb), a NULL x kept as null, made a JSON array.
+	AggJSONAgg
+	AggJSONBAgg
 )
 
 // PercentileName is the aggregate the front end writes the percentiles as
@@ -167,7 +171,7 @@ const PercentileName = "approx_percentile"
 
 func (f AggFunc) String() string {
 	return [...]string{"count", "count", "sum", "avg", "min", "max", "var_samp", "var_pop", "stddev_samp", "stddev_pop",
-		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value", "array_agg"}[f]
+		"bool_and", "bool_or", "string_agg", "approx_count_distinct", "percentile_cont", "percentile_disc", "first_value", "last_value", "array_agg", "json_agg", "jsonb_agg"}[f]
 }
 
 // AggCall is one aggregate in an Aggregate node.
@@ -180,6 +184,44 @@ type AggCall struct {
 	Sep string
 	// Frac is a percentile's fraction, in [0, 1].
 	Frac float64
+	// Order is the ORDER BY inside the call (string_agg, array_agg,
+	// first_value, last_value): the aggregate keeps its values ordered by
+	// it, on any input.
+	Order []AggOrder
+	// Filter, when set, is the FILTER (WHERE ...) of an aggregate that
+	// keeps NULLs (array_agg, an ordered first_value): the rows it does
+	// not hold true for are skipped. Other aggregates' filters are CASEs
+	// in their argument.
+	Filter Expr
+}
+
+// AggOrder is one ORDER BY key of an aggregate's call.
+type AggOrder struct {
+	X          Expr
+	Desc       bool
+	NullsFirst bool
+}
+
+// orderString is the call's ORDER BY as written, with what it defaults.
+func (a AggCall) orderString() string {
+	if len(a.Order) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" ORDER BY ")
+	for i, o := range a.Order {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(o.X.String())
+		if o.Desc {
+			b.WriteString(" DESC")
+		}
+		if o.NullsFirst != o.Desc {
+			b.WriteString(map[bool]string{true: " NULLS FIRST", false: " NULLS LAST"}[o.NullsFirst])
+		}
+	}
+	return b.String()
 }
 
 func (a AggCall) String() string {
@@ -190,18 +232,22 @@ func (a AggCall) String() string {
 	if a.Distinct {
 		d = "DISTINCT "
 	}
-	if a.Func == AggArrayAgg {
+	o := a.orderString()
+	if a.Filter != nil {
+		o += ") FILTER (WHERE " + a.Filter.String()
+	}
+	if a.Func == AggArrayAgg || a.Func == AggJSONAgg || a.Func == AggJSONBAgg {
 		if c, ok := a.Arg.(*Call); ok && len(c.Args) == 1 {
-			return fmt.Sprintf("%s(%s%s)", a.Func, d, c.Args[0])
+			return fmt.Sprintf("%s(%s%s%s)", a.Func, d, c.Args[0], o)
 		}
 	}
 	if a.Func == AggStringAgg {
-		return fmt.Sprintf("%s(%s%s, %s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}))
+		return fmt.Sprintf("%s(%s%s, %s%s)", a.Func, d, a.Arg, (&Const{T: types.Varchar, S: a.Sep}), o)
 	}
 	if a.Func == AggPercentileCont || a.Func == AggPercentileDisc {
 		return fmt.Sprintf("%s(%g) WITHIN GROUP (ORDER BY %s)", a.Func, a.Frac, a.Arg)
 	}
-	return fmt.Sprintf("%s(%s%s)", a.Func, d, a.Arg)
+	return fmt.Sprintf("%s(%s%s%s)", a.Func, d, a.Arg, o)
 }
 
 // Aggregate groups its input by an optional window and key expressions.

@@ -120,7 +120,9 @@ const (
 	// text cannot hold (22P05).
 	UntranslatableCharacter
 	// InvalidColumnReference is a FROM item's column aliases past its
-	// columns, or a LATERAL reference a join kind cannot take (42P10).
+	// columns, a LATERAL reference a join kind cannot take, or an
+	// aggregate's DISTINCT with an ORDER BY key outside its arguments
+	// (42P10).
 	InvalidColumnReference
 	// IntervalFieldOverflow is interval text with a field out of range
 	// (22015).
