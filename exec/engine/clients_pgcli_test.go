@@ -81,12 +81,12 @@ var exceptionLine = regexp.MustCompile(`(?m)^[A-Za-z_][\w.]*: `)
 
 // refreshPending are the errors the completion refresher's queries still
 // meet, each in refreshNeeds with what they need.
-var refreshPending = regexp.MustCompile(`psycopg\.errors\.\w+: (syntax error at or near "ORDER"|syntax error at or near "\]")`)
+var refreshPending = regexp.MustCompile(`psycopg\.errors\.\w+: (column "confkey" does not exist|syntax error at or near "\]")`)
 
 var refreshNeeds = map[string]string{
-	// foreignkeys(): array_agg(attname ORDER BY i) over unnest(confkey)
-	// and generate_subscripts in a SELECT list.
-	`syntax error at or near "ORDER"`: "ordered aggregates and set-returning functions in a SELECT list",
+	// foreignkeys(): array_agg(attname ORDER BY i) over a subquery in FROM,
+	// (select unnest(confkey) ...), that reads the outer row's confkey.
+	`column "confkey" does not exist`: "a subquery in FROM that reads the outer query's columns (LATERAL)",
 	// functions(): proargtypes::regtype[]::text[], pg_depend.
 	`syntax error at or near "]"`: "casts to regtype[] and pg_depend",
 }
