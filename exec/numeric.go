@@ -130,13 +130,6 @@ func compactArith(op byte, x, y *vec.Vec, i int) (int64, int, bool) {
 	return r, scale, true
 }
 
-func decScale(t types.T) int {
-	if t.Kind == types.Decimal {
-		return t.Scale
-	}
-	return 0
-}
-
 // numericUnary computes -x, abs, floor, ceil, round and trunc over NUMERIC.
 func numericUnary(fn planner.Func, out *vec.Vec, args []*vec.Vec, n int, errs *evalCtx) {
 	var x, z apd.Decimal
