@@ -65,7 +65,7 @@ func init() {
 		}
 	}))
 	registerKernel("atan2", fixed(float2Kernel(func(y, x float64) (float64, mathErr) { return math.Atan2(y, x), 0 })))
-	registerKernel("power", fixed(float2Kernel(power)))
+	registerKernel("power", fixed(numericOr(numericPower, float2Kernel(power))))
 	registerKernel("pi", fixed(func(out *vec.Vec, _ []*vec.Vec, n int, _ *evalCtx) {
 		for i := range out.F64[:n] {
 			out.F64[i] = math.Pi

@@ -256,6 +256,30 @@ func numericTrunc(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 	}
 }
 
+// numericPower is power(x, y) over NUMERIC, with PostgreSQL's errors.
+func numericPower(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+	var x, y, z apd.Decimal
+	var arena numArena
+	for i := 0; i < n; i++ {
+		out.Str[i] = ""
+		if out.IsNull(i) {
+			continue
+		}
+		numOperand(args[0], i, &x)
+		numOperand(args[1], i, &y)
+		switch r := vec.NumericPower(&z, &x, &y); {
+		case r == vec.NumOK:
+			arena.set(out, i, &z)
+		case r == vec.NumBad && x.IsZero():
+			mathFail(out, i, errZeroPowNegative, ctx)
+		case r == vec.NumBad:
+			mathFail(out, i, errComplexPower, ctx)
+		default:
+			numericFail(out, i, r, ctx)
+		}
+	}
+}
+
 // numericLogBase is log(b, x) over NUMERIC.
 func numericLogBase(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 	var b, x, z apd.Decimal

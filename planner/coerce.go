@@ -684,13 +684,28 @@ func (b *binder) binary(n *ast.BinaryOperationExpr) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range []*Expr{&x, &y} {
-			if t := (*c).Type(); !t.Numeric() && t.Kind != types.Null && t.Kind != types.String {
+		// numeric ^ numeric is numeric (power(numeric, numeric)) unless
+		// a side is a float: 2 ^ 3 and 2.0 ^ 3e0 are double precision.
+		exact, float := false, false
+		for _, c := range []Expr{x, y} {
+			t := c.Type()
+			if !t.Numeric() && t.Kind != types.Null && t.Kind != types.String {
 				return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s ^ %s", x.Type(), y.Type())
 			}
-			if *c, err = b.coerce(*c, types.Double, n); err != nil {
+			exact = exact || t.Kind == types.Decimal || t.Kind == types.Numeric
+			float = float || t.Kind == types.Float64
+		}
+		to := types.Double
+		if exact && !float {
+			to = types.Unconstrained
+		}
+		for _, c := range []*Expr{&x, &y} {
+			if *c, err = b.coerce(*c, to, n); err != nil {
 				return nil, err
 			}
+		}
+		if to == types.Unconstrained {
+			return &Call{Fn: FnBuiltin, B: builtins["power"], Args: []Expr{x, y}, T: to}, nil
 		}
 		return &Call{Fn: FnPow, Args: []Expr{x, y}, T: types.Double}, nil
 	}

@@ -6,10 +6,9 @@ import (
 )
 
 // The mathematical functions of PostgreSQL, and Flink's names for them.
-// PostgreSQL's numeric versions of sqrt, ln, log10, log and exp are
-// numeric's here too (exec/vec/numfuncs.go); power computes in double
-// precision. The exact ones (sign, trunc, div,
-// gcd, lcm, width_bucket) have DECIMAL kernels.
+// PostgreSQL's numeric versions of sqrt, ln, log10, log, exp and power
+// are numeric's here too (exec/vec/numfuncs.go). The exact ones (sign,
+// trunc, div, gcd, lcm, width_bucket) have DECIMAL kernels.
 func init() {
 	dbl, i32, i64 := types.Double, types.Int, types.BigInt
 	dec0 := types.DecimalOf(types.MaxDecimalPrec, 0)
@@ -17,10 +16,11 @@ func init() {
 	fn := func(name string, sigs []Sig, aliases ...string) {
 		RegisterBuiltin(&Builtin{Name: name, Sigs: sigs, MayFail: true}, aliases...)
 	}
-	fn("power", []Sig{sig(dbl, dbl, dbl)}, "pow")
-	// Over DECIMAL and NUMERIC, sqrt, ln, log10, log and exp are
-	// numeric's, computed exactly to numeric.c's result scales.
+	// Over DECIMAL and NUMERIC, sqrt, ln, log10, log, exp and power are
+	// numeric's, computed exactly to numeric.c's result scales: power(2,
+	// 3) is double precision, power(2, 3.0) numeric.
 	num := types.Unconstrained
+	fn("power", []Sig{sig(num, AnyExact, num), sig(num, num, AnyExact), sig(dbl, dbl, dbl)}, "pow")
 	for _, name := range []string{"sqrt", "ln", "log10", "exp"} {
 		fn(name, []Sig{sig(num, AnyExact), sig(dbl, dbl)})
 	}

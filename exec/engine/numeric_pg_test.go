@@ -107,7 +107,8 @@ func TestNumericAgainstPostgres(t *testing.T) {
 	// Casts that may fail, each row alone.
 	for id := range vs {
 		for _, e := range []string{"CAST(a AS BIGINT)", "CAST(a AS INT)", "CAST(a AS NUMERIC(10,2))", "CAST(a AS DECIMAL(40,20))", "CAST(a AS DECIMAL(18,6))",
-			"sqrt(a)", "ln(a)", "log(a)", "log10(abs(a))", "exp(a / 1000000000000)", "sqrt(c)", "ln(c)", "log(abs(b) + 0.5, abs(a) + 1)", "log(a, b)"} {
+			"sqrt(a)", "ln(a)", "log(a)", "log10(abs(a))", "exp(a / 1000000000000)", "sqrt(c)", "ln(c)", "log(abs(b) + 0.5, abs(a) + 1)", "log(a, b)",
+			"power(a, 2)", "power(c, -3)", "power(abs(a) + 1, 0.5)", "power(a, b)", "c ^ (id % 7 - 3)", "power(i, 0.5)", "1.5 ^ (c / 100000)"} {
 			both(fmt.Sprintf("SELECT %s FROM nt WHERE id = %d", e, id))
 		}
 	}
