@@ -759,10 +759,14 @@ func (b *binder) arith(op opcode.Op, x, y Expr, n ast.Node) (Expr, error) {
 		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), funcInfo[fn].infix, y.Type())
 	}
 	if c, ok := y.(*Const); ok && !c.Null && c.T.Numeric() && c.I == 0 && c.F == 0 && (c.T.Kind != types.Numeric || numericZero(c.S)) && (fn == FnDiv || fn == FnMod) {
-		// A constant zero divisor fails every row: say so now, as
-		// PostgreSQL does. A divisor that is zero in some rows gives NULL
-		// in those rows, so one event cannot stop a stream.
-		return nil, b.errAt(sqlerr.DivisionByZero, n, "division by zero")
+		// A constant divided by a constant zero is an error now, as
+		// PostgreSQL's constant folding makes it. Any other dividend is
+		// divided in the rows that reach it (none, under a COALESCE or a
+		// CASE that decides them first, or a WHERE false), failing each,
+		// or NULL in a view, so one event cannot stop a stream.
+		if d, ok := x.(*Const); ok && !d.Null && d.Param == 0 {
+			return nil, b.errAt(sqlerr.DivisionByZero, n, "division by zero")
+		}
 	}
 	t := numericJoin(xt, yt)
 	if op == opcode.IntDiv {
