@@ -203,6 +203,49 @@ func init() {
 			return nil
 		})
 	}
+	srfMakers["generate_subscripts"] = func(c planner.SRFCall) srfIter {
+		elems := vec.New(c.Args[0].Type().ElemType(), 0)
+		return newListIter(c, func(args []*vec.Vec, i int, vals []vec.Vec) *sqlerr.Error {
+			elems.Reset()
+			if err := vec.DecodeArray(args[0].Str[i], &elems); err != nil {
+				return sqlerr.New(sqlerr.Internal, "generate_subscripts: %v", err)
+			}
+			if args[1].I64[i] != 1 {
+				return nil
+			}
+			n := int64(elems.Len())
+			for k := int64(1); k <= n; k++ {
+				if len(args) == 3 && args[2].Bool[i] {
+					vals[0].AppendI64(n + 1 - k)
+				} else {
+					vals[0].AppendI64(k)
+				}
+			}
+			return nil
+		})
+	}
+	srfMakers["pg_options_to_table"] = func(c planner.SRFCall) srfIter {
+		opts := vec.New(types.Varchar, 0)
+		return newListIter(c, func(args []*vec.Vec, i int, vals []vec.Vec) *sqlerr.Error {
+			opts.Reset()
+			if err := vec.DecodeArray(args[0].Str[i], &opts); err != nil {
+				return sqlerr.New(sqlerr.Internal, "pg_options_to_table: %v", err)
+			}
+			for k := 0; k < opts.Len(); k++ {
+				if opts.IsNull(k) {
+					continue
+				}
+				name, value, ok := strings.Cut(opts.Str[k], "=")
+				vals[0].AppendStr(name)
+				if ok {
+					vals[1].AppendStr(value)
+				} else {
+					vals[1].AppendNull()
+				}
+			}
+			return nil
+		})
+	}
 	srfMakers["generate_series"] = func(c planner.SRFCall) srfIter {
 		if c.Cols[0].Type.Kind == types.Numeric {
 			return &numSeries{}

@@ -123,6 +123,25 @@ func init() {
 			out.I64[i] = strpos(args[1].Str[i], args[0].Str[i])
 		}
 	}))
+	registerKernel("quote_ident", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+		for i, s := range args[0].Str[:n] {
+			out.Str[i] = quoteIdent(s)
+		}
+	}))
+	registerKernel("quote_literal", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+		for i, s := range args[0].Str[:n] {
+			out.Str[i] = quoteLiteral(s)
+		}
+	}))
+	registerKernel("quote_nullable", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
+		for i, s := range args[0].Str[:n] {
+			if args[0].IsNull(i) {
+				out.Str[i] = "NULL"
+			} else {
+				out.Str[i] = quoteLiteral(s)
+			}
+		}
+	}))
 	registerKernel("initcap", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
 		// Words are runs of ASCII letters and digits, and only those
 		// change case, as in PostgreSQL under the C locale (the engine's

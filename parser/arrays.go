@@ -255,6 +255,7 @@ var SetReturning = map[string]bool{
 	"unnest": true, "generate_series": true, "regexp_matches": true, "string_to_table": true, "regexp_split_to_table": true,
 	"jsonb_array_elements": true, "jsonb_array_elements_text": true, "jsonb_each": true, "jsonb_each_text": true, "jsonb_object_keys": true,
 	"json_array_elements": true, "json_array_elements_text": true, "json_each": true, "json_each_text": true, "json_object_keys": true,
+	"generate_subscripts": true, "pg_options_to_table": true,
 }
 
 // fromItemAt reports whether the function call at toks[i] (maybe after

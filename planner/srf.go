@@ -167,6 +167,9 @@ func (b *binder) bindSRF(n *ast.FuncCallExpr, fromItem bool) ([]SRFCall, bool, e
 		}
 		return calls, true, nil
 	}
+	if name == "generate_subscripts" {
+		return b.generateSubscripts(f, xs, n)
+	}
 	fn := &Builtin{Name: f.Name, Sigs: f.Sigs, NonStrict: f.NonStrict}
 	e, err := b.bindBuiltin(fn, xs, n)
 	if err != nil {
@@ -185,6 +188,33 @@ func (b *binder) bindSRF(n *ast.FuncCallExpr, fromItem bool) ([]SRFCall, bool, e
 		c.Cols = append(c.Cols, catalog.Column{Name: o, Type: t})
 	}
 	return []SRFCall{c}, true, nil
+}
+
+// generateSubscripts binds generate_subscripts(array, dim [, reverse]),
+// the subscripts of the array's dimension dim (1 to its length for a
+// one-dimensional array's first, in reverse if asked; none for another
+// dimension).
+func (b *binder) generateSubscripts(f *SRF, xs []Expr, n *ast.FuncCallExpr) ([]SRFCall, bool, error) {
+	if len(xs) < 2 || len(xs) > 3 {
+		ts := make([]string, len(xs))
+		for i, x := range xs {
+			ts[i] = pgTypeName(x.Type())
+		}
+		return nil, true, b.errAt(sqlerr.UndefinedFunction, n, "function generate_subscripts(%s) does not exist", strings.Join(ts, ", "))
+	}
+	arr, err := b.arrayArg(xs[0], types.Unknown, n.Args[0])
+	if err != nil {
+		return nil, true, err
+	}
+	args := []Expr{arr}
+	for i, t := range []types.T{types.Int, types.Boolean}[:len(xs)-1] {
+		x, err := b.coerce(xs[i+1], t, n.Args[i+1])
+		if err != nil {
+			return nil, true, err
+		}
+		args = append(args, x)
+	}
+	return []SRFCall{{F: f, Args: args, Cols: []catalog.Column{{Name: "generate_subscripts", Type: types.Int}}}}, true, nil
 }
 
 // fromFunction reads the subquery the front end wrote a FROM item's
@@ -479,9 +509,11 @@ func selectSRFs(b *binder, input Node, found []selectSRF) (Node, error) {
 		maxDepth = max(maxDepth, s.depth)
 	}
 	for d := 0; d <= maxDepth; d++ {
-		ps := &ProjectSet{Input: input}
-		base := len(input.Columns())
+		ps := &ProjectSet{}
 		var at []*ast.FuncCallExpr
+		if b.sub != nil {
+			*b.sub.input = input
+		}
 		for _, s := range found {
 			if s.depth != d {
 				continue
@@ -496,6 +528,12 @@ func selectSRFs(b *binder, input Node, found []selectSRF) (Node, error) {
 			ps.Calls = append(ps.Calls, calls...)
 			at = append(at, s.call)
 		}
+		if b.sub != nil {
+			// A subquery in the calls' arguments joined onto the input.
+			input = *b.sub.input
+		}
+		ps.Input = input
+		base := len(input.Columns())
 		if b.srfRefs == nil {
 			b.srfRefs = map[*ast.FuncCallExpr]Expr{}
 		}
@@ -503,6 +541,9 @@ func selectSRFs(b *binder, input Node, found []selectSRF) (Node, error) {
 			b.srfRefs[at[i]] = &ColRef{Idx: base + i, Name: c.Cols[0].Name, T: c.Cols[0].Type}
 		}
 		input = ps
+	}
+	if b.sub != nil {
+		*b.sub.input = input
 	}
 	return input, nil
 }

@@ -9,6 +9,12 @@ func init() {
 	txt, jb, js := types.Varchar, types.Jsonb, types.Json
 	sig := func(ret types.T, args ...types.T) Sig { return Sig{Args: args, Ret: ret} }
 	RegisterSRF(&SRF{Name: "unnest"})
+	// generate_subscripts(array, dim [, reverse]): bindSRF types the array.
+	RegisterSRF(&SRF{Name: "generate_subscripts"})
+	// pg_options_to_table splits a catalog's options (reloptions,
+	// attfdwoptions), each name=value, into its name and value.
+	RegisterSRF(&SRF{Name: "pg_options_to_table", Sigs: []Sig{sig(txt, types.ArrayOf(txt))},
+		Out: []string{"option_name", "option_value"}, OutTypes: []types.T{txt, txt}})
 	RegisterSRF(&SRF{Name: "generate_series", Sigs: []Sig{
 		sig(i32, i32, i32), sig(i32, i32, i32, i32),
 		sig(i64, i64, i64), sig(i64, i64, i64, i64),

@@ -42,6 +42,10 @@ func init() {
 	fn("chr", []Sig{sig(text, i32)}).MayFail = true
 	fn("starts_with", []Sig{sig(types.Boolean, text, text)}, "startswith")
 	fn("translate", []Sig{sig(text, text, text, text)})
+	fn("quote_ident", []Sig{sig(text, text)})
+	fn("quote_literal", []Sig{sig(text, text)})
+	// quote_nullable(NULL) is the string NULL.
+	fn("quote_nullable", []Sig{sig(text, text)}).NonStrict = true
 	// concat, concat_ws and format take arguments of any type as text
 	// (see anyText); concat and concat_ws skip NULLs.
 	variadic := []Sig{{Args: []types.T{text}, Variadic: true, Ret: text}}
