@@ -6,6 +6,7 @@ import (
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner"
+	"github.com/streamsql/streamsql/planner/types"
 )
 
 // kernel computes a builtin over the n rows of a batch into out, which
@@ -51,6 +52,30 @@ func builtinKernel(e *planner.Call) kernel {
 }
 
 func init() {
+	registerKernel("?regtype_names?", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		oids, names := vec.New(types.Int, 0), vec.New(types.Varchar, 0)
+		var buf []byte
+		for i := 0; i < n; i++ {
+			if args[0].IsNull(i) {
+				continue
+			}
+			oids.Reset()
+			names.Reset()
+			if err := vec.DecodeArray(args[0].Str[i], &oids); err != nil {
+				out.SetNull(i)
+				continue
+			}
+			for k := 0; k < oids.Len(); k++ {
+				if oids.IsNull(k) {
+					names.AppendNull()
+				} else {
+					names.AppendStr(planner.RegtypeName(oids.I64[k]))
+				}
+			}
+			buf = vec.EncodeArray(buf[:0], &names)
+			out.Str[i] = string(buf)
+		}
+	}))
 	registerKernel("?too_many_rows?", fixed(func(out *vec.Vec, _ []*vec.Vec, n int, ctx *evalCtx) {
 		for i := 0; i < n; i++ {
 			out.SetNull(i)

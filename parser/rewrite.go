@@ -520,10 +520,15 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				ti += 2
 			}
 			if ti < len(toks) && isOIDType(toks[ti]) {
-				// OID types the planner resolves itself (a name's OID).
+				// OID types the planner resolves itself (a name's OID),
+				// and their arrays (regtype[]).
+				typ, end := strings.ToLower(toks[ti].text), ti
+				if ti+2 < len(toks) && toks[ti+1].is("[") && toks[ti+2].is("]") {
+					typ, end = typ+"[]", ti+2
+				}
 				edits = append(edits, ed(toks[start].pos, toks[start].pos, CastFunc+"("),
-					ed(t.pos, toks[ti].end, ", '"+strings.ToLower(toks[ti].text)+"')"))
-				i = ti
+					ed(t.pos, toks[end].end, ", '"+typ+"')"))
+				i = end
 				castStart, castEnd = start, i
 				continue
 			}

@@ -222,7 +222,7 @@ func (b *binder) column(n *ast.ColumnNameExpr) (Expr, error) {
 // a name only one visible column has.
 func (b *binder) scopedColumn(n *ast.ColumnNameExpr) (Expr, error) {
 	name, t := n.Name.Name.O, n.Name.Table.O
-	found, qualKnown := -1, false
+	found, foundOuter, qualKnown := -1, -1, false
 	for i, c := range b.cols {
 		s := b.scope[i]
 		if t != "" {
@@ -236,10 +236,20 @@ func (b *binder) scopedColumn(n *ast.ColumnNameExpr) (Expr, error) {
 		if c.Name != name {
 			continue
 		}
+		if s.outer {
+			// The query's own columns hide the outer query's.
+			if foundOuter < 0 {
+				foundOuter = i
+			}
+			continue
+		}
 		if found >= 0 {
 			return nil, b.errAt(sqlerr.AmbiguousColumn, n, "column reference %q is ambiguous", name)
 		}
 		found = i
+	}
+	if found < 0 {
+		found = foundOuter
 	}
 	switch {
 	case found >= 0:

@@ -177,6 +177,10 @@ func storedNames(cols []catalog.Column, keep []bool) string {
 type scopeCol struct {
 	qual   string
 	hidden bool
+	// outer marks a column of an outer query (or of the items before a
+	// LATERAL subquery): a name resolves to one only when no other
+	// column has it, and * leaves it out.
+	outer bool
 }
 
 // qualified gives every column of a relation named alias one qualifier.
@@ -197,6 +201,9 @@ func (p *Planner) fromItem(q *parser.Query, rs ast.ResultSetNode, mode Mode, eow
 		}
 		return p.join(q, x, mode, eowc)
 	case *ast.TableSource:
+		if l := p.lateralLeft; l != nil && x == l.marker {
+			return l.node, l.scope, nil
+		}
 		n, alias, err := p.tableSource(q, x, mode, eowc)
 		if err != nil {
 			return nil, nil, err
@@ -216,13 +223,18 @@ func (p *Planner) join(q *parser.Query, j *ast.Join, mode Mode, eowc bool) (Node
 	if n, scope, ok, err := p.lateralFunction(q, j, l, ls); ok {
 		return n, scope, err
 	}
+	if n, scope, ok, err := p.lateralSubquery(q, j, l, ls, mode, eowc); ok {
+		return n, scope, err
+	}
 	r, rs, err := p.fromItem(q, j.Right, mode, eowc)
 	if err != nil {
 		return nil, nil, err
 	}
 	names := map[string]bool{}
 	for _, a := range ls {
-		names[a.qual] = true
+		if !a.outer {
+			names[a.qual] = true
+		}
 	}
 	for _, b := range rs {
 		if b.qual != "" && names[b.qual] {

@@ -41,6 +41,9 @@ type Planner struct {
 	ctes []cte
 	// fromFor, when set, is a FROM already planned (see subquery.go).
 	fromFor *fromFor
+	// lateralLeft, when set, is the first item of a FROM being planned
+	// (see lateral.go).
+	lateralLeft *leftItem
 	// Now is the statement's time (µs since the epoch), what NOW() is in
 	// an ad-hoc query or an INSERT; zero means the time of planning.
 	Now int64
@@ -403,7 +406,7 @@ func expandStar(sel *ast.SelectStmt, input Node, table string, scope []scopeCol,
 			n := len(out)
 			for i, c := range input.Columns() {
 				s := scope[i]
-				if t == "" && !s.hidden || t != "" && s.qual == t {
+				if !s.outer && (t == "" && !s.hidden || t != "" && s.qual == t) {
 					name := c.Name
 					if s.qual != "" {
 						name = s.qual + "." + c.Name

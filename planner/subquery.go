@@ -108,6 +108,12 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 		// FROM f(outer columns): a function of D's rows (plan).
 		in, table, scope, err = lf, lf.f.name(), nil, nil
 		lf.f.call.Accept(&refFinder{visit: addRef})
+	} else if err != nil && sel.From != nil {
+		// Its FROM reads the outer query's columns (lateral.go).
+		if _, ok := undefinedName(err); ok {
+			in, scope, refs, err = b.outerRefsOverD(sel, err)
+			return in, "", scope, refs, err
+		}
 	}
 	if err != nil {
 		return nil, "", nil, nil, err
@@ -152,7 +158,17 @@ func (b *binder) plan(sel *ast.SelectStmt, in Node, table string, scope []scopeC
 	s.Fields = &ast.FieldList{}
 	s.Distinct = distinct
 	s.With = nil
-	if len(refs) > 0 {
+	if od, ok := in.(*overD); ok {
+		// D is in the FROM already, first.
+		p.fromFor = &fromFor{sel: &s, input: od.Node, scope: scope}
+		for i := range refs {
+			ref := &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: ast.NewCIStr(od.quals[i]), Name: ast.NewCIStr(od.names[i])}}
+			s.Fields.Fields = append(s.Fields.Fields, &ast.SelectField{Expr: ref, AsName: ast.NewCIStr(fmt.Sprintf("?d%d?", i))})
+			if grouped {
+				groupBy(&s, ref)
+			}
+		}
+	} else if len(refs) > 0 {
 		outer := *ctx.input
 		d := &Aggregate{Input: outer}
 		for _, r := range refs {
@@ -201,13 +217,7 @@ func (b *binder) plan(sel *ast.SelectStmt, in Node, table string, scope []scopeC
 			ref := &ast.ColumnNameExpr{Name: &ast.ColumnName{Table: ast.NewCIStr(qual), Name: ast.NewCIStr(d.KeyNames[i])}}
 			s.Fields.Fields = append(s.Fields.Fields, &ast.SelectField{Expr: ref, AsName: ast.NewCIStr(fmt.Sprintf("?d%d?", i))})
 			if grouped {
-				if s.GroupBy == nil {
-					s.GroupBy = &ast.GroupByClause{}
-				} else {
-					g := *s.GroupBy
-					s.GroupBy = &g
-				}
-				s.GroupBy.Items = append(append([]*ast.ByItem(nil), s.GroupBy.Items...), &ast.ByItem{Expr: ref})
+				groupBy(&s, ref)
 			}
 		}
 	}
@@ -218,6 +228,17 @@ func (b *binder) plan(sel *ast.SelectStmt, in Node, table string, scope []scopeC
 	}
 	defer func() { p.fromFor = nil }()
 	return p.selectStmt(b.q.(*parser.Query), &s, ctx.mode, false)
+}
+
+// groupBy adds ref to s's GROUP BY, copying the clause.
+func groupBy(s *ast.SelectStmt, ref ast.ExprNode) {
+	if s.GroupBy == nil {
+		s.GroupBy = &ast.GroupByClause{}
+	} else {
+		g := *s.GroupBy
+		s.GroupBy = &g
+	}
+	s.GroupBy.Items = append(append([]*ast.ByItem(nil), s.GroupBy.Items...), &ast.ByItem{Expr: ref})
 }
 
 // attach LEFT JOINs sub onto the outer input on refs = sub's first

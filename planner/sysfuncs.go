@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -316,6 +317,16 @@ type Relations interface {
 func (b *binder) regText(n *ast.FuncCallExpr) (Expr, bool, error) {
 	inner, ok := n.Args[0].(*ast.FuncCallExpr)
 	to, ok2 := n.Args[1].(*test_driver.ValueExpr)
+	if ok2 {
+		if t, err := parser.ParseType(to.Datum.GetString()); err == nil && t.Kind == types.Array && t.ElemType().Kind == types.String && isRegtypeArray(n.Args[0]) {
+			// regtype[]::text[]: each OID's name.
+			x, err := b.expr(n.Args[0])
+			if err != nil {
+				return nil, true, err
+			}
+			return &Call{Fn: FnBuiltin, B: regtypeNames, Args: []Expr{x}, T: types.ArrayOf(types.Varchar)}, true, nil
+		}
+	}
 	if !ok || !ok2 || inner.FnName.L != parser.CastFunc || len(inner.Args) != 2 {
 		return nil, false, nil
 	}
@@ -380,6 +391,60 @@ func (b *binder) regText(n *ast.FuncCallExpr) (Expr, bool, error) {
 	return c, true, nil
 }
 
+// regtypeNames is regtype[]::text[]: the names of an array's type OIDs,
+// as RegtypeName gives them (exec registers its kernel).
+var regtypeNames = &Builtin{Name: "?regtype_names?"}
+
+// isRegtypeArray reports x::regtype[], or a COALESCE of such arrays
+// (pgcli's COALESCE(proallargtypes::regtype[], proargtypes::regtype[])).
+func isRegtypeArray(n ast.ExprNode) bool {
+	switch x := n.(type) {
+	case *ast.ParenthesesExpr:
+		return isRegtypeArray(x.Expr)
+	case *ast.FuncCallExpr:
+		switch {
+		case x.FnName.L == parser.CastFunc && len(x.Args) == 2:
+			v, ok := x.Args[1].(*test_driver.ValueExpr)
+			return ok && strings.EqualFold(v.Datum.GetString(), "regtype[]")
+		case x.FnName.L == "coalesce" && len(x.Args) > 0:
+			for _, a := range x.Args {
+				if !isRegtypeArray(a) {
+					if v, ok := a.(*test_driver.ValueExpr); !ok || v.Datum.Kind() != test_driver.KindNull {
+						return false
+					}
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// RegtypeName is the regtype output of a type's OID: format_type's name
+// of it, or the number for an OID that names no type.
+func RegtypeName(oid int64) string {
+	for _, t := range pgTypes {
+		switch oid {
+		case t.oid:
+			return t.sqlName
+		case t.array:
+			return t.sqlName + "[]"
+		}
+	}
+	for name, o := range pseudoTypes {
+		if o == oid {
+			return name
+		}
+	}
+	return strconv.FormatInt(oid, 10)
+}
+
+// pseudoTypes are PostgreSQL's pseudo-types by OID, which a ::regtype
+// of a constant name resolves (pgcli compares return types with
+// 'trigger'::regtype); no column has them.
+var pseudoTypes = map[string]int64{"trigger": 2279, "void": 2278, "record": 2249, "cstring": 2275, "any": 2276,
+	"anyarray": 2277, "anyelement": 2283, "internal": 2281, "event_trigger": 3838}
+
 // quoteIdent is name as an identifier in SQL: quoted unless it is lower
 // case letters, digits and underscores, not starting with a digit.
 func quoteIdent(name string) string {
@@ -398,6 +463,14 @@ func quoteIdent(name string) string {
 // target type. A name resolves to its OID when the query is planned.
 func (b *binder) regCast(x Expr, typ string, n ast.Node) (Expr, bool, error) {
 	typ = strings.ToLower(strings.TrimSpace(typ))
+	if elem, ok := strings.CutSuffix(typ, "[]"); ok && (elem == "oid" || strings.HasPrefix(elem, "reg")) {
+		// An array of OIDs, as PostgreSQL's oid[] and oidvector columns.
+		if x.Type().Kind == types.String {
+			return nil, true, b.errAt(sqlerr.FeatureNotSupported, n, "a cast to %s is supported of an array of OIDs only", typ)
+		}
+		y, err := b.cast(x, types.ArrayOf(types.Int), n)
+		return y, true, err
+	}
 	switch typ {
 	case "oid", "regclass", "regtype", "regnamespace", "regrole", "regproc", "regprocedure":
 	default:
@@ -442,6 +515,9 @@ func (b *binder) regCast(x Expr, typ string, n ast.Node) (Expr, bool, error) {
 			if name == t.name || name == t.sqlName || name == "pg_catalog."+t.name {
 				return &Const{T: types.Int, I: t.oid}, true, nil
 			}
+		}
+		if oid, ok := pseudoTypes[strings.TrimPrefix(name, "pg_catalog.")]; ok {
+			return &Const{T: types.Int, I: oid}, true, nil
 		}
 		return nil, true, b.errAt(sqlerr.UndefinedObject, n, "type %q does not exist", c.S)
 	}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"maps"
 	"regexp"
 	"slices"
@@ -173,7 +174,7 @@ var systemRels = []struct {
 	{PgCatalog, "pg_policy", 3256, "r", "oid i,polname s,polrelid i,polcmd s,polpermissive b,polroles s,polqual s,polwithcheck s"},
 	{PgCatalog, "pg_statistic_ext", 3381, "r", "oid i,stxrelid i,stxname s,stxnamespace i,stxowner i,stxstattarget i,stxkeys s,stxkind s,stxexprs s"},
 	{PgCatalog, "pg_publication", 6104, "r", "oid i,pubname s,pubowner i,puballtables b,pubinsert b,pubupdate b,pubdelete b,pubtruncate b,pubviaroot b"},
-	{PgCatalog, "pg_publication_rel", 6106, "r", "oid i,prpubid i,prrelid i,prqual s,prattrs s"},
+	{PgCatalog, "pg_publication_rel", 6106, "r", "oid i,prpubid i,prrelid i,prqual s,prattrs I"},
 	{PgCatalog, "pg_publication_namespace", 6237, "r", "oid i,pnpubid i,pnnspid i"},
 	{PgCatalog, "pg_rewrite", 2618, "r", "oid i,rulename s,ev_class i,ev_type s,ev_enabled s,is_instead b,ev_qual s,ev_action s"},
 	{PgCatalog, "pg_attrdef", 2604, "r", "oid i,adrelid i,adnum i,adbin s"},
@@ -181,10 +182,11 @@ var systemRels = []struct {
 	{PgCatalog, "pg_auth_members", 1261, "r", "roleid i,member i,grantor i,admin_option b"},
 	{PgCatalog, "pg_type", 1247, "r", "oid i,typname s,typnamespace i,typowner i,typlen i,typbyval b,typtype s,typcategory s,typispreferred b,typisdefined b,typdelim s,typrelid i,typsubscript s,typelem i,typarray i,typinput s,typoutput s,typreceive s,typsend s,typmodin s,typmodout s,typanalyze s,typalign s,typstorage s,typnotnull b,typbasetype i,typtypmod i,typndims i,typcollation i,typdefaultbin s,typdefault s,typacl s"},
 	{PgCatalog, "pg_attribute", 1249, "r", "attrelid i,attname s,atttypid i,attstattarget i,attlen i,attnum i,attndims i,attcacheoff i,atttypmod i,attbyval b,attalign s,attstorage s,attcompression s,attnotnull b,atthasdef b,atthasmissing b,attidentity s,attgenerated s,attisdropped b,attislocal b,attinhcount i,attcollation i,attacl s,attoptions S,attfdwoptions S,attmissingval s"},
-	{PgCatalog, "pg_proc", 1255, "r", "oid i,proname s,pronamespace i,proowner i,prolang i,procost d,prorows d,provariadic i,prosupport s,prokind s,prosecdef b,proleakproof b,proisstrict b,proretset b,provolatile s,proparallel s,pronargs i,pronargdefaults i,prorettype i,proargtypes s"},
+	{PgCatalog, "pg_proc", 1255, "r", "oid i,proname s,pronamespace i,proowner i,prolang i,procost d,prorows d,provariadic i,prosupport s,prokind s,prosecdef b,proleakproof b,proisstrict b,proretset b,provolatile s,proparallel s,pronargs i,pronargdefaults i,prorettype i,proargtypes I,proallargtypes I,proargmodes S,proargnames S,proargdefaults s"},
 	{PgCatalog, "pg_class", 1259, "r", "oid i,relname s,relnamespace i,reltype i,reloftype i,relowner i,relam i,relfilenode i,reltablespace i,relpages i,reltuples d,relallvisible i,reltoastrelid i,relhasindex b,relisshared b,relpersistence s,relkind s,relnatts i,relchecks i,relhasrules b,relhastriggers b,relhassubclass b,relrowsecurity b,relforcerowsecurity b,relispopulated b,relreplident s,relispartition b,relrewrite i,relfrozenxid i,relminmxid i,relacl s,reloptions S,relpartbound s"},
 	{PgCatalog, "pg_database", 1262, "r", "oid i,datname s,datdba i,encoding i,datlocprovider s,datistemplate b,datallowconn b,datconnlimit i,datfrozenxid i,datminmxid i,dattablespace i,datcollate s,datctype s,daticulocale s,datcollversion s,datacl s"},
-	{PgCatalog, "pg_constraint", 2606, "r", "oid i,conname s,connamespace i,contype s,condeferrable b,condeferred b,convalidated b,conrelid i,contypid i,conindid i,conparentid i,confrelid i,confupdtype s,confdeltype s,confmatchtype s,conislocal b,coninhcount i,connoinherit b,conkey s,confkey s"},
+	{PgCatalog, "pg_constraint", 2606, "r", "oid i,conname s,connamespace i,contype s,condeferrable b,condeferred b,convalidated b,conrelid i,contypid i,conindid i,conparentid i,confrelid i,confupdtype s,confdeltype s,confmatchtype s,conislocal b,coninhcount i,connoinherit b,conkey I,confkey I"},
+	{PgCatalog, "pg_depend", 2608, "r", "classid i,objid i,objsubid i,refclassid i,refobjid i,refobjsubid i,deptype s"},
 	{PgCatalog, "pg_description", 2609, "r", "objoid i,classoid i,objsubid i,description s"},
 	{PgCatalog, "pg_index", 2610, "r", "indexrelid i,indrelid i,indnatts i,indnkeyatts i,indisunique b,indnullsnotdistinct b,indisprimary b,indisexclusion b,indimmediate b,indisclustered b,indisvalid b,indcheckxmin b,indisready b,indislive b,indisreplident b,indkey s,indcollation s,indclass s,indoption s,indexprs s,indpred s"},
 	{PgCatalog, "pg_namespace", 2615, "r", "oid i,nspname s,nspowner i,nspacl s"},
@@ -203,7 +205,7 @@ var systemRels = []struct {
 
 // sysTypes are the system columns' types by code: S is text[], for the
 // option lists that psql unnests.
-var sysTypes = map[string]types.T{"i": types.Int, "l": types.BigInt, "s": types.Varchar, "S": types.ArrayOf(types.Varchar), "b": types.Boolean, "d": types.Double, "t": types.Ts}
+var sysTypes = map[string]types.T{"i": types.Int, "l": types.BigInt, "s": types.Varchar, "S": types.ArrayOf(types.Varchar), "I": types.ArrayOf(types.Int), "b": types.Boolean, "d": types.Double, "t": types.Ts}
 
 // systemCatalog holds the system relations, built once.
 var systemCatalog = func() []*catalog.Relation {
@@ -371,13 +373,19 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 		}
 	case "pg_catalog.pg_proc":
 		for i, f := range procs {
-			add(int64(procOIDBase+i), f, int64(oidPgCatalog), int64(oidOwner), int64(12), 1.0, 0.0, int64(0), "-", "f", false, false, false, false, "s", "s", int64(0), int64(0), int64(25), "")
+			add(int64(procOIDBase+i), f, int64(oidPgCatalog), int64(oidOwner), int64(12), 1.0, 0.0, int64(0), "-", "f", false, false, false, false, "s", "s", int64(0), int64(0), int64(25), "{}", nil, nil, nil, nil)
 		}
 	case "pg_catalog.pg_class":
 		for _, r := range rels {
 			pk := len(r.PrimaryKey) > 0
+			// Replica identity: PostgreSQL's default for user tables and
+			// materialized views, nothing for the others.
+			replident, kind := "n", relkind(r)
+			if r.Schema == "" && (kind == "r" || kind == "m") {
+				replident = "d"
+			}
 			add(RelOID(r), r.Name, nsOID(r), int64(0), int64(0), int64(oidOwner), int64(0), int64(0), int64(0), int64(0), -1.0, int64(0), int64(0),
-				pk, false, "p", relkind(r), int64(len(r.Columns)), int64(0), false, false, false, false, false, true, "n", false, int64(0), int64(0), int64(0), nil, nil, nil)
+				pk, false, "p", kind, int64(len(r.Columns)), int64(0), false, false, false, false, false, true, replident, false, int64(0), int64(0), int64(0), nil, nil, nil)
 		}
 	case "pg_catalog.pg_database":
 		add(int64(oidDatabase), Database, int64(oidOwner), int64(6), "c", false, true, int64(-1), int64(0), int64(0), int64(1663), "C.UTF-8", "C.UTF-8", nil, nil, nil)
@@ -391,6 +399,22 @@ func SystemRows(rel *catalog.Relation, user []*catalog.Relation, settings [][2]s
 				key[i] = strconv.Itoa(k + 1)
 			}
 			add(RelOID(r)+1<<20, r.Name+"_pkey", int64(oidPublic), "p", false, false, true, RelOID(r), int64(0), int64(0), int64(0), int64(0), " ", " ", " ", true, int64(0), true, "{"+strings.Join(key, ",")+"}", nil)
+		}
+	case "pg_catalog.pg_depend":
+		// A view's (and a materialized view's) dependencies on the
+		// relations and SQL functions its query reads, as PostgreSQL's
+		// normal ones ('n'), here of the view itself rather than of its
+		// rewrite rule.
+		for _, r := range user {
+			if r.Kind != parser.KindView && r.Kind != parser.KindMaterializedView {
+				continue
+			}
+			for _, in := range viewInputs(r, user) {
+				add(int64(oidPgClass), RelOID(r), int64(0), int64(oidPgClass), RelOID(in), int64(0), "n")
+			}
+			for _, f := range r.Functions {
+				add(int64(oidPgClass), RelOID(r), int64(0), int64(oidPgProc), UserOIDBase+int64(f), int64(0), "n")
+			}
 		}
 	case "pg_catalog.pg_namespace":
 		for _, ns := range namespaces {
@@ -525,4 +549,44 @@ func definition(r *catalog.Relation) any {
 		return nil
 	}
 	return viewHead.ReplaceAllString(r.SQL, "")
+}
+
+// The OIDs of pg_class and pg_proc, pg_depend's classes.
+const (
+	oidPgClass = 1259
+	oidPgProc  = 1255
+)
+
+// viewInputs are the relations of user that view r's query names (its
+// common table expressions aside), by OID.
+func viewInputs(r *catalog.Relation, user []*catalog.Relation) []*catalog.Relation {
+	st, err := parser.ParseOne(r.SQL)
+	if err != nil {
+		return nil
+	}
+	cv, ok := st.(*parser.CreateView)
+	if !ok || cv.Query == nil || cv.Query.Node == nil {
+		return nil
+	}
+	ctes := map[string]bool{}
+	names := map[string]bool{}
+	cv.Query.Node.Accept(&finder{is: func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.CommonTableExpression:
+			ctes[x.Name.L] = true
+		case *ast.TableName:
+			if x.Schema.L == "" || x.Schema.L == Public {
+				names[x.Name.L] = true
+			}
+		}
+		return false
+	}})
+	var out []*catalog.Relation
+	for _, u := range user {
+		if names[strings.ToLower(u.Name)] && !ctes[strings.ToLower(u.Name)] && u != r {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b *catalog.Relation) int { return cmp.Compare(RelOID(a), RelOID(b)) })
+	return out
 }

@@ -398,12 +398,16 @@ func FindFunction(fns []*catalog.Function, st *parser.DropFunction) (*catalog.Fu
 func FunctionRows(fns []*catalog.Function) [][]any {
 	var rows [][]any
 	for _, f := range fns {
-		args := make([]string, len(f.Params))
+		args, names := make([]string, len(f.Params)), make([]string, len(f.Params))
 		for i, c := range f.Params {
-			args[i] = fmt.Sprint(TypeOID(c.Type))
+			args[i], names[i] = fmt.Sprint(TypeOID(c.Type)), quoteArrayElem(c.Name)
+		}
+		var argNames any
+		if len(names) > 0 {
+			argNames = "{" + strings.Join(names, ",") + "}"
 		}
 		rows = append(rows, []any{FunctionOID(f), f.Name, int64(oidPublic), int64(oidOwner), int64(oidLangSQL), 100.0, 0.0, int64(0), "-", "f",
-			false, false, f.Strict, false, string(f.Volatility), "u", int64(len(f.Params)), int64(0), TypeOID(f.Ret), strings.Join(args, " ")})
+			false, false, f.Strict, false, string(f.Volatility), "u", int64(len(f.Params)), int64(0), TypeOID(f.Ret), "{" + strings.Join(args, ",") + "}", nil, nil, argNames, nil})
 	}
 	return rows
 }
