@@ -23,7 +23,8 @@ func TestPgcliClient(t *testing.T) {
 	if out, err := psqlCmd(t, addr, "-v", "ON_ERROR_STOP=1",
 		"-c", "CREATE TABLE clicks (a INT NOT NULL, url VARCHAR(20))",
 		"-c", "CREATE VIEW clicks_v AS SELECT a FROM clicks",
-		"-c", "CREATE MATERIALIZED VIEW clicks_n AS SELECT a, COUNT(*) AS n FROM clicks GROUP BY a").CombinedOutput(); err != nil {
+		"-c", "CREATE MATERIALIZED VIEW clicks_n AS SELECT a, COUNT(*) AS n FROM clicks GROUP BY a",
+		"-c", "CREATE FUNCTION clicks_fn(x int, y text) RETURNS int LANGUAGE sql RETURN x + 1").CombinedOutput(); err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
 	dir := t.TempDir()
@@ -70,6 +71,12 @@ func TestPgcliClient(t *testing.T) {
 	if len(trace) > 0 {
 		t.Fatalf("pgcli's completion refresh failed:\n%s", trace)
 	}
+	// Functions: pgcli's query casts their argument types to regtype[],
+	// whose names the completion shows.
+	tm.send(t, "C-u", "SELECT clicks_f")
+	tm.waitFor(t, "> SELECT clicks_f")
+	tm.send(t, "Tab")
+	tm.waitFor(t, "clicks_fn")
 }
 
 // exceptionLine is a traceback's last line, the exception's, once Python
