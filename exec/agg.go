@@ -43,10 +43,11 @@ type Aggregate struct {
 	// COUNT(DISTINCT) and of multiset MIN/MAX reach the backend as one
 	// Apply a flush, not a commit a change.
 	wb *writeback.Cache
-	// family[j] is the first of the COUNT(DISTINCT)s over the same value
-	// as aggregate j (FILTERs of it: COUNT(DISTINCT x) FILTER (WHERE c) is
-	// the count of CASE WHEN c THEN x END), member[j] j's place in it:
-	// they share one value count key, holding a count each.
+	// family[j] is the first of the aggregates of DISTINCT values (see
+	// foldsDistinct) over the same value as aggregate j (FILTERs of it:
+	// COUNT(DISTINCT x) FILTER (WHERE c) is the count of CASE WHEN c THEN
+	// x END; SUM(DISTINCT x) beside COUNT(DISTINCT x)), member[j] j's
+	// place in it: they share one value count key, holding a count each.
 	family, member []int
 	famSize        []int
 	famIdx         map[string]int

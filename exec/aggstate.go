@@ -370,12 +370,15 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		c := e.counts[a.member[j]]
 		n := c + dl.d
 		e.counts[a.member[j]] = max(n, 0)
-		if a.plan.Aggs[j].Distinct {
+		if c0 := a.plan.Aggs[j]; foldsDistinct(c0) {
+			// A value that appears folds in once, one that goes folds
+			// out: the aggregate of the distinct values, kept as the
+			// plain aggregate's accumulator.
 			switch {
 			case c <= 0 && n > 0:
-				acc[j].n++
+				foldVal(c0.Func, &acc[j], a.argVecs[j], int(dl.row), 1)
 			case c > 0 && n <= 0:
-				acc[j].n--
+				foldVal(c0.Func, &acc[j], a.argVecs[j], int(dl.row), -1)
 			}
 		}
 		touched |= 1 << uint(j%64)
@@ -397,7 +400,7 @@ func (a *Aggregate) applyDeltas(p *part, deltas []delta, acc []aggVal) error {
 		}
 	}
 	for j, c := range a.plan.Aggs {
-		if !a.multiset[j] || c.Distinct && c.Func == planner.AggCount || touched&(1<<uint(j%64)) == 0 {
+		if !a.multiset[j] || foldsDistinct(c) || touched&(1<<uint(j%64)) == 0 {
 			continue
 		}
 		lo := a.multisetKey(p.key, j)
@@ -542,6 +545,24 @@ func (a *Aggregate) listValues(it state.Iterator, lo, j int, v *aggVal) error {
 	return nil
 }
 
+// foldsDistinct reports an aggregate of DISTINCT values that keeps the
+// plain aggregate's accumulator beside its value counts, folding each
+// value in when its count becomes positive and out when it returns to
+// zero: COUNT, SUM, AVG, the variances and standard deviations, bool_and
+// and bool_or, whose accumulators take retractions. The listing
+// aggregates (string_agg, array_agg) instead list the counted values.
+func foldsDistinct(c planner.AggCall) bool {
+	if !c.Distinct {
+		return false
+	}
+	switch c.Func {
+	case planner.AggCount, planner.AggSum, planner.AggAvg, planner.AggVarSamp, planner.AggVarPop,
+		planner.AggStddevSamp, planner.AggStddevPop, planner.AggBoolAnd, planner.AggBoolOr:
+		return true
+	}
+	return false
+}
+
 // famEnt is a value's counts, one per aggregate of its family, while a
 // group's deltas are applied.
 type famEnt struct {
@@ -549,7 +570,8 @@ type famEnt struct {
 	counts []int64
 }
 
-// families groups the COUNT(DISTINCT)s over one value (see family).
+// families groups the aggregates of DISTINCT values over one value (see
+// family).
 func (a *Aggregate) families() {
 	n := len(a.plan.Aggs)
 	a.family, a.member, a.famSize = make([]int, n), make([]int, n), make([]int, n)
@@ -557,7 +579,7 @@ func (a *Aggregate) families() {
 	base := make([]string, n)
 	for j, c := range a.plan.Aggs {
 		a.family[j] = j
-		if !c.Distinct || c.Func != planner.AggCount || c.Arg == nil {
+		if !foldsDistinct(c) || c.Arg == nil {
 			a.famSize[j] = 1
 			continue
 		}

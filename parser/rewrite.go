@@ -638,10 +638,12 @@ const AggSuffix = "_agg"
 // approx_percentile(x, fraction, 'cont' | 'disc').
 const PercentileFunc = "approx_percentile"
 
-// orderedAggs are the aggregates whose result depends on the order of
-// their rows, which may be given inside the call (ORDER BY) and take
-// DISTINCT although TiDB reads them as plain functions.
+// orderedAggs are the aggregates TiDB reads as plain functions that may
+// take DISTINCT and an ORDER BY inside the call: those whose result
+// depends on the order of their rows, and bool_and, bool_or and every,
+// whose DISTINCT TiDB cannot read either.
 var orderedAggs = map[string]bool{"string_agg": true, "array_agg": true, "first_value": true, "last_value": true,
+	"bool_and": true, "bool_or": true, "every": true,
 	"json_agg": true, "jsonb_agg": true}
 
 // AggOrderFunc is what each ORDER BY key inside an aggregate call

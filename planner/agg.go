@@ -353,15 +353,30 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 	default:
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "aggregate function %s is not supported yet", b.written(n, name))
 	}
-	if call.Distinct && call.Func != AggCount && call.Func != AggCountStar && call.Func != AggStringAgg && call.Func != AggArrayAgg {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(DISTINCT ...) is not supported yet", name)
+	switch call.Func {
+	case AggCount, AggSum, AggAvg, AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop, AggBoolAnd, AggBoolOr:
+		// Their result does not depend on the order of the rows: an
+		// ORDER BY in the call orders nothing (after the DISTINCT check
+		// below). DISTINCT keeps value counts, as COUNT(DISTINCT) does.
+		if call.Distinct {
+			if err := distinctOrder(b, n, order, at); err != nil {
+				return nil, err
+			}
+			if a.window != nil && a.window.Kind == Session && call.Func != AggCount {
+				return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(DISTINCT ...) over SESSION windows is not supported yet", name)
+			}
+		}
+		order = nil
+	case AggStringAgg, AggArrayAgg, AggMin, AggMax:
+	default:
+		if call.Distinct {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "%s(DISTINCT ...) is not supported yet", b.written(n, name))
+		}
 	}
 	if len(order) > 0 || call.Distinct && call.Func != AggCount {
 		if call.Distinct {
-			for _, o := range order {
-				if o.X.String() != at.String() {
-					return nil, b.errAt(sqlerr.InvalidColumnReference, n, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list")
-				}
+			if err := distinctOrder(b, n, order, at); err != nil {
+				return nil, err
 			}
 		}
 		if a.window != nil && a.window.Kind == Session {
@@ -388,6 +403,17 @@ func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNod
 		a.aggStr = append(a.aggStr, s)
 	}
 	return &ColRef{Idx: a.winCols() + len(a.keys) + idx, Name: call.Func.String(), T: call.T}, nil
+}
+
+// distinctOrder checks the ORDER BY of an aggregate call n with DISTINCT
+// over at, as PostgreSQL: it may order only by the argument.
+func distinctOrder(b *binder, n ast.ExprNode, order []AggOrder, at Expr) error {
+	for _, o := range order {
+		if o.X.String() != at.String() {
+			return b.errAt(sqlerr.InvalidColumnReference, n, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list")
+		}
+	}
+	return nil
 }
 
 // orderArgs takes the front end's DISTINCT and ORDER BY arguments (see
