@@ -25,6 +25,18 @@ type aggScope struct {
 	aggStr []string
 	// node receives the aggregate calls as binding finds them.
 	node *Aggregate
+	// argSub plans the subqueries in aggregate arguments (SUM((SELECT
+	// ...)), count(CASE WHEN EXISTS (...) THEN 1 END)) as joins onto the
+	// Aggregate's input, of argScope; nil where they are not decorrelated
+	// (a window function's frame). joined records that one did: the
+	// query finishes the input's joins once everything is bound.
+	argSub   *subCtx
+	argScope []scopeCol
+	joined   bool
+	// bound is each aggregate call's column by the call's node, so that
+	// a call bound twice (registered ahead, then bound where it is
+	// written) plans its argument's subqueries once.
+	bound map[ast.ExprNode]Expr
 }
 
 func (a *aggScope) winCols() int {
@@ -121,10 +133,38 @@ func (a *aggScope) aggregate(n *ast.AggregateFuncExpr) (Expr, error) {
 // aggregateCall is aggregate for the call n of the function name with
 // args, which TiDB may have parsed as an ordinary function's.
 func (a *aggScope) aggregateCall(n ast.ExprNode, name string, args []ast.ExprNode, distinct bool) (Expr, error) {
+	if e, ok := a.bound[n]; ok {
+		return e, nil
+	}
+	in := a.node.Input
+	e, err := a.bindCall(n, name, args, distinct)
+	if err != nil {
+		return nil, err
+	}
+	if a.node.Input != in {
+		a.joined = true
+	}
+	if a.bound == nil {
+		a.bound = map[ast.ExprNode]Expr{}
+	}
+	a.bound[n] = e
+	return e, nil
+}
+
+// argBinder binds aggregate arguments over the Aggregate's input, their
+// subqueries joined onto it.
+func (a *aggScope) argBinder() binder {
+	inner := *a.input
+	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
+	inner.sub = a.argSub
+	return inner
+}
+
+// bindCall is aggregateCall's work.
+func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, distinct bool) (Expr, error) {
 	b := a.input
 	call := AggCall{Distinct: distinct}
-	inner := *b
-	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
+	inner := a.argBinder()
 	var arg Expr
 	// The parser refuses COUNT(DISTINCT *), so COUNT(DISTINCT 1) is a count
 	// of distinct constants, not a COUNT(*).
@@ -439,8 +479,7 @@ func (a *aggScope) orderArgs(n ast.ExprNode, name string, args []ast.ExprNode, d
 	for k > 0 && marker(args[k-1], parser.AggOrderFunc) != nil {
 		k--
 	}
-	inner := *a.input
-	inner.noAggs = "the arguments of an aggregate function (aggregate calls cannot be nested)"
+	inner := a.argBinder()
 	for _, x := range args[k:end] {
 		c := marker(x, parser.AggOrderFunc)
 		mods := ""
@@ -508,20 +547,29 @@ func hasAggregate(n ast.Node) bool {
 type aggFinder struct{ found bool }
 
 func (v *aggFinder) Enter(n ast.Node) (ast.Node, bool) {
-	switch x := n.(type) {
-	case *ast.AggregateFuncExpr:
+	if isAggCall(n) {
 		v.found = true
 		return n, true
-	case *ast.FuncCallExpr:
-		switch x.FnName.L {
-		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg", "json_agg", "jsonb_agg":
-			v.found = true
-			return n, true
-		}
-	case *ast.SubqueryExpr:
+	}
+	if _, ok := n.(*ast.SubqueryExpr); ok {
 		return n, true
 	}
 	return n, v.found
+}
+
+// isAggCall reports an aggregate call: TiDB's, or one of the aggregates
+// it reads as a plain function.
+func isAggCall(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.AggregateFuncExpr:
+		return true
+	case *ast.FuncCallExpr:
+		switch x.FnName.L {
+		case "bool_and", "bool_or", "every", "string_agg", "first_value_agg", "last_value_agg", "array_agg", "json_agg", "jsonb_agg":
+			return true
+		}
+	}
+	return false
 }
 
 func (v *aggFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }

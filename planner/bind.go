@@ -41,6 +41,11 @@ type binder struct {
 	params *Params
 	// sub, when set, plans subqueries as joins onto the input (subquery.go).
 	sub *subCtx
+	// grouped and lhs are set for a subquery over a grouped query's
+	// groups (see groupsBinder): grouped is its aggregation, to tell an
+	// ungrouped column, lhs binds the left operand of IN, ANY and ALL.
+	grouped *aggScope
+	lhs     *binder
 	// clock says what NOW() is (temporal.go); nil where it is not allowed.
 	clock *clock
 	// nowOK allows NOW() in a view: set only for a WHERE's conjuncts,

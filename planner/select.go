@@ -2,6 +2,7 @@ package planner
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,6 +188,7 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 	grouped = grouped || sel.Distinct
 	out := b
 	var agg *Aggregate
+	var aggScope *aggScope
 	if !grouped {
 		if input, err = overFields(q, b, input, fields, mode); err != nil {
 			return nil, err
@@ -197,13 +199,24 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 		if err != nil {
 			return nil, err
 		}
-		input, agg = a, a
+		scope.argScope = slices.Clone(b.scope)
+		scope.argSub = &subCtx{p: p, input: &a.Input, scope: &scope.argScope, mode: mode}
+		input, agg, aggScope = a, a, scope
 		out = &binder{q: q, agg: scope, params: p.Params, fns: p.funcs(), clock: p.clock, zone: p.Zone}
+		// Subqueries over the groups join onto the Aggregate's output.
+		out.sub = &subCtx{p: p, input: &input, scope: new([]scopeCol), mode: mode}
+		if groupSubqueries(sel, fields) {
+			// Its columns must be final before the first join onto it.
+			if err := registerAggs(out, sel, fields); err != nil {
+				return nil, err
+			}
+		}
 	} else if emitOnClose && !closesWindows(input) {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, q.Pos(sel), "EMIT ON WINDOW CLOSE needs a GROUP BY with a window (TUMBLE or HOP)")
 	}
 	if sel.Having != nil {
 		var kept Expr
+		before := input
 		for _, c := range conjuncts(sel.Having.Expr) {
 			pred, err := out.expr(c)
 			if err != nil {
@@ -219,6 +232,12 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 				pred = &Call{Fn: FnAnd, Args: []Expr{kept, pred}, T: types.Boolean}
 			}
 			kept = pred
+		}
+		if input != before {
+			// HAVING's subqueries joined onto the groups.
+			if input, err = finishJoins(q, input, mode, sel); err != nil {
+				return nil, err
+			}
 		}
 		if kept != nil {
 			input = &Filter{Input: input, Pred: kept}
@@ -330,10 +349,104 @@ func (p *Planner) selectStmt(q *parser.Query, sel *ast.SelectStmt, mode Mode, em
 			}
 			seen[n] = true
 		}
+		if err := finishArgJoins(q, agg, aggScope, mode, sel); err != nil {
+			return nil, err
+		}
 		return proj, nil
 	}
-	return p.orderLimit(q, sel, proj, out)
+	n, err := p.orderLimit(q, sel, proj, out)
+	if err != nil {
+		return nil, err
+	}
+	if err := finishArgJoins(q, agg, aggScope, mode, sel); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
+
+// finishArgJoins finishes the joins that the subqueries of aggregate
+// arguments added to agg's input (see aggScope.argSub), once every
+// aggregate is bound.
+func finishArgJoins(q *parser.Query, agg *Aggregate, scope *aggScope, mode Mode, at ast.Node) error {
+	if agg == nil || scope == nil || !scope.joined {
+		return nil
+	}
+	in, err := finishJoins(q, agg.Input, mode, at)
+	agg.Input = in
+	return err
+}
+
+// groupSubqueries reports a subquery over the groups of a grouped query:
+// in its select list or HAVING, outside aggregate calls.
+func groupSubqueries(sel *ast.SelectStmt, fields []field) bool {
+	v := &groupSubFinder{}
+	for _, f := range fields {
+		if f.expr != nil {
+			f.expr.Accept(v)
+		}
+	}
+	if sel.Having != nil {
+		sel.Having.Expr.Accept(v)
+	}
+	return v.found
+}
+
+type groupSubFinder struct{ found bool }
+
+func (v *groupSubFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		v.found = true
+		return n, true
+	}
+	if isAggCall(n) {
+		return n, true // its argument's subqueries are over the rows
+	}
+	return n, v.found
+}
+
+func (v *groupSubFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// registerAggs binds, by out, every aggregate call of the select list,
+// HAVING and ORDER BY of sel (outside subqueries, whose own they are),
+// so that the Aggregate's columns are final.
+func registerAggs(out *binder, sel *ast.SelectStmt, fields []field) error {
+	var calls []ast.ExprNode
+	v := &aggCallFinder{found: &calls}
+	for _, f := range fields {
+		if f.expr != nil {
+			f.expr.Accept(v)
+		}
+	}
+	if sel.Having != nil {
+		sel.Having.Expr.Accept(v)
+	}
+	if sel.OrderBy != nil {
+		for _, item := range sel.OrderBy.Items {
+			item.Expr.Accept(v)
+		}
+	}
+	for _, c := range calls {
+		if _, err := out.expr(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type aggCallFinder struct{ found *[]ast.ExprNode }
+
+func (v *aggCallFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(*ast.SubqueryExpr); ok {
+		return n, true
+	}
+	if isAggCall(n) {
+		*v.found = append(*v.found, n.(ast.ExprNode))
+		return n, true
+	}
+	return n, false
+}
+
+func (v *aggCallFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // conjuncts splits a condition at its top-level ANDs.
 func conjuncts(n ast.ExprNode) []ast.ExprNode {

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -51,6 +52,9 @@ func (b *binder) subquery(n ast.ExprNode) (Expr, error) {
 	if ctx == nil {
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "subqueries are not supported here yet")
 	}
+	if b.agg != nil {
+		return b.agg.groupsBinder(b).subquery(n)
+	}
 	switch x := n.(type) {
 	case *ast.SubqueryExpr:
 		return b.scalarSub(x)
@@ -76,6 +80,42 @@ func (b *binder) subquery(n ast.ExprNode) (Expr, error) {
 	return nil, b.errAt(sqlerr.FeatureNotSupported, n, "this subquery is not supported yet")
 }
 
+// groupsBinder binds a subquery of the select list or HAVING of a
+// grouped query (out binds the rest): over the groups, the Aggregate's
+// output (and the joins of the subqueries before it), where the outer
+// columns a subquery may read are the group keys and window bounds, by
+// their names. A subquery then decorrelates onto the groups as onto any
+// rows. The left operand of IN, ANY and ALL is bound by out, so that it
+// may be an aggregate.
+func (a *aggScope) groupsBinder(out *binder) *binder {
+	ctx := out.sub
+	cols := slices.Clone((*ctx.input).Columns())
+	scope := make([]scopeCol, len(cols))
+	for i := range scope {
+		scope[i].hidden = true
+	}
+	if a.window != nil {
+		scope[0].hidden, scope[1].hidden = false, false
+	}
+	in := a.input
+	for k, key := range a.keys {
+		c, ok := key.(*ColRef)
+		if !ok {
+			continue
+		}
+		i := a.winCols() + k
+		scope[i].hidden = false
+		cols[i].Name = in.cols[c.Idx].Name
+		if in.scope != nil {
+			scope[i].qual = in.scope[c.Idx].qual
+		} else {
+			scope[i].qual = in.table
+		}
+	}
+	return &binder{q: out.q, cols: cols, scope: scope, params: out.params, fns: out.fns, clock: out.clock, zone: out.zone,
+		sub: ctx, grouped: a, lhs: out}
+}
+
 // subSelect is the SELECT of a subquery.
 func (b *binder) subSelect(sq *ast.SubqueryExpr) (*ast.SelectStmt, error) {
 	sel, ok := sq.Query.(*ast.SelectStmt)
@@ -90,9 +130,31 @@ func (b *binder) subSelect(sq *ast.SubqueryExpr) (*ast.SelectStmt, error) {
 func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*ColRef, error) {
 	ctx := b.sub
 	var refs []*ColRef
+	var ungrouped error
+	v := &refFinder{}
 	addRef := func(c *ast.ColumnNameExpr) {
 		e, err := b.column(c)
 		if err != nil {
+			if b.grouped != nil && ungrouped == nil {
+				// A column of the grouped rows that is no group key.
+				if e, err := b.grouped.input.column(c); err == nil {
+					name := e.(*ColRef).Name
+					if !strings.Contains(name, ".") {
+						qual := b.grouped.input.table
+						if s := b.grouped.input.scope; s != nil {
+							qual = s[e.(*ColRef).Idx].qual
+						}
+						if qual != "" {
+							name = qual + "." + name
+						}
+					}
+					ungrouped = b.errAt(sqlerr.Grouping, c, "subquery uses ungrouped column %q from outer query", name)
+					if v.inAgg > 0 {
+						// PostgreSQL's outer aggregate: agg(t.x) of the groups.
+						ungrouped = b.errAt(sqlerr.FeatureNotSupported, c, "an aggregate of the outer query's column %q inside a subquery is not supported yet", name)
+					}
+				}
+			}
 			return
 		}
 		r := e.(*ColRef)
@@ -119,20 +181,25 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 		return nil, "", nil, nil, err
 	}
 	inner := &binder{q: b.q, cols: in.Columns(), table: table, scope: scope, params: b.params, fns: b.fns, clock: b.clock, zone: b.zone}
-	v := &refFinder{visit: func(c *ast.ColumnNameExpr) {
+	v.visit = func(c *ast.ColumnNameExpr) {
 		if _, err := inner.column(c); err == nil {
 			return
 		}
 		addRef(c)
-	}}
+	}
 	sel.Accept(v)
+	if ungrouped != nil {
+		return nil, "", nil, nil, ungrouped
+	}
 	return in, table, scope, refs, nil
 }
 
 // refFinder calls visit with every column name of a subquery outside its
-// FROM items (whose own names are not references out).
+// FROM items (whose own names are not references out); inAgg counts the
+// aggregate calls around the name visited.
 type refFinder struct {
 	visit func(*ast.ColumnNameExpr)
+	inAgg int
 }
 
 func (v *refFinder) Enter(n ast.Node) (ast.Node, bool) {
@@ -142,10 +209,18 @@ func (v *refFinder) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.TableSource:
 		return n, true
 	}
+	if isAggCall(n) {
+		v.inAgg++
+	}
 	return n, false
 }
 
-func (v *refFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (v *refFinder) Leave(n ast.Node) (ast.Node, bool) {
+	if isAggCall(n) {
+		v.inAgg--
+	}
+	return n, true
+}
 
 // plan plans sel with outer references refs: over its FROM joined with D,
 // the distinct values of the outer columns, which it outputs first (as
@@ -474,7 +549,7 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := b.expr(n.Expr)
+	x, err := b.lhsExpr(n.Expr)
 	if err != nil {
 		return nil, err
 	}
@@ -510,6 +585,16 @@ func (b *binder) inSub(n *ast.PatternInExpr) (Expr, error) {
 		return &Call{Fn: FnNot, Args: []Expr{in}, T: types.Boolean}, nil
 	}
 	return in, nil
+}
+
+// lhsExpr binds the left operand of IN, ANY or ALL: by b, or over the
+// groups by the binder of the grouped query's select list (see
+// groupsBinder).
+func (b *binder) lhsExpr(n ast.ExprNode) (Expr, error) {
+	if b.lhs != nil {
+		return b.lhs.expr(n)
+	}
+	return b.expr(n)
 }
 
 // hide extends a join scope with k hidden columns, the subquery's.
@@ -554,7 +639,7 @@ func (b *binder) compareSub(n *ast.CompareSubqueryExpr) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := b.expr(n.L)
+	x, err := b.lhsExpr(n.L)
 	if err != nil {
 		return nil, err
 	}
