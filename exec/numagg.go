@@ -158,3 +158,81 @@ func numericAvg(arg types.T, v *aggVal, out *vec.Vec) {
 	vec.NumericArith('/', &q, &s, &n)
 	out.AppendNumericDecimal(&q)
 }
+
+// A NUMERIC variance's accumulator text is the exact sum of its values
+// and of their squares, "sum;squares" ("" for none yet), so that it is
+// exact through retractions, as PostgreSQL's numeric variance.
+
+// foldNumericSquares adds row r of x, and its square, times d to the
+// accumulator s.
+func foldNumericSquares(s string, x *vec.Vec, r int, d int64) string {
+	sum, squares := parseSquares(s)
+	var b, sq, m, z apd.Decimal
+	x.NumericAt(r, &b)
+	vec.NumericArith('*', &sq, &b, &b)
+	if d != 1 {
+		m.SetInt64(d)
+		vec.NumericArith('*', &b, &b, &m)
+		vec.NumericArith('*', &sq, &sq, &m)
+	}
+	vec.NumericArith('+', &z, &sum, &b)
+	sum.Set(&z)
+	vec.NumericArith('+', &z, &squares, &sq)
+	squares.Set(&z)
+	return squaresText(&sum, &squares)
+}
+
+// mergeNumericSquares adds two accumulators of foldNumericSquares.
+func mergeNumericSquares(x, y string) string {
+	if y == "" {
+		return x
+	}
+	if x == "" {
+		return y
+	}
+	s1, q1 := parseSquares(x)
+	s2, q2 := parseSquares(y)
+	var z apd.Decimal
+	vec.NumericArith('+', &z, &s1, &s2)
+	s1.Set(&z)
+	vec.NumericArith('+', &z, &q1, &q2)
+	q1.Set(&z)
+	return squaresText(&s1, &q1)
+}
+
+func parseSquares(s string) (sum, squares apd.Decimal) {
+	a, b, _ := strings.Cut(s, ";")
+	if vec.ParseNumeric(a, &sum) != vec.NumOK {
+		sum.SetInt64(0)
+	}
+	if vec.ParseNumeric(b, &squares) != vec.NumOK {
+		squares.SetInt64(0)
+	}
+	return sum, squares
+}
+
+func squaresText(sum, squares *apd.Decimal) string {
+	b := vec.AppendNumeric(nil, sum)
+	b = append(b, ';')
+	return string(vec.AppendNumeric(b, squares))
+}
+
+// numericSquares reads an accumulator of foldNumericSquares as integers:
+// the sum in units of 10^-s and the sum of squares in units of 10^-2s.
+func numericSquares(text string) (sum, squares *big.Int, s int) {
+	a, b := parseSquares(text)
+	s = max(int(-a.Exponent), int(-b.Exponent+1)/2, 0)
+	return scaledInt(&a, s), scaledInt(&b, 2*s), s
+}
+
+// scaledInt is d·10^s, an integer for s at least d's scale.
+func scaledInt(d *apd.Decimal, s int) *big.Int {
+	x := new(big.Int).Set(d.Coeff.MathBigInt())
+	if d.Negative {
+		x.Neg(x)
+	}
+	if e := int(d.Exponent) + s; e > 0 {
+		x.Mul(x, pow10(e))
+	}
+	return x
+}

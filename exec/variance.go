@@ -32,9 +32,15 @@ import (
 
 var varHuge = math.Ldexp(1, 500)
 
-// foldVariance adds x[r] with diff d into a variance accumulator.
+// foldVariance adds x[r] with diff d into a variance accumulator. A
+// NUMERIC's sums are kept exact, as NUMERIC text in s (see
+// foldNumericSquares).
 func foldVariance(v *aggVal, x *vec.Vec, r int, d int64) {
 	v.n += d
+	if x.Type.Kind == types.Numeric {
+		v.s = foldNumericSquares(v.s, x, r, d)
+		return
+	}
 	if x.Type.Kind != types.Float64 {
 		xi := x.I64[r]
 		if d == 1 {
@@ -50,7 +56,11 @@ func foldVariance(v *aggVal, x *vec.Vec, r int, d int64) {
 		v.addSquares(sl, sh, d)
 		return
 	}
-	f := x.F64[r]
+	foldVarianceFloat(v, x.F64[r], d)
+}
+
+// foldVarianceFloat is foldVariance of a DOUBLE f, v.n already counted.
+func foldVarianceFloat(v *aggVal, f float64, d int64) {
 	switch {
 	case math.IsNaN(f) || math.IsInf(f, 0):
 		v.i += d
@@ -75,6 +85,10 @@ func foldVariance(v *aggVal, x *vec.Vec, r int, d int64) {
 // mergeVariance adds a partial variance accumulator p into acc.
 func mergeVariance(kind types.Kind, acc, p *aggVal) {
 	acc.n += p.n
+	if kind == types.Numeric {
+		acc.s = mergeNumericSquares(acc.s, p.s)
+		return
+	}
 	if kind != types.Float64 {
 		acc.addWide(p.hi, p.i)
 		var c uint64
@@ -134,29 +148,33 @@ func varianceResult(f planner.AggFunc, arg types.T, v *aggVal, out *vec.Vec, err
 		if f == planner.AggStddevSamp || f == planner.AggStddevPop {
 			r = math.Sqrt(r)
 		}
+	} else if arg.Kind == types.Numeric {
+		sum, squares, s := numericSquares(v.s)
+		r = exactVariance(v.n, sum, squares, samp, f == planner.AggStddevSamp || f == planner.AggStddevPop, s)
 	} else {
-		r = exactVariance(v, samp, f == planner.AggStddevSamp || f == planner.AggStddevPop, arg.Scale)
+		sum := wideInt(uint64(v.i), uint64(v.hi), uint64(v.hi>>63))
+		squares := wideInt(v.w[0], v.w[1], v.w[2]) // in units of 10^-2s
+		r = exactVariance(v.n, sum, squares, samp, f == planner.AggStddevSamp || f == planner.AggStddevPop, arg.Scale)
 	}
 	out.AppendF64(r)
 }
 
-// exactVariance is an integer or decimal (of scale s) variance, or with
+// exactVariance is the variance of count integers or decimals (of scale
+// s) from their sum and sum of squares (in units of 10^-s and 10^-2s), or with
 // stddev its square root, as PostgreSQL's numeric_stddev_internal
 // rounds it: the exact quotient to the scale select_div_scale picks (16
 // significant digits, at least the scale 2s of the sums of squares), the
 // square root to the same scale, half away from zero.
-func exactVariance(v *aggVal, samp, stddev bool, s int) float64 {
-	n := big.NewInt(v.n)
-	sum := wideInt(uint64(v.i), uint64(v.hi), uint64(v.hi>>63))
-	num := wideInt(v.w[0], v.w[1], v.w[2]) // in units of 10^-2s
-	num.Mul(num, n)
-	num.Sub(num, sum.Mul(sum, sum))
+func exactVariance(count int64, sum, squares *big.Int, samp, stddev bool, s int) float64 {
+	n := big.NewInt(count)
+	num := new(big.Int).Mul(squares, n)
+	num.Sub(num, new(big.Int).Mul(sum, sum))
 	if num.Sign() <= 0 {
 		return 0
 	}
-	den := big.NewInt(v.n)
+	den := big.NewInt(count)
 	if samp {
-		den.Mul(den, big.NewInt(v.n-1))
+		den.Mul(den, big.NewInt(count-1))
 	} else {
 		den.Mul(den, n)
 	}

@@ -263,14 +263,13 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function avg(%s) does not exist", t)
 		}
 	case "var_samp", "var_pop", "stddev_samp", "stddev_pop":
-		// DOUBLE, as AVG's: PostgreSQL's numeric result for integers and
-		// decimals is computed exactly and then rounded to it.
+		// DOUBLE, as AVG's: PostgreSQL's numeric result for integers,
+		// decimals and numerics is computed exactly and then rounded to
+		// it.
 		call.Func = map[string]AggFunc{"var_samp": AggVarSamp, "var_pop": AggVarPop,
 			"stddev_samp": AggStddevSamp, "stddev_pop": AggStddevPop}[name]
 		if t := at.Type(); !t.Numeric() {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, t)
-		} else if t.Kind == types.Numeric {
-			arg = &Cast{X: arg, T: types.Double}
 		}
 		call.T = types.Double
 	case "bool_and", "every", "bool_or":
@@ -430,7 +429,7 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 		call.Order = order
 	}
 	call.Arg = arg
-	s := call.String()
+	s := callKey(call)
 	idx := -1
 	for i, x := range a.aggStr {
 		if x == s {
@@ -443,6 +442,27 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 		a.aggStr = append(a.aggStr, s)
 	}
 	return &ColRef{Idx: a.winCols() + len(a.keys) + idx, Name: call.Func.String(), T: call.T}, nil
+}
+
+// callKey identifies an aggregate call, so that identical calls share one
+// column: its text and the columns it reads by position, since names may
+// repeat (the hidden columns of two subqueries joined onto the input).
+func callKey(c AggCall) string {
+	var b strings.Builder
+	b.WriteString(c.String())
+	col := func(r *ColRef) { fmt.Fprintf(&b, "#%d", r.Idx) }
+	if c.Arg != nil {
+		walkExpr(c.Arg, col)
+	}
+	if c.Filter != nil {
+		b.WriteString("|")
+		walkExpr(c.Filter, col)
+	}
+	for _, o := range c.Order {
+		b.WriteString("|")
+		walkExpr(o.X, col)
+	}
+	return b.String()
 }
 
 // distinctOrder checks the ORDER BY of an aggregate call n with DISTINCT

@@ -98,11 +98,13 @@ func (a *aggScope) groupsBinder(out *binder) *binder {
 		scope[0].hidden, scope[1].hidden = false, false
 	}
 	in := a.input
+	seen := map[int]bool{}
 	for k, key := range a.keys {
 		c, ok := key.(*ColRef)
-		if !ok {
-			continue
+		if !ok || seen[c.Idx] {
+			continue // GROUP BY x, x: the first
 		}
+		seen[c.Idx] = true
 		i := a.winCols() + k
 		scope[i].hidden = false
 		cols[i].Name = in.cols[c.Idx].Name

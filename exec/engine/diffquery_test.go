@@ -84,6 +84,34 @@ func (g *diffGen) grouped(b *strings.Builder) {
 		items = append(items, "*")
 	}
 	items = append(items, g.aggList(1+g.n(3)))
+	having := ""
+	if g.aux != nil {
+		// Subqueries over the groups, correlated to a key column or not
+		// (drawn from aux, so that rng's queries stay as they were).
+		main := g.rng
+		g.rng = g.aux
+		key := ""
+		for _, k := range keys {
+			for _, c := range g.t.cols {
+				if c.name == k {
+					key = k
+				}
+			}
+		}
+		t := g.t.name
+		if key != "" && g.p(15) {
+			items = append(items, fmt.Sprintf("(SELECT %s FROM %s AS s WHERE s.%s = %s.%s) AS sq",
+				pick(g, "COUNT(*)", "MAX(s.i)", "SUM(DISTINCT s.s)", "COUNT(DISTINCT s.v)"), t, key, t, key))
+		}
+		if g.p(10) {
+			if key != "" && g.p(50) {
+				having = fmt.Sprintf("COUNT(*) * 2 > (SELECT COUNT(*) FROM %s AS s WHERE s.%s = %s.%s)", t, key, t, key)
+			} else {
+				having = fmt.Sprintf("COUNT(*) >= (SELECT COUNT(*) FROM %s AS s) / 4", t)
+			}
+		}
+		g.rng = main
+	}
 	g.shuffle(items)
 	b.WriteString("SELECT ")
 	if genDistinctGrouped && g.p(15) {
@@ -92,8 +120,14 @@ func (g *diffGen) grouped(b *strings.Builder) {
 	b.WriteString(strings.Join(items, ", ") + " FROM " + g.t.name)
 	g.where(b)
 	b.WriteString(" GROUP BY " + strings.Join(keys, ", "))
-	if g.p(40) {
+	switch {
+	case g.p(40):
 		b.WriteString(" HAVING " + g.havingPred(keys))
+		if having != "" {
+			b.WriteString(" AND " + having)
+		}
+	case having != "":
+		b.WriteString(" HAVING " + having)
 	}
 }
 
@@ -127,12 +161,19 @@ func (g *diffGen) agg() string {
 	main := g.rng
 	g.rng = g.aux
 	defer func() { g.rng = main }()
+	distinct := ""
+	if g.p(25) {
+		distinct = "DISTINCT "
+	}
 	if g.p(50) {
-		return pick(g, "stddev(", "stddev_samp(", "stddev_pop(", "variance(", "var_samp(", "var_pop(") +
+		return pick(g, "stddev(", "stddev_samp(", "stddev_pop(", "variance(", "var_samp(", "var_pop(") + distinct +
 			g.expr(pick[byte](g, 'I', 'I', 'N', 'F'), g.n(2)) + ")"
 	}
 	if g.p(50) {
-		return pick(g, "bool_and(", "bool_or(", "every(") + g.expr('B', g.n(2)) + ")"
+		return pick(g, "bool_and(", "bool_or(", "every(") + distinct + g.expr('B', g.n(2)) + ")"
+	}
+	if g.p(40) {
+		return pick(g, "SUM(DISTINCT ", "AVG(DISTINCT ") + g.expr(pick[byte](g, 'I', 'I', 'N', 'F'), g.n(2)) + ")"
 	}
 	if g.view {
 		// Over a retracting input, in value order: the same in the view

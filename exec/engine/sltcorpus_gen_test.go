@@ -327,10 +327,13 @@ func (g *sltGen) ordered(q, types, shape string) sltQuery {
 }
 
 // aggregate is an aggregate query, whole-table or grouped, with HAVING.
+// Aggregates take DISTINCT and subqueries in their arguments (correlated
+// to the row); a grouped query's select list and HAVING have subqueries
+// over its groups, correlated to the group key.
 func (g *sltGen) aggregate() sltQuery {
 	aggs := []struct{ sql, typ string }{
 		{"count(*)", "I"}, {"count(%s)", "I"}, {"sum(%s)", "I"}, {"min(%s)", "I"}, {"max(%s)", "I"}, {"avg(%s)", "R"},
-		{"count(DISTINCT %s)", "I"}, {"sum(DISTINCT %s)", "I"},
+		{"count(DISTINCT %s)", "I"}, {"sum(DISTINCT %s)", "I"}, {"avg(DISTINCT %s)", "R"},
 	}
 	var exprs []string
 	types := ""
@@ -341,6 +344,17 @@ func (g *sltGen) aggregate() sltQuery {
 		types += "I"
 	}
 	for range 1 + g.r.IntN(3) {
+		if group != "" && g.r.IntN(8) == 0 {
+			exprs = append(exprs, g.groupSub(group))
+			types += "I"
+			continue
+		}
+		if g.r.IntN(8) == 0 {
+			s, typ := g.subqueryAgg()
+			exprs = append(exprs, s)
+			types += typ
+			continue
+		}
 		a := aggs[g.r.IntN(len(aggs))]
 		s := a.sql
 		if strings.Contains(s, "%s") {
@@ -359,11 +373,52 @@ func (g *sltGen) aggregate() sltQuery {
 	}
 	if group != "" {
 		q += " GROUP BY " + group
-		if g.r.IntN(3) == 0 {
+		switch g.r.IntN(6) {
+		case 0, 1:
 			q += fmt.Sprintf(" HAVING count(*) %s %d", g.pick(">", "<", ">="), 1+g.r.IntN(3))
+		case 2:
+			q += fmt.Sprintf(" HAVING %s %s %s", g.pick("count(*)", "max("+g.col()+")", "sum(DISTINCT "+g.col()+")"), g.cmp(), g.groupSub(group))
+		case 3:
+			q += fmt.Sprintf(" HAVING %sEXISTS(SELECT 1 FROM %s AS x WHERE x.%s%s%s.%s)", g.pick("", "NOT "), g.table(), g.col(), g.cmp(), g.outer, group)
+		case 4:
+			q += fmt.Sprintf(" HAVING %s %sIN (SELECT x.%s FROM %s AS x WHERE x.%s%s%s)", g.pick(group, "count(*)+99"), g.pick("", "NOT "), g.col(), g.table(), g.col(), g.cmp(), g.konst())
 		}
 	}
 	return g.ordered(q, types, "aggregate")
+}
+
+// groupSub is a subquery over the groups of a query grouped by the
+// outer table's column group: correlated to it, or not.
+func (g *sltGen) groupSub(group string) string {
+	agg := g.pick("count(*)", "count(x.%s)", "max(x.%s)", "min(x.%s)", "sum(x.%s)")
+	if strings.Contains(agg, "%s") {
+		agg = fmt.Sprintf(agg, g.col())
+	}
+	where := ""
+	switch g.r.IntN(3) {
+	case 0, 1:
+		where = fmt.Sprintf(" WHERE x.%s%s%s.%s", g.col(), g.cmp(), g.outer, group)
+	default:
+		where = fmt.Sprintf(" WHERE x.%s%s%s", g.col(), g.cmp(), g.konst())
+	}
+	return fmt.Sprintf("(SELECT %s FROM %s AS x%s)", agg, g.table(), where)
+}
+
+// subqueryAgg is an aggregate over a subquery of each row: its value
+// (correlated or not), or a count of the rows where it holds, and the
+// type of the result.
+func (g *sltGen) subqueryAgg() (string, string) {
+	switch g.r.IntN(4) {
+	case 0:
+		return fmt.Sprintf("%s(%s)", g.pick("sum", "max", "min", "count"), g.scalarSub(g.r.IntN(2) == 0)), "I"
+	case 1:
+		return fmt.Sprintf("avg(%s)", g.scalarSub(true)), "R"
+	case 2:
+		return fmt.Sprintf("count(CASE WHEN %sEXISTS(SELECT 1 FROM %s AS x WHERE x.%s%s%s.%s) THEN 1 END)",
+			g.pick("", "NOT "), g.table(), g.col(), g.cmp(), g.outer, g.col()), "I"
+	}
+	return fmt.Sprintf("sum(CASE WHEN %s %sIN (SELECT x.%s FROM %s AS x) THEN %s ELSE 0 END)",
+		g.col(), g.pick("", "NOT "), g.col(), g.table(), g.col()), "I"
 }
 
 // compound is select4's shape: SELECTs of one or two columns joined by
