@@ -137,7 +137,9 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 	addRef := func(c *ast.ColumnNameExpr) {
 		e, err := b.column(c)
 		if err != nil {
-			if b.grouped != nil && ungrouped == nil {
+			if b.grouped != nil && ungrouped == nil && (v.depth <= 1 || c.Name.Table.L != "") {
+				// (An unqualified name in a subquery of this one may be
+				// that one's.)
 				// A column of the grouped rows that is no group key.
 				if e, err := b.grouped.input.column(c); err == nil {
 					name := e.(*ColRef).Name
@@ -197,11 +199,12 @@ func (b *binder) outerRefs(sel *ast.SelectStmt) (Node, string, []scopeCol, []*Co
 }
 
 // refFinder calls visit with every column name of a subquery outside its
-// FROM items (whose own names are not references out); inAgg counts the
-// aggregate calls around the name visited.
+// FROM items (whose own names are not references out).
 type refFinder struct {
 	visit func(*ast.ColumnNameExpr)
-	inAgg int
+	// inAgg counts the aggregate calls around the name visited, depth
+	// the SELECTs.
+	inAgg, depth int
 }
 
 func (v *refFinder) Enter(n ast.Node) (ast.Node, bool) {
@@ -210,6 +213,8 @@ func (v *refFinder) Enter(n ast.Node) (ast.Node, bool) {
 		v.visit(x)
 	case *ast.TableSource:
 		return n, true
+	case *ast.SelectStmt:
+		v.depth++
 	}
 	if isAggCall(n) {
 		v.inAgg++
@@ -220,6 +225,9 @@ func (v *refFinder) Enter(n ast.Node) (ast.Node, bool) {
 func (v *refFinder) Leave(n ast.Node) (ast.Node, bool) {
 	if isAggCall(n) {
 		v.inAgg--
+	}
+	if _, ok := n.(*ast.SelectStmt); ok {
+		v.depth--
 	}
 	return n, true
 }
