@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/streamsql/streamsql/exec/vec"
@@ -46,29 +47,39 @@ func init() {
 	})
 	registerKernel("date_part", func(consts []*planner.Const) kernel {
 		return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-			ival := args[1].Type.Kind == types.Interval
+			t := args[1].Type
+			if len(args) == 3 {
+				t = types.TsTZ // wall-clock time and instant (planner's callZoned)
+			}
+			// The field, read as PostgreSQL reads it: once if constant.
+			var canon string
+			var bad *sqlerr.Error
+			if consts[0] != nil && !consts[0].Null {
+				canon, bad = planner.DateField(consts[0].S, t)
+			}
 			for i := 0; i < n; i++ {
 				if out.IsNull(i) {
 					continue
 				}
-				f, ok := 0.0, false
-				if ival {
-					f, ok = intervalPart(args[0].Str[i], args[1].I64[i])
-				} else {
-					f, ok = datePart(args[0].Str[i], args[1].I64[i])
+				if consts[0] == nil {
+					canon, bad = planner.DateField(args[0].Str[i], t)
 				}
-				if !ok {
+				if bad != nil {
+					err := bad
 					out.SetNull(i)
-					field, t := args[0].Str[i], "timestamp"
-					if ival {
-						t = "interval"
-					}
-					ctx.report(i, func() *sqlerr.Error {
-						return sqlerr.New(sqlerr.InvalidParameter, "unit %q not recognized for type %s", field, t)
-					})
+					ctx.report(i, func() *sqlerr.Error { return err })
 					continue
 				}
-				out.F64[i] = f
+				us := args[1].I64[i]
+				switch {
+				case t.Kind == types.Interval:
+					out.F64[i] = intervalPart(canon, us)
+				case strings.HasPrefix(canon, "timezone"):
+					c, _ := extractTimestamp(canon, us, args[2].I64[i])
+					out.F64[i] = float64(c)
+				default:
+					out.F64[i], _ = datePart(canon, us)
+				}
 			}
 		}
 	})
@@ -231,6 +242,10 @@ func datePart(field string, us int64) (float64, bool) {
 		return float64(pgYear(iy)), true
 	case "epoch":
 		return float64(us) / 1e6, true
+	case "julian":
+		// PostgreSQL's float8 sum: the day, and the seconds of the day.
+		sec := float64(rest/1e6) + float64(rest%1e6)/1e6
+		return float64(days+julianEpoch) + sec/86400, true
 	}
 	return 0, false
 }
@@ -244,27 +259,10 @@ func isoWeek(days int64) (int64, int64) {
 }
 
 // intervalPart is date_part(field, interval) of µs, read as days of 24
-// hours and a time of day under one.
-func intervalPart(field string, us int64) (float64, bool) {
-	days := us / vec.DayMicros
-	rest := us - days*vec.DayMicros
-	switch field {
-	case "epoch":
-		return float64(us) / 1e6, true
-	case "day":
-		return float64(days), true
-	case "hour":
-		return float64(rest / 3600e6), true
-	case "minute":
-		return float64(rest / 60e6 % 60), true
-	case "second":
-		return float64(rest%60e6) / 1e6, true
-	case "milliseconds":
-		return float64(rest%60e6) / 1e3, true
-	case "microseconds":
-		return float64(rest % 60e6), true
-	}
-	return 0, false
+// hours and a time of day under one: extractInterval's value.
+func intervalPart(field string, us int64) float64 {
+	c, scale := extractInterval(field, us)
+	return float64(c) / float64(types.Pow10[scale])
 }
 
 // makeDate is make_date(y, m, d), where a negative year is BC.

@@ -175,7 +175,7 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 	strict := true
 	switch e.Fn {
 	case planner.FnAnd, planner.FnOr, planner.FnIsNull, planner.FnIsNotNull, planner.FnCoalesce,
-		planner.FnIn, planner.FnNotIn, planner.FnGreatest, planner.FnLeast, planner.FnNullIf:
+		planner.FnIsDistinct, planner.FnIsNotDistinct, planner.FnIn, planner.FnNotIn, planner.FnGreatest, planner.FnLeast, planner.FnNullIf:
 		strict = false
 	case planner.FnBuiltin:
 		if e.B.Volatile {
@@ -424,6 +424,9 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			out.Bool[i] = args[0].IsNull(i) == want
 		}
 		return out
+	case planner.FnIsDistinct, planner.FnIsNotDistinct:
+		distinct(c.fn == planner.FnIsDistinct, out, args[0], args[1], n)
+		return out
 	case planner.FnCoalesce:
 		for i := 0; i < n; i++ {
 			set := false
@@ -575,12 +578,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			}
 		}
 	case planner.FnExtract:
-		field, ts := args[0].Str, args[1].I64
-		for i := 0; i < n; i++ {
-			if !out.IsNull(i) {
-				out.I64[i] = extract(field[i], ts[i])
-			}
-		}
+		extractFields(out, args, n)
 	case planner.FnDateTrunc:
 		unit, ts := args[0].Str, args[1].I64
 		if len(args) == 3 {
@@ -598,35 +596,6 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		panic("exec: function not implemented")
 	}
 	return out
-}
-
-// extract is EXTRACT(field FROM ts) of a timestamp in µs, as the scaled
-// decimal the planner typed it (second's scale is 6).
-func extract(field string, us int64) int64 {
-	t := time.UnixMicro(us).UTC()
-	switch field {
-	case "microseconds", "second":
-		return int64(t.Second())*1e6 + int64(t.Nanosecond()/1e3)
-	case "minute":
-		return int64(t.Minute())
-	case "hour":
-		return int64(t.Hour())
-	case "day":
-		return int64(t.Day())
-	case "week":
-		_, w := t.ISOWeek()
-		return int64(w)
-	case "month":
-		return int64(t.Month())
-	case "quarter":
-		return int64(t.Month()-1)/3 + 1
-	case "year":
-		if y := t.Year(); y <= 0 {
-			return int64(y) - 1 // PostgreSQL has no year 0: ISO year 0 is 1 BC, -1
-		}
-		return int64(t.Year())
-	}
-	panic("exec: unknown EXTRACT field " + field)
 }
 
 // dateTrunc is date_trunc(unit, ts) of a timestamp in µs. Weeks start on
@@ -746,6 +715,26 @@ func compare(fn planner.Func, out, a, b *vec.Vec, n int) {
 			r = c >= 0
 		}
 		out.Bool[i] = r
+	}
+}
+
+// distinct is x IS DISTINCT FROM y (want true) or IS NOT DISTINCT FROM:
+// = where both are values, and NULL is not distinct from NULL only.
+func distinct(want bool, out, a, b *vec.Vec, n int) {
+	if a.Null == nil && b.Null == nil && a.Type.InI64() {
+		x, y, o := a.I64[:n], b.I64[:n], out.Bool[:n]
+		for i := range o {
+			o[i] = (x[i] != y[i]) == want
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		an, bn := a.IsNull(i), b.IsNull(i)
+		d := an != bn
+		if !an && !bn {
+			d = cmpAt(a, i, b, i) != 0
+		}
+		out.Bool[i] = d == want
 	}
 }
 

@@ -128,6 +128,13 @@ const FullJoinWord = "STRAIGHT_JOIN"
 // as CastFunc(x, 'TYPE'), because TiDB knows only MySQL's cast targets.
 const CastFunc = "streamsql_cast"
 
+// DistinctFunc marks x IS DISTINCT FROM y, rewritten to
+// x <=> DistinctFunc() <=> y; x IS NOT DISTINCT FROM y is x <=> y.
+const DistinctFunc = "streamsql_distinct"
+
+// ExtractFunc is what EXTRACT(field FROM x) becomes: ExtractFunc('field', x).
+const ExtractFunc = "streamsql_extract"
+
 // DivFunc is what div( becomes where a function call can stand: TiDB reads
 // DIV only as MySQL's operator a DIV b.
 const DivFunc = "streamsql_div"
@@ -444,6 +451,26 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				return err
 			}
 			i = last
+		case t.is("is") && (next(1).is("distinct") && next(2).is("from") || next(1).is("not") && next(2).is("distinct") && next(3).is("from")):
+			// x IS [NOT] DISTINCT FROM y, which TiDB does not read: the
+			// null-safe x <=> y, and x <=> DistinctFunc() <=> y for the
+			// negation (TiDB's <=> is left-associative, so the planner
+			// finds x and y around the marker without our finding where
+			// x starts).
+			last, op := i+2, " <=> "+DistinctFunc+"() <=> "
+			if next(1).is("not") {
+				last, op = i+3, " <=> "
+			}
+			edits = append(edits, ed(t.pos, toks[last].end, op))
+			i = last
+		case t.is("<=") && next(1).is(">") && next(1).pos == t.end:
+			// MySQL's <=>, which PostgreSQL has not.
+			return sqlerr.At(sqlerr.UndefinedFunction, r.base+t.pos+1, "operator does not exist: <=>")
+		case t.is("extract") && next(1).is("(") && (next(2).kind == tIdent || next(2).kind == tQuoted || next(2).kind == tString) && next(3).is("from"):
+			// EXTRACT(field FROM x), whose fields PostgreSQL reads by name
+			// at run time (TiDB knows only MySQL's units): ExtractFunc('field', x).
+			edits = append(edits, ed(t.pos, next(3).end, ExtractFunc+"("+quoteString(next(2).val)+", "))
+			i += 3
 		case t.is("div") && next(1).is("(") && (i == 0 || toks[i-1].kind == tPunct && !toks[i-1].is(")") ||
 			toks[i-1].kind == tIdent && exprStart[strings.ToLower(toks[i-1].text)]):
 			edits = append(edits, ed(t.pos, t.end, DivFunc))

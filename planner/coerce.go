@@ -649,6 +649,23 @@ func (b *binder) binary(n *ast.BinaryOperationExpr) (Expr, error) {
 		}
 		fn := map[opcode.Op]Func{opcode.EQ: FnEq, opcode.NE: FnNe, opcode.LT: FnLt, opcode.LE: FnLe, opcode.GT: FnGt, opcode.GE: FnGe}[n.Op]
 		return b.compare(fn, x, n.R, n.L, n)
+	case opcode.NullEQ:
+		// x IS NOT DISTINCT FROM y, and x IS DISTINCT FROM y as the
+		// parser marks it: (x <=> DistinctFunc()) <=> y.
+		fn, l := FnIsNotDistinct, n.L
+		if in, ok := n.L.(*ast.BinaryOperationExpr); ok && in.Op == opcode.NullEQ {
+			if m, ok := in.R.(*ast.FuncCallExpr); ok && m.FnName.L == parser.DistinctFunc {
+				fn, l = FnIsDistinct, in.L
+			}
+		}
+		if c, ok := n.R.(*ast.FuncCallExpr); ok && (c.FnName.L == parser.AnyFunc || c.FnName.L == parser.AllFunc) {
+			return nil, b.errAt(sqlerr.Syntax, n, "syntax error at or near %q", strings.ToUpper(c.FnName.L))
+		}
+		x, err := b.expr(l)
+		if err != nil {
+			return nil, err
+		}
+		return b.compare(fn, x, n.R, l, n)
 	case opcode.LogicAnd, opcode.LogicOr:
 		x, err := b.boolOperand(n.L)
 		if err != nil {
@@ -873,7 +890,11 @@ func (b *binder) compare(fn Func, x Expr, yNode ast.ExprNode, xNode ast.Node, n 
 	}
 	t, err := b.commonType([]Expr{x, y}, []ast.Node{xNode, yNode}, n)
 	if err != nil {
-		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), funcInfo[fn].infix, y.Type())
+		op := funcInfo[fn].infix
+		if fn == FnIsDistinct || fn == FnIsNotDistinct {
+			op = "=" // PostgreSQL's IS DISTINCT FROM is its = operator
+		}
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", x.Type(), op, y.Type())
 	}
 	if x, err = b.coerce(x, t, xNode); err != nil {
 		return nil, err

@@ -73,42 +73,57 @@ func init() {
 // callZoned binds a call of a zonedArgs builtin.
 func (b *binder) callZoned(n *ast.FuncCallExpr, name string) (Expr, error) {
 	xs := make([]Expr, len(n.Args))
-	epoch := false
+	var field *Const // date_part's, when a constant
 	for i, a := range n.Args {
 		x, err := b.expr(a)
 		if err != nil {
 			return nil, err
 		}
-		if c, ok := x.(*Const); ok && i == 0 && c.T.Kind == types.String && strings.EqualFold(strings.TrimSpace(c.S), "epoch") {
-			epoch = true
+		if c, ok := x.(*Const); ok && i == 0 && name == "date_part" && c.T.Kind == types.String && !c.Null {
+			field = c
 		}
+		xs[i] = x
+	}
+	epoch := false
+	if name == "date_part" && len(xs) == 2 {
+		// date_part(text, date) is its TIMESTAMP's, as in PostgreSQL.
+		t := xs[1].Type()
+		if t.Kind == types.Date {
+			t = types.Ts
+		}
+		f := ""
+		if field != nil && (t.Temporal() || t.Kind == types.Interval) {
+			var ferr *sqlerr.Error
+			if f, ferr = DateField(field.S, t); ferr != nil {
+				ferr.Pos = b.q.Pos(n.Args[0])
+				return nil, ferr
+			}
+			xs[0] = &Const{T: types.Varchar, S: f}
+		}
+		epoch = f == "epoch"
+		if t.Kind == types.TimestampTZ && (f == "" || strings.HasPrefix(f, "timezone")) {
+			// The zone's offset needs the instant too, as a third
+			// argument (and so does a field known only in the row).
+			tz := xs[1]
+			xs[1] = &Cast{X: tz, T: types.Ts, Zone: b.zone}
+			e, err := b.bindBuiltin(builtins[name], xs, n)
+			if c, ok := e.(*Call); ok && err == nil {
+				c.Args = append(c.Args, tz)
+			}
+			return e, err
+		}
+	}
+	for i, x := range xs {
 		if k := x.Type().Kind; k == types.TimestampTZ || k == types.Date {
 			// A TIMESTAMPTZ's epoch is its instant's, in no zone.
 			zone := b.zone
 			if epoch {
 				zone = nil
 			}
-			x = &Cast{X: x, T: types.Ts, Zone: zone}
-		}
-		xs[i] = x
-	}
-	if name == "date_part" && len(xs) == 2 {
-		if c, ok := xs[0].(*Const); ok && c.T.Kind == types.String && !c.Null {
-			f := strings.ToLower(strings.TrimSpace(c.S))
-			if !dateFields[f] {
-				return nil, b.errAt(sqlerr.InvalidParameter, n.Args[0], "unit %q not recognized for type %s", c.S, pgTypeName(xs[1].Type()))
-			}
-			xs[0] = &Const{T: types.Varchar, S: f}
+			xs[i] = &Cast{X: x, T: types.Ts, Zone: zone}
 		}
 	}
 	return b.bindBuiltin(builtins[name], xs, n)
-}
-
-// dateFields are date_part's fields.
-var dateFields = map[string]bool{
-	"microseconds": true, "milliseconds": true, "second": true, "minute": true, "hour": true, "day": true,
-	"month": true, "quarter": true, "year": true, "week": true, "dow": true, "isodow": true, "doy": true,
-	"epoch": true, "decade": true, "century": true, "millennium": true, "isoyear": true,
 }
 
 // timeArith types +, - and * over dates, timestamps and intervals, as

@@ -110,9 +110,10 @@ func (e *Call) String() string {
 	if e.B != nil {
 		info = funcDesc{name: e.B.Name}
 	}
-	if e.Fn == FnExtract && len(e.Args) == 2 {
+	if e.Fn == FnExtract {
 		if f, ok := e.Args[0].(*Const); ok {
-			return "EXTRACT(" + strings.ToUpper(f.S) + " FROM " + e.Args[1].String() + ")"
+			// A TIMESTAMPTZ's instant is its last argument.
+			return "EXTRACT(" + strings.ToUpper(f.S) + " FROM " + e.Args[len(e.Args)-1].String() + ")"
 		}
 	}
 	if info.infix != "" && len(e.Args) == 3 { // LIKE ... ESCAPE
@@ -198,6 +199,10 @@ const (
 	FnNow
 	// FnBuiltin is a Call of a declared Builtin (see Call.B).
 	FnBuiltin
+	// FnIsDistinct and FnIsNotDistinct are x IS [NOT] DISTINCT FROM y:
+	// never NULL, two NULLs not distinct, a NULL and a value distinct.
+	FnIsDistinct
+	FnIsNotDistinct
 	numFuncs
 )
 
@@ -223,5 +228,5 @@ var funcInfo = [numFuncs]funcDesc{
 	FnLeast: {name: "least"}, FnIn: {name: "in"}, FnNotIn: {name: "not_in"},
 	FnDateTrunc: {name: "date_trunc"}, FnExtract: {name: "extract"}, FnVersion: {name: "version"},
 	FnPow: {infix: "^"}, FnToChar: {name: "to_char"}, FnDateFormat: {name: "date_format"},
-	FnNow: {name: "now"},
+	FnNow: {name: "now"}, FnIsDistinct: {infix: "IS DISTINCT FROM"}, FnIsNotDistinct: {infix: "IS NOT DISTINCT FROM"},
 }

@@ -110,7 +110,7 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 	case ast.DateLiteral, ast.TimeLiteral:
 		typ := map[string]string{ast.DateLiteral: "DATE", ast.TimeLiteral: "TIME"}[name]
 		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "type %s is not supported yet; use TIMESTAMP '...'", typ)
-	case "extract":
+	case parser.ExtractFunc:
 		return b.extract(n)
 	case "date_trunc":
 		return b.dateTrunc(n)
@@ -247,52 +247,60 @@ func (b *binder) written(n ast.Node, name string) string {
 	return name
 }
 
-// extractFields are the EXTRACT fields of a TIMESTAMP, with the scale of
-// their NUMERIC result (PostgreSQL's since version 14).
-var extractFields = map[ast.TimeUnitType]struct {
-	name  string
-	scale int
-}{
-	ast.TimeUnitMicrosecond: {"microseconds", 0}, ast.TimeUnitSecond: {"second", 6},
-	ast.TimeUnitMinute: {"minute", 0}, ast.TimeUnitHour: {"hour", 0}, ast.TimeUnitDay: {"day", 0},
-	ast.TimeUnitWeek: {"week", 0}, ast.TimeUnitMonth: {"month", 0}, ast.TimeUnitQuarter: {"quarter", 0},
-	ast.TimeUnitYear: {"year", 0},
-}
-
-// extract binds EXTRACT(field FROM ts), which TiDB gives as
-// extract(unit, ts). The field travels as a constant first argument.
+// extract binds EXTRACT(field FROM x), which the parser gives as
+// parser.ExtractFunc('field', x): PostgreSQL 15's NUMERIC of the field,
+// exact. The canonical field travels as a constant first argument; a
+// TIMESTAMPTZ's fields are those of its wall-clock time in the session's
+// zone, and its instant, for epoch and the zone's offset, is a third.
 func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
 	if len(n.Args) != 2 {
 		return nil, b.errAt(sqlerr.Syntax, n, "EXTRACT takes (field FROM timestamp)")
 	}
-	unit, ok := n.Args[0].(*ast.TimeUnitExpr)
-	if !ok {
-		return nil, b.errAt(sqlerr.Syntax, n.Args[0], "EXTRACT takes (field FROM timestamp)")
-	}
-	f, ok := extractFields[unit.Unit]
-	if !ok {
-		return nil, b.errAt(sqlerr.InvalidParameter, n, "unit %q not recognized for type TIMESTAMP", strings.ToLower(unit.Unit.String()))
+	f, err := b.expr(n.Args[0])
+	if err != nil {
+		return nil, err
 	}
 	x, err := b.expr(n.Args[1])
 	if err != nil {
 		return nil, err
 	}
-	if x.Type().Kind == types.Date && (f.scale > 0 || f.name == "microseconds" || f.name == "minute" || f.name == "hour") {
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "unit %q not supported for type date", f.name)
-	}
-	if x.Type().Kind == types.Interval {
-		// An interval's fields, of days of 24 hours and a time of day.
-		field := map[string]string{"microseconds": "microseconds", "second": "second", "minute": "minute", "hour": "hour", "day": "day"}[f.name]
-		if field == "" {
-			return nil, b.errAt(sqlerr.InvalidParameter, n, "unit %q not supported for type interval", f.name)
+	t := x.Type()
+	switch t.Kind {
+	case types.Timestamp, types.TimestampTZ, types.Date, types.Interval:
+	default:
+		if x, err = b.timestampArg(x, n.Args[1], "extract"); err != nil {
+			return nil, err
 		}
-		part := &Call{Fn: FnBuiltin, B: builtins["date_part"], Args: []Expr{&Const{T: types.Varchar, S: field}, x}, T: types.Double}
-		return &Cast{X: part, T: types.DecimalOf(types.MaxDecimalPrec, f.scale)}, nil
+		t = x.Type()
 	}
-	if x, err = b.timestampArg(x, n.Args[1], "extract"); err != nil {
-		return nil, err
+	fc, ok := f.(*Const)
+	if !ok || fc.T.Kind != types.String {
+		return nil, b.errAt(sqlerr.Syntax, n.Args[0], "EXTRACT takes (field FROM timestamp)")
 	}
-	return &Call{Fn: FnExtract, Args: []Expr{&Const{T: types.Varchar, S: f.name}, x}, T: types.DecimalOf(types.MaxDecimalPrec, f.scale)}, nil
+	field, ferr := DateField(fc.S, t)
+	if ferr != nil {
+		ferr.Pos = b.q.Pos(n)
+		return nil, ferr
+	}
+	scale := map[string]int{"milliseconds": 3, "second": 6, "epoch": 6}[field]
+	if t.Kind == types.Date {
+		scale = 0
+	}
+	rt := types.DecimalOf(types.MaxDecimalPrec, scale)
+	if field == "julian" && t.Kind != types.Date || field == "epoch" && t.Kind == types.Interval {
+		// A fraction of a day at PostgreSQL's division scale, and an
+		// interval's 19 digits of µs.
+		rt = types.Unconstrained
+	}
+	args := []Expr{&Const{T: types.Varchar, S: field}, x}
+	switch t.Kind {
+	case types.Date:
+		args[1] = &Cast{X: x, T: types.Ts}
+	case types.TimestampTZ:
+		args = append(args, x)
+		args[1] = &Cast{X: x, T: types.Ts, Zone: b.zone}
+	}
+	return &Call{Fn: FnExtract, Args: args, T: rt}, nil
 }
 
 // truncUnits are date_trunc's units.

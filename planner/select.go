@@ -590,6 +590,8 @@ func exprName(n ast.ExprNode) string {
 			return "window_end"
 		case parser.DivFunc:
 			return "div"
+		case parser.ExtractFunc:
+			return "extract"
 		case parser.ConcatFunc:
 			return "concat"
 		case "concat": // a || b
