@@ -137,7 +137,7 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 		for _, a := range e.Args {
 			c.args = append(c.args, compile(a, ctx))
 		}
-		if e.Fn == planner.FnCoalesce {
+		if e.Fn == planner.FnCoalesce || e.Fn == planner.FnAnd || e.Fn == planner.FnOr {
 			c.lazy = ctx.lazy(e.Args[1:]...)
 		}
 		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
@@ -341,7 +341,10 @@ type callEval struct {
 	vals   []*vec.Vec
 	ctx    *evalCtx
 	// lazy: a coalesce whose later arguments may fail computes each with
-	// live marking the rows whose earlier arguments were all NULL.
+	// live marking the rows whose earlier arguments were all NULL; an AND
+	// (OR) whose right side may fail computes it with live marking the
+	// rows whose left side is not false (true), as PostgreSQL evaluates
+	// the right side only for them.
 	lazy bool
 	open []bool
 }
@@ -388,7 +391,11 @@ func nullsFrom(out *vec.Vec, n int, in ...*vec.Vec) {
 
 func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 	c.vals = c.vals[:0]
-	if c.lazy {
+	if c.lazy && (c.fn == planner.FnAnd || c.fn == planner.FnOr) {
+		if out := c.evalLogicLazy(b); out != nil {
+			return out
+		}
+	} else if c.lazy {
 		parent := c.ctx.live
 		c.open = grow(c.open, b.N)
 		for i := range c.open {
@@ -718,6 +725,52 @@ func compare(fn planner.Func, out, a, b *vec.Vec, n int) {
 	}
 }
 
+// evalLogicLazy computes the operands of an AND (OR) whose right side
+// may fail: the right side with live marking the rows the left side
+// leaves open (NULL, or true for AND, false for OR), as PostgreSQL
+// evaluates it only for them, into c.vals. When the left side decides
+// every row it skips the right side and returns the result.
+func (c *callEval) evalLogicLazy(b *vec.Batch) *vec.Vec {
+	n := b.N
+	parent := c.ctx.live
+	x := c.args[0].Eval(b)
+	decides := c.fn == planner.FnOr
+	c.open = grow(c.open, n)
+	open, xb := c.open[:n], x.Bool[:n]
+	any := false
+	switch {
+	case parent == nil && x.Null == nil:
+		for i, v := range xb {
+			open[i] = v != decides
+			any = any || open[i]
+		}
+	case parent == nil:
+		xn := x.Null[:n]
+		for i, v := range xb {
+			open[i] = v != decides || xn[i]
+			any = any || open[i]
+		}
+	default:
+		for i, v := range xb {
+			open[i] = parent[i] && (v != decides || x.IsNull(i))
+			any = any || open[i]
+		}
+	}
+	if !any && parent == nil {
+		// Every row is decided, by the same value.
+		resize(&c.out, n)
+		for i := range c.out.Bool[:n] {
+			c.out.Bool[i] = decides
+		}
+		return &c.out
+	}
+	c.ctx.live = open
+	y := c.args[1].Eval(b)
+	c.ctx.live = parent
+	c.vals = append(c.vals, x, y)
+	return nil
+}
+
 // distinct is x IS DISTINCT FROM y (want true) or IS NOT DISTINCT FROM:
 // = where both are values, and NULL is not distinct from NULL only.
 func distinct(want bool, out, a, b *vec.Vec, n int) {
@@ -740,6 +793,19 @@ func distinct(want bool, out, a, b *vec.Vec, n int) {
 
 // logic is SQL's three-valued AND/OR.
 func logic(fn planner.Func, out, a, b *vec.Vec, n int) {
+	if a.Null == nil && b.Null == nil {
+		x, y, o := a.Bool[:n], b.Bool[:n], out.Bool[:n]
+		if fn == planner.FnAnd {
+			for i := range o {
+				o[i] = x[i] && y[i]
+			}
+		} else {
+			for i := range o {
+				o[i] = x[i] || y[i]
+			}
+		}
+		return
+	}
 	for i := 0; i < n; i++ {
 		an, bn := a.IsNull(i), b.IsNull(i)
 		av, bv := a.Bool[i] && !an, b.Bool[i] && !bn

@@ -185,3 +185,142 @@ func TestLazyBranches(t *testing.T) {
 		t.Fatalf("%d errors counted, want %d (one per row whose taken path overflows)", got, want)
 	}
 }
+
+// TestLazyLogic evaluates AND and OR whose right sides overflow in some
+// rows, over random INT rows with NULLs, counting errors as a view does,
+// and checks row by row what PostgreSQL, which evaluates the right side
+// only where the left one does not decide, would do: the three-valued
+// result, and an error counted exactly for each row whose evaluated right
+// side overflows.
+func TestLazyLogic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	it, bt := types.Int, types.Boolean
+	edge := []int64{0, 1, -1, 2, 46341, -46341, math.MaxInt32, math.MinInt32}
+	col := func(i int, t types.T) planner.Expr { return &planner.ColRef{Idx: i, Name: "c", T: t} }
+	call := func(fn planner.Func, t types.T, args ...planner.Expr) planner.Expr {
+		return &planner.Call{Fn: fn, T: t, Args: args}
+	}
+	zero := &planner.Const{T: it}
+	x, y := col(1, it), col(2, it)
+	mulPos := call(planner.FnGt, bt, call(planner.FnMul, it, x, y), zero) // x*y > 0
+	negPos := call(planner.FnGt, bt, call(planner.FnNeg, it, x), zero)    // -x > 0
+	// tri is a three-valued boolean: 0 false, 1 true, 2 NULL.
+	type tri int8
+	and := func(a, b func() tri) tri {
+		l := a()
+		if l == 0 {
+			return 0
+		}
+		r := b()
+		switch {
+		case r == 0:
+			return 0
+		case l == 2 || r == 2:
+			return 2
+		}
+		return 1
+	}
+	or := func(a, b func() tri) tri {
+		l := a()
+		if l == 1 {
+			return 1
+		}
+		r := b()
+		switch {
+		case r == 1:
+			return 1
+		case l == 2 || r == 2:
+			return 2
+		}
+		return 0
+	}
+	for _, allFalse := range []bool{false, true} {
+		const n = 3000
+		in := vec.NewBatch([]types.T{bt, it, it}, n)
+		for i := 0; i < n; i++ {
+			switch {
+			case allFalse:
+				in.Cols[0].AppendBool(false)
+			case rng.IntN(5) == 0:
+				in.Cols[0].AppendNull()
+			default:
+				in.Cols[0].AppendBool(rng.IntN(2) == 0)
+			}
+			for c := 1; c <= 2; c++ {
+				if rng.IntN(6) == 0 {
+					in.Cols[c].AppendNull()
+				} else {
+					in.Cols[c].AppendI64(edge[rng.IntN(len(edge))])
+				}
+			}
+			in.EndRow(1)
+		}
+		var want int64
+		b0 := func(i int) func() tri {
+			return func() tri {
+				if in.Cols[0].IsNull(i) {
+					return 2
+				}
+				if in.Cols[0].Bool[i] {
+					return 1
+				}
+				return 0
+			}
+		}
+		// cmp0 is v > 0 of an INT result that counts an error (and is
+		// NULL) when it overflows.
+		cmp0 := func(v int64, null bool) tri {
+			switch {
+			case null:
+				return 2
+			case v < math.MinInt32 || v > math.MaxInt32:
+				want++
+				return 2
+			case v > 0:
+				return 1
+			}
+			return 0
+		}
+		mul := func(i int) func() tri {
+			return func() tri {
+				return cmp0(in.Cols[1].I64[i]*in.Cols[2].I64[i], in.Cols[1].IsNull(i) || in.Cols[2].IsNull(i))
+			}
+		}
+		neg := func(i int) func() tri {
+			return func() tri { return cmp0(-in.Cols[1].I64[i], in.Cols[1].IsNull(i)) }
+		}
+		for _, c := range []struct {
+			name string
+			e    planner.Expr
+			ref  func(i int) tri
+		}{
+			{"b AND x*y > 0", call(planner.FnAnd, bt, col(0, bt), mulPos), func(i int) tri { return and(b0(i), mul(i)) }},
+			{"b OR x*y > 0", call(planner.FnOr, bt, col(0, bt), mulPos), func(i int) tri { return or(b0(i), mul(i)) }},
+			{"(b OR x*y > 0) AND -x > 0", call(planner.FnAnd, bt, call(planner.FnOr, bt, col(0, bt), mulPos), negPos),
+				func(i int) tri { return and(func() tri { return or(b0(i), mul(i)) }, neg(i)) }},
+			{"b AND (-x > 0 OR x*y > 0)", call(planner.FnAnd, bt, col(0, bt), call(planner.FnOr, bt, negPos, mulPos)),
+				func(i int) tri { return and(b0(i), func() tri { return or(neg(i), mul(i)) }) }},
+		} {
+			want = 0
+			errs := NewRowErrors(false)
+			out := Compile(c.e, errs).Eval(in)
+			for i := 0; i < n; i++ {
+				r := c.ref(i)
+				got := tri(2)
+				if !out.IsNull(i) {
+					got = 0
+					if out.Bool[i] {
+						got = 1
+					}
+				}
+				if got != r {
+					t.Fatalf("%s, row %d (%v, %d, %d): got %d, want %d (0 false, 1 true, 2 NULL)", c.name, i,
+						in.Cols[0].Bool[i], in.Cols[1].I64[i], in.Cols[2].I64[i], got, r)
+				}
+			}
+			if got := errs.Count(); got != want {
+				t.Fatalf("%s (all false %v): %d errors counted, want %d (one per row whose evaluated right side overflows)", c.name, allFalse, got, want)
+			}
+		}
+	}
+}
