@@ -752,7 +752,7 @@ func betterVal(f planner.AggFunc, kind types.Kind, p, acc *aggVal) bool {
 	case types.Numeric:
 		c = vec.CompareNumericText(p.s, acc.s)
 	case types.Float64:
-		c = cmp.Compare(p.f, acc.f)
+		c = vec.CompareFloatPG(p.f, acc.f) // NaN above every number
 	case types.Bool:
 		c = cmpBool(p.b, acc.b)
 	default:

@@ -192,7 +192,6 @@ func pgYear(y int64) int64 {
 func datePart(field string, us int64) (float64, bool) {
 	days := floorDiv(us, vec.DayMicros)
 	rest := us - days*vec.DayMicros
-	y, m, d := vec.CivilFromDays(days)
 	switch field {
 	case "microseconds":
 		return float64(rest % 60e6), true
@@ -204,48 +203,63 @@ func datePart(field string, us int64) (float64, bool) {
 		return float64(rest / 60e6 % 60), true
 	case "hour":
 		return float64(rest / 3600e6), true
-	case "day":
-		return float64(d), true
-	case "month":
-		return float64(m), true
-	case "quarter":
-		return float64((m-1)/3 + 1), true
-	case "year":
-		return float64(pgYear(y)), true
-	case "decade":
-		// PostgreSQL's: decade 0 starts in 1 BC (ISO year 0), -1 is 11 BC
-		// to 2 BC.
-		if y >= 0 {
-			return float64(y / 10), true
-		}
-		return -float64((8 - (y - 1)) / 10), true
-	case "century", "millennium":
-		span := int64(100)
-		if field == "millennium" {
-			span = 1000
-		}
-		if y > 0 {
-			return float64((y + span - 1) / span), true
-		}
-		return -float64((span - y) / span), true
-	case "dow":
-		return float64(floorMod(days+4, 7)), true
-	case "isodow":
-		return float64(floorMod(days+3, 7) + 1), true
-	case "doy":
-		return float64(days - vec.DaysFromCivil(y, 1, 1) + 1), true
-	case "week", "isoyear":
-		iy, w := isoWeek(days)
-		if field == "week" {
-			return float64(w), true
-		}
-		return float64(pgYear(iy)), true
 	case "epoch":
 		return float64(us) / 1e6, true
 	case "julian":
 		// PostgreSQL's float8 sum: the day, and the seconds of the day.
 		sec := float64(rest/1e6) + float64(rest%1e6)/1e6
 		return float64(days+julianEpoch) + sec/86400, true
+	}
+	v, ok := dayPart(field, days)
+	return float64(v), ok
+}
+
+// dayPart is a field of the day days after 1970-01-01 (of a DATE, or a
+// timestamp's): one of its calendar, ISO week and Julian numbers, and
+// its epoch in seconds; ok is false for a field a day has not.
+func dayPart(field string, days int64) (int64, bool) {
+	y, m, d := vec.CivilFromDays(days)
+	switch field {
+	case "day":
+		return int64(d), true
+	case "month":
+		return int64(m), true
+	case "quarter":
+		return int64((m-1)/3 + 1), true
+	case "year":
+		return pgYear(y), true
+	case "decade":
+		// PostgreSQL's: decade 0 starts in 1 BC (ISO year 0), -1 is 11 BC
+		// to 2 BC.
+		if y >= 0 {
+			return y / 10, true
+		}
+		return -((8 - (y - 1)) / 10), true
+	case "century", "millennium":
+		span := int64(100)
+		if field == "millennium" {
+			span = 1000
+		}
+		if y > 0 {
+			return (y + span - 1) / span, true
+		}
+		return -((span - y) / span), true
+	case "dow":
+		return floorMod(days+4, 7), true
+	case "isodow":
+		return floorMod(days+3, 7) + 1, true
+	case "doy":
+		return days - vec.DaysFromCivil(y, 1, 1) + 1, true
+	case "week", "isoyear":
+		iy, w := isoWeek(days)
+		if field == "week" {
+			return w, true
+		}
+		return pgYear(iy), true
+	case "julian":
+		return days + julianEpoch, true
+	case "epoch":
+		return days * 86400, true
 	}
 	return 0, false
 }

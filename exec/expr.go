@@ -5,7 +5,6 @@ package exec
 import (
 	"math"
 	"math/bits"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -91,6 +90,13 @@ func mayFail(e planner.Expr) bool {
 			if _, ok := e.Args[1].(*planner.Const); !ok {
 				return true // a pattern that is not a constant may be bad
 			}
+		case planner.FnLike, planner.FnNotLike:
+			// A pattern that ends in its escape character fails the rows
+			// whose match reaches it.
+			p, ok := e.Args[1].(*planner.Const)
+			if !ok || !p.Null && compileLike(p.S, likeEscape(e)).bad {
+				return true
+			}
 		}
 		for _, a := range e.Args {
 			if mayFail(a) {
@@ -141,11 +147,8 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 			c.lazy = ctx.lazy(e.Args[1:]...)
 		}
 		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
-			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null && len(e.Args) == 2 {
-				c.like = compileLike(p.S, `\`)
-			}
-			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null && len(e.Args) == 3 {
-				c.like = compileLike(p.S, e.Args[2].(*planner.Const).S)
+			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
+				c.like = compileLike(p.S, likeEscape(e))
 			}
 		}
 		if e.Fn == planner.FnToChar || e.Fn == planner.FnDateFormat {
@@ -163,6 +166,15 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 		return fold(c, e)
 	}
 	panic("exec: unknown expression type")
+}
+
+// likeEscape is the escape character of LIKE call e: backslash unless
+// a third argument names another ("" for none).
+func likeEscape(e *planner.Call) string {
+	if len(e.Args) == 3 {
+		return e.Args[2].(*planner.Const).S
+	}
+	return `\`
 }
 
 // fold computes a call of constants once, as PostgreSQL does at plan
@@ -500,18 +512,32 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 				}
 				m = compileLike(args[1].Str[i], esc)
 			}
-			if m.bad {
-				out.SetNull(i)
+			if !m.bad {
+				out.Bool[i] = m.match(args[0].Str[i]) == want
 				continue
 			}
-			out.Bool[i] = m.match(args[0].Str[i]) == want
+			if out.IsNull(i) {
+				continue // a NULL text or pattern: no match is tried
+			}
+			r, bad := m.matchChecked(args[0].Str[i])
+			if bad {
+				out.SetNull(i)
+				c.ctx.report(i, func() *sqlerr.Error {
+					return sqlerr.New(sqlerr.InvalidEscape, "LIKE pattern must not end with escape character")
+				})
+				continue
+			}
+			out.Bool[i] = r == want
 		}
 	case planner.FnConcat:
 		for i := 0; i < n; i++ {
 			out.Str[i] = args[0].Str[i] + args[1].Str[i]
 		}
 	case planner.FnLower, planner.FnUpper:
-		f := map[planner.Func]func(string) string{planner.FnLower: strings.ToLower, planner.FnUpper: strings.ToUpper}[c.fn]
+		f := vec.ToUpper
+		if c.fn == planner.FnLower {
+			f = vec.ToLower
+		}
 		for i := 0; i < n; i++ {
 			out.Str[i] = f(args[0].Str[i])
 		}

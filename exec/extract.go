@@ -8,13 +8,13 @@ import (
 )
 
 // extractFields computes EXTRACT(field FROM x) (planner's extract): args
-// are the canonical field, x as a TIMESTAMP's wall-clock µs or an
-// interval's µs, and a TIMESTAMPTZ's instant. out is a DECIMAL at the
+// are the canonical field, x as a TIMESTAMP's wall-clock µs, a DATE's
+// days or an interval's µs, and a TIMESTAMPTZ's instant. out is a DECIMAL at the
 // field's scale, or a NUMERIC (julian, an interval's epoch) of each
 // value's own.
 func extractFields(out *vec.Vec, args []*vec.Vec, n int) {
 	field, x := args[0].Str, args[1].I64
-	ival := args[1].Type.Kind == types.Interval
+	ival, date := args[1].Type.Kind == types.Interval, args[1].Type.Kind == types.Date
 	for i := 0; i < n; i++ {
 		if out.IsNull(i) {
 			continue
@@ -28,6 +28,9 @@ func extractFields(out *vec.Vec, args []*vec.Vec, n int) {
 		switch {
 		case ival:
 			coef, scale = extractInterval(field[i], x[i])
+		case date:
+			// A DATE's own fields, past a timestamp's range too.
+			coef, _ = dayPart(field[i], x[i])
 		case field[i] == "julian" && out.Type.Kind == types.Numeric:
 			out.SetNumericText(i, julianText(x[i]))
 			continue
@@ -37,10 +40,6 @@ func extractFields(out *vec.Vec, args []*vec.Vec, n int) {
 		if out.Type.Kind == types.Numeric {
 			out.SetNumericCompact(i, coef, scale)
 			continue
-		}
-		// A DATE's epoch and julian day are whole: its scale is 0.
-		for ; scale > out.Type.Scale; scale-- {
-			coef /= 10
 		}
 		out.I64[i] = coef
 	}
@@ -58,10 +57,12 @@ func extractTimestamp(field string, us, instant int64) (int64, int) {
 		return rest % 60e6, 3
 	case "second":
 		return rest % 60e6, 6
+	case "minute":
+		return rest / 60e6 % 60, 0
+	case "hour":
+		return rest / 3600e6, 0
 	case "epoch":
 		return instant, 6
-	case "julian":
-		return floorDiv(us, vec.DayMicros) + julianEpoch, 0
 	case "timezone", "timezone_hour", "timezone_minute":
 		off := (us - instant) / 1e6 // seconds east of UTC
 		switch field {
@@ -72,8 +73,8 @@ func extractTimestamp(field string, us, instant int64) (int64, int) {
 		}
 		return off, 0
 	}
-	f, _ := datePart(field, us) // a whole number
-	return int64(f), 0
+	v, _ := dayPart(field, floorDiv(us, vec.DayMicros))
+	return v, 0
 }
 
 // julianEpoch is the Julian day of 1970-01-01 (PostgreSQL's date2j).

@@ -22,7 +22,7 @@ func init() {
 			return math.Sqrt(x), 0
 		},
 		"cbrt":  func(x float64) (float64, mathErr) { return math.Cbrt(x), 0 },
-		"ln":    func(x float64) (float64, mathErr) { return logOf(x, math.Log) },
+		"ln":    func(x float64) (float64, mathErr) { return logOf(x, ln) },
 		"log10": func(x float64) (float64, mathErr) { return logOf(x, log10) },
 		"log2":  func(x float64) (float64, mathErr) { return logOf(x, math.Log2) },
 		"exp": func(x float64) (float64, mathErr) {
@@ -275,10 +275,23 @@ func logOf(x float64, log func(float64) float64) (float64, mathErr) {
 	return log(x), 0
 }
 
+// ln is math.Log, which on amd64 is wrong for a subnormal x (ln(5e-324)
+// is -709.09, not -744.44): such an x is scaled into the normal range
+// first, as C's log computes it.
+func ln(x float64) float64 {
+	if x > 0 && x < 0x1p-1022 {
+		return math.Log(x*0x1p54) - 54*math.Ln2
+	}
+	return math.Log(x)
+}
+
 // log10 is math.Log10 exact at powers of ten, where Go's is an ulp off
 // (log10(1000) = 2.9999999999999996) and C's, which PostgreSQL calls, is
 // not.
 func log10(x float64) float64 {
+	if x > 0 && x < 0x1p-1022 {
+		return math.Log10(x*0x1p54) - 54*math.Log10(2) // see ln
+	}
 	r := math.Log10(x)
 	if k := math.Round(r); k >= -323 && k <= 308 && math.Pow(10, k) == x {
 		return k
@@ -288,9 +301,9 @@ func log10(x float64) float64 {
 
 // logBase is log(b, x), as numeric's: b and x positive, b not 1.
 func logBase(b, x float64) (float64, mathErr) {
-	lb, e := logOf(b, math.Log)
+	lb, e := logOf(b, ln)
 	if e == 0 {
-		_, e = logOf(x, math.Log)
+		_, e = logOf(x, ln)
 	}
 	switch {
 	case e != 0:
@@ -302,7 +315,7 @@ func logBase(b, x float64) (float64, mathErr) {
 	case b == 2:
 		return math.Log2(x), 0
 	}
-	return math.Log(x) / lb, 0
+	return ln(x) / lb, 0
 }
 
 // finiteInput is a trigonometric function, whose argument may not be

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -106,9 +107,14 @@ func init() {
 	registerKernel("right", fixed(func(out *vec.Vec, args []*vec.Vec, n int, _ *evalCtx) {
 		s, k := args[0].Str, args[1].I64
 		for i := 0; i < n; i++ {
-			if k[i] < 0 {
+			switch {
+			case k[i] == math.MinInt32:
+				// PostgreSQL's -n wraps to itself in an int4, a count
+				// no character is under: the whole string.
+				out.Str[i] = s[i]
+			case k[i] < 0:
 				out.Str[i] = s[i][charOffset(s[i], int(min(-k[i], int64(len(s[i]))))):]
-			} else {
+			default:
 				out.Str[i] = s[i][charOffset(s[i], utf8.RuneCountInString(s[i])-int(min(k[i], int64(len(s[i]))))):]
 			}
 		}

@@ -418,39 +418,23 @@ func (b *binder) like(n *ast.PatternLikeOrIlikeExpr) (Expr, error) {
 			esc = string(n.Escape)
 		}
 	}
-	if c, ok := p.(*Const); ok && !c.Null && likeEndsInEscape(c.S, esc) {
-		return nil, b.errAt(sqlerr.InvalidEscape, n.Pattern, "LIKE pattern must not end with escape character")
-	}
 	if !n.IsLike {
 		// ILIKE is LIKE of both sides in lower case (an escape character
-		// too), as PostgreSQL does in a multi-byte encoding.
+		// too), as PostgreSQL does in a multi-byte encoding: lower() of
+		// the C locale, ASCII letters only.
 		lower := func(e Expr) Expr {
 			if c, ok := e.(*Const); ok && c.Param == 0 {
-				return &Const{T: types.Varchar, S: strings.ToLower(c.S), Null: c.Null}
+				return &Const{T: types.Varchar, S: vec.ToLower(c.S), Null: c.Null}
 			}
 			return &Call{Fn: FnLower, Args: []Expr{e}, T: types.Varchar}
 		}
-		x, p, esc = lower(x), lower(p), strings.ToLower(esc)
+		x, p, esc = lower(x), lower(p), vec.ToLower(esc)
 	}
 	args := []Expr{x, p}
 	if esc != `\` {
 		args = append(args, &Const{T: types.Varchar, S: esc})
 	}
 	return &Call{Fn: fn, Args: args, T: types.Boolean}, nil
-}
-
-// likeEndsInEscape reports whether LIKE pattern p ends in its escape
-// character esc, with nothing for it to escape.
-func likeEndsInEscape(p, esc string) bool {
-	for i := 0; esc != "" && i < len(p); i++ {
-		if p[i] == esc[0] {
-			if i+1 == len(p) {
-				return true
-			}
-			i++
-		}
-	}
-	return false
 }
 
 // in binds x [NOT] IN (list) as a call whose first argument is x and the

@@ -294,8 +294,6 @@ func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
 	}
 	args := []Expr{&Const{T: types.Varchar, S: field}, x}
 	switch t.Kind {
-	case types.Date:
-		args[1] = &Cast{X: x, T: types.Ts}
 	case types.TimestampTZ:
 		args = append(args, x)
 		args[1] = &Cast{X: x, T: types.Ts, Zone: b.zone}

@@ -20,7 +20,8 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 		}
 		return 1
 	case types.Float64:
-		return cmp.Compare(a.F64[i], b.F64[j])
+		return CompareFloatPG(a.F64[i], b.F64[j]) // NaN above every number
+
 	case types.String:
 		return strings.Compare(a.Str[i], b.Str[j])
 	case types.Numeric:
