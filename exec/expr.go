@@ -90,6 +90,14 @@ func mayFail(e planner.Expr) bool {
 			if _, ok := e.Args[1].(*planner.Const); !ok {
 				return true // a pattern that is not a constant may be bad
 			}
+		case planner.FnExtract:
+			// A field the argument's type has not fails each row.
+			t := e.Args[len(e.Args)-1].Type()
+			if f, ok := e.Args[0].(*planner.Const); !ok {
+				return true
+			} else if _, err := planner.DateField(f.S, t); err != nil {
+				return true
+			}
 		case planner.FnLike, planner.FnNotLike:
 			// A pattern that ends in its escape character fails the rows
 			// whose match reaches it.
@@ -611,7 +619,7 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 			}
 		}
 	case planner.FnExtract:
-		extractFields(out, args, n)
+		extractFields(out, args, n, c.ctx)
 	case planner.FnDateTrunc:
 		unit, ts := args[0].Str, args[1].I64
 		if len(args) == 3 {

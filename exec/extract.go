@@ -4,6 +4,8 @@ import (
 	"math/big"
 
 	"github.com/streamsql/streamsql/exec/vec"
+	"github.com/streamsql/streamsql/parser/sqlerr"
+	"github.com/streamsql/streamsql/planner"
 	"github.com/streamsql/streamsql/planner/types"
 )
 
@@ -12,11 +14,30 @@ import (
 // days or an interval's µs, and a TIMESTAMPTZ's instant. out is a DECIMAL at the
 // field's scale, or a NUMERIC (julian, an interval's epoch) of each
 // value's own.
-func extractFields(out *vec.Vec, args []*vec.Vec, n int) {
+func extractFields(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 	field, x := args[0].Str, args[1].I64
 	ival, date := args[1].Type.Kind == types.Interval, args[1].Type.Kind == types.Date
+	t := args[1].Type
+	if len(args) == 3 {
+		t = types.TsTZ
+	}
+	// The field is checked in each row with a value, as in PostgreSQL
+	// (the planner's is canonical when x's type has it).
+	var last string
+	var bad *sqlerr.Error
+	checked := false
 	for i := 0; i < n; i++ {
 		if out.IsNull(i) {
+			continue
+		}
+		if !checked || field[i] != last {
+			last, checked = field[i], true
+			_, bad = planner.DateField(last, t)
+		}
+		if bad != nil {
+			err := bad
+			out.SetNull(i)
+			ctx.report(i, func() *sqlerr.Error { return err })
 			continue
 		}
 		instant := x[i]

@@ -93,12 +93,12 @@ func (b *binder) callZoned(n *ast.FuncCallExpr, name string) (Expr, error) {
 		}
 		f := ""
 		if field != nil && (t.Temporal() || t.Kind == types.Interval) {
-			var ferr *sqlerr.Error
-			if f, ferr = DateField(field.S, t); ferr != nil {
-				ferr.Pos = b.q.Pos(n.Args[0])
-				return nil, ferr
+			// A field t has not fails each row with a value, in the
+			// kernel, as in PostgreSQL.
+			if c, ferr := DateField(field.S, t); ferr == nil {
+				f = c
+				xs[0] = &Const{T: types.Varchar, S: f}
 			}
-			xs[0] = &Const{T: types.Varchar, S: f}
 		}
 		epoch = f == "epoch"
 		if t.Kind == types.TimestampTZ && (f == "" || strings.HasPrefix(f, "timezone")) {

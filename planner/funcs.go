@@ -249,7 +249,8 @@ func (b *binder) written(n ast.Node, name string) string {
 
 // extract binds EXTRACT(field FROM x), which the parser gives as
 // parser.ExtractFunc('field', x): PostgreSQL 15's NUMERIC of the field,
-// exact. The canonical field travels as a constant first argument; a
+// exact. The canonical field (or the text of one x's type has not)
+// travels as a constant first argument; a
 // TIMESTAMPTZ's fields are those of its wall-clock time in the session's
 // zone, and its instant, for epoch and the zone's offset, is a third.
 func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
@@ -279,8 +280,9 @@ func (b *binder) extract(n *ast.FuncCallExpr) (Expr, error) {
 	}
 	field, ferr := DateField(fc.S, t)
 	if ferr != nil {
-		ferr.Pos = b.q.Pos(n)
-		return nil, ferr
+		// As PostgreSQL's, the field is checked in each row that has a
+		// value: the executor fails those (and a NULL is NULL).
+		field = fc.S
 	}
 	scale := map[string]int{"milliseconds": 3, "second": 6, "epoch": 6}[field]
 	if t.Kind == types.Date {
