@@ -133,6 +133,10 @@ func init() {
 	}))
 	gcdLcm := func(lcm bool) kernelMaker {
 		return fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+			if out.Type.Kind == types.Numeric {
+				numericGcdLcm(out, args, n, lcm)
+				return
+			}
 			a, b := args[0], args[1]
 			for i := 0; i < n; i++ {
 				x, y, ok := a.I64[i], b.I64[i], true

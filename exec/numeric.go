@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math/big"
 	"unsafe"
 
 	"github.com/cockroachdb/apd/v3"
@@ -277,6 +278,53 @@ func numericPower(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		default:
 			numericFail(out, i, r, ctx)
 		}
+	}
+}
+
+// numericGcdLcm is gcd(x, y) or lcm(x, y) over NUMERIC, as PostgreSQL's:
+// of the values scaled to the larger of their scales, so gcd(1.5, 0.25) is
+// 0.25 and lcm(1.5, 0.25) 1.50; NUMERIC has the digits, so it never
+// overflows.
+func numericGcdLcm(out *vec.Vec, args []*vec.Vec, n int, lcm bool) {
+	var x, y, z apd.Decimal
+	var arena numArena
+	var a, b, g big.Int
+	for i := 0; i < n; i++ {
+		out.Str[i] = ""
+		if out.IsNull(i) {
+			continue
+		}
+		numOperand(args[0], i, &x)
+		numOperand(args[1], i, &y)
+		s := max(vec.NumericScale(&x), vec.NumericScale(&y))
+		scaled(&a, &x, s)
+		scaled(&b, &y, s)
+		a.Abs(&a)
+		b.Abs(&b)
+		switch {
+		case !lcm:
+			g.GCD(nil, nil, &a, &b)
+		case a.Sign() == 0 || b.Sign() == 0:
+			g.SetInt64(0)
+		default:
+			g.GCD(nil, nil, &a, &b)
+			g.Mul(g.Quo(&a, &g), &b)
+		}
+		z.Coeff.SetMathBigInt(&g)
+		z.Exponent, z.Negative = int32(-s), false
+		arena.set(out, i, &z)
+	}
+}
+
+// scaled sets a to x's coefficient at s fraction digits (s at least x's
+// scale).
+func scaled(a *big.Int, x *apd.Decimal, s int) {
+	a.Set(x.Coeff.MathBigInt())
+	if x.Negative {
+		a.Neg(a)
+	}
+	if e := int(x.Exponent) + s; e > 0 {
+		a.Mul(a, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(e)), nil))
 	}
 }
 

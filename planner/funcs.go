@@ -479,15 +479,27 @@ func (b *binder) numericFunc(name string, n *ast.FuncCallExpr, args func(lo, hi 
 	fn := map[string]Func{"abs": FnAbs, "round": FnRound, "floor": FnFloor, "ceil": FnCeil, "ceiling": FnCeil}[name]
 	switch {
 	case fn == FnRound && len(xs) == 2:
-		digits, ok := xs[1].(*Const)
-		if !ok || !digits.T.Integer() || digits.Null || digits.I < 0 || digits.I > types.MaxDecimalPrec {
-			return nil, b.errAt(sqlerr.FeatureNotSupported, n.Args[1], "round's second argument must be a constant between 0 and %d", types.MaxDecimalPrec)
+		// round(x, s) is numeric's, of scale max(s, 0), as PostgreSQL's:
+		// round(5, 2) is 5.00, round(1250, -2) 1300. A DECIMAL rounded to
+		// a constant s that keeps it within 18 digits is a cast; any
+		// other exact x rounds as a NUMERIC (s may vary by row).
+		digits, err := b.coerce(xs[1], types.Int, n.Args[1])
+		if err != nil {
+			return nil, err
 		}
-		if t.Kind == types.Decimal {
-			out := types.DecimalOf(types.MaxDecimalPrec, min(int(digits.I), t.Scale))
-			return &Cast{X: x, T: out}, nil
+		if c, ok := digits.(*Const); ok && !c.Null && (c.I < -1000 || c.I > 1000) {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n.Args[1], "round's second argument must be between -1000 and 1000")
 		}
-		return &Call{Fn: fn, Args: []Expr{x, digits}, T: t}, nil
+		if t.Kind == types.Float64 {
+			return &Call{Fn: fn, Args: []Expr{x, digits}, T: t}, nil
+		}
+		if c, ok := digits.(*Const); ok && !c.Null && c.Param == 0 && t.Kind == types.Decimal && c.I >= 0 && t.Prec-t.Scale+int(c.I) <= types.MaxDecimalPrec {
+			return &Cast{X: x, T: types.DecimalOf(types.MaxDecimalPrec, int(c.I))}, nil
+		}
+		if x, err = b.coerce(x, types.Unconstrained, n.Args[0]); err != nil {
+			return nil, err
+		}
+		return &Call{Fn: fn, Args: []Expr{x, digits}, T: types.Unconstrained}, nil
 	case fn != FnAbs && t.Kind == types.Decimal:
 		return &Call{Fn: fn, Args: []Expr{x}, T: types.DecimalOf(types.MaxDecimalPrec, 0)}, nil
 	}

@@ -42,7 +42,8 @@ func init() {
 	// same value).
 	fn("div", []Sig{sig(i64, i64, i64), sig(dec0, AnyDecimal, AnyDecimal)}, parser.DivFunc)
 	for _, name := range []string{"gcd", "lcm"} {
-		fn(name, []Sig{sig(i32, i32, i32), sig(i64, i64, i64), {Args: []types.T{AnyDecimal, AnyDecimal}, RetOf: widerScale}})
+		fn(name, []Sig{sig(i32, i32, i32), sig(i64, i64, i64), {Args: []types.T{AnyDecimal, AnyDecimal}, RetOf: widerScale},
+			sig(num, AnyExact, num), sig(num, num, AnyExact)})
 	}
 	fn("width_bucket", []Sig{sig(i32, AnyDecimal, AnyDecimal, AnyDecimal, i32), sig(i32, dbl, dbl, dbl, i32)})
 }
