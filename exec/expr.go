@@ -154,6 +154,9 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 		if e.Fn == planner.FnCoalesce || e.Fn == planner.FnAnd || e.Fn == planner.FnOr {
 			c.lazy = ctx.lazy(e.Args[1:]...)
 		}
+		if e.Fn == planner.FnIn || e.Fn == planner.FnNotIn {
+			c.lazy = ctx.lazy(e.Args[2:]...)
+		}
 		if e.Fn == planner.FnLike || e.Fn == planner.FnNotLike {
 			if p, ok := e.Args[1].(*planner.Const); ok && !p.Null {
 				c.like = compileLike(p.S, likeEscape(e))
@@ -202,6 +205,13 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 			return c
 		}
 		strict = !e.B.NonStrict
+	}
+	// NULL [NOT] IN (list) is NULL: each NULL = item folds to NULL, as
+	// PostgreSQL's planner folds them, items unevaluated.
+	if e.Fn == planner.FnIn || e.Fn == planner.FnNotIn {
+		if k, ok := c.args[0].(*constEval); ok && k.c.Null {
+			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+		}
 	}
 	consts := len(c.args) > 0
 	for _, a := range c.args {
@@ -364,7 +374,8 @@ type callEval struct {
 	// live marking the rows whose earlier arguments were all NULL; an AND
 	// (OR) whose right side may fail computes it with live marking the
 	// rows whose left side is not false (true), as PostgreSQL evaluates
-	// the right side only for them.
+	// the right side only for them; an [NOT] IN list whose later items
+	// may fail computes each for the rows no earlier item equals.
 	lazy bool
 	open []bool
 }
@@ -421,14 +432,26 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 		for i := range c.open {
 			c.open[i] = parent == nil || parent[i]
 		}
+		in := c.fn == planner.FnIn || c.fn == planner.FnNotIn
 		for k, a := range c.args {
 			if k > 0 {
 				c.ctx.live = c.open
 			}
 			v := a.Eval(b)
 			c.vals = append(c.vals, v)
-			for i, o := range c.open {
-				c.open[i] = o && v.IsNull(i)
+			switch {
+			case !in:
+				// coalesce: a row stays open while its arguments are NULL.
+				for i, o := range c.open {
+					c.open[i] = o && v.IsNull(i)
+				}
+			case k > 0:
+				// x [NOT] IN (list) is a chain of = OR (<> AND): a row
+				// stays open until an item equals x.
+				x := c.vals[0]
+				for i, o := range c.open {
+					c.open[i] = o && (x.IsNull(i) || v.IsNull(i) || cmpAt(x, i, v, i) != 0)
+				}
 			}
 		}
 		c.ctx.live = parent
