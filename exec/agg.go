@@ -372,7 +372,7 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 		k = keys.AppendInt64(k, end)
 	}
 	for _, v := range a.keyVecs {
-		k = encodeValue(k, v, r)
+		k = encodeGroup(k, v, r)
 	}
 	a.keyBuf = k
 	pi, ok := a.groups[string(k)]
@@ -461,6 +461,8 @@ func foldVal(f planner.AggFunc, v *aggVal, x *vec.Vec, r int, d int64) {
 		v.n += d
 		if x.Type.Kind == types.Float64 {
 			foldFloat(v, x.F64[r], d)
+		} else if x.Type.Kind == types.Interval {
+			foldInterval(v, x.IntervalAt(r), d)
 		} else if x.Type.Kind == types.Numeric {
 			v.s = foldNumeric(v.s, x, r, d)
 		} else if d == 1 {
@@ -485,6 +487,9 @@ func setVal(v *aggVal, x *vec.Vec, r int) {
 	case types.Numeric:
 		// Accumulators keep a NUMERIC as its text, their stored form.
 		v.s = x.NumericString(r)
+	case types.Interval:
+		// Its µs in i, its months and days as their tag in s.
+		v.i, v.s = x.I64[r], x.Str[r]
 	case types.String:
 		v.s = x.Str[r]
 	case types.Bool:

@@ -741,6 +741,10 @@ func mergeVal(f planner.AggFunc, kind types.Kind, acc, p *aggVal) {
 		if kind == types.Float64 {
 			mergeFloat(acc, p)
 		}
+		if kind == types.Interval {
+			acc.w[0] += p.w[0]
+			acc.w[1] += p.w[1]
+		}
 	}
 }
 
@@ -751,6 +755,8 @@ func betterVal(f planner.AggFunc, kind types.Kind, p, acc *aggVal) bool {
 		c = cmp.Compare(p.s, acc.s)
 	case types.Numeric:
 		c = vec.CompareNumericText(p.s, acc.s)
+	case types.Interval:
+		c = vec.CompareIntervals(vec.IntervalOfTag(p.s, p.i), vec.IntervalOfTag(acc.s, acc.i))
 	case types.Float64:
 		c = vec.CompareFloatPG(p.f, acc.f) // NaN above every number
 	case types.Bool:
@@ -809,6 +815,8 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		switch {
 		case v.n == 0:
 			out.AppendNull()
+		case out.Type.Kind == types.Interval:
+			intervalSum(v, out, errs, false)
 		case out.Type.Kind == types.Numeric:
 			numericSum(arg, v, out)
 		case out.Type.Kind == types.Float64:
@@ -829,6 +837,8 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		switch {
 		case v.n == 0:
 			out.AppendNull()
+		case out.Type.Kind == types.Interval:
+			intervalSum(v, out, errs, true)
 		case out.Type.Kind == types.Numeric:
 			numericAvg(arg, v, out)
 		case arg.Kind == types.Float64:
@@ -889,6 +899,8 @@ func aggResult(c planner.AggCall, arg types.T, v *aggVal, out *vec.Vec, errs *Ro
 		switch out.Type.Phys() {
 		case types.Float64:
 			out.AppendF64(v.f)
+		case types.Interval:
+			out.AppendInterval(vec.IntervalOfTag(v.s, v.i))
 		case types.String, types.Numeric:
 			out.AppendStr(v.s)
 		case types.Bool:

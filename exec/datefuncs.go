@@ -26,7 +26,7 @@ func init() {
 			fixedZone, _ = vec.LoadZone(c.S)
 		}
 		return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-			ts, iv := args[0].I64, args[1].I64
+			ts := args[0].I64
 			timeRows(out, n, ctx, func(i int) (int64, bool) {
 				loc := fixedZone
 				if loc == nil {
@@ -35,13 +35,7 @@ func init() {
 						return 0, false
 					}
 				}
-				days := iv[i] / vec.DayMicros
-				us := ts[i]
-				if days != 0 {
-					us = vec.FromLocal(vec.ToLocal(us, loc)+days*vec.DayMicros, loc)
-				}
-				r, ok := vec.AddInt64(us, iv[i]-days*vec.DayMicros)
-				return r, ok && vec.TimestampInRange(r)
+				return addZoned(ts[i], args[1].IntervalAt(i), loc)
 			}, tsRange)
 		}
 	})
@@ -73,7 +67,7 @@ func init() {
 				us := args[1].I64[i]
 				switch {
 				case t.Kind == types.Interval:
-					out.F64[i] = intervalPart(canon, us)
+					out.F64[i] = intervalPart(canon, args[1].IntervalAt(i))
 				case strings.HasPrefix(canon, "timezone"):
 					c, _ := extractTimestamp(canon, us, args[2].I64[i])
 					out.F64[i] = float64(c)
@@ -272,11 +266,21 @@ func isoWeek(days int64) (int64, int64) {
 	return y, (thu-vec.DaysFromCivil(y, 1, 1))/7 + 1
 }
 
-// intervalPart is date_part(field, interval) of µs, read as days of 24
-// hours and a time of day under one: extractInterval's value.
-func intervalPart(field string, us int64) float64 {
-	c, scale := extractInterval(field, us)
-	return float64(c) / float64(types.Pow10[scale])
+// intervalPart is date_part(field, x) of one of an interval's fields, in
+// double precision as PostgreSQL's interval_part computes it.
+func intervalPart(field string, x vec.Interval) float64 {
+	switch field {
+	case "epoch":
+		return vec.IntervalEpochFloat(x)
+	case "milliseconds":
+		v, _, _ := vec.IntervalPart("second", x)
+		return float64(v/1e6)*1000 + float64(v%1e6)/1000
+	case "second":
+		v, _, _ := vec.IntervalPart("second", x)
+		return float64(v/1e6) + float64(v%1e6)/1e6
+	}
+	v, _, _ := vec.IntervalPart(field, x)
+	return float64(v)
 }
 
 // makeDate is make_date(y, m, d), where a negative year is BC.
@@ -372,14 +376,10 @@ func timestampDiff(unit string, a, b int64) int64 {
 }
 
 // intervalScale is interval * f or interval / f, as PostgreSQL's
-// interval_mul and interval_div compute it: the interval's whole days
-// (its µs split as it prints, days of 24 hours and the rest of one sign)
-// scaled and truncated, their fraction rounded to a µs and carried into
-// the time, which is scaled and rounded half to even. A NaN, or days
-// beyond an int32 or µs beyond an int64 on the way, is out of range
-// (22008), as there; so is a result ours cannot hold in its µs.
+// interval_mul and interval_div (vec.ScaleInterval): out of range
+// (22008) for a NaN, or a part past its int32 or int64.
 func intervalScale(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx, div bool) {
-	x, f := args[0].I64, args[1].F64
+	f := args[1].F64
 	for i := 0; i < n; i++ {
 		if out.IsNull(i) {
 			continue
@@ -388,54 +388,13 @@ func intervalScale(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx, div bool)
 			divByZero(out, i, ctx)
 			continue
 		}
-		us, ok := scaleInterval(x[i], f[i], div)
+		x, ok := vec.ScaleInterval(args[0].IntervalAt(i), f[i], div)
 		if !ok {
-			out.SetNull(i)
-			ctx.report(i, func() *sqlerr.Error { return sqlerr.New(sqlerr.DatetimeOverflow, "interval out of range") })
+			intervalOverflow(out, i, ctx)
 			continue
 		}
-		out.I64[i] = us
+		out.SetInterval(i, x)
 	}
-}
-
-// scaleInterval is one row of intervalScale.
-func scaleInterval(us int64, f float64, div bool) (int64, bool) {
-	scale := func(v float64) float64 {
-		if div {
-			return v / f
-		}
-		return v * f
-	}
-	fitsInt32 := func(v float64) bool { return v >= math.MinInt32 && v < -math.MinInt32 }
-	if math.IsNaN(scale(0)) { // the months, 0 here: a NaN, or 0 × ±Infinity
-		return 0, false
-	}
-	day := us / vec.DayMicros
-	tod := us - day*vec.DayMicros
-	dd := scale(float64(day))
-	if math.IsNaN(dd) || !fitsInt32(dd) {
-		return 0, false
-	}
-	rday := int64(int32(dd))
-	rem := (dd - float64(rday)) * 86400
-	rem = math.RoundToEven(rem*1e6) / 1e6
-	if math.Abs(rem) >= 86400 {
-		rday += int64(int32(rem / 86400))
-		rem -= float64(int32(rem/86400)) * 86400
-	}
-	t := math.RoundToEven(scale(float64(tod)) + rem*1e6)
-	if math.IsNaN(t) || t < -9223372036854775808 || t >= 9223372036854775808 {
-		return 0, false
-	}
-	if maxDays := int64(math.MaxInt64) / int64(vec.DayMicros); rday > maxDays || rday < -maxDays {
-		return 0, false
-	}
-	days, time := rday*vec.DayMicros, int64(t)
-	sum := days + time
-	if (sum^days)&(sum^time) < 0 {
-		return 0, false
-	}
-	return sum, true
 }
 
 // timezoneKernel is timezone(zone, x), the zone loaded once when it is a

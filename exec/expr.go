@@ -264,6 +264,8 @@ func (c *constEval) Eval(b *vec.Batch) *vec.Vec {
 			c.out.AppendBool(c.c.B)
 		case c.c.T.Kind == types.Float64:
 			c.out.AppendF64(c.c.F)
+		case c.c.T.Kind == types.Interval:
+			c.out.AppendInterval(c.c.Interval())
 		case c.c.T.InStr():
 			c.out.AppendStr(c.c.S)
 		default:
@@ -388,7 +390,7 @@ func resize(out *vec.Vec, n int) {
 		out.Bool = grow(out.Bool, n)
 	case types.Float64:
 		out.F64 = grow(out.F64, n)
-	case types.Numeric:
+	case types.Numeric, types.Interval:
 		out.Str = grow(out.Str, n)
 		out.I64 = grow(out.I64, n)
 	case types.String:
@@ -507,7 +509,9 @@ func (c *callEval) Eval(b *vec.Batch) *vec.Vec {
 	case planner.FnAdd, planner.FnSub, planner.FnMul, planner.FnDiv, planner.FnMod:
 		arith(c.fn, out, args[0], args[1], n, c.ctx)
 	case planner.FnNeg:
-		if out.Type.Kind == types.Numeric {
+		if out.Type.Kind == types.Interval {
+			negInterval(out, args[0], n, c.ctx)
+		} else if out.Type.Kind == types.Numeric {
 			numericUnary(c.fn, out, args, n, c.ctx)
 		} else if out.Type.Kind == types.Float64 {
 			for i := 0; i < n; i++ {
@@ -718,7 +722,7 @@ func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
 		out.Bool[i] = src.Bool[j]
 	case types.Float64:
 		out.F64[i] = src.F64[j]
-	case types.Numeric:
+	case types.Numeric, types.Interval:
 		out.Str[i], out.I64[i] = src.Str[j], src.I64[j]
 	case types.String:
 		out.Str[i] = src.Str[j]
@@ -731,7 +735,7 @@ func copyValue(out *vec.Vec, i int, src *vec.Vec, j int) {
 func cmpAt(a *vec.Vec, i int, b *vec.Vec, j int) int { return vec.Compare(a, i, b, j) }
 
 func compare(fn planner.Func, out, a, b *vec.Vec, n int) {
-	if a.Type.InI64() {
+	if a.Type.InI64() && (a.Type.Kind != types.Interval || fixedLengths(a, n) && fixedLengths(b, n)) {
 		x, y, o := a.I64[:n], b.I64[:n], out.Bool[:n]
 		switch fn {
 		case planner.FnEq:
@@ -916,6 +920,9 @@ func in(not bool, out *vec.Vec, args []*vec.Vec, n int) {
 }
 
 func arith(fn planner.Func, out, a, b *vec.Vec, n int, errs *evalCtx) {
+	if (out.Type.Kind == types.Interval || b.Type.Kind == types.Interval) && intervalArith(fn, out, a, b, n, errs) {
+		return
+	}
 	if out.Type.Kind == types.Numeric {
 		numericArith(fn, out, a, b, n, errs)
 		return

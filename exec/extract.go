@@ -47,8 +47,17 @@ func extractFields(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 		var coef int64
 		var scale int
 		switch {
+		case ival && field[i] == "epoch":
+			// A NUMERIC: past an int64 of µs for years of months.
+			iv := args[1].IntervalAt(i)
+			if us, ok := vec.IntervalEpoch(iv); ok {
+				out.SetNumericCompact(i, us, 6)
+			} else {
+				out.SetNumericText(i, vec.IntervalEpochText(iv))
+			}
+			continue
 		case ival:
-			coef, scale = extractInterval(field[i], x[i])
+			coef, scale, _ = vec.IntervalPart(field[i], args[1].IntervalAt(i))
 		case date:
 			// A DATE's own fields, past a timestamp's range too.
 			coef, _ = dayPart(field[i], x[i])
@@ -129,31 +138,4 @@ func julianText(us int64) string {
 		s = "0" + s
 	}
 	return s[:int64(len(s))-scale] + "." + s[int64(len(s))-scale:]
-}
-
-// extractInterval is EXTRACT(field FROM iv) of an interval's µs, read as
-// days of 24 hours and a time under one (streamsql's interval has no
-// months): PostgreSQL 15's NUMERIC, coefficient and scale.
-func extractInterval(field string, us int64) (int64, int) {
-	days := us / vec.DayMicros
-	rest := us - days*vec.DayMicros
-	switch field {
-	case "microseconds":
-		return rest % 60e6, 0
-	case "milliseconds":
-		return rest % 60e6, 3
-	case "second":
-		return rest % 60e6, 6
-	case "minute":
-		return rest / 60e6 % 60, 0
-	case "hour":
-		return rest / 3600e6, 0
-	case "day":
-		return days, 0
-	case "quarter":
-		return 1, 0 // month 0's
-	case "epoch":
-		return us, 6
-	}
-	return 0, 0 // month, year, decade, century, millennium
 }

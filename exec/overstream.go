@@ -173,7 +173,7 @@ func (o *OverStream) Push(b *vec.Batch) error {
 		}
 		o.keyBuf = append(o.keyBuf[:0], 'h')
 		for _, v := range o.partVec {
-			o.keyBuf = encodeValue(o.keyBuf, v, r)
+			o.keyBuf = encodeGroup(o.keyBuf, v, r)
 		}
 		row := encodeRow(nil, b.Cols, r)
 		for d := b.DiffAt(r); d > 0; d-- {

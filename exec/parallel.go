@@ -238,8 +238,9 @@ func (a *Aggregate) hashShards(n int) {
 			switch {
 			case v.IsNull(r):
 				x = 0x5bd1e995
-			case v.Type.Kind == types.Numeric:
-				// By value, so that 1.0 and 1.00 meet.
+			case v.Type.Kind == types.Numeric, v.Type.Kind == types.Interval:
+				// By value, so that 1.0 and 1.00 meet, and '1 day' and
+				// '24 hours'.
 				a.keyBuf = encodeMatch(a.keyBuf[:0], v, r)
 				x = 14695981039346656037
 				for _, c := range a.keyBuf {

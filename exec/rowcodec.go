@@ -22,6 +22,9 @@ func encodeValue(buf []byte, v *vec.Vec, i int) []byte {
 		// Held in Str, but keyed by value: not as its text.
 		return vec.AppendNumericKeyAt(buf, v, i, true)
 	}
+	if v.Type.Kind == types.Interval {
+		return vec.AppendIntervalKey(buf, v.IntervalAt(i), false)
+	}
 	switch v.Type.Phys() {
 	case types.Bool:
 		return keys.AppendBool(buf, v.Bool[i])
@@ -40,6 +43,17 @@ func encodeMatch(buf []byte, v *vec.Vec, i int) []byte {
 	if v.Type.Kind == types.Numeric && !v.IsNull(i) {
 		return vec.AppendNumericKeyAt(keys.AppendNotNull(buf), v, i, false)
 	}
+	return encodeGroup(buf, v, i)
+}
+
+// encodeGroup appends row i of v as a part of a group or partition key:
+// as encodeValue, but an INTERVAL by its span alone, so that '1 day' and
+// '24 hours', which are equal, are one group (as in PostgreSQL); such a
+// key decodes to vec.IntervalOfSpan, days and a time of one sign.
+func encodeGroup(buf []byte, v *vec.Vec, i int) []byte {
+	if v.Type.Kind == types.Interval && !v.IsNull(i) {
+		return vec.AppendIntervalKey(keys.AppendNotNull(buf), v.IntervalAt(i), true)
+	}
 	return encodeValue(buf, v, i)
 }
 
@@ -56,6 +70,11 @@ func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
 	switch phys := out.Type.Phys(); {
 	case out.Type.Kind == types.Numeric:
 		b, err = vec.DecodeNumericKeyTo(b, out)
+	case out.Type.Kind == types.Interval:
+		var x vec.Interval
+		if x, b, err = vec.DecodeIntervalKey(b); err == nil {
+			out.AppendInterval(x)
+		}
 	case phys == types.Bool:
 		var x bool
 		x, b, err = keys.DecodeBool(b)
@@ -131,6 +150,8 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 		case types.Numeric:
 			// As its text, the form stored before values were compact.
 			buf = appendNumericPlain(buf, v, i)
+		case types.Interval:
+			buf = vec.AppendIntervalPlain(buf, v.IntervalAt(i))
 		case types.String:
 			buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
 			buf = append(buf, v.Str[i]...)
@@ -170,6 +191,13 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 			}
 			out.AppendF64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 			b = b[8:]
+		case types.Interval:
+			x, k := vec.DecodeIntervalPlain(b)
+			if k == 0 {
+				return nil, errPlainRow
+			}
+			out.AppendInterval(x)
+			b = b[k:]
 		case types.Numeric:
 			n, k := binary.Uvarint(b)
 			if k <= 0 || uint64(len(b)-k) < n {

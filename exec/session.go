@@ -129,7 +129,7 @@ func (a *Aggregate) sessionRow(r int, t int64) error {
 	ss := &a.sess
 	gk := a.keyBuf[:0]
 	for _, v := range a.keyVecs {
-		gk = encodeValue(gk, v, r)
+		gk = encodeGroup(gk, v, r)
 	}
 	a.keyBuf = gk
 	list, ok := ss.keys[string(gk)]

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"github.com/streamsql/streamsql/exec/vec"
 	"strings"
 	"testing"
 
@@ -25,11 +26,11 @@ func TestParse(t *testing.T) {
 			}
 			return b.String()
 		case "interval":
-			us, err := ParseInterval(d.Input)
+			x, err := ParseInterval(d.Input, 0)
 			if err != nil {
 				return "error: " + err.Error() + "\n"
 			}
-			return fmt.Sprintf("%d\n", us)
+			return fmt.Sprintf("%s (months %d, days %d, µs %d)\n", vec.AppendIntervalText(nil, x), x.Months, x.Days, x.Micros)
 		}
 		t.Fatalf("unknown command %q", d.Cmd)
 		return ""

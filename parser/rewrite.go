@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -319,12 +318,12 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 		case t.is("grace") && slices.Contains(windowArgs, i):
 			switch {
 			case next(1).is("interval"):
-				lit, n := intervalLiteral(toks[i+1:])
+				_, lit, n, err := intervalLiteral(toks[i+1:])
+				if err != nil {
+					return sqlerr.WithPos(err, r.base+toks[i+1].pos+1)
+				}
 				if n == 0 {
 					continue
-				}
-				if _, err := ParseInterval(lit); err != nil {
-					return sqlerr.WithPos(err, r.base+toks[i+1].pos+1)
 				}
 				edits = append(edits, ed(t.pos, toks[i+n].end, GraceFunc+"('"+lit+"')"))
 				i += n
@@ -586,13 +585,12 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 				ed(t.pos, z.end, ")"))
 			i += 3
 		case t.is("interval"):
-			lit, n := intervalLiteral(toks[i:])
-			if n == 0 {
-				continue
-			}
-			micros, err := ParseInterval(lit)
+			x, lit, n, err := intervalLiteral(toks[i:])
 			if err != nil {
 				return sqlerr.WithPos(err, r.base+t.pos+1)
+			}
+			if n == 0 {
+				continue
 			}
 			inWindow := false
 			for _, a := range windowArgs {
@@ -613,21 +611,31 @@ func (r *rewriter) rewriteTokens(toks []token, from, to int) error {
 			}
 			dateArith := (prev(1).is("+") || prev(1).is("-")) && operandEnd(prev(2)) || next(n).is("+") && !next(n+1).is("interval") ||
 				next(n).is("preceding") || next(n).is("following")
+			frame := next(n).is("preceding") || next(n).is("following")
 			switch {
 			case inWindow:
 				edits = append(edits, ed(t.pos, toks[i+n-1].end, "'"+lit+"'"))
-			case !dateArith:
-				edits = append(edits, ed(t.pos, toks[i+n-1].end, CastFunc+"('"+itoa(micros)+" us', 'INTERVAL')"))
-			default:
-				// Every interval literal is read here, by one reader, so
-				// INTERVAL '5' SECONDS means the same everywhere.
+			case dateArith && (x.Fixed() || frame && x.Months == 0):
+				// A length of time (a frame's offset counts its days as 24
+				// hours): TiDB's date arithmetic.
 				// A negative count is quoted: TiDB reads -n as a unary
 				// minus, not as the constant the interval must be.
-				count := itoa(micros)
-				if micros < 0 {
+				us, err := Duration(x, lit)
+				if err != nil {
+					return sqlerr.WithPos(err, r.base+t.pos+1)
+				}
+				count := itoa(us)
+				if us < 0 {
 					count = "'" + count + "'"
 				}
 				edits = append(edits, ed(t.pos, toks[i+n-1].end, "INTERVAL "+count+" MICROSECOND"))
+			case frame:
+				return sqlerr.At(sqlerr.FeatureNotSupported, r.base+t.pos+1, "a RANGE frame's offset must be a fixed length of time, not months")
+			default:
+				// Every interval literal is read here, by one reader, so
+				// INTERVAL '5' SECONDS means the same everywhere; with
+				// months or days it is a value of its own.
+				edits = append(edits, ed(t.pos, toks[i+n-1].end, CastFunc+"('"+lit+"', 'INTERVAL')"))
 			}
 			i += n - 1
 		}
@@ -1276,26 +1284,50 @@ func typeText(toks []token) (string, error) {
 	return t.String(), nil
 }
 
-// intervalLiteral reads INTERVAL 'n' UNIT, INTERVAL n UNIT or INTERVAL
-// 'n unit' at toks[0], returning the interval as "n unit" text and how many
-// tokens it used (0 when toks do not start an interval literal we handle).
-func intervalLiteral(toks []token) (string, int) {
+// intervalLiteral reads an interval literal at toks[0]: INTERVAL 'text'
+// with an optional qualifier (INTERVAL '1-2' YEAR TO MONTH, INTERVAL '5'
+// SECOND, INTERVAL '1.5' SECOND(3)), or INTERVAL 'n' unit and INTERVAL n
+// unit with any unit interval text knows (INTERVAL '5' SECONDS, Flink's
+// INTERVAL '10' MILLISECOND). It returns the value, its canonical text,
+// and how many tokens it used (0 when toks do not start one).
+func intervalLiteral(toks []token) (vec.Interval, string, int, error) {
 	if len(toks) < 2 || toks[1].kind != tString && toks[1].kind != tNumber {
-		return "", 0
+		return vec.Interval{}, "", 0, nil
 	}
-	val := strings.TrimSpace(toks[1].val)
+	val := toks[1].val
+	text, q, n := val, vec.IntervalFields(0), 2
+	prec := -1
 	if len(toks) >= 3 && toks[2].kind == tIdent {
-		if _, ok := vec.IntervalUnit(toks[2].text); ok {
-			return val + " " + strings.ToUpper(toks[2].text), 3
-		}
-		if _, err := vec.ParseInterval("1 " + toks[2].text); errors.Is(err, vec.ErrIntervalMonths) {
-			return val + " " + strings.ToUpper(toks[2].text), 3 // for ParseInterval to refuse
+		if f, ok := vec.QualifierFields(toks[2].text, ""); ok {
+			q, n = f, 3
+			last := toks[2].text
+			if len(toks) >= 5 && toks[3].is("to") {
+				if g, ok := vec.QualifierFields(toks[2].text, toks[4].text); ok {
+					q, n, last = g, 5, toks[4].text
+				}
+			}
+			if strings.EqualFold(last, "second") && len(toks) >= n+3 && toks[n].is("(") && toks[n+1].kind == tNumber && toks[n+2].is(")") {
+				p, err := strconv.Atoi(toks[n+1].text)
+				if err != nil || p < 0 || p > 6 {
+					return vec.Interval{}, "", 0, sqlerr.New(sqlerr.InvalidParameter, "INTERVAL(%s) precision must be between 0 and 6", toks[n+1].text)
+				}
+				prec, n = p, n+3
+			}
+		} else if vec.IntervalUnitName(toks[2].text) {
+			text, n = strings.TrimSpace(val)+" "+toks[2].text, 3
 		}
 	}
-	if toks[1].kind == tString && strings.ContainsAny(val, " \t:") {
-		return val, 2
+	if toks[1].kind == tNumber && n == 2 {
+		return vec.Interval{}, "", 0, nil
 	}
-	return "", 0
+	x, err := ParseInterval(text, q)
+	if err != nil {
+		return x, "", 0, err
+	}
+	if prec >= 0 {
+		x.Micros = vec.RoundIntervalMicros(x.Micros, prec)
+	}
+	return x, string(vec.AppendIntervalText(nil, x)), n, nil
 }
 
 // isKeywordBefore reports an identifier token that is a keyword an

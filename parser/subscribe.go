@@ -118,7 +118,7 @@ func (p *parser) fetch(c *cursor) (Stmt, error) {
 		return nil, err
 	}
 	for _, o := range opts {
-		us, err := ParseInterval(o.Value)
+		us, err := ParseDuration(o.Value)
 		if err != nil || us < 0 {
 			return nil, sqlerr.At(sqlerr.InvalidParameter, o.Pos, "invalid timeout %q: want an interval such as '1 second'", o.Value)
 		}

@@ -248,6 +248,8 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 			call.T = types.Unconstrained
 		case t.Kind == types.Float64:
 			call.T = types.Double
+		case t.Kind == types.Interval:
+			call.T = types.Ival
 		default:
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function sum(%s) does not exist", t)
 		}
@@ -256,6 +258,8 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 		switch t := at.Type(); {
 		case t.Kind == types.Float64:
 			call.T = types.Double
+		case t.Kind == types.Interval:
+			call.T = types.Ival
 		case t.Numeric():
 			// Exact, as PostgreSQL's avg of integers and numerics.
 			call.T = types.Unconstrained
@@ -379,9 +383,6 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 		call.Func = AggMin
 		if name != "min" {
 			call.Func = AggMax
-		}
-		if at.Type().Kind == types.Interval && name != singleValueAgg {
-			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, at.Type())
 		}
 		if isJSON(at.Type()) && name != singleValueAgg {
 			// PostgreSQL has no min or max of json or jsonb.

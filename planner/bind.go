@@ -108,6 +108,13 @@ func (b *binder) expr(n ast.ExprNode) (Expr, error) {
 			if !x.Type().Numeric() && x.Type().Kind != types.Interval {
 				return nil, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: - %s", x.Type())
 			}
+			if c, ok := x.(*Const); ok && !c.Null && c.T.Kind == types.Interval {
+				neg, ok := vec.NegInterval(c.Interval())
+				if !ok {
+					return nil, b.errAt(sqlerr.DatetimeOverflow, n, "interval out of range")
+				}
+				return IntervalConst(neg), nil
+			}
 			if c, ok := x.(*Const); ok && !c.Null {
 				if c.T.InI64() && (c.I == math.MinInt64 || !vec.InRange(-c.I, c.T)) {
 					return nil, b.errAt(sqlerr.NumericOutOfRange, n, "%s", OutOfRange(c.T))

@@ -129,6 +129,8 @@ func ConstAt(v *vec.Vec, i int) *Const {
 		c.F = v.F64[i]
 	case types.Numeric:
 		c.S = v.NumericString(i)
+	case types.Interval:
+		c.I, c.S = v.I64[i], v.Str[i]
 	case types.String:
 		c.S = v.Str[i]
 	default:
@@ -146,6 +148,8 @@ func appendConst(v *vec.Vec, c *Const) {
 		v.AppendBool(c.B)
 	case c.T.Kind == types.Float64:
 		v.AppendF64(c.F)
+	case c.T.Kind == types.Interval:
+		v.AppendInterval(c.Interval())
 	case c.T.InStr():
 		v.AppendStr(c.S)
 	default:
@@ -165,8 +169,9 @@ const (
 	CastOverflow
 	// CastField is date or time text with a field out of its range.
 	CastField
-	// CastMonths is an interval of months or years, which ours cannot be.
-	CastMonths
+	// CastIntervalRange is interval text whose value is out of range
+	// (22008), not one of its fields (CastOverflow, 22015).
+	CastIntervalRange
 	// CastZone is a TIMESTAMPTZ's text naming an unknown time zone.
 	CastZone
 	// CastNaN is a NaN or Infinity, which NUMERIC does not hold here.
@@ -355,20 +360,25 @@ func castTime(src *vec.Vec, i int, out *vec.Vec, loc *time.Location) CastResult 
 			}
 			x = vec.TruncateMicros(x, out.Type.Prec)
 		case types.Interval:
-			us, err := vec.ParseInterval(s)
+			iv, err := vec.ParseInterval(s)
 			switch {
-			case errors.Is(err, vec.ErrIntervalMonths):
-				return CastMonths
 			case errors.Is(err, vec.ErrIntervalRange):
+				return CastIntervalRange
+			case errors.Is(err, vec.ErrIntervalField):
 				return CastOverflow
 			case err != nil:
 				return CastInvalid
 			}
-			x = us
+			out.AppendInterval(iv)
+			return CastOK
 		default:
 			return CastInvalid
 		}
 		out.AppendI64(x)
+		return CastOK
+	}
+	if from == types.Interval && to == types.Interval {
+		out.AppendInterval(src.IntervalAt(i))
 		return CastOK
 	}
 	x := src.I64[i]
@@ -440,8 +450,8 @@ func CastError(r CastResult, from, t types.T, text string) *sqlerr.Error {
 			name := strings.TrimSpace(text)
 			name = strings.ToLower(name[strings.LastIndexByte(name, ' ')+1:])
 			return sqlerr.New(sqlerr.InvalidParameter, "time zone %q not recognized", name)
-		case r == CastMonths:
-			return sqlerr.New(sqlerr.FeatureNotSupported, "interval %q is in months or years, which have no fixed length; streamsql's INTERVAL counts days of 24 hours and less", text)
+		case r == CastIntervalRange:
+			return sqlerr.New(sqlerr.DatetimeOverflow, "interval out of range")
 		case r == CastOverflow && from.Kind == types.String && t.Kind == types.Interval:
 			return sqlerr.New(sqlerr.IntervalFieldOverflow, "interval field value out of range: %q", text)
 		case r == CastOverflow && from.Kind == types.String:

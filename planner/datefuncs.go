@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamsql/streamsql/exec/vec"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/streamsql/streamsql/parser/sqlerr"
 	"github.com/streamsql/streamsql/planner/types"
@@ -16,6 +18,15 @@ func init() {
 	// PostgreSQL computes them.
 	RegisterBuiltin(&Builtin{Name: "interval_mul", MayFail: true, Sigs: []Sig{{Args: []types.T{ival, dbl}, Ret: ival}}})
 	RegisterBuiltin(&Builtin{Name: "interval_div", MayFail: true, Sigs: []Sig{{Args: []types.T{ival, dbl}, Ret: ival}}})
+	// justify_hours, justify_days and justify_interval carry whole days of
+	// the time into days, and whole 30 days into months.
+	for _, name := range []string{"justify_hours", "justify_days", "justify_interval"} {
+		RegisterBuiltin(&Builtin{Name: name, MayFail: true, Sigs: []Sig{{Args: []types.T{ival}, Ret: ival}}})
+	}
+	// age(a, b) of two wall-clock times (see binder.age); interval_part is
+	// EXTRACT(field FROM interval), NUMERIC as PostgreSQL's.
+	RegisterBuiltin(&Builtin{Name: "age", MayFail: true, Sigs: []Sig{{Args: []types.T{types.Ts, types.Ts}, Ret: ival}}})
+	RegisterBuiltin(&Builtin{Name: "interval_part", MayFail: true, Sigs: []Sig{{Args: []types.T{types.Varchar, ival}, Ret: types.Unconstrained}}})
 	// timestamptz_pl_interval(ts, interval, zone) is ts + interval in a
 	// zone with daylight-saving time: the interval's whole days are
 	// calendar days there, the rest exact time, as PostgreSQL adds them.
@@ -233,6 +244,40 @@ func (b *binder) timeArith(fn Func, x, y Expr, n ast.Node) (Expr, bool, error) {
 		return nil, true, err
 	}
 	return nil, true, b.errAt(sqlerr.UndefinedFunction, n, "operator does not exist: %s %s %s", pgTypeName(xt), funcInfo[fn].infix, pgTypeName(yt))
+}
+
+// age binds age(a, b) and age(b), which is age(CURRENT_DATE, b): the
+// difference of the two times' fields in years, months, days and time,
+// as PostgreSQL's. A TIMESTAMPTZ or DATE is read as its wall-clock time
+// in the session's zone, as timestamptz_age reads them.
+func (b *binder) age(n *ast.FuncCallExpr) (Expr, error) {
+	if len(n.Args) != 1 && len(n.Args) != 2 {
+		return nil, b.errAt(sqlerr.UndefinedFunction, n, "function age with %d arguments does not exist", len(n.Args))
+	}
+	var xs []Expr
+	if len(n.Args) == 1 {
+		c := b.clock
+		if c == nil || c.streaming {
+			return nil, b.errAt(sqlerr.FeatureNotSupported, n, "age(x) is age(CURRENT_DATE, x), which is allowed only in a query, not a view: write age(ts1, ts2)")
+		}
+		zone := b.zone
+		if zone == nil {
+			zone = time.UTC
+		}
+		today := vec.DateOfTimestamp(vec.ToLocal(c.now, zone)) * vec.DayMicros
+		xs = append(xs, &Const{T: types.Ts, I: today})
+	}
+	for _, a := range n.Args {
+		x, err := b.expr(a)
+		if err != nil {
+			return nil, err
+		}
+		if x, err = b.timestampArg(x, a, "age"); err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+	return b.bindBuiltin(builtins["age"], xs, n)
 }
 
 // zonedAdd is ts ± iv of a TIMESTAMPTZ in the session's zone.

@@ -106,7 +106,10 @@ func watermark(wm *parser.Watermark, cols []catalog.Column) (int, int64, error) 
 		if !ok || !ok2 || col.Idx != idx || delay.T.Kind != types.Interval || e.Fn != FnSub && e.Fn != FnAdd {
 			return 0, 0, bad
 		}
-		d := delay.I
+		d, fixed := delay.FixedLength()
+		if !fixed {
+			return 0, 0, sqlerr.At(sqlerr.InvalidParameter, wm.Expr.Pos(wm.Expr.Node), "a watermark's delay must be a fixed length of time: %s has months", delay)
+		}
 		if e.Fn == FnAdd {
 			d = -d
 		}
@@ -322,13 +325,13 @@ func timeOption(t *catalog.TimeOptions, o parser.Option) (bool, error) {
 			return true, bad("'drop' or 'keep'")
 		}
 	case "max_future":
-		us, err := parser.ParseInterval(o.Value)
+		us, err := parser.ParseDuration(o.Value)
 		if err != nil || us <= 0 {
 			return true, bad("a positive interval such as '1 hour'")
 		}
 		t.MaxFuture = us
 	case "idle_timeout":
-		us, err := parser.ParseInterval(o.Value)
+		us, err := parser.ParseDuration(o.Value)
 		if err != nil || us <= 0 {
 			return true, bad("a positive interval such as '5 seconds'")
 		}

@@ -38,6 +38,27 @@ type Const struct {
 	Param int
 }
 
+// IntervalConst is the INTERVAL constant x: its µs in I, its months and
+// days in S (their tag, as a column holds them).
+func IntervalConst(x vec.Interval) *Const { return &Const{T: types.Ival, I: x.Micros, S: x.Tag()} }
+
+// Interval is an INTERVAL constant's value.
+func (e *Const) Interval() vec.Interval { return vec.IntervalOfTag(e.S, e.I) }
+
+// FixedLength is an INTERVAL constant as a fixed length of time in µs, its
+// days 24 hours, for the places that need one (a watermark's delay, a
+// temporal filter's or an interval join's bound, a frame's offset); false
+// when it has months, which have no fixed length.
+func (e *Const) FixedLength() (int64, bool) {
+	x := e.Interval()
+	if x.Months != 0 {
+		return 0, false
+	}
+	d, ok1 := vec.MulInt64(int64(x.Days), vec.DayMicros)
+	us, ok2 := vec.AddInt64(d, x.Micros)
+	return us, ok1 && ok2
+}
+
 // Call applies a built-in function or operator; Fn is FnBuiltin for a
 // declared Builtin, which B then names.
 type Call struct {
@@ -96,7 +117,7 @@ func (e *Const) String() string {
 	case types.Timestamp:
 		return "TIMESTAMP '" + string(vec.AppendTimestamp(nil, e.I)) + "'"
 	case types.Interval:
-		return "INTERVAL '" + string(vec.AppendInterval(nil, e.I)) + "'"
+		return "INTERVAL '" + string(vec.AppendIntervalText(nil, e.Interval())) + "'"
 	case types.Date:
 		return "DATE '" + string(vec.AppendDate(nil, e.I)) + "'"
 	case types.TimestampTZ:

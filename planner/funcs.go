@@ -1,7 +1,10 @@
 package planner
 
 import (
+	"strconv"
+
 	"fmt"
+	"github.com/streamsql/streamsql/exec/vec"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -99,7 +102,7 @@ func (b *binder) call(n *ast.FuncCallExpr) (Expr, error) {
 			return b.parseDate(n, name)
 		}
 	case "age":
-		return nil, b.errAt(sqlerr.FeatureNotSupported, n, "age() is not supported: it answers in years and months, which streamsql's INTERVAL has not; use ts1 - ts2 (days and time) or TIMESTAMPDIFF(MONTH, ts2, ts1)")
+		return b.age(n)
 	case ast.TimestampLiteral:
 		// TIMESTAMP '...' is a typed literal, as in PostgreSQL.
 		if len(n.Args) == 1 {
@@ -559,14 +562,23 @@ func (b *binder) dateArith(n *ast.FuncCallExpr) (Expr, error) {
 	if text == "" {
 		text = strings.TrimSpace(strings.Trim(parser.Restore(val), "'"))
 	}
-	us, err := parser.ParseInterval(text + " " + unit.Unit.String())
+	// The front end writes every interval literal in date arithmetic as
+	// INTERVAL n MICROSECOND; other units are MySQL's, read as interval
+	// text ('5' DAY is '5 DAY').
+	iv, err := parser.ParseInterval(text+" "+unit.Unit.String(), 0)
+	if unit.Unit == ast.TimeUnitMicrosecond {
+		var us int64
+		if us, err = strconv.ParseInt(text, 10, 64); err == nil {
+			iv = vec.Interval{Micros: us}
+		}
+	}
 	if err != nil {
-		return nil, sqlerr.At(sqlerr.InvalidText, b.q.Pos(n.Args[1]), "%v", err)
+		return nil, sqlerr.WithPos(err, b.q.Pos(n.Args[1]))
 	}
 	fn := FnAdd
 	if name := n.FnName.L; name == "date_sub" || name == "subdate" {
 		fn = FnSub
 	}
-	e, _, err := b.timeArith(fn, x, &Const{T: types.Ival, I: us}, n)
+	e, _, err := b.timeArith(fn, x, IntervalConst(iv), n)
 	return e, err
 }

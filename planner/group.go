@@ -330,9 +330,9 @@ func intervalArg(q *parser.Query, a ast.ExprNode) (int64, error) {
 	if text == "" {
 		return 0, sqlerr.At(sqlerr.DatatypeMismatch, q.Pos(a), "window sizes must be interval constants such as INTERVAL '1' MINUTE")
 	}
-	us, err := parser.ParseInterval(text)
+	us, err := parser.ParseDuration(text)
 	if err != nil {
-		return 0, sqlerr.At(sqlerr.InvalidText, q.Pos(a), "%v", err)
+		return 0, sqlerr.WithPos(err, q.Pos(a))
 	}
 	if us < 0 {
 		return 0, sqlerr.At(sqlerr.InvalidParameter, q.Pos(a), "intervals must not be negative")

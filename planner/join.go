@@ -802,13 +802,14 @@ func timeOffset(e Expr) (colOffset, bool) {
 				return colOffset{}, false
 			}
 			t, ok := timeOffset(x.Args[0])
-			if !ok {
+			us, fixed := c.FixedLength()
+			if !ok || !fixed {
 				return colOffset{}, false
 			}
 			if x.Fn == FnAdd {
-				t.off += c.I
+				t.off += us
 			} else {
-				t.off -= c.I
+				t.off -= us
 			}
 			return t, true
 		}

@@ -275,7 +275,9 @@ func frameOf(b *binder, wf *ast.WindowFuncExpr, f *ast.FrameClause, ordered bool
 		v, ok := rankConst(e)
 		if !ok && e.Type().Kind == types.Interval {
 			if c, isConst := e.(*Const); isConst && !c.Null {
-				v, ok = c.I, true
+				if v, ok = c.FixedLength(); !ok {
+					return FrameBound{}, b.errAt(sqlerr.FeatureNotSupported, x.Expr, "a frame's offset must be a fixed length of time, not months")
+				}
 			}
 		}
 		if !ok {

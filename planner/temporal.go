@@ -175,10 +175,11 @@ func nowOffset(e Expr) (int64, bool) {
 				return 0, false
 			}
 			off, ok := nowOffset(a)
+			us, fixed := c.FixedLength()
 			if x.Fn == FnSub {
-				return off - c.I, ok
+				return off - us, ok && fixed
 			}
-			return off + c.I, ok
+			return off + us, ok && fixed
 		}
 	case *Cast:
 		if x.T.Kind == types.Timestamp || x.T.Kind == types.TimestampTZ {

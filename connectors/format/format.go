@@ -255,6 +255,8 @@ func (r *rowShape) finish(m *Meta, b *vec.Batch) error {
 			v.AppendBool(s.b)
 		case v.Type.Kind == types.Float64:
 			v.AppendF64(s.f)
+		case v.Type.Kind == types.Interval:
+			v.AppendInterval(vec.IntervalOfTag(s.s, s.i))
 		case v.Type.InStr():
 			v.AppendStr(s.s)
 		default:
@@ -371,11 +373,11 @@ func parseText(s *slot, c *catalog.Column, text []byte, str func() string) error
 		}
 		s.i = d
 	case types.Interval:
-		us, err := vec.ParseInterval(string(text))
+		x, err := vec.ParseInterval(string(text))
 		if err != nil {
 			return bad("an interval")
 		}
-		s.i = us
+		s.i, s.s = x.Micros, x.Tag()
 	case types.Array:
 		// PostgreSQL's array syntax, as COPY reads it: '{1,2,NULL}'.
 		a, ok := vec.ParseArray(string(text), t.ElemType())

@@ -48,7 +48,7 @@ func parseCommon(opts map[string]string) (config, error) {
 		return c, sqlerr.New(sqlerr.InvalidParameter, "a Kafka connector needs topic = '...'")
 	}
 	if v, ok := take(opts, "connect_timeout"); ok {
-		us, err := parser.ParseInterval(v)
+		us, err := parser.ParseDuration(v)
 		if err != nil || us <= 0 {
 			return c, sqlerr.New(sqlerr.InvalidParameter, "connect_timeout = %q: want an interval such as '5 seconds'", v)
 		}

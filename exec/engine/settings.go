@@ -97,7 +97,7 @@ func parseTime(v string) (time.Duration, error) {
 	if err != nil {
 		if ms, perr := strconv.ParseInt(v, 10, 64); perr == nil {
 			d, err = time.Duration(ms)*time.Millisecond, nil
-		} else if us, ierr := parser.ParseInterval(v); ierr == nil {
+		} else if us, ierr := parser.ParseDuration(v); ierr == nil {
 			d, err = time.Duration(us)*time.Microsecond, nil
 		}
 	}

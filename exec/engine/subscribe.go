@@ -168,7 +168,7 @@ func dropFront(b *vec.Batch, k int) {
 			v.Bool = v.Bool[k:]
 		case types.Float64:
 			v.F64 = v.F64[k:]
-		case types.Numeric:
+		case types.Numeric, types.Interval:
 			clear(v.Str[:k])
 			v.Str, v.I64 = v.Str[k:], v.I64[k:]
 		case types.String:

@@ -33,6 +33,11 @@ func Compare(a *Vec, i int, b *Vec, j int) int {
 		return strings.Compare(a.Str[i], b.Str[j])
 	case types.Array:
 		return CompareArrays(a.Str[i], b.Str[j], a.Type.ElemType())
+	case types.Interval:
+		if a.Str[i] == "" && b.Str[j] == "" {
+			return cmp.Compare(a.I64[i], b.I64[j])
+		}
+		return CompareIntervals(a.IntervalAt(i), b.IntervalAt(j))
 	}
 	return cmp.Compare(a.I64[i], b.I64[j])
 }

@@ -1,254 +1,206 @@
 package vec
 
 import (
+	"encoding/binary"
 	"errors"
-	"fmt"
-	"math"
 	"strconv"
-	"strings"
 )
 
-// An INTERVAL is a count of µs. PostgreSQL keeps months, days and µs
-// apart; ours has no months (a month has no fixed length, so '1 month' is
-// refused rather than guessed) and its days are 24 hours.
+// An INTERVAL is PostgreSQL's: months, days and µs kept apart, because a
+// month has no fixed number of days and a day (in a time zone with
+// daylight-saving time) no fixed number of hours. A column keeps the µs
+// in I64 and the months and days in Str as a tag: "" when both are zero
+// (a length of time only, the common case of window sizes and
+// differences of timestamps under a day), else 8 bytes (months, then
+// days, little-endian int32s). Both slices are as long as the column.
 
-// Errors of ParseInterval, for callers to map to SQLSTATEs.
+// Interval is one INTERVAL value.
+type Interval struct {
+	Months, Days int32
+	Micros       int64
+}
+
+// Errors of ParseInterval and of interval arithmetic, for callers to map
+// to SQLSTATEs: bad text (22007), a field out of range (22015) and a
+// result out of range (22008).
 var (
-	ErrIntervalSyntax = errors.New("invalid interval")
+	ErrIntervalSyntax = errors.New("invalid input syntax for type interval")
+	ErrIntervalField  = errors.New("interval field value out of range")
 	ErrIntervalRange  = errors.New("interval out of range")
-	ErrIntervalMonths = errors.New("interval in months or years")
 )
 
-// ParseInterval reads an interval as "5 SECOND", "5 seconds", "1 minute
-// 30 seconds", "1.5 hours", "1 day 02:03:04" or "-02:00:00" (what
-// AppendInterval prints) and returns microseconds.
-func ParseInterval(s string) (int64, error) {
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return 0, fmt.Errorf("%w %q: want a number and a unit, like '5 seconds'", ErrIntervalSyntax, s)
+// MonthDays and DayMicros are PostgreSQL's fixed conversions where an
+// interval's parts must be compared or cascaded: a month is 30 days.
+const MonthDays = 30
+
+// tags for small day and month counts, so that the common intervals
+// ('1 day', ts2 - ts1 of a few days, '1 mon') need no allocation.
+var (
+	dayTags   [2*tagRange + 1]string
+	monthTags [2*tagRange + 1]string
+)
+
+const tagRange = 400
+
+func init() {
+	for i := -tagRange; i <= tagRange; i++ {
+		dayTags[i+tagRange] = makeTag(0, int32(i))
+		monthTags[i+tagRange] = makeTag(int32(i), 0)
 	}
-	var total int64
-	add := func(x int64) error {
-		sum := total + x
-		if (sum^total)&(sum^x) < 0 {
-			return fmt.Errorf("%w: %q", ErrIntervalRange, s)
-		}
-		total = sum
-		return nil
-	}
-	for i := 0; i < len(fields); i++ {
-		if strings.Contains(fields[i], ":") {
-			x, ok := parseClock(fields[i])
-			if !ok {
-				return 0, fmt.Errorf("%w %q: %q is not a time of day", ErrIntervalSyntax, s, fields[i])
-			}
-			if err := add(x); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		if err := yearsMonths(fields[i], s); err != nil {
-			return 0, err
-		}
-		n, err := strconv.ParseFloat(fields[i], 64)
-		if (err != nil || !intervalNumber(fields[i])) && i+1 == len(fields) {
-			return 0, fmt.Errorf("%w %q: want a number and a unit, like '5 seconds'", ErrIntervalSyntax, s)
-		}
-		if err != nil || !intervalNumber(fields[i]) {
-			return 0, fmt.Errorf("%w %q: %q is not a number", ErrIntervalSyntax, s, fields[i])
-		}
-		if i+1 == len(fields) {
-			// A number without a unit at the end is seconds, as in
-			// PostgreSQL ('1 day 5', '100').
-			x, ok := intervalPart(fields[i], n, 1e6)
-			if !ok {
-				return 0, fmt.Errorf("%w: %q", ErrIntervalRange, s)
-			}
-			if err := add(x); err != nil {
-				return 0, err
-			}
-			break
-		}
-		unit, ok := IntervalUnit(fields[i+1])
-		if !ok {
-			switch strings.TrimSuffix(strings.ToLower(fields[i+1]), "s") {
-			case "mon", "month", "year", "yr", "y", "decade", "century", "centurie", "millennium", "millennia", "millenium":
-				return 0, fmt.Errorf("%w %q: an INTERVAL here is a fixed length of time (days of 24 hours), and a %s has none", ErrIntervalMonths, s, strings.ToLower(fields[i+1]))
-			}
-			return 0, fmt.Errorf("%w %q: unknown unit %q", ErrIntervalSyntax, s, fields[i+1])
-		}
-		x, ok := intervalPart(fields[i], n, unit)
-		if !ok {
-			return 0, fmt.Errorf("%w: %q", ErrIntervalRange, s)
-		}
-		if err := add(x); err != nil {
-			return 0, err
-		}
-		i++
-	}
-	return total, nil
+	dayTags[tagRange], monthTags[tagRange] = "", ""
 }
 
-// intervalNumber reports whether f is a number as PostgreSQL's interval
-// text writes one: digits with a point among or before them, a sign only
-// before a digit ('-.5', '1e3', 'NaN' are not).
-func intervalNumber(f string) bool {
-	if f != "" && (f[0] == '+' || f[0] == '-') {
-		if len(f) < 2 || f[1] < '0' || f[1] > '9' {
-			return false
-		}
-		f = f[1:]
-	}
-	digits, dots := 0, 0
-	for _, c := range []byte(f) {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.':
-			dots++
-		default:
-			return false
-		}
-	}
-	return digits > 0 && dots <= 1
+func makeTag(months, days int32) string {
+	var b [8]byte
+	binary.LittleEndian.PutUint32(b[:4], uint32(months))
+	binary.LittleEndian.PutUint32(b[4:], uint32(days))
+	return string(b[:])
 }
 
-// yearsMonths refuses SQL's years-months field ('1-2'): a month of 12 or
-// more is out of range, anything after it is bad text, and otherwise it
-// is months, which ours cannot be.
-func yearsMonths(f, s string) error {
-	y := strings.TrimLeft(f, "+-")
-	i := 0
-	for i < len(y) && y[i] >= '0' && y[i] <= '9' {
-		i++
+// IntervalTag is the Str form of an interval's months and days.
+func IntervalTag(months, days int32) string {
+	switch {
+	case months == 0 && days >= -tagRange && days <= tagRange:
+		return dayTags[days+tagRange]
+	case days == 0 && months >= -tagRange && months <= tagRange:
+		return monthTags[months+tagRange]
 	}
-	if i == 0 || i == len(y) || y[i] != '-' {
-		return nil
-	}
-	j := i + 1
-	for j < len(y) && y[j] >= '0' && y[j] <= '9' {
-		j++
-	}
-	if j == i+1 {
-		return fmt.Errorf("%w %q: %q is not a number", ErrIntervalSyntax, s, f)
-	}
-	if m, err := strconv.Atoi(y[i+1 : j]); err != nil || m >= 12 {
-		return fmt.Errorf("%w: %q", ErrIntervalRange, s)
-	}
-	if j < len(y) {
-		return fmt.Errorf("%w %q: %q is not a number", ErrIntervalSyntax, s, f)
-	}
-	return fmt.Errorf("%w %q: an INTERVAL here is a fixed length of time (days of 24 hours), and %q is years and months", ErrIntervalMonths, s, f)
+	return makeTag(months, days)
 }
 
-// parseClock reads [-]H+:MM[:SS[.ffffff]].
-func parseClock(s string) (int64, bool) {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimLeft(s, "+-")
-	parts := strings.Split(s, ":")
-	if len(parts) > 3 {
-		return 0, false
+// IntervalOfTag reads a tag written by IntervalTag.
+func IntervalOfTag(tag string, us int64) Interval {
+	if len(tag) != 8 {
+		return Interval{Micros: us}
 	}
-	h, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil || h < 0 || h > math.MaxInt64/int64(3600e6) {
-		return 0, false
+	return Interval{
+		Months: int32(binary.LittleEndian.Uint32([]byte(tag[:4]))),
+		Days:   int32(binary.LittleEndian.Uint32([]byte(tag[4:]))),
+		Micros: us,
 	}
-	x := h * 3600e6
-	if len(parts) > 1 {
-		m, err := strconv.Atoi(parts[1])
-		if err != nil || m < 0 || m > 59 || len(parts[1]) != 2 {
-			return 0, false
-		}
-		x += int64(m) * 60e6
-	}
-	if len(parts) > 2 {
-		sec, err := strconv.ParseFloat(parts[2], 64)
-		if err != nil || sec < 0 || sec >= 60 || strings.ContainsAny(parts[2], "eE+-") {
-			return 0, false
-		}
-		x += int64(math.Round(sec * 1e6))
-	}
-	if x < 0 {
-		return 0, false
-	}
-	if neg {
-		x = -x
-	}
-	return x, true
 }
 
-// intervalPart is n units in microseconds, and whether that fits in int64.
-// A whole number is multiplied exactly (a float64 cannot hold every
-// microsecond count near the limit, so "106751991 days 14454775807
-// microseconds", the largest interval, must not go through one).
-func intervalPart(text string, n float64, unit int64) (int64, bool) {
-	if i, err := strconv.ParseInt(text, 10, 64); err == nil {
-		p := i * unit
-		return p, i == 0 || (p/unit == i && !(i == -1 && p == math.MinInt64 && unit == -1))
+// Tag is x's months and days in their Str form.
+func (x Interval) Tag() string { return IntervalTag(x.Months, x.Days) }
+
+// Fixed reports whether x is a length of time alone: no months, no days.
+func (x Interval) Fixed() bool { return x.Months == 0 && x.Days == 0 }
+
+// IntervalAt is row i of an INTERVAL column.
+func (v *Vec) IntervalAt(i int) Interval {
+	if s := v.Str[i]; s != "" {
+		return IntervalOfTag(s, v.I64[i])
 	}
-	f := n * float64(unit)
-	return int64(f), f > -9.2e18 && f < 9.2e18
+	return Interval{Micros: v.I64[i]}
 }
 
-// IntervalUnit returns the length of a time unit in microseconds.
-func IntervalUnit(u string) (int64, bool) {
-	l := strings.ToLower(u)
-	switch l {
-	case "us":
-		return 1, true
-	case "ms":
-		return 1000, true
-	}
-	switch strings.TrimSuffix(l, "s") {
-	case "microsecond":
-		return 1, true
-	case "millisecond":
-		return 1000, true
-	case "second", "sec":
-		return 1e6, true
-	case "minute", "min":
-		return 60e6, true
-	case "hour", "h":
-		return 3600e6, true
-	case "day":
-		return 86400e6, true
-	case "week":
-		return 7 * 86400e6, true
-	}
-	return 0, false
+// AppendInterval appends an INTERVAL.
+func (v *Vec) AppendInterval(x Interval) {
+	v.I64 = append(v.I64, x.Micros)
+	v.Str = append(v.Str, x.Tag())
+	v.notNull()
 }
 
-// AppendInterval formats microseconds as PostgreSQL prints an interval
-// with IntervalStyle postgres: a day count ("1 day", "-3 days"), then the
-// rest as [-]HH:MM:SS[.ffffff] unless it is zero; "00:00:00" for zero.
-// Days are whole 24 hours of the count, both parts of one sign, as
-// PostgreSQL prints the difference of two timestamps.
-func AppendInterval(buf []byte, us int64) []byte {
-	days := us / DayMicros
-	rest := us - days*DayMicros
-	if days != 0 {
-		buf = strconv.AppendInt(buf, days, 10)
-		if days == 1 {
-			buf = append(buf, " day"...)
-		} else {
-			buf = append(buf, " days"...)
+// SetInterval sets row i of an INTERVAL column (not its null flag).
+func (v *Vec) SetInterval(i int, x Interval) {
+	v.I64[i], v.Str[i] = x.Micros, x.Tag()
+}
+
+// Span is x's length for comparison as PostgreSQL's interval_cmp_value
+// computes it, months of 30 days and days of 24 hours: whole days
+// (months*30 + days + the µs's floor in days) and the µs of the day left,
+// in [0, DayMicros). Intervals are equal, and group together, when their
+// spans are.
+func (x Interval) Span() (days, rest int64) {
+	q := floorDiv64(x.Micros, DayMicros)
+	return int64(x.Months)*MonthDays + int64(x.Days) + q, x.Micros - q*DayMicros
+}
+
+// CompareIntervals orders two intervals by their spans.
+func CompareIntervals(a, b Interval) int {
+	ad, ar := a.Span()
+	bd, br := b.Span()
+	switch {
+	case ad < bd:
+		return -1
+	case ad > bd:
+		return 1
+	case ar < br:
+		return -1
+	case ar > br:
+		return 1
+	}
+	return 0
+}
+
+// IntervalOfSpan is the interval that stands for a span where only the
+// span is kept (a group key): days and a time of one sign, months only
+// when the days do not fit an int32.
+func IntervalOfSpan(days, rest int64) Interval {
+	if days < 0 && rest > 0 {
+		days++
+		rest -= DayMicros
+	}
+	var months int64
+	if days > 1<<31-1 || days < -1<<31 {
+		months, days = days/MonthDays, days%MonthDays
+	}
+	return Interval{Months: int32(months), Days: int32(days), Micros: rest}
+}
+
+// AppendIntervalText formats x as PostgreSQL does with IntervalStyle
+// postgres: "1 year 2 mons -3 days +04:05:06.5", each part after a
+// negative one with an explicit sign, "00:00:00" for zero.
+func AppendIntervalText(buf []byte, x Interval) []byte {
+	zero, before := true, false
+	part := func(v int64, unit string) {
+		if v == 0 {
+			return
 		}
-		if rest == 0 {
-			return buf
+		if !zero {
+			buf = append(buf, ' ')
 		}
+		if before && v > 0 {
+			buf = append(buf, '+')
+		}
+		buf = strconv.AppendInt(buf, v, 10)
+		buf = append(buf, ' ')
+		buf = append(buf, unit...)
+		if v != 1 {
+			buf = append(buf, 's')
+		}
+		before, zero = v < 0, false
+	}
+	part(int64(x.Months/12), "year")
+	part(int64(x.Months%12), "mon")
+	part(int64(x.Days), "day")
+	t := x.Micros
+	if !zero && t == 0 {
+		return buf
+	}
+	if !zero {
 		buf = append(buf, ' ')
 	}
-	if rest < 0 {
+	// |t| as unsigned: exact for the smallest int64 too.
+	u := uint64(t)
+	switch {
+	case t < 0:
 		buf = append(buf, '-')
-		rest = -rest
+		u = -u
+	case before:
+		buf = append(buf, '+')
 	}
-	secs := rest / 1e6
-	buf = append2(buf, int(secs/3600))
+	hours := u / 3600e6
+	if hours < 10 {
+		buf = append(buf, '0')
+	}
+	buf = strconv.AppendUint(buf, hours, 10)
 	buf = append(buf, ':')
+	secs := u / 1e6
 	buf = append2(buf, int(secs/60%60))
 	buf = append(buf, ':')
 	buf = append2(buf, int(secs%60))
-	return appendFraction(buf, rest%1e6)
+	return appendFraction(buf, int64(u%1e6))
 }
 
 // appendFraction appends 0 <= frac < 1e6 µs as a fraction of a second
@@ -264,4 +216,86 @@ func appendFraction(buf []byte, frac int64) []byte {
 	}
 	buf = append(buf, '.')
 	return append(buf, digits[:n]...)
+}
+
+// AppendIntervalKey appends x's order-preserving key: its span (whole
+// days, then the µs of the day), then, unless the key is for matching
+// only (span true: a group key, where '1 day' and '24 hours' must meet),
+// its parts, so that it comes back as it was. A span-only key comes
+// back as IntervalOfSpan.
+func AppendIntervalKey(buf []byte, x Interval, spanOnly bool) []byte {
+	days, rest := x.Span()
+	buf = binary.BigEndian.AppendUint64(buf, uint64(days)^1<<63)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(rest))
+	if spanOnly {
+		return append(buf, 0)
+	}
+	buf = append(buf, 1)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(x.Months)^1<<31)
+	return binary.BigEndian.AppendUint32(buf, uint32(x.Days)^1<<31)
+}
+
+var errIntervalKey = errors.New("vec: bad INTERVAL key")
+
+// DecodeIntervalKey reads a key written by AppendIntervalKey.
+func DecodeIntervalKey(b []byte) (Interval, []byte, error) {
+	if len(b) < 17 {
+		return Interval{}, nil, errIntervalKey
+	}
+	days := int64(binary.BigEndian.Uint64(b) ^ 1<<63)
+	rest := int64(binary.BigEndian.Uint64(b[8:]))
+	if b[16] == 0 {
+		return IntervalOfSpan(days, rest), b[17:], nil
+	}
+	if len(b) < 25 {
+		return Interval{}, nil, errIntervalKey
+	}
+	x := Interval{
+		Months: int32(binary.BigEndian.Uint32(b[17:]) ^ 1<<31),
+		Days:   int32(binary.BigEndian.Uint32(b[21:]) ^ 1<<31),
+	}
+	x.Micros = (days-int64(x.Months)*MonthDays-int64(x.Days))*DayMicros + rest
+	return x, b[25:], nil
+}
+
+// AppendIntervalPlain appends x in the plain encoding of stored rows:
+// three varints, µs, months and days.
+func AppendIntervalPlain(buf []byte, x Interval) []byte {
+	buf = binary.AppendVarint(buf, x.Micros)
+	buf = binary.AppendVarint(buf, int64(x.Months))
+	return binary.AppendVarint(buf, int64(x.Days))
+}
+
+// DecodeIntervalPlain reads what AppendIntervalPlain wrote; n is 0 for
+// bad input.
+func DecodeIntervalPlain(b []byte) (x Interval, n int) {
+	us, k1 := binary.Varint(b)
+	if k1 <= 0 {
+		return x, 0
+	}
+	m, k2 := binary.Varint(b[k1:])
+	if k2 <= 0 {
+		return x, 0
+	}
+	d, k3 := binary.Varint(b[k1+k2:])
+	if k3 <= 0 {
+		return x, 0
+	}
+	return Interval{Months: int32(m), Days: int32(d), Micros: us}, k1 + k2 + k3
+}
+
+// RoundIntervalMicros rounds an interval's µs to p fractional digits of a
+// second, half away from zero, as INTERVAL SECOND(p) does.
+func RoundIntervalMicros(us int64, p int) int64 {
+	if p >= 6 {
+		return us
+	}
+	scale := int64(1)
+	for range 6 - p {
+		scale *= 10
+	}
+	if us >= 0 {
+		return (us + scale/2) / scale * scale
+	}
+	return -((-us + scale/2) / scale * scale)
 }

@@ -225,11 +225,11 @@ func (v *Vec) AppendParsed(s string) bool {
 		}
 		v.AppendI64(d)
 	case types.Interval:
-		us, err := ParseInterval(s)
+		x, err := ParseInterval(s)
 		if err != nil {
 			return false
 		}
-		v.AppendI64(us)
+		v.AppendInterval(x)
 	case types.Array:
 		a, ok := ParseArray(s, v.Type.ElemType())
 		if !ok {

@@ -30,7 +30,7 @@ func (v *Vec) AppendText(buf []byte, i int) []byte {
 	case types.Timestamp:
 		return AppendTimestamp(buf, v.I64[i])
 	case types.Interval:
-		return AppendInterval(buf, v.I64[i])
+		return AppendIntervalText(buf, v.IntervalAt(i))
 	case types.Date:
 		return AppendDate(buf, v.I64[i])
 	case types.TimestampTZ:

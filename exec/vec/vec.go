@@ -40,7 +40,7 @@ func (v *Vec) Grow(n int) {
 			copy(b, v.F64)
 			v.F64 = b
 		}
-	case v.Type.Kind == types.Numeric:
+	case v.Type.Kind == types.Numeric, v.Type.Kind == types.Interval:
 		if cap(v.Str)-len(v.Str) < n {
 			b := make([]string, len(v.Str), len(v.Str)+n)
 			copy(b, v.Str)
@@ -113,7 +113,7 @@ func (v *Vec) AppendNull() {
 		v.Bool = append(v.Bool, false)
 	case v.Type.Kind == types.Float64:
 		v.F64 = append(v.F64, 0)
-	case v.Type.Kind == types.Numeric:
+	case v.Type.Kind == types.Numeric, v.Type.Kind == types.Interval:
 		v.Str = append(v.Str, "")
 		v.I64 = append(v.I64, 0)
 	case v.Type.InStr():
@@ -165,7 +165,7 @@ func (v *Vec) AppendFrom(src *Vec, i int) {
 		v.AppendBool(src.Bool[i])
 	case v.Type.Kind == types.Float64:
 		v.AppendF64(src.F64[i])
-	case v.Type.Kind == types.Numeric:
+	case v.Type.Kind == types.Numeric, v.Type.Kind == types.Interval:
 		v.I64 = append(v.I64, src.I64[i])
 		v.Str = append(v.Str, src.Str[i])
 		v.notNull()

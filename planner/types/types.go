@@ -22,8 +22,8 @@ const (
 	String
 	// Timestamp is microseconds since the Unix epoch, without time zone.
 	Timestamp
-	// Interval is microseconds (no months: a month has no fixed length,
-	// so '1 month' is refused), in expressions and columns.
+	// Interval is PostgreSQL's months, days and µs: the µs in I64, the
+	// months and days in Str (see exec/vec/interval.go).
 	Interval
 	// Date is days since 1970-01-01.
 	Date
@@ -166,12 +166,13 @@ func (t T) InStr() bool {
 }
 
 // Phys is the kind that stands for t's representation in a vector: Bool,
-// Float64, Numeric (I64 and Str both, see exec/vec/numcompact.go), String
-// (every other kind in Str) or Int64 (every kind in I64), for code that
-// moves values without reading them.
+// Float64, Numeric (I64 and Str both, see exec/vec/numcompact.go),
+// Interval (I64 and Str both, see exec/vec/interval.go), String (every
+// other kind in Str) or Int64 (every kind in I64), for code that moves
+// values without reading them.
 func (t T) Phys() Kind {
 	switch {
-	case t.Kind == Bool, t.Kind == Float64, t.Kind == Numeric:
+	case t.Kind == Bool, t.Kind == Float64, t.Kind == Numeric, t.Kind == Interval:
 		return t.Kind
 	case t.InStr():
 		return String
