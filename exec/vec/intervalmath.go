@@ -245,10 +245,10 @@ func monthLength(y int64, m int) int64 { return int64(daysIn(y, m)) }
 // negative field borrowed from the next, in the earlier's direction.
 func Age(a, b int64) (Interval, bool) {
 	type tm struct {
-		year       int64
-		mon, mday  int64
-		hour, min  int64
-		sec, fsec  int64
+		year      int64
+		mon, mday int64
+		hour, min int64
+		sec, fsec int64
 	}
 	split := func(us int64) tm {
 		days := floorDiv64(us, DayMicros)

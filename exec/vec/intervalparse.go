@@ -108,7 +108,7 @@ var intervalUnits = map[string]int{
 	"mon": uMonth, "mons": uMonth, "month": uMonth, "months": uMonth,
 	"ms": uMilli, "msec": uMilli, "msecond": uMilli, "mseconds": uMilli, "msecs": uMilli,
 	"reltime": uIgnore,
-	"s": uSecond, "sec": uSecond, "second": uSecond, "seconds": uSecond, "secs": uSecond,
+	"s":       uSecond, "sec": uSecond, "second": uSecond, "seconds": uSecond, "secs": uSecond,
 	"us": uMicro, "usec": uMicro, "usecond": uMicro, "useconds": uMicro, "usecs": uMicro,
 	"w": uWeek, "week": uWeek, "weeks": uWeek,
 	"y": uYear, "year": uYear, "years": uYear, "yr": uYear, "yrs": uYear,
