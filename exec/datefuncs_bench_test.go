@@ -20,7 +20,7 @@ func BenchmarkDateFuncs(b *testing.B) {
 		in.Cols[0].AppendI64(us)
 		in.Cols[1].AppendI64(us)
 		in.Cols[2].AppendI64(us / vec.DayMicros)
-		in.Cols[3].AppendI64(i * 1_000_003)
+		in.Cols[3].AppendInterval(vec.Interval{Months: int32(i % 3), Days: int32(i % 5), Micros: i * 1_000_003})
 		in.EndRow(1)
 	}
 	ts := &planner.ColRef{Idx: 0, Name: "ts", T: types.Ts}

@@ -33,14 +33,6 @@ func init() {
 				continue
 			}
 			field, x := args[0].Str[i], args[1].IntervalAt(i)
-			if field == "epoch" {
-				if us, ok := vec.IntervalEpoch(x); ok {
-					out.SetNumericCompact(i, us, 6)
-				} else {
-					out.SetNumericText(i, vec.IntervalEpochText(x))
-				}
-				continue
-			}
 			v, scale, ok := vec.IntervalPart(field, x)
 			if !ok {
 				out.SetNull(i)
@@ -49,7 +41,9 @@ func init() {
 				})
 				continue
 			}
-			out.SetNumericCompact(i, v, scale)
+			// Every field but the epoch (which EXTRACT does not take)
+			// fits DECIMAL(18, its scale).
+			out.I64[i], _ = vec.Rescale(v, scale, out.Type.Scale)
 		}
 	}))
 }

@@ -83,10 +83,11 @@ func appendBinary(buf []byte, v *vec.Vec, i int) []byte {
 		}
 		return binary.BigEndian.AppendUint64(buf, uint64(us))
 	case types.Interval:
-		// interval_send: time in µs, then days and months, which a
-		// microsecond-only interval leaves zero.
-		buf = binary.BigEndian.AppendUint64(buf, uint64(v.I64[i]))
-		return binary.BigEndian.AppendUint64(buf, 0)
+		// interval_send: time in µs, then int32 days and int32 months.
+		x := v.IntervalAt(i)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(x.Micros))
+		buf = binary.BigEndian.AppendUint32(buf, uint32(x.Days))
+		return binary.BigEndian.AppendUint32(buf, uint32(x.Months))
 	case types.Array:
 		return appendArrayBinary(buf, v, i)
 	}
@@ -258,42 +259,23 @@ func timestampParamText(oid uint32, b []byte) (string, error) {
 }
 
 // intervalParamText decodes an interval: int64 µs, int32 days, int32
-// months. The engine's intervals are exact microseconds, so a day is 24
-// hours (timestamps are UTC, with no daylight-saving days); a month has no
-// fixed length, so months are rejected. The text is what parser.
-// ParseInterval reads, split into days and microseconds because it parses
-// each number as a float64, which is exact only below 2^53.
+// months, as text the engine reads back exactly: each part in its own
+// unit ("1 mons -2 days 3600000000 microseconds"), since hours past
+// 2562047788 in hh:mm:ss text overflow on the way in.
 func intervalParamText(b []byte) (string, error) {
 	if err := wantLen(oidInterval, b, 16); err != nil {
 		return "", err
 	}
 	us := int64(binary.BigEndian.Uint64(b))
-	days := int64(int32(binary.BigEndian.Uint32(b[8:])))
-	if months := int32(binary.BigEndian.Uint32(b[12:])); months != 0 {
-		return "", binaryErr(oidInterval, "intervals with months are not supported, since a month has no fixed length in microseconds")
-	}
-	const day = 86400 * 1000000
-	// Normalize to whole days and a remainder of the same sign under a
-	// day: both, and the days times a day's µs, are exact in a float64.
-	days += us / day
-	us %= day
-	if days > 0 && us < 0 {
-		days, us = days-1, us+day
-	} else if days < 0 && us > 0 {
-		days, us = days+1, us-day
-	}
-	// The total must fit the engine's int64 µs.
-	if days > 0 && days > (math.MaxInt64-us)/day || days < 0 && days < (math.MinInt64-us)/day {
-		return "", binaryErr(oidInterval, "interval out of range")
-	}
-	buf := make([]byte, 0, 48)
-	if days != 0 {
-		buf = strconv.AppendInt(buf, days, 10)
-		buf = append(buf, " days "...)
-	}
+	days := int32(binary.BigEndian.Uint32(b[8:]))
+	months := int32(binary.BigEndian.Uint32(b[12:]))
+	buf := make([]byte, 0, 64)
+	buf = strconv.AppendInt(buf, int64(months), 10)
+	buf = append(buf, " mons "...)
+	buf = strconv.AppendInt(buf, int64(days), 10)
+	buf = append(buf, " days "...)
 	buf = strconv.AppendInt(buf, us, 10)
-	buf = append(buf, " microseconds"...)
-	return string(buf), nil
+	return string(append(buf, " microseconds"...)), nil
 }
 
 // numericParamText decodes numeric_send's format (see appendNumeric) to a

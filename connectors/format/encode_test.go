@@ -45,7 +45,8 @@ func TestJSONRoundTrip(t *testing.T) {
 			case types.Date:
 				v.AppendI64(rng.Int64N(vec.MaxDate-vec.MinDate) + vec.MinDate)
 			case types.Interval:
-				v.AppendI64(rng.Int64() >> rng.IntN(40))
+				v.AppendInterval(vec.Interval{Months: int32(rng.Uint32()) >> rng.IntN(32), Days: int32(rng.Uint32()) >> rng.IntN(32),
+					Micros: rng.Int64() >> rng.IntN(40)})
 			}
 		}
 		in.EndRow(1)

@@ -72,9 +72,7 @@ func (c exprCell) String() string {
 }
 
 // same says whether two outcomes agree: PostgreSQL's text and varchar
-// are one type here, and two intervals agree when they are as long
-// (PostgreSQL keeps days and hours apart, streamsql's interval is a count
-// of µs; README, Dates and times).
+// are one type here.
 func (c exprCell) same(d exprCell) bool {
 	if c.err != nil || d.err != nil {
 		return c.err != nil && d.err != nil && c.state == d.state
@@ -82,50 +80,7 @@ func (c exprCell) same(d exprCell) bool {
 	if exprTypeName(c.oid) != exprTypeName(d.oid) || (c.text == nil) != (d.text == nil) {
 		return false
 	}
-	if c.text == nil || *c.text == *d.text {
-		return true
-	}
-	if c.oid == 1186 { // an interval is an exact length here (README, Dates and times)
-		x, ok1 := exprIntervalMicros(*c.text)
-		y, ok2 := exprIntervalMicros(*d.text)
-		return ok1 && ok2 && x == y
-	}
-	return false
-}
-
-// exprIntervalMicros is the length of an interval PostgreSQL prints
-// ("-3 days +01:02:03.5", no months), its days 24 hours.
-func exprIntervalMicros(s string) (int64, bool) {
-	var total int64
-	for _, f := range strings.Fields(s) {
-		switch {
-		case f == "day" || f == "days":
-		case strings.Contains(f, ":"):
-			neg := strings.HasPrefix(f, "-")
-			hms := strings.Split(strings.TrimLeft(f, "+-"), ":")
-			if len(hms) != 3 {
-				return 0, false
-			}
-			h, err1 := strconv.ParseInt(hms[0], 10, 64)
-			m, err2 := strconv.ParseInt(hms[1], 10, 64)
-			sec, err3 := strconv.ParseFloat(hms[2], 64)
-			if err1 != nil || err2 != nil || err3 != nil {
-				return 0, false
-			}
-			us := (h*3600+m*60)*1e6 + int64(math.Round(sec*1e6))
-			if neg {
-				us = -us
-			}
-			total += us
-		default:
-			d, err := strconv.ParseInt(f, 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			total += d * 86400e6
-		}
-	}
-	return total, true
+	return c.text == nil || *c.text == *d.text
 }
 
 func exprTypeName(oid uint32) string {

@@ -19,11 +19,11 @@ func AddIntervals(a, b Interval) (Interval, bool) {
 
 // SubIntervals is a - b.
 func SubIntervals(a, b Interval) (Interval, bool) {
-	m, ok1 := addInt32(a.Months, -b.Months)
-	d, ok2 := addInt32(a.Days, -b.Days)
-	us, ok3 := SubInt64(a.Micros, b.Micros)
-	ok := b.Months != math.MinInt32 && b.Days != math.MinInt32
-	return Interval{m, d, us}, ok && ok1 && ok2 && ok3
+	m := int64(a.Months) - int64(b.Months)
+	d := int64(a.Days) - int64(b.Days)
+	us, ok := SubInt64(a.Micros, b.Micros)
+	ok = ok && m >= math.MinInt32 && m <= math.MaxInt32 && d >= math.MinInt32 && d <= math.MaxInt32
+	return Interval{int32(m), int32(d), us}, ok
 }
 
 // NegInterval is -x.
@@ -35,7 +35,9 @@ func NegInterval(x Interval) (Interval, bool) {
 // tsRound is PostgreSQL's TSROUND: to a µs's precision.
 func tsRound(x float64) float64 { return math.RoundToEven(x*1e6) / 1e6 }
 
-func fitsInt32(f float64) bool { return !math.IsNaN(f) && f <= math.MaxInt32 && f >= math.MinInt32 }
+// fitsInt32 is PostgreSQL's FLOAT8_FITS_IN_INT32: a fraction past
+// INT_MAX still truncates into it.
+func fitsInt32(f float64) bool { return !math.IsNaN(f) && f < -math.MinInt32 && f >= math.MinInt32 }
 
 // ScaleInterval is x * f, or x / f when div, as PostgreSQL's interval_mul
 // and interval_div: months and days scaled and truncated, their
@@ -187,6 +189,9 @@ func AddMonths(wall int64, months int32) (int64, bool) {
 	y, m, d := CivilFromDays(days)
 	total := y*12 + int64(m-1) + int64(months)
 	ny := floorDiv64(total, 12)
+	if ny > 300000 || ny < -5000 {
+		return 0, false // far past TIMESTAMP's years
+	}
 	nm := int(total-ny*12) + 1
 	d = min(d, daysIn(ny, nm))
 	r := DaysFromCivil(ny, nm, d)*DayMicros + rest
@@ -203,7 +208,9 @@ func AddIntervalToTimestamp(ts int64, x Interval) (int64, bool) {
 		}
 	}
 	if x.Days != 0 {
-		if ts, ok = AddInt64(ts, int64(x.Days)*DayMicros); !ok || !TimestampInRange(ts) {
+		// 2^31 days of µs do not fit an int64: checked.
+		d, ok1 := MulInt64(int64(x.Days), DayMicros)
+		if ts, ok = AddInt64(ts, d); !ok1 || !ok || !TimestampInRange(ts) {
 			return 0, false
 		}
 	}
@@ -225,8 +232,9 @@ func AddIntervalToTimestampTZ(ts int64, x Interval, loc *time.Location) (int64, 
 		}
 	}
 	if x.Days != 0 {
-		wall, ok := AddInt64(ToLocal(ts, loc), int64(x.Days)*DayMicros)
-		if !ok || !TimestampInRange(wall) {
+		d, ok1 := MulInt64(int64(x.Days), DayMicros)
+		wall, ok := AddInt64(ToLocal(ts, loc), d)
+		if !ok1 || !ok || !TimestampInRange(wall) {
 			return 0, false
 		}
 		if ts = FromLocal(wall, loc); !TimestampInRange(ts) {
@@ -307,11 +315,9 @@ func Age(a, b int64) (Interval, bool) {
 }
 
 // IntervalPart is EXTRACT(field FROM x) and date_part(field, x) as
-// PostgreSQL's interval_part: µs times 10^-scale, exact, for the fields
-// of an interval (epoch counts a year as 365.25 days and a month as 30);
-// ok is false for a field an interval does not have, wide true when the
-// value does not fit an int64 (an epoch past 10^13 seconds), for the
-// caller to compute as float.
+// PostgreSQL's interval_part: v times 10^-scale, exact, for the fields of
+// an interval (not the epoch: IntervalEpochFloat); ok is false for a
+// field an interval does not have.
 func IntervalPart(field string, x Interval) (v int64, scale int, ok bool) {
 	t := x.Micros
 	hour := t / 3600e6
@@ -346,15 +352,6 @@ func IntervalPart(field string, x Interval) (v int64, scale int, ok bool) {
 		return year / 1000, 0, true
 	}
 	return 0, 0, false
-}
-
-// IntervalEpoch is EXTRACT(EPOCH FROM x) in µs, and false when that
-// passes an int64 (see IntervalEpochFloat).
-func IntervalEpoch(x Interval) (int64, bool) {
-	secs := (int64(4*365.25)*int64(x.Months/12) + 4*MonthDays*int64(x.Months%12) + 4*int64(x.Days)) * (86400 / 4)
-	v, ok1 := MulInt64(secs, 1e6)
-	v, ok2 := AddInt64(v, x.Micros)
-	return v, ok1 && ok2
 }
 
 // IntervalEpochFloat is date_part('epoch', x), in double precision as
