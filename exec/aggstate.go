@@ -782,7 +782,7 @@ func (a *Aggregate) appendRow(keyVecs []*vec.Vec, r int, start, end int64, acc [
 	}
 	for i := range a.plan.Keys {
 		if keyVecs != nil {
-			a.outB.Cols[c].AppendFrom(keyVecs[i], r)
+			appendGroupValue(&a.outB.Cols[c], keyVecs[i], r)
 		} else {
 			a.outB.Cols[c].AppendFrom(&a.scratch.Cols[i], r)
 		}

@@ -57,6 +57,17 @@ func encodeGroup(buf []byte, v *vec.Vec, i int) []byte {
 	return encodeValue(buf, v, i)
 }
 
+// appendGroupValue appends row r of src as a group key column shows it:
+// as it is, but an INTERVAL as the value its span-only key decodes to, so
+// that a group reads the same from a row and from its stored key.
+func appendGroupValue(out, src *vec.Vec, r int) {
+	if src.Type.Kind != types.Interval || src.IsNull(r) || src.Str[r] == "" && src.I64[r] >= 0 && src.I64[r] < vec.DayMicros {
+		out.AppendFrom(src, r)
+		return
+	}
+	out.AppendInterval(vec.IntervalOfSpan(src.IntervalAt(r).Span()))
+}
+
 // decodeValue reads one key part written by encodeValue into out.
 func decodeValue(b []byte, out *vec.Vec) ([]byte, error) {
 	null, b, err := keys.DecodeNull(b)

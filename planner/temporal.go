@@ -130,6 +130,9 @@ func (tf *TemporalFilter) add(c Expr) error {
 		fn = map[Func]Func{FnLt: FnGt, FnLe: FnGe, FnGt: FnLt, FnGe: FnLe, FnEq: FnEq}[fn]
 	}
 	off, ok := nowOffset(nowSide)
+	if c := monthsConst(nowSide); !ok && c != nil {
+		return fmt.Errorf("a temporal filter's interval must be a fixed length of time (the row's bounds move with the clock by it), not months: %s", c)
+	}
 	if k := x.Type().Kind; !ok || hasNow(x) || k != types.Timestamp && k != types.TimestampTZ {
 		return bad
 	}
@@ -187,6 +190,20 @@ func nowOffset(e Expr) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// monthsConst is an INTERVAL constant with months that e adds to or
+// subtracts from NOW(), or nil.
+func monthsConst(e Expr) *Const {
+	var found *Const
+	walkCalls(e, func(c *Call) {
+		for _, a := range c.Args {
+			if k, ok := a.(*Const); ok && !k.Null && k.T.Kind == types.Interval && k.Interval().Months != 0 {
+				found = k
+			}
+		}
+	})
+	return found
 }
 
 // hasNow reports whether e calls NOW() in a view.
