@@ -107,8 +107,7 @@ var intervalUnits = map[string]int{
 	"millisecon": uMilli, "mils": uMillennium, "min": uMinute, "mins": uMinute, "minute": uMinute, "minutes": uMinute,
 	"mon": uMonth, "mons": uMonth, "month": uMonth, "months": uMonth,
 	"ms": uMilli, "msec": uMilli, "msecond": uMilli, "mseconds": uMilli, "msecs": uMilli,
-	"reltime": uIgnore,
-	"s":       uSecond, "sec": uSecond, "second": uSecond, "seconds": uSecond, "secs": uSecond,
+	"s": uSecond, "sec": uSecond, "second": uSecond, "seconds": uSecond, "secs": uSecond,
 	"us": uMicro, "usec": uMicro, "usecond": uMicro, "useconds": uMicro, "usecs": uMicro,
 	"w": uWeek, "week": uWeek, "weeks": uWeek,
 	"y": uYear, "year": uYear, "years": uYear, "yr": uYear, "yrs": uYear,
@@ -355,13 +354,13 @@ func knownDateToken(w string) bool {
 	return false
 }
 
-// decodeInterval is DecodeInterval, IntervalStyle postgres.
+// decodeInterval is PostgreSQL 15's DecodeInterval, IntervalStyle
+// postgres (15 takes a unit with no number, 'MONTH 1', and "ago" anywhere).
 func decodeInterval(fields []string, kinds []int, q IntervalFields, it *itm) dtErr {
 	fmask := 0
 	typ := uNone
-	ago, unitPending := false, false
-	nf := len(fields)
-	for i := nf - 1; i >= 0; i-- {
+	ago := false
+	for i := len(fields) - 1; i >= 0; i-- {
 		f := fields[i]
 		tmask := 0
 		switch kinds[i] {
@@ -387,16 +386,12 @@ func decodeInterval(fields []string, kinds []int, q IntervalFields, it *itm) dtE
 				it.usec = us
 				tmask = mTime
 				typ = uDay
-				unitPending = false
 				break
 			}
 			fallthrough
 		case dtDate, dtNumber:
 			goto number
 		case dtString, dtSpecial:
-			if unitPending {
-				return dtBad
-			}
 			u := f
 			if len(u) > 10 {
 				u = u[:10]
@@ -410,14 +405,10 @@ func decodeInterval(fields []string, kinds []int, q IntervalFields, it *itm) dtE
 				typ = uNone
 				continue
 			case uAgo:
-				if i != nf-1 {
-					return dtBad
-				}
 				ago = true
 				typ = uAgo // a number before it is bad text
 			default:
 				typ = k
-				unitPending = true
 			}
 		default:
 			return dtBad
@@ -505,14 +496,13 @@ func decodeInterval(fields []string, kinds []int, q IntervalFields, it *itm) dtE
 			if !ok2 {
 				return dtField
 			}
-			unitPending = false
 		}
 		if tmask&fmask != 0 {
 			return dtBad
 		}
 		fmask |= tmask
 	}
-	if fmask == 0 || unitPending {
+	if fmask == 0 {
 		return dtBad
 	}
 	if ago {
