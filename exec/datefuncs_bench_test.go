@@ -52,6 +52,11 @@ func BenchmarkDateFuncs(b *testing.B) {
 		{"cast_tz_to_ts", &planner.Cast{X: tz, T: types.Ts, Zone: ny}},
 		{"date_plus_int", &planner.Call{Fn: planner.FnAdd, T: types.Dt, Args: []planner.Expr{day, &planner.Const{T: types.Int, I: 1}}}},
 		{"interval_mul", fn("interval_mul", types.Ival, iv, &planner.Const{T: types.Double, F: 1.5})},
+		// ts + a constant length of time stays on the int64 loop; with
+		// days or months it goes by the calendar.
+		{"ts_plus_5min", &planner.Call{Fn: planner.FnAdd, T: types.Ts, Args: []planner.Expr{ts, planner.IntervalConst(vec.Interval{Micros: 300e6})}}},
+		{"ts_plus_1mon_1day", &planner.Call{Fn: planner.FnAdd, T: types.Ts, Args: []planner.Expr{ts, planner.IntervalConst(vec.Interval{Months: 1, Days: 1})}}},
+		{"ts_minus_ts", &planner.Call{Fn: planner.FnSub, T: types.Ival, Args: []planner.Expr{ts, &planner.Const{T: types.Ts, I: start}}}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			ev := Compile(c.e, NewRowErrors(false))

@@ -34,13 +34,19 @@ var (
 const MonthDays = 30
 
 // tags for small day and month counts, so that the common intervals
-// ('1 day', ts2 - ts1 of a few days, '1 mon') need no allocation.
+// ('1 day', ts2 - ts1 of a few days, '1 mon', '1 mon 15 days') need no
+// allocation.
 var (
 	dayTags   [2*tagRange + 1]string
 	monthTags [2*tagRange + 1]string
+	mixedTags [2*mixedMonths + 1][2*mixedDays + 1]string
 )
 
-const tagRange = 400
+const (
+	tagRange    = 400
+	mixedMonths = 24
+	mixedDays   = 31
+)
 
 func init() {
 	for i := -tagRange; i <= tagRange; i++ {
@@ -48,6 +54,13 @@ func init() {
 		monthTags[i+tagRange] = makeTag(int32(i), 0)
 	}
 	dayTags[tagRange], monthTags[tagRange] = "", ""
+	for m := -mixedMonths; m <= mixedMonths; m++ {
+		for d := -mixedDays; d <= mixedDays; d++ {
+			if m != 0 || d != 0 {
+				mixedTags[m+mixedMonths][d+mixedDays] = makeTag(int32(m), int32(d))
+			}
+		}
+	}
 }
 
 func makeTag(months, days int32) string {
@@ -64,6 +77,8 @@ func IntervalTag(months, days int32) string {
 		return dayTags[days+tagRange]
 	case days == 0 && months >= -tagRange && months <= tagRange:
 		return monthTags[months+tagRange]
+	case months >= -mixedMonths && months <= mixedMonths && days >= -mixedDays && days <= mixedDays:
+		return mixedTags[months+mixedMonths][days+mixedDays]
 	}
 	return makeTag(months, days)
 }
@@ -101,9 +116,17 @@ func (v *Vec) AppendInterval(x Interval) {
 	v.notNull()
 }
 
-// SetInterval sets row i of an INTERVAL column (not its null flag).
+// SetInterval sets row i of an INTERVAL column (not its null flag). A
+// row with the months and days of the row before shares its tag.
 func (v *Vec) SetInterval(i int, x Interval) {
-	v.I64[i], v.Str[i] = x.Micros, x.Tag()
+	v.I64[i] = x.Micros
+	if i > 0 && x.Months != 0 {
+		if p := v.Str[i-1]; len(p) == 8 && IntervalOfTag(p, 0) == (Interval{Months: x.Months, Days: x.Days}) {
+			v.Str[i] = p
+			return
+		}
+	}
+	v.Str[i] = x.Tag()
 }
 
 // Span is x's length for comparison as PostgreSQL's interval_cmp_value

@@ -89,3 +89,17 @@ func TestIntervalTextRoundTrip(t *testing.T) {
 		t.Fatal("the least µs read back: PostgreSQL's reader overflows there")
 	}
 }
+
+// TestIntervalTags: every tag, from a table or made, reads back.
+func TestIntervalTags(t *testing.T) {
+	for m := int32(-500); m <= 500; m++ {
+		for _, d := range []int32{-401, -400, -32, -31, -1, 0, 1, 31, 32, 400, 401} {
+			if got := IntervalOfTag(IntervalTag(m, d), 7); got != (Interval{m, d, 7}) {
+				t.Fatalf("tag of %d months %d days reads as %+v", m, d, got)
+			}
+		}
+	}
+	if IntervalTag(0, 0) != "" {
+		t.Fatal("a length of time alone has a tag")
+	}
+}
