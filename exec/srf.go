@@ -2,6 +2,7 @@ package exec
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
@@ -247,8 +248,11 @@ func init() {
 		})
 	}
 	srfMakers["generate_series"] = func(c planner.SRFCall) srfIter {
-		if c.Cols[0].Type.Kind == types.Numeric {
+		switch c.Cols[0].Type.Kind {
+		case types.Numeric:
 			return &numSeries{}
+		case types.Timestamp, types.TimestampTZ:
+			return &tsSeries{}
 		}
 		return &intSeries{}
 	}
@@ -488,6 +492,51 @@ func (s *intSeries) next(out []vec.Vec) bool {
 		s.done = true // it would overflow
 	}
 	s.cur = n
+	return true
+}
+
+// tsSeries is generate_series over timestamps with an interval step, as
+// PostgreSQL's: each value the one before plus the step (its months and
+// days on the calendar, a TIMESTAMPTZ's in the zone of its last argument),
+// while not past stop.
+type tsSeries struct {
+	cur, stop int64
+	step      vec.Interval
+	sign      int
+	loc       *time.Location
+	done      bool
+}
+
+func (s *tsSeries) start(args []*vec.Vec, i int) *sqlerr.Error {
+	s.cur, s.stop, s.step, s.done, s.loc = args[0].I64[i], args[1].I64[i], args[2].IntervalAt(i), false, nil
+	if len(args) == 4 {
+		loc, err := vec.LoadZone(args[3].Str[i])
+		if err != nil {
+			s.done = true
+			return sqlerr.New(sqlerr.InvalidParameter, "time zone %q not recognized", args[3].Str[i])
+		}
+		s.loc = loc
+	}
+	s.sign = vec.CompareIntervals(s.step, vec.Interval{})
+	if s.sign == 0 {
+		s.done = true
+		return sqlerr.New(sqlerr.InvalidParameter, "step size cannot equal zero")
+	}
+	return nil
+}
+
+func (s *tsSeries) next(out []vec.Vec) bool {
+	if s.done || s.sign > 0 && s.cur > s.stop || s.sign < 0 && s.cur < s.stop {
+		return false
+	}
+	out[0].AppendI64(s.cur)
+	var ok bool
+	if s.loc != nil {
+		s.cur, ok = vec.AddIntervalToTimestampTZ(s.cur, s.step, s.loc)
+	} else {
+		s.cur, ok = vec.AddIntervalToTimestamp(s.cur, s.step)
+	}
+	s.done = !ok // past the range: PostgreSQL fails there, the series ends
 	return true
 }
 

@@ -177,6 +177,15 @@ func (b *binder) bindSRF(n *ast.FuncCallExpr, fromItem bool) ([]SRFCall, bool, e
 	}
 	call := e.(*Call)
 	c := SRFCall{F: f, Args: call.Args}
+	if name == "generate_series" && call.T.Kind == types.TimestampTZ {
+		// Its interval's days and months are the session zone's, as in
+		// timestamptz + interval: the zone travels as a last argument.
+		zone := "UTC"
+		if b.zone != nil {
+			zone = b.zone.String()
+		}
+		c.Args = append(c.Args, &Const{T: types.Varchar, S: zone})
+	}
 	if f.Out == nil {
 		c.Cols = []catalog.Column{{Name: f.Name, Type: call.T}}
 	}
