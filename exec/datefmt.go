@@ -790,6 +790,17 @@ func (f *dateFormatter) eval(out, x, pat *vec.Vec, n int, ctx *evalCtx) {
 				continue
 			}
 		}
+		if x.Type.Kind == types.Interval {
+			b, err := p.p.appendInterval(f.buf[:0], x.IntervalAt(i))
+			f.buf = b
+			if err != nil {
+				out.SetNull(i)
+				ctx.report(i, func() *sqlerr.Error { return err })
+				continue
+			}
+			out.Str[i] = string(b)
+			continue
+		}
 		us := x.I64[i]
 		if f.zone != nil {
 			if p.zoned {

@@ -381,7 +381,7 @@ func (b *binder) formatDate(n *ast.FuncCallExpr, name string) (Expr, error) {
 	}
 	var zone Expr // a TIMESTAMPTZ prints in the session's zone, named by a third argument
 	switch k := x.Type().Kind; {
-	case k == types.Timestamp:
+	case k == types.Timestamp, k == types.Interval && fn == FnToChar:
 	case k == types.Date || k == types.TimestampTZ:
 		if k == types.Date {
 			x = &Cast{X: x, T: types.TsTZ, Zone: b.zone} // PostgreSQL's to_char(timestamptz)
