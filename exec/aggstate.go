@@ -613,7 +613,12 @@ func (a *Aggregate) multisetKey(group string, j int) []byte {
 func (a *Aggregate) appendMultisetValue(k []byte, j, row int) []byte {
 	k = a.appendOrderKey(k, j, row)
 	start := len(k)
-	k = encodeValue(k, a.argVecs[j], row)
+	if a.plan.Aggs[j].Distinct {
+		// DISTINCT meets equal values: '1 day' and '24 hours' are one.
+		k = encodeGroup(k, a.argVecs[j], row)
+	} else {
+		k = encodeValue(k, a.argVecs[j], row)
+	}
 	if a.plan.Aggs[j].Func == planner.AggMax {
 		copy(k[start:], invert(k[start:]))
 	}
@@ -657,7 +662,11 @@ func (a *Aggregate) appendOrderKey(k []byte, j, r int) []byte {
 			continue
 		}
 		start := len(k)
-		k = encodeValue(k, v, r)
+		if a.plan.Aggs[j].Distinct {
+			k = encodeGroup(k, v, r) // its ORDER BY is its argument's
+		} else {
+			k = encodeValue(k, v, r)
+		}
 		if o.Desc {
 			for i := start; i < len(k); i++ {
 				k[i] = ^k[i]

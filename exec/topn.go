@@ -467,7 +467,7 @@ func (t *TopN) part(b *vec.Batch, i int, end int64) (*topPart, error) {
 		t.keyBuf = keys.AppendInt64(t.keyBuf, end)
 	}
 	for _, c := range t.partition {
-		t.keyBuf = encodeValue(t.keyBuf, &b.Cols[c], i)
+		t.keyBuf = encodeGroup(t.keyBuf, &b.Cols[c], i)
 	}
 	if p, ok := t.parts[string(t.keyBuf)]; ok {
 		return p, nil

@@ -54,6 +54,8 @@ func appendElem(buf []byte, v *Vec, i int) []byte {
 		t := v.AppendNumericText(tmp[:0], i)
 		buf = binary.AppendUvarint(buf, uint64(len(t)))
 		return append(buf, t...)
+	case types.Interval:
+		return AppendIntervalPlain(buf, v.IntervalAt(i))
 	}
 	return binary.AppendVarint(buf, v.I64[i])
 }
@@ -125,6 +127,13 @@ func decodeElem(s string, out *Vec) (string, error) {
 		}
 		out.appendNumericText(s[k : k+int(n)])
 		return s[k+int(n):], nil
+	case types.Interval:
+		x, k := DecodeIntervalPlain([]byte(s[:min(len(s), 3*binary.MaxVarintLen64)]))
+		if k == 0 {
+			return "", ErrArrayEncoding
+		}
+		out.AppendInterval(x)
+		return s[k:], nil
 	}
 	x, k := varintString(s)
 	if k <= 0 {
