@@ -95,25 +95,31 @@ func TestMaterializeAppendOnly(t *testing.T) {
 // TestPlainRowCodec round-trips rows of every kind, NULLs and edge values
 // through the stored-row encoding, and refuses every truncation of them.
 func TestPlainRowCodec(t *testing.T) {
-	ts := []types.T{types.BigInt, types.Double, types.Varchar, types.Boolean, types.Ts}
+	ts := []types.T{types.BigInt, types.Double, types.Varchar, types.Boolean, types.Ts, types.Ival, types.ArrayOf(types.Ival)}
+	ivs := vec.New(types.Ival, 0)
+	ivs.AppendInterval(vec.Interval{Months: -1, Days: 2, Micros: math.MinInt64})
+	ivs.AppendNull()
+	ivs.AppendInterval(vec.Interval{Micros: 5})
 	in := vec.NewBatch(ts, 0)
 	in.Cols[0].AppendI64(math.MinInt64)
 	in.Cols[1].AppendF64(math.Inf(-1))
 	in.Cols[2].AppendStr("")
 	in.Cols[3].AppendBool(true)
 	in.Cols[4].AppendI64(-1)
+	in.Cols[5].AppendInterval(vec.Interval{Micros: -7}) // µs alone: stored as before intervals had months
+	in.Cols[6].AppendStr(vec.ArrayOf(&ivs))
 	in.EndRow(1)
-	in.Cols[0].AppendNull()
-	in.Cols[1].AppendNull()
-	in.Cols[2].AppendNull()
-	in.Cols[3].AppendNull()
-	in.Cols[4].AppendNull()
+	for c := range ts {
+		in.Cols[c].AppendNull()
+	}
 	in.EndRow(1)
 	in.Cols[0].AppendI64(math.MaxInt64)
 	in.Cols[1].AppendF64(-0.5)
 	in.Cols[2].AppendStr("a\x00b\xffé")
 	in.Cols[3].AppendBool(false)
 	in.Cols[4].AppendI64(1_700_000_000_000_000)
+	in.Cols[5].AppendInterval(vec.Interval{Months: math.MaxInt32, Days: math.MinInt32, Micros: 1})
+	in.Cols[6].AppendStr(vec.ArrayOf(&vec.Vec{Type: types.Ival}))
 	in.EndRow(1)
 	var buf []byte
 	for i := 0; i < in.N; i++ {

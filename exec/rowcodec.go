@@ -162,7 +162,15 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 			// As its text, the form stored before values were compact.
 			buf = appendNumericPlain(buf, v, i)
 		case types.Interval:
-			buf = vec.AppendIntervalPlain(buf, v.IntervalAt(i))
+			// A length of time alone as it was stored before intervals had
+			// months and days (one varint after the flag 1); one with them
+			// after the flag 2.
+			if x := v.IntervalAt(i); x.Fixed() {
+				buf = binary.AppendVarint(buf, x.Micros)
+			} else {
+				buf[len(buf)-1] = 2
+				buf = vec.AppendIntervalPlain(buf, x)
+			}
 		case types.String:
 			buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
 			buf = append(buf, v.Str[i]...)
@@ -183,7 +191,7 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 		if len(b) == 0 {
 			return nil, errPlainRow
 		}
-		null := b[0] == 0
+		null, parts := b[0] == 0, b[0] == 2
 		b = b[1:]
 		if null {
 			out.AppendNull()
@@ -203,6 +211,15 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 			out.AppendF64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 			b = b[8:]
 		case types.Interval:
+			if !parts {
+				us, k := binary.Varint(b)
+				if k <= 0 {
+					return nil, errPlainRow
+				}
+				out.AppendInterval(vec.Interval{Micros: us})
+				b = b[k:]
+				break
+			}
 			x, k := vec.DecodeIntervalPlain(b)
 			if k == 0 {
 				return nil, errPlainRow

@@ -55,7 +55,12 @@ func appendElem(buf []byte, v *Vec, i int) []byte {
 		buf = binary.AppendUvarint(buf, uint64(len(t)))
 		return append(buf, t...)
 	case types.Interval:
-		return AppendIntervalPlain(buf, v.IntervalAt(i))
+		// µs alone as before intervals had months and days; with them
+		// after the flag 2.
+		if x := v.IntervalAt(i); !x.Fixed() {
+			buf[len(buf)-1] = 2
+			return AppendIntervalPlain(buf, x)
+		}
 	}
 	return binary.AppendVarint(buf, v.I64[i])
 }
@@ -99,6 +104,7 @@ func decodeElem(s string, out *Vec) (string, error) {
 		out.AppendNull()
 		return s[1:], nil
 	}
+	parts := s[0] == 2
 	s = s[1:]
 	switch out.Type.Kind {
 	case types.Bool:
@@ -128,6 +134,14 @@ func decodeElem(s string, out *Vec) (string, error) {
 		out.appendNumericText(s[k : k+int(n)])
 		return s[k+int(n):], nil
 	case types.Interval:
+		if !parts {
+			x, k := varintString(s)
+			if k <= 0 {
+				return "", ErrArrayEncoding
+			}
+			out.AppendInterval(Interval{Micros: x})
+			return s[k:], nil
+		}
 		x, k := DecodeIntervalPlain([]byte(s[:min(len(s), 3*binary.MaxVarintLen64)]))
 		if k == 0 {
 			return "", ErrArrayEncoding
