@@ -27,25 +27,6 @@ func init() {
 		a, b := args[0].I64, args[1].I64
 		intervalRows(out, n, ctx, func(i int) (vec.Interval, bool) { return vec.Age(a[i], b[i]) })
 	}))
-	registerKernel("interval_part", fixed(func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-		for i := 0; i < n; i++ {
-			if out.IsNull(i) {
-				continue
-			}
-			field, x := args[0].Str[i], args[1].IntervalAt(i)
-			v, scale, ok := vec.IntervalPart(field, x)
-			if !ok {
-				out.SetNull(i)
-				ctx.report(i, func() *sqlerr.Error {
-					return sqlerr.New(sqlerr.FeatureNotSupported, "unit %q not supported for type interval", field)
-				})
-				continue
-			}
-			// Every field but the epoch (which EXTRACT does not take)
-			// fits DECIMAL(18, its scale).
-			out.I64[i], _ = vec.Rescale(v, scale, out.Type.Scale)
-		}
-	}))
 }
 
 // intervalRows sets each non-NULL row of INTERVAL column out to f(i),

@@ -23,11 +23,8 @@ func init() {
 	for _, name := range []string{"justify_hours", "justify_days", "justify_interval"} {
 		RegisterBuiltin(&Builtin{Name: name, MayFail: true, Sigs: []Sig{{Args: []types.T{ival}, Ret: ival}}})
 	}
-	// age(a, b) of two wall-clock times (see binder.age); interval_part is
-	// EXTRACT(field FROM interval), NUMERIC as PostgreSQL's.
+	// age(a, b) of two wall-clock times (see binder.age).
 	RegisterBuiltin(&Builtin{Name: "age", MayFail: true, Sigs: []Sig{{Args: []types.T{types.Ts, types.Ts}, Ret: ival}}})
-	// Its result is DECIMAL(18, the field's scale), which the binder sets.
-	RegisterBuiltin(&Builtin{Name: "interval_part", MayFail: true, Sigs: []Sig{{Args: []types.T{types.Varchar, ival}, Ret: types.DecimalOf(types.MaxDecimalPrec, 6)}}})
 	// timestamptz_pl_interval(ts, interval, zone) is ts + interval in a
 	// zone with daylight-saving time: the interval's whole days are
 	// calendar days there, the rest exact time, as PostgreSQL adds them.

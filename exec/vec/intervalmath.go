@@ -367,8 +367,7 @@ func IntervalEpochFloat(x Interval) float64 {
 // IntervalEpochText is EXTRACT(EPOCH FROM x) as NUMERIC text with 6
 // digits after the point, for the epochs past an int64 of µs.
 func IntervalEpochText(x Interval) string {
-	secs := (int64(4*365.25)*int64(x.Months/12) + 4*MonthDays*int64(x.Months%12) + 4*int64(x.Days)) * (86400 / 4)
-	v := new(big.Int).Mul(big.NewInt(secs), big.NewInt(1e6))
+	v := new(big.Int).Mul(big.NewInt(intervalEpochSecs(x)), big.NewInt(1e6))
 	v.Add(v, big.NewInt(x.Micros))
 	neg := v.Sign() < 0
 	s := new(big.Int).Abs(v).String()
@@ -382,3 +381,17 @@ func IntervalEpochText(x Interval) string {
 	return s
 }
 
+// IntervalEpoch is EXTRACT(EPOCH FROM x) in µs (a year 365.25 days, a
+// month 30), and false when that passes an int64 (IntervalEpochText).
+func IntervalEpoch(x Interval) (int64, bool) {
+	v, ok1 := MulInt64(intervalEpochSecs(x), 1e6)
+	v, ok2 := AddInt64(v, x.Micros)
+	return v, ok1 && ok2
+}
+
+// intervalEpochSecs is the seconds of x's months and days, counted in
+// integers as PostgreSQL's interval_part counts them (times 4, a year
+// being 365.25 days).
+func intervalEpochSecs(x Interval) int64 {
+	return (int64(4*365.25)*int64(x.Months/12) + 4*MonthDays*int64(x.Months%12) + 4*int64(x.Days)) * (86400 / 4)
+}
