@@ -181,6 +181,16 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 	return buf
 }
 
+// AppendPlainRow appends row i of cols in the plain encoding stored rows
+// use (see appendPlainRow): compact, for rows held as bytes that need no
+// order, such as a subscription's queued changes.
+func AppendPlainRow(buf []byte, cols []vec.Vec, i int) []byte { return appendPlainRow(buf, cols, i) }
+
+// DecodePlainRow reads one row written by AppendPlainRow, appending to
+// cols, and returns the bytes after it. The values it appends own their
+// memory: none points into b.
+func DecodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) { return decodePlainRow(b, cols) }
+
 var errPlainRow = errors.New("exec: truncated stored row")
 
 // decodePlainRow reads a row written by appendPlainRow, appending to cols,

@@ -298,9 +298,9 @@ func subscriptionFigures(x *entry) (n, pending int, lag float64) {
 	oldest := int64(math.MaxInt64)
 	for _, s := range subs {
 		s.mu.Lock()
-		if s.buf.N > 0 {
-			pending += s.buf.N
-			oldest = min(oldest, s.buf.Cols[0].I64[0])
+		if ts, ok := s.q.front(); ok {
+			pending += s.q.rows
+			oldest = min(oldest, ts)
 		}
 		s.mu.Unlock()
 	}

@@ -23,25 +23,33 @@ import (
 // than let one slow client hold the server's memory or stall the dataflow.
 const maxPendingRows = 1 << 20
 
-// streamChunk is the most changes a SUBSCRIBE takes from its queue to
-// write at once: what a write to a client that stopped reading holds,
-// outside the queue and so outside subscription_buffer_bytes, stays small.
-const streamChunk = 4096
+// streamChunk and streamChunkBytes bound the changes a SUBSCRIBE takes
+// from its queue to write at once (their encoded size): what a write to a
+// client that stopped reading holds, outside the queue and so outside
+// subscription_buffer_bytes, stays small.
+const (
+	streamChunk      = 4096
+	streamChunkBytes = 128 << 10
+)
 
 // defaultSubscriptionBytes is subscription_buffer_bytes' default.
 const defaultSubscriptionBytes = 64 << 20
 
-// subBudget accounts the (estimated) bytes of the changes every
-// subscription holds for its client. Together they may hold
-// subscription_buffer_bytes; past it the one holding the most is ended,
-// then the next, until the rest fit. Ending one for maxPendingRows (see
-// add) gives its bytes back here too.
+// subBudget accounts the bytes of the changes every subscription holds
+// for its client (the memory of their queues, see subQueue). Together
+// they may hold subscription_buffer_bytes; past it the one holding the
+// most is ended, then the next, until the rest fit. A subscription is
+// charged as its queue grows, a page at a time, so the total passes the
+// limit by at most a page a subscription. Ending one for maxPendingRows
+// (see add) gives its bytes back here too.
 // Lock order: a subscription's mu, then the budget's.
 type subBudget struct {
 	mu    sync.Mutex
 	limit int64
 	total int64
-	held  map[*subscription]int64 // bytes, of subscriptions holding any
+	// peak is the most total has been, for tests.
+	peak int64
+	held map[*subscription]int64 // bytes, of subscriptions holding any
 }
 
 func newSubBudget() *subBudget {
@@ -84,6 +92,7 @@ func (g *subBudget) charge(s *subscription, n int64) []*subscription {
 		delete(g.held, s)
 	}
 	g.total += n
+	g.peak = max(g.peak, g.total)
 	if g.total <= g.limit {
 		return nil
 	}
@@ -140,62 +149,16 @@ func (g *subBudget) end(v *subscription) {
 	over, limit, held := g.total > g.limit, g.limit, g.held[v]
 	g.mu.Unlock()
 	if over && v.err == nil {
-		v.fail(sqlerr.New(sqlerr.InsufficientResources,
-			"subscription to %q was ended: subscriptions held more than subscription_buffer_bytes (%d bytes) of changes their clients had not read, and this one held the most (%d bytes)",
-			v.name, limit, held))
+		v.fail(errOverBudget(v.name, limit, held))
 	}
 }
 
-// footprint estimates the memory b holds: its slices' capacity, and
-// strData bytes of string contents.
-func footprint(b *vec.Batch, strData int64) int64 {
-	n := int64(cap(b.Diff))*8 + strData
-	for c := range b.Cols {
-		v := &b.Cols[c]
-		n += int64(cap(v.I64))*8 + int64(cap(v.F64))*8 + int64(cap(v.Str))*16 + int64(cap(v.Bool)) + int64(cap(v.Null))
-	}
-	return n
-}
-
-// dropFront removes b's first k rows in place, without copying the rest
-// (a reader taking a long queue in steps would copy it over and over).
-// The strings dropped are cleared so their memory can go.
-func dropFront(b *vec.Batch, k int) {
-	for c := range b.Cols {
-		v := &b.Cols[c]
-		switch v.Type.Phys() {
-		case types.Bool:
-			v.Bool = v.Bool[k:]
-		case types.Float64:
-			v.F64 = v.F64[k:]
-		case types.Numeric, types.Interval:
-			clear(v.Str[:k])
-			v.Str, v.I64 = v.Str[k:], v.I64[k:]
-		case types.String:
-			clear(v.Str[:k])
-			v.Str = v.Str[k:]
-		default:
-			v.I64 = v.I64[k:]
-		}
-		if v.Null != nil {
-			v.Null = v.Null[k:]
-		}
-	}
-	if b.Diff != nil {
-		b.Diff = b.Diff[k:]
-	}
-	b.N -= k
-}
-
-// stringBytes is the length of b's strings.
-func stringBytes(b *vec.Batch) int64 {
-	var n int64
-	for c := range b.Cols {
-		for _, x := range b.Cols[c].Str {
-			n += int64(len(x))
-		}
-	}
-	return n
+// errOverBudget ends the subscription to name, which held the most when
+// subscriptions held more than limit.
+func errOverBudget(name string, limit, held int64) error {
+	return sqlerr.New(sqlerr.InsufficientResources,
+		"subscription to %q was ended: subscriptions held more than subscription_buffer_bytes (%d bytes) of changes their clients had not read, and this one held the most (%d bytes)",
+		name, limit, held)
 }
 
 // subscription receives a relation's changes for one client (SUBSCRIBE).
@@ -210,17 +173,23 @@ type subscription struct {
 	cols   []catalog.Column
 	budget *subBudget
 
-	mu  sync.Mutex
-	buf *vec.Batch // mz_timestamp, mz_diff, then the relation's columns
+	mu sync.Mutex
+	// q holds the changes the client has not taken.
+	q subQueue
 	// err ends the subscription: the relation was dropped, or the client
 	// fell too far behind.
 	err error
 	// last is the latest mz_timestamp given, so timestamps never go back.
 	last int64
-	// bytes estimates what buf holds (footprint), as charged to budget;
-	// strData is the length of its strings.
-	bytes, strData int64
-	wake           chan struct{}
+	// bytes is what q holds, as charged to budget.
+	bytes int64
+	wake  chan struct{}
+}
+
+// newSubscription returns a subscription to the relation called name
+// (for errors) whose changes have columns cols.
+func newSubscription(name string, cols []catalog.Column, budget *subBudget) *subscription {
+	return &subscription{name: name, cols: cols, budget: budget, wake: make(chan struct{}, 1)}
 }
 
 var _ exec.Operator = (*subscription)(nil)
@@ -269,9 +238,8 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 		return nil, err
 	}
 	cols := subscribeColumns(x.rel)
-	s := &subscription{x: x, name: x.rel.Name, cols: cols, budget: e.subBudget, buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1)}
-	var victims []*subscription
-	defer func() { s.budget.overflow(victims) }()
+	s := newSubscription(x.rel.Name, cols, e.subBudget)
+	s.x = x
 	x.df.Lock()
 	defer x.df.Unlock()
 	// Changes made before the subscription are the snapshot's, not its.
@@ -282,9 +250,7 @@ func (e *Engine) subscribe(st *parser.Subscribe) (*subscription, error) {
 	if st.Snapshot {
 		ts := s.stamp()
 		err := x.mat.Scan(func(b *vec.Batch) error {
-			s.mu.Lock()
-			victims = append(victims, s.add(b, ts)...)
-			s.mu.Unlock()
+			s.put(b, ts)
 			return nil
 		})
 		if err != nil {
@@ -338,9 +304,9 @@ func (s *subscription) fail(err error) {
 	if s.err == nil {
 		s.err = err
 	}
+	s.q.free()
 	s.budget.charge(s, -s.bytes)
-	s.bytes, s.strData = 0, 0
-	s.buf = vec.NewBatch(s.buf.Types(), 0) // let go of the memory, not only the rows
+	s.bytes = 0
 }
 
 // endSubscriptions ends every subscription of x with err and detaches
@@ -360,41 +326,70 @@ func (s *subscription) stamp() int64 {
 	return s.last
 }
 
-// add queues b's changes with timestamp ts, and returns the subscriptions
-// to end for all of them to fit subscription_buffer_bytes (see
-// subBudget.overflow). s.mu is held.
-func (s *subscription) add(b *vec.Batch, ts int64) []*subscription {
-	if s.err != nil {
-		return nil
+// put queues b's changes with timestamp ts, or stamped now when ts is 0,
+// ending subscriptions as they pass subscription_buffer_bytes, this one
+// included. s.mu is not held.
+func (s *subscription) put(b *vec.Batch, ts int64) {
+	s.mu.Lock()
+	if ts == 0 {
+		ts = s.stamp()
 	}
-	for i := 0; i < b.N; i++ {
+	for i := 0; ; {
+		var victims []*subscription
+		i, victims = s.add(b, i, ts)
+		s.mu.Unlock()
+		// Others are ended before more is queued: the total passes the
+		// limit by a chunk, not by a batch.
+		s.budget.overflow(victims)
+		if i >= b.N {
+			return
+		}
+		s.mu.Lock()
+	}
+}
+
+// add queues b's changes from row i on with timestamp ts, until they are
+// all queued or the budget asks for other subscriptions to be ended; it
+// returns the row to go on from (b.N when done, or when s was ended) and
+// the subscriptions to end (see subBudget.overflow). s.mu is held.
+func (s *subscription) add(b *vec.Batch, i int, ts int64) (int, []*subscription) {
+	defer s.signal()
+	for ; i < b.N; i++ {
+		if s.err != nil {
+			return b.N, nil
+		}
 		d := b.DiffAt(i)
 		if d == 0 {
 			continue
 		}
-		s.buf.Cols[0].AppendI64(ts)
-		s.buf.Cols[1].AppendI64(d)
-		for c := range b.Cols {
-			s.buf.Cols[c+2].AppendFrom(&b.Cols[c], i)
-			if b.Cols[c].Str != nil && !b.Cols[c].IsNull(i) {
-				s.strData += int64(len(b.Cols[c].Str[i]))
-			}
+		if s.q.rows >= maxPendingRows {
+			s.fail(sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.name, maxPendingRows))
+			return b.N, nil
 		}
-		s.buf.EndRow(1)
+		if err := s.q.push(ts, d, b, i); err != nil {
+			s.fail(err)
+			return b.N, nil
+		}
+		if s.q.held == s.bytes {
+			continue
+		}
+		victims := s.recharge()
+		if k := slices.Index(victims, s); k >= 0 {
+			// This one holds the most: it ends now, while s.mu is held.
+			s.fail(errOverBudget(s.name, s.budget.getLimit(), s.bytes))
+			victims = slices.Delete(victims, k, k+1)
+		}
+		if victims != nil {
+			return i + 1, victims
+		}
 	}
-	defer s.signal()
-	if s.buf.N > maxPendingRows {
-		s.fail(sqlerr.New(sqlerr.InsufficientResources, "subscription to %q fell behind by more than %d changes and was ended", s.name, maxPendingRows))
-		return nil
-	}
-	return s.recharge()
+	return b.N, nil
 }
 
-// recharge charges the budget for buf's footprint now. s.mu is held.
+// recharge charges the budget for what q holds now. s.mu is held.
 func (s *subscription) recharge() []*subscription {
-	n := footprint(s.buf, s.strData)
-	d := n - s.bytes
-	s.bytes = n
+	d := s.q.held - s.bytes
+	s.bytes = s.q.held
 	return s.budget.charge(s, d)
 }
 
@@ -417,15 +412,8 @@ func (s *subscription) signal() {
 // Push implements exec.Operator. It never fails: a subscriber's trouble
 // is its own, not the dataflow's.
 func (s *subscription) Push(b *vec.Batch) error {
-	s.budget.overflow(s.queue(b))
+	s.put(b, 0)
 	return nil
-}
-
-// queue adds b's changes to what s holds for its client.
-func (s *subscription) queue(b *vec.Batch) []*subscription {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.add(b, s.stamp())
 }
 
 func (s *subscription) OnWatermark(int64) error { return nil }
@@ -433,10 +421,11 @@ func (s *subscription) OnBarrier(uint64) error  { return nil }
 func (s *subscription) Close() error            { return nil }
 
 // next waits until changes are queued and takes up to max of them (all
-// when max < 0). timeout < 0 waits without limit; otherwise next returns
+// when max < 0), and no more than about maxBytes of them encoded (when
+// maxBytes > 0). timeout < 0 waits without limit; otherwise next returns
 // an empty batch when it passes. Queued rows are given out before an error
 // that ended the subscription.
-func (s *subscription) next(ctx context.Context, max int, timeout time.Duration) (*vec.Batch, error) {
+func (s *subscription) next(ctx context.Context, max, maxBytes int, timeout time.Duration) (*vec.Batch, error) {
 	var expired <-chan time.Time
 	if timeout >= 0 {
 		t := time.NewTimer(timeout)
@@ -444,7 +433,7 @@ func (s *subscription) next(ctx context.Context, max int, timeout time.Duration)
 		expired = t.C
 	}
 	for {
-		if out, err := s.take(max); out != nil || err != nil {
+		if out, err := s.take(max, maxBytes); out != nil || err != nil {
 			return out, err
 		}
 		select {
@@ -457,24 +446,19 @@ func (s *subscription) next(ctx context.Context, max int, timeout time.Duration)
 	}
 }
 
-// take takes up to max queued changes (all when max < 0), or returns the
-// error that ended s, or neither when nothing is queued.
-func (s *subscription) take(max int) (*vec.Batch, error) {
+// take takes up to max queued changes (all when max < 0; see next for
+// maxBytes), or returns the error that ended s, or neither when nothing
+// is queued.
+func (s *subscription) take(max, maxBytes int) (*vec.Batch, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.buf.N
-	if n == 0 {
+	if s.q.rows == 0 {
 		return nil, s.err
 	}
-	var out *vec.Batch
-	if max < 0 || max >= n {
-		out = s.buf
-		s.buf = vec.NewBatch(out.Types(), 0)
-		s.strData = 0
-	} else {
-		out = pick(s.buf, seq(0, max))
-		dropFront(s.buf, max)
-		s.strData -= stringBytes(out)
+	out := vec.NewBatch(catalog.Types(s.cols), 0)
+	if err := s.q.pop(out, max, maxBytes); err != nil {
+		s.fail(err)
+		return nil, err
 	}
 	s.recharge()
 	return out, nil
@@ -508,7 +492,7 @@ func (e *Engine) runSubscribe(ctx context.Context, st *parser.Subscribe, copy *p
 		return err
 	}
 	for {
-		b, err := sub.next(ctx, streamChunk, -1)
+		b, err := sub.next(ctx, streamChunk, streamChunkBytes, -1)
 		if err != nil {
 			return err
 		}
@@ -594,7 +578,7 @@ func (s *Session) fetch(ctx context.Context, st *parser.Fetch, w wire.ResultWrit
 			timeout = time.Duration(st.Timeout) * time.Microsecond
 		}
 		var err error
-		if b, err = c.sub.next(ctx, int(min(st.Count, 1<<31)), timeout); err != nil {
+		if b, err = c.sub.next(ctx, int(min(st.Count, 1<<31)), 0, timeout); err != nil {
 			return err
 		}
 	} else {

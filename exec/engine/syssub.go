@@ -98,8 +98,8 @@ func (e *Engine) subscribeSystem(rel *catalog.Relation, st *parser.Subscribe) (*
 		return nil, err
 	}
 	cols := subscribeColumns(rel)
-	s := &subscription{name: planner.StreamsqlCatalog + "." + rel.Name, cols: cols, budget: e.subBudget,
-		buf: vec.NewBatch(catalog.Types(cols), 0), wake: make(chan struct{}, 1), poll: &sysPoll{stop: make(chan struct{})}}
+	s := newSubscription(planner.StreamsqlCatalog+"."+rel.Name, cols, e.subBudget)
+	s.poll = &sysPoll{stop: make(chan struct{})}
 	prev := newSysRows(b)
 	if st.Snapshot {
 		s.queueChanges(prev.diff(newSysRows(vec.NewBatch(b.Types(), 0))))
@@ -138,10 +138,8 @@ func (e *Engine) subscribeSystem(rel *catalog.Relation, st *parser.Subscribe) (*
 
 // queueChanges queues changes stamped now; false once s has ended.
 func (s *subscription) queueChanges(ch *vec.Batch) bool {
+	s.put(ch, 0)
 	s.mu.Lock()
-	victims := s.add(ch, s.stamp())
-	ended := s.err != nil
-	s.mu.Unlock()
-	s.budget.overflow(victims)
-	return !ended
+	defer s.mu.Unlock()
+	return s.err == nil
 }
