@@ -466,7 +466,10 @@ func conjuncts(n ast.ExprNode) []ast.ExprNode {
 // aggregate and reads the input's columns: as in PostgreSQL, which
 // moves such a condition to WHERE, the rows it rejects are not grouped,
 // so an expression that would fail on them (a group key that overflows)
-// is never computed, and a view keeps no state for them.
+// is never computed, and a view keeps no state for them. PostgreSQL then
+// orders WHERE's conditions by cost, the free ones (column tests such as
+// v IS NOT NULL) first: so does this, a free condition filtering the
+// rows before WHERE's, which may fail on the rows it rejects.
 func (p *Planner) pushHaving(in *binder, agg *Aggregate, c ast.ExprNode) bool {
 	if hasAggregate(c) {
 		return false
@@ -480,8 +483,48 @@ func (p *Planner) pushHaving(in *binder, agg *Aggregate, c ast.ExprNode) bool {
 	if err != nil {
 		return false // a window's bounds or a select-list alias
 	}
-	agg.Input = &Filter{Input: agg.Input, Pred: pred}
+	if free(below(agg.Input, pred)) {
+		agg.Input = pushFilter(agg.Input, pred)
+	} else {
+		agg.Input = &Filter{Input: agg.Input, Pred: pred}
+	}
 	return true
+}
+
+// below is pred as read below the projections and filters on top of n,
+// where pushFilter takes it.
+func below(n Node, pred Expr) Expr {
+	for {
+		switch x := n.(type) {
+		case *Project:
+			pred, n = substitute(pred, x.Exprs), x.Input
+		case *Filter:
+			n = x.Input
+		default:
+			return pred
+		}
+	}
+}
+
+// free reports whether e costs nothing to compute in PostgreSQL's
+// estimate (cost_qual_eval): column references, constants, AND, OR, NOT
+// and IS [NOT] NULL, no operator or function that could fail.
+func free(e Expr) bool {
+	switch x := e.(type) {
+	case *ColRef, *Const:
+		return true
+	case *Call:
+		switch x.Fn {
+		case FnAnd, FnOr, FnNot, FnIsNull, FnIsNotNull:
+			for _, a := range x.Args {
+				if !free(a) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // distinct groups the rows of proj by all their columns and projects the
