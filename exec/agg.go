@@ -68,11 +68,13 @@ type Aggregate struct {
 	filtVecs   []*vec.Vec
 	appendOnly bool
 	global     bool
-	out        Operator
-	outB       *vec.Batch
-	wm         int64
-	late       atomic.Int64
-	errs       *RowErrors
+	// byValue: NUMERIC keys group by value (see aggkeys.go).
+	byValue bool
+	out     Operator
+	outB    *vec.Batch
+	wm      int64
+	late    atomic.Int64
+	errs    *RowErrors
 
 	// windows caches decoded groups by window end (0 when unwindowed):
 	// the state is read once per group, not once per batch, and written
@@ -128,8 +130,11 @@ type Aggregate struct {
 // is not present (rows gone to zero) stays cached as a tombstone until it
 // is written back, so state is never read stale.
 type group struct {
-	rows    int64
-	acc     []aggVal
+	rows int64
+	acc  []aggVal
+	// rep is the group's representative, for groups keyed by value (see
+	// aggkeys.go).
+	rep     string
 	present bool
 	dirty   bool
 	// held: the group changed since the last Emit of a view that holds
@@ -139,7 +144,7 @@ type group struct {
 
 // heldChange is a changed group's row as last emitted, kept until the
 // next Emit: its key (window end first) and window end, whether it was
-// present, its row count and accumulators then.
+// present, its row count, accumulators and representative then.
 type heldChange struct {
 	g          *group
 	key        string
@@ -147,6 +152,7 @@ type heldChange struct {
 	wasPresent bool
 	wasRows    int64
 	was        []aggVal
+	wasRep     string
 }
 
 // DefaultCacheGroups bounds an aggregate's cache of decoded groups.
@@ -190,6 +196,7 @@ func NewAggregate(p *planner.Aggregate, store state.Store, out Operator, errs *R
 		appendOnly: p.Input.AppendOnly(), groups: map[string]int32{},
 		windows: map[int64]map[string]*group{}, changed: map[int64][]*heldChange{}, maxCached: DefaultCacheGroups, complete: map[int64]bool{}}
 	a.global = p.Window == nil && len(p.Keys) == 0
+	a.byValue = byValueKeys(p)
 	for _, k := range p.Keys {
 		a.keyEv = append(a.keyEv, Compile(k, errs))
 	}
@@ -371,9 +378,7 @@ func (a *Aggregate) add(r int, d int64, start, end int64) {
 	if a.plan.Window != nil {
 		k = keys.AppendInt64(k, end)
 	}
-	for _, v := range a.keyVecs {
-		k = encodeGroup(k, v, r)
-	}
+	k = a.appendGroupKey(k, r)
 	a.keyBuf = k
 	pi, ok := a.groups[string(k)]
 	if !ok {

@@ -46,7 +46,12 @@ func (a *Aggregate) flush() error {
 			a.hold(g, p)
 		}
 		if (g.present || a.global) && emit {
-			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, -1)
+			if err := a.appendGroupRow(g, p, -1); err != nil {
+				return err
+			}
+		}
+		if !g.present && a.byValue {
+			g.rep = a.repOf(int(p.row)) // it makes the group
 		}
 		g.rows += p.rows
 		part := a.vals[pi*nAggs : (pi+1)*nAggs]
@@ -76,7 +81,9 @@ func (a *Aggregate) flush() error {
 		}
 		g.present = true
 		if emit {
-			a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, 1)
+			if err := a.appendGroupRow(g, p, 1); err != nil {
+				return err
+			}
 		}
 	}
 	if a.cached > a.maxCached {
@@ -94,6 +101,28 @@ func (a *Aggregate) flush() error {
 	return a.out.Push(a.outB)
 }
 
+// appendGroupRow appends group g's row with diff d: its key columns from
+// the batch's row that part p began with, or for groups keyed by value
+// decoded at their representative's scale.
+func (a *Aggregate) appendGroupRow(g *group, p *part, d int64) error {
+	if !a.byValue {
+		a.appendRow(a.keyVecs, int(p.row), p.start, p.end, g.acc, d)
+		return nil
+	}
+	b := unsafe.Slice(unsafe.StringData(p.key), len(p.key))
+	if a.plan.Window != nil {
+		var err error
+		if _, b, err = keys.DecodeInt64(b); err != nil {
+			return fmt.Errorf("%w: %v", errCorruptAcc, err)
+		}
+	}
+	if _, err := a.decodeKey(b, g.rep); err != nil {
+		return fmt.Errorf("%w: %v", errCorruptAcc, err)
+	}
+	a.appendRow(nil, 0, p.start, p.end, g.acc, d)
+	return nil
+}
+
 // hold records group g's row, as last emitted, before part p changes it.
 func (a *Aggregate) hold(g *group, p *part) {
 	if len(a.heldChunk) == 0 {
@@ -108,7 +137,7 @@ func (a *Aggregate) hold(g *group, p *part) {
 	start := len(a.heldKeys)
 	a.heldKeys = append(a.heldKeys, p.key...)
 	*h = heldChange{g: g, key: unsafe.String(unsafe.SliceData(a.heldKeys[start:]), len(p.key)), end: p.end,
-		wasPresent: g.present || a.global, wasRows: g.rows, was: a.newAcc()}
+		wasPresent: g.present || a.global, wasRows: g.rows, was: a.newAcc(), wasRep: g.rep}
 	copy(h.was, g.acc)
 	g.held = h
 	a.changed[p.end] = append(a.changed[p.end], h)
@@ -147,14 +176,18 @@ func (a *Aggregate) emitUpTo(upTo int64) error {
 			if !h.wasPresent && !now || h.wasPresent && now && slices.Equal(h.was, g.acc) {
 				continue
 			}
-			start, end, err := a.groupRow(h.key)
-			if err != nil {
-				return err
-			}
 			if h.wasPresent {
+				start, end, err := a.groupRow(h.key, h.wasRep)
+				if err != nil {
+					return err
+				}
 				a.appendRow(nil, 0, start, end, h.was, -1)
 			}
 			if now {
+				start, end, err := a.groupRow(h.key, g.rep)
+				if err != nil {
+					return err
+				}
 				a.appendRow(nil, 0, start, end, g.acc, 1)
 			}
 			if a.outB.N >= emitBatch {
@@ -176,9 +209,10 @@ func (a *Aggregate) emitUpTo(upTo int64) error {
 	return err
 }
 
-// groupRow decodes a group key into the scratch batch's row 0 and returns
-// the window's bounds (zero when unwindowed).
-func (a *Aggregate) groupRow(key string) (start, end int64, err error) {
+// groupRow decodes a group key into the scratch batch's row 0, at the
+// scales of representative rep (see decodeKey), and returns the window's
+// bounds (zero when unwindowed).
+func (a *Aggregate) groupRow(key, rep string) (start, end int64, err error) {
 	b := unsafe.Slice(unsafe.StringData(key), len(key))
 	if w := a.plan.Window; w != nil {
 		if end, b, err = keys.DecodeInt64(b); err != nil {
@@ -186,8 +220,7 @@ func (a *Aggregate) groupRow(key string) (start, end int64, err error) {
 		}
 		start = w.Start(end)
 	}
-	a.scratch.Reset()
-	if _, err := decodeRow(b, a.scratch.Cols); err != nil {
+	if _, err := a.decodeKey(b, rep); err != nil {
 		return 0, 0, fmt.Errorf("%w: %v", errCorruptAcc, err)
 	}
 	return start, end, nil
@@ -222,7 +255,7 @@ func (a *Aggregate) group(end int64, key string) (*group, error) {
 		return nil, err
 	}
 	if ok {
-		if g.rows, err = decodeAcc(old, g.acc); err != nil {
+		if g.rows, g.rep, err = a.decodeGroupAcc(old, g.acc); err != nil {
 			return nil, err
 		}
 		g.present = true
@@ -283,7 +316,7 @@ func (a *Aggregate) writeBack(upTo int64, drop bool) error {
 			}
 			a.keyBuf = append(append(a.keyBuf[:0], key...), tagAcc)
 			if g.present || a.global {
-				a.accBuf = encodeAcc(a.accBuf[:0], g.rows, g.acc)
+				a.accBuf = a.appendRep(encodeAcc(a.accBuf[:0], g.rows, g.acc), g.rep)
 				a.batch.Put(a.keyBuf, a.accBuf)
 			} else {
 				a.batch.Delete(a.keyBuf)
@@ -613,10 +646,14 @@ func (a *Aggregate) multisetKey(group string, j int) []byte {
 func (a *Aggregate) appendMultisetValue(k []byte, j, row int) []byte {
 	k = a.appendOrderKey(k, j, row)
 	start := len(k)
-	if a.plan.Aggs[j].Distinct {
+	switch c := a.plan.Aggs[j]; {
+	case c.Distinct && c.Func == planner.AggCount && a.argVecs[j].Type.Kind == types.Numeric:
+		// Counted by value: 1.0 and 1.00 are one, as in PostgreSQL.
+		return encodeMatch(k, a.argVecs[j], row)
+	case c.Distinct:
 		// DISTINCT meets equal values: '1 day' and '24 hours' are one.
 		k = encodeGroup(k, a.argVecs[j], row)
-	} else {
+	default:
 		k = encodeValue(k, a.argVecs[j], row)
 	}
 	if a.plan.Aggs[j].Func == planner.AggMax {
@@ -945,7 +982,7 @@ func (a *Aggregate) closeWindows(wm int64) error {
 		}
 		for key, g := range w {
 			if g.present {
-				if err := a.appendClosed([]byte(key), g.acc); err != nil {
+				if err := a.appendClosed([]byte(key), g.acc, g.rep); err != nil {
 					return err
 				}
 			}
@@ -968,11 +1005,12 @@ func (a *Aggregate) closeWindows(wm int64) error {
 		if k[len(k)-1] != tagAcc || !a.isAccKey(k) {
 			continue
 		}
-		if _, err := decodeAcc(it.Value(), acc); err != nil {
+		_, rep, err := a.decodeGroupAcc(it.Value(), acc)
+		if err != nil {
 			it.Close()
 			return err
 		}
-		if err := a.appendClosed(k[:len(k)-1], acc); err != nil {
+		if err := a.appendClosed(k[:len(k)-1], acc, rep); err != nil {
 			it.Close()
 			return err
 		}
@@ -995,20 +1033,19 @@ func (a *Aggregate) isAccKey(k []byte) bool {
 	if err != nil {
 		return false
 	}
-	a.scratch.Reset()
-	rest, err = decodeRow(rest, a.scratch.Cols)
+	rest, err = a.decodeKey(rest, "")
 	return err == nil && len(rest) == 1 && rest[0] == tagAcc
 }
 
 // appendClosed appends the final row of a closed window's group, decoding
-// the window end and key values from the group key.
-func (a *Aggregate) appendClosed(group []byte, acc []aggVal) error {
+// the window end and key values from the group key (at the scales of
+// representative rep).
+func (a *Aggregate) appendClosed(group []byte, acc []aggVal, rep string) error {
 	end, rest, err := keys.DecodeInt64(group)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCorruptAcc, err)
 	}
-	a.scratch.Reset()
-	if _, err := decodeRow(rest, a.scratch.Cols); err != nil {
+	if _, err := a.decodeKey(rest, rep); err != nil {
 		return err
 	}
 	a.appendRow(nil, 0, a.plan.Window.Start(end), end, acc, 1)
@@ -1053,24 +1090,31 @@ func encodeAcc(b []byte, rows int64, acc []aggVal) []byte {
 
 // decodeAcc reads what encodeAcc wrote into acc.
 func decodeAcc(b []byte, acc []aggVal) (int64, error) {
+	rows, _, err := decodeAccRest(b, acc)
+	return rows, err
+}
+
+// decodeAccRest is decodeAcc, also returning the bytes after the
+// accumulators.
+func decodeAccRest(b []byte, acc []aggVal) (int64, []byte, error) {
 	rows, n := binary.Varint(b)
 	if n <= 0 {
-		return 0, errCorruptAcc
+		return 0, nil, errCorruptAcc
 	}
 	b = b[n:]
 	for i := range acc {
 		v := &acc[i]
 		var k int
 		if v.n, k = binary.Varint(b); k <= 0 {
-			return 0, errCorruptAcc
+			return 0, nil, errCorruptAcc
 		}
 		b = b[k:]
 		if v.i, k = binary.Varint(b); k <= 0 {
-			return 0, errCorruptAcc
+			return 0, nil, errCorruptAcc
 		}
 		b = b[k:]
 		if len(b) < 9 {
-			return 0, errCorruptAcc
+			return 0, nil, errCorruptAcc
 		}
 		v.f = math.Float64frombits(binary.LittleEndian.Uint64(b))
 		v.has, v.b = b[8]&1 != 0, b[8]&2 != 0
@@ -1079,14 +1123,14 @@ func decodeAcc(b []byte, acc []aggVal) (int64, error) {
 		v.hi = v.i >> 63
 		if wide {
 			if v.hi, k = binary.Varint(b); k <= 0 {
-				return 0, errCorruptAcc
+				return 0, nil, errCorruptAcc
 			}
 			b = b[k:]
 		}
 		v.w = [3]uint64{}
 		if ext {
 			if len(b) < 24 {
-				return 0, errCorruptAcc
+				return 0, nil, errCorruptAcc
 			}
 			for i := range v.w {
 				v.w[i] = binary.LittleEndian.Uint64(b[8*i:])
@@ -1095,10 +1139,10 @@ func decodeAcc(b []byte, acc []aggVal) (int64, error) {
 		}
 		l, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < l {
-			return 0, errCorruptAcc
+			return 0, nil, errCorruptAcc
 		}
 		v.s = string(b[k : k+int(l)])
 		b = b[k+int(l):]
 	}
-	return rows, nil
+	return rows, b, nil
 }

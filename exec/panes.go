@@ -47,7 +47,7 @@ type panes struct {
 // (deferEmit).
 func usePanes(p *planner.Aggregate, multiset []bool, deferEmit bool) bool {
 	w := p.Window
-	return w != nil && w.Kind == planner.Hop && (p.EmitOnClose && p.Input.AppendOnly() || deferEmit) &&
+	return w != nil && w.Kind == planner.Hop && (p.EmitOnClose && p.Input.AppendOnly() || deferEmit) && !byValueKeys(p) &&
 		w.Size%w.Slide == 0 && w.Size > w.Slide && !slices.Contains(multiset, true) &&
 		!slices.ContainsFunc(p.Aggs, func(c planner.AggCall) bool { return c.Func == planner.AggFirstValue || c.Func == planner.AggLastValue })
 }

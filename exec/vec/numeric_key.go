@@ -107,7 +107,24 @@ func DecodeNumericKeyTo(b []byte, out *Vec) ([]byte, error) {
 	return b, nil
 }
 
-func decodeNumericKey(b []byte, d *apd.Decimal) ([]byte, error) {
+// DecodeNumericMatchKeyTo reads a key written by AppendNumericKey without
+// its scale, appends its value at display scale (or its digits' own scale
+// if larger) to out and returns the bytes after it.
+func DecodeNumericMatchKeyTo(b []byte, out *Vec, scale int) ([]byte, error) {
+	var d apd.Decimal
+	b, err := decodeNumericKeyAt(b, &d, max(scale, 0))
+	if err != nil {
+		return nil, err
+	}
+	out.AppendNumericDecimal(&d)
+	return b, nil
+}
+
+func decodeNumericKey(b []byte, d *apd.Decimal) ([]byte, error) { return decodeNumericKeyAt(b, d, -1) }
+
+// decodeNumericKeyAt decodes a key into d, with the display scale the key
+// holds when scale < 0, else (the key holding none) at scale.
+func decodeNumericKeyAt(b []byte, d *apd.Decimal, scale int) ([]byte, error) {
 	if len(b) == 0 {
 		return nil, errNumKey
 	}
@@ -146,11 +163,14 @@ func decodeNumericKey(b []byte, d *apd.Decimal) ([]byte, error) {
 	default:
 		return nil, errNumKey
 	}
-	s, k := binary.Uvarint(b)
-	if k <= 0 {
-		return nil, errNumKey
+	s := uint64(scale)
+	if scale < 0 {
+		var k int
+		if s, k = binary.Uvarint(b); k <= 0 {
+			return nil, errNumKey
+		}
+		b = b[k:]
 	}
-	b = b[k:]
 	if len(digits) == 0 {
 		digits = append(digits, '0')
 		top = 0
