@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"strings"
 
 	"github.com/streamsql/streamsql/exec/vec"
 	"github.com/streamsql/streamsql/planner"
@@ -137,40 +138,42 @@ func varianceResult(f planner.AggFunc, arg types.T, v *aggVal, out *vec.Vec, err
 		out.AppendNull()
 		return
 	}
-	var r float64
-	if arg.Kind == types.Float64 {
-		var ok bool
-		if r, ok = floatVariance(v, samp); !ok {
+	stddev := f == planner.AggStddevSamp || f == planner.AggStddevPop
+	switch arg.Kind {
+	case types.Float64:
+		r, ok := floatVariance(v, samp)
+		if !ok {
 			out.AppendNull()
 			errs.report(floatOverflow)
 			return
 		}
-		if f == planner.AggStddevSamp || f == planner.AggStddevPop {
+		if stddev {
 			r = math.Sqrt(r)
 		}
-	} else if arg.Kind == types.Numeric {
+		out.AppendF64(r)
+	case types.Numeric:
 		sum, squares, s := numericSquares(v.s)
-		r = exactVariance(v.n, sum, squares, samp, f == planner.AggStddevSamp || f == planner.AggStddevPop, s)
-	} else {
+		out.AppendStr(exactVariance(v.n, sum, squares, samp, stddev, s))
+	default:
 		sum := wideInt(uint64(v.i), uint64(v.hi), uint64(v.hi>>63))
 		squares := wideInt(v.w[0], v.w[1], v.w[2]) // in units of 10^-2s
-		r = exactVariance(v.n, sum, squares, samp, f == planner.AggStddevSamp || f == planner.AggStddevPop, arg.Scale)
+		out.AppendStr(exactVariance(v.n, sum, squares, samp, stddev, arg.Scale))
 	}
-	out.AppendF64(r)
 }
 
 // exactVariance is the variance of count integers or decimals (of scale
 // s) from their sum and sum of squares (in units of 10^-s and 10^-2s), or with
-// stddev its square root, as PostgreSQL's numeric_stddev_internal
-// rounds it: the exact quotient to the scale select_div_scale picks (16
-// significant digits, at least the scale 2s of the sums of squares), the
-// square root to the same scale, half away from zero.
-func exactVariance(count int64, sum, squares *big.Int, samp, stddev bool, s int) float64 {
+// stddev its square root, as PostgreSQL's numeric_stddev_internal gives
+// it, as NUMERIC text: the exact quotient to the scale select_div_scale
+// picks (16 significant digits, at least the scale 2s of the sums of
+// squares), the square root to the same scale, half away from zero; 0
+// when the sum of squared deviations is.
+func exactVariance(count int64, sum, squares *big.Int, samp, stddev bool, s int) string {
 	n := big.NewInt(count)
 	num := new(big.Int).Mul(squares, n)
 	num.Sub(num, new(big.Int).Mul(sum, sum))
 	if num.Sign() <= 0 {
-		return 0
+		return "0"
 	}
 	den := big.NewInt(count)
 	if samp {
@@ -198,8 +201,19 @@ func exactVariance(count int64, sum, squares *big.Int, samp, stddev bool, s int)
 		}
 		q = r
 	}
-	f, _ := new(big.Rat).SetFrac(q, pow10(rscale)).Float64()
-	return f
+	return scaledText(q, rscale)
+}
+
+// scaledText is the NUMERIC text of q·10^-scale, for q ≥ 0.
+func scaledText(q *big.Int, scale int) string {
+	digits := q.String()
+	if scale <= 0 {
+		return digits
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
 }
 
 // numericLead is the weight (of its first base-10000 digit) and that

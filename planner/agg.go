@@ -267,15 +267,18 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function avg(%s) does not exist", t)
 		}
 	case "var_samp", "var_pop", "stddev_samp", "stddev_pop":
-		// DOUBLE, as AVG's: PostgreSQL's numeric result for integers,
-		// decimals and numerics is computed exactly and then rounded to
-		// it.
+		// Of integers, decimals and numerics exact NUMERIC, as
+		// PostgreSQL's (and AVG's); of DOUBLE a DOUBLE.
 		call.Func = map[string]AggFunc{"var_samp": AggVarSamp, "var_pop": AggVarPop,
 			"stddev_samp": AggStddevSamp, "stddev_pop": AggStddevPop}[name]
-		if t := at.Type(); !t.Numeric() {
+		t := at.Type()
+		if !t.Numeric() {
 			return nil, b.errAt(sqlerr.UndefinedFunction, n, "function %s(%s) does not exist", name, t)
 		}
-		call.T = types.Double
+		call.T = types.Unconstrained
+		if t.Kind == types.Float64 {
+			call.T = types.Double
+		}
 	case "bool_and", "every", "bool_or":
 		call.Func, call.T = AggBoolAnd, types.Boolean
 		if name == "bool_or" {
