@@ -450,10 +450,17 @@ func (a *aggScope) bindCall(n ast.ExprNode, name string, args []ast.ExprNode, di
 
 // callKey identifies an aggregate call, so that identical calls share one
 // column: its text and the columns it reads by position, since names may
-// repeat (the hidden columns of two subqueries joined onto the input).
+// repeat (the hidden columns of two subqueries joined onto the input), and
+// its result and argument types, since calls that print alike may differ
+// in type (SUM(4) and SUM(CAST(4 AS DOUBLE PRECISION)), whose constant
+// prints as 4).
 func callKey(c AggCall) string {
 	var b strings.Builder
 	b.WriteString(c.String())
+	b.WriteString(" " + c.T.String())
+	if c.Arg != nil {
+		b.WriteString(" " + c.Arg.Type().String())
+	}
 	col := func(r *ColRef) { fmt.Fprintf(&b, "#%d", r.Idx) }
 	if c.Arg != nil {
 		walkExpr(c.Arg, col)

@@ -248,6 +248,9 @@ var diffKnown = []struct {
 func diffVerdict(q string, got, want diffAnswer) string {
 	var v string
 	switch {
+	case got.state() == "XX000":
+		// A panic or another bug, whatever PostgreSQL says.
+		return "streamsql failed with an internal error"
 	case got.err != nil && want.err != nil:
 		return "both refused"
 	case want.err != nil:
