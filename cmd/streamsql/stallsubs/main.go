@@ -8,7 +8,7 @@
 // subscription_buffer_bytes:
 //
 //	streamsql serve --listen 127.0.0.1:45661 --http '' --state memory &
-//	go run ./internal/stallsubs -addr 127.0.0.1:45661 -pid $! -subs 20
+//	go run ./cmd/streamsql/stallsubs -addr 127.0.0.1:45661 -pid $! -subs 20
 package main
 
 import (
