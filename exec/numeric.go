@@ -258,25 +258,42 @@ func numericTrunc(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
 }
 
 // numericPower is power(x, y) over NUMERIC, with PostgreSQL's errors.
-func numericPower(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-	var x, y, z apd.Decimal
-	var arena numArena
-	for i := 0; i < n; i++ {
-		out.Str[i] = ""
-		if out.IsNull(i) {
-			continue
-		}
-		numOperand(args[0], i, &x)
-		numOperand(args[1], i, &y)
-		switch r := vec.NumericPower(&z, &x, &y); {
-		case r == vec.NumOK:
-			arena.set(out, i, &z)
-		case r == vec.NumBad && x.IsZero():
-			mathFail(out, i, errZeroPowNegative, ctx)
-		case r == vec.NumBad:
-			mathFail(out, i, errComplexPower, ctx)
-		default:
-			numericFail(out, i, r, ctx)
+var numericPower = numericMath2(vec.NumericPower, func(x, _ *apd.Decimal) mathErr {
+	if x.IsZero() {
+		return errZeroPowNegative
+	}
+	return errComplexPower
+})
+
+// numericLogBase is log(b, x) over NUMERIC.
+var numericLogBase = numericMath2(vec.NumericLog, func(b, x *apd.Decimal) mathErr {
+	if b.IsZero() || x.IsZero() {
+		return errLogZero
+	}
+	return errLogNegative
+})
+
+// numericMath2 applies f to each row's two arguments; bad names the domain
+// error of a NumBad.
+func numericMath2(f func(z, x, y *apd.Decimal) vec.NumResult, bad func(x, y *apd.Decimal) mathErr) kernel {
+	return func(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
+		var x, y, z apd.Decimal
+		var arena numArena
+		for i := 0; i < n; i++ {
+			out.Str[i] = ""
+			if out.IsNull(i) {
+				continue
+			}
+			numOperand(args[0], i, &x)
+			numOperand(args[1], i, &y)
+			switch r := f(&z, &x, &y); r {
+			case vec.NumOK:
+				arena.set(out, i, &z)
+			case vec.NumBad:
+				mathFail(out, i, bad(&x, &y), ctx)
+			default:
+				numericFail(out, i, r, ctx)
+			}
 		}
 	}
 }
@@ -325,29 +342,5 @@ func scaled(a *big.Int, x *apd.Decimal, s int) {
 	}
 	if e := int(x.Exponent) + s; e > 0 {
 		a.Mul(a, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(e)), nil))
-	}
-}
-
-// numericLogBase is log(b, x) over NUMERIC.
-func numericLogBase(out *vec.Vec, args []*vec.Vec, n int, ctx *evalCtx) {
-	var b, x, z apd.Decimal
-	var arena numArena
-	for i := 0; i < n; i++ {
-		out.Str[i] = ""
-		if out.IsNull(i) {
-			continue
-		}
-		numOperand(args[0], i, &b)
-		numOperand(args[1], i, &x)
-		switch r := vec.NumericLog(&z, &b, &x); {
-		case r == vec.NumOK:
-			arena.set(out, i, &z)
-		case r == vec.NumBad && (b.IsZero() || x.IsZero()):
-			mathFail(out, i, errLogZero, ctx)
-		case r == vec.NumBad:
-			mathFail(out, i, errLogNegative, ctx)
-		default:
-			numericFail(out, i, r, ctx)
-		}
 	}
 }
