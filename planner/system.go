@@ -188,7 +188,7 @@ var systemRels = []struct {
 	{PgCatalog, "pg_constraint", 2606, "r", "oid i,conname s,connamespace i,contype s,condeferrable b,condeferred b,convalidated b,conrelid i,contypid i,conindid i,conparentid i,confrelid i,confupdtype s,confdeltype s,confmatchtype s,conislocal b,coninhcount i,connoinherit b,conkey I,confkey I"},
 	{PgCatalog, "pg_depend", 2608, "r", "classid i,objid i,objsubid i,refclassid i,refobjid i,refobjsubid i,deptype s"},
 	{PgCatalog, "pg_description", 2609, "r", "objoid i,classoid i,objsubid i,description s"},
-	{PgCatalog, "pg_index", 2610, "r", "indexrelid i,indrelid i,indnatts i,indnkeyatts i,indisunique b,indnullsnotdistinct b,indisprimary b,indisexclusion b,indimmediate b,indisclustered b,indisvalid b,indcheckxmin b,indisready b,indislive b,indisreplident b,indkey s,indcollation s,indclass s,indoption s,indexprs s,indpred s"},
+	{PgCatalog, "pg_index", 2610, "r", "indexrelid i,indrelid i,indnatts i,indnkeyatts i,indisunique b,indnullsnotdistinct b,indisprimary b,indisexclusion b,indimmediate b,indisclustered b,indisvalid b,indcheckxmin b,indisready b,indislive b,indisreplident b,indkey I,indcollation I,indclass I,indoption I,indexprs s,indpred s"},
 	{PgCatalog, "pg_namespace", 2615, "r", "oid i,nspname s,nspowner i,nspacl s"},
 	{PgCatalog, "pg_roles", 12001, "v", "rolname s,rolsuper b,rolinherit b,rolcreaterole b,rolcreatedb b,rolcanlogin b,rolreplication b,rolconnlimit i,rolpassword s,rolvaliduntil t,rolbypassrls b,rolconfig s,oid i"},
 	{PgCatalog, "pg_user", 12002, "v", "usename s,usesysid i,usecreatedb b,usesuper b,userepl b,usebypassrls b,passwd s,valuntil t,useconfig s"},

@@ -56,6 +56,8 @@ tables: ['t']
 views: ['mv', 'v']
 schemas: ['information_schema', 'public']
 columns: [('id', 'BIGINT', False), ('name', 'VARCHAR(20)', False), ('price', 'NUMERIC(10, 2)', True)]
+core select: [('a', 2)]
+pandas: ['id', 'name'] [[1, 'a'], [2, 'b'], [3, 'a']]
 done
 `
 
@@ -64,6 +66,7 @@ done
 // each column's default with a correlated scalar subquery).
 func TestSQLAlchemyClient(t *testing.T) {
 	python := needPython(t, "sqlalchemy", "python3-sqlalchemy")
+	needPython(t, "pandas", "python3-pandas")
 	host, port, err := net.SplitHostPort(startServer(t))
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,13 @@
 """SQLAlchemy (Debian's python3-sqlalchemy, over psycopg2) against streamsql:
 connecting runs the dialect's probes (version(), current_schema(), SHOW
 TRANSACTION ISOLATION LEVEL, standard_conforming_strings); inspect() lists
-tables and views from pg_class joined with pg_namespace."""
+tables and views from pg_class joined with pg_namespace; a Core select()
+over a reflected table; pandas (Debian's python3-pandas) reads a view whole
+with read_sql_table, which reflects it first."""
 import sys
 
-from sqlalchemy import create_engine, inspect, text
+import pandas as pd
+from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
 
 engine = create_engine("postgresql+psycopg2://" + sys.argv[1])
 with engine.begin() as conn:
@@ -25,4 +28,10 @@ try:
     print("columns:", [(c["name"], str(c["type"]), c["nullable"]) for c in cols])
 except Exception as e:  # a non-aggregate correlated scalar subquery (issue 19, point 1)
     print("columns:", type(e).__name__, str(e).splitlines()[0])
+mv = Table("mv", MetaData(), autoload_with=engine)
+with engine.connect() as conn:
+    rows = conn.execute(select(mv.c.name, mv.c.n).where(mv.c.n > 1)).fetchall()
+    print("core select:", [tuple(r) for r in rows])
+df = pd.read_sql_table("v", engine).sort_values("id")
+print("pandas:", list(df.columns), df.values.tolist())
 print("done")
