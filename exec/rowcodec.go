@@ -159,8 +159,16 @@ func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 		case types.Float64:
 			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v.F64[i]))
 		case types.Numeric:
-			// As its text, the form stored before values were compact.
-			buf = appendNumericPlain(buf, v, i)
+			// A compact value as its coefficient and scale after the flag
+			// 2; any other as its text, the form stored before values
+			// were compact, after the flag 1.
+			if c, sc, ok := v.NumericCompact(i); ok {
+				buf[len(buf)-1] = 2
+				buf = append(binary.AppendVarint(buf, c), byte(sc))
+				break
+			}
+			buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
+			buf = append(buf, v.Str[i]...)
 		case types.Interval:
 			// A length of time alone as it was stored before intervals had
 			// months and days (one varint after the flag 1); one with them
@@ -237,6 +245,15 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 			out.AppendInterval(x)
 			b = b[k:]
 		case types.Numeric:
+			if parts {
+				c, k := binary.Varint(b)
+				if k <= 0 || len(b) <= k || int(b[k]) > vec.MaxCompactScale {
+					return nil, errPlainRow
+				}
+				out.AppendNumericCompact(c, int(b[k]))
+				b = b[k+1:]
+				break
+			}
 			n, k := binary.Uvarint(b)
 			if k <= 0 || uint64(len(b)-k) < n {
 				return nil, errPlainRow
@@ -260,18 +277,4 @@ func decodePlainRow(b []byte, cols []vec.Vec) ([]byte, error) {
 		}
 	}
 	return b, nil
-}
-
-// appendNumericPlain appends row i of NUMERIC column v as its text's
-// length and bytes, formatting a compact value in place.
-func appendNumericPlain(buf []byte, v *vec.Vec, i int) []byte {
-	if c, s, ok := v.NumericCompact(i); ok {
-		// A compact value's text is under 128 bytes: one length byte.
-		at := len(buf)
-		buf = vec.AppendCompact(append(buf, 0), c, s)
-		buf[at] = byte(len(buf) - at - 1)
-		return buf
-	}
-	buf = binary.AppendUvarint(buf, uint64(len(v.Str[i])))
-	return append(buf, v.Str[i]...)
 }
