@@ -43,6 +43,9 @@ var ErrStale = errors.New("kafka source: rows decoded for columns no longer the 
 type Counts struct {
 	// Bad is the records that did not decode, skipped.
 	Bad int64
+	// Bytes is the keys' and values' bytes of every record read, bad
+	// ones too.
+	Bytes int64
 	// DLQFailed is the bad records that could not be written to
 	// dlq_topic and were given up.
 	DLQFailed int64
@@ -428,7 +431,7 @@ fetch:
 		if *s.status.Load() != "running" {
 			s.setStatus("running")
 		}
-		bad := int64(0)
+		bad, nbytes := int64(0), int64(0)
 		for {
 			rec, err := resp.Records.ReadRecord()
 			if err == io.EOF {
@@ -447,6 +450,7 @@ fetch:
 			if err != nil {
 				return fmt.Errorf("kafka source %s[%d]: reading a record: %w", s.cfg.topic, p, err)
 			}
+			nbytes += int64(len(key) + len(val))
 			m.Offset, m.Timestamp = rec.Offset, format.MetaMillis(rec.Time.UnixMilli())
 			m.Key = nil
 			if rec.Key != nil {
@@ -482,8 +486,8 @@ fetch:
 			}
 			pos = rec.Offset + 1
 			if b.N == batchRows {
-				err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.Gen})
-				bad = 0
+				err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Bytes: nbytes, Read: proj.Gen})
+				bad, nbytes = 0, 0
 				if errors.Is(err, ErrStale) {
 					stale()
 					continue fetch
@@ -495,7 +499,7 @@ fetch:
 			}
 		}
 		if b.N > 0 || bad > 0 {
-			err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Read: proj.Gen})
+			err := s.deliver(ctx, out, dlq, p, b, pos, Counts{Bad: bad, Bytes: nbytes, Read: proj.Gen})
 			if errors.Is(err, ErrStale) {
 				stale()
 				continue

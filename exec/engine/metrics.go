@@ -61,6 +61,9 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	mSourceRows      = desc("source_rows_total", "Rows the source or table took in.", "source")
 	mSourceBad       = desc("source_bad_rows_total", "Records of the source that did not decode.", "source")
+	mSourceBytes     = desc("source_bytes_total", "Bytes of the Kafka source's records (keys and values), bad ones too.", "source")
+	mPartRows        = desc("source_partition_rows_total", "Rows a Kafka partition delivered since the process started.", "source", "partition")
+	mPartBytes       = desc("source_partition_bytes_total", "Bytes of a Kafka partition's records (keys and values) since the process started.", "source", "partition")
 	mSourceDLQFailed = desc("source_dlq_failures_total", "Bad records the dead-letter topic did not take.", "source")
 	mSourceLate      = desc("source_late_rows_total", "Rows that arrived behind the watermark.", "source")
 	mSourceFuture    = desc("source_future_rows_total", "Rows beyond max_future.", "source")
@@ -104,7 +107,7 @@ func (e *Engine) Collector() prometheus.Collector { return engineCollector{e} }
 type engineCollector struct{ e *Engine }
 
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{mSourceRows, mSourceBad, mSourceDLQFailed, mSourceLate, mSourceFuture, mSourceWM, mSourceLag,
+	for _, d := range []*prometheus.Desc{mSourceRows, mSourceBad, mSourceBytes, mPartRows, mPartBytes, mSourceDLQFailed, mSourceLate, mSourceFuture, mSourceWM, mSourceLag,
 		mSourceFailed, mPartMaxTime, mPartOffset, mPartEnd, mPartLag, mPartIdle, mViewRows, mViewRowsIn, mViewRowsOut, mViewLate, mViewKeys, mViewBytes, mViewCached,
 		mViewErrors, mViewFailed, mSinkAcked, mSinkWritten, mSinkWriteFailed, mSinkQueued, mSinkFailed, mCkpts, mCkptFailures, mCkptDuration,
 		mCkptAge, mCkptBytes, mCkptFailing, mRelations, mSubs, mSubPending, mSubLag} {
@@ -170,6 +173,9 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 	if x.rel.Kind == parser.KindSource {
 		counter(ch, mSourceBad, float64(df.bad.Load()), name)
 		counter(ch, mSourceDLQFailed, float64(df.dlqFailed.Load()), name)
+		if x.kafka != nil {
+			counter(ch, mSourceBytes, float64(df.bytes.Load()), name)
+		}
 		gauge(ch, mSourceFailed, flag(x.failed.Load() != nil), name)
 	}
 	if wm := df.wmShown.Load(); wm != math.MinInt64 {
@@ -184,21 +190,25 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 		return // a table is one partition: the figures above
 	}
 	type part struct {
-		maxTime, pos int64
-		idle         bool
+		maxTime, pos, rows, bytes int64
+		idle                      bool
 	}
 	var parts []part
 	df.locked(func() {
 		now := df.now()
 		for p := range df.parts.parts {
 			pt := df.parts.parts[p]
-			parts = append(parts, part{pt.maxTime, pt.pos, df.parts.isIdle(p, now)})
+			parts = append(parts, part{pt.maxTime, pt.pos, pt.rows, pt.bytes, df.parts.isIdle(p, now)})
 		}
 	})
 	for i, p := range parts {
 		n := strconv.Itoa(i)
 		if p.maxTime != math.MinInt64 {
 			gauge(ch, mPartMaxTime, micros(p.maxTime), name, n)
+		}
+		if x.kafka != nil {
+			counter(ch, mPartRows, float64(p.rows), name, n)
+			counter(ch, mPartBytes, float64(p.bytes), name, n)
 		}
 		if x.kafka != nil && p.pos >= 0 {
 			gauge(ch, mPartOffset, float64(p.pos), name, n)

@@ -19,15 +19,15 @@ import (
 // TestMetricsKafkaLag holds a Kafka source's partitions right after their
 // first fetch, so that the records produced before are read by no one:
 // each partition's lag is then what was produced to it, its end offset
-// that too. Released and flushed, the lag is 0 and the offsets, rows and
-// watermark have moved; more records move them again.
+// that too. Released and flushed, the lag is 0 and the offsets, rows,
+// bytes and watermark have moved; more records move them again.
 func TestMetricsKafkaLag(t *testing.T) {
 	kafkaAddr, cl := startKafka(t, "lagin")
 	conn, web := startScraped(t)
 	run(t, conn, fmt.Sprintf(`CREATE SOURCE ev (n BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
 		WITH (connector = 'kafka', brokers = '%s', topic = 'lagin', format = 'csv')`, kafkaAddr))
 	rng := rand.New(rand.NewPCG(22, 3))
-	var produced [4]int
+	var produced, bytes [4]int
 	var maxTs [4]int64
 	var rows int
 	batch := func(n int) {
@@ -39,6 +39,7 @@ func TestMetricsKafkaLag(t *testing.T) {
 			produced[p]++
 			rows++
 			v := fmt.Sprintf("%d,%s", rng.Int64N(100), stamp(ts))
+			bytes[p] += len(v)
 			recs = append(recs, &kgo.Record{Topic: "lagin", Partition: int32(p), Value: []byte(v)})
 		}
 		produce(t, cl, recs...)
@@ -81,11 +82,16 @@ func TestMetricsKafkaLag(t *testing.T) {
 		t.Helper()
 		run(t, conn, "FLUSH")
 		m := scrape(t, web.URL)
+		total := 0
 		for p, n := range produced {
 			ls := labels{"source": "ev", "partition": fmt.Sprint(p)}
 			m.want(t, "streamsql_source_partition_offset", ls, float64(n))
 			m.want(t, "streamsql_source_partition_lag", ls, 0)
+			m.want(t, "streamsql_source_partition_rows_total", ls, float64(n))
+			m.want(t, "streamsql_source_partition_bytes_total", ls, float64(bytes[p]))
+			total += bytes[p]
 		}
+		m.want(t, "streamsql_source_bytes_total", labels{"source": "ev"}, float64(total))
 		m.want(t, "streamsql_source_rows_total", labels{"source": "ev"}, float64(rows))
 		m.want(t, "streamsql_view_rows", labels{"view": "c"}, 1)
 		if held { // partition 3 is empty, so the watermark is held back
@@ -104,7 +110,9 @@ func TestMetricsKafkaLag(t *testing.T) {
 	rows++
 	ts3 := kafkaT0 + 100_000
 	maxTs[3] = ts3
-	produce(t, cl, &kgo.Record{Topic: "lagin", Partition: 3, Value: []byte("1," + stamp(ts3))})
+	v3 := "1," + stamp(ts3)
+	bytes[3] += len(v3)
+	produce(t, cl, &kgo.Record{Topic: "lagin", Partition: 3, Value: []byte(v3)})
 	check(false)
 	m = scrape(t, web.URL)
 	m.want(t, "streamsql_source_watermark_seconds", labels{"source": "ev"}, float64(min(maxTs[0], maxTs[1], maxTs[2], maxTs[3]))/1e3)

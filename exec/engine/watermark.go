@@ -38,6 +38,9 @@ type partition struct {
 	// pos is where a Kafka partition resumes: the next offset to read, or
 	// -1 before the first has been chosen.
 	pos int64
+	// rows and bytes are what a Kafka partition delivered since the
+	// process started (its records' key and value bytes).
+	rows, bytes int64
 }
 
 func newPartitions(delay, idle int64, advance bool) partitions {
