@@ -97,19 +97,7 @@ func testVarianceRetractions(t *testing.T, kind string) {
 			t.Fatal(err)
 		}
 	}
-	got := map[int64][]string{}
-	for i := 0; i < out.Rows.N; i++ {
-		if d := out.Rows.DiffAt(i); d == 0 {
-			continue
-		} else if d != 1 {
-			t.Fatalf("row %d has net diff %d", i, d)
-		}
-		var parts []string
-		for c := range out.Rows.Cols {
-			parts = append(parts, out.Rows.Cols[c].Text(i))
-		}
-		got[out.Rows.Cols[0].I64[i]] = parts[1:]
-	}
+	got := netRowsByKey(t, out.Rows)
 	for key, rows := range live {
 		if len(rows) == 0 {
 			if g, ok := got[key]; ok {
@@ -313,4 +301,24 @@ func BenchmarkTumbleAggs(b *testing.B) {
 			}, nil)
 		})
 	}
+}
+
+// netRowsByKey reads a net output (each row's diff 0 or 1) by its first,
+// BIGINT column: the other columns' text.
+func netRowsByKey(t *testing.T, rows *vec.Batch) map[int64][]string {
+	t.Helper()
+	got := map[int64][]string{}
+	for i := 0; i < rows.N; i++ {
+		if d := rows.DiffAt(i); d == 0 {
+			continue
+		} else if d != 1 {
+			t.Fatalf("row %d has net diff %d", i, d)
+		}
+		var parts []string
+		for c := range rows.Cols {
+			parts = append(parts, rows.Cols[c].Text(i))
+		}
+		got[rows.Cols[0].I64[i]] = parts[1:]
+	}
+	return got
 }

@@ -98,19 +98,7 @@ func testDistinctRetractions(t *testing.T, kind string) {
 			t.Fatal(err)
 		}
 	}
-	got := map[int64][]string{}
-	for i := 0; i < out.Rows.N; i++ {
-		if d := out.Rows.DiffAt(i); d == 0 {
-			continue
-		} else if d != 1 {
-			t.Fatalf("row %d has net diff %d", i, d)
-		}
-		var parts []string
-		for c := range out.Rows.Cols {
-			parts = append(parts, out.Rows.Cols[c].Text(i))
-		}
-		got[out.Rows.Cols[0].I64[i]] = parts[1:]
-	}
+	got := netRowsByKey(t, out.Rows)
 	for key, rows := range live {
 		g := got[key]
 		if len(rows) == 0 {
