@@ -228,7 +228,9 @@ func NumericPower(z, x, y *apd.Decimal) NumResult {
 		if !integral {
 			return NumBad
 		}
-		// The sign is odd y's: the last digit of its integer part.
+		// The sign is odd y's: the last digit of its integer part
+		// (reduced, a positive exponent is a multiple of ten).
+		whole.Reduce(&whole)
 		d := whole.Coeff.String()
 		neg = whole.Exponent == 0 && (d[len(d)-1]-'0')%2 == 1
 		abs.Negative = false
