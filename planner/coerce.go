@@ -712,7 +712,8 @@ func (b *binder) binary(n *ast.BinaryOperationExpr) (Expr, error) {
 			return nil, err
 		}
 		// numeric ^ numeric is numeric (power(numeric, numeric)) unless
-		// a side is a float: 2 ^ 3 and 2.0 ^ 3e0 are double precision.
+		// a side is a float: 2 ^ 3 and 2.0 ^ 3e0 (3e0 is a DOUBLE here) are
+		// double precision.
 		exact, float := false, false
 		for _, c := range []Expr{x, y} {
 			t := c.Type()
