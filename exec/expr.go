@@ -120,11 +120,11 @@ func compile(e planner.Expr, ctx *evalCtx) Evaluator {
 	case *planner.ColRef:
 		return colEval(e.Idx)
 	case *planner.Const:
-		return &constEval{c: e, out: vec.New(e.T, 0)}
+		return newConst(e)
 	case *planner.Cast:
 		x := compile(e.X, ctx)
 		if k, ok := x.(*constEval); ok && k.c.Null {
-			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+			return newConst(&planner.Const{T: e.T, Null: true})
 		}
 		return &castEval{x: x, out: vec.New(e.T, 0), ctx: ctx, zone: e.Zone}
 	case *planner.Case:
@@ -210,18 +210,18 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 	// PostgreSQL's planner folds them, items unevaluated.
 	if e.Fn == planner.FnIn || e.Fn == planner.FnNotIn {
 		if k, ok := c.args[0].(*constEval); ok && k.c.Null {
-			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+			return newConst(&planner.Const{T: e.T, Null: true})
 		}
 	}
 	consts := len(c.args) > 0
 	for _, a := range c.args {
 		k, ok := a.(*constEval)
 		if ok && k.c.Null && strict {
-			return &constEval{c: &planner.Const{T: e.T, Null: true}, out: vec.New(e.T, 0)}
+			return newConst(&planner.Const{T: e.T, Null: true})
 		}
 		// true OR x is true and false AND x false, whatever x is.
 		if ok && !k.c.Null && (e.Fn == planner.FnOr && k.c.B || e.Fn == planner.FnAnd && !k.c.B) {
-			return &constEval{c: &planner.Const{T: e.T, B: k.c.B}, out: vec.New(e.T, 0)}
+			return newConst(&planner.Const{T: e.T, B: k.c.B})
 		}
 		consts = consts && ok && k.c.Param == 0
 	}
@@ -237,12 +237,15 @@ func fold(c *callEval, e *planner.Call) Evaluator {
 	}
 	k := planner.ConstAt(v, 0)
 	k.T = e.T
-	return &constEval{c: k, out: vec.New(e.T, 0)}
+	return newConst(k)
 }
 
 type colEval int
 
 func (c colEval) Eval(b *vec.Batch) *vec.Vec { return &b.Cols[c] }
+
+// newConst evaluates to c in every row.
+func newConst(c *planner.Const) *constEval { return &constEval{c: c, out: vec.New(c.T, 0)} }
 
 type constEval struct {
 	c   *planner.Const
