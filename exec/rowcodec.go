@@ -137,9 +137,11 @@ func EncodeRow(buf []byte, cols []vec.Vec, i int) []byte { return encodeRow(buf,
 func DecodeRow(b []byte, cols []vec.Vec) ([]byte, error) { return decodeRow(b, cols) }
 
 // appendPlainRow appends row i of cols in the plain encoding of stored
-// values, which need no order: per column a NULL flag byte, then an
-// integer or timestamp as a varint, a float as 8 bytes, a string as its
-// length and bytes, a bool as a byte. It is cheaper than the key encoding,
+// values, which need no order: per column a flag byte (0 NULL, 1 a value,
+// 2 a value in its second form: a compact NUMERIC's coefficient and scale,
+// an interval with months or days), then an integer or timestamp as a
+// varint, a float as 8 bytes, a string as its length and bytes, a bool as
+// a byte. It is cheaper than the key encoding,
 // which must escape every string.
 func appendPlainRow(buf []byte, cols []vec.Vec, i int) []byte {
 	for c := range cols {
