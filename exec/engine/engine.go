@@ -191,8 +191,6 @@ type dataflow struct {
 	// that did not decode, dlqFailed those of them dlq_topic did not take;
 	// clock reads processing time.
 	future, bad, dlqFailed atomic.Int64
-	// bytes counts a Kafka source's record bytes (keys and values).
-	bytes atomic.Int64
 	// moved is signalled (with the lock) when a Kafka partition's offset
 	// moves.
 	moved *sync.Cond

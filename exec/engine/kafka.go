@@ -100,7 +100,6 @@ func (o *kafkaOutput) Deliver(p int, rows *vec.Batch, next int64, c kafka.Counts
 	df.parts.grow(p+1, df.now())
 	df.bad.Add(c.Bad)
 	df.dlqFailed.Add(c.DLQFailed)
-	df.bytes.Add(c.Bytes)
 	df.parts.parts[p].rows += int64(rows.N)
 	df.parts.parts[p].bytes += c.Bytes
 	if rows.N > 0 {

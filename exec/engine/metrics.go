@@ -173,9 +173,6 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 	if x.rel.Kind == parser.KindSource {
 		counter(ch, mSourceBad, float64(df.bad.Load()), name)
 		counter(ch, mSourceDLQFailed, float64(df.dlqFailed.Load()), name)
-		if x.kafka != nil {
-			counter(ch, mSourceBytes, float64(df.bytes.Load()), name)
-		}
 		gauge(ch, mSourceFailed, flag(x.failed.Load() != nil), name)
 	}
 	if wm := df.wmShown.Load(); wm != math.MinInt64 {
@@ -201,8 +198,10 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 			parts = append(parts, part{pt.maxTime, pt.pos, pt.rows, pt.bytes, df.parts.isIdle(p, now)})
 		}
 	})
+	var total int64
 	for i, p := range parts {
 		n := strconv.Itoa(i)
+		total += p.bytes
 		if p.maxTime != math.MinInt64 {
 			gauge(ch, mPartMaxTime, micros(p.maxTime), name, n)
 		}
@@ -218,6 +217,9 @@ func collectSource(ch chan<- prometheus.Metric, x *entry) {
 			}
 		}
 		gauge(ch, mPartIdle, flag(p.idle), name, n)
+	}
+	if x.kafka != nil {
+		counter(ch, mSourceBytes, float64(total), name)
 	}
 }
 
